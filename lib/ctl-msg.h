@@ -1,0 +1,1 @@
+/* ctl-msg: being written. */

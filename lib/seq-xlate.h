@@ -1,0 +1,1 @@
+/* seq-xlate: being written. */

@@ -1,0 +1,1 @@
+/* tcp-seg: being written. */
