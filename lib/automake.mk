@@ -6,10 +6,12 @@ lib_libovslb_la_SOURCES = \
 	lib/ctl-msg.c lib/ctl-msg.h \
 	lib/flow-key.c lib/flow-key.h \
 	lib/maglev.c lib/maglev.h \
+	lib/ofctrl.c lib/ofctrl.h \
 	lib/ring.c lib/ring.h \
 	lib/selection.c lib/selection.h \
 	lib/seq-xlate.c lib/seq-xlate.h \
 	lib/store.c lib/store.h \
+	lib/syn-cookie.c lib/syn-cookie.h \
 	lib/tcp-seg.c lib/tcp-seg.h
 lib_libovslb_la_LIBADD = $(OVS_LIBS) $(SQLITE3_LIBS) $(PCAP_LIBS) \
 	$(LIBCRYPTO_LIBS)

@@ -9,10 +9,12 @@ UNIT_TESTS += \
 	tests/check-ctl-msg \
 	tests/check-flow-key \
 	tests/check-maglev \
+	tests/check-ofctrl \
 	tests/check-ring \
 	tests/check-selection \
 	tests/check-seq-xlate \
 	tests/check-store \
+	tests/check-syn-cookie \
 	tests/check-tcp-seg
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/ovs-config-agree.sh
@@ -36,6 +38,12 @@ tests_check_selection_LDADD = $(TEST_LDADD)
 tests_check_seq_xlate_SOURCES = tests/check-seq-xlate.c
 tests_check_seq_xlate_CFLAGS = $(TEST_CFLAGS)
 tests_check_seq_xlate_LDADD = $(TEST_LDADD)
+tests_check_ofctrl_SOURCES = tests/check-ofctrl.c
+tests_check_ofctrl_CFLAGS = $(TEST_CFLAGS)
+tests_check_ofctrl_LDADD = $(TEST_LDADD)
+tests_check_syn_cookie_SOURCES = tests/check-syn-cookie.c
+tests_check_syn_cookie_CFLAGS = $(TEST_CFLAGS)
+tests_check_syn_cookie_LDADD = $(TEST_LDADD)
 tests_check_store_SOURCES = tests/check-store.c
 tests_check_store_CFLAGS = $(TEST_CFLAGS)
 tests_check_store_LDADD = $(TEST_LDADD)
@@ -47,3 +55,10 @@ tests_check_tcp_seg_LDADD = $(TEST_LDADD)
 check-unit:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)'
 .PHONY: check-unit
+
+# System tests: the namespace lab (LAB.md).  Root only; 'make check-system'.
+SYSTEM_TESTS = tests/system/lab-topology.sh
+EXTRA_DIST += $(SYSTEM_TESTS) tests/system/system-lib.sh
+check-system: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SYSTEM_TESTS)'
+.PHONY: check-system

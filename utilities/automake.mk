@@ -1,3 +1,4 @@
 # utilities: operator tools and the developer entry points.
 
-EXTRA_DIST += utilities/ovslb-bootstrap utilities/ovslb-dev
+bin_SCRIPTS += utilities/ovslb-lab
+EXTRA_DIST += utilities/ovslb-bootstrap utilities/ovslb-dev utilities/ovslb-lab

@@ -1,0 +1,1 @@
+/* ofctrl: being written. */

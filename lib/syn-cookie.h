@@ -1,0 +1,1 @@
+/* syn-cookie: being written. */
