@@ -54,8 +54,10 @@ int flow_key_from_ip(struct flow_key *, const void *l3, size_t l3_len,
 bool flow_key_equals(const struct flow_key *, const struct flow_key *);
 uint32_t flow_key_hash(const struct flow_key *, uint32_t basis);
 uint64_t flow_key_hash64(const struct flow_key *, uint64_t key);
+uint64_t flow_key_siphash(const void *, size_t n, uint64_t k0, uint64_t k1);
 
 void flow_key_format(const struct flow_key *, struct ds *);
-char *flow_key_parse(struct flow_key *, const char *s);
+char *flow_key_parse(struct flow_key *, const char *s)
+    OVS_WARN_UNUSED_RESULT;
 
 #endif /* flow-key.h */

@@ -1,1 +1,89 @@
-/* syn-cookie: being written. */
+/*
+ * syn-cookie: stateless ISN_lb for the flow tracker under SYN pressure
+ * (PROTOCOL.md section 2).
+ *
+ * When its SYN table is above [80 %] of its bound or SYNs arrive faster
+ * than [50 k/s] (syn_cookie_pressure()), the PFT makes ISN_lb a SYN cookie
+ * and keeps no state until an ACK whose ack-1 checks:
+ *
+ *   ISN_lb = MAC(key, CP, client ISN, time slot, MSS index, options)[29 bits]
+ *            << 3 | MSS index
+ *
+ * with MAC = HMAC-SHA-256 (OpenSSL), time slots of SYN_COOKIE_SLOT_S
+ * seconds (the current and the previous slot are accepted, so a cookie lives
+ * 64 to 128 s), and the client's MSS rounded down to one of the
+ * SYN_COOKIE_N_MSS values of syn_cookie_mss_table.  When the client sent
+ * timestamps, its window scale, SACK-permitted and ECN are carried, as Linux
+ * does, in the low SYN_COOKIE_TS_BITS bits of the SYN/ACK's TSval, which the
+ * client echoes in the TSecr of its ACK; these bits are covered by the MAC.
+ * Without timestamps they cannot be remembered, so the SYN/ACK must not
+ * grant them.
+ *
+ * The key must be the same on every LB node (the PFT of a flow may change
+ * between the SYN and the ACK): derive it from the cluster key.
+ *
+ * HMAC-SHA-256 rather than SipHash: OpenSSL's libcrypto is already a
+ * dependency (the control messages use the same primitive), so no
+ * cryptographic code is written here.  With the keyed context reused (see
+ * syn_cookie_key_create()) a MAC costs about 0.4 us, so a check (at most
+ * two MACs) stays far below the rate at which OVS lets SYNs reach the
+ * controller.
+ *
+ * Pure: no I/O, no clock (the caller passes the time).  A key object holds
+ * a scratch MAC context: one thread at a time per key object.
+ */
+#ifndef OVSLB_SYN_COOKIE_H
+#define OVSLB_SYN_COOKIE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct flow_key;
+
+#define SYN_COOKIE_SLOT_S 64            /* Length of a time slot. */
+#define SYN_COOKIE_MIN_KEY_LEN 16       /* Bounds on the secret's length. */
+#define SYN_COOKIE_MAX_KEY_LEN 256
+#define SYN_COOKIE_TS_BITS 6            /* Option bits in TSval. */
+
+/* MSS values a cookie can carry, in increasing order. */
+#define SYN_COOKIE_N_MSS 8
+extern const uint16_t syn_cookie_mss_table[SYN_COOKIE_N_MSS];
+
+/* The TCP options of a handshake that a cookie remembers. */
+struct syn_cookie_opts {
+    uint16_t mss;               /* Maximum segment size. */
+    bool wscale_ok;             /* Window scale option present... */
+    uint8_t wscale;             /* ...with this shift count (0 to 14). */
+    bool sack_ok;               /* SACK-permitted option present. */
+    bool ecn_ok;                /* ECN setup (ECE and CWR in the SYN). */
+    bool tstamp_ok;             /* Timestamps option present. */
+};
+
+struct syn_cookie_key *syn_cookie_key_create(const void *secret, size_t len);
+void syn_cookie_key_destroy(struct syn_cookie_key *);
+
+int syn_cookie_make(struct syn_cookie_key *, const struct flow_key *cp,
+                    uint32_t client_isn, uint64_t now_s, uint32_t ts_clock,
+                    const struct syn_cookie_opts *offered,
+                    uint32_t *isn, uint32_t *tsval,
+                    struct syn_cookie_opts *granted);
+bool syn_cookie_check(struct syn_cookie_key *, const struct flow_key *cp,
+                      uint32_t client_isn, uint32_t isn, uint64_t now_s,
+                      const uint32_t *tsecr,
+                      struct syn_cookie_opts *decoded);
+
+/* When to switch to cookies (PROTOCOL.md section 2). */
+struct syn_cookie_thresholds {
+    unsigned int table_pct;     /* SYN table fill, in % of its bound. */
+    uint64_t syn_rate;          /* SYNs per second. */
+};
+#define SYN_COOKIE_TABLE_PCT_DEFAULT 80
+#define SYN_COOKIE_SYN_RATE_DEFAULT 50000
+
+void syn_cookie_thresholds_init(struct syn_cookie_thresholds *);
+bool syn_cookie_pressure(uint64_t table_entries, uint64_t table_bound,
+                         uint64_t syn_rate_per_s,
+                         const struct syn_cookie_thresholds *);
+
+#endif /* syn-cookie.h */
