@@ -1,1 +1,12 @@
-# controller: see DESIGN.md (Code layout).
+# controller: ovslb-controller, the LB node's daemon.
+
+sbin_PROGRAMS += controller/ovslb-controller
+controller_ovslb_controller_SOURCES = \
+	controller/ovslb-controller.c
+controller_ovslb_controller_LDADD = controller/libcontroller.la \
+	flows/libflows.la lib/libovslb.la $(OVS_LIBS)
+
+# The pure cores, also linked by the unit tests and the simulator.
+noinst_LTLIBRARIES += controller/libcontroller.la
+controller_libcontroller_la_SOURCES = \
+	controller/lbnode.c controller/lbnode.h

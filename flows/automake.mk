@@ -1,1 +1,8 @@
-# flows: see DESIGN.md (Code layout).
+# flows: the OpenFlow pipelines of LB nodes and server nodes, as code, with
+# golden dumps (tests/flows-golden.sh compares them).
+
+noinst_LTLIBRARIES += flows/libflows.la
+flows_libflows_la_SOURCES = \
+	flows/lb-pipeline.c flows/lb-pipeline.h \
+	flows/server-pipeline.c flows/server-pipeline.h \
+	flows/pipeline.c flows/pipeline.h

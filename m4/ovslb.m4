@@ -101,7 +101,7 @@ AC_DEFUN([OVSLB_ENABLE_WARNINGS], [
     [AS_HELP_STRING([--enable-Werror], [treat compiler warnings as errors])],
     [], [enable_Werror=no])
   WARNING_CFLAGS="-Wall -Wextra -Wno-sign-compare -Wpointer-arith"
-  WARNING_CFLAGS="$WARNING_CFLAGS -Wformat -Wformat-security -Wswitch-enum"
+  WARNING_CFLAGS="$WARNING_CFLAGS -Wformat -Wformat-security"
   WARNING_CFLAGS="$WARNING_CFLAGS -Wstrict-prototypes -Wold-style-definition"
   WARNING_CFLAGS="$WARNING_CFLAGS -Wmissing-prototypes -Wshadow"
   WARNING_CFLAGS="$WARNING_CFLAGS -fno-strict-aliasing"

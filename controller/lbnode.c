@@ -1,0 +1,1575 @@
+#include <config.h>
+#include "lbnode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coverage.h"
+#include "dp-packet.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "ring.h"
+#include "selection.h"
+#include "syn-cookie.h"
+#include "tcp-seg.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(lbnode);
+
+COVERAGE_DEFINE(lbnode_ack_invalid);
+COVERAGE_DEFINE(lbnode_buffer_drop);
+COVERAGE_DEFINE(lbnode_bad_packet);
+
+/* How long an ingress waits for one tracker's answer before asking again
+ * (or asking the other one). */
+#define QUERY_RETRY_MS 500
+
+/* How long a tracker keeps a flow still in the handshake. */
+#define HANDSHAKE_TIMEOUT_MS 30000
+
+/* How long a PFT waits for a server's answer before choosing again. */
+#define CONNECT_RETRY_MS 1000
+
+/* Ingresses remembered per flow while its server is being chosen. */
+#define MAX_WAITERS 4
+
+/* Window field of the SYN/ACK (never scaled in a SYN segment). */
+#define SYNACK_WINDOW 65535
+
+enum entry_state {
+    ENTRY_SYN_RECEIVED,         /* SYN/ACK sent, waiting for the ACK. */
+    ENTRY_CONNECTING,           /* Server chosen, waiting for its answer. */
+    ENTRY_ESTABLISHED,          /* Server accepted. */
+};
+
+/* A flow-tracker entry, as PFT or SFT. */
+struct entry {
+    struct hmap_node node;      /* In lbnode's 'entries'. */
+    struct flow_key cp;
+    enum entry_state state;
+    enum ctl_tracker_role role; /* Our role when the entry was made. */
+    uint32_t client_isn;
+    uint32_t isn_lb;
+    uint32_t ts_lb;
+    enum ctl_isn_kind isn_kind;
+    struct ctl_tcp_opts opts;   /* Client's SYN options. */
+    uint32_t server;            /* CTL_NODE_NONE until chosen. */
+    uint8_t ttl;
+    size_t n_rejected;
+    uint32_t rejected[CTL_TRACKER_MAX_REJECTED];
+    uint32_t ingress;           /* Last ingress node seen. */
+    uint32_t waiters[MAX_WAITERS];  /* Ingresses to tell the mapping. */
+    size_t n_waiters;
+    long long int expires;
+    long long int connect_sent;
+};
+
+/* A packet an ingress holds until its flow's mapping arrives. */
+struct buffered {
+    struct ovs_list node;
+    size_t len;
+    uint8_t data[];
+};
+
+enum pending_stage {
+    PENDING_ASKED_PFT,          /* ACK_INFO or MAPPING_QUERY sent to PFT. */
+    PENDING_ASKED_SFT,          /* MAPPING_QUERY sent to SFT. */
+};
+
+/* An ingress flow waiting for its mapping. */
+struct pending {
+    struct hmap_node node;      /* In lbnode's 'pending'. */
+    struct flow_key cp;
+    struct ovs_list packets;    /* Of struct buffered. */
+    size_t n_packets, n_bytes;
+    enum pending_stage stage;
+    long long int deadline;     /* Give up then. */
+    long long int asked;        /* When the current tracker was asked. */
+    struct ctl_ack_info ack;    /* The first packet's numbers. */
+};
+
+/* A mapping this node installed as ingress. */
+struct mapping {
+    struct hmap_node node;      /* In lbnode's 'mappings'. */
+    struct flow_key cp;
+    uint32_t server;
+    struct in6_addr server_addr;
+};
+
+struct vip {
+    struct lbnode_vip cfg;
+    struct selection *sel;
+};
+
+struct lbnode {
+    uint32_t self;
+    struct ring *ring;          /* Healthy LB nodes. */
+    uint64_t isn_key;
+    uint64_t isn_counter;
+    struct syn_cookie_key *cookie_key;
+    struct syn_cookie_thresholds cookie_thresholds;
+
+    struct lbnode_lb *lbs;
+    size_t n_lbs;
+    struct lbnode_server *servers;
+    size_t n_servers;
+    struct vip *vips;
+    size_t n_vips;
+
+    uint32_t buffer_packets, buffer_bytes, buffer_timeout_ms;
+    uint32_t syn_table_max;
+    uint32_t entry_timeout_ms;
+
+    struct eth_addr own_mac, edge_mac;
+    bool has_macs;
+
+    struct hmap entries;        /* Tracker entries. */
+    size_t n_syn_entries;       /* Of which in the handshake. */
+    struct hmap pending;        /* Ingress flows waiting for a mapping. */
+    struct hmap mappings;       /* Ingress mappings installed. */
+
+    long long int syn_second;   /* SYN rate estimate: current second... */
+    uint64_t syns_this_second;  /* ...its SYNs... */
+    uint64_t syn_rate;          /* ...and the last full second's. */
+
+    uint16_t ip_id;
+    struct lbnode_stats stats;
+};
+
+/* Creates an LB node core with no configuration (it drops everything until
+ * lbnode_configure()). */
+struct lbnode *
+lbnode_create(void)
+{
+    struct lbnode *lb = xzalloc(sizeof *lb);
+
+    hmap_init(&lb->entries);
+    hmap_init(&lb->pending);
+    hmap_init(&lb->mappings);
+    syn_cookie_thresholds_init(&lb->cookie_thresholds);
+    return lb;
+}
+
+static void
+free_vips(struct lbnode *lb)
+{
+    for (size_t i = 0; i < lb->n_vips; i++) {
+        free(lb->vips[i].cfg.name);
+        free(lb->vips[i].cfg.servers);
+        selection_destroy(lb->vips[i].sel);
+    }
+    free(lb->vips);
+    lb->vips = NULL;
+    lb->n_vips = 0;
+}
+
+static void
+pending_destroy(struct lbnode *lb, struct pending *p)
+{
+    struct buffered *b;
+
+    hmap_remove(&lb->pending, &p->node);
+    LIST_FOR_EACH_POP (b, node, &p->packets) {
+        free(b);
+    }
+    free(p);
+}
+
+/* Frees 'lb'.  A null 'lb' is a no-op. */
+void
+lbnode_destroy(struct lbnode *lb)
+{
+    if (!lb) {
+        return;
+    }
+    struct entry *e;
+    HMAP_FOR_EACH_POP (e, node, &lb->entries) {
+        free(e);
+    }
+    hmap_destroy(&lb->entries);
+
+    struct pending *p;
+    HMAP_FOR_EACH_SAFE (p, node, &lb->pending) {
+        pending_destroy(lb, p);
+    }
+    hmap_destroy(&lb->pending);
+
+    struct mapping *m;
+    HMAP_FOR_EACH_POP (m, node, &lb->mappings) {
+        free(m);
+    }
+    hmap_destroy(&lb->mappings);
+
+    ring_destroy(lb->ring);
+    syn_cookie_key_destroy(lb->cookie_key);
+    free(lb->lbs);
+    free(lb->servers);
+    free_vips(lb);
+    free(lb);
+}
+
+/* (Re)configures 'lb' from 'cfg'.  Tracker entries, pending flows and
+ * mappings are kept. */
+void
+lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
+{
+    uint32_t *healthy;
+    size_t n_healthy = 0;
+
+    lb->self = cfg->self;
+    lb->isn_key = flow_key_siphash(cfg->secret, cfg->secret_len,
+                                   UINT64_C(0x69736e2d6b657931),
+                                   UINT64_C(0x6f76736c622d6973));
+
+    syn_cookie_key_destroy(lb->cookie_key);
+    lb->cookie_key = (cfg->secret_len >= SYN_COOKIE_MIN_KEY_LEN
+                      ? syn_cookie_key_create(cfg->secret,
+                                              MIN(cfg->secret_len,
+                                                  SYN_COOKIE_MAX_KEY_LEN))
+                      : NULL);
+    lb->cookie_thresholds.table_pct = cfg->syn_cookie_pct;
+    lb->cookie_thresholds.syn_rate = cfg->syn_cookie_rate;
+
+    free(lb->lbs);
+    lb->lbs = xmemdup(cfg->lbs, cfg->n_lbs * sizeof *cfg->lbs);
+    lb->n_lbs = cfg->n_lbs;
+    free(lb->servers);
+    lb->servers = xmemdup(cfg->servers, cfg->n_servers * sizeof *cfg->servers);
+    lb->n_servers = cfg->n_servers;
+
+    free_vips(lb);
+    lb->vips = xcalloc(cfg->n_vips ? cfg->n_vips : 1, sizeof *lb->vips);
+    for (size_t i = 0; i < cfg->n_vips; i++) {
+        struct vip *v = &lb->vips[lb->n_vips++];
+
+        v->cfg = cfg->vips[i];
+        v->cfg.name = xstrdup(cfg->vips[i].name);
+        v->cfg.servers = xmemdup(cfg->vips[i].servers,
+                                 cfg->vips[i].n_servers
+                                 * sizeof *cfg->vips[i].servers);
+        v->sel = selection_create(cfg->vips[i].algorithm,
+                                  cfg->ring_key ^ (cfg->self * 0x9e37ULL)
+                                  ^ i);
+    }
+
+    healthy = xcalloc(cfg->n_lbs ? cfg->n_lbs : 1, sizeof *healthy);
+    for (size_t i = 0; i < cfg->n_lbs; i++) {
+        if (cfg->lbs[i].healthy) {
+            healthy[n_healthy++] = cfg->lbs[i].node;
+        }
+    }
+    ring_destroy(lb->ring);
+    lb->ring = ring_create(healthy, n_healthy, cfg->ring_key, cfg->vnodes);
+    if (!lb->ring) {
+        VLOG_WARN("cannot build the ring from %"PRIuSIZE" nodes", n_healthy);
+        lb->ring = ring_create(NULL, 0, cfg->ring_key, cfg->vnodes);
+    }
+    free(healthy);
+
+    lb->buffer_packets = cfg->buffer_packets;
+    lb->buffer_bytes = cfg->buffer_bytes;
+    lb->buffer_timeout_ms = cfg->buffer_timeout_ms;
+    lb->syn_table_max = cfg->syn_table_max;
+    lb->entry_timeout_ms = cfg->entry_timeout_ms;
+}
+
+/* Tells 'lb' its own north MAC ('own', the source of what it sends north)
+ * and the edge router's ('edge'). */
+void
+lbnode_set_macs(struct lbnode *lb, struct eth_addr own, struct eth_addr edge)
+{
+    lb->own_mac = own;
+    lb->edge_mac = edge;
+    lb->has_macs = true;
+}
+
+/* Returns true once lbnode_set_macs() was called. */
+bool
+lbnode_has_macs(const struct lbnode *lb)
+{
+    return lb->has_macs;
+}
+
+/* Lookups. */
+
+static uint32_t
+cp_hash(const struct flow_key *cp)
+{
+    return flow_key_hash(cp, 0);
+}
+
+static struct entry *
+entry_find(const struct lbnode *lb, const struct flow_key *cp)
+{
+    struct entry *e;
+
+    HMAP_FOR_EACH_WITH_HASH (e, node, cp_hash(cp), &lb->entries) {
+        if (flow_key_equals(&e->cp, cp)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static struct pending *
+pending_find(const struct lbnode *lb, const struct flow_key *cp)
+{
+    struct pending *p;
+
+    HMAP_FOR_EACH_WITH_HASH (p, node, cp_hash(cp), &lb->pending) {
+        if (flow_key_equals(&p->cp, cp)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static struct mapping *
+mapping_find(const struct lbnode *lb, const struct flow_key *cp)
+{
+    struct mapping *m;
+
+    HMAP_FOR_EACH_WITH_HASH (m, node, cp_hash(cp), &lb->mappings) {
+        if (flow_key_equals(&m->cp, cp)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static struct vip *
+vip_find(const struct lbnode *lb, const struct in6_addr *addr, uint16_t port,
+         uint8_t proto)
+{
+    for (size_t i = 0; i < lb->n_vips; i++) {
+        struct vip *v = &lb->vips[i];
+
+        if (v->cfg.port == port && v->cfg.proto == proto
+            && ipv6_addr_equals(&v->cfg.addr, addr)) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static struct vip *
+vip_for_cp(const struct lbnode *lb, const struct flow_key *cp)
+{
+    return vip_find(lb, &cp->vip, ntohs(cp->vip_port), cp->proto);
+}
+
+/* Returns the VIP port ('addr', 'port' in host order, 'proto'), or NULL. */
+const struct lbnode_vip *
+lbnode_find_vip(const struct lbnode *lb, const struct in6_addr *addr,
+                uint16_t port, uint8_t proto)
+{
+    const struct vip *v = vip_find(lb, addr, port, proto);
+    return v ? &v->cfg : NULL;
+}
+
+static const struct lbnode_server *
+server_find(const struct lbnode *lb, uint32_t node)
+{
+    for (size_t i = 0; i < lb->n_servers; i++) {
+        if (lb->servers[i].node == node) {
+            return &lb->servers[i];
+        }
+    }
+    return NULL;
+}
+
+/* Stores the flow's trackers in '*pft' and '*sft' (the SFT is the PFT
+ * itself when only one LB node is healthy).  Returns false if no LB node is
+ * healthy. */
+bool
+lbnode_trackers(const struct lbnode *lb, const struct flow_key *cp,
+                uint32_t *pft, uint32_t *sft)
+{
+    size_t n = lb->ring ? ring_trackers(lb->ring, cp, pft, sft) : 0;
+
+    if (n == 0) {
+        *pft = *sft = CTL_NODE_NONE;
+        return false;
+    }
+    if (n == 1) {
+        *sft = *pft;
+    }
+    return true;
+}
+
+/* Messages. */
+
+static void deliver(struct lbnode *, uint32_t dst, struct ctl_msg *,
+                    long long int now, const struct lbnode_io *, void *aux);
+
+static void
+msg_init(struct ctl_msg *msg, enum ctl_msg_type type, uint32_t self)
+{
+    ctl_msg_init(msg, type, self, 0);
+}
+
+/* Ingress. */
+
+static void
+ask_trackers(struct lbnode *lb, struct pending *p, bool use_ack_info,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+
+    if (!lbnode_trackers(lb, &p->cp, &pft, &sft)) {
+        return;
+    }
+    p->asked = now;
+    if (p->stage == PENDING_ASKED_PFT && use_ack_info) {
+        msg_init(&msg, CTL_MSG_ACK_INFO, lb->self);
+        msg.ack_info = p->ack;
+        deliver(lb, pft, &msg, now, io, aux);
+    } else {
+        msg_init(&msg, CTL_MSG_MAPPING_QUERY, lb->self);
+        msg.mapping_query.cp = p->cp;
+        msg.mapping_query.ingress = lb->self;
+        lb->stats.queries++;
+        deliver(lb, p->stage == PENDING_ASKED_PFT ? pft : sft, &msg, now,
+                io, aux);
+    }
+}
+
+static void
+ingress_syn(struct lbnode *lb, const struct flow_key *cp,
+            const struct tcp_seg_info *seg, long long int now,
+            const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+
+    lb->stats.syns++;
+    if (!lbnode_trackers(lb, cp, &pft, &sft)) {
+        return;
+    }
+    msg_init(&msg, CTL_MSG_SYN_INFO, lb->self);
+    msg.syn_info.cp = *cp;
+    msg.syn_info.ingress = lb->self;
+    msg.syn_info.client_isn = seg->seq;
+    msg.syn_info.opts = (struct ctl_tcp_opts) {
+        .has_mss = seg->opts.has_mss,
+        .mss = seg->opts.mss,
+        .has_wscale = seg->opts.has_wscale,
+        .wscale = seg->opts.wscale,
+        .sack_permitted = seg->opts.sack_permitted,
+        .has_ts = seg->opts.has_ts,
+        .tsval = seg->opts.tsval,
+        .ece = (seg->flags & TCP_ECE) != 0,
+        .cwr = (seg->flags & TCP_CWR) != 0,
+    };
+    if (msg.syn_info.opts.ece != msg.syn_info.opts.cwr) {
+        msg.syn_info.opts.ece = msg.syn_info.opts.cwr = false;
+    }
+    deliver(lb, pft, &msg, now, io, aux);
+}
+
+static void
+ingress_non_syn(struct lbnode *lb, const struct flow_key *cp,
+                const struct tcp_seg_info *seg, const void *frame,
+                size_t len, long long int now, const struct lbnode_io *io,
+                void *aux)
+{
+    struct mapping *m;
+    struct pending *p;
+    struct buffered *b;
+
+    lb->stats.non_syns++;
+
+    /* A packet that raced with the installation of its flow. */
+    m = mapping_find(lb, cp);
+    if (m) {
+        io->forward(aux, cp, frame, len, &m->server_addr);
+        lb->stats.replayed++;
+        return;
+    }
+
+    p = pending_find(lb, cp);
+    if (!p) {
+        p = xzalloc(sizeof *p);
+        p->cp = *cp;
+        ovs_list_init(&p->packets);
+        p->stage = PENDING_ASKED_PFT;
+        p->deadline = now + lb->buffer_timeout_ms;
+        p->ack = (struct ctl_ack_info) {
+            .cp = *cp,
+            .ingress = lb->self,
+            .seq = seg->seq,
+            .ack = seg->ack,
+            .has_ts = seg->opts.has_ts,
+            .has_data = seg->payload_len > 0,
+            .tsval = seg->opts.tsval,
+            .tsecr = seg->opts.tsecr,
+        };
+        hmap_insert(&lb->pending, &p->node, cp_hash(cp));
+    }
+
+    if (p->n_packets >= lb->buffer_packets
+        || p->n_bytes + len > lb->buffer_bytes) {
+        lb->stats.buffer_drops++;
+        COVERAGE_INC(lbnode_buffer_drop);
+    } else {
+        b = xmalloc(sizeof *b + len);
+        b->len = len;
+        memcpy(b->data, frame, len);
+        ovs_list_push_back(&p->packets, &b->node);
+        p->n_packets++;
+        p->n_bytes += len;
+        lb->stats.buffered++;
+    }
+
+    if (p->n_packets == 1 && p->asked == 0) {
+        ask_trackers(lb, p, (seg->flags & TCP_ACK) != 0, now, io, aux);
+    }
+}
+
+/* Handles a packet-in: the Ethernet frame 'frame' of 'len' bytes, a packet
+ * to a VIP that missed the ingress mapping table. */
+void
+lbnode_packet_in(struct lbnode *lb, const void *frame, size_t len,
+                 long long int now, const struct lbnode_io *io, void *aux)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct tcp_seg_info seg;
+    struct flow_key cp;
+    int error;
+
+    error = tcp_seg_parse_frame(frame, len, &seg);
+    if (error) {
+        lb->stats.bad_packets++;
+        COVERAGE_INC(lbnode_bad_packet);
+        VLOG_DBG_RL(&rl, "packet-in: %s", tcp_seg_strerror(error));
+        return;
+    }
+    flow_key_init_v6(&cp, &seg.ip_src, seg.tp_src, &seg.ip_dst, seg.tp_dst,
+                     IPPROTO_TCP);
+    if (!vip_for_cp(lb, &cp)) {
+        lb->stats.not_vip++;
+        return;
+    }
+
+    if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+        ingress_syn(lb, &cp, &seg, now, io, aux);
+    } else if (!(seg.flags & TCP_SYN)) {
+        ingress_non_syn(lb, &cp, &seg, frame, len, now, io, aux);
+    } else {
+        lb->stats.bad_packets++;
+    }
+}
+
+static void
+ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
+                long long int now OVS_UNUSED, const struct lbnode_io *io,
+                void *aux)
+{
+    struct pending *p = pending_find(lb, &map->cp);
+    struct mapping *m = mapping_find(lb, &map->cp);
+
+    if (!m) {
+        m = xzalloc(sizeof *m);
+        m->cp = map->cp;
+        hmap_insert(&lb->mappings, &m->node, cp_hash(&map->cp));
+    }
+    m->server = map->server;
+    m->server_addr = map->server_addr;
+    io->install_mapping(aux, &map->cp, &map->server_addr);
+    lb->stats.mappings_installed++;
+
+    if (p) {
+        struct buffered *b;
+
+        LIST_FOR_EACH (b, node, &p->packets) {
+            io->forward(aux, &p->cp, b->data, b->len, &map->server_addr);
+            lb->stats.replayed++;
+        }
+        pending_destroy(lb, p);
+    }
+}
+
+static void
+ingress_unknown(struct lbnode *lb, const struct ctl_msg *msg,
+                long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct pending *p = pending_find(lb, &msg->unknown.cp);
+    uint32_t pft, sft;
+
+    if (!p) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    if (p->stage == PENDING_ASKED_PFT
+        && lbnode_trackers(lb, &p->cp, &pft, &sft) && sft != pft) {
+        p->stage = PENDING_ASKED_SFT;
+        ask_trackers(lb, p, false, now, io, aux);
+    } else {
+        /* Nobody knows the flow: the client's next retransmission (or a
+         * new SYN) starts over. */
+        lb->stats.unknown_flows++;
+        pending_destroy(lb, p);
+    }
+}
+
+/* Flow tracker. */
+
+static struct entry *
+entry_create(struct lbnode *lb, const struct flow_key *cp,
+             enum ctl_tracker_role role, long long int now)
+{
+    struct entry *e = xzalloc(sizeof *e);
+
+    e->cp = *cp;
+    e->role = role;
+    e->state = ENTRY_SYN_RECEIVED;
+    e->expires = now + HANDSHAKE_TIMEOUT_MS;
+    hmap_insert(&lb->entries, &e->node, cp_hash(cp));
+    lb->n_syn_entries++;
+    return e;
+}
+
+static void
+entry_set_state(struct lbnode *lb, struct entry *e, enum entry_state state,
+                long long int now)
+{
+    if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
+        lb->n_syn_entries--;
+        e->expires = now + lb->entry_timeout_ms;
+    } else if (e->state == ENTRY_ESTABLISHED
+               && state != ENTRY_ESTABLISHED) {
+        lb->n_syn_entries++;
+        e->expires = now + HANDSHAKE_TIMEOUT_MS;
+    }
+    e->state = state;
+}
+
+static void
+entry_destroy(struct lbnode *lb, struct entry *e)
+{
+    if (e->state != ENTRY_ESTABLISHED) {
+        lb->n_syn_entries--;
+    }
+    hmap_remove(&lb->entries, &e->node);
+    free(e);
+}
+
+static void
+entry_add_waiter(struct entry *e, uint32_t ingress)
+{
+    for (size_t i = 0; i < e->n_waiters; i++) {
+        if (e->waiters[i] == ingress) {
+            return;
+        }
+    }
+    if (e->n_waiters < MAX_WAITERS) {
+        e->waiters[e->n_waiters++] = ingress;
+    } else {
+        e->waiters[MAX_WAITERS - 1] = ingress;
+    }
+}
+
+static uint32_t
+isn_choose(struct lbnode *lb, const struct flow_key *cp, long long int now)
+{
+    uint64_t h = flow_key_hash64(cp, lb->isn_key ^ ++lb->isn_counter);
+
+    /* RFC 6528: a keyed hash of the connection plus a clock. */
+    return (uint32_t) (h ^ (h >> 32)) + (uint32_t) (now * 250);
+}
+
+static void
+count_syn_rate(struct lbnode *lb, long long int now)
+{
+    long long int second = now / 1000;
+
+    if (second != lb->syn_second) {
+        lb->syn_rate = second == lb->syn_second + 1 ? lb->syns_this_second
+                                                    : 0;
+        lb->syn_second = second;
+        lb->syns_this_second = 0;
+    }
+    lb->syns_this_second++;
+}
+
+static void
+send_synack(struct lbnode *lb, const struct ctl_syn_sync *ss,
+            const struct lbnode_io *io, void *aux)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    const struct ctl_syn_info *si = &ss->syn;
+    const struct vip *v = vip_for_cp(lb, &si->cp);
+    struct tcp_seg_endpoints ep;
+    struct tcp_opts client;
+    struct dp_packet b;
+    int error;
+
+    if (!v || !lb->has_macs) {
+        VLOG_WARN_RL(&rl, "cannot send a SYN/ACK: %s",
+                     v ? "edge router's MAC not known yet" : "unknown VIP");
+        return;
+    }
+    memset(&client, 0, sizeof client);
+    client.has_mss = si->opts.has_mss;
+    client.mss = si->opts.mss;
+    client.has_wscale = si->opts.has_wscale;
+    client.wscale = si->opts.wscale;
+    client.sack_permitted = si->opts.sack_permitted;
+    client.has_ts = si->opts.has_ts;
+    client.tsval = si->opts.tsval;
+
+    tcp_seg_endpoints_from_key(&ep, &si->cp, FLOW_KEY_FROM_VIP, lb->own_mac,
+                               lb->edge_mac);
+    dp_packet_init(&b, 128);
+    error = tcp_seg_build_synack(&b, &ep, &client, ss->isn_lb,
+                                 si->client_isn, SYNACK_WINDOW, v->cfg.mss,
+                                 v->cfg.wscale, ss->ts_lb, lb->ip_id++);
+    if (!error) {
+        io->send_north(aux, dp_packet_data(&b), dp_packet_size(&b));
+        lb->stats.synacks_sent++;
+    } else {
+        VLOG_WARN_RL(&rl, "cannot build a SYN/ACK: %s",
+                     tcp_seg_strerror(error));
+    }
+    dp_packet_uninit(&b);
+}
+
+static void
+send_rst(struct lbnode *lb, const struct entry *e, const struct lbnode_io *io,
+         void *aux)
+{
+    struct tcp_seg_endpoints ep;
+    struct dp_packet b;
+    struct tcp_seg_hdr h;
+
+    if (!lb->has_macs) {
+        return;
+    }
+    tcp_seg_endpoints_from_key(&ep, &e->cp, FLOW_KEY_FROM_VIP, lb->own_mac,
+                               lb->edge_mac);
+    memset(&h, 0, sizeof h);
+    h.seq = e->isn_lb + 1;
+    h.ack = e->client_isn + 1;
+    h.flags = TCP_RST | TCP_ACK;
+    h.ip_id = lb->ip_id++;
+    dp_packet_init(&b, 128);
+    if (!tcp_seg_build(&b, &ep, &h)) {
+        io->send_north(aux, dp_packet_data(&b), dp_packet_size(&b));
+        lb->stats.rsts_sent++;
+    }
+    dp_packet_uninit(&b);
+}
+
+static void
+fill_syn_sync(const struct entry *e, struct ctl_syn_sync *ss)
+{
+    ss->syn.cp = e->cp;
+    ss->syn.ingress = e->ingress;
+    ss->syn.client_isn = e->client_isn;
+    ss->syn.opts = e->opts;
+    ss->isn_lb = e->isn_lb;
+    ss->ts_lb = e->ts_lb;
+    ss->isn_kind = e->isn_kind;
+}
+
+/* PFT: a client's SYN. */
+static void
+pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+    struct entry *e;
+
+    lb->stats.syn_infos++;
+    count_syn_rate(lb, now);
+    if (!lbnode_trackers(lb, &si->cp, &pft, &sft) || !vip_for_cp(lb, &si->cp)) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+
+    msg_init(&msg, CTL_MSG_SYN_SYNC, lb->self);
+    e = entry_find(lb, &si->cp);
+    if (e && e->client_isn == si->client_isn
+        && e->state == ENTRY_SYN_RECEIVED) {
+        /* A retransmitted SYN: the same SYN/ACK again. */
+        lb->stats.syn_retransmits++;
+        e->ingress = si->ingress;
+        fill_syn_sync(e, &msg.syn_sync);
+        deliver(lb, sft, &msg, now, io, aux);
+        return;
+    }
+    if (e) {
+        /* A new connection reusing the CP: start over. */
+        entry_destroy(lb, e);
+    }
+
+    if (lb->cookie_key
+        && syn_cookie_pressure(lb->n_syn_entries, lb->syn_table_max,
+                               lb->syn_rate, &lb->cookie_thresholds)) {
+        struct syn_cookie_opts offered = {
+            .mss = si->opts.has_mss ? si->opts.mss : 536,
+            .wscale_ok = si->opts.has_wscale,
+            .wscale = MIN(si->opts.wscale, CTL_TCP_MAX_WSCALE),
+            .sack_ok = si->opts.sack_permitted,
+            .ecn_ok = si->opts.ece && si->opts.cwr,
+            .tstamp_ok = si->opts.has_ts,
+        };
+        struct syn_cookie_opts granted;
+        uint32_t isn, tsval;
+
+        if (!syn_cookie_make(lb->cookie_key, &si->cp, si->client_isn,
+                             now / 1000, (uint32_t) now, &offered, &isn,
+                             &tsval, &granted)) {
+            msg.syn_sync.syn = *si;
+            msg.syn_sync.syn.opts.has_wscale = granted.wscale_ok;
+            msg.syn_sync.syn.opts.sack_permitted = granted.sack_ok;
+            msg.syn_sync.syn.opts.has_mss = true;
+            msg.syn_sync.syn.opts.mss = granted.mss;
+            msg.syn_sync.isn_lb = isn;
+            msg.syn_sync.ts_lb = tsval;
+            msg.syn_sync.isn_kind = CTL_ISN_COOKIE;
+            lb->stats.cookies_issued++;
+            deliver(lb, sft, &msg, now, io, aux);
+        }
+        return;
+    }
+    if (lb->n_syn_entries >= lb->syn_table_max) {
+        lb->stats.table_full++;
+        return;
+    }
+
+    e = entry_create(lb, &si->cp, CTL_ROLE_PFT, now);
+    e->client_isn = si->client_isn;
+    e->opts = si->opts;
+    e->ingress = si->ingress;
+    e->isn_lb = isn_choose(lb, &si->cp, now);
+    e->ts_lb = (uint32_t) now;
+    e->isn_kind = CTL_ISN_STORED;
+    fill_syn_sync(e, &msg.syn_sync);
+    deliver(lb, sft, &msg, now, io, aux);
+}
+
+/* SFT: the PFT's copy of a SYN; fabricates the SYN/ACK. */
+static void
+sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &ss->syn.cp);
+
+    if (ss->isn_kind == CTL_ISN_STORED) {
+        if (!e) {
+            e = entry_create(lb, &ss->syn.cp, CTL_ROLE_SFT, now);
+        } else if (e->client_isn != ss->syn.client_isn
+                   && e->state != ENTRY_SYN_RECEIVED) {
+            entry_set_state(lb, e, ENTRY_SYN_RECEIVED, now);
+            e->server = CTL_NODE_NONE;
+            e->n_rejected = 0;
+        }
+        if (e->role == CTL_ROLE_SFT) {
+            e->client_isn = ss->syn.client_isn;
+            e->opts = ss->syn.opts;
+            e->ingress = ss->syn.ingress;
+            e->isn_lb = ss->isn_lb;
+            e->ts_lb = ss->ts_lb;
+            e->isn_kind = ss->isn_kind;
+        }
+    }
+    send_synack(lb, ss, io, aux);
+}
+
+static const struct vip *
+pick_server(struct lbnode *lb, struct entry *e, uint32_t *server)
+{
+    struct vip *v = vip_for_cp(lb, &e->cp);
+    struct selection_server *ss;
+    size_t n = 0;
+    int error;
+
+    *server = CTL_NODE_NONE;
+    if (!v || !v->cfg.enabled) {
+        return v;
+    }
+    ss = xcalloc(v->cfg.n_servers ? v->cfg.n_servers : 1, sizeof *ss);
+    for (size_t i = 0; i < v->cfg.n_servers; i++) {
+        const struct lbnode_server *s = server_find(lb,
+                                                    v->cfg.servers[i].node);
+        if (s) {
+            ss[n++] = (struct selection_server) {
+                .id = s->node,
+                .weight = v->cfg.servers[i].weight,
+                .healthy = s->healthy,
+                .active_conns = 0,
+                .rtt_us = UINT32_MAX,
+            };
+        }
+    }
+    error = selection_pick(v->sel, ss, n, &e->cp, e->rejected, e->n_rejected,
+                           server);
+    if (error) {
+        *server = CTL_NODE_NONE;
+    }
+    free(ss);
+    return v;
+}
+
+/* PFT: choose a server (again) and tell the SFT; with none left, tell the
+ * SFT to reset the client. */
+static void
+pft_connect(struct lbnode *lb, struct entry *e, long long int now,
+            const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft, server = CTL_NODE_NONE;
+    struct ctl_msg msg;
+
+    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        return;
+    }
+    if (e->ttl > 0) {
+        pick_server(lb, e, &server);
+    }
+    msg_init(&msg, CTL_MSG_CONNECT, lb->self);
+    msg.connect = (struct ctl_connect) {
+        .cp = e->cp,
+        .server = server,
+        .ttl = e->ttl,
+        .isn_lb = e->isn_lb,
+        .client_isn = e->client_isn,
+        .opts = e->opts,
+        .ingress = e->ingress,
+        .ts_lb = e->ts_lb,
+    };
+    e->server = server;
+    e->connect_sent = now;
+    if (server == CTL_NODE_NONE) {
+        lb->stats.no_server++;
+    } else {
+        entry_set_state(lb, e, ENTRY_CONNECTING, now);
+        lb->stats.connects++;
+    }
+    deliver(lb, sft, &msg, now, io, aux);
+    if (server == CTL_NODE_NONE) {
+        e = entry_find(lb, &msg.connect.cp);
+        if (e && e->role == CTL_ROLE_PFT) {
+            entry_destroy(lb, e);
+        }
+    }
+}
+
+static void
+send_mapping(struct lbnode *lb, const struct entry *e, uint32_t dst,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    const struct lbnode_server *s = server_find(lb, e->server);
+    struct ctl_msg msg;
+
+    if (!s) {
+        return;
+    }
+    msg_init(&msg, CTL_MSG_MAPPING, lb->self);
+    msg.mapping.cp = e->cp;
+    msg.mapping.server = e->server;
+    msg.mapping.server_addr = s->underlay;
+    deliver(lb, dst, &msg, now, io, aux);
+}
+
+static void
+reply_unknown(struct lbnode *lb, const struct flow_key *cp, uint32_t dst,
+              long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct ctl_msg msg;
+
+    msg_init(&msg, CTL_MSG_UNKNOWN, lb->self);
+    msg.unknown.cp = *cp;
+    deliver(lb, dst, &msg, now, io, aux);
+}
+
+/* PFT: the client's ACK, seen by an ingress. */
+static void
+pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &ai->cp);
+
+    if (!e) {
+        struct syn_cookie_opts decoded;
+        const struct vip *v = vip_for_cp(lb, &ai->cp);
+
+        if (v && lb->cookie_key
+            && syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
+                                ai->ack - 1, now / 1000,
+                                ai->has_ts ? &ai->tsecr : NULL, &decoded)) {
+            /* A valid SYN cookie: the handshake state comes back. */
+            lb->stats.cookies_valid++;
+            e = entry_create(lb, &ai->cp, CTL_ROLE_PFT, now);
+            e->client_isn = ai->seq - 1;
+            e->isn_lb = ai->ack - 1;
+            e->isn_kind = CTL_ISN_COOKIE;
+            e->ts_lb = ai->has_ts ? ai->tsecr : 0;
+            e->opts = (struct ctl_tcp_opts) {
+                .has_mss = true,
+                .mss = decoded.mss,
+                .has_wscale = decoded.wscale_ok,
+                .wscale = decoded.wscale,
+                .sack_permitted = decoded.sack_ok,
+                .has_ts = decoded.tstamp_ok,
+                .tsval = ai->tsval,
+                .ece = decoded.ecn_ok,
+                .cwr = decoded.ecn_ok,
+            };
+            e->ingress = ai->ingress;
+            e->ttl = v->cfg.ttl;
+            entry_add_waiter(e, ai->ingress);
+            lb->stats.acks_valid++;
+            pft_connect(lb, e, now, io, aux);
+            return;
+        }
+        lb->stats.acks_no_state++;
+        reply_unknown(lb, &ai->cp, ai->ingress, now, io, aux);
+        return;
+    }
+
+    e->ingress = ai->ingress;
+    switch (e->state) {
+    case ENTRY_SYN_RECEIVED:
+        if (ai->ack - 1 != e->isn_lb || e->role != CTL_ROLE_PFT) {
+            /* Wrong ack number (or we are only the SFT): drop silently. */
+            lb->stats.acks_invalid++;
+            COVERAGE_INC(lbnode_ack_invalid);
+            return;
+        }
+        lb->stats.acks_valid++;
+        entry_add_waiter(e, ai->ingress);
+        e->ttl = vip_for_cp(lb, &e->cp) ? vip_for_cp(lb, &e->cp)->cfg.ttl : 1;
+        pft_connect(lb, e, now, io, aux);
+        break;
+
+    case ENTRY_CONNECTING:
+        entry_add_waiter(e, ai->ingress);
+        break;
+
+    case ENTRY_ESTABLISHED:
+        e->expires = now + lb->entry_timeout_ms;
+        send_mapping(lb, e, ai->ingress, now, io, aux);
+        break;
+    }
+}
+
+/* SFT: the PFT chose a server (or decided that there is none). */
+static void
+sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
+            const struct lbnode_io *io, void *aux)
+{
+    const struct lbnode_server *s;
+    const struct vip *v = vip_for_cp(lb, &c->cp);
+    struct ctl_msg msg;
+    struct entry *e;
+
+    e = entry_find(lb, &c->cp);
+    if (!e) {
+        e = entry_create(lb, &c->cp, CTL_ROLE_SFT, now);
+    }
+    if (e->role == CTL_ROLE_SFT) {
+        e->client_isn = c->client_isn;
+        e->isn_lb = c->isn_lb;
+        e->opts = c->opts;
+        e->ingress = c->ingress;
+        e->ts_lb = c->ts_lb;
+        e->ttl = c->ttl;
+    }
+    if (c->server == CTL_NODE_NONE) {
+        /* Final: no server takes the connection. */
+        send_rst(lb, e, io, aux);
+        if (e->role == CTL_ROLE_SFT) {
+            entry_destroy(lb, e);
+        }
+        return;
+    }
+
+    s = server_find(lb, c->server);
+    if (!s || !v) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    e->server = c->server;
+    if (e->state != ENTRY_ESTABLISHED) {
+        entry_set_state(lb, e, ENTRY_CONNECTING, now);
+    }
+    msg_init(&msg, CTL_MSG_CONN_REQ, lb->self);
+    msg.conn_req = (struct ctl_conn_req) {
+        .cp = c->cp,
+        .server = c->server,
+        .ttl = c->ttl,
+        .client_isn = c->client_isn,
+        .isn_lb = c->isn_lb,
+        .opts = c->opts,
+        .ingress = c->ingress,
+        .lb_tsval = c->ts_lb,
+        .lb_wscale = (c->opts.has_wscale
+                      ? MIN(v->cfg.wscale, CTL_TCP_MAX_WSCALE) : 0),
+        .lb_mss = (c->opts.has_mss ? MIN(c->opts.mss, v->cfg.mss)
+                   : MIN(536, v->cfg.mss)),
+    };
+    if (!c->opts.has_ts) {
+        msg.conn_req.lb_tsval = 0;
+    }
+    lb->stats.conn_reqs++;
+    deliver(lb, c->server, &msg, now, io, aux);
+}
+
+/* SFT: the agent accepted. */
+static void
+sft_accepted(struct lbnode *lb, const struct ctl_accepted *a,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &a->cp);
+    uint32_t pft, sft;
+
+    if (!e || e->server != a->server) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    lb->stats.accepted++;
+    entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
+    if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        send_mapping(lb, e, pft, now, io, aux);
+    }
+}
+
+/* SFT: the agent refused. */
+static void
+sft_rejected(struct lbnode *lb, const struct ctl_rejected *r,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &r->cp);
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+
+    lb->stats.rejected++;
+    if (r->reason < CTL_REJECT_N_REASONS) {
+        lb->stats.rejected_by_reason[r->reason]++;
+    }
+    if (!e || e->server != r->server || e->state == ENTRY_ESTABLISHED) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    e->server = CTL_NODE_NONE;
+    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        return;
+    }
+    msg_init(&msg, CTL_MSG_RELEASE, lb->self);
+    msg.release.cp = r->cp;
+    msg.release.server = r->server;
+    msg.release.ttl = r->ttl;
+    deliver(lb, pft, &msg, now, io, aux);
+}
+
+/* PFT: the chosen server refused; choose another. */
+static void
+pft_release(struct lbnode *lb, const struct ctl_release *r,
+            long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &r->cp);
+
+    if (!e || e->role != CTL_ROLE_PFT || e->state != ENTRY_CONNECTING
+        || e->server != r->server) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    if (e->n_rejected < CTL_TRACKER_MAX_REJECTED) {
+        e->rejected[e->n_rejected++] = r->server;
+    }
+    e->ttl = r->ttl;
+    pft_connect(lb, e, now, io, aux);
+}
+
+/* MAPPING: at the PFT (from the SFT) and at the ingress (from the PFT). */
+static void
+handle_mapping(struct lbnode *lb, const struct ctl_msg *msg,
+               long long int now, const struct lbnode_io *io, void *aux)
+{
+    const struct ctl_mapping *map = &msg->mapping;
+    struct entry *e = entry_find(lb, &map->cp);
+    bool used = false;
+
+    if (e && e->role == CTL_ROLE_PFT && e->state != ENTRY_ESTABLISHED
+        && e->server == map->server) {
+        entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
+        for (size_t i = 0; i < e->n_waiters; i++) {
+            if (e->waiters[i] != lb->self) {
+                send_mapping(lb, e, e->waiters[i], now, io, aux);
+            }
+        }
+        bool self_waits = false;
+        for (size_t i = 0; i < e->n_waiters; i++) {
+            self_waits |= e->waiters[i] == lb->self;
+        }
+        e->n_waiters = 0;
+        used = true;
+        if (!self_waits && !pending_find(lb, &map->cp)) {
+            return;
+        }
+    }
+    if (pending_find(lb, &map->cp) || !used) {
+        ingress_mapping(lb, map, now, io, aux);
+    }
+}
+
+/* MAPPING_QUERY: at a tracker. */
+static void
+tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
+              long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &q->cp);
+
+    if (e && e->state == ENTRY_ESTABLISHED) {
+        e->expires = now + lb->entry_timeout_ms;
+        send_mapping(lb, e, q->ingress, now, io, aux);
+    } else if (e) {
+        entry_add_waiter(e, q->ingress);
+    } else {
+        reply_unknown(lb, &q->cp, q->ingress, now, io, aux);
+    }
+}
+
+/* Handles the control message 'msg' from another node (or from this one,
+ * in-process). */
+void
+lbnode_recv(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
+            const struct lbnode_io *io, void *aux)
+{
+    switch (msg->type) {
+    case CTL_MSG_SYN_INFO:
+        pft_syn_info(lb, &msg->syn_info, now, io, aux);
+        break;
+    case CTL_MSG_SYN_SYNC:
+        sft_syn_sync(lb, &msg->syn_sync, now, io, aux);
+        break;
+    case CTL_MSG_ACK_INFO:
+        pft_ack_info(lb, &msg->ack_info, now, io, aux);
+        break;
+    case CTL_MSG_CONNECT:
+        sft_connect(lb, &msg->connect, now, io, aux);
+        break;
+    case CTL_MSG_ACCEPTED:
+        sft_accepted(lb, &msg->accepted, now, io, aux);
+        break;
+    case CTL_MSG_REJECTED:
+        sft_rejected(lb, &msg->rejected, now, io, aux);
+        break;
+    case CTL_MSG_RELEASE:
+        pft_release(lb, &msg->release, now, io, aux);
+        break;
+    case CTL_MSG_MAPPING:
+        handle_mapping(lb, msg, now, io, aux);
+        break;
+    case CTL_MSG_MAPPING_QUERY:
+        tracker_query(lb, &msg->mapping_query, now, io, aux);
+        break;
+    case CTL_MSG_UNKNOWN:
+        ingress_unknown(lb, msg, now, io, aux);
+        break;
+    case CTL_MSG_CONN_REQ:
+    case CTL_MSG_TRACKER_SYNC:
+    case CTL_MSG_PUBLISH:
+    case CTL_MSG_PUBLISH_FWD:
+    case CTL_MSG_PING:
+    case CTL_MSG_PONG:
+    case CTL_MSG_GOSSIP:
+    case CTL_MSG_LB_LIST:
+    case CTL_MSG_OWNER:
+    case CTL_MSG_N_TYPES:
+    default:
+        lb->stats.msgs_ignored++;
+        break;
+    }
+}
+
+static void
+deliver(struct lbnode *lb, uint32_t dst, struct ctl_msg *msg,
+        long long int now, const struct lbnode_io *io, void *aux)
+{
+    if (dst == CTL_NODE_NONE) {
+        return;
+    }
+    if (dst == lb->self) {
+        msg->sender = lb->self;
+        lbnode_recv(lb, msg, now, io, aux);
+    } else {
+        io->send(aux, dst, msg);
+    }
+}
+
+/* Tells 'lb' that the ingress flow of 'cp' expired in the switch. */
+void
+lbnode_mapping_removed(struct lbnode *lb, const struct flow_key *cp)
+{
+    struct mapping *m = mapping_find(lb, cp);
+
+    if (m) {
+        hmap_remove(&lb->mappings, &m->node);
+        free(m);
+    }
+}
+
+/* Expires what timed out by 'now'. */
+void
+lbnode_run(struct lbnode *lb, long long int now)
+{
+    struct pending *p;
+    HMAP_FOR_EACH_SAFE (p, node, &lb->pending) {
+        if (now >= p->deadline) {
+            lb->stats.buffer_timeouts++;
+            pending_destroy(lb, p);
+        }
+    }
+
+    struct entry *e;
+    HMAP_FOR_EACH_SAFE (e, node, &lb->entries) {
+        if (now >= e->expires) {
+            lb->stats.entries_expired++;
+            entry_destroy(lb, e);
+        }
+    }
+}
+
+/* Retries what waits for an answer: queries of pending flows and CONNECTs
+ * of flows whose server did not answer.  Called by the daemon after
+ * lbnode_run(). */
+void
+lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
+             void *aux)
+{
+    struct pending *p;
+    HMAP_FOR_EACH_SAFE (p, node, &lb->pending) {
+        if (p->asked && now - p->asked >= QUERY_RETRY_MS) {
+            ask_trackers(lb, p, p->stage == PENDING_ASKED_PFT, now, io, aux);
+        }
+    }
+
+    struct entry *e;
+    HMAP_FOR_EACH_SAFE (e, node, &lb->entries) {
+        if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
+            && now - e->connect_sent >= CONNECT_RETRY_MS) {
+            /* No answer from the server: ask it again, once per period;
+             * its answer is idempotent. */
+            uint32_t pft, sft;
+            struct ctl_msg msg;
+
+            if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+                continue;
+            }
+            e->connect_sent = now;
+            msg_init(&msg, CTL_MSG_CONNECT, lb->self);
+            msg.connect = (struct ctl_connect) {
+                .cp = e->cp, .server = e->server, .ttl = e->ttl,
+                .isn_lb = e->isn_lb, .client_isn = e->client_isn,
+                .opts = e->opts, .ingress = e->ingress, .ts_lb = e->ts_lb,
+            };
+            deliver(lb, sft, &msg, now, io, aux);
+        }
+    }
+}
+
+/* Returns when lbnode_run() or lbnode_retry() next has work, or LLONG_MAX.
+ */
+long long int
+lbnode_next_deadline(const struct lbnode *lb)
+{
+    long long int deadline = LLONG_MAX;
+    const struct pending *p;
+    const struct entry *e;
+
+    HMAP_FOR_EACH (p, node, &lb->pending) {
+        deadline = MIN(deadline, p->deadline);
+        if (p->asked) {
+            deadline = MIN(deadline, p->asked + QUERY_RETRY_MS);
+        }
+    }
+    HMAP_FOR_EACH (e, node, &lb->entries) {
+        deadline = MIN(deadline, e->expires);
+        if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING) {
+            deadline = MIN(deadline, e->connect_sent + CONNECT_RETRY_MS);
+        }
+    }
+    return deadline;
+}
+
+/* Accessors. */
+
+uint32_t
+lbnode_self(const struct lbnode *lb)
+{
+    return lb->self;
+}
+
+size_t
+lbnode_n_healthy(const struct lbnode *lb)
+{
+    return lb->ring ? ring_n_nodes(lb->ring) : 0;
+}
+
+const struct lbnode_stats *
+lbnode_get_stats(const struct lbnode *lb)
+{
+    return &lb->stats;
+}
+
+size_t
+lbnode_n_entries(const struct lbnode *lb)
+{
+    return hmap_count(&lb->entries);
+}
+
+size_t
+lbnode_n_pending(const struct lbnode *lb)
+{
+    return hmap_count(&lb->pending);
+}
+
+/* Inspection. */
+
+/* Appends to 's' the node, its ring and its VIPs. */
+void
+lbnode_format_show(const struct lbnode *lb, struct ds *s)
+{
+    ds_put_format(s, "LB node %"PRIu32"\n", lb->self);
+    if (lb->has_macs) {
+        ds_put_format(s, "north MAC "ETH_ADDR_FMT", edge router MAC "
+                      ETH_ADDR_FMT"\n", ETH_ADDR_ARGS(lb->own_mac),
+                      ETH_ADDR_ARGS(lb->edge_mac));
+    } else {
+        ds_put_cstr(s, "edge router MAC not learnt yet\n");
+    }
+    ds_put_cstr(s, "ring: ");
+    if (lb->ring) {
+        ring_format(lb->ring, s);
+    }
+    ds_put_char(s, '\n');
+    ds_put_format(s, "roles: ingress, flow tracker (%"PRIuSIZE" entries, "
+                  "%"PRIuSIZE" in handshake), egress\n",
+                  hmap_count(&lb->entries), lb->n_syn_entries);
+    for (size_t i = 0; i < lb->n_vips; i++) {
+        const struct lbnode_vip *v = &lb->vips[i].cfg;
+        char a[INET6_ADDRSTRLEN];
+
+        ipv6_string_mapped(a, &v->addr);
+        ds_put_format(s, "VIP %s %s:%u %s algorithm=%s mss=%u wscale=%u "
+                      "ttl=%u servers:", v->name, a, v->port,
+                      v->enabled ? "up" : "down",
+                      selection_algo_to_string(v->algorithm), v->mss,
+                      v->wscale, v->ttl);
+        for (size_t j = 0; j < v->n_servers; j++) {
+            const struct lbnode_server *srv = server_find(lb,
+                                                          v->servers[j].node);
+            ds_put_format(s, " %"PRIu32"(w%"PRIu32"%s)", v->servers[j].node,
+                          v->servers[j].weight,
+                          !srv ? ",unknown" : srv->healthy ? "" : ",down");
+        }
+        ds_put_char(s, '\n');
+    }
+}
+
+static const char *
+entry_state_name(enum entry_state state)
+{
+    switch (state) {
+    case ENTRY_SYN_RECEIVED: return "syn-received";
+    case ENTRY_CONNECTING: return "connecting";
+    case ENTRY_ESTABLISHED: return "established";
+    default: return "?";
+    }
+}
+
+/* Appends to 's' one line per tracked flow, pending flow and mapping. */
+void
+lbnode_format_flows(const struct lbnode *lb, struct ds *s)
+{
+    const struct entry *e;
+    const struct pending *p;
+    const struct mapping *m;
+
+    ds_put_format(s, "tracked flows: %"PRIuSIZE"\n",
+                  hmap_count(&lb->entries));
+    HMAP_FOR_EACH (e, node, &lb->entries) {
+        ds_put_cstr(s, "  ");
+        flow_key_format(&e->cp, s);
+        ds_put_format(s, " %s %s server=%"PRIu32" ingress=%"PRIu32
+                      " isn_lb=%"PRIu32"%s\n",
+                      e->role == CTL_ROLE_PFT ? "pft" : "sft",
+                      entry_state_name(e->state), e->server, e->ingress,
+                      e->isn_lb,
+                      e->isn_kind == CTL_ISN_COOKIE ? " cookie" : "");
+    }
+    ds_put_format(s, "pending flows (ingress): %"PRIuSIZE"\n",
+                  hmap_count(&lb->pending));
+    HMAP_FOR_EACH (p, node, &lb->pending) {
+        ds_put_cstr(s, "  ");
+        flow_key_format(&p->cp, s);
+        ds_put_format(s, " %"PRIuSIZE" packets %"PRIuSIZE" bytes, asked %s\n",
+                      p->n_packets, p->n_bytes,
+                      p->stage == PENDING_ASKED_PFT ? "pft" : "sft");
+    }
+    ds_put_format(s, "ingress mappings: %"PRIuSIZE"\n",
+                  hmap_count(&lb->mappings));
+    HMAP_FOR_EACH (m, node, &lb->mappings) {
+        char a[INET6_ADDRSTRLEN];
+
+        ipv6_string_mapped(a, &m->server_addr);
+        ds_put_cstr(s, "  ");
+        flow_key_format(&m->cp, s);
+        ds_put_format(s, " -> server %"PRIu32" (%s)\n", m->server, a);
+    }
+}
+
+/* Appends to 's' the counters of every role. */
+void
+lbnode_format_stats(const struct lbnode *lb, struct ds *s)
+{
+    const struct lbnode_stats *st = &lb->stats;
+
+#define STAT(NAME) ds_put_format(s, "  %-20s %"PRIu64"\n", #NAME, st->NAME)
+    ds_put_cstr(s, "ingress:\n");
+    STAT(syns);
+    STAT(non_syns);
+    STAT(not_vip);
+    STAT(bad_packets);
+    STAT(buffered);
+    STAT(buffer_drops);
+    STAT(buffer_timeouts);
+    STAT(replayed);
+    STAT(mappings_installed);
+    STAT(queries);
+    STAT(unknown_flows);
+    ds_put_cstr(s, "flow tracker:\n");
+    STAT(syn_infos);
+    STAT(syn_retransmits);
+    STAT(cookies_issued);
+    STAT(cookies_valid);
+    STAT(synacks_sent);
+    STAT(acks_valid);
+    STAT(acks_invalid);
+    STAT(acks_no_state);
+    STAT(connects);
+    STAT(conn_reqs);
+    STAT(accepted);
+    STAT(rejected);
+    STAT(no_server);
+    STAT(rsts_sent);
+    STAT(table_full);
+    STAT(entries_expired);
+    STAT(msgs_ignored);
+#undef STAT
+    for (int r = 0; r < CTL_REJECT_N_REASONS; r++) {
+        if (st->rejected_by_reason[r]) {
+            ds_put_format(s, "  rejected (%s) %"PRIu64"\n",
+                          ctl_reject_reason_to_string(r),
+                          st->rejected_by_reason[r]);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+/*
+ * lbnode: the protocol core of an LB node (PROTOCOL.md §1, §2): the ingress
+ * role (packet-ins of flows without a mapping, per-flow buffers, mappings),
+ * the flow-tracker roles (PFT and SFT: handshake state, SYN/ACK, ACK
+ * validation, server selection, retries, the final RST) and the
+ * bookkeeping that the daemon's inspection commands show.
+ *
+ * Pure: no sockets, no OpenFlow, no clock.  Time comes in as 'now' (ms of
+ * the daemon's monotonic clock); everything the core wants done goes out
+ * through the callbacks of 'struct lbnode_io', which the daemon maps to its
+ * control socket and OpenFlow connection and the simulator to its message
+ * bus.  Messages a node sends to itself are handled in-process at once.
+ *
+ * Single-threaded: one thread owns an lbnode.
+ */
+#ifndef OVSLB_LBNODE_H
+#define OVSLB_LBNODE_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ctl-msg.h"
+#include "flow-key.h"
+#include "openvswitch/types.h"
+
+struct dp_packet;
+struct ds;
+
+/* What the core asks its driver to do. */
+struct lbnode_io {
+    /* Send 'msg' (type and body filled in) to node 'dst' (an LB node or a
+     * server node), which is never this node. */
+    void (*send)(void *aux, uint32_t dst, struct ctl_msg *msg);
+
+    /* Send the Ethernet frame 'frame' out of the north port. */
+    void (*send_north)(void *aux, const void *frame, size_t len);
+
+    /* Install the ingress mapping of 'cp' to the server node whose underlay
+     * address is 'server_addr'. */
+    void (*install_mapping)(void *aux, const struct flow_key *cp,
+                            const struct in6_addr *server_addr);
+
+    /* Forward the client's frame 'frame' (a buffered packet of 'cp')
+     * through the tunnel to 'server_addr'. */
+    void (*forward)(void *aux, const struct flow_key *cp,
+                    const void *frame, size_t len,
+                    const struct in6_addr *server_addr);
+};
+
+/* A VIP port as the core sees it. */
+struct lbnode_vip_server {
+    uint32_t node;
+    uint32_t weight;
+};
+
+struct lbnode_vip {
+    char *name;
+    struct in6_addr addr;
+    uint16_t port;              /* Host byte order. */
+    uint8_t proto;
+    int algorithm;              /* enum selection_algo. */
+    uint16_t mss;
+    uint8_t wscale;
+    uint8_t ttl;
+    bool enabled;
+    struct lbnode_vip_server *servers;
+    size_t n_servers;
+};
+
+struct lbnode_lb {
+    uint32_t node;
+    struct in6_addr north, south, control;
+    bool healthy;
+};
+
+struct lbnode_server {
+    uint32_t node;
+    struct in6_addr underlay, control;
+    bool healthy;
+};
+
+/* The configuration of the core, rebuilt by the daemon from the config
+ * service.  lbnode_configure() copies what it needs. */
+struct lbnode_config {
+    uint32_t self;
+    uint64_t ring_key;          /* Keyed hash of the ring (from the cluster
+                                 * key, so that all nodes agree). */
+    const void *secret;         /* Cluster key: ISNs and SYN cookies. */
+    size_t secret_len;
+    unsigned int vnodes;
+
+    const struct lbnode_lb *lbs;
+    size_t n_lbs;
+    const struct lbnode_server *servers;
+    size_t n_servers;
+    const struct lbnode_vip *vips;
+    size_t n_vips;
+
+    uint32_t buffer_packets;    /* Per pending flow. */
+    uint32_t buffer_bytes;
+    uint32_t buffer_timeout_ms;
+    uint32_t syn_table_max;
+    uint32_t syn_cookie_pct;
+    uint32_t syn_cookie_rate;
+    uint32_t entry_timeout_ms;  /* Established entry without activity. */
+};
+
+/* Counters, by role. */
+struct lbnode_stats {
+    /* Ingress. */
+    uint64_t syns;              /* Client SYNs seen (packet-ins). */
+    uint64_t non_syns;          /* Other client packets seen. */
+    uint64_t not_vip;           /* Packet-ins that were not for a VIP. */
+    uint64_t bad_packets;       /* Packet-ins that did not parse. */
+    uint64_t buffered;          /* Packets buffered. */
+    uint64_t buffer_drops;      /* Dropped: buffer full. */
+    uint64_t buffer_timeouts;   /* Pending flows given up. */
+    uint64_t replayed;          /* Buffered packets sent on. */
+    uint64_t mappings_installed;
+    uint64_t queries;           /* MAPPING_QUERY sent. */
+    uint64_t unknown_flows;     /* UNKNOWN from both trackers. */
+
+    /* Flow tracker. */
+    uint64_t syn_infos;         /* SYN_INFO handled as PFT. */
+    uint64_t syn_retransmits;   /* ...of which repeated SYNs. */
+    uint64_t cookies_issued;
+    uint64_t cookies_valid;
+    uint64_t synacks_sent;
+    uint64_t acks_valid;        /* ACKs whose ack-1 was ISN_lb. */
+    uint64_t acks_invalid;      /* Wrong ack number: dropped. */
+    uint64_t acks_no_state;     /* No entry, no valid cookie: UNKNOWN. */
+    uint64_t connects;          /* CONNECT sent as PFT. */
+    uint64_t conn_reqs;         /* CONN_REQ sent as SFT. */
+    uint64_t accepted;
+    uint64_t rejected;          /* REJECTED received as SFT. */
+    uint64_t rejected_by_reason[CTL_REJECT_N_REASONS];
+    uint64_t no_server;         /* Final decisions without a server. */
+    uint64_t rsts_sent;
+    uint64_t table_full;        /* SYNs dropped: table full. */
+    uint64_t entries_expired;
+
+    uint64_t msgs_ignored;      /* Messages for flows we do not hold. */
+};
+
+struct lbnode;
+
+struct lbnode *lbnode_create(void);
+void lbnode_destroy(struct lbnode *);
+void lbnode_configure(struct lbnode *, const struct lbnode_config *);
+void lbnode_set_macs(struct lbnode *, struct eth_addr own,
+                     struct eth_addr edge);
+bool lbnode_has_macs(const struct lbnode *);
+
+void lbnode_packet_in(struct lbnode *, const void *frame, size_t len,
+                      long long int now, const struct lbnode_io *,
+                      void *aux);
+void lbnode_recv(struct lbnode *, const struct ctl_msg *, long long int now,
+                 const struct lbnode_io *, void *aux);
+void lbnode_mapping_removed(struct lbnode *, const struct flow_key *);
+void lbnode_run(struct lbnode *, long long int now);
+void lbnode_retry(struct lbnode *, long long int now,
+                  const struct lbnode_io *, void *aux);
+long long int lbnode_next_deadline(const struct lbnode *);
+
+uint32_t lbnode_self(const struct lbnode *);
+size_t lbnode_n_healthy(const struct lbnode *);
+bool lbnode_trackers(const struct lbnode *, const struct flow_key *,
+                     uint32_t *pft, uint32_t *sft);
+const struct lbnode_vip *lbnode_find_vip(const struct lbnode *,
+                                         const struct in6_addr *,
+                                         uint16_t port, uint8_t proto);
+const struct lbnode_stats *lbnode_get_stats(const struct lbnode *);
+size_t lbnode_n_entries(const struct lbnode *);
+size_t lbnode_n_pending(const struct lbnode *);
+
+void lbnode_format_show(const struct lbnode *, struct ds *);
+void lbnode_format_flows(const struct lbnode *, struct ds *);
+void lbnode_format_stats(const struct lbnode *, struct ds *);
+
+#endif /* lbnode.h */

@@ -1,0 +1,881 @@
+/*
+ * ovslb-controller: the LB node's daemon.  Drives the lbnode core (ingress,
+ * flow tracker, egress) with the node's OpenFlow connection, its control
+ * socket and the config service, and answers ovs-appctl.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster-config.h"
+#include "command-line.h"
+#include "coverage.h"
+#include "ctl-msg.h"
+#include "ctl-sock.h"
+#include "daemon.h"
+#include "dirs.h"
+#include "dp-packet.h"
+#include "fatal-signal.h"
+#include "flow-key.h"
+#include "flows/lb-pipeline.h"
+#include "flows/pipeline.h"
+#include "controller/lbnode.h"
+#include "node-daemon.h"
+#include "ofctrl.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-monitor.h"
+#include "openvswitch/ofp-packet.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-thread.h"
+#include "packets.h"
+#include "selection.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ovslb_controller);
+
+COVERAGE_DEFINE(controller_packet_in_syn);
+COVERAGE_DEFINE(controller_packet_in_other);
+
+/* The Geneve port of the ovslb bridge (LAB.md). */
+#define TUNNEL_PORT_NAME "gnv0"
+
+/* Most packet-ins handled per pass of the main loop. */
+#define MAX_PACKET_INS_PER_RUN 256
+
+/* Packet-in rates of the miss paths (packets per second), enforced by
+ * OpenFlow meters in the switch. */
+#define SYN_METER_RATE 20000
+#define OTHER_METER_RATE 40000
+
+/* How often to ask for the edge router's MAC while it is not known. */
+#define ARP_INTERVAL_MS 1000
+
+struct controller {
+    struct node_daemon *nd;
+    struct lbnode *lb;
+    uint64_t nd_seqno;
+    bool configured;            /* lbnode has a configuration. */
+
+    ofp_port_t north_port;
+    ofp_port_t tunnel_port;
+    struct in6_addr north_addr;
+    struct eth_addr own_mac;
+    bool has_own_mac;
+    struct eth_addr edge_mac;
+    bool has_edge_mac;
+    long long int next_arp;
+
+    struct pipeline pipeline;   /* Installed static flows. */
+    bool flows_changed;         /* Commit at the end of this pass. */
+
+    /* Counters of the driver. */
+    uint64_t packet_ins_syn;
+    uint64_t packet_ins_other;
+    uint64_t packet_ins_arp;
+    uint64_t msgs_no_route;     /* Messages to nodes without an address. */
+    uint64_t mappings_expired;
+    uint64_t packet_outs_failed;
+};
+
+static char *unixctl_path;
+static char *ovs_remote;
+
+static void parse_options(int argc, char *argv[]);
+OVS_NO_RETURN static void usage(void);
+
+static unixctl_cb_func ovslb_show, ovslb_flows, ovslb_stats, ovslb_exit;
+
+/* The lbnode's I/O. */
+
+static const struct in6_addr *
+node_control_address(const struct controller *c, uint32_t node)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    const struct cluster_lb_node *lb;
+    const struct cluster_server_node *srv;
+
+    if (!snap) {
+        return NULL;
+    }
+    lb = cluster_snapshot_find_lb_node(snap, node);
+    if (lb) {
+        return &lb->control;
+    }
+    srv = cluster_snapshot_find_server_node(snap, node);
+    return srv ? &srv->control : NULL;
+}
+
+static void
+io_send(void *c_, uint32_t dst, struct ctl_msg *msg)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct controller *c = c_;
+    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    const struct in6_addr *addr = node_control_address(c, dst);
+
+    if (!sock || !snap || !addr) {
+        c->msgs_no_route++;
+        VLOG_WARN_RL(&rl, "cannot send %s to node %"PRIu32": %s",
+                     ctl_msg_type_to_string(msg->type), dst,
+                     !sock ? "no control socket" : "unknown node");
+        return;
+    }
+    ctl_sock_send(sock, msg, addr, snap->settings.control_port);
+}
+
+static void
+send_packet_out(struct controller *c, const void *frame, size_t len,
+                const char *actions)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct ofpact_parse_params pp = {
+        .ofpacts = &ofpacts,
+        .usable_protocols = &(enum ofputil_protocol) { 0 },
+    };
+    char *error;
+
+    if (!ofctrl) {
+        c->packet_outs_failed++;
+        return;
+    }
+    error = ofpacts_parse_actions(actions, &pp);
+    if (error) {
+        VLOG_ERR_RL(&rl, "packet-out actions \"%s\": %s", actions, error);
+        free(error);
+        c->packet_outs_failed++;
+    } else if (ofctrl_send_packet_out(ofctrl, frame, len, OFPP_CONTROLLER,
+                                      ofpacts.data, ofpacts.size)) {
+        c->packet_outs_failed++;
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+static void
+io_send_north(void *c_, const void *frame, size_t len)
+{
+    struct controller *c = c_;
+    char actions[32];
+
+    snprintf(actions, sizeof actions, "output:%"PRIu16,
+             ofp_to_u16(c->north_port));
+    send_packet_out(c, frame, len, actions);
+}
+
+static void
+format_tunnel_actions(const struct controller *c,
+                      const struct in6_addr *server, struct ds *s)
+{
+    char a[INET6_ADDRSTRLEN];
+
+    ipv6_string_mapped(a, server);
+    ds_put_format(s, "set_field:%s->%s,output:%"PRIu16, a,
+                  IN6_IS_ADDR_V4MAPPED(server) ? "tun_dst" : "tun_ipv6_dst",
+                  ofp_to_u16(c->tunnel_port));
+}
+
+static void
+format_cp_match(const struct flow_key *cp, struct ds *s)
+{
+    char client[INET6_ADDRSTRLEN], vip[INET6_ADDRSTRLEN];
+    bool v4 = flow_key_is_v4(cp);
+
+    ipv6_string_mapped(client, &cp->client);
+    ipv6_string_mapped(vip, &cp->vip);
+    ds_put_format(s, "%s%s,%s_src=%s,%s_dst=%s,tp_src=%u,tp_dst=%u",
+                  cp->proto == IPPROTO_UDP ? "udp" : "tcp", v4 ? "" : "6",
+                  v4 ? "nw" : "ipv6", client, v4 ? "nw" : "ipv6", vip,
+                  ntohs(cp->client_port), ntohs(cp->vip_port));
+}
+
+static void
+io_install_mapping(void *c_, const struct flow_key *cp,
+                   const struct in6_addr *server)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct controller *c = c_;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    struct ds flow = DS_EMPTY_INITIALIZER;
+    struct ds actions = DS_EMPTY_INITIALIZER;
+    char *error;
+
+    if (!ofctrl || !snap) {
+        return;
+    }
+    /* SYNs never match a mapping: a new connection that reuses the CP goes
+     * to the trackers again. */
+    ds_put_format(&flow, "table=%d,priority=%d,idle_timeout=%"PRIu32",",
+                  LB_TABLE_INGRESS, LB_PRIO_MAPPING,
+                  MIN(snap->settings.flow_idle_timeout_s, UINT16_MAX));
+    format_cp_match(cp, &flow);
+    ds_put_cstr(&flow, ",tcp_flags=-syn");
+    format_tunnel_actions(c, server, &actions);
+    error = ofctrl_flow_add_str(ofctrl, ds_cstr(&flow), ds_cstr(&actions));
+    if (error) {
+        VLOG_ERR_RL(&rl, "ingress flow %s: %s", ds_cstr(&flow), error);
+        free(error);
+    }
+    c->flows_changed = true;
+    ds_destroy(&flow);
+    ds_destroy(&actions);
+}
+
+static void
+io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
+           size_t len, const struct in6_addr *server)
+{
+    struct controller *c = c_;
+    struct ds actions = DS_EMPTY_INITIALIZER;
+
+    format_tunnel_actions(c, server, &actions);
+    send_packet_out(c, frame, len, ds_cstr(&actions));
+    ds_destroy(&actions);
+}
+
+static const struct lbnode_io controller_io = {
+    .send = io_send,
+    .send_north = io_send_north,
+    .install_mapping = io_install_mapping,
+    .forward = io_forward,
+};
+
+/* Configuration. */
+
+static uint64_t
+derive_key(const char *secret, uint64_t k1)
+{
+    return flow_key_siphash(secret, strlen(secret), UINT64_C(0x72696e672d6b6579),
+                            k1);
+}
+
+static void
+install_pipeline(struct controller *c)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    struct lb_pipeline_params params;
+    struct lb_pipeline_vip *vips;
+    struct in6_addr *servers;
+    struct pipeline new;
+    size_t n_vips = 0;
+    char *error;
+
+    if (!ofctrl || !snap || c->north_port == OFPP_NONE
+        || c->tunnel_port == OFPP_NONE) {
+        return;
+    }
+
+    size_t max_vips = 0;
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        max_vips += snap->vips[i].n_ports;
+    }
+    vips = xcalloc(max_vips ? max_vips : 1, sizeof *vips);
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *v = &snap->vips[i];
+
+        if (v->mode != CLUSTER_VIP_TRACKED || v->protocol != IPPROTO_TCP) {
+            continue;
+        }
+        for (size_t j = 0; j < v->n_ports; j++) {
+            vips[n_vips++] = (struct lb_pipeline_vip) {
+                .addr = v->address, .port = v->ports[j],
+                .proto = v->protocol,
+            };
+        }
+    }
+    servers = xcalloc(snap->n_server_nodes ? snap->n_server_nodes : 1,
+                      sizeof *servers);
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        servers[i] = snap->server_nodes[i].underlay;
+    }
+
+    params = (struct lb_pipeline_params) {
+        .north_port = c->north_port,
+        .tunnel_port = c->tunnel_port,
+        .has_macs = c->has_own_mac && c->has_edge_mac,
+        .own_mac = c->own_mac,
+        .edge_mac = c->edge_mac,
+        .vips = vips,
+        .n_vips = n_vips,
+        .servers = servers,
+        .n_servers = snap->n_server_nodes,
+    };
+    pipeline_init(&new);
+    lb_pipeline_build(&params, &new);
+
+    char *meter = xasprintf("pktps,band=type=drop,rate=%d", SYN_METER_RATE);
+    error = ofctrl_meter_set(ofctrl, LB_METER_SYN, meter);
+    free(meter);
+    if (!error) {
+        meter = xasprintf("pktps,band=type=drop,rate=%d", OTHER_METER_RATE);
+        error = ofctrl_meter_set(ofctrl, LB_METER_OTHER, meter);
+        free(meter);
+    }
+    if (error) {
+        VLOG_ERR("meters: %s", error);
+        free(error);
+    }
+
+    /* Replace the old static flows by the new ones; ofctrl sends only the
+     * difference. */
+    for (size_t i = 0; i < c->pipeline.n; i++) {
+        const struct pipeline_flow *f = &c->pipeline.flows[i];
+        char *spec = xasprintf("table=%u,priority=%u%s%s", f->table,
+                               f->priority, f->match[0] ? "," : "",
+                               f->match);
+        error = ofctrl_flow_del_str(ofctrl, spec, NULL);
+        free(error);
+        free(spec);
+    }
+    error = pipeline_install(&new, ofctrl);
+    if (error) {
+        VLOG_ERR("pipeline: %s", error);
+        free(error);
+    }
+    pipeline_destroy(&c->pipeline);
+    c->pipeline = new;
+    c->flows_changed = true;
+    free(vips);
+    free(servers);
+}
+
+static void
+reconfigure(struct controller *c)
+{
+    const struct node_settings *settings = node_daemon_settings(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    struct lbnode_config cfg;
+
+    if (!settings || !snap) {
+        return;
+    }
+
+    c->north_port = node_daemon_ofport(c->nd, settings->north_port);
+    c->tunnel_port = node_daemon_ofport(c->nd, TUNNEL_PORT_NAME);
+    c->has_own_mac = node_daemon_port_mac(c->nd, settings->bridge,
+                                          &c->own_mac);
+    const struct cluster_lb_node *self
+        = cluster_snapshot_find_lb_node(snap, settings->node_id);
+    if (self) {
+        c->north_addr = self->north;
+    }
+
+    struct lbnode_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
+    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
+        const struct cluster_lb_node *n = &snap->lb_nodes[i];
+        lbs[i] = (struct lbnode_lb) {
+            .node = n->node_id, .north = n->north, .south = n->south,
+            .control = n->control, .healthy = n->enabled,
+        };
+    }
+    struct lbnode_server *servers = xcalloc(snap->n_server_nodes + 1,
+                                            sizeof *servers);
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        const struct cluster_server_node *n = &snap->server_nodes[i];
+        servers[i] = (struct lbnode_server) {
+            .node = n->node_id, .underlay = n->underlay,
+            .control = n->control, .healthy = n->enabled,
+        };
+    }
+
+    size_t n_vips = 0, max_vips = 0;
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        max_vips += snap->vips[i].n_ports;
+    }
+    struct lbnode_vip *vips = xcalloc(max_vips + 1, sizeof *vips);
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *v = &snap->vips[i];
+        enum selection_algo algo;
+
+        if (v->mode != CLUSTER_VIP_TRACKED) {
+            continue;
+        }
+        if (!selection_algo_from_string(
+                cluster_vip_algorithm_to_string(v->algorithm), &algo)) {
+            algo = SEL_DEFAULT;
+        }
+        for (size_t j = 0; j < v->n_ports; j++) {
+            struct lbnode_vip *lv = &vips[n_vips++];
+
+            *lv = (struct lbnode_vip) {
+                .name = v->name, .addr = v->address, .port = v->ports[j],
+                .proto = v->protocol, .algorithm = algo, .mss = v->mss,
+                .wscale = v->wscale, .ttl = v->ttl, .enabled = v->enabled,
+                .n_servers = v->n_servers,
+            };
+            lv->servers = xcalloc(v->n_servers + 1, sizeof *lv->servers);
+            for (size_t k = 0; k < v->n_servers; k++) {
+                lv->servers[k].node = v->servers[k].node_id;
+                lv->servers[k].weight = v->servers[k].weight;
+            }
+        }
+    }
+
+    const struct cluster_settings *s = &snap->settings;
+    cfg = (struct lbnode_config) {
+        .self = settings->node_id,
+        .ring_key = derive_key(s->cluster_key, UINT64_C(0x6f76736c622d7267)),
+        .secret = s->cluster_key,
+        .secret_len = strlen(s->cluster_key),
+        .vnodes = s->ring_vnodes,
+        .lbs = lbs, .n_lbs = snap->n_lb_nodes,
+        .servers = servers, .n_servers = snap->n_server_nodes,
+        .vips = vips, .n_vips = n_vips,
+        .buffer_packets = s->buffer_packets,
+        .buffer_bytes = s->buffer_bytes,
+        .buffer_timeout_ms = s->buffer_timeout_ms,
+        .syn_table_max = s->syn_table_max,
+        .syn_cookie_pct = s->syn_cookie_threshold_pct,
+        .syn_cookie_rate = s->syn_cookie_rate,
+        /* Until connection publishing renews leases (PROTOCOL §6), an
+         * established entry lives for ten lease times after its last use. */
+        .entry_timeout_ms = MAX(s->lease_ms * 10, 600000),
+    };
+    lbnode_configure(c->lb, &cfg);
+    c->configured = true;
+
+    for (size_t i = 0; i < n_vips; i++) {
+        free(vips[i].servers);
+    }
+    free(vips);
+    free(servers);
+    free(lbs);
+
+    install_pipeline(c);
+}
+
+/* Edge router's MAC. */
+
+static void
+learn_edge_mac(struct controller *c, struct eth_addr mac)
+{
+    if (eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)) {
+        return;
+    }
+    if (!c->has_edge_mac || !eth_addr_equals(mac, c->edge_mac)) {
+        VLOG_INFO("edge router MAC "ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
+        c->edge_mac = mac;
+        c->has_edge_mac = true;
+        if (c->has_own_mac) {
+            lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
+        }
+        install_pipeline(c);
+    }
+}
+
+/* Returns the IPv4 default gateway of this network namespace, from the
+ * kernel's routing table, or 0. */
+static ovs_be32
+default_gateway(void)
+{
+    FILE *f = fopen("/proc/net/route", "r");
+    char line[256];
+    ovs_be32 gw = 0;
+
+    if (!f) {
+        return 0;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char ifname[32];
+        unsigned int dst, gateway;
+
+        if (sscanf(line, "%31s %x %x", ifname, &dst, &gateway) == 3
+            && dst == 0 && gateway) {
+            /* /proc/net/route prints addresses in host byte order of the
+             * raw network-order value. */
+            gw = (ovs_be32) gateway;
+            break;
+        }
+    }
+    fclose(f);
+    return gw;
+}
+
+static void
+send_arp_request(struct controller *c, long long int now)
+{
+    ovs_be32 gw;
+    struct dp_packet b;
+    char actions[32];
+
+    if (c->has_edge_mac || !c->has_own_mac || now < c->next_arp
+        || c->north_port == OFPP_NONE
+        || !IN6_IS_ADDR_V4MAPPED(&c->north_addr)) {
+        return;
+    }
+    c->next_arp = now + ARP_INTERVAL_MS;
+    gw = default_gateway();
+    if (!gw) {
+        return;
+    }
+    dp_packet_init(&b, 64);
+    compose_arp(&b, ARP_OP_REQUEST, c->own_mac, eth_addr_zero, true,
+                in6_addr_get_mapped_ipv4(&c->north_addr), gw);
+    snprintf(actions, sizeof actions, "output:%"PRIu16,
+             ofp_to_u16(c->north_port));
+    send_packet_out(c, dp_packet_data(&b), dp_packet_size(&b), actions);
+    dp_packet_uninit(&b);
+}
+
+/* Packet-ins. */
+
+static void
+handle_packet_ins(struct controller *c, long long int now)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ofctrl_packet_in *syns[MAX_PACKET_INS_PER_RUN];
+    size_t n_syns = 0;
+
+    if (!ofctrl) {
+        return;
+    }
+    /* Non-SYN segments first: a SYN flood must not delay the ACKs of
+     * handshakes in progress. */
+    for (int i = 0; i < MAX_PACKET_INS_PER_RUN; i++) {
+        struct ofctrl_packet_in *pi = ofctrl_recv_packet_in(ofctrl);
+        const uint8_t *ud;
+        const struct eth_header *eth;
+
+        if (!pi) {
+            break;
+        }
+        ud = pi->pin.userdata;
+        if (pi->pin.packet_len >= sizeof *eth) {
+            eth = pi->pin.packet;
+            if (pi->in_port == c->north_port) {
+                learn_edge_mac(c, eth->eth_src);
+            }
+        }
+        if (pi->pin.userdata_len == 1 && ud[0] == LB_USERDATA_ARP) {
+            c->packet_ins_arp++;
+            ofctrl_packet_in_destroy(pi);
+        } else if (pi->pin.userdata_len == 1 && ud[0] == LB_USERDATA_SYN) {
+            syns[n_syns++] = pi;
+        } else {
+            c->packet_ins_other++;
+            COVERAGE_INC(controller_packet_in_other);
+            if (c->configured) {
+                lbnode_packet_in(c->lb, pi->pin.packet, pi->pin.packet_len,
+                                 now, &controller_io, c);
+            }
+            ofctrl_packet_in_destroy(pi);
+        }
+    }
+    for (size_t i = 0; i < n_syns; i++) {
+        c->packet_ins_syn++;
+        COVERAGE_INC(controller_packet_in_syn);
+        if (c->configured) {
+            lbnode_packet_in(c->lb, syns[i]->pin.packet,
+                             syns[i]->pin.packet_len, now, &controller_io, c);
+        }
+        ofctrl_packet_in_destroy(syns[i]);
+    }
+    if (n_syns == MAX_PACKET_INS_PER_RUN) {
+        poll_immediate_wake();
+    }
+}
+
+static void
+handle_flow_removed(struct controller *c)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ofputil_flow_removed fr;
+
+    if (!ofctrl) {
+        return;
+    }
+    while (ofctrl_recv_flow_removed(ofctrl, &fr)) {
+        const struct flow *f = &fr.match.flow;
+        struct flow_key cp;
+
+        if (fr.table_id != LB_TABLE_INGRESS) {
+            continue;
+        }
+        if (f->dl_type == htons(ETH_TYPE_IP)) {
+            flow_key_init_v4(&cp, f->nw_src, f->tp_src, f->nw_dst, f->tp_dst,
+                             f->nw_proto);
+        } else {
+            flow_key_init_v6(&cp, &f->ipv6_src, f->tp_src, &f->ipv6_dst,
+                             f->tp_dst, f->nw_proto);
+        }
+        lbnode_mapping_removed(c->lb, &cp);
+        c->mappings_expired++;
+    }
+}
+
+static void
+handle_messages(struct controller *c, long long int now)
+{
+    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
+    struct ctl_msg msg;
+
+    if (!sock) {
+        return;
+    }
+    while (ctl_sock_recv(sock, &msg, NULL, NULL)) {
+        if (c->configured) {
+            lbnode_recv(c->lb, &msg, now, &controller_io, c);
+        }
+    }
+}
+
+static void
+controller_run(struct controller *c)
+{
+    long long int now = time_msec();
+
+    node_daemon_run(c->nd);
+    if (node_daemon_seqno(c->nd) != c->nd_seqno) {
+        c->nd_seqno = node_daemon_seqno(c->nd);
+        reconfigure(c);
+        if (c->has_own_mac && c->has_edge_mac) {
+            lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
+        }
+    }
+    handle_packet_ins(c, now);
+    handle_flow_removed(c);
+    handle_messages(c, now);
+    if (c->configured) {
+        lbnode_run(c->lb, now);
+        lbnode_retry(c->lb, now, &controller_io, c);
+    }
+    send_arp_request(c, now);
+
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    if (ofctrl && c->flows_changed) {
+        ofctrl_commit(ofctrl);
+        c->flows_changed = false;
+    }
+}
+
+static void
+controller_wait(struct controller *c)
+{
+    node_daemon_wait(c->nd);
+    if (c->configured) {
+        long long int deadline = lbnode_next_deadline(c->lb);
+        if (deadline != LLONG_MAX) {
+            poll_timer_wait_until(deadline);
+        }
+    }
+    if (!c->has_edge_mac) {
+        poll_timer_wait_until(c->next_arp);
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct unixctl_server *unixctl;
+    struct controller c;
+    bool exiting = false;
+    int retval;
+
+    set_program_name(argv[0]);
+    ovs_cmdl_proctitle_init(argc, argv);
+    parse_options(argc, argv);
+    fatal_ignore_sigpipe();
+
+    daemonize_start(false);
+    retval = unixctl_server_create(unixctl_path, &unixctl);
+    if (retval) {
+        exit(EXIT_FAILURE);
+    }
+
+    memset(&c, 0, sizeof c);
+    c.nd = node_daemon_create(ovs_remote, NODE_ROLE_LB);
+    c.lb = lbnode_create();
+    c.north_port = c.tunnel_port = OFPP_NONE;
+    pipeline_init(&c.pipeline);
+
+    unixctl_command_register("exit", "", 0, 0, ovslb_exit, &exiting);
+    unixctl_command_register("ovslb/show", "", 0, 0, ovslb_show, &c);
+    unixctl_command_register("ovslb/flows", "", 0, 0, ovslb_flows, &c);
+    unixctl_command_register("ovslb/stats", "", 0, 0, ovslb_stats, &c);
+    daemonize_complete();
+    VLOG_INFO("ovslb-controller (ovslb "PACKAGE_VERSION") starting");
+
+    while (!exiting) {
+        controller_run(&c);
+        unixctl_server_run(unixctl);
+        controller_wait(&c);
+        unixctl_server_wait(unixctl);
+        poll_block();
+    }
+
+    unixctl_server_destroy(unixctl);
+    pipeline_destroy(&c.pipeline);
+    lbnode_destroy(c.lb);
+    node_daemon_destroy(c.nd);
+    free(ovs_remote);
+    return 0;
+}
+
+/* unixctl commands. */
+
+static void
+ovslb_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+           const char *argv[] OVS_UNUSED, void *exiting_)
+{
+    bool *exiting = exiting_;
+
+    *exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
+           const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    node_daemon_status(c->nd, &s);
+    if (c->configured) {
+        lbnode_format_show(c->lb, &s);
+    } else {
+        ds_put_cstr(&s, "not configured yet\n");
+    }
+    ds_put_format(&s, "ports: north %"PRIu16", tunnel %"PRIu16"\n",
+                  ofp_to_u16(c->north_port), ofp_to_u16(c->tunnel_port));
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
+            const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    lbnode_format_flows(c->lb, &s);
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
+            const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&s, "packet-ins: syn %"PRIu64", other %"PRIu64", arp %"
+                  PRIu64"\n", c->packet_ins_syn, c->packet_ins_other,
+                  c->packet_ins_arp);
+    ds_put_format(&s, "mappings expired %"PRIu64", messages without route %"
+                  PRIu64", packet-outs failed %"PRIu64"\n",
+                  c->mappings_expired, c->msgs_no_route,
+                  c->packet_outs_failed);
+    lbnode_format_stats(c->lb, &s);
+    if (sock) {
+        ctl_sock_format_stats(sock, &s);
+    }
+    if (ofctrl) {
+        ds_put_cstr(&s, "openflow:\n");
+        ofctrl_format_stats(ofctrl, &s);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* Options. */
+
+static void
+parse_options(int argc, char *argv[])
+{
+    enum {
+        OPT_UNIXCTL = UCHAR_MAX + 1,
+        VLOG_OPTION_ENUMS,
+        DAEMON_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        DAEMON_LONG_OPTIONS,
+        VLOG_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case 'd':
+            free(ovs_remote);
+            ovs_remote = xstrdup(optarg);
+            break;
+        case OPT_UNIXCTL:
+            unixctl_path = optarg;
+            break;
+        case 'h':
+            usage();
+        case 'V':
+            printf("%s (ovslb) %s\n", program_name, PACKAGE_VERSION);
+            exit(EXIT_SUCCESS);
+        VLOG_OPTION_HANDLERS
+        DAEMON_OPTION_HANDLERS
+        case '?':
+            exit(EXIT_FAILURE);
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+
+    if (optind < argc) {
+        ovs_fatal(0, "unexpected argument \"%s\" (try --help)", argv[optind]);
+    }
+    if (!ovs_remote) {
+        ovs_remote = xasprintf("unix:%s/db.sock", ovs_rundir());
+    }
+}
+
+static void
+usage(void)
+{
+    printf("%s: the ovslb LB node daemon\n"
+           "usage: %s [OPTIONS]\n"
+           "\n"
+           "Attaches to the bridge named by this node's external_ids\n"
+           "(ovslb-bridge) in the local Open vSwitch database, follows the\n"
+           "config service named there (ovslb-config) and plays the ingress,\n"
+           "flow-tracker and egress roles of an LB node.\n"
+           "\n"
+           "Options:\n"
+           "  --db=REMOTE      local Open vSwitch database (default:\n"
+           "                   unix:%s/db.sock)\n"
+           "  --unixctl=SOCKET ovs-appctl socket (default: in the run "
+           "directory)\n"
+           "  -h, --help       this help\n"
+           "  -V, --version    the version\n",
+           program_name, program_name, ovs_rundir());
+    daemon_usage();
+    vlog_usage();
+    printf("\nCommands of ovs-appctl -t %s: ovslb/show, ovslb/flows, "
+           "ovslb/stats, exit,\nplus vlog/set, vlog/list and coverage/show.\n",
+           program_name);
+    exit(EXIT_SUCCESS);
+}

@@ -1,0 +1,117 @@
+#include <config.h>
+#include "lb-pipeline.h"
+
+#include <stdio.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "flow.h"
+#include "packets.h"
+#include "pipeline.h"
+#include "util.h"
+
+/* Appends to 's' the match of traffic to or from ('dir' "dst" or "src") VIP
+ * port 'v'. */
+static void
+put_vip_match(struct ds *s, const struct lb_pipeline_vip *v, const char *dir)
+{
+    char a[INET6_ADDRSTRLEN];
+    bool v4 = IN6_IS_ADDR_V4MAPPED(&v->addr);
+
+    ipv6_string_mapped(a, &v->addr);
+    ds_put_format(s, "%s%s,%s_%s=%s,%s_%s=%u",
+                  v->proto == IPPROTO_UDP ? "udp" : "tcp", v4 ? "" : "6",
+                  v4 ? "nw" : "ipv6", dir, a, "tp", dir, v->port);
+}
+
+/* Builds into 'p' (initialized by the caller) the static flows of an LB
+ * node's bridge for 'params'. */
+void
+lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
+{
+    uint16_t north = ofp_to_u16(params->north_port);
+    uint16_t tunnel = ofp_to_u16(params->tunnel_port);
+    struct ds match = DS_EMPTY_INITIALIZER;
+    char m[64];
+
+    /* Table 0: classify. */
+    for (size_t i = 0; i < params->n_vips; i++) {
+        ds_clear(&match);
+        ds_put_format(&match, "in_port=%u,", north);
+        put_vip_match(&match, &params->vips[i], "dst");
+        pipeline_add(p, LB_TABLE_CLASSIFY, 200, ds_cstr(&match),
+                     "goto_table:%d", LB_TABLE_INGRESS);
+    }
+    /* Other traffic to a VIP address is not ours to pass to the node's own
+     * stack. */
+    for (size_t i = 0; i < params->n_vips; i++) {
+        const struct in6_addr *a = &params->vips[i].addr;
+        char s[INET6_ADDRSTRLEN];
+        bool dup = false;
+
+        for (size_t j = 0; j < i; j++) {
+            dup |= ipv6_addr_equals(a, &params->vips[j].addr);
+        }
+        if (dup) {
+            continue;
+        }
+        ipv6_string_mapped(s, a);
+        ds_clear(&match);
+        ds_put_format(&match, "in_port=%u,%s,%s=%s", north,
+                      IN6_IS_ADDR_V4MAPPED(a) ? "ip" : "ipv6",
+                      IN6_IS_ADDR_V4MAPPED(a) ? "nw_dst" : "ipv6_dst", s);
+        pipeline_add(p, LB_TABLE_CLASSIFY, 190, ds_cstr(&match), "drop");
+    }
+    snprintf(m, sizeof m, "in_port=%u", tunnel);
+    pipeline_add(p, LB_TABLE_CLASSIFY, 150, m, "goto_table:%d",
+                 LB_TABLE_EGRESS);
+    snprintf(m, sizeof m, "arp,in_port=%u", north);
+    pipeline_add(p, LB_TABLE_CLASSIFY, 100, m,
+                 "LOCAL,controller(userdata=%02x,max_len=128)",
+                 LB_USERDATA_ARP);
+    snprintf(m, sizeof m, "in_port=%u", north);
+    pipeline_add(p, LB_TABLE_CLASSIFY, 10, m, "LOCAL");
+    pipeline_add(p, LB_TABLE_CLASSIFY, 10, "in_port=LOCAL", "output:%u",
+                 north);
+    pipeline_add(p, LB_TABLE_CLASSIFY, 0, "", "drop");
+
+    /* Table 10: ingress mappings are added per connection; a miss goes on
+     * to table 20. */
+    pipeline_add(p, LB_TABLE_INGRESS, 0, "", "goto_table:%d", LB_TABLE_MISS);
+
+    /* Table 20: to the controller. */
+    pipeline_add(p, LB_TABLE_MISS, 100, "tcp,tcp_flags=+syn-ack",
+                 "meter:%d,controller(userdata=%02x)", LB_METER_SYN,
+                 LB_USERDATA_SYN);
+    pipeline_add(p, LB_TABLE_MISS, 50, "tcp",
+                 "meter:%d,controller(userdata=%02x)", LB_METER_OTHER,
+                 LB_USERDATA_OTHER);
+    pipeline_add(p, LB_TABLE_MISS, 0, "", "drop");
+
+    /* Table 30: egress. */
+    for (size_t s = 0; s < params->n_servers; s++) {
+        char srv[INET6_ADDRSTRLEN];
+        bool v4 = IN6_IS_ADDR_V4MAPPED(&params->servers[s]);
+
+        ipv6_string_mapped(srv, &params->servers[s]);
+        for (size_t i = 0; i < params->n_vips; i++) {
+            ds_clear(&match);
+            ds_put_format(&match, "%s=%s,", v4 ? "tun_src" : "tun_ipv6_src",
+                          srv);
+            put_vip_match(&match, &params->vips[i], "src");
+            if (params->has_macs) {
+                pipeline_add(p, LB_TABLE_EGRESS, 100, ds_cstr(&match),
+                             "set_field:"ETH_ADDR_FMT"->eth_src,"
+                             "set_field:"ETH_ADDR_FMT"->eth_dst,output:%u",
+                             ETH_ADDR_ARGS(params->own_mac),
+                             ETH_ADDR_ARGS(params->edge_mac), north);
+            } else {
+                /* Until the edge router's MAC is known the reply cannot be
+                 * addressed; the client retransmits. */
+                pipeline_add(p, LB_TABLE_EGRESS, 100, ds_cstr(&match),
+                             "drop");
+            }
+        }
+    }
+    pipeline_add(p, LB_TABLE_EGRESS, 0, "", "drop");
+    ds_destroy(&match);
+}

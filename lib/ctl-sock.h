@@ -1,0 +1,61 @@
+/*
+ * ctl-sock: the UDP driver of the control plane (PROTOCOL.md §10).
+ *
+ * One non-blocking datagram socket bound to a node's control address and a
+ * port.  Outgoing messages get the node's id and the next sequence number
+ * and are authenticated with the cluster key; incoming datagrams are
+ * decoded, authenticated and checked against a per-sender replay window by
+ * ctl_msg_receive(), and everything rejected is counted.
+ *
+ * The socket is AF_INET6 with IPV6_V6ONLY off, so IPv4 peers are handled as
+ * v4-mapped addresses, like every address in ovslb.
+ *
+ * Single-threaded: call everything from the thread that runs the poll loop.
+ */
+#ifndef OVSLB_CTL_SOCK_H
+#define OVSLB_CTL_SOCK_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "ctl-msg.h"
+#include "openvswitch/compiler.h"
+
+struct ds;
+
+/* Most datagrams read by one ctl_sock_recv() loop before yielding. */
+#define CTL_SOCK_MAX_RECV_PER_RUN 256
+
+/* Senders tracked by the replay window. */
+#define CTL_SOCK_MAX_SENDERS 4096
+
+struct ctl_sock_stats {
+    struct ctl_stats rx;            /* Received, by type and by error. */
+    uint64_t tx[CTL_MSG_N_TYPES];   /* Sent, by type. */
+    uint64_t tx_errors;             /* sendto() failures. */
+    uint64_t rx_errors;             /* recvfrom() failures. */
+    uint64_t no_key;                /* Dropped: no cluster key yet. */
+};
+
+struct ctl_sock;
+
+char *ctl_sock_open(const struct in6_addr *addr, uint16_t port,
+                    uint32_t self, struct ctl_sock **)
+    OVS_WARN_UNUSED_RESULT;
+void ctl_sock_close(struct ctl_sock *);
+
+void ctl_sock_set_key(struct ctl_sock *, const struct ctl_key *);
+bool ctl_sock_has_key(const struct ctl_sock *);
+
+int ctl_sock_send(struct ctl_sock *, struct ctl_msg *,
+                  const struct in6_addr *dst, uint16_t port);
+bool ctl_sock_recv(struct ctl_sock *, struct ctl_msg *,
+                   struct in6_addr *src, uint16_t *src_port);
+void ctl_sock_wait(struct ctl_sock *);
+
+uint32_t ctl_sock_self(const struct ctl_sock *);
+uint16_t ctl_sock_port(const struct ctl_sock *);
+const struct ctl_sock_stats *ctl_sock_get_stats(const struct ctl_sock *);
+void ctl_sock_format_stats(const struct ctl_sock *, struct ds *);
+
+#endif /* ctl-sock.h */

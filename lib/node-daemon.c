@@ -1,0 +1,474 @@
+#include <config.h>
+#include "node-daemon.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cluster-config.h"
+#include "openflow/openflow.h"
+#include "flow.h"
+#include "ctl-msg.h"
+#include "ctl-sock.h"
+#include "dirs.h"
+#include "ofctrl.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "packets.h"
+#include "store.h"
+#include "timeval.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(node_daemon);
+
+struct node_daemon {
+    enum node_role role;
+    uint64_t seqno;             /* Bumped on every change the role sees. */
+
+    /* Local Open vSwitch database. */
+    struct ovsdb_idl *ovs_idl;
+    unsigned int ovs_idl_seqno;
+
+    /* This node's settings, once valid. */
+    struct node_settings settings;
+    bool has_settings;
+    char *settings_error;
+
+    /* The config service. */
+    struct cluster_config *config;
+    uint64_t config_seqno;
+
+    /* OpenFlow connection to the bridge. */
+    struct ofctrl *ofctrl;
+
+    /* Control socket and its key. */
+    struct ctl_sock *sock;
+    struct in6_addr sock_addr;
+    uint16_t sock_port;
+    char *sock_error;
+    char *key;                  /* Cluster key the socket has, or NULL. */
+    char *key_error;
+
+    /* SQLite store. */
+    struct store *store;
+    char *store_error;
+};
+
+/* Creates the shared drivers of a daemon of 'role', reading the node's
+ * settings from the local Open vSwitch database at 'ovs_remote'. */
+struct node_daemon *
+node_daemon_create(const char *ovs_remote, enum node_role role)
+{
+    struct node_daemon *nd = xzalloc(sizeof *nd);
+
+    nd->role = role;
+    nd->seqno = 1;
+    nd->ovs_idl = ovsdb_idl_create(ovs_remote, &ovsrec_idl_class, false,
+                                   true);
+    node_settings_add_columns(nd->ovs_idl);
+    ovsdb_idl_add_table(nd->ovs_idl, &ovsrec_table_interface);
+    ovsdb_idl_add_column(nd->ovs_idl, &ovsrec_interface_col_name);
+    ovsdb_idl_add_column(nd->ovs_idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_add_column(nd->ovs_idl, &ovsrec_interface_col_mac_in_use);
+    nd->settings_error = xstrdup("waiting for the local Open vSwitch "
+                                 "database");
+    return nd;
+}
+
+static void
+set_error(char **errorp, char *error)
+{
+    free(*errorp);
+    *errorp = error;
+}
+
+static void
+close_socket(struct node_daemon *nd)
+{
+    ctl_sock_close(nd->sock);
+    nd->sock = NULL;
+    free(nd->key);
+    nd->key = NULL;
+}
+
+/* Frees 'nd' and everything it opened.  A null 'nd' is a no-op. */
+void
+node_daemon_destroy(struct node_daemon *nd)
+{
+    if (nd) {
+        close_socket(nd);
+        ofctrl_destroy(nd->ofctrl);
+        cluster_config_destroy(nd->config);
+        if (nd->store) {
+            store_close(nd->store);
+        }
+        if (nd->has_settings) {
+            node_settings_destroy(&nd->settings);
+        }
+        ovsdb_idl_destroy(nd->ovs_idl);
+        free(nd->settings_error);
+        free(nd->sock_error);
+        free(nd->key_error);
+        free(nd->store_error);
+        free(nd);
+    }
+}
+
+static void
+apply_settings(struct node_daemon *nd, struct node_settings *new)
+{
+    const struct node_settings *old = nd->has_settings ? &nd->settings : NULL;
+
+    if (!old || strcmp(old->config, new->config)) {
+        VLOG_INFO("config service: %s", new->config);
+        cluster_config_destroy(nd->config);
+        nd->config = cluster_config_create(new->config);
+        nd->config_seqno = 0;
+        close_socket(nd);
+    }
+    if (!old || strcmp(old->bridge, new->bridge)) {
+        char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
+                                 new->bridge);
+
+        VLOG_INFO("bridge %s: OpenFlow connection to %s", new->bridge,
+                  target);
+        ofctrl_destroy(nd->ofctrl);
+        nd->ofctrl = ofctrl_create(target,
+                                   nd->role == NODE_ROLE_LB
+                                   ? NODE_DAEMON_COOKIE_LB
+                                   : NODE_DAEMON_COOKIE_SERVER, 0);
+        free(target);
+    }
+    if (!old || strcmp(old->store, new->store)) {
+        char *error = NULL;
+        int retval;
+
+        if (nd->store) {
+            store_close(nd->store);
+            nd->store = NULL;
+        }
+        retval = store_open(new->store,
+                            nd->role == NODE_ROLE_LB ? STORE_LB_NODE
+                                                     : STORE_SERVER_NODE,
+                            &nd->store, &error);
+        if (retval) {
+            VLOG_ERR("%s (running without a journal)", error);
+            set_error(&nd->store_error, error);
+        } else {
+            VLOG_INFO("store: %s", new->store);
+            set_error(&nd->store_error, NULL);
+        }
+    }
+    if (nd->has_settings) {
+        if (old->node_id != new->node_id) {
+            close_socket(nd);
+        }
+        node_settings_destroy(&nd->settings);
+    }
+    nd->settings = *new;
+    nd->has_settings = true;
+}
+
+static void
+read_settings(struct node_daemon *nd)
+{
+    struct node_settings new;
+    char *error = node_settings_read(nd->ovs_idl, ovs_rundir(), &new);
+
+    if (error) {
+        if (!nd->settings_error || strcmp(error, nd->settings_error)) {
+            VLOG_WARN("node settings: %s", error);
+        }
+        set_error(&nd->settings_error, error);
+        return;
+    }
+    set_error(&nd->settings_error, NULL);
+    if (new.role != nd->role) {
+        set_error(&nd->settings_error,
+                  xasprintf("this node's ovslb-role is %s, but this daemon "
+                            "serves role %s",
+                            node_role_to_string(new.role),
+                            node_role_to_string(nd->role)));
+        VLOG_WARN("%s", nd->settings_error);
+        node_settings_destroy(&new);
+        return;
+    }
+    if (nd->has_settings && node_settings_equals(&nd->settings, &new)) {
+        node_settings_destroy(&new);
+        return;
+    }
+    apply_settings(nd, &new);
+    nd->seqno++;
+}
+
+/* Returns the control address of this node in 'snap', or NULL if the node
+ * is not configured there. */
+static const struct in6_addr *
+own_control_address(const struct node_daemon *nd,
+                    const struct cluster_snapshot *snap)
+{
+    if (nd->role == NODE_ROLE_LB) {
+        const struct cluster_lb_node *lb
+            = cluster_snapshot_find_lb_node(snap, nd->settings.node_id);
+        return lb ? &lb->control : NULL;
+    } else {
+        const struct cluster_server_node *srv
+            = cluster_snapshot_find_server_node(snap, nd->settings.node_id);
+        return srv ? &srv->control : NULL;
+    }
+}
+
+static void
+update_socket(struct node_daemon *nd)
+{
+    const struct cluster_snapshot *snap = cluster_config_snapshot(nd->config);
+    const struct in6_addr *addr;
+    uint16_t port;
+
+    if (!snap) {
+        return;
+    }
+    addr = own_control_address(nd, snap);
+    if (!addr) {
+        close_socket(nd);
+        set_error(&nd->sock_error,
+                  xasprintf("node %"PRIu32" is not configured as %s node "
+                            "in the config service",
+                            nd->settings.node_id,
+                            node_role_to_string(nd->role)));
+        return;
+    }
+    port = snap->settings.control_port;
+    if (!nd->sock || !ipv6_addr_equals(addr, &nd->sock_addr)
+        || port != nd->sock_port) {
+        char *error;
+
+        close_socket(nd);
+        error = ctl_sock_open(addr, port, nd->settings.node_id, &nd->sock);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+
+            VLOG_WARN_RL(&rl, "%s", error);
+            set_error(&nd->sock_error, error);
+            return;
+        }
+        char s[INET6_ADDRSTRLEN];
+        ipv6_string_mapped(s, addr);
+        VLOG_INFO("control socket bound to [%s]:%u", s, port);
+        set_error(&nd->sock_error, NULL);
+        nd->sock_addr = *addr;
+        nd->sock_port = port;
+    }
+
+    const char *key = snap->settings.cluster_key;
+    if (!nd->key || strcmp(nd->key, key)) {
+        struct ctl_key ck;
+
+        if (ctl_key_init(&ck, key, strlen(key))) {
+            set_error(&nd->key_error,
+                      xasprintf("the cluster key must be %d to %d bytes "
+                                "(set it with 'ovslb-ctl set cluster_key=')",
+                                CTL_KEY_MIN_LEN, CTL_KEY_MAX_LEN));
+            return;
+        }
+        set_error(&nd->key_error, NULL);
+        ctl_sock_set_key(nd->sock, &ck);
+        free(nd->key);
+        nd->key = xstrdup(key);
+    }
+}
+
+/* Runs the drivers: reads the local database and the config service,
+ * reconnects what changed, services OpenFlow and the store. */
+void
+node_daemon_run(struct node_daemon *nd)
+{
+    ovsdb_idl_run(nd->ovs_idl);
+    if (ovsdb_idl_get_seqno(nd->ovs_idl) != nd->ovs_idl_seqno) {
+        nd->ovs_idl_seqno = ovsdb_idl_get_seqno(nd->ovs_idl);
+        read_settings(nd);
+        nd->seqno++;            /* Port numbers or addresses may differ. */
+    }
+    if (nd->config) {
+        cluster_config_run(nd->config);
+        if (cluster_config_seqno(nd->config) != nd->config_seqno) {
+            nd->config_seqno = cluster_config_seqno(nd->config);
+            update_socket(nd);
+            nd->seqno++;
+        } else if (!nd->sock || !nd->key) {
+            update_socket(nd);
+        }
+    }
+    if (nd->ofctrl) {
+        ofctrl_run(nd->ofctrl);
+    }
+    if (nd->store) {
+        store_run(nd->store, time_msec());
+    }
+}
+
+/* Arranges for the poll loop to wake when node_daemon_run() has work. */
+void
+node_daemon_wait(struct node_daemon *nd)
+{
+    ovsdb_idl_wait(nd->ovs_idl);
+    if (nd->config) {
+        cluster_config_wait(nd->config);
+    }
+    if (nd->ofctrl) {
+        ofctrl_wait(nd->ofctrl);
+    }
+    if (nd->sock) {
+        ctl_sock_wait(nd->sock);
+    }
+    if (nd->store) {
+        store_wait(nd->store);
+    }
+}
+
+/* Returns a number that changes whenever the settings, the configuration,
+ * the control socket or the local ports change. */
+uint64_t
+node_daemon_seqno(const struct node_daemon *nd)
+{
+    return nd->seqno;
+}
+
+/* Returns the node's settings, or NULL until they are valid. */
+const struct node_settings *
+node_daemon_settings(const struct node_daemon *nd)
+{
+    return nd->has_settings ? &nd->settings : NULL;
+}
+
+/* Returns the config service's current snapshot, or NULL before the first
+ * one. */
+const struct cluster_snapshot *
+node_daemon_config(const struct node_daemon *nd)
+{
+    return nd->config ? cluster_config_snapshot(nd->config) : NULL;
+}
+
+/* Returns the OpenFlow connection, or NULL until the bridge is known. */
+struct ofctrl *
+node_daemon_ofctrl(const struct node_daemon *nd)
+{
+    return nd->ofctrl;
+}
+
+/* Returns the control socket, or NULL until it is bound and keyed. */
+struct ctl_sock *
+node_daemon_ctl_sock(const struct node_daemon *nd)
+{
+    return nd->sock && nd->key ? nd->sock : NULL;
+}
+
+/* Returns the store, or NULL if it could not be opened. */
+struct store *
+node_daemon_store(const struct node_daemon *nd)
+{
+    return nd->store;
+}
+
+static const struct ovsrec_interface *
+find_interface(const struct node_daemon *nd, const char *name)
+{
+    const struct ovsrec_interface *iface;
+
+    OVSREC_INTERFACE_FOR_EACH (iface, nd->ovs_idl) {
+        if (!strcmp(iface->name, name)) {
+            return iface;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the OpenFlow port number of the interface named 'port' (the
+ * bridge's name gives OFPP_LOCAL), or OFPP_NONE if there is none yet. */
+ofp_port_t
+node_daemon_ofport(const struct node_daemon *nd, const char *port)
+{
+    const struct ovsrec_interface *iface;
+
+    if (nd->has_settings && !strcmp(port, nd->settings.bridge)) {
+        return OFPP_LOCAL;
+    }
+    iface = find_interface(nd, port);
+    if (!iface || !iface->n_ofport || iface->ofport[0] <= 0
+        || iface->ofport[0] >= ofp_to_u16(OFPP_MAX)) {
+        return OFPP_NONE;
+    }
+    return u16_to_ofp(iface->ofport[0]);
+}
+
+/* Stores in '*mac' the Ethernet address in use by the interface named
+ * 'port'.  Returns false if it is not known yet. */
+bool
+node_daemon_port_mac(const struct node_daemon *nd, const char *port,
+                     struct eth_addr *mac)
+{
+    const struct ovsrec_interface *iface = find_interface(nd, port);
+
+    return (iface && iface->mac_in_use
+            && eth_addr_from_string(iface->mac_in_use, mac));
+}
+
+/* Returns true if every driver is up: settings valid, config received,
+ * OpenFlow connected and synced, control socket bound and keyed. */
+bool
+node_daemon_is_ready(const struct node_daemon *nd)
+{
+    return (nd->has_settings && !nd->settings_error
+            && node_daemon_config(nd)
+            && nd->ofctrl && ofctrl_is_connected(nd->ofctrl)
+            && ofctrl_is_synced(nd->ofctrl)
+            && node_daemon_ctl_sock(nd));
+}
+
+/* Appends to 's' one line per driver saying its state. */
+void
+node_daemon_status(const struct node_daemon *nd, struct ds *s)
+{
+    if (nd->has_settings) {
+        ds_put_format(s, "node: %"PRIu32" (%s), bridge %s\n",
+                      nd->settings.node_id,
+                      node_role_to_string(nd->settings.role),
+                      nd->settings.bridge);
+    }
+    if (nd->settings_error) {
+        ds_put_format(s, "settings: %s\n", nd->settings_error);
+    }
+    if (nd->config) {
+        ds_put_format(s, "config service: %s, %s (%u connections)\n",
+                      cluster_config_remotes(nd->config),
+                      cluster_config_is_connected(nd->config)
+                      ? "connected" : "not connected",
+                      cluster_config_n_connects(nd->config));
+    }
+    if (nd->ofctrl) {
+        ds_put_format(s, "openflow: %s, %s\n",
+                      ofctrl_is_connected(nd->ofctrl) ? "connected"
+                                                      : "not connected",
+                      ofctrl_is_synced(nd->ofctrl) ? "flows in sync"
+                                                   : "flows not in sync");
+    }
+    if (nd->sock) {
+        char a[INET6_ADDRSTRLEN];
+
+        ipv6_string_mapped(a, &nd->sock_addr);
+        ds_put_format(s, "control socket: [%s]:%u%s\n", a, nd->sock_port,
+                      nd->key ? "" : " (no cluster key)");
+    }
+    if (nd->sock_error) {
+        ds_put_format(s, "control socket: %s\n", nd->sock_error);
+    }
+    if (nd->key_error) {
+        ds_put_format(s, "cluster key: %s\n", nd->key_error);
+    }
+    if (nd->store) {
+        ds_put_format(s, "store: %s\n", nd->settings.store);
+    } else if (nd->store_error) {
+        ds_put_format(s, "store: %s\n", nd->store_error);
+    }
+}

@@ -1,0 +1,537 @@
+/* check-lbnode: the LB node core (controller/lbnode.c) driven on an
+ * in-process message bus: several LB node cores, a scripted agent per
+ * server node, client segments built with tcp-seg.  No sockets, no OVS. */
+#include <config.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/lbnode.h"
+#include "ctl-msg.h"
+#include "dp-packet.h"
+#include "flow-key.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/list.h"
+#include "packets.h"
+#include "ring.h"
+#include "selection.h"
+#include "tcp-seg.h"
+#include "util.h"
+
+#define N_LB 3
+#define N_SRV 3
+#define MAX_MSGS 4096
+
+static const char SECRET[] = "0123456789abcdef0123456789abcdef";
+
+/* What an agent does with CONN_REQ. */
+enum agent_mode { AGENT_ACCEPT, AGENT_REJECT, AGENT_SILENT };
+
+struct bus_msg {
+    uint32_t src, dst;
+    struct ctl_msg msg;
+};
+
+struct sent_frame {
+    uint32_t node;              /* LB node that sent it north. */
+    struct tcp_seg_info seg;
+};
+
+struct installed {
+    uint32_t node;
+    struct flow_key cp;
+    struct in6_addr server;
+};
+
+struct world {
+    struct lbnode *lbs[N_LB];
+    enum agent_mode agent[N_SRV];
+    size_t conn_reqs[N_SRV];
+
+    struct bus_msg *queue;
+    size_t n_queue, head;
+
+    struct sent_frame north[64];
+    size_t n_north;
+    struct installed maps[64];
+    size_t n_maps;
+    size_t n_forwarded;
+    long long int now;
+};
+
+struct node_aux {
+    struct world *w;
+    uint32_t node;
+};
+
+static struct world w;
+static struct node_aux aux[N_LB];
+
+static uint32_t lb_id(int i) { return i + 1; }
+static uint32_t srv_id(int i) { return 101 + i; }
+
+static void
+bus_push(struct world *wo, uint32_t src, uint32_t dst,
+         const struct ctl_msg *msg)
+{
+    ck_assert_uint_lt(wo->n_queue, MAX_MSGS);
+    wo->queue[wo->n_queue].src = src;
+    wo->queue[wo->n_queue].dst = dst;
+    wo->queue[wo->n_queue].msg = *msg;
+    wo->queue[wo->n_queue].msg.sender = src;
+    wo->n_queue++;
+}
+
+static void
+io_send(void *a_, uint32_t dst, struct ctl_msg *msg)
+{
+    struct node_aux *a = a_;
+
+    ck_assert_uint_ne(dst, a->node);
+    bus_push(a->w, a->node, dst, msg);
+}
+
+static void
+io_send_north(void *a_, const void *frame, size_t len)
+{
+    struct node_aux *a = a_;
+    struct sent_frame *f = &a->w->north[a->w->n_north++];
+
+    ck_assert_uint_le(a->w->n_north, ARRAY_SIZE(a->w->north));
+    f->node = a->node;
+    ck_assert_int_eq(tcp_seg_parse_frame(frame, len, &f->seg), 0);
+    ck_assert(tcp_seg_verify_csum((const uint8_t *) frame + f->seg.l3_ofs,
+                                  len - f->seg.l3_ofs));
+}
+
+static void
+io_install(void *a_, const struct flow_key *cp, const struct in6_addr *srv)
+{
+    struct node_aux *a = a_;
+    struct installed *m = &a->w->maps[a->w->n_maps++];
+
+    ck_assert_uint_le(a->w->n_maps, ARRAY_SIZE(a->w->maps));
+    m->node = a->node;
+    m->cp = *cp;
+    m->server = *srv;
+}
+
+static void
+io_forward(void *a_, const struct flow_key *cp OVS_UNUSED,
+           const void *frame OVS_UNUSED, size_t len OVS_UNUSED,
+           const struct in6_addr *srv OVS_UNUSED)
+{
+    struct node_aux *a = a_;
+    a->w->n_forwarded++;
+}
+
+static const struct lbnode_io io = {
+    .send = io_send,
+    .send_north = io_send_north,
+    .install_mapping = io_install,
+    .forward = io_forward,
+};
+
+static struct in6_addr
+v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+    struct in6_addr addr;
+    in6_addr_set_mapped_ipv4(&addr, htonl(((uint32_t) a << 24) | (b << 16) | (c << 8)
+                                          | d));
+    return addr;
+}
+
+static void
+configure(bool *lb_healthy, bool *srv_healthy, uint8_t ttl)
+{
+    struct lbnode_lb lbs[N_LB];
+    struct lbnode_server servers[N_SRV];
+    struct lbnode_vip_server vs[N_SRV];
+    struct lbnode_vip vip = {
+        .name = "web", .addr = v4(203, 0, 113, 10), .port = 80,
+        .proto = IPPROTO_TCP, .algorithm = SEL_ROUND_ROBIN,
+        .mss = 1400, .wscale = 7, .ttl = ttl, .enabled = true,
+        .servers = vs, .n_servers = N_SRV,
+    };
+
+    for (int i = 0; i < N_LB; i++) {
+        lbs[i] = (struct lbnode_lb) {
+            .node = lb_id(i), .north = v4(10, 1, 0, 11 + i),
+            .south = v4(10, 2, 0, 11 + i), .control = v4(10, 2, 0, 11 + i),
+            .healthy = lb_healthy ? lb_healthy[i] : true,
+        };
+    }
+    for (int i = 0; i < N_SRV; i++) {
+        servers[i] = (struct lbnode_server) {
+            .node = srv_id(i), .underlay = v4(10, 2, 0, 101 + i),
+            .control = v4(10, 2, 0, 101 + i),
+            .healthy = srv_healthy ? srv_healthy[i] : true,
+        };
+        vs[i] = (struct lbnode_vip_server) { .node = srv_id(i), .weight = 1 };
+    }
+    for (int i = 0; i < N_LB; i++) {
+        struct lbnode_config cfg = {
+            .self = lb_id(i), .ring_key = 42, .secret = SECRET,
+            .secret_len = strlen(SECRET), .vnodes = 64,
+            .lbs = lbs, .n_lbs = N_LB,
+            .servers = servers, .n_servers = N_SRV,
+            .vips = &vip, .n_vips = 1,
+            .buffer_packets = 8, .buffer_bytes = 65536,
+            .buffer_timeout_ms = 3000, .syn_table_max = 1000,
+            .syn_cookie_pct = 80, .syn_cookie_rate = 50000,
+            .entry_timeout_ms = 60000,
+        };
+        lbnode_configure(w.lbs[i], &cfg);
+        lbnode_set_macs(w.lbs[i], (struct eth_addr) ETH_ADDR_C(02,00,00,00,00,0b),
+                        (struct eth_addr) ETH_ADDR_C(02,00,00,00,00,01));
+    }
+}
+
+static void
+setup(void)
+{
+    memset(&w, 0, sizeof w);
+    w.queue = xcalloc(MAX_MSGS, sizeof *w.queue);
+    w.now = 1000000;
+    for (int i = 0; i < N_LB; i++) {
+        w.lbs[i] = lbnode_create();
+        aux[i] = (struct node_aux) { .w = &w, .node = lb_id(i) };
+    }
+    configure(NULL, NULL, 3);
+}
+
+static void
+teardown(void)
+{
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_destroy(w.lbs[i]);
+    }
+    free(w.queue);
+}
+
+/* Runs a scripted agent on 'msg' sent to server node 'dst'. */
+static void
+agent_recv(uint32_t dst, const struct ctl_msg *msg)
+{
+    int i = dst - 101;
+    struct ctl_msg reply;
+
+    ck_assert_int_eq(msg->type, CTL_MSG_CONN_REQ);
+    ck_assert_uint_eq(msg->conn_req.server, dst);
+    w.conn_reqs[i]++;
+    switch (w.agent[i]) {
+    case AGENT_ACCEPT:
+        ctl_msg_init(&reply, CTL_MSG_ACCEPTED, dst, 0);
+        reply.accepted.cp = msg->conn_req.cp;
+        reply.accepted.server = dst;
+        bus_push(&w, dst, msg->sender, &reply);
+        break;
+    case AGENT_REJECT:
+        ctl_msg_init(&reply, CTL_MSG_REJECTED, dst, 0);
+        reply.rejected.cp = msg->conn_req.cp;
+        reply.rejected.server = dst;
+        reply.rejected.ttl = msg->conn_req.ttl - 1;
+        reply.rejected.reason = CTL_REJECT_LIMIT;
+        bus_push(&w, dst, msg->sender, &reply);
+        break;
+    case AGENT_SILENT:
+        break;
+    }
+}
+
+/* Delivers every queued message, including the ones they cause. */
+static void
+run_bus(void)
+{
+    while (w.head < w.n_queue) {
+        struct bus_msg *m = &w.queue[w.head++];
+
+        if (m->dst >= 101) {
+            agent_recv(m->dst, &m->msg);
+        } else {
+            ck_assert_uint_ge(m->dst, 1);
+            ck_assert_uint_le(m->dst, N_LB);
+            lbnode_recv(w.lbs[m->dst - 1], &m->msg, w.now, &io,
+                        &aux[m->dst - 1]);
+        }
+    }
+}
+
+static size_t
+client_frame(struct dp_packet *b, uint16_t sport, uint16_t flags,
+             uint32_t seq, uint32_t ack, bool opts)
+{
+    struct tcp_seg_endpoints ep = {
+        .eth_src = ETH_ADDR_C(02,00,00,00,00,01),
+        .eth_dst = ETH_ADDR_C(02,00,00,00,00,0b),
+        .ip_src = v4(198, 51, 100, 2), .ip_dst = v4(203, 0, 113, 10),
+        .tp_src = htons(sport), .tp_dst = htons(80),
+    };
+    struct tcp_seg_hdr h = {
+        .seq = seq, .ack = ack, .flags = flags, .window = 65535,
+    };
+    if (opts) {
+        h.opts.has_mss = true;
+        h.opts.mss = 1460;
+        h.opts.has_wscale = true;
+        h.opts.wscale = 7;
+        h.opts.sack_permitted = true;
+        h.opts.has_ts = true;
+        h.opts.tsval = 12345;
+    }
+    dp_packet_init(b, 128);
+    ck_assert_int_eq(tcp_seg_build(b, &ep, &h), 0);
+    return dp_packet_size(b);
+}
+
+static void
+packet_in(int lb, uint16_t sport, uint16_t flags, uint32_t seq, uint32_t ack)
+{
+    struct dp_packet b;
+
+    client_frame(&b, sport, flags, seq, ack, flags == TCP_SYN);
+    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
+                     &io, &aux[lb]);
+    dp_packet_uninit(&b);
+    run_bus();
+}
+
+static struct flow_key
+cp_of(uint16_t sport)
+{
+    struct flow_key cp;
+    struct in6_addr c = v4(198, 51, 100, 2), v = v4(203, 0, 113, 10);
+
+    flow_key_init_v6(&cp, &c, htons(sport), &v, htons(80), IPPROTO_TCP);
+    return cp;
+}
+
+/* A full handshake for client port 'sport' entering at 'ingress'; returns
+ * the SYN/ACK's sequence number. */
+static uint32_t
+handshake(int ingress, uint16_t sport)
+{
+    size_t n_north = w.n_north;
+    uint32_t isn_lb;
+
+    packet_in(ingress, sport, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    isn_lb = w.north[n_north].seg.seq;
+    ck_assert_uint_eq(w.north[n_north].seg.ack, 1001);
+    packet_in(ingress, sport, TCP_ACK, 1001, isn_lb + 1);
+    return isn_lb;
+}
+
+START_TEST(test_handshake_every_ingress)
+{
+    /* Many flows from every ingress: each gets exactly one SYN/ACK from its
+     * SFT, one mapping at its ingress, and its buffered ACK replayed. */
+    for (int f = 0; f < 60; f++) {
+        int ingress = f % N_LB;
+        uint16_t sport = 30000 + f;
+        struct flow_key cp = cp_of(sport);
+        uint32_t pft, sft;
+        size_t n_maps = w.n_maps, n_fwd = w.n_forwarded, n_north = w.n_north;
+
+        ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+        ck_assert_uint_ne(pft, sft);
+        handshake(ingress, sport);
+        ck_assert_uint_eq(w.north[n_north].node, sft);
+        ck_assert(w.north[n_north].seg.flags == (TCP_SYN | TCP_ACK));
+        ck_assert(w.north[n_north].seg.opts.has_ts);
+        ck_assert_uint_eq(w.north[n_north].seg.opts.tsecr, 12345);
+        ck_assert_uint_eq(w.north[n_north].seg.opts.wscale, 7);
+        ck_assert_uint_eq(w.north[n_north].seg.opts.mss, 1400);
+        ck_assert_uint_eq(w.n_maps, n_maps + 1);
+        ck_assert_uint_eq(w.maps[n_maps].node, lb_id(ingress));
+        ck_assert(flow_key_equals(&w.maps[n_maps].cp, &cp));
+        ck_assert_uint_eq(w.n_forwarded, n_fwd + 1);
+    }
+    /* Round-robin, kept per PFT, over three accepting servers: every
+     * server takes a fair part. */
+    for (int i = 0; i < N_SRV; i++) {
+        ck_assert_uint_ge(w.conn_reqs[i], 15);
+        ck_assert_uint_le(w.conn_reqs[i], 25);
+    }
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], 60);
+}
+END_TEST
+
+START_TEST(test_wrong_ack_dropped)
+{
+    size_t n_north;
+    uint64_t invalid = 0;
+
+    packet_in(0, 40000, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, 1);
+    n_north = w.n_north;
+    packet_in(0, 40000, TCP_ACK, 1001, w.north[0].seg.seq + 2);
+    for (int i = 0; i < N_LB; i++) {
+        invalid += lbnode_get_stats(w.lbs[i])->acks_invalid;
+    }
+    ck_assert_uint_eq(invalid, 1);
+    ck_assert_uint_eq(w.n_maps, 0);
+    ck_assert_uint_eq(w.n_north, n_north);      /* Nothing sent back. */
+    for (int i = 0; i < N_SRV; i++) {
+        ck_assert_uint_eq(w.conn_reqs[i], 0);
+    }
+}
+END_TEST
+
+START_TEST(test_retransmitted_syn_same_isn)
+{
+    packet_in(1, 40001, TCP_SYN, 5000, 0);
+    packet_in(2, 40001, TCP_SYN, 5000, 0);
+    ck_assert_uint_eq(w.n_north, 2);
+    ck_assert_uint_eq(w.north[0].seg.seq, w.north[1].seg.seq);
+}
+END_TEST
+
+START_TEST(test_no_healthy_server_rst)
+{
+    bool srv[N_SRV] = { false, false, false };
+
+    configure(NULL, srv, 3);
+    handshake(0, 40002);
+    ck_assert_uint_eq(w.n_maps, 0);
+    ck_assert_uint_eq(w.n_north, 2);
+    ck_assert(w.north[1].seg.flags & TCP_RST);
+    ck_assert_uint_eq(w.north[1].seg.ack, 1001);
+}
+END_TEST
+
+START_TEST(test_rejection_moves_on)
+{
+    w.agent[0] = AGENT_REJECT;
+    w.agent[1] = AGENT_REJECT;
+    for (int f = 0; f < 9; f++) {
+        handshake(f % N_LB, 41000 + f);
+    }
+    /* Every flow ended on server 103, the only one that accepts. */
+    ck_assert_uint_eq(w.n_maps, 9);
+    for (size_t i = 0; i < w.n_maps; i++) {
+        ck_assert(ipv6_addr_equals(&w.maps[i].server, &(struct in6_addr) {
+                      .s6_addr = { [10] = 0xff, [11] = 0xff, 10, 2, 0, 103 }}));
+    }
+    ck_assert_uint_eq(w.conn_reqs[2], 9);
+}
+END_TEST
+
+START_TEST(test_ttl_exhausted_rst)
+{
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_REJECT;
+    }
+    configure(NULL, NULL, 2);
+    handshake(0, 42000);
+    ck_assert_uint_eq(w.n_maps, 0);
+    /* TTL 2: two servers tried, then the RST. */
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], 2);
+    ck_assert_uint_eq(w.n_north, 2);
+    ck_assert(w.north[1].seg.flags & TCP_RST);
+}
+END_TEST
+
+START_TEST(test_single_lb_node)
+{
+    bool lbs[N_LB] = { true, false, false };
+
+    configure(lbs, NULL, 3);
+    handshake(0, 43000);
+    ck_assert_uint_eq(w.n_maps, 1);
+    ck_assert_uint_eq(w.north[0].node, 1);
+}
+END_TEST
+
+START_TEST(test_query_after_ingress_change)
+{
+    /* Established through LB 1; then the edge sends the flow to another
+     * ingress, which has no mapping and must learn it from the trackers. */
+    size_t n_maps;
+
+    handshake(0, 44000);
+    n_maps = w.n_maps;
+    packet_in(2, 44000, TCP_ACK, 1001, 7);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_uint_eq(w.maps[n_maps].node, 3);
+}
+END_TEST
+
+START_TEST(test_unknown_flow_forgotten)
+{
+    packet_in(0, 45000, TCP_ACK, 1, 1);
+    ck_assert_uint_eq(w.n_maps, 0);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->unknown_flows, 1);
+}
+END_TEST
+
+START_TEST(test_buffer_bound_and_timeout)
+{
+    const struct lbnode_stats *st = lbnode_get_stats(w.lbs[0]);
+
+    /* Nobody answers CONN_REQ: the flow stays pending. */
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(0, 46000);
+    for (int i = 0; i < 20; i++) {
+        packet_in(0, 46000, TCP_ACK, 1001, 1);
+    }
+    ck_assert_uint_eq(st->buffered, 8);
+    ck_assert_uint_eq(st->buffer_drops, 13);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 1);
+    w.now += 3000;
+    lbnode_run(w.lbs[0], w.now);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
+    ck_assert_uint_eq(st->buffer_timeouts, 1);
+}
+END_TEST
+
+START_TEST(test_garbage_packet_in)
+{
+    uint8_t junk[60];
+
+    for (size_t len = 0; len <= sizeof junk; len++) {
+        memset(junk, 0x45, sizeof junk);
+        lbnode_packet_in(w.lbs[0], junk, len, w.now, &io, &aux[0]);
+    }
+    ck_assert_uint_eq(w.n_queue, 0);
+    ck_assert_uint_ge(lbnode_get_stats(w.lbs[0])->bad_packets, 1);
+}
+END_TEST
+
+static Suite *
+lbnode_suite(void)
+{
+    Suite *s = suite_create("lbnode");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_handshake_every_ingress);
+    tcase_add_test(tc, test_wrong_ack_dropped);
+    tcase_add_test(tc, test_retransmitted_syn_same_isn);
+    tcase_add_test(tc, test_no_healthy_server_rst);
+    tcase_add_test(tc, test_rejection_moves_on);
+    tcase_add_test(tc, test_ttl_exhausted_rst);
+    tcase_add_test(tc, test_single_lb_node);
+    tcase_add_test(tc, test_query_after_ingress_change);
+    tcase_add_test(tc, test_unknown_flow_forgotten);
+    tcase_add_test(tc, test_buffer_bound_and_timeout);
+    tcase_add_test(tc, test_garbage_packet_in);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(lbnode_suite());
+    int n_failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    n_failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,66 @@
+/* pipeline-print: prints a node pipeline for fixed parameters (those of the
+ * lab's LB node 1, LAB.md) in `ovs-ofctl add-flows` format, for the golden
+ * and dummy-datapath tests (tests/flows-golden.sh). */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flows/lb-pipeline.h"
+#include "flows/pipeline.h"
+#include "openvswitch/dynamic-string.h"
+#include "flow.h"
+#include "packets.h"
+#include "util.h"
+
+static struct in6_addr
+v4(const char *s)
+{
+    struct in6_addr a;
+    ovs_be32 ip;
+
+    if (!ip_parse(s, &ip)) {
+        ovs_fatal(0, "%s: bad address", s);
+    }
+    in6_addr_set_mapped_ipv4(&a, ip);
+    return a;
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct pipeline p;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    set_program_name(argv[0]);
+    if (argc != 2 || strcmp(argv[1], "lb")) {
+        ovs_fatal(0, "usage: %s lb", argv[0]);
+    }
+
+    const struct lb_pipeline_vip vips[] = {
+        { .addr = v4("203.0.113.10"), .port = 80, .proto = IPPROTO_TCP },
+        { .addr = v4("203.0.113.10"), .port = 5201, .proto = IPPROTO_TCP },
+        { .addr = v4("203.0.113.11"), .port = 80, .proto = IPPROTO_TCP },
+    };
+    const struct in6_addr servers[] = {
+        v4("10.2.0.101"), v4("10.2.0.102"),
+    };
+    struct lb_pipeline_params params = {
+        .north_port = u16_to_ofp(1),
+        .tunnel_port = u16_to_ofp(100),
+        .has_macs = true,
+        .own_mac = ETH_ADDR_C(02,00,0a,01,00,0b),
+        .edge_mac = ETH_ADDR_C(02,00,0a,01,00,01),
+        .vips = vips, .n_vips = ARRAY_SIZE(vips),
+        .servers = servers, .n_servers = ARRAY_SIZE(servers),
+    };
+
+    pipeline_init(&p);
+    lb_pipeline_build(&params, &p);
+    pipeline_format(&p, &s);
+    fputs(ds_cstr(&s), stdout);
+    ds_destroy(&s);
+    pipeline_destroy(&p);
+    return 0;
+}
