@@ -1,1 +1,15 @@
-# agent: see DESIGN.md (Code layout).
+# agent: ovslb-agent, the server node's daemon.
+
+sbin_PROGRAMS += agent/ovslb-agent
+agent_ovslb_agent_SOURCES = \
+	agent/ovslb-agent.c
+agent_ovslb_agent_LDADD = agent/libagent.la flows/libflows.la \
+	lib/libovslb.la $(OVS_LIBS) $(PCAP_LIBS)
+
+# The core (pure) and the drivers, also linked by the unit tests.
+noinst_LTLIBRARIES += agent/libagent.la
+agent_libagent_la_SOURCES = \
+	agent/agent-core.c agent/agent-core.h \
+	agent/agent.c agent/agent.h \
+	agent/sock-diag.c agent/sock-diag.h \
+	agent/xlate-path.c agent/xlate-path.h

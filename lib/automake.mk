@@ -3,9 +3,13 @@
 
 noinst_LTLIBRARIES += lib/libovslb.la
 lib_libovslb_la_SOURCES = \
+	lib/cluster-config.c lib/cluster-config.h \
 	lib/ctl-msg.c lib/ctl-msg.h \
+	lib/ctl-sock.c lib/ctl-sock.h \
 	lib/flow-key.c lib/flow-key.h \
 	lib/maglev.c lib/maglev.h \
+	lib/node-daemon.c lib/node-daemon.h \
+	lib/node-settings.c lib/node-settings.h \
 	lib/ofctrl.c lib/ofctrl.h \
 	lib/ring.c lib/ring.h \
 	lib/selection.c lib/selection.h \

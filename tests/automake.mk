@@ -8,6 +8,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_TESTS += \
 	tests/check-ctl-msg \
 	tests/check-flow-key \
+	tests/check-lbnode \
 	tests/check-maglev \
 	tests/check-ofctrl \
 	tests/check-ring \
@@ -26,6 +27,9 @@ tests_check_ctl_msg_LDADD = $(TEST_LDADD)
 tests_check_flow_key_SOURCES = tests/check-flow-key.c
 tests_check_flow_key_CFLAGS = $(TEST_CFLAGS)
 tests_check_flow_key_LDADD = $(TEST_LDADD)
+tests_check_lbnode_SOURCES = tests/check-lbnode.c
+tests_check_lbnode_CFLAGS = $(TEST_CFLAGS)
+tests_check_lbnode_LDADD = controller/libcontroller.la $(TEST_LDADD)
 tests_check_maglev_SOURCES = tests/check-maglev.c
 tests_check_maglev_CFLAGS = $(TEST_CFLAGS)
 tests_check_maglev_LDADD = $(TEST_LDADD)
@@ -57,8 +61,116 @@ check-unit:
 .PHONY: check-unit
 
 # System tests: the namespace lab (LAB.md).  Root only; 'make check-system'.
+# They are in TESTS (so that automake writes their rules) but skip unless
+# OVSLB_SYSTEM_TESTS is set, which check-system does.
 SYSTEM_TESTS = tests/system/lab-topology.sh
+TESTS += $(SYSTEM_TESTS)
+OVSLB_SYSTEM_TESTS =
+AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \
+	export OVSLB_SYSTEM_TESTS;
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/system-lib.sh
 check-system: all
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SYSTEM_TESTS)'
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SYSTEM_TESTS)' \
+	    OVSLB_SYSTEM_TESTS=1
 .PHONY: check-system
+
+# Dummy-datapath tests: a real ovs-vswitchd --enable-dummy, no root.
+DP_TESTS = tests/flows-golden.sh
+TESTS += $(DP_TESTS)
+check_PROGRAMS += tests/pipeline-print
+tests_pipeline_print_SOURCES = tests/pipeline-print.c
+tests_pipeline_print_LDADD = flows/libflows.la lib/libovslb.la $(OVS_LIBS)
+EXTRA_DIST += $(DP_TESTS) tests/ovs-sandbox.sh flows/lb-pipeline.golden
+
+# Fuzzing (clang's libFuzzer): 'make fuzz' builds the targets, 'make
+# fuzz-run' runs each for FUZZ_SECONDS from its checked-in seed corpus
+# (tests/corpus/NAME, copied first: new inputs are not written back).
+FUZZ_TARGETS = tests/fuzz-ctl-msg tests/fuzz-tcp-opts
+FUZZ_SECONDS = 20
+FUZZ_CC = clang
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_BUILD = $(FUZZ_CC) $(FUZZ_CFLAGS) -I. -I$(srcdir)/lib -I$(srcdir) \
+	$(OVS_CPPFLAGS) -o $@ $^ $(OVS_BUILDDIR)/lib/.libs/libopenvswitch.a \
+	`sed -n "s/^dependency_libs='\(.*\)'/\1/p" \
+	    $(OVS_BUILDDIR)/lib/libopenvswitch.la | sed 's/[^ ]*\.la//g'`
+tests/fuzz-ctl-msg: tests/fuzz-ctl-msg.c lib/ctl-msg.c lib/flow-key.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
+tests/fuzz-tcp-opts: tests/fuzz-tcp-opts.c lib/tcp-seg.c lib/seq-xlate.c \
+		lib/flow-key.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
+fuzz: $(FUZZ_TARGETS)
+fuzz-run: fuzz
+	@for f in $(FUZZ_TARGETS); do \
+	    name=`basename $$f | sed 's/^fuzz-//'`; \
+	    rm -rf $$f.corpus && mkdir -p $$f.corpus && \
+	    cp $(srcdir)/tests/corpus/$$name/* $$f.corpus/ && \
+	    echo "fuzzing $$name for $(FUZZ_SECONDS) s" && \
+	    ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $$f.corpus > $$f.log 2>&1 || { tail -40 $$f.log; exit 1; }; \
+	    grep -E '^stat::number_of_executed_units|^Done' $$f.log; \
+	done
+CLEANFILES += $(FUZZ_TARGETS)
+EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/corpus
+.PHONY: fuzz fuzz-run
+
+# ovslb-agent (agent/ and flows/server-pipeline): the core's suite and the
+# server pipeline's golden and trace tests.
+UNIT_TESTS += tests/check-agent-core tests/check-agent-pipeline
+tests_check_agent_core_SOURCES = tests/check-agent-core.c
+tests_check_agent_core_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent \
+	-I$(top_srcdir)/flows
+tests_check_agent_core_LDADD = agent/libagent.la flows/libflows.la \
+	$(TEST_LDADD)
+tests_check_agent_pipeline_SOURCES = tests/check-agent-pipeline.c
+tests_check_agent_pipeline_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/flows \
+	-DOVSLB_SRCDIR='"$(abs_top_srcdir)"'
+tests_check_agent_pipeline_LDADD = flows/libflows.la $(TEST_LDADD)
+EXTRA_DIST += flows/server-pipeline.golden
+
+# The LB tier's stand-in of the agent's system test (not run by itself).
+check_PROGRAMS += tests/agent-lb-peer
+tests_agent_lb_peer_SOURCES = tests/agent-lb-peer.c
+tests_agent_lb_peer_CFLAGS = $(TEST_CFLAGS)
+tests_agent_lb_peer_LDADD = $(TEST_LDADD)
+
+# The config service (schema/ovslb.ovsschema): Check suites of
+# cluster-config and node-settings, ovslb-ctl's commands against a private
+# ovsdb-server, a running cluster-config client following ovslb-ctl's changes
+# across ovsdb-server restarts, and a 3-member Raft cluster (no root needed).
+# These programs are built from the sources they test (and the generated
+# IDL), not from libovslb.la.
+UNIT_TESTS += tests/check-cluster-config tests/check-node-settings
+tests_check_cluster_config_SOURCES = tests/check-cluster-config.c \
+	lib/cluster-config.c lib/cluster-config.h
+nodist_tests_check_cluster_config_SOURCES = lib/ovslb-idl.c lib/ovslb-idl.h
+tests_check_cluster_config_CPPFLAGS = $(AM_CPPFLAGS)
+tests_check_cluster_config_CFLAGS = $(TEST_CFLAGS)
+tests_check_cluster_config_LDADD = $(OVS_LIBS) $(CHECK_LIBS)
+tests_check_node_settings_SOURCES = tests/check-node-settings.c \
+	lib/node-settings.c lib/node-settings.h
+tests_check_node_settings_CPPFLAGS = $(AM_CPPFLAGS)
+tests_check_node_settings_CFLAGS = $(TEST_CFLAGS)
+tests_check_node_settings_LDADD = $(OVS_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/test-cluster-config
+tests_test_cluster_config_SOURCES = tests/test-cluster-config.c \
+	lib/cluster-config.c lib/cluster-config.h \
+	lib/node-settings.c lib/node-settings.h
+nodist_tests_test_cluster_config_SOURCES = lib/ovslb-idl.c lib/ovslb-idl.h
+tests_test_cluster_config_CPPFLAGS = $(AM_CPPFLAGS)
+tests_test_cluster_config_LDADD = $(OVS_LIBS)
+$(tests_check_cluster_config_OBJECTS) $(tests_test_cluster_config_OBJECTS): \
+	lib/ovslb-idl.h
+
+CONFIG_SERVICE_TESTS = \
+	tests/ctl-commands.sh \
+	tests/cluster-config-live.sh \
+	tests/system/config-raft.sh
+TESTS += $(CONFIG_SERVICE_TESTS)
+EXTRA_DIST += $(CONFIG_SERVICE_TESTS) tests/config-lib.sh
+# The scripts need ovslb-ctl and the client program.
+$(CONFIG_SERVICE_TESTS:.sh=.log): utilities/ovslb-ctl tests/test-cluster-config
+check-config-service: utilities/ovslb-ctl tests/test-cluster-config
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CONFIG_SERVICE_TESTS)'
+.PHONY: check-config-service

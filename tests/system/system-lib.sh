@@ -1,1 +1,146 @@
-# placeholder
+# shellcheck shell=bash
+# system-lib.sh: helpers of the namespace-lab system tests (tests/system/*.sh).
+#
+# Sourced by bash test scripts that the automake harness runs from the top
+# build directory (with $srcdir set), or by hand from anywhere.  Provides:
+#
+#   sys_init NAME    skip (exit 77) unless root and no lab is up; find
+#                    ovslb-lab ($LAB) and put the build tree's daemons first
+#                    on PATH; sets OVSLB_LAB_DIR to a fresh temporary
+#                    directory and makes sure the lab goes down on exit.
+#   check DESC CMD...  run CMD quietly; print "PASS: DESC" or "FAIL: DESC"
+#                    (with CMD's output) and count it.
+#   check_out DESC PATTERN CMD...  like check, CMD's output must match the
+#                    extended regular expression PATTERN.
+#   sys_finish       print "N passed, M failed", exit 0 or 1.
+#   lab ARGS...      run ovslb-lab.
+#   in_node NODE CMD...  run CMD in the lab node's namespace.
+#   now, since T0    wall-clock seconds, for timings.
+
+SYS_PASSED=0
+SYS_FAILED=0
+SYS_NAME=${0##*/}
+
+sys_skip() {
+    echo "SKIP: $SYS_NAME: $*"
+    exit 77
+}
+
+sys_error() {
+    echo "ERROR: $SYS_NAME: $*"
+    exit 99
+}
+
+# Finds ovslb-lab and the programs of the build tree.
+sys_find_programs() {
+    local here top build
+    here=$(cd "$(dirname "$0")" && pwd)
+    top=${srcdir:+$(cd "$srcdir" && pwd)}
+    top=${top:-$(cd "$here/../.." && pwd)}
+    LAB=${OVSLB_LAB:-$top/utilities/ovslb-lab}
+    [ -x "$LAB" ] || sys_error "no ovslb-lab at $LAB"
+    # Built programs: the automake harness runs us from the top build
+    # directory; by hand, OVSLB_BUILDDIR may name it.
+    build=${OVSLB_BUILDDIR:-$PWD}
+    local d
+    for d in agent controller utilities; do
+        if [ -d "$build/$d" ]; then
+            PATH=$build/$d:$PATH
+        fi
+    done
+    export PATH
+}
+
+# Whether any trace of a lab exists (namespaces or the default state dir).
+sys_lab_exists() {
+    ip netns list 2>/dev/null | grep -q '^ovslb-' && return 0
+    [ -e /var/run/ovslb-lab ] && return 0
+    return 1
+}
+
+sys_init() {
+    [ -n "$OVSLB_SYSTEM_TESTS" ] || sys_skip "system tests run with 'make check-system'"
+    [ "$(id -u)" = 0 ] || sys_skip "needs root (network namespaces, OVS)"
+    local t
+    for t in ip ovs-vswitchd ovsdb-server ovs-vsctl ovs-ofctl nginx curl; do
+        command -v "$t" >/dev/null 2>&1 || sys_skip "$t not installed (utilities/ovslb-bootstrap)"
+    done
+    if sys_lab_exists; then
+        # Asked for explicitly: a lab in the way is an error, not a skip.
+        echo "a lab is already up (ovslb-* namespaces or /var/run/ovslb-lab); run 'ovslb-lab down' first"
+        exit 99
+    fi
+    sys_find_programs
+    OVSLB_LAB_DIR=$(mktemp -d /tmp/ovslb-lab-test.XXXXXX)
+    export OVSLB_LAB_DIR
+    SYS_OUT=$(mktemp /tmp/ovslb-lab-test-out.XXXXXX)
+    trap sys_cleanup EXIT
+    echo "# $SYS_NAME: ovslb-lab $LAB, state $OVSLB_LAB_DIR"
+}
+
+# On any exit: take down whatever lab this test left up.
+sys_cleanup() {
+    if ip netns list 2>/dev/null | grep -q '^ovslb-' || [ -e "$OVSLB_LAB_DIR" ]; then
+        echo "# cleanup: ovslb-lab down"
+        "$LAB" down >/dev/null 2>&1 || true
+        rmdir "$OVSLB_LAB_DIR" 2>/dev/null || true
+    fi
+    rm -f "$SYS_OUT"
+}
+
+lab() {
+    "$LAB" "$@"
+}
+
+in_node() {
+    local node=$1
+    shift
+    ip netns exec "ovslb-$node" "$@"
+}
+
+sys_pass() {
+    SYS_PASSED=$((SYS_PASSED + 1))
+    echo "PASS: $1"
+}
+
+sys_fail() {
+    SYS_FAILED=$((SYS_FAILED + 1))
+    echo "FAIL: $1"
+    if [ -s "$SYS_OUT" ]; then
+        sed 's/^/#   /' "$SYS_OUT" | head -n 20
+    fi
+}
+
+check() {
+    local desc=$1
+    shift
+    if "$@" >"$SYS_OUT" 2>&1; then
+        sys_pass "$desc"
+    else
+        sys_fail "$desc"
+    fi
+}
+
+check_out() {
+    local desc=$1 pattern=$2
+    shift 2
+    if "$@" >"$SYS_OUT" 2>&1 && grep -Eq -- "$pattern" "$SYS_OUT"; then
+        sys_pass "$desc"
+    else
+        echo "(expected to match: $pattern)" >>"$SYS_OUT"
+        sys_fail "$desc"
+    fi
+}
+
+now() {
+    date +%s.%N
+}
+
+since() {
+    awk -v t0="$1" -v t1="$(now)" 'BEGIN { printf "%.1f", t1 - t0 }'
+}
+
+sys_finish() {
+    echo "$SYS_PASSED passed, $SYS_FAILED failed"
+    [ "$SYS_FAILED" -eq 0 ]
+}

@@ -1,0 +1,1319 @@
+/*
+ * agent: the drivers of ovslb-agent around its core.  See agent.h.
+ */
+#include <config.h>
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cluster-config.h"
+#include "coverage.h"
+#include "ctl-msg.h"
+#include "ctl-sock.h"
+#include "flow.h"
+#include "flows/pipeline.h"
+#include "flows/server-pipeline.h"
+#include "hash.h"
+#include "node-daemon.h"
+#include "ofctrl.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "random.h"
+#include "sock-diag.h"
+#include "store.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+#include "xlate-path.h"
+
+VLOG_DEFINE_THIS_MODULE(agent);
+
+COVERAGE_DEFINE(agent_frame_bad);
+COVERAGE_DEFINE(agent_msg_ignored);
+
+/* Frames read from the translation port per pass of the loop. */
+#define FRAMES_PER_RUN 512
+
+/* How often to retry opening the translation port. */
+#define XLATE_RETRY_MS 1000
+
+/* Age beyond which the listener table is re-read before it is used, and
+ * the age below which a miss does not re-read it. */
+#define LISTENERS_MAX_AGE_MS 1000
+#define LISTENERS_MIN_AGE_MS 100
+
+/* Age of the load and memory figures. */
+#define METRICS_MAX_AGE_MS 1000
+
+/* Key derivation of the ring key from the cluster key (as
+ * ovslb-controller does it, so that both build the same rings). */
+#define RING_KEY_K0 UINT64_C(0x72696e672d6b6579)
+#define RING_KEY_K1 UINT64_C(0x6f76736c622d7267)
+
+/* The TCP states in which a socket is published: it can still carry data
+ * (or is about to). */
+#define PUBLISH_STATES ((1u << SOCK_DIAG_ESTABLISHED)     \
+                        | (1u << SOCK_DIAG_SYN_RECV)      \
+                        | (1u << SOCK_DIAG_FIN_WAIT1)     \
+                        | (1u << SOCK_DIAG_FIN_WAIT2)     \
+                        | (1u << SOCK_DIAG_CLOSE_WAIT)    \
+                        | (1u << SOCK_DIAG_LAST_ACK)      \
+                        | (1u << SOCK_DIAG_CLOSING))
+
+/* A VIP address and port with a listener. */
+struct listener {
+    struct hmap_node node;      /* In 'listeners', by hash_listener(). */
+    struct in6_addr addr;       /* :: or ::ffff:0.0.0.0 for any. */
+    uint16_t port;
+};
+
+/* An LB node of the configuration. */
+struct lb_info {
+    uint32_t node_id;
+    struct in6_addr south;
+    bool enabled;
+};
+
+struct agent {
+    struct node_daemon *nd;
+    uint64_t nd_seqno;
+    struct agent_options opts;
+    char *geneve_port_name;
+    char *xlate_port_name;
+    long long int now;
+
+    /* Configuration. */
+    struct agent_core *core;
+    uint32_t self;
+    bool configured;
+    char *config_error;         /* Why not configured. */
+    uint64_t ring_key;
+    unsigned int vnodes;
+    uint32_t publish_interval_ms;
+    struct agent_vip_port *vips;
+    size_t n_vips;
+    struct lb_info *lbs;        /* Sorted by node id. */
+    size_t n_lbs;
+
+    /* Bridge. */
+    ofp_port_t geneve_port;
+    ofp_port_t xlate_port;
+    struct eth_addr local_mac;
+    bool has_local_mac;
+    bool pipeline_installed;
+    char *pipeline_error;
+
+    /* Translation port. */
+    struct xlate_path *xp;
+    char *xp_error;
+    long long int next_xp_try;
+
+    /* Kernel socket tables, one per namespace. */
+    struct sock_diag **diags;
+    size_t n_diags;
+    char **netns;               /* Names of 'diags' ("" for our own). */
+    char *diag_error;
+    struct hmap listeners;
+    long long int listeners_at;
+    bool in_dump;               /* Collecting sockets for the core. */
+
+    /* Healthy LB nodes. */
+    bool has_lb_list;           /* An LB_LIST arrived. */
+    uint64_t lb_list_version;
+    uint32_t *lb_list;          /* Its nodes. */
+    size_t n_lb_list;
+    uint32_t *healthy;          /* The set in use (configured nodes). */
+    size_t n_healthy;
+    long long int next_publish;
+
+    /* Journal. */
+    struct store *loaded_store; /* Store whose entries were reloaded. */
+
+    /* Local metrics. */
+    uint32_t load_milli;
+    uint64_t mem_kb;
+    long long int metrics_at;
+
+    /* Counters of the drivers. */
+    uint64_t pings;
+    uint64_t pongs;
+    uint64_t pings_unready;
+    uint64_t pings_foreign;
+    uint64_t lb_lists;
+    uint64_t lb_lists_stale;
+    uint64_t msgs_ignored;
+    uint64_t msgs_no_route;
+    uint64_t frames_bad;
+    uint64_t frames_to_server;
+    uint64_t frames_to_client;
+    uint64_t frames_unsent;
+    uint64_t publish_rounds;
+    uint64_t journal_loaded;
+};
+
+static unixctl_cb_func agent_unixctl_show, agent_unixctl_conns,
+    agent_unixctl_stats, agent_unixctl_set_limits;
+
+/* Fills 'opts' with the defaults. */
+void
+agent_options_init(struct agent_options *opts)
+{
+    opts->geneve_port = SERVER_PIPELINE_GENEVE_PORT_NAME;
+    opts->xlate_port = SERVER_PIPELINE_XLATE_PORT_NAME;
+    agent_limits_init(&opts->limits);
+}
+
+static void
+set_error(char **errorp, char *error)
+{
+    free(*errorp);
+    *errorp = error;
+}
+
+/* Outputs of the core. */
+
+static const struct in6_addr *
+control_address(const struct agent *a, uint32_t node)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(a->nd);
+    const struct cluster_lb_node *lb;
+    const struct cluster_server_node *srv;
+
+    if (!snap) {
+        return NULL;
+    }
+    lb = cluster_snapshot_find_lb_node(snap, node);
+    if (lb) {
+        return &lb->control;
+    }
+    srv = cluster_snapshot_find_server_node(snap, node);
+    return srv ? &srv->control : NULL;
+}
+
+static void
+io_send(void *a_, uint32_t dst, struct ctl_msg *msg)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct agent *a = a_;
+    struct ctl_sock *sock = node_daemon_ctl_sock(a->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(a->nd);
+    const struct in6_addr *addr = control_address(a, dst);
+
+    if (!sock || !snap || !addr) {
+        a->msgs_no_route++;
+        VLOG_WARN_RL(&rl, "cannot send %s to node %"PRIu32": %s",
+                     ctl_msg_type_to_string(msg->type), dst,
+                     !sock ? "no control socket" : "unknown node");
+        return;
+    }
+    ctl_sock_send(sock, msg, addr, snap->settings.control_port);
+}
+
+static void
+io_to_server(void *a_, const void *frame, size_t len)
+{
+    struct agent *a = a_;
+
+    if (!a->xp || xlate_path_send(a->xp, frame, len)) {
+        a->frames_unsent++;
+    }
+}
+
+static void
+io_journal_put(void *a_, const struct flow_key *cp, const void *rec,
+               size_t len, long long int expires_after_ms)
+{
+    struct agent *a = a_;
+    struct store *store = node_daemon_store(a->nd);
+
+    if (store) {
+        store_put(store, "xlate", cp, sizeof *cp, rec, len,
+                  expires_after_ms ? time_wall_msec() + expires_after_ms
+                                   : 0);
+    }
+}
+
+static void
+io_journal_del(void *a_, const struct flow_key *cp)
+{
+    struct agent *a = a_;
+    struct store *store = node_daemon_store(a->nd);
+
+    if (store) {
+        store_delete(store, "xlate", cp, sizeof *cp);
+    }
+}
+
+static const struct agent_core_ops agent_io = {
+    .send = io_send,
+    .to_server = io_to_server,
+    .journal_put = io_journal_put,
+    .journal_del = io_journal_del,
+};
+
+/* Local metrics. */
+
+static void
+read_metrics(struct agent *a)
+{
+    if (a->metrics_at && a->now - a->metrics_at < METRICS_MAX_AGE_MS) {
+        return;
+    }
+    a->metrics_at = a->now;
+
+    double load;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) == 1 && load >= 0) {
+            long n_cpus = MAX(sysconf(_SC_NPROCESSORS_ONLN), 1);
+            a->load_milli = MIN(load * 1000 / n_cpus, UINT32_MAX);
+        }
+        fclose(f);
+    }
+
+    f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[128];
+        unsigned long long kb;
+
+        while (fgets(line, sizeof line, f)) {
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                a->mem_kb = kb;
+                break;
+            }
+        }
+        fclose(f);
+    }
+}
+
+/* Kernel sockets. */
+
+static uint32_t
+hash_listener(uint16_t port)
+{
+    return hash_int(port, 0);
+}
+
+static bool
+listener_find(const struct agent *a, const struct in6_addr *addr,
+              uint16_t port)
+{
+    const struct listener *l;
+
+    HMAP_FOR_EACH_WITH_HASH (l, node, hash_listener(port), &a->listeners) {
+        if (l->port == port && ipv6_addr_equals(&l->addr, addr)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+listeners_clear(struct agent *a)
+{
+    struct listener *l;
+
+    HMAP_FOR_EACH_POP (l, node, &a->listeners) {
+        free(l);
+    }
+}
+
+/* Returns true if a socket listens on 'vip':'port', on its address or on
+ * the wildcard of its family. */
+static bool
+is_listening(const struct agent *a, const struct in6_addr *vip,
+             uint16_t port)
+{
+    struct in6_addr any4;
+
+    in6_addr_set_mapped_ipv4(&any4, 0);
+    return (listener_find(a, vip, port)
+            || listener_find(a, &in6addr_any, port)
+            || (IN6_IS_ADDR_V4MAPPED(vip) && listener_find(a, &any4, port)));
+}
+
+static void
+socket_cb(const struct sock_diag_entry *e, void *a_)
+{
+    struct agent *a = a_;
+
+    if (e->state == SOCK_DIAG_LISTEN) {
+        uint16_t port = ntohs(e->sport);
+
+        if (!listener_find(a, &e->src, port)
+            && hmap_count(&a->listeners) < AGENT_DEFAULT_MAX_CONNS) {
+            struct listener *l = xmalloc(sizeof *l);
+            l->addr = e->src;
+            l->port = port;
+            hmap_insert(&a->listeners, &l->node, hash_listener(port));
+        }
+    } else if (a->in_dump) {
+        struct flow_key cp;
+
+        memset(&cp, 0, sizeof cp);
+        cp.client = e->dst;
+        cp.client_port = e->dport;
+        cp.vip = e->src;
+        cp.vip_port = e->sport;
+        cp.proto = IPPROTO_TCP;
+        agent_core_socket_seen(a->core, &cp,
+                               (1u << e->state) & PUBLISH_STATES);
+    }
+}
+
+/* Reads the kernel's sockets: only the listeners if '!full', otherwise
+ * everything, for the core's reconciliation and publishing. */
+static bool
+dump_sockets(struct agent *a, bool full)
+{
+    bool ok = true;
+
+    listeners_clear(a);
+    a->listeners_at = a->now;
+    a->in_dump = full;
+    for (size_t i = 0; i < a->n_diags; i++) {
+        if (sock_diag_dump(a->diags[i],
+                           full ? SOCK_DIAG_ALL_STATES
+                                : 1u << SOCK_DIAG_LISTEN,
+                           socket_cb, a)) {
+            ok = false;
+        }
+    }
+    a->in_dump = false;
+    return ok;
+}
+
+static void
+refresh_listeners(struct agent *a, bool force)
+{
+    long long int age = a->now - a->listeners_at;
+
+    if (age >= LISTENERS_MAX_AGE_MS || (force && age >= LISTENERS_MIN_AGE_MS)
+        || !a->listeners_at) {
+        dump_sockets(a, false);
+    }
+}
+
+/* Opens the socket tables of the namespaces in 'netns' (none: our own). */
+static void
+open_diags(struct agent *a, char **netns, size_t n)
+{
+    bool same = n ? n == a->n_diags : a->n_diags == 1 && !a->netns[0][0];
+
+    for (size_t i = 0; same && i < n; i++) {
+        same = !strcmp(netns[i], a->netns[i]);
+    }
+    if (same && a->n_diags) {
+        return;
+    }
+
+    for (size_t i = 0; i < a->n_diags; i++) {
+        sock_diag_close(a->diags[i]);
+        free(a->netns[i]);
+    }
+    free(a->diags);
+    free(a->netns);
+    set_error(&a->diag_error, NULL);
+
+    size_t n_wanted = MAX(n, 1);
+    a->diags = xcalloc(n_wanted, sizeof *a->diags);
+    a->netns = xcalloc(n_wanted, sizeof *a->netns);
+    a->n_diags = 0;
+    for (size_t i = 0; i < n_wanted; i++) {
+        const char *name = n ? netns[i] : "";
+        struct sock_diag *sd;
+        char *error = sock_diag_open(name, &sd);
+
+        if (error) {
+            VLOG_ERR("%s", error);
+            set_error(&a->diag_error, error);
+            continue;
+        }
+        a->diags[a->n_diags] = sd;
+        a->netns[a->n_diags] = xstrdup(name);
+        a->n_diags++;
+    }
+}
+
+/* Healthy LB nodes. */
+
+static const struct lb_info *
+lb_find(const struct agent *a, uint32_t node_id)
+{
+    for (size_t i = 0; i < a->n_lbs; i++) {
+        if (a->lbs[i].node_id == node_id) {
+            return &a->lbs[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+compare_u32(const void *a_, const void *b_)
+{
+    uint32_t a = *(const uint32_t *) a_, b = *(const uint32_t *) b_;
+    return a < b ? -1 : a > b;
+}
+
+/* Recomputes the healthy set: the nodes of the last LB_LIST, or until one
+ * arrives the enabled LB nodes of the configuration; in both cases only
+ * nodes the configuration knows (their underlay address is needed). */
+static void
+update_healthy(struct agent *a)
+{
+    uint32_t *set = xcalloc(MAX(a->n_lbs, 1), sizeof *set);
+    size_t n = 0;
+
+    if (a->has_lb_list) {
+        for (size_t i = 0; i < a->n_lb_list; i++) {
+            if (lb_find(a, a->lb_list[i]) && n < a->n_lbs) {
+                set[n++] = a->lb_list[i];
+            }
+        }
+        qsort(set, n, sizeof *set, compare_u32);
+    } else {
+        for (size_t i = 0; i < a->n_lbs; i++) {
+            if (a->lbs[i].enabled) {
+                set[n++] = a->lbs[i].node_id;
+            }
+        }
+    }
+
+    bool changed = (n != a->n_healthy
+                    || (n && memcmp(set, a->healthy, n * sizeof *set)));
+    if (changed || !a->core) {
+        free(a->healthy);
+        a->healthy = set;
+        a->n_healthy = n;
+        if (a->core && !agent_core_set_lb_nodes(a->core, set, n, a->ring_key,
+                                                a->vnodes)) {
+            VLOG_WARN("cannot build the ring of %"PRIuSIZE" LB nodes", n);
+        }
+        /* Publish at once (PROTOCOL.md §6). */
+        a->next_publish = a->now;
+    } else {
+        free(set);
+    }
+}
+
+/* Configuration. */
+
+static void
+install_pipeline(struct agent *a)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(a->nd);
+    struct server_pipeline_vip *pvips;
+    struct server_pipeline_lb *plbs;
+    struct pipeline p;
+    size_t n_pvips = 0;
+    char *error;
+
+    a->pipeline_installed = false;
+    if (!ofctrl) {
+        return;
+    }
+    if (a->geneve_port == OFPP_NONE || a->xlate_port == OFPP_NONE
+        || !a->has_local_mac) {
+        set_error(&a->pipeline_error,
+                  xasprintf("waiting for %s",
+                            a->geneve_port == OFPP_NONE
+                            ? a->geneve_port_name
+                            : a->xlate_port == OFPP_NONE
+                            ? a->xlate_port_name
+                            : "the bridge's MAC"));
+        return;
+    }
+
+    /* One pipeline VIP per address, with its ports. */
+    pvips = xcalloc(MAX(a->n_vips, 1), sizeof *pvips);
+    uint16_t *ports = xcalloc(MAX(a->n_vips, 1), sizeof *ports);
+    for (size_t i = 0; i < a->n_vips; i++) {
+        ports[i] = a->vips[i].port;
+        if (!n_pvips || !ipv6_addr_equals(&pvips[n_pvips - 1].addr,
+                                          &a->vips[i].vip)) {
+            pvips[n_pvips].addr = a->vips[i].vip;
+            pvips[n_pvips].ports = &ports[i];
+            n_pvips++;
+        }
+        pvips[n_pvips - 1].n_ports++;
+    }
+    plbs = xcalloc(MAX(a->n_lbs, 1), sizeof *plbs);
+    for (size_t i = 0; i < a->n_lbs; i++) {
+        plbs[i].node_id = a->lbs[i].node_id;
+        plbs[i].south = a->lbs[i].south;
+    }
+
+    struct server_pipeline_params params = {
+        .geneve_port = a->geneve_port,
+        .xlate_port = a->xlate_port,
+        .local_mac = a->local_mac,
+        .vips = pvips,
+        .n_vips = n_pvips,
+        .lbs = plbs,
+        .n_lbs = a->n_lbs,
+    };
+    pipeline_init(&p);
+    server_pipeline_build(&params, &p);
+    ofctrl_clear(ofctrl);
+    error = pipeline_install(&p, ofctrl);
+    if (error) {
+        VLOG_ERR("pipeline: %s", error);
+        set_error(&a->pipeline_error, error);
+    } else {
+        set_error(&a->pipeline_error, NULL);
+        a->pipeline_installed = true;
+    }
+    ofctrl_commit(ofctrl);
+    pipeline_destroy(&p);
+    free(ports);
+    free(pvips);
+    free(plbs);
+}
+
+static bool
+vip_has_server(const struct cluster_vip *vip, uint32_t node)
+{
+    for (size_t i = 0; i < vip->n_servers; i++) {
+        if (vip->servers[i].node_id == node) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+reconfigure(struct agent *a)
+{
+    const struct node_settings *settings = node_daemon_settings(a->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(a->nd);
+    const struct cluster_server_node *self;
+
+    if (!settings || !snap) {
+        set_error(&a->config_error,
+                  xstrdup(!settings ? "waiting for the node's settings"
+                                    : "waiting for the config service"));
+        return;
+    }
+    self = cluster_snapshot_find_server_node(snap, settings->node_id);
+    if (!self) {
+        set_error(&a->config_error,
+                  xasprintf("node %"PRIu32" is not a server node of the "
+                            "config service", settings->node_id));
+        a->configured = false;
+        return;
+    }
+    if (!snap->settings.cluster_key[0]) {
+        set_error(&a->config_error, xstrdup("the cluster has no key"));
+        a->configured = false;
+        return;
+    }
+    set_error(&a->config_error, NULL);
+
+    if (a->core && a->self != settings->node_id) {
+        VLOG_WARN("node id changed from %"PRIu32" to %"PRIu32": "
+                  "connection table dropped", a->self, settings->node_id);
+        agent_core_destroy(a->core);
+        a->core = NULL;
+        a->loaded_store = NULL;
+    }
+    a->self = settings->node_id;
+    a->ring_key = flow_key_siphash(snap->settings.cluster_key,
+                                   strlen(snap->settings.cluster_key),
+                                   RING_KEY_K0, RING_KEY_K1);
+    a->vnodes = snap->settings.ring_vnodes;
+    a->publish_interval_ms = snap->settings.publish_interval_ms;
+
+    /* VIP ports of this node, sorted by address (the snapshot is sorted
+     * by VIP name). */
+    free(a->vips);
+    a->vips = NULL;
+    a->n_vips = 0;
+    for (size_t pass = 0; pass < 2; pass++) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < snap->n_vips; i++) {
+            const struct cluster_vip *v = &snap->vips[i];
+
+            if (v->protocol != IPPROTO_TCP || !vip_has_server(v, a->self)) {
+                continue;
+            }
+            for (size_t j = 0; j < v->n_ports; j++, n++) {
+                if (pass) {
+                    a->vips[n] = (struct agent_vip_port) {
+                        .vip = v->address,
+                        .port = v->ports[j],
+                        .tracked = v->mode == CLUSTER_VIP_TRACKED,
+                        .mss = v->mss,
+                    };
+                }
+            }
+        }
+        if (!pass) {
+            a->vips = xcalloc(MAX(n, 1), sizeof *a->vips);
+        } else {
+            a->n_vips = n;
+        }
+    }
+    for (size_t i = 1; i < a->n_vips; i++) {
+        /* Insertion sort by address, stable: few VIPs. */
+        struct agent_vip_port vp = a->vips[i];
+        size_t j = i;
+
+        while (j > 0 && memcmp(&a->vips[j - 1].vip, &vp.vip,
+                               sizeof vp.vip) > 0) {
+            a->vips[j] = a->vips[j - 1];
+            j--;
+        }
+        a->vips[j] = vp;
+    }
+
+    /* LB nodes. */
+    free(a->lbs);
+    a->lbs = xcalloc(MAX(snap->n_lb_nodes, 1), sizeof *a->lbs);
+    a->n_lbs = 0;
+    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
+        const struct cluster_lb_node *lb = &snap->lb_nodes[i];
+
+        if (lb->node_id > SERVER_PIPELINE_MAX_NODE_ID) {
+            continue;
+        }
+        a->lbs[a->n_lbs++] = (struct lb_info) {
+            .node_id = lb->node_id, .south = lb->south,
+            .enabled = lb->enabled,
+        };
+    }
+
+    /* The core. */
+    struct agent_limits limits = a->opts.limits;
+    limits.linger_ms = snap->settings.xlate_linger_ms;
+    if (!a->core) {
+        a->core = agent_core_create(a->self, &agent_io, a);
+    }
+    agent_core_set_limits(a->core, &limits);
+    agent_core_set_vips(a->core, a->vips, a->n_vips);
+    a->n_healthy = SIZE_MAX;    /* Forces the ring to be rebuilt. */
+    update_healthy(a);
+    a->configured = true;
+
+    /* The bridge. */
+    a->geneve_port = node_daemon_ofport(a->nd, a->geneve_port_name);
+    a->xlate_port = node_daemon_ofport(a->nd, a->xlate_port_name);
+    a->has_local_mac = node_daemon_port_mac(a->nd, settings->bridge,
+                                            &a->local_mac);
+    install_pipeline(a);
+
+    open_diags(a, self->netns, self->n_netns);
+}
+
+/* The translation port. */
+
+/* Brings network device 'name' up and keeps IPv6 off it (it has no address
+ * and must not talk). */
+static int
+prepare_device(const char *name)
+{
+    struct ifreq ifr;
+    int fd, error = 0;
+
+    if (strlen(name) >= sizeof ifr.ifr_name) {
+        return ENAMETOOLONG;
+    }
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return errno;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    ovs_strlcpy(ifr.ifr_name, name, sizeof ifr.ifr_name);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+        error = errno;
+    } else if (!(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) {
+            error = errno;
+        }
+    }
+    close(fd);
+
+    char *path = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+    int sysctl = open(path, O_WRONLY | O_CLOEXEC);
+    if (sysctl >= 0) {
+        if (write(sysctl, "1\n", 2) < 0) {
+            VLOG_DBG("%s: %s", path, ovs_strerror(errno));
+        }
+        close(sysctl);
+    }
+    free(path);
+    return error;
+}
+
+static void
+open_xlate_path(struct agent *a)
+{
+    if (a->xp || a->now < a->next_xp_try || a->xlate_port == OFPP_NONE) {
+        if (a->xlate_port == OFPP_NONE && !a->xp) {
+            set_error(&a->xp_error,
+                      xasprintf("port %s is missing from the bridge (create "
+                                "it: ovs-vsctl add-port BRIDGE %s -- set "
+                                "interface %s type=internal "
+                                "ofport_request=%d)",
+                                a->xlate_port_name, a->xlate_port_name,
+                                a->xlate_port_name,
+                                SERVER_PIPELINE_XLATE_OFPORT));
+        }
+        return;
+    }
+    a->next_xp_try = a->now + XLATE_RETRY_MS;
+
+    int error = prepare_device(a->xlate_port_name);
+    if (error) {
+        set_error(&a->xp_error, xasprintf("%s: %s", a->xlate_port_name,
+                                          ovs_strerror(error)));
+        return;
+    }
+    char *msg = xlate_path_open(a->xlate_port_name, &a->xp);
+    if (msg) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
+        VLOG_WARN_RL(&rl, "%s", msg);
+    }
+    set_error(&a->xp_error, msg);
+}
+
+static void
+handle_frame(void *a_, uint8_t *frame, size_t len)
+{
+    struct agent *a = a_;
+    struct eth_header *eth = (struct eth_header *) frame;
+    uint32_t node;
+
+    if (len < ETH_HEADER_LEN || !a->core
+        || (eth->eth_type != htons(ETH_TYPE_IP)
+            && eth->eth_type != htons(ETH_TYPE_IPV6))) {
+        a->frames_bad++;
+        COVERAGE_INC(agent_frame_bad);
+        return;
+    }
+
+    uint8_t *l3 = frame + ETH_HEADER_LEN;
+    size_t l3_len = len - ETH_HEADER_LEN;
+    if (eth_addr_equals(eth->eth_src, SERVER_PIPELINE_FROM_SERVER_MAC)) {
+        uint32_t egress;
+
+        if (agent_core_from_server(a->core, l3, l3_len, a->now, &egress)
+            == AGENT_FORWARD && egress <= SERVER_PIPELINE_MAX_NODE_ID) {
+            eth->eth_dst = server_pipeline_node_mac(egress);
+            eth->eth_src = SERVER_PIPELINE_AGENT_MAC;
+            if (!xlate_path_send(a->xp, frame, len)) {
+                a->frames_to_client++;
+            }
+        }
+    } else if (server_pipeline_mac_to_node(eth->eth_src, &node)) {
+        if (agent_core_from_client(a->core, l3, l3_len, node, a->now)
+            == AGENT_FORWARD) {
+            eth->eth_dst = a->local_mac;
+            eth->eth_src = SERVER_PIPELINE_AGENT_MAC;
+            if (!xlate_path_send(a->xp, frame, len)) {
+                a->frames_to_server++;
+            }
+        }
+    } else {
+        a->frames_bad++;
+        COVERAGE_INC(agent_frame_bad);
+    }
+}
+
+static void
+run_xlate_path(struct agent *a)
+{
+    if (!a->xp) {
+        return;
+    }
+    size_t n = xlate_path_run(a->xp, FRAMES_PER_RUN, handle_frame, a);
+    if (n >= FRAMES_PER_RUN) {
+        poll_immediate_wake();
+    }
+}
+
+/* Readiness. */
+
+/* Returns true if the agent can take connections: configured, every
+ * driver up, pipeline installed and the translation port open. */
+static bool
+agent_is_ready(const struct agent *a)
+{
+    return (a->configured && a->pipeline_installed && a->xp
+            && node_daemon_is_ready(a->nd));
+}
+
+/* Returns true if the agent answers health checks: ready, and a listener
+ * exists for at least one of its VIP ports. */
+static bool
+agent_is_healthy(struct agent *a)
+{
+    if (!agent_is_ready(a)) {
+        return false;
+    }
+    refresh_listeners(a, false);
+    for (size_t i = 0; i < a->n_vips; i++) {
+        if (is_listening(a, &a->vips[i].vip, a->vips[i].port)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Messages. */
+
+static void
+handle_conn_req(struct agent *a, const struct ctl_msg *msg)
+{
+    const struct ctl_conn_req *req = &msg->conn_req;
+    struct agent_local local;
+    uint16_t port = ntohs(req->cp.vip_port);
+
+    memset(&local, 0, sizeof local);
+    local.ready = agent_is_ready(a);
+    if (local.ready) {
+        refresh_listeners(a, false);
+        local.listening = is_listening(a, &req->cp.vip, port);
+        if (!local.listening) {
+            refresh_listeners(a, true);
+            local.listening = is_listening(a, &req->cp.vip, port);
+        }
+        read_metrics(a);
+        local.load_milli = a->load_milli;
+        local.mem_kb = a->mem_kb;
+    }
+    agent_core_conn_req(a->core, msg->sender, req, &local, a->now);
+}
+
+static void
+handle_ping(struct agent *a, const struct ctl_msg *msg,
+            const struct in6_addr *src, uint16_t src_port)
+{
+    struct ctl_sock *sock = node_daemon_ctl_sock(a->nd);
+    struct ctl_msg pong;
+
+    a->pings++;
+    if (msg->ping.target != a->self) {
+        a->pings_foreign++;
+        return;
+    }
+    if (!agent_is_healthy(a)) {
+        /* PROTOCOL.md §8: an agent answers only when it is ready. */
+        a->pings_unready++;
+        return;
+    }
+    ctl_msg_init(&pong, CTL_MSG_PONG, a->self, 0);
+    pong.pong.nonce = msg->ping.nonce;
+    pong.pong.path = msg->ping.path;
+    pong.pong.ready = true;
+    if (sock && !ctl_sock_send(sock, &pong, src, src_port)) {
+        a->pongs++;
+    }
+}
+
+static void
+handle_lb_list(struct agent *a, const struct ctl_msg *msg)
+{
+    const struct ctl_lb_list *list = &msg->lb_list;
+
+    if (!lb_find(a, msg->sender)) {
+        a->msgs_ignored++;
+        return;
+    }
+    if (a->has_lb_list && list->version <= a->lb_list_version) {
+        a->lb_lists_stale++;
+        return;
+    }
+    a->lb_lists++;
+    a->has_lb_list = true;
+    a->lb_list_version = list->version;
+    free(a->lb_list);
+    a->lb_list = xmemdup(list->nodes, MAX(list->n, 1) * sizeof *list->nodes);
+    a->n_lb_list = list->n;
+    update_healthy(a);
+}
+
+static void
+handle_messages(struct agent *a)
+{
+    struct ctl_sock *sock = node_daemon_ctl_sock(a->nd);
+    struct ctl_msg *msg;
+    struct in6_addr src;
+    uint16_t src_port;
+
+    if (!sock) {
+        return;
+    }
+    msg = xmalloc(sizeof *msg);
+    while (ctl_sock_recv(sock, msg, &src, &src_port)) {
+        if (!a->configured) {
+            a->msgs_ignored++;
+            continue;
+        }
+        switch (msg->type) {
+        case CTL_MSG_CONN_REQ:
+            handle_conn_req(a, msg);
+            break;
+        case CTL_MSG_PING:
+            handle_ping(a, msg, &src, src_port);
+            break;
+        case CTL_MSG_LB_LIST:
+            handle_lb_list(a, msg);
+            break;
+        default:
+            a->msgs_ignored++;
+            COVERAGE_INC(agent_msg_ignored);
+            break;
+        }
+    }
+    free(msg);
+}
+
+/* Publishing and reconciliation. */
+
+static void
+publish(struct agent *a)
+{
+    if (!a->configured || !a->n_diags || a->now < a->next_publish) {
+        return;
+    }
+    a->next_publish = a->now + MAX(a->publish_interval_ms, 100);
+
+    uint32_t to = 0;
+    if (a->n_healthy && node_daemon_ctl_sock(a->nd)) {
+        to = a->healthy[random_range(a->n_healthy)];
+    }
+    agent_core_sockets_begin(a->core, a->now);
+    bool ok = dump_sockets(a, true);
+    if (ok) {
+        agent_core_sockets_end(a->core, a->now, to);
+        a->publish_rounds++;
+    } else {
+        /* An incomplete table must not make entries look forgotten: end
+         * the pass without consequences by starting another. */
+        agent_core_sockets_begin(a->core, a->now);
+    }
+}
+
+/* Journal. */
+
+static void
+restore_cb(const struct store_record *r, void *a_)
+{
+    struct agent *a = a_;
+    struct flow_key cp;
+
+    if (r->key_len != sizeof cp) {
+        return;
+    }
+    memcpy(&cp, r->key, sizeof cp);
+    if (agent_core_restore(a->core, &cp, r->value, r->value_len, a->now)) {
+        a->journal_loaded++;
+    }
+}
+
+static void
+load_journal(struct agent *a)
+{
+    struct store *store = node_daemon_store(a->nd);
+
+    if (!a->configured || !store || store == a->loaded_store) {
+        return;
+    }
+    a->loaded_store = store;
+    int error = store_load(store, "xlate", time_wall_msec(), restore_cb, a);
+    if (error) {
+        VLOG_ERR("journal: %s", store_last_error(store));
+    } else {
+        VLOG_INFO("journal: %"PRIu64" connections reloaded",
+                  a->journal_loaded);
+    }
+}
+
+/* Main loop. */
+
+/* Creates the agent, reading the node's settings from the local Open
+ * vSwitch database at 'ovs_remote', with options 'opts'. */
+struct agent *
+agent_create(const char *ovs_remote, const struct agent_options *opts)
+{
+    struct agent *a = xzalloc(sizeof *a);
+
+    a->nd = node_daemon_create(ovs_remote, NODE_ROLE_SERVER);
+    a->opts = *opts;
+    a->geneve_port_name = xstrdup(opts->geneve_port);
+    a->xlate_port_name = xstrdup(opts->xlate_port);
+    a->geneve_port = a->xlate_port = OFPP_NONE;
+    hmap_init(&a->listeners);
+    a->config_error = xstrdup("starting");
+
+    unixctl_command_register("ovslb/show", "", 0, 0, agent_unixctl_show, a);
+    unixctl_command_register("ovslb/conns", "", 0, 0, agent_unixctl_conns,
+                             a);
+    unixctl_command_register("ovslb/stats", "", 0, 0, agent_unixctl_stats,
+                             a);
+    unixctl_command_register("ovslb/set-limits",
+                             "[conn=N] [load=X] [mem-mb=N]", 1, 3,
+                             agent_unixctl_set_limits, a);
+    return a;
+}
+
+/* Destroys 'a'.  NULL is a no-op. */
+void
+agent_destroy(struct agent *a)
+{
+    if (!a) {
+        return;
+    }
+    struct store *store = node_daemon_store(a->nd);
+    if (store) {
+        store_flush(store);
+    }
+    agent_core_destroy(a->core);
+    xlate_path_close(a->xp);
+    for (size_t i = 0; i < a->n_diags; i++) {
+        sock_diag_close(a->diags[i]);
+        free(a->netns[i]);
+    }
+    free(a->diags);
+    free(a->netns);
+    listeners_clear(a);
+    hmap_destroy(&a->listeners);
+    node_daemon_destroy(a->nd);
+    free(a->vips);
+    free(a->lbs);
+    free(a->lb_list);
+    free(a->healthy);
+    free(a->geneve_port_name);
+    free(a->xlate_port_name);
+    free(a->config_error);
+    free(a->pipeline_error);
+    free(a->xp_error);
+    free(a->diag_error);
+    free(a);
+}
+
+/* Runs one pass of the agent's work. */
+void
+agent_run(struct agent *a)
+{
+    a->now = time_msec();
+    node_daemon_run(a->nd);
+    if (node_daemon_seqno(a->nd) != a->nd_seqno) {
+        a->nd_seqno = node_daemon_seqno(a->nd);
+        reconfigure(a);
+    }
+    if (!a->configured) {
+        return;
+    }
+    load_journal(a);
+    open_xlate_path(a);
+    handle_messages(a);
+    run_xlate_path(a);
+    agent_core_run(a->core, a->now);
+    publish(a);
+}
+
+/* Arranges for the poll loop to wake when agent_run() has work. */
+void
+agent_wait(struct agent *a)
+{
+    node_daemon_wait(a->nd);
+    if (!a->configured) {
+        return;
+    }
+    if (a->xp) {
+        xlate_path_wait(a->xp);
+    } else if (a->xlate_port != OFPP_NONE) {
+        poll_timer_wait_until(a->next_xp_try);
+    }
+    long long int deadline = agent_core_next_deadline(a->core);
+    if (deadline != LLONG_MAX) {
+        poll_timer_wait_until(deadline);
+    }
+    if (a->n_diags) {
+        poll_timer_wait_until(a->next_publish);
+    }
+}
+
+/* ovs-appctl commands. */
+
+static void
+agent_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                   const char *argv[] OVS_UNUSED, void *a_)
+{
+    struct agent *a = a_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    node_daemon_status(a->nd, &s);
+    if (a->config_error) {
+        ds_put_format(&s, "configuration: %s\n", a->config_error);
+    }
+    ds_put_format(&s, "ready: %s\n", agent_is_ready(a) ? "yes" : "no");
+    ds_put_format(&s, "ports: %s %"PRIu16", %s %"PRIu16", local MAC ",
+                  a->geneve_port_name, ofp_to_u16(a->geneve_port),
+                  a->xlate_port_name, ofp_to_u16(a->xlate_port));
+    if (a->has_local_mac) {
+        ds_put_format(&s, ETH_ADDR_FMT"\n", ETH_ADDR_ARGS(a->local_mac));
+    } else {
+        ds_put_cstr(&s, "unknown\n");
+    }
+    ds_put_format(&s, "pipeline: %s\n",
+                  a->pipeline_installed ? "installed"
+                  : a->pipeline_error ? a->pipeline_error : "not installed");
+    ds_put_format(&s, "translation port: %s\n",
+                  a->xp ? "open" : a->xp_error ? a->xp_error : "closed");
+    ds_put_cstr(&s, "socket tables:");
+    for (size_t i = 0; i < a->n_diags; i++) {
+        ds_put_format(&s, " %s", a->netns[i][0] ? a->netns[i] : "(own)");
+    }
+    if (a->diag_error) {
+        ds_put_format(&s, " (error: %s)", a->diag_error);
+    }
+    ds_put_char(&s, '\n');
+
+    ds_put_cstr(&s, "VIP ports:");
+    for (size_t i = 0; i < a->n_vips; i++) {
+        char addr[INET6_ADDRSTRLEN];
+
+        ipv6_string_mapped(addr, &a->vips[i].vip);
+        ds_put_format(&s, " %s:%"PRIu16"%s%s", addr, a->vips[i].port,
+                      a->vips[i].tracked ? "" : "(hash)",
+                      a->configured && is_listening(a, &a->vips[i].vip,
+                                                    a->vips[i].port)
+                      ? "" : "(no listener)");
+    }
+    ds_put_char(&s, '\n');
+    ds_put_format(&s, "healthy LB nodes (%s",
+                  a->has_lb_list ? "LB_LIST version " : "configuration");
+    if (a->has_lb_list) {
+        ds_put_format(&s, "%"PRIu64, a->lb_list_version);
+    }
+    ds_put_cstr(&s, "):");
+    for (size_t i = 0; i < a->n_healthy; i++) {
+        ds_put_format(&s, " %"PRIu32, a->healthy[i]);
+    }
+    ds_put_char(&s, '\n');
+    ds_put_format(&s, "limits: conn %"PRIu32" per VIP, load %"PRIu32
+                  "/1000 per CPU, memory %"PRIu64" kB (0: none)\n",
+                  a->opts.limits.conn_limit, a->opts.limits.max_load_milli,
+                  a->opts.limits.min_mem_kb);
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+agent_unixctl_conns(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                    const char *argv[] OVS_UNUSED, void *a_)
+{
+    struct agent *a = a_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (a->core) {
+        agent_core_format_conns(a->core, &s);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+agent_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                    const char *argv[] OVS_UNUSED, void *a_)
+{
+    struct agent *a = a_;
+    struct ctl_sock *sock = node_daemon_ctl_sock(a->nd);
+    struct ofctrl *ofctrl = node_daemon_ofctrl(a->nd);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (a->core) {
+        agent_core_format_stats(a->core, &s);
+    }
+#define PUT(NAME) ds_put_format(&s, "  " #NAME ": %"PRIu64"\n", a->NAME)
+    ds_put_cstr(&s, "agent:\n");
+    PUT(frames_to_server);
+    PUT(frames_to_client);
+    PUT(frames_bad);
+    PUT(frames_unsent);
+    PUT(pings);
+    PUT(pongs);
+    PUT(pings_unready);
+    PUT(pings_foreign);
+    PUT(lb_lists);
+    PUT(lb_lists_stale);
+    PUT(msgs_ignored);
+    PUT(msgs_no_route);
+    PUT(publish_rounds);
+    PUT(journal_loaded);
+#undef PUT
+    if (a->xp) {
+        ds_put_cstr(&s, "translation port:\n");
+        xlate_path_format_stats(a->xp, &s);
+    }
+    for (size_t i = 0; i < a->n_diags; i++) {
+        const struct sock_diag_stats *st = sock_diag_get_stats(a->diags[i]);
+
+        ds_put_format(&s, "socket table %s: %"PRIu64" dumps, %"PRIu64
+                      " sockets, %"PRIu64" errors\n",
+                      a->netns[i][0] ? a->netns[i] : "(own)",
+                      st->dumps, st->sockets, st->errors);
+    }
+    if (sock) {
+        ctl_sock_format_stats(sock, &s);
+    }
+    if (ofctrl) {
+        ds_put_cstr(&s, "openflow:\n");
+        ofctrl_format_stats(ofctrl, &s);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* "ovslb/set-limits conn=N load=X mem-mb=N": admission limits at run
+ * time (0: none). */
+static void
+agent_unixctl_set_limits(struct unixctl_conn *conn, int argc,
+                         const char *argv[], void *a_)
+{
+    struct agent *a = a_;
+    struct agent_limits limits = a->opts.limits;
+
+    for (int i = 1; i < argc; i++) {
+        unsigned long long int n;
+        double x;
+
+        if (sscanf(argv[i], "conn=%llu", &n) == 1 && n <= UINT32_MAX) {
+            limits.conn_limit = n;
+        } else if (sscanf(argv[i], "load=%lf", &x) == 1 && x >= 0
+                   && x < 1e6) {
+            limits.max_load_milli = x * 1000;
+        } else if (sscanf(argv[i], "mem-mb=%llu", &n) == 1
+                   && n < UINT64_MAX / 1024) {
+            limits.min_mem_kb = n * 1024;
+        } else {
+            unixctl_command_reply_error(conn, "bad argument (want conn=N, "
+                                        "load=X or mem-mb=N)");
+            return;
+        }
+    }
+    a->opts.limits = limits;
+    if (a->core) {
+        const struct cluster_snapshot *snap = node_daemon_config(a->nd);
+        if (snap) {
+            limits.linger_ms = snap->settings.xlate_linger_ms;
+        }
+        agent_core_set_limits(a->core, &limits);
+    }
+    unixctl_command_reply(conn, NULL);
+}

@@ -1,0 +1,218 @@
+/*
+ * ovslb-agent: the server node's daemon.  Parses the options, builds the
+ * agent (agent.h) and runs its loop.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "command-line.h"
+#include "daemon.h"
+#include "dirs.h"
+#include "fatal-signal.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "unixctl.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ovslb_agent);
+
+static char *unixctl_path;
+static char *ovs_remote;
+static struct agent_options options;
+
+static void parse_options(int argc, char *argv[]);
+OVS_NO_RETURN static void usage(void);
+
+static unixctl_cb_func ovslb_agent_exit;
+
+int
+main(int argc, char *argv[])
+{
+    struct unixctl_server *unixctl;
+    struct agent *agent;
+    bool exiting = false;
+
+    set_program_name(argv[0]);
+    ovs_cmdl_proctitle_init(argc, argv);
+    agent_options_init(&options);
+    parse_options(argc, argv);
+    fatal_ignore_sigpipe();
+
+    daemonize_start(false);
+    if (unixctl_server_create(unixctl_path, &unixctl)) {
+        exit(EXIT_FAILURE);
+    }
+    unixctl_command_register("exit", "", 0, 0, ovslb_agent_exit, &exiting);
+    agent = agent_create(ovs_remote, &options);
+    daemonize_complete();
+    VLOG_INFO("ovslb-agent (ovslb "PACKAGE_VERSION") starting");
+
+    while (!exiting) {
+        agent_run(agent);
+        unixctl_server_run(unixctl);
+        agent_wait(agent);
+        unixctl_server_wait(unixctl);
+        poll_block();
+    }
+
+    agent_destroy(agent);
+    unixctl_server_destroy(unixctl);
+    free(ovs_remote);
+    return 0;
+}
+
+static void
+ovslb_agent_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                 const char *argv[] OVS_UNUSED, void *exiting_)
+{
+    bool *exiting = exiting_;
+
+    *exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static unsigned long long int
+parse_number(const char *option, const char *s, unsigned long long int max)
+{
+    unsigned long long int n;
+    char *end;
+
+    errno = 0;
+    n = strtoull(s, &end, 10);
+    if (errno || end == s || *end || n > max || s[0] == '-') {
+        ovs_fatal(0, "--%s: \"%s\" is not a number from 0 to %llu", option,
+                  s, max);
+    }
+    return n;
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+    enum {
+        OPT_UNIXCTL = UCHAR_MAX + 1,
+        OPT_CONN_LIMIT,
+        OPT_MAX_LOAD,
+        OPT_MIN_MEM_MB,
+        OPT_GENEVE_PORT,
+        OPT_XLATE_PORT,
+        VLOG_OPTION_ENUMS,
+        DAEMON_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"conn-limit", required_argument, NULL, OPT_CONN_LIMIT},
+        {"max-load", required_argument, NULL, OPT_MAX_LOAD},
+        {"min-mem-mb", required_argument, NULL, OPT_MIN_MEM_MB},
+        {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
+        {"xlate-port", required_argument, NULL, OPT_XLATE_PORT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        DAEMON_LONG_OPTIONS,
+        VLOG_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        double load;
+        char *end;
+
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case 'd':
+            free(ovs_remote);
+            ovs_remote = xstrdup(optarg);
+            break;
+        case OPT_UNIXCTL:
+            unixctl_path = optarg;
+            break;
+        case OPT_CONN_LIMIT:
+            options.limits.conn_limit = parse_number("conn-limit", optarg,
+                                                     UINT32_MAX);
+            break;
+        case OPT_MAX_LOAD:
+            load = strtod(optarg, &end);
+            if (end == optarg || *end || !(load >= 0 && load < 1e6)) {
+                ovs_fatal(0, "--max-load: \"%s\" is not a load per CPU",
+                          optarg);
+            }
+            options.limits.max_load_milli = load * 1000;
+            break;
+        case OPT_MIN_MEM_MB:
+            options.limits.min_mem_kb = 1024 * parse_number("min-mem-mb",
+                                                            optarg,
+                                                            UINT32_MAX);
+            break;
+        case OPT_GENEVE_PORT:
+            options.geneve_port = optarg;
+            break;
+        case OPT_XLATE_PORT:
+            options.xlate_port = optarg;
+            break;
+        case 'h':
+            usage();
+        case 'V':
+            printf("%s (ovslb) %s\n", program_name, PACKAGE_VERSION);
+            exit(EXIT_SUCCESS);
+        VLOG_OPTION_HANDLERS
+        DAEMON_OPTION_HANDLERS
+        case '?':
+            exit(EXIT_FAILURE);
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+
+    if (optind < argc) {
+        ovs_fatal(0, "unexpected argument \"%s\" (try --help)", argv[optind]);
+    }
+    if (!ovs_remote) {
+        ovs_remote = xasprintf("unix:%s/db.sock", ovs_rundir());
+    }
+}
+
+static void
+usage(void)
+{
+    printf("%s: the ovslb server node daemon\n"
+           "usage: %s [OPTIONS]\n"
+           "\n"
+           "Attaches to the bridge named by this node's external_ids\n"
+           "(ovslb-bridge) in the local Open vSwitch database, follows the\n"
+           "config service named there (ovslb-config), admits the\n"
+           "connections the LB tier offers, completes their handshakes with\n"
+           "the local stack and translates their segments.\n"
+           "\n"
+           "Options:\n"
+           "  --db=REMOTE        local Open vSwitch database (default:\n"
+           "                     unix:%s/db.sock)\n"
+           "  --unixctl=SOCKET   ovs-appctl socket (default: in the run "
+           "directory)\n"
+           "  --conn-limit=N     live connections per VIP (0: no limit)\n"
+           "  --max-load=X       refuse above this load per CPU (0: never)\n"
+           "  --min-mem-mb=N     refuse below this available memory\n"
+           "  --geneve-port=NAME Geneve port of the bridge (default %s)\n"
+           "  --xlate-port=NAME  translation port of the bridge (default %s)\n"
+           "  -h, --help         this help\n"
+           "  -V, --version      the version\n",
+           program_name, program_name, ovs_rundir(), options.geneve_port,
+           options.xlate_port);
+    daemon_usage();
+    vlog_usage();
+    printf("\nCommands of ovs-appctl -t %s: ovslb/show, ovslb/conns,\n"
+           "ovslb/stats, ovslb/set-limits, exit, plus vlog/set, vlog/list "
+           "and\ncoverage/show.\n", program_name);
+    exit(EXIT_SUCCESS);
+}

@@ -1,0 +1,62 @@
+/*
+ * sock-diag: the kernel's TCP socket table, read through inet_diag
+ * (NETLINK_SOCK_DIAG), in the agent's own network namespace or in a named
+ * one (/run/netns/NAME, as `ip netns` creates them).
+ *
+ * ovslb-agent uses it for connection publishing (PROTOCOL.md §6), for the
+ * life of its translation entries and to learn which VIP ports have a
+ * listener.  A driver: it makes system calls.  Single-threaded: the thread
+ * that runs the agent's loop owns its objects.
+ */
+#ifndef OVSLB_SOCK_DIAG_H
+#define OVSLB_SOCK_DIAG_H 1
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include "openvswitch/compiler.h"
+#include "openvswitch/types.h"
+
+/* TCP states, as the kernel numbers them (include/net/tcp_states.h). */
+enum sock_diag_state {
+    SOCK_DIAG_ESTABLISHED = 1,
+    SOCK_DIAG_SYN_SENT,
+    SOCK_DIAG_SYN_RECV,
+    SOCK_DIAG_FIN_WAIT1,
+    SOCK_DIAG_FIN_WAIT2,
+    SOCK_DIAG_TIME_WAIT,
+    SOCK_DIAG_CLOSE,
+    SOCK_DIAG_CLOSE_WAIT,
+    SOCK_DIAG_LAST_ACK,
+    SOCK_DIAG_LISTEN,
+    SOCK_DIAG_CLOSING,
+};
+#define SOCK_DIAG_ALL_STATES 0xfffu
+
+/* One socket.  Addresses are IPv6 (IPv4 as v4-mapped). */
+struct sock_diag_entry {
+    struct in6_addr src;        /* Local address. */
+    struct in6_addr dst;        /* Remote address (:: for a listener). */
+    ovs_be16 sport;
+    ovs_be16 dport;
+    enum sock_diag_state state;
+};
+
+struct sock_diag_stats {
+    uint64_t dumps;             /* Dumps completed. */
+    uint64_t sockets;           /* Sockets reported. */
+    uint64_t errors;            /* Dumps that failed. */
+    uint64_t malformed;         /* Messages skipped as malformed. */
+};
+
+struct sock_diag;
+
+char *sock_diag_open(const char *netns, struct sock_diag **)
+    OVS_WARN_UNUSED_RESULT;
+void sock_diag_close(struct sock_diag *);
+int sock_diag_dump(struct sock_diag *, uint32_t state_mask,
+                   void (*cb)(const struct sock_diag_entry *, void *aux),
+                   void *aux);
+const char *sock_diag_netns(const struct sock_diag *);
+const struct sock_diag_stats *sock_diag_get_stats(const struct sock_diag *);
+
+#endif /* sock-diag.h */

@@ -1,0 +1,176 @@
+/*
+ * server-pipeline: the static pipeline of a server node's bridge.  See
+ * server-pipeline.h.
+ */
+#include <config.h>
+#include "server-pipeline.h"
+
+#include "flow.h"
+#include "openvswitch/dynamic-string.h"
+#include "packets.h"
+#include "pipeline.h"
+#include "util.h"
+
+/* Appends to 's' the ovs-ofctl form of 'addr' (dotted quad if v4-mapped). */
+static void
+put_addr(struct ds *s, const struct in6_addr *addr)
+{
+    if (IN6_IS_ADDR_V4MAPPED(addr)) {
+        ovs_be32 ip = in6_addr_get_mapped_ipv4(addr);
+        ds_put_format(s, IP_FMT, IP_ARGS(ip));
+    } else {
+        ipv6_format_addr(addr, s);
+    }
+}
+
+static void
+put_mac(struct ds *s, const struct eth_addr mac)
+{
+    ds_put_format(s, ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
+}
+
+/* Appends the match fields of the TCP segments whose source or destination
+ * ('dst') is 'addr', with the right protocol keyword and field names. */
+static void
+put_tcp_addr(struct ds *s, const struct in6_addr *addr, bool dst)
+{
+    bool v4 = IN6_IS_ADDR_V4MAPPED(addr);
+
+    ds_put_format(s, "%s,", v4 ? "tcp" : "tcp6");
+    ds_put_format(s, "%s_%s=", v4 ? "nw" : "ipv6", dst ? "dst" : "src");
+    put_addr(s, addr);
+}
+
+static void
+add_vip_flows(const struct server_pipeline_params *pp,
+              const struct server_pipeline_vip *vip, struct pipeline *p)
+{
+    struct ds match = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < vip->n_ports; i++) {
+        /* From the LB tier, through the agent. */
+        ds_clear(&match);
+        put_tcp_addr(&match, &vip->addr, true);
+        ds_put_format(&match, ",in_port=%"PRIu32",tp_dst=%"PRIu16,
+                      ofp_to_u16(pp->geneve_port), vip->ports[i]);
+        pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, ds_cstr(&match),
+                     "goto_table:%d", SERVER_PIPELINE_TABLE_INGRESS);
+
+        /* From the server, through the agent. */
+        ds_clear(&match);
+        put_tcp_addr(&match, &vip->addr, false);
+        ds_put_format(&match, ",in_port=LOCAL,tp_src=%"PRIu16,
+                      vip->ports[i]);
+        pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, ds_cstr(&match),
+                     "set_field:"ETH_ADDR_FMT"->eth_src,"
+                     "set_field:"ETH_ADDR_FMT"->eth_dst,output:%"PRIu16,
+                     ETH_ADDR_ARGS(SERVER_PIPELINE_FROM_SERVER_MAC),
+                     ETH_ADDR_ARGS(SERVER_PIPELINE_XLATE_MAC),
+                     ofp_to_u16(pp->xlate_port));
+    }
+
+    /* From the agent, to the server's stack. */
+    ds_clear(&match);
+    put_tcp_addr(&match, &vip->addr, true);
+    ds_put_format(&match, ",in_port=%"PRIu16, ofp_to_u16(pp->xlate_port));
+    pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, ds_cstr(&match),
+                 "set_field:"ETH_ADDR_FMT"->eth_dst,LOCAL",
+                 ETH_ADDR_ARGS(pp->local_mac));
+    ds_destroy(&match);
+}
+
+static void
+add_lb_flows(const struct server_pipeline_params *pp,
+             const struct server_pipeline_lb *lb, struct pipeline *p)
+{
+    bool v4 = IN6_IS_ADDR_V4MAPPED(&lb->south);
+    struct eth_addr mac = server_pipeline_node_mac(lb->node_id);
+    struct ds match = DS_EMPTY_INITIALIZER;
+    struct ds addr = DS_EMPTY_INITIALIZER;
+
+    put_addr(&addr, &lb->south);
+
+    /* Ingress: tag the segment with the LB node it came from. */
+    ds_put_format(&match, "%s=%s", v4 ? "tun_src" : "tun_ipv6_src",
+                  ds_cstr(&addr));
+    pipeline_add(p, SERVER_PIPELINE_TABLE_INGRESS, 100, ds_cstr(&match),
+                 "set_field:"ETH_ADDR_FMT"->eth_src,"
+                 "set_field:"ETH_ADDR_FMT"->eth_dst,output:%"PRIu16,
+                 ETH_ADDR_ARGS(mac),
+                 ETH_ADDR_ARGS(SERVER_PIPELINE_XLATE_MAC),
+                 ofp_to_u16(pp->xlate_port));
+
+    /* Egress: the agent chose this node. */
+    ds_clear(&match);
+    ds_put_cstr(&match, "dl_dst=");
+    put_mac(&match, mac);
+    pipeline_add(p, SERVER_PIPELINE_TABLE_EGRESS, 100, ds_cstr(&match),
+                 "set_field:%s->%s,output:%"PRIu16, ds_cstr(&addr),
+                 v4 ? "tun_dst" : "tun_ipv6_dst",
+                 ofp_to_u16(pp->geneve_port));
+
+    ds_destroy(&addr);
+    ds_destroy(&match);
+}
+
+/* Appends to 'p' the flows of a server node's bridge for 'pp'.  VIPs and LB
+ * nodes appear in the order given; LB nodes whose id exceeds
+ * SERVER_PIPELINE_MAX_NODE_ID are left out (they cannot be named by a
+ * MAC). */
+void
+server_pipeline_build(const struct server_pipeline_params *pp,
+                      struct pipeline *p)
+{
+    char match[64];
+
+    for (size_t i = 0; i < pp->n_vips; i++) {
+        add_vip_flows(pp, &pp->vips[i], p);
+    }
+    snprintf(match, sizeof match, "in_port=%"PRIu16,
+             ofp_to_u16(pp->xlate_port));
+    pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 90, match,
+                 "goto_table:%d", SERVER_PIPELINE_TABLE_EGRESS);
+    pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 0, "", "drop");
+
+    for (size_t i = 0; i < pp->n_lbs; i++) {
+        const struct server_pipeline_lb *lb = &pp->lbs[i];
+        if (lb->node_id && lb->node_id <= SERVER_PIPELINE_MAX_NODE_ID) {
+            add_lb_flows(pp, lb, p);
+        }
+    }
+
+    /* Ingress node unknown: node 0. */
+    pipeline_add(p, SERVER_PIPELINE_TABLE_INGRESS, 0, "",
+                 "set_field:"ETH_ADDR_FMT"->eth_src,"
+                 "set_field:"ETH_ADDR_FMT"->eth_dst,output:%"PRIu16,
+                 ETH_ADDR_ARGS(server_pipeline_node_mac(0)),
+                 ETH_ADDR_ARGS(SERVER_PIPELINE_XLATE_MAC),
+                 ofp_to_u16(pp->xlate_port));
+    pipeline_add(p, SERVER_PIPELINE_TABLE_EGRESS, 0, "", "drop");
+}
+
+/* Returns the MAC that names node 'node_id' (at most
+ * SERVER_PIPELINE_MAX_NODE_ID) in the pipeline. */
+struct eth_addr
+server_pipeline_node_mac(uint32_t node_id)
+{
+    struct eth_addr mac = ETH_ADDR_C(02,6f,76,00,00,00);
+
+    ovs_assert(node_id <= SERVER_PIPELINE_MAX_NODE_ID);
+    mac.ea[4] = node_id >> 8;
+    mac.ea[5] = node_id;
+    return mac;
+}
+
+/* If 'mac' is a node MAC of the pipeline, stores its node id (0: unknown
+ * node) in '*node_id' and returns true; otherwise returns false. */
+bool
+server_pipeline_mac_to_node(const struct eth_addr mac, uint32_t *node_id)
+{
+    if (mac.ea[0] != 0x02 || mac.ea[1] != 0x6f || mac.ea[2] != 0x76
+        || mac.ea[3] != 0x00) {
+        return false;
+    }
+    *node_id = (mac.ea[4] << 8) | mac.ea[5];
+    return true;
+}

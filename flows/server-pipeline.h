@@ -1,0 +1,92 @@
+/*
+ * server-pipeline: the static OpenFlow pipeline of a server node's ovslb
+ * bridge, owned by ovslb-agent (DESIGN.md "Data path", PROTOCOL.md §3, §5).
+ *
+ * The bridge has three ports: the flow-based Geneve port (from and to the LB
+ * nodes), LOCAL (the host's own stack, where the VIPs live on lo) and the
+ * translation port, an internal port that the agent reads and writes with
+ * libpcap.  Every TCP segment of a VIP port goes through the agent, in both
+ * directions:
+ *
+ *   Geneve, to VIP:port -> table INGRESS: eth_src := the MAC of the LB node
+ *       whose underlay address is tun_src (server_pipeline_node_mac(), node
+ *       0 if unknown), eth_dst := SERVER_PIPELINE_XLATE_MAC -> translation
+ *       port.  The agent learns the connection's last ingress node from the
+ *       source MAC, so no packet-in is needed per packet.
+ *   LOCAL, from VIP:port -> eth_src := SERVER_PIPELINE_FROM_SERVER_MAC,
+ *       eth_dst := SERVER_PIPELINE_XLATE_MAC -> translation port.
+ *   translation port, to a VIP -> eth_dst := LOCAL's MAC -> LOCAL.
+ *   translation port, anything else -> table EGRESS: eth_dst names the
+ *       egress LB node the agent chose (server_pipeline_node_mac()) ->
+ *       tun_dst := that node's underlay address -> Geneve.
+ *   Everything else is dropped.
+ *
+ * SERVER_PIPELINE_XLATE_MAC is never the translation port's own address, so
+ * the host's stack drops its copy of what OVS sends to that port as
+ * addressed to another host (PACKET_OTHERHOST), while the agent's packet
+ * socket still sees it: no tc filter is needed on that port.
+ *
+ * Pure.  Single-threaded.
+ */
+#ifndef OVSLB_SERVER_PIPELINE_H
+#define OVSLB_SERVER_PIPELINE_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "openvswitch/types.h"
+
+struct pipeline;
+
+/* Tables. */
+#define SERVER_PIPELINE_TABLE_CLASSIFY 0
+#define SERVER_PIPELINE_TABLE_INGRESS 10
+#define SERVER_PIPELINE_TABLE_EGRESS 20
+
+/* Default OpenFlow port numbers and names (LAB.md). */
+#define SERVER_PIPELINE_GENEVE_OFPORT 100
+#define SERVER_PIPELINE_XLATE_OFPORT 200
+#define SERVER_PIPELINE_GENEVE_PORT_NAME "gnv0"
+#define SERVER_PIPELINE_XLATE_PORT_NAME "xlt0"
+
+/* MACs that the pipeline and the agent agree on (locally administered,
+ * unicast).  Node MACs are 02:6f:76:00:HH:LL for node ids 0 to 65535. */
+#define SERVER_PIPELINE_XLATE_MAC \
+    ((struct eth_addr) ETH_ADDR_C(02,6f,76,ff,00,01))
+#define SERVER_PIPELINE_FROM_SERVER_MAC \
+    ((struct eth_addr) ETH_ADDR_C(02,6f,76,ff,00,02))
+#define SERVER_PIPELINE_AGENT_MAC \
+    ((struct eth_addr) ETH_ADDR_C(02,6f,76,ff,00,03))
+#define SERVER_PIPELINE_MAX_NODE_ID 65535
+
+/* A VIP whose TCP ports the node serves. */
+struct server_pipeline_vip {
+    struct in6_addr addr;       /* IPv4 as v4-mapped. */
+    const uint16_t *ports;      /* Host byte order. */
+    size_t n_ports;
+};
+
+/* An LB node that may be an ingress or an egress. */
+struct server_pipeline_lb {
+    uint32_t node_id;           /* 1 to SERVER_PIPELINE_MAX_NODE_ID. */
+    struct in6_addr south;      /* Underlay address, IPv4 as v4-mapped. */
+};
+
+struct server_pipeline_params {
+    ofp_port_t geneve_port;
+    ofp_port_t xlate_port;
+    struct eth_addr local_mac;  /* The bridge's LOCAL port. */
+    const struct server_pipeline_vip *vips;
+    size_t n_vips;
+    const struct server_pipeline_lb *lbs;
+    size_t n_lbs;
+};
+
+void server_pipeline_build(const struct server_pipeline_params *,
+                           struct pipeline *);
+
+struct eth_addr server_pipeline_node_mac(uint32_t node_id);
+bool server_pipeline_mac_to_node(const struct eth_addr, uint32_t *node_id);
+
+#endif /* server-pipeline.h */

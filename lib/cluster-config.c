@@ -1,0 +1,930 @@
+/*
+ * cluster-config: the client side of the config service (see the header).
+ */
+
+#include <config.h>
+
+#include "cluster-config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coverage.h"
+#include "ovsdb-data.h"
+#include "ovsdb-idl.h"
+#include "ovslb-idl.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(cluster_config);
+
+COVERAGE_DEFINE(cluster_config_rebuild);
+COVERAGE_DEFINE(cluster_config_change);
+COVERAGE_DEFINE(cluster_config_rejected_row);
+
+#define SETTING(NAME, DEFAULT, MIN, MAX, PRIME, HELP)                   \
+    { #NAME, offsetof(struct cluster_settings, NAME), DEFAULT, MIN, MAX, \
+      PRIME, HELP }
+
+/* The integer columns of the Cluster row, in the order 'show' prints them.
+ * The defaults are PROTOCOL.md's; the ranges are the schema's (a test
+ * checks that they agree). */
+const struct cluster_setting cluster_setting_defs[] = {
+    SETTING(ring_vnodes, 64, 1, 4096, false,
+            "points per LB node on the flow-tracker ring"),
+    SETTING(control_port, 7700, 1, 65535, false,
+            "UDP port of control messages"),
+    SETTING(publish_port, 7701, 1, 65535, false,
+            "UDP port of forwarded connection publications"),
+    SETTING(replay_window, 64, 1, 1024, false,
+            "per-sender replay window of control messages"),
+    SETTING(buffer_packets, 8, 1, 1024, false,
+            "packets an ingress buffers per pending flow"),
+    SETTING(buffer_bytes, 65536, 1500, 16777216, false,
+            "bytes an ingress buffers per pending flow"),
+    SETTING(buffer_timeout_ms, 3000, 1, 600000, false,
+            "how long an ingress buffers a pending flow"),
+    SETTING(syn_table_max, 1000000, 1, 100000000, false,
+            "bound of a flow tracker's SYN table"),
+    SETTING(syn_cookie_threshold_pct, 80, 1, 100, false,
+            "SYN table fill that switches to SYN cookies"),
+    SETTING(syn_cookie_rate, 50000, 1, 100000000, false,
+            "SYNs per second that switch to SYN cookies"),
+    SETTING(fabric_mtu, 1500, 576, 9216, false,
+            "underlay MTU, which sets a VIP's default MSS"),
+    SETTING(vip_wscale, 7, 0, 14, false,
+            "default SYN/ACK window scale of a VIP"),
+    SETTING(vip_ttl, 3, 1, 255, false,
+            "default retry TTL of a VIP"),
+    SETTING(flow_idle_timeout_s, 60, 1, 86400, false,
+            "idle timeout of an ingress mapping flow"),
+    SETTING(xlate_linger_ms, 10000, 0, 3600000, false,
+            "how long a translation entry outlives its socket"),
+    SETTING(maglev_table_size, 65537, 7, 1000003, true,
+            "slots of a hash-mode VIP's table (a prime)"),
+    SETTING(publish_interval_ms, 1000, 10, 600000, false,
+            "period of connection publishing"),
+    SETTING(lease_ms, 10000, 100, 3600000, false,
+            "lease a publication gives a connection"),
+    SETTING(ping_interval_ms, 100, 10, 600000, false,
+            "period of LB node health checks"),
+    SETTING(gossip_interval_ms, 100, 10, 600000, false,
+            "period of heartbeat gossip"),
+    SETTING(suspect_ms, 300, 10, 600000, false,
+            "time without a heartbeat before a node is suspect"),
+    SETTING(unhealthy_ms, 300, 10, 600000, false,
+            "further time before a suspect node is unhealthy"),
+    SETTING(server_check_interval_ms, 500, 10, 600000, false,
+            "period of server node health checks"),
+};
+const size_t cluster_n_setting_defs = ARRAY_SIZE(cluster_setting_defs);
+
+/* Returns the integer setting named 'name', or NULL if there is none. */
+const struct cluster_setting *
+cluster_setting_find(const char *name)
+{
+    for (size_t i = 0; i < cluster_n_setting_defs; i++) {
+        if (!strcmp(cluster_setting_defs[i].name, name)) {
+            return &cluster_setting_defs[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+is_prime(uint32_t n)
+{
+    if (n < 2) {
+        return false;
+    }
+    for (uint32_t d = 2; d <= n / d; d++) {
+        if (n % d == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+setting_value_is_valid(const struct cluster_setting *s, long long int value)
+{
+    return (value >= s->min && value <= s->max
+            && (!s->must_be_prime || is_prime(value)));
+}
+
+/* Parses 'value' (decimal) for setting 's' into '*valuep'.  Returns NULL on
+ * success, otherwise an error message that the caller must free (and
+ * '*valuep' is unchanged). */
+char *
+cluster_setting_parse(const struct cluster_setting *s, const char *value,
+                      uint32_t *valuep)
+{
+    long long int n;
+
+    if (!str_to_llong(value, 10, &n) || !setting_value_is_valid(s, n)) {
+        return xasprintf("%s: invalid value \"%s\" (expected an integer "
+                         "from %"PRIu32" to %"PRIu32"%s)", s->name, value,
+                         s->min, s->max,
+                         s->must_be_prime ? " that is a prime" : "");
+    }
+    *valuep = n;
+    return NULL;
+}
+
+/* Returns the value of setting 's' in 'settings'. */
+uint32_t
+cluster_setting_get(const struct cluster_settings *settings,
+                    const struct cluster_setting *s)
+{
+    const uint32_t *p = (const uint32_t *) ((const char *) settings
+                                            + s->offset);
+    return *p;
+}
+
+static void
+cluster_setting_set(struct cluster_settings *settings,
+                    const struct cluster_setting *s, uint32_t value)
+{
+    uint32_t *p = (uint32_t *) ((char *) settings + s->offset);
+    *p = value;
+}
+
+/* Initializes 'settings' with every default and empty name and key. */
+void
+cluster_settings_init(struct cluster_settings *settings)
+{
+    memset(settings, 0, sizeof *settings);
+    settings->name = xstrdup("");
+    settings->cluster_key = xstrdup("");
+    for (size_t i = 0; i < cluster_n_setting_defs; i++) {
+        const struct cluster_setting *s = &cluster_setting_defs[i];
+        cluster_setting_set(settings, s, s->default_value);
+    }
+}
+
+/* Frees what 'settings' owns. */
+void
+cluster_settings_destroy(struct cluster_settings *settings)
+{
+    if (settings) {
+        free(settings->name);
+        free(settings->cluster_key);
+    }
+}
+
+static const char *const mode_names[] = {
+    [CLUSTER_VIP_TRACKED] = "tracked",
+    [CLUSTER_VIP_HASH] = "hash",
+};
+
+static const char *const algorithm_names[] = {
+    [CLUSTER_ALG_RANDOM] = "random",
+    [CLUSTER_ALG_WEIGHTED_RANDOM] = "weighted-random",
+    [CLUSTER_ALG_ROUND_ROBIN] = "round-robin",
+    [CLUSTER_ALG_LEAST_CONNECTIONS] = "least-connections",
+    [CLUSTER_ALG_LOWEST_LATENCY] = "lowest-latency",
+    [CLUSTER_ALG_HASH] = "hash",
+    [CLUSTER_ALG_SOURCE] = "source",
+};
+BUILD_ASSERT_DECL(ARRAY_SIZE(algorithm_names) == CLUSTER_N_ALGS);
+
+/* Returns the name of 'mode' ("tracked" or "hash"). */
+const char *
+cluster_vip_mode_to_string(enum cluster_vip_mode mode)
+{
+    return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "unknown";
+}
+
+/* Stores in '*modep' the mode named 's' and returns true, or returns false
+ * if 's' names no mode. */
+bool
+cluster_vip_mode_from_string(const char *s, enum cluster_vip_mode *modep)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++) {
+        if (!strcmp(s, mode_names[i])) {
+            *modep = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns the name of 'alg' (e.g. "weighted-random"). */
+const char *
+cluster_vip_algorithm_to_string(enum cluster_vip_algorithm alg)
+{
+    return alg < CLUSTER_N_ALGS ? algorithm_names[alg] : "unknown";
+}
+
+/* Stores in '*algp' the algorithm named 's' and returns true, or returns
+ * false if 's' names no algorithm. */
+bool
+cluster_vip_algorithm_from_string(const char *s,
+                                  enum cluster_vip_algorithm *algp)
+{
+    for (size_t i = 0; i < CLUSTER_N_ALGS; i++) {
+        if (!strcmp(s, algorithm_names[i])) {
+            *algp = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parses 's', an IPv4 address in dotted-quad form or an IPv6 address, into
+ * '*addr' (IPv4 as v4-mapped).  Unspecified, multicast and broadcast
+ * addresses are refused: no VIP or node can have one.  Returns NULL on
+ * success, otherwise an error message that the caller must free. */
+char *
+cluster_parse_address(const char *s, struct in6_addr *addr)
+{
+    ovs_be32 ip4;
+
+    if (ip_parse(s, &ip4)) {
+        if (!ip4 || ip4 == htonl(INADDR_BROADCAST)
+            || ip_is_multicast(ip4)) {
+            return xasprintf("%s: not a unicast IPv4 address", s);
+        }
+        in6_addr_set_mapped_ipv4(addr, ip4);
+        return NULL;
+    } else if (ipv6_parse(s, addr)) {
+        if (ipv6_addr_equals(addr, &in6addr_any)
+            || ipv6_addr_is_multicast(addr)
+            || IN6_IS_ADDR_V4MAPPED(addr)) {
+            return xasprintf("%s: not a unicast IPv6 address", s);
+        }
+        return NULL;
+    }
+    return xasprintf("%s: invalid IP address (expected IPv4 dotted quad or "
+                     "IPv6)", s);
+}
+
+/* Returns the MSS that a VIP at 'vip' gets by default on a fabric whose MTU
+ * is 'fabric_mtu' (see CLUSTER_GENEVE_OVERHEAD). */
+uint16_t
+cluster_default_mss(uint32_t fabric_mtu, const struct in6_addr *vip)
+{
+    int headers = IN6_IS_ADDR_V4MAPPED(vip) ? 40 : 60;
+    return fabric_mtu - CLUSTER_GENEVE_OVERHEAD - headers;
+}
+
+/* Snapshots. */
+
+static bool
+admin_up(const char *admin_state)
+{
+    return !admin_state || strcmp(admin_state, "down");
+}
+
+static void
+vip_destroy(struct cluster_vip *vip)
+{
+    free(vip->name);
+    free(vip->ports);
+    free(vip->servers);
+}
+
+static void
+server_node_destroy(struct cluster_server_node *node)
+{
+    free(node->zone);
+    for (size_t i = 0; i < node->n_netns; i++) {
+        free(node->netns[i]);
+    }
+    free(node->netns);
+}
+
+static void
+snapshot_destroy(struct cluster_snapshot *snap)
+{
+    cluster_settings_destroy(&snap->settings);
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        vip_destroy(&snap->vips[i]);
+    }
+    free(snap->vips);
+    free(snap->lb_nodes);
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        server_node_destroy(&snap->server_nodes[i]);
+    }
+    free(snap->server_nodes);
+    free(snap);
+}
+
+/* Takes a reference to 'snap' (which may be null), which stays valid until
+ * the matching cluster_snapshot_unref(), and returns it. */
+struct cluster_snapshot *
+cluster_snapshot_ref(const struct cluster_snapshot *snap_)
+{
+    struct cluster_snapshot *snap = CONST_CAST(struct cluster_snapshot *,
+                                               snap_);
+    if (snap) {
+        ovs_assert(snap->ref_cnt > 0);
+        snap->ref_cnt++;
+    }
+    return snap;
+}
+
+/* Drops a reference to 'snap', freeing it with the last one.  A null 'snap'
+ * is a no-op. */
+void
+cluster_snapshot_unref(struct cluster_snapshot *snap)
+{
+    if (snap) {
+        ovs_assert(snap->ref_cnt > 0);
+        if (!--snap->ref_cnt) {
+            snapshot_destroy(snap);
+        }
+    }
+}
+
+static int
+compare_vip_by_name(const void *a_, const void *b_)
+{
+    const struct cluster_vip *a = a_;
+    const struct cluster_vip *b = b_;
+    return strcmp(a->name, b->name);
+}
+
+static int
+compare_uint32(uint32_t a, uint32_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+static int
+compare_lb_node(const void *a_, const void *b_)
+{
+    const struct cluster_lb_node *a = a_;
+    const struct cluster_lb_node *b = b_;
+    return compare_uint32(a->node_id, b->node_id);
+}
+
+static int
+compare_server_node(const void *a_, const void *b_)
+{
+    const struct cluster_server_node *a = a_;
+    const struct cluster_server_node *b = b_;
+    return compare_uint32(a->node_id, b->node_id);
+}
+
+static int
+compare_vip_server(const void *a_, const void *b_)
+{
+    const struct cluster_vip_server *a = a_;
+    const struct cluster_vip_server *b = b_;
+    return compare_uint32(a->node_id, b->node_id);
+}
+
+static int
+compare_uint16(const void *a_, const void *b_)
+{
+    const uint16_t *a = a_;
+    const uint16_t *b = b_;
+    return *a < *b ? -1 : *a > *b;
+}
+
+static int
+compare_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_;
+    const char *const *b = b_;
+    return strcmp(*a, *b);
+}
+
+/* Returns the VIP named 'name' in 'snap', or NULL. */
+const struct cluster_vip *
+cluster_snapshot_find_vip(const struct cluster_snapshot *snap,
+                          const char *name)
+{
+    struct cluster_vip key = { .name = CONST_CAST(char *, name) };
+    return (snap->n_vips
+            ? bsearch(&key, snap->vips, snap->n_vips, sizeof *snap->vips,
+                      compare_vip_by_name)
+            : NULL);
+}
+
+/* Returns the LB node with id 'node_id' in 'snap', or NULL. */
+const struct cluster_lb_node *
+cluster_snapshot_find_lb_node(const struct cluster_snapshot *snap,
+                              uint32_t node_id)
+{
+    struct cluster_lb_node key = { .node_id = node_id };
+    return (snap->n_lb_nodes
+            ? bsearch(&key, snap->lb_nodes, snap->n_lb_nodes,
+                      sizeof *snap->lb_nodes, compare_lb_node)
+            : NULL);
+}
+
+/* Returns the server node with id 'node_id' in 'snap', or NULL. */
+const struct cluster_server_node *
+cluster_snapshot_find_server_node(const struct cluster_snapshot *snap,
+                                  uint32_t node_id)
+{
+    struct cluster_server_node key = { .node_id = node_id };
+    return (snap->n_server_nodes
+            ? bsearch(&key, snap->server_nodes, snap->n_server_nodes,
+                      sizeof *snap->server_nodes, compare_server_node)
+            : NULL);
+}
+
+static bool
+settings_equal(const struct cluster_settings *a,
+               const struct cluster_settings *b)
+{
+    if (strcmp(a->name, b->name) || strcmp(a->cluster_key, b->cluster_key)) {
+        return false;
+    }
+    for (size_t i = 0; i < cluster_n_setting_defs; i++) {
+        const struct cluster_setting *s = &cluster_setting_defs[i];
+        if (cluster_setting_get(a, s) != cluster_setting_get(b, s)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+vips_equal(const struct cluster_vip *a, const struct cluster_vip *b)
+{
+    return (!strcmp(a->name, b->name)
+            && ipv6_addr_equals(&a->address, &b->address)
+            && a->n_ports == b->n_ports
+            && !memcmp(a->ports, b->ports, a->n_ports * sizeof *a->ports)
+            && a->protocol == b->protocol
+            && a->mode == b->mode
+            && a->algorithm == b->algorithm
+            && a->mss == b->mss
+            && a->wscale == b->wscale
+            && a->ttl == b->ttl
+            && a->enabled == b->enabled
+            && a->n_servers == b->n_servers
+            && (!a->n_servers
+                || !memcmp(a->servers, b->servers,
+                           a->n_servers * sizeof *a->servers)));
+}
+
+static bool
+lb_nodes_equal(const struct cluster_lb_node *a,
+               const struct cluster_lb_node *b)
+{
+    return (a->node_id == b->node_id
+            && ipv6_addr_equals(&a->north, &b->north)
+            && ipv6_addr_equals(&a->south, &b->south)
+            && ipv6_addr_equals(&a->control, &b->control)
+            && a->enabled == b->enabled);
+}
+
+static bool
+server_nodes_equal(const struct cluster_server_node *a,
+                   const struct cluster_server_node *b)
+{
+    if (a->node_id != b->node_id
+        || !ipv6_addr_equals(&a->underlay, &b->underlay)
+        || !ipv6_addr_equals(&a->control, &b->control)
+        || strcmp(a->zone, b->zone)
+        || a->enabled != b->enabled
+        || a->n_netns != b->n_netns) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_netns; i++) {
+        if (strcmp(a->netns[i], b->netns[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns true if 'a' and 'b' describe the same configuration. */
+bool
+cluster_snapshot_equals(const struct cluster_snapshot *a,
+                        const struct cluster_snapshot *b)
+{
+    if (a->has_cluster_row != b->has_cluster_row
+        || !settings_equal(&a->settings, &b->settings)
+        || a->n_vips != b->n_vips
+        || a->n_lb_nodes != b->n_lb_nodes
+        || a->n_server_nodes != b->n_server_nodes
+        || a->n_rejected != b->n_rejected) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_vips; i++) {
+        if (!vips_equal(&a->vips[i], &b->vips[i])) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_lb_nodes; i++) {
+        if (!lb_nodes_equal(&a->lb_nodes[i], &b->lb_nodes[i])) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_server_nodes; i++) {
+        if (!server_nodes_equal(&a->server_nodes[i], &b->server_nodes[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Building a snapshot from the IDL. */
+
+static void
+reject_row(struct cluster_snapshot *snap, const char *what, const char *name,
+           const char *why)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+    snap->n_rejected++;
+    COVERAGE_INC(cluster_config_rejected_row);
+    VLOG_WARN_RL(&rl, "ignoring %s %s: %s", what, name, why);
+}
+
+static bool
+parse_row_address(struct cluster_snapshot *snap, const char *what,
+                  const char *name, const char *s, struct in6_addr *addr)
+{
+    char *error = cluster_parse_address(s, addr);
+    if (error) {
+        reject_row(snap, what, name, error);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
+static const struct ovsdb_idl_column *
+cluster_column(const char *name)
+{
+    for (size_t i = 0; i < OVSLBREC_CLUSTER_N_COLUMNS; i++) {
+        if (!strcmp(ovslbrec_cluster_columns[i].name, name)) {
+            return &ovslbrec_cluster_columns[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+read_settings(struct cluster_snapshot *snap, const struct ovsdb_idl *idl)
+{
+    const struct ovslbrec_cluster *row = ovslbrec_cluster_first(idl);
+
+    cluster_settings_init(&snap->settings);
+    if (!row) {
+        return;
+    }
+    snap->has_cluster_row = true;
+    free(snap->settings.name);
+    snap->settings.name = xstrdup(row->name);
+    free(snap->settings.cluster_key);
+    snap->settings.cluster_key = xstrdup(row->cluster_key);
+
+    for (size_t i = 0; i < cluster_n_setting_defs; i++) {
+        const struct cluster_setting *s = &cluster_setting_defs[i];
+        const struct ovsdb_idl_column *column = cluster_column(s->name);
+        const struct ovsdb_datum *datum;
+
+        if (!column || column->type.key.type != OVSDB_TYPE_INTEGER) {
+            continue;
+        }
+        datum = ovsdb_idl_read(&row->header_, column);
+        if (datum->n == 1) {
+            long long int value = datum->keys[0].integer;
+            if (setting_value_is_valid(s, value)) {
+                cluster_setting_set(&snap->settings, s, value);
+            } else {
+                reject_row(snap, "setting", s->name, "value out of range");
+            }
+        }
+    }
+}
+
+static bool
+read_vip(struct cluster_snapshot *snap, const struct ovslbrec_vip *row,
+         struct cluster_vip *vip)
+{
+    const struct cluster_settings *settings = &snap->settings;
+
+    memset(vip, 0, sizeof *vip);
+    if (!parse_row_address(snap, "VIP", row->name, row->address,
+                           &vip->address)) {
+        return false;
+    }
+    if (!row->n_ports) {
+        reject_row(snap, "VIP", row->name, "no ports");
+        return false;
+    }
+    if (!cluster_vip_mode_from_string(row->mode, &vip->mode)) {
+        vip->mode = CLUSTER_VIP_TRACKED;
+    }
+    if (!cluster_vip_algorithm_from_string(row->algorithm,
+                                           &vip->algorithm)) {
+        vip->algorithm = CLUSTER_ALG_RANDOM;
+    }
+    vip->protocol = !strcmp(row->protocol, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
+    vip->mss = (row->n_mss && *row->mss >= 88 && *row->mss <= 65495
+                ? *row->mss
+                : cluster_default_mss(settings->fabric_mtu, &vip->address));
+    vip->wscale = (row->n_wscale && *row->wscale >= 0 && *row->wscale <= 14
+                   ? *row->wscale : settings->vip_wscale);
+    vip->ttl = (row->n_ttl && *row->ttl >= 1 && *row->ttl <= 255
+                ? *row->ttl : settings->vip_ttl);
+    vip->enabled = admin_up(row->admin_state);
+
+    vip->ports = xmalloc(row->n_ports * sizeof *vip->ports);
+    for (size_t i = 0; i < row->n_ports; i++) {
+        int64_t port = row->ports[i];
+        if (port >= 1 && port <= 65535) {
+            vip->ports[vip->n_ports++] = port;
+        }
+    }
+    if (!vip->n_ports) {
+        free(vip->ports);
+        reject_row(snap, "VIP", row->name, "no valid port");
+        return false;
+    }
+    qsort(vip->ports, vip->n_ports, sizeof *vip->ports, compare_uint16);
+
+    if (row->n_servers) {
+        vip->servers = xmalloc(row->n_servers * sizeof *vip->servers);
+    }
+    for (size_t i = 0; i < row->n_servers; i++) {
+        const struct ovslbrec_server_node *server = row->key_servers[i];
+        int64_t weight = row->value_servers[i];
+        uint32_t id = server->node_id;
+
+        /* Only servers that made it into the snapshot. */
+        if (cluster_snapshot_find_server_node(snap, id)
+            && weight >= 0 && weight <= 65535) {
+            vip->servers[vip->n_servers].node_id = id;
+            vip->servers[vip->n_servers].weight = weight;
+            vip->n_servers++;
+        }
+    }
+    if (vip->n_servers) {
+        qsort(vip->servers, vip->n_servers, sizeof *vip->servers,
+              compare_vip_server);
+    }
+    vip->name = xstrdup(row->name);
+    return true;
+}
+
+static bool
+node_id_is_valid(int64_t id)
+{
+    return id >= 1 && id <= 65535;
+}
+
+static void
+read_lb_nodes(struct cluster_snapshot *snap, const struct ovsdb_idl *idl)
+{
+    const struct ovslbrec_lb_node *row;
+    size_t n = 0;
+
+    OVSLBREC_LB_NODE_FOR_EACH (row, idl) {
+        n++;
+    }
+    snap->lb_nodes = n ? xcalloc(n, sizeof *snap->lb_nodes) : NULL;
+    OVSLBREC_LB_NODE_FOR_EACH (row, idl) {
+        struct cluster_lb_node *node = &snap->lb_nodes[snap->n_lb_nodes];
+        char name[32];
+
+        snprintf(name, sizeof name, "%"PRId64, row->node_id);
+        if (!node_id_is_valid(row->node_id)) {
+            reject_row(snap, "LB node", name, "invalid node id");
+            continue;
+        }
+        node->node_id = row->node_id;
+        if (parse_row_address(snap, "LB node", name, row->north_address,
+                              &node->north)
+            && parse_row_address(snap, "LB node", name, row->south_address,
+                                 &node->south)
+            && parse_row_address(snap, "LB node", name, row->control_address,
+                                 &node->control)) {
+            node->enabled = admin_up(row->admin_state);
+            snap->n_lb_nodes++;
+        }
+    }
+    if (snap->n_lb_nodes) {
+        qsort(snap->lb_nodes, snap->n_lb_nodes, sizeof *snap->lb_nodes,
+              compare_lb_node);
+    }
+}
+
+static void
+read_server_nodes(struct cluster_snapshot *snap, const struct ovsdb_idl *idl)
+{
+    const struct ovslbrec_server_node *row;
+    size_t n = 0;
+
+    OVSLBREC_SERVER_NODE_FOR_EACH (row, idl) {
+        n++;
+    }
+    snap->server_nodes = n ? xcalloc(n, sizeof *snap->server_nodes) : NULL;
+    OVSLBREC_SERVER_NODE_FOR_EACH (row, idl) {
+        struct cluster_server_node *node
+            = &snap->server_nodes[snap->n_server_nodes];
+        char name[32];
+
+        snprintf(name, sizeof name, "%"PRId64, row->node_id);
+        if (!node_id_is_valid(row->node_id)) {
+            reject_row(snap, "server node", name, "invalid node id");
+            continue;
+        }
+        /* Node ids name the sender of control messages: one id, one node. */
+        if (cluster_snapshot_find_lb_node(snap, row->node_id)) {
+            reject_row(snap, "server node", name,
+                       "node id already used by an LB node");
+            continue;
+        }
+        node->node_id = row->node_id;
+        if (!parse_row_address(snap, "server node", name,
+                               row->underlay_address, &node->underlay)
+            || !parse_row_address(snap, "server node", name,
+                                  row->control_address, &node->control)) {
+            continue;
+        }
+        node->zone = xstrdup(row->zone);
+        node->enabled = admin_up(row->admin_state);
+        node->n_netns = row->n_netns;
+        node->netns = (row->n_netns
+                       ? xmalloc(row->n_netns * sizeof *node->netns)
+                       : NULL);
+        for (size_t i = 0; i < row->n_netns; i++) {
+            node->netns[i] = xstrdup(row->netns[i]);
+        }
+        if (node->n_netns) {
+            qsort(node->netns, node->n_netns, sizeof *node->netns,
+                  compare_strings);
+        }
+        snap->n_server_nodes++;
+    }
+    if (snap->n_server_nodes) {
+        qsort(snap->server_nodes, snap->n_server_nodes,
+              sizeof *snap->server_nodes, compare_server_node);
+    }
+}
+
+static void
+read_vips(struct cluster_snapshot *snap, const struct ovsdb_idl *idl)
+{
+    const struct ovslbrec_vip *row;
+    size_t n = 0;
+
+    OVSLBREC_VIP_FOR_EACH (row, idl) {
+        n++;
+    }
+    snap->vips = n ? xcalloc(n, sizeof *snap->vips) : NULL;
+    OVSLBREC_VIP_FOR_EACH (row, idl) {
+        if (read_vip(snap, row, &snap->vips[snap->n_vips])) {
+            snap->n_vips++;
+        }
+    }
+    if (snap->n_vips) {
+        qsort(snap->vips, snap->n_vips, sizeof *snap->vips,
+              compare_vip_by_name);
+    }
+}
+
+static struct cluster_snapshot *
+snapshot_from_idl(const struct ovsdb_idl *idl)
+{
+    struct cluster_snapshot *snap = xzalloc(sizeof *snap);
+
+    snap->ref_cnt = 1;
+    read_settings(snap, idl);
+    read_lb_nodes(snap, idl);
+    read_server_nodes(snap, idl);   /* After the LB nodes (node ids). */
+    read_vips(snap, idl);           /* After the server nodes (servers). */
+    return snap;
+}
+
+/* The client. */
+
+struct cluster_config {
+    struct ovsdb_idl *idl;
+    char *remotes;
+    unsigned int idl_seqno;     /* IDL change seqno last looked at. */
+    uint64_t seqno;             /* Bumped when the snapshot changes. */
+    struct cluster_snapshot *snapshot;
+    bool connected;
+    unsigned int n_connects;
+};
+
+/* Creates a client of the config service at 'remotes': one OVSDB remote
+ * ("unix:PATH", "tcp:IP:PORT", "ssl:IP:PORT") or several separated by
+ * commas (the members of a Raft cluster).  It connects, and reconnects, by
+ * itself as cluster_config_run() is called. */
+struct cluster_config *
+cluster_config_create(const char *remotes)
+{
+    struct cluster_config *cc = xzalloc(sizeof *cc);
+
+    cc->remotes = xstrdup(remotes);
+    cc->idl = ovsdb_idl_create(remotes, &ovslbrec_idl_class, true, true);
+    /* Reads are fine from any member that is part of the cluster. */
+    ovsdb_idl_set_leader_only(cc->idl, false);
+    cc->idl_seqno = ovsdb_idl_get_seqno(cc->idl);
+    return cc;
+}
+
+/* Disconnects and frees 'cc'.  Snapshots still referenced stay valid. */
+void
+cluster_config_destroy(struct cluster_config *cc)
+{
+    if (cc) {
+        ovsdb_idl_destroy(cc->idl);
+        cluster_snapshot_unref(cc->snapshot);
+        free(cc->remotes);
+        free(cc);
+    }
+}
+
+/* Processes what the config service sent 'cc'; when the configuration
+ * changed, replaces the snapshot and bumps the sequence number. */
+void
+cluster_config_run(struct cluster_config *cc)
+{
+    ovsdb_idl_run(cc->idl);
+
+    bool connected = ovsdb_idl_is_connected(cc->idl);
+    if (connected != cc->connected) {
+        cc->connected = connected;
+        if (connected) {
+            cc->n_connects++;
+            VLOG_INFO("%s: connected to the config service", cc->remotes);
+        } else {
+            VLOG_INFO("%s: connection to the config service lost, "
+                      "reconnecting", cc->remotes);
+        }
+    }
+
+    unsigned int idl_seqno = ovsdb_idl_get_seqno(cc->idl);
+    if (idl_seqno == cc->idl_seqno || !ovsdb_idl_has_ever_connected(cc->idl)) {
+        return;
+    }
+    cc->idl_seqno = idl_seqno;
+
+    COVERAGE_INC(cluster_config_rebuild);
+    struct cluster_snapshot *snap = snapshot_from_idl(cc->idl);
+    if (cc->snapshot && cluster_snapshot_equals(cc->snapshot, snap)) {
+        cluster_snapshot_unref(snap);
+        return;
+    }
+    COVERAGE_INC(cluster_config_change);
+    cluster_snapshot_unref(cc->snapshot);
+    cc->snapshot = snap;
+    cc->seqno++;
+    VLOG_DBG("configuration %"PRIu64": %"PRIuSIZE" VIPs, %"PRIuSIZE" LB "
+             "nodes, %"PRIuSIZE" server nodes", cc->seqno, snap->n_vips,
+             snap->n_lb_nodes, snap->n_server_nodes);
+}
+
+/* Arranges for poll_block() to wake up when cluster_config_run() has work
+ * to do for 'cc'. */
+void
+cluster_config_wait(struct cluster_config *cc)
+{
+    ovsdb_idl_wait(cc->idl);
+}
+
+/* Returns a number that changes whenever the configuration of 'cc' changes:
+ * 0 until the first snapshot, then 1, 2, ...  A reconnection that finds the
+ * same configuration does not change it. */
+uint64_t
+cluster_config_seqno(const struct cluster_config *cc)
+{
+    return cc->seqno;
+}
+
+/* Returns the current configuration of 'cc', or NULL before the first one
+ * arrived.  It stays valid until the next cluster_config_run(); take a
+ * reference with cluster_snapshot_ref() to keep it longer. */
+const struct cluster_snapshot *
+cluster_config_snapshot(const struct cluster_config *cc)
+{
+    return cc->snapshot;
+}
+
+/* Returns true if 'cc' is connected to a server of the config service. */
+bool
+cluster_config_is_connected(const struct cluster_config *cc)
+{
+    return cc->connected;
+}
+
+/* Returns how many times 'cc' has (re)connected, as seen by
+ * cluster_config_run(). */
+unsigned int
+cluster_config_n_connects(const struct cluster_config *cc)
+{
+    return cc->n_connects;
+}
+
+/* Returns the remotes 'cc' was created with. */
+const char *
+cluster_config_remotes(const struct cluster_config *cc)
+{
+    return cc->remotes;
+}

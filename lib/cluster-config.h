@@ -1,0 +1,208 @@
+/* cluster-config: the client side of the config service.
+ *
+ * The config service is an ovsdb-server (standalone, or a Raft cluster of 3
+ * or 5 members) serving the OVSLB database of schema/ovslb.ovsschema: the
+ * cluster's settings (one Cluster row), its VIPs, its LB nodes and its server
+ * nodes.  ovslb-ctl edits it; ovslb-controller and ovslb-agent follow it live
+ * through this module.
+ *
+ * A 'struct cluster_config' connects through the generated IDL
+ * (lib/ovslb-idl.h) to one remote or to a comma-separated list of them (any
+ * member of a Raft cluster will do: reads do not need the leader), reconnects
+ * by itself when a server goes away, and turns the database into a
+ * read-only snapshot of plain C structs with every default filled in.  A
+ * daemon calls cluster_config_run() and cluster_config_wait() from its main
+ * loop and rebuilds its own state whenever cluster_config_seqno() changes.
+ * Rows that do not make sense (an unparsable address, a node id used twice)
+ * are left out of the snapshot and counted, never trusted.
+ *
+ * The settings table (cluster_setting_defs[]), the enum conversions and
+ * cluster_parse_address() are pure and shared with ovslb-ctl, so that the
+ * CLI and the daemons agree on names, defaults and ranges.
+ *
+ * Single-threaded: call everything from the thread that runs the loop. */
+
+#ifndef CLUSTER_CONFIG_H
+#define CLUSTER_CONFIG_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openvswitch/compiler.h"
+
+/* Bytes a packet grows by when an LB node encapsulates it towards a server:
+ * outer IPv4 (20) + UDP (8) + Geneve (8) + one 8-byte Geneve option + inner
+ * Ethernet (14).  A VIP's default MSS is the fabric MTU minus this and minus
+ * the inner IP and TCP headers (40 for IPv4, 60 for IPv6). */
+#define CLUSTER_GENEVE_OVERHEAD 58
+
+/* The cluster-wide settings: the Cluster row's columns, with the defaults of
+ * PROTOCOL.md wherever a column is unset.  Times are in the unit their name
+ * ends with. */
+struct cluster_settings {
+    char *name;                 /* Cluster name ("" if unset). */
+    char *cluster_key;          /* HMAC key of control messages ("" if
+                                 * unset: daemons must refuse to run). */
+
+    uint32_t ring_vnodes;               /* Points per LB node on the ring. */
+    uint32_t control_port;              /* UDP control port. */
+    uint32_t publish_port;              /* UDP port of PUBLISH_FWD. */
+    uint32_t replay_window;             /* Per-sender replay window. */
+    uint32_t buffer_packets;            /* Ingress buffer, per pending flow. */
+    uint32_t buffer_bytes;
+    uint32_t buffer_timeout_ms;
+    uint32_t syn_table_max;             /* Bound of a PFT's SYN table. */
+    uint32_t syn_cookie_threshold_pct;  /* SYN cookies above this fill... */
+    uint32_t syn_cookie_rate;           /* ...or this many SYNs per second. */
+    uint32_t fabric_mtu;                /* Underlay MTU (default MSS). */
+    uint32_t vip_wscale;                /* Default window scale of a VIP. */
+    uint32_t vip_ttl;                   /* Default retry TTL of a VIP. */
+    uint32_t flow_idle_timeout_s;       /* Ingress flow idle timeout. */
+    uint32_t xlate_linger_ms;           /* Translation entry after close. */
+    uint32_t maglev_table_size;         /* hash-mode table slots (prime). */
+    uint32_t publish_interval_ms;       /* Connection publishing period. */
+    uint32_t lease_ms;                  /* Lease of a published entry. */
+    uint32_t ping_interval_ms;          /* LB node health checks. */
+    uint32_t gossip_interval_ms;        /* Heartbeat table gossip. */
+    uint32_t suspect_ms;                /* No rise for this: suspect... */
+    uint32_t unhealthy_ms;              /* ...and this much more: unhealthy. */
+    uint32_t server_check_interval_ms;  /* Server node health checks. */
+};
+
+/* One integer setting: its name (the Cluster column and the ovslb-ctl key),
+ * where it lives in 'struct cluster_settings', its default and its range. */
+struct cluster_setting {
+    const char *name;
+    size_t offset;              /* Of a uint32_t in struct cluster_settings. */
+    uint32_t default_value;
+    uint32_t min, max;          /* Inclusive; the schema has the same. */
+    bool must_be_prime;
+    const char *help;
+};
+
+extern const struct cluster_setting cluster_setting_defs[];
+extern const size_t cluster_n_setting_defs;
+
+const struct cluster_setting *cluster_setting_find(const char *name);
+char *cluster_setting_parse(const struct cluster_setting *,
+                            const char *value, uint32_t *valuep)
+    OVS_WARN_UNUSED_RESULT;
+uint32_t cluster_setting_get(const struct cluster_settings *,
+                             const struct cluster_setting *);
+void cluster_settings_init(struct cluster_settings *);
+void cluster_settings_destroy(struct cluster_settings *);
+
+/* How a VIP's flows are handled (DESIGN.md, "Two VIP modes"). */
+enum cluster_vip_mode {
+    CLUSTER_VIP_TRACKED,        /* Default. */
+    CLUSTER_VIP_HASH,
+};
+
+/* A VIP's server-selection algorithm (DESIGN.md). */
+enum cluster_vip_algorithm {
+    CLUSTER_ALG_RANDOM,         /* Default. */
+    CLUSTER_ALG_WEIGHTED_RANDOM,
+    CLUSTER_ALG_ROUND_ROBIN,
+    CLUSTER_ALG_LEAST_CONNECTIONS,
+    CLUSTER_ALG_LOWEST_LATENCY,
+    CLUSTER_ALG_HASH,
+    CLUSTER_ALG_SOURCE,
+};
+#define CLUSTER_N_ALGS (CLUSTER_ALG_SOURCE + 1)
+
+const char *cluster_vip_mode_to_string(enum cluster_vip_mode);
+bool cluster_vip_mode_from_string(const char *, enum cluster_vip_mode *);
+const char *cluster_vip_algorithm_to_string(enum cluster_vip_algorithm);
+bool cluster_vip_algorithm_from_string(const char *,
+                                       enum cluster_vip_algorithm *);
+
+char *cluster_parse_address(const char *, struct in6_addr *)
+    OVS_WARN_UNUSED_RESULT;
+uint16_t cluster_default_mss(uint32_t fabric_mtu, const struct in6_addr *vip);
+
+/* A server of a VIP. */
+struct cluster_vip_server {
+    uint32_t node_id;           /* A node of 'server_nodes'. */
+    uint32_t weight;            /* 0 (drain) to 65535; default 1. */
+};
+
+/* A VIP, defaults filled in. */
+struct cluster_vip {
+    char *name;                 /* Unique. */
+    struct in6_addr address;    /* IPv4 as a v4-mapped IPv6 address. */
+    uint16_t *ports;            /* Sorted, no duplicates, at least one. */
+    size_t n_ports;
+    uint8_t protocol;           /* IPPROTO_TCP or IPPROTO_UDP. */
+    enum cluster_vip_mode mode;
+    enum cluster_vip_algorithm algorithm;
+    uint16_t mss;               /* SYN/ACK MSS ceiling. */
+    uint8_t wscale;             /* SYN/ACK window scale. */
+    uint8_t ttl;                /* Retry TTL of CONNECT. */
+    bool enabled;               /* Admin state up? */
+    struct cluster_vip_server *servers; /* Sorted by node id. */
+    size_t n_servers;
+};
+
+/* An LB node. */
+struct cluster_lb_node {
+    uint32_t node_id;
+    struct in6_addr north;      /* Towards the edge router. */
+    struct in6_addr south;      /* Underlay. */
+    struct in6_addr control;    /* Control messages. */
+    bool enabled;
+};
+
+/* A server node. */
+struct cluster_server_node {
+    uint32_t node_id;
+    struct in6_addr underlay;
+    struct in6_addr control;
+    char *zone;                 /* "" if none. */
+    bool enabled;
+    char **netns;               /* Namespaces the agent watches, sorted;
+                                 * none means the agent's own. */
+    size_t n_netns;
+};
+
+/* The whole configuration at one moment.  Read-only for its users; arrays
+ * are sorted (VIPs by name, nodes by id) so that two snapshots of the same
+ * database compare equal. */
+struct cluster_snapshot {
+    struct cluster_settings settings;
+    bool has_cluster_row;       /* False: settings are all defaults. */
+    struct cluster_vip *vips;
+    size_t n_vips;
+    struct cluster_lb_node *lb_nodes;
+    size_t n_lb_nodes;
+    struct cluster_server_node *server_nodes;
+    size_t n_server_nodes;
+    size_t n_rejected;          /* Rows left out as invalid. */
+    int ref_cnt;                /* Private. */
+};
+
+struct cluster_snapshot *cluster_snapshot_ref(const struct cluster_snapshot *);
+void cluster_snapshot_unref(struct cluster_snapshot *);
+bool cluster_snapshot_equals(const struct cluster_snapshot *,
+                             const struct cluster_snapshot *);
+const struct cluster_vip *cluster_snapshot_find_vip(
+    const struct cluster_snapshot *, const char *name);
+const struct cluster_lb_node *cluster_snapshot_find_lb_node(
+    const struct cluster_snapshot *, uint32_t node_id);
+const struct cluster_server_node *cluster_snapshot_find_server_node(
+    const struct cluster_snapshot *, uint32_t node_id);
+
+/* The client. */
+struct cluster_config *cluster_config_create(const char *remotes);
+void cluster_config_destroy(struct cluster_config *);
+void cluster_config_run(struct cluster_config *);
+void cluster_config_wait(struct cluster_config *);
+uint64_t cluster_config_seqno(const struct cluster_config *);
+const struct cluster_snapshot *cluster_config_snapshot(
+    const struct cluster_config *);
+bool cluster_config_is_connected(const struct cluster_config *);
+unsigned int cluster_config_n_connects(const struct cluster_config *);
+const char *cluster_config_remotes(const struct cluster_config *);
+
+#endif /* cluster-config.h */

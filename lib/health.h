@@ -1,0 +1,261 @@
+/*
+ * health: the health-checking and gossip state machine of PROTOCOL.md §8, as
+ * ovslb-controller runs it on every LB node.
+ *
+ * What it does, per LB node:
+ *
+ *   - Every 'ping_interval_ms' it checks its two neighbours in node-id order
+ *     among all configured LB nodes (healthy or not) and one random other LB
+ *     node: a PING to the node's north address and one to its south address,
+ *     sharing a nonce; the check succeeds when both PONGs (same nonce and
+ *     path, from the target) arrive within 'ping_timeout_ms'.  On success the
+ *     checker raises the checked node's heartbeat counter in its own table:
+ *     a node never vouches for itself.
+ *
+ *   - Every 'gossip_interval_ms' it sends its heartbeat table (LB and server
+ *     nodes) to one healthy LB node other than itself, chosen by a shuffled
+ *     round robin (each other node once per round, in a fresh random order
+ *     each round: random, but no node goes long without news).  Nodes that
+ *     are not healthy in the sender's view, and counters never raised, are
+ *     left out.  The receiver keeps, per node it knows from its
+ *     configuration, the maximum of its counter and the received one.
+ *
+ *   - A counter that rose is "seen rising" at the time this node learned the
+ *     larger value (by its own check or by gossip).  A node not seen rising
+ *     for 'suspect_ms' is SUSPECT, for 'suspect_ms' + 'unhealthy_ms'
+ *     UNHEALTHY; any rise makes it HEALTHY again.  Suspect nodes stay in the
+ *     healthy LB set (they are only no longer gossiped about), so that a
+ *     short hiccup does not move flow trackers.
+ *
+ *   - Server nodes sit on a ring (ring.h, 'ring_key' and 'vnodes') over the
+ *     healthy LB set; every 'server_interval_ms' the first two LB nodes of a
+ *     server (ring_server_checkers()) PING its agent (path "agent"); a PONG
+ *     with ready=1 before the next check raises the server's counter, ready=0
+ *     or silence fails the check.  Server timers are their own:
+ *     'server_suspect_ms' [2 server intervals] and 'server_unhealthy_ms'
+ *     [1 more], so a stopped agent is unhealthy at its checkers 1.5 s after
+ *     its last answer and everywhere else one gossip spread later, within
+ *     2 s.  The same two LB nodes send the server the healthy LB set
+ *     (LB_LIST) with every check and at once when the set changes.
+ *
+ *   - A node that cannot serve (health_set_serving(false): bridge, uplink or
+ *     OpenFlow connection down) stops answering PINGs; the others find it
+ *     unhealthy as if it were dead.  It keeps checking and gossiping.
+ *
+ * Start-up.  A node configured within the start-up window (the first
+ * 'suspect_ms' + 'unhealthy_ms' after health_create()) starts HEALTHY as if
+ * it had just been seen rising: a cluster booting together then agrees at
+ * once on the full set, and a node that is really down leaves it when the
+ * grace ends, like any dead node.  A node configured later (an LB node or
+ * server added at run time) starts UNHEALTHY until its first rise, so that a
+ * node not yet running never enters the ring.
+ *
+ * Restarts.  Counters live in the checkers' tables, never in the checked
+ * node's, and are merged by maximum, so a table's counters never go back.  A
+ * node that restarts (its own table empty, or reloaded from its journal with
+ * health_import()) finds its own counter still held by the others: their
+ * next rise is a rise for everybody, no epoch needed.  A restarted checker
+ * whose table is behind raises counters that are not new to the others;
+ * those rises count only once it has merged the others' gossip (one gossip
+ * round), which only delays them.
+ *
+ * LB_LIST versions.  Both checkers of a server send it lists and the agent
+ * keeps the one with the larger version, so versions must be comparable
+ * across checkers: a version is (wall-clock ms of the change << 16 | the low
+ * 16 bits of the healthy ring's ring_digest()), and never less than the
+ * previous version + 1 at that checker.  Two checkers that switch to the
+ * same set in the same millisecond send the same version; lists are ordered
+ * as well as the LB nodes' clocks are synchronized (NTP: milliseconds, much
+ * less than the gossip delay that separates two checkers' views anyway).
+ * The wall clock comes from health_set_clock_offset(); without it the
+ * versions use 'now', which is fine in tests with one clock.
+ *
+ * Pure: no sockets, no clock (time comes in as 'now', ms of the daemon's
+ * monotonic clock), no global state except coverage counters.  Everything to
+ * send goes out through 'struct health_io'.  Single-threaded: one thread owns
+ * a 'struct health'.
+ */
+#ifndef OVSLB_HEALTH_H
+#define OVSLB_HEALTH_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ctl-msg.h"
+
+struct ds;
+
+/* Defaults of PROTOCOL.md §8, used for the zero fields of
+ * 'struct health_config'. */
+#define HEALTH_DEFAULT_PING_INTERVAL_MS 100
+#define HEALTH_DEFAULT_GOSSIP_INTERVAL_MS 100
+#define HEALTH_DEFAULT_SUSPECT_MS 300
+#define HEALTH_DEFAULT_UNHEALTHY_MS 300
+#define HEALTH_DEFAULT_SERVER_INTERVAL_MS 500
+
+/* Bounds on a configuration: every healthy LB set fits one LB_LIST. */
+#define HEALTH_MAX_LBS CTL_LB_LIST_MAX_NODES
+#define HEALTH_MAX_SERVERS 4096
+
+enum health_state {
+    HEALTH_HEALTHY,             /* Seen rising within the suspect time. */
+    HEALTH_SUSPECT,             /* Not gossiped about; still in the set. */
+    HEALTH_UNHEALTHY,           /* Out of the healthy set. */
+    HEALTH_N_STATES
+};
+
+/* Where a message goes. */
+enum health_via {
+    HEALTH_VIA_NORTH,           /* 'addr': the LB node's north address. */
+    HEALTH_VIA_SOUTH,           /* 'addr': the LB node's south address. */
+    HEALTH_VIA_CONTROL,         /* 'addr': the node's control address. */
+    HEALTH_VIA_REPLY,           /* An answer ('addr' is NULL): to the
+                                 * source of the message answered, from the
+                                 * address it arrived at. */
+};
+
+/* What the core asks its driver to do. */
+struct health_io {
+    /* Send 'msg' (type, sender and body filled in; the driver sets the
+     * sequence number) to node 'dst', never this node. */
+    void (*send)(void *aux, uint32_t dst, enum health_via,
+                 const struct in6_addr *addr, const struct ctl_msg *msg);
+};
+
+/* An LB node of the configuration. */
+struct health_lb {
+    uint32_t node;              /* Never CTL_NODE_NONE. */
+    struct in6_addr north, south, control;
+};
+
+/* A server node of the configuration. */
+struct health_server {
+    uint32_t node;              /* Never CTL_NODE_NONE. */
+    struct in6_addr control;    /* Its agent. */
+};
+
+/* The configuration; health_create() and health_set_config() copy what they
+ * need.  Zero times take the defaults above.  Entries with node id 0, ids
+ * given twice and entries over the bounds are left out and counted. */
+struct health_config {
+    const struct health_lb *lbs;
+    size_t n_lbs;
+    const struct health_server *servers;
+    size_t n_servers;
+
+    uint64_t ring_key;          /* Of the server-checker ring. */
+    unsigned int vnodes;        /* Of that ring (0: RING_DEFAULT_VNODES). */
+
+    uint32_t ping_interval_ms;
+    uint32_t ping_timeout_ms;   /* 0 or over the interval: the interval. */
+    uint32_t gossip_interval_ms;
+    uint32_t suspect_ms;
+    uint32_t unhealthy_ms;
+    uint32_t server_interval_ms;
+    uint32_t server_suspect_ms;     /* 0: 2 * server_interval_ms. */
+    uint32_t server_unhealthy_ms;   /* 0: server_interval_ms. */
+};
+
+/* Why a message (or an entry of one) was ignored. */
+enum health_reject {
+    HEALTH_REJ_PING_TARGET,     /* PING for another node. */
+    HEALTH_REJ_PING_CHECKER,    /* PING whose checker is not its sender. */
+    HEALTH_REJ_PING_PATH,       /* PING with path "agent" to an LB node. */
+    HEALTH_REJ_PONG_UNKNOWN,    /* PONG matching no check in flight
+                                 * (stale, late, duplicate or forged). */
+    HEALTH_REJ_PONG_SENDER,     /* PONG from another node than checked. */
+    HEALTH_REJ_PONG_PATH,       /* PONG for a path not awaited. */
+    HEALTH_REJ_GOSSIP_SENDER,   /* GOSSIP from a node not a known LB. */
+    HEALTH_REJ_GOSSIP_NODE,     /* Entry for a node not configured. */
+    HEALTH_REJ_GOSSIP_KIND,     /* Entry whose kind differs from config. */
+    HEALTH_REJ_TYPE,            /* A type this module does not handle. */
+    HEALTH_REJ_IMPORT,          /* Imported record of an unknown node. */
+    HEALTH_REJ_CONFIG,          /* Configuration entry left out. */
+    HEALTH_N_REJECTS
+};
+
+/* Counters; they only grow. */
+struct health_stats {
+    uint64_t checks_started;    /* LB and server checks started. */
+    uint64_t checks_ok;         /* ...that raised a counter. */
+    uint64_t checks_failed;     /* ...timed out, or ready=0. */
+    uint64_t checks_not_ready;  /* ...of which failed by ready=0. */
+    uint64_t pings_sent;        /* One per path. */
+    uint64_t pongs_received;    /* Matching an awaited path. */
+    uint64_t pings_answered;    /* PONGs sent. */
+    uint64_t pings_not_serving; /* PINGs not answered: unable to serve. */
+    uint64_t gossip_sent;       /* GOSSIP messages sent. */
+    uint64_t gossip_received;   /* ...received from a known LB node. */
+    uint64_t gossip_rises;      /* Entries that raised a counter. */
+    uint64_t lb_lists_sent;
+    uint64_t state_changes;     /* Of any node, in this node's view. */
+    uint64_t rejected[HEALTH_N_REJECTS];
+};
+
+/* One node's entry, as health_get_node() reports it. */
+struct health_node_info {
+    uint32_t node;
+    enum ctl_node_kind kind;
+    enum health_state state;
+    uint64_t heartbeat;         /* 0: never raised. */
+    long long int last_rise;    /* LLONG_MIN: never seen rising. */
+};
+
+struct health;
+
+struct health *health_create(uint32_t self, const struct health_config *,
+                             uint64_t seed, long long int now);
+void health_destroy(struct health *);
+void health_set_config(struct health *, const struct health_config *,
+                       long long int now);
+void health_set_serving(struct health *, bool serving);
+bool health_is_serving(const struct health *);
+void health_set_clock_offset(struct health *, long long int wall_minus_now);
+
+void health_run(struct health *, long long int now,
+                const struct health_io *, void *aux);
+void health_recv(struct health *, const struct ctl_msg *, long long int now,
+                 const struct health_io *, void *aux);
+long long int health_next_deadline(const struct health *);
+
+uint32_t health_self(const struct health *);
+bool health_get_node(const struct health *, uint32_t node,
+                     struct health_node_info *);
+bool health_is_healthy(const struct health *, uint32_t node);
+const uint32_t *health_healthy_lbs(const struct health *, size_t *n);
+uint64_t health_lb_set_seqno(const struct health *);
+uint64_t health_seqno(const struct health *);
+uint64_t health_lb_list_version(const struct health *);
+const struct health_stats *health_get_stats(const struct health *);
+
+void health_format(const struct health *, long long int now, struct ds *);
+const char *health_state_to_string(enum health_state);
+const char *health_reject_to_string(enum health_reject);
+
+/* Journal records of the heartbeat table (the "heartbeat" table of
+ * schema/lb-node.sql).  Key: node u32.  Value: format u8
+ * (HEALTH_RECORD_FORMAT), kind u8 (enum ctl_node_kind), heartbeat u64.  All
+ * in network byte order.  A record never expires by itself: the driver may
+ * give it a long expiry (a node gone for a day has no useful counter) and
+ * deletes the records of nodes no longer configured. */
+#define HEALTH_RECORD_KEY_LEN 4
+#define HEALTH_RECORD_VALUE_LEN 10
+#define HEALTH_RECORD_FORMAT 1
+struct health_record {
+    uint32_t node;
+    enum ctl_node_kind kind;
+    uint64_t heartbeat;
+};
+
+size_t health_export(const struct health *, struct health_record **recsp);
+size_t health_import(struct health *, const struct health_record *,
+                     size_t n);
+void health_record_encode(const struct health_record *,
+                          uint8_t key[HEALTH_RECORD_KEY_LEN],
+                          uint8_t value[HEALTH_RECORD_VALUE_LEN]);
+bool health_record_decode(const void *key, size_t key_len,
+                          const void *value, size_t value_len,
+                          struct health_record *);
+
+#endif /* health.h */

@@ -1,0 +1,235 @@
+/*
+ * node-settings: a node's own settings, from its local Open vSwitch (see the
+ * header).
+ */
+
+#include <config.h>
+
+#include "node-settings.h"
+
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "ovsdb-idl.h"
+#include "smap.h"
+#include "stream.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+/* Returns "lb" or "server". */
+const char *
+node_role_to_string(enum node_role role)
+{
+    return role == NODE_ROLE_LB ? "lb" : "server";
+}
+
+static void
+add_error(struct ds *errors, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+static void
+add_error(struct ds *errors, const char *format, ...)
+{
+    va_list args;
+
+    if (errors->length) {
+        ds_put_cstr(errors, "; ");
+    }
+    va_start(args, format);
+    ds_put_format_valist(errors, format, args);
+    va_end(args);
+}
+
+static const char *
+get_required(const struct smap *ids, const char *key, const char *example,
+             struct ds *errors)
+{
+    const char *value = smap_get(ids, key);
+    if (!value || !value[0]) {
+        add_error(errors, "external_ids:%s is %s (set it with 'ovs-vsctl set "
+                  "Open_vSwitch . external_ids:%s=%s')", key,
+                  value ? "empty" : "missing", key, example);
+        return NULL;
+    }
+    return value;
+}
+
+/* An OVS port or bridge name: becomes a network device name. */
+static bool
+is_valid_port_name(const char *name)
+{
+    if (!name[0] || strlen(name) >= IFNAMSIZ) {
+        return false;
+    }
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
+        if (*p == '/' || *p == ':' || *p <= ' ' || *p >= 127) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+is_valid_remote_list(const char *remotes)
+{
+    size_t n = 0;
+    bool ok = true;
+    char *copy = xstrdup(remotes);
+    char *save_ptr = NULL;
+
+    if (remotes[0] == ',' || remotes[strlen(remotes) - 1] == ','
+        || strstr(remotes, ",,")) {
+        ok = false;
+    }
+    for (char *r = strtok_r(copy, ",", &save_ptr); ok && r;
+         r = strtok_r(NULL, ",", &save_ptr)) {
+        const char *colon = strchr(r, ':');
+        if (!colon || !colon[1] || stream_verify_name(r)) {
+            ok = false;
+        }
+        n++;
+    }
+    free(copy);
+    return ok && n > 0;
+}
+
+/* Validates the ovslb-* keys of 'external_ids' (the Open_vSwitch row's) and
+ * fills in 's'.  'rundir' is the run directory that the default store path
+ * is in.  Returns NULL on success (the caller must then call
+ * node_settings_destroy() on 's'), otherwise a message naming every missing
+ * or invalid key, which the caller must free ('s' is then left empty). */
+char *
+node_settings_parse(const struct smap *external_ids, const char *rundir,
+                    struct node_settings *s)
+{
+    struct ds errors = DS_EMPTY_INITIALIZER;
+    const char *value;
+    unsigned int id = 0;
+    enum node_role role = NODE_ROLE_LB;
+
+    memset(s, 0, sizeof *s);
+
+    value = get_required(external_ids, NODE_KEY_NODE_ID, "1", &errors);
+    if (value && (!str_to_uint(value, 10, &id) || id < 1 || id > 65535)) {
+        add_error(&errors, "external_ids:%s=%s is not a node id (an integer "
+                  "from 1 to 65535)", NODE_KEY_NODE_ID, value);
+    }
+
+    value = get_required(external_ids, NODE_KEY_ROLE, "lb", &errors);
+    if (value) {
+        if (!strcmp(value, "lb")) {
+            role = NODE_ROLE_LB;
+        } else if (!strcmp(value, "server")) {
+            role = NODE_ROLE_SERVER;
+        } else {
+            add_error(&errors, "external_ids:%s=%s is not a role (expected "
+                      "\"lb\" or \"server\")", NODE_KEY_ROLE, value);
+        }
+    }
+
+    const char *bridge = get_required(external_ids, NODE_KEY_BRIDGE,
+                                      "br-int", &errors);
+    if (bridge && !is_valid_port_name(bridge)) {
+        add_error(&errors, "external_ids:%s=%s is not a bridge name",
+                  NODE_KEY_BRIDGE, bridge);
+    }
+
+    const char *config = get_required(external_ids, NODE_KEY_CONFIG,
+                                      "unix:/var/run/ovslb/ovslb.sock",
+                                      &errors);
+    if (config && !is_valid_remote_list(config)) {
+        add_error(&errors, "external_ids:%s=%s is not a list of OVSDB "
+                  "remotes (unix:PATH, tcp:IP:PORT or ssl:IP:PORT, "
+                  "comma-separated)", NODE_KEY_CONFIG, config);
+    }
+
+    const char *north_port = NULL;
+    if (role == NODE_ROLE_LB) {
+        north_port = get_required(external_ids, NODE_KEY_NORTH_PORT, "north0",
+                                  &errors);
+        if (north_port && !is_valid_port_name(north_port)) {
+            add_error(&errors, "external_ids:%s=%s is not a port name",
+                      NODE_KEY_NORTH_PORT, north_port);
+        }
+    }
+
+    const char *store = smap_get(external_ids, NODE_KEY_STORE);
+    if (store && !store[0]) {
+        add_error(&errors, "external_ids:%s is empty (remove it to use the "
+                  "default)", NODE_KEY_STORE);
+    }
+
+    if (errors.length) {
+        return ds_steal_cstr(&errors);
+    }
+    ds_destroy(&errors);
+
+    s->node_id = id;
+    s->role = role;
+    s->bridge = xstrdup(bridge);
+    s->config = xstrdup(config);
+    s->north_port = nullable_xstrdup(north_port);
+    s->store = (store
+                ? xstrdup(store)
+                : xasprintf("%s/ovslb-%u.db", rundir, id));
+    return NULL;
+}
+
+/* Makes 'idl', an IDL of the local Open_vSwitch database created without
+ * monitoring everything, replicate what node_settings_read() needs. */
+void
+node_settings_add_columns(struct ovsdb_idl *idl)
+{
+    ovsdb_idl_add_table(idl, &ovsrec_table_open_vswitch);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_external_ids);
+}
+
+/* Reads and validates this node's settings from the Open_vSwitch row of
+ * 'idl' into 's', as node_settings_parse() does. */
+char *
+node_settings_read(const struct ovsdb_idl *idl, const char *rundir,
+                   struct node_settings *s)
+{
+    const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
+
+    if (!ovs) {
+        memset(s, 0, sizeof *s);
+        return xstrdup("the local Open_vSwitch table has no row (run "
+                       "'ovs-vsctl init')");
+    }
+    return node_settings_parse(&ovs->external_ids, rundir, s);
+}
+
+static bool
+nullable_string_equals(const char *a, const char *b)
+{
+    return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* Returns true if 'a' and 'b' are the same settings. */
+bool
+node_settings_equals(const struct node_settings *a,
+                     const struct node_settings *b)
+{
+    return (a->node_id == b->node_id
+            && a->role == b->role
+            && nullable_string_equals(a->bridge, b->bridge)
+            && nullable_string_equals(a->config, b->config)
+            && nullable_string_equals(a->north_port, b->north_port)
+            && nullable_string_equals(a->store, b->store));
+}
+
+/* Frees what 's' owns (not 's' itself).  A null 's' is a no-op. */
+void
+node_settings_destroy(struct node_settings *s)
+{
+    if (s) {
+        free(s->bridge);
+        free(s->config);
+        free(s->north_port);
+        free(s->store);
+        memset(s, 0, sizeof *s);
+    }
+}

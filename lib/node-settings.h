@@ -1,0 +1,72 @@
+/* node-settings: a node's own settings, from its local Open vSwitch.
+ *
+ * Each LB or server node keeps what is its own (which node it is, its role,
+ * its bridge, where the config service is) in the external_ids of the one row
+ * of its local Open_vSwitch table, set with
+ *
+ *     ovs-vsctl set Open_vSwitch . external_ids:ovslb-node-id=1 \
+ *         external_ids:ovslb-role=lb external_ids:ovslb-bridge=br-int \
+ *         external_ids:ovslb-config=unix:/var/run/ovslb/ovslb.sock \
+ *         external_ids:ovslb-north-port=north0
+ *
+ * The keys (fixed; utilities/ovslb-ctl.8 documents them):
+ *
+ *   ovslb-node-id     the node's id, 1 to 65535 (by convention LB nodes
+ *                     1..N, server nodes 101 and up); required.
+ *   ovslb-role        "lb" or "server"; required.
+ *   ovslb-bridge      the OVS bridge the daemon attaches to; required.
+ *   ovslb-config      the config service: an OVSDB remote or several,
+ *                     comma-separated; required.
+ *   ovslb-north-port  LB nodes: the bridge port towards the edge router;
+ *                     required for role "lb", ignored for "server".
+ *   ovslb-store       the node's SQLite file; default RUNDIR/ovslb-ID.db.
+ *
+ * node_settings_parse() is pure (it checks an smap); node_settings_read()
+ * takes the row from an IDL of the local database built on OVS's vswitch IDL
+ * (lib/vswitch-idl.h).  Single-threaded, called by the daemons. */
+
+#ifndef NODE_SETTINGS_H
+#define NODE_SETTINGS_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "openvswitch/compiler.h"
+
+struct ovsdb_idl;
+struct smap;
+
+#define NODE_KEY_NODE_ID    "ovslb-node-id"
+#define NODE_KEY_ROLE       "ovslb-role"
+#define NODE_KEY_BRIDGE     "ovslb-bridge"
+#define NODE_KEY_CONFIG     "ovslb-config"
+#define NODE_KEY_NORTH_PORT "ovslb-north-port"
+#define NODE_KEY_STORE      "ovslb-store"
+
+enum node_role {
+    NODE_ROLE_LB,
+    NODE_ROLE_SERVER,
+};
+
+const char *node_role_to_string(enum node_role);
+
+/* A node's validated settings. */
+struct node_settings {
+    uint32_t node_id;
+    enum node_role role;
+    char *bridge;
+    char *config;               /* OVSDB remote(s) of the config service. */
+    char *north_port;           /* NULL unless 'role' is NODE_ROLE_LB. */
+    char *store;                /* SQLite file. */
+};
+
+char *node_settings_parse(const struct smap *external_ids, const char *rundir,
+                          struct node_settings *) OVS_WARN_UNUSED_RESULT;
+void node_settings_add_columns(struct ovsdb_idl *);
+char *node_settings_read(const struct ovsdb_idl *, const char *rundir,
+                         struct node_settings *) OVS_WARN_UNUSED_RESULT;
+bool node_settings_equals(const struct node_settings *,
+                          const struct node_settings *);
+void node_settings_destroy(struct node_settings *);
+
+#endif /* node-settings.h */

@@ -1,0 +1,433 @@
+/*
+ * Check suite of flows/server-pipeline, the static pipeline of a server
+ * node's bridge (owned by ovslb-agent).
+ *
+ * The golden test renders the pipeline for fixed parameters in `ovs-ofctl
+ * add-flows` format, loads it into a real "ovs-vswitchd --enable-dummy" in a
+ * temporary run directory (no root needed), dumps it with `ovs-ofctl
+ * --no-stats --sort dump-flows` and compares the dump with the checked-in
+ * flows/server-pipeline.golden (OVSLB_REGEN_GOLDEN=1 rewrites that file
+ * instead).  The trace tests check with ofproto/trace that the paths of
+ * server-pipeline.h are the ones the switch takes.
+ */
+#include <config.h>
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "flow.h"
+#include "openvswitch/dynamic-string.h"
+#include "packets.h"
+#include "pipeline.h"
+#include "server-pipeline.h"
+#include "util.h"
+
+#ifndef OVSLB_SRCDIR
+#define OVSLB_SRCDIR "."
+#endif
+#define GOLDEN OVSLB_SRCDIR "/flows/server-pipeline.golden"
+#define SCHEMA "/usr/share/openvswitch/vswitch.ovsschema"
+
+static char rundir[64];
+
+static int OVS_PRINTF_FORMAT(1, 2)
+sh(const char *format, ...)
+{
+    va_list args;
+    char *cmd;
+    int status;
+
+    va_start(args, format);
+    cmd = xvasprintf(format, args);
+    va_end(args);
+    status = system(cmd);
+    free(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char * OVS_PRINTF_FORMAT(1, 2)
+sh_output(const char *format, ...)
+{
+    struct ds out = DS_EMPTY_INITIALIZER;
+    va_list args;
+    char buf[4096];
+    char *cmd;
+    FILE *stream;
+    size_t n;
+
+    va_start(args, format);
+    cmd = xvasprintf(format, args);
+    va_end(args);
+    stream = popen(cmd, "r");
+    ck_assert_msg(stream != NULL, "popen(%s) failed", cmd);
+    while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
+        ds_put_buffer(&out, buf, n);
+    }
+    pclose(stream);
+    free(cmd);
+    return ds_steal_cstr(&out);
+}
+
+static char *
+read_file(const char *path)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    FILE *stream = fopen(path, "r");
+    char buf[4096];
+    size_t n;
+
+    if (!stream) {
+        return NULL;
+    }
+    while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
+        ds_put_buffer(&s, buf, n);
+    }
+    fclose(stream);
+    return ds_steal_cstr(&s);
+}
+
+static void
+stop_daemon(const char *name)
+{
+    char *path = xasprintf("%s/%s", rundir, name);
+    FILE *stream = fopen(path, "r");
+    long pid = 0;
+
+    free(path);
+    if (!stream) {
+        return;
+    }
+    if (fscanf(stream, "%ld", &pid) != 1 || pid <= 1) {
+        fclose(stream);
+        return;
+    }
+    fclose(stream);
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200 && !kill(pid, 0); i++) {
+        usleep(10 * 1000);
+    }
+    if (!kill(pid, 0)) {
+        kill(pid, SIGKILL);
+    }
+}
+
+/* Unchecked fixture: ovsdb-server and ovs-vswitchd in a fresh directory,
+ * bridge br-int with dummy ports at the pipeline's port numbers. */
+static void
+daemons_setup(void)
+{
+    ovs_strlcpy(rundir, "/tmp/check-agent-pipeline.XXXXXX", sizeof rundir);
+    ck_assert_msg(mkdtemp(rundir) != NULL, "mkdtemp: %s",
+                  ovs_strerror(errno));
+    setenv("OVS_RUNDIR", rundir, 1);
+    setenv("OVS_LOGDIR", rundir, 1);
+    setenv("OVS_DBDIR", rundir, 1);
+    setenv("OVS_SYSCONFDIR", rundir, 1);
+    ck_assert_int_eq(sh("ovsdb-tool create %s/conf.db %s", rundir, SCHEMA),
+                     0);
+    ck_assert_int_eq(sh("/usr/sbin/ovsdb-server %s/conf.db "
+                        "--remote=punix:%s/db.sock "
+                        "--pidfile=%s/ovsdb-server.pid "
+                        "--unixctl=%s/ovsdb-server.ctl "
+                        "--log-file=%s/ovsdb-server.log "
+                        "--detach --no-chdir -vconsole:off",
+                        rundir, rundir, rundir, rundir, rundir), 0);
+    ck_assert_int_eq(sh("ovs-vsctl --db=unix:%s/db.sock --no-wait init",
+                        rundir), 0);
+    ck_assert_int_eq(sh("/usr/sbin/ovs-vswitchd unix:%s/db.sock "
+                        "--enable-dummy --disable-system "
+                        "--disable-system-route "
+                        "--pidfile=%s/ovs-vswitchd.pid "
+                        "--unixctl=%s/ovs-vswitchd.ctl "
+                        "--log-file=%s/ovs-vswitchd.log "
+                        "--detach --no-chdir -vconsole:off",
+                        rundir, rundir, rundir, rundir), 0);
+    ck_assert_int_eq(sh("ovs-vsctl --db=unix:%s/db.sock --timeout=10 "
+                        "add-br br-int -- set bridge br-int "
+                        "datapath_type=dummy fail-mode=secure "
+                        "protocols=OpenFlow13,OpenFlow15 "
+                        "-- add-port br-int gnv0 -- set interface gnv0 "
+                        "type=dummy ofport_request=100 "
+                        "-- add-port br-int xlt0 -- set interface xlt0 "
+                        "type=dummy ofport_request=200", rundir), 0);
+}
+
+static void
+daemons_teardown(void)
+{
+    stop_daemon("ovs-vswitchd.pid");
+    stop_daemon("ovsdb-server.pid");
+    if (rundir[0]) {
+        sh("rm -rf %s", rundir);
+    }
+}
+
+/* The fixed parameters of the golden file. */
+static const uint16_t ports_web[] = { 80, 5201 };
+static const uint16_t ports_alt[] = { 80 };
+static const uint16_t ports_v6[] = { 443 };
+
+static struct in6_addr
+addr(const char *s)
+{
+    struct in6_addr a;
+    ovs_be32 ip;
+
+    if (ip_parse(s, &ip)) {
+        in6_addr_set_mapped_ipv4(&a, ip);
+    } else {
+        ck_assert_msg(ipv6_parse(s, &a), "bad address %s", s);
+    }
+    return a;
+}
+
+static void
+build(struct pipeline *p, bool with_bad_lbs)
+{
+    struct server_pipeline_vip vips[] = {
+        { addr("203.0.113.10"), ports_web, ARRAY_SIZE(ports_web) },
+        { addr("203.0.113.11"), ports_alt, ARRAY_SIZE(ports_alt) },
+        { addr("2001:db8::10"), ports_v6, ARRAY_SIZE(ports_v6) },
+    };
+    struct server_pipeline_lb lbs[] = {
+        { 1, addr("10.2.0.11") },
+        { 2, addr("10.2.0.12") },
+        { 3, addr("10.2.0.13") },
+        { 300, addr("fd00::1:2c") },
+        { 0, addr("10.2.0.99") },           /* Left out: no node 0. */
+        { 70000, addr("10.2.0.98") },       /* Left out: too big. */
+    };
+    struct server_pipeline_params pp = {
+        .geneve_port = u16_to_ofp(100),
+        .xlate_port = u16_to_ofp(200),
+        .local_mac = ETH_ADDR_C(02,00,0a,02,00,65),
+        .vips = vips,
+        .n_vips = ARRAY_SIZE(vips),
+        .lbs = lbs,
+        .n_lbs = with_bad_lbs ? ARRAY_SIZE(lbs) : 4,
+    };
+
+    pipeline_init(p);
+    server_pipeline_build(&pp, p);
+}
+
+static void
+load(const struct pipeline *p)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    char *path = xasprintf("%s/flows.txt", rundir);
+    FILE *stream = fopen(path, "w");
+
+    ck_assert(stream != NULL);
+    pipeline_format(p, &text);
+    fputs(ds_cstr(&text), stream);
+    fclose(stream);
+    ck_assert_int_eq(sh("ovs-ofctl -O OpenFlow13 add-flows "
+                        "unix:%s/br-int.mgmt %s", rundir, path), 0);
+    ds_destroy(&text);
+    free(path);
+}
+
+static char *
+dump(void)
+{
+    return sh_output("ovs-ofctl -O OpenFlow13 --no-stats --sort dump-flows "
+                     "unix:%s/br-int.mgmt", rundir);
+}
+
+static char *
+trace(const char *flow)
+{
+    return sh_output("ovs-appctl -t %s/ovs-vswitchd.ctl ofproto/trace "
+                     "br-int '%s' 2>&1", rundir, flow);
+}
+
+START_TEST(test_golden)
+{
+    struct pipeline p;
+
+    build(&p, true);
+    load(&p);
+    char *flows = dump();
+    ck_assert_msg(strstr(flows, "priority=") != NULL, "empty dump: %s",
+                  flows);
+
+    if (getenv("OVSLB_REGEN_GOLDEN")) {
+        FILE *stream = fopen(GOLDEN, "w");
+        ck_assert_msg(stream != NULL, "%s: %s", GOLDEN, ovs_strerror(errno));
+        fputs(flows, stream);
+        fclose(stream);
+    }
+    char *golden = read_file(GOLDEN);
+    ck_assert_msg(golden != NULL, "%s: %s", GOLDEN, ovs_strerror(errno));
+    ck_assert_msg(!strcmp(flows, golden),
+                  "dump differs from %s (OVSLB_REGEN_GOLDEN=1 rewrites "
+                  "it):\n%s", GOLDEN, flows);
+    free(golden);
+    free(flows);
+    pipeline_destroy(&p);
+}
+END_TEST
+
+/* Node 0 and ids beyond a MAC's 16 bits get no flows. */
+START_TEST(test_bad_lb_ids_left_out)
+{
+    struct pipeline good, all;
+
+    build(&good, false);
+    build(&all, true);
+    ck_assert_uint_eq(good.n, all.n);
+    for (size_t i = 0; i < all.n; i++) {
+        ck_assert(!strstr(all.flows[i].match, "10.2.0.99"));
+        ck_assert(!strstr(all.flows[i].actions, "10.2.0.98"));
+    }
+    pipeline_destroy(&good);
+    pipeline_destroy(&all);
+}
+END_TEST
+
+START_TEST(test_node_mac)
+{
+    uint32_t ids[] = { 0, 1, 255, 256, 4660, 65535 };
+    uint32_t id;
+
+    for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+        struct eth_addr mac = server_pipeline_node_mac(ids[i]);
+        ck_assert(!eth_addr_is_multicast(mac));
+        ck_assert(eth_addr_is_local(mac));
+        ck_assert(server_pipeline_mac_to_node(mac, &id));
+        ck_assert_uint_eq(id, ids[i]);
+    }
+    ck_assert(!server_pipeline_mac_to_node(SERVER_PIPELINE_XLATE_MAC, &id));
+    ck_assert(!server_pipeline_mac_to_node(SERVER_PIPELINE_FROM_SERVER_MAC,
+                                           &id));
+    ck_assert(!server_pipeline_mac_to_node(SERVER_PIPELINE_AGENT_MAC, &id));
+    ck_assert(!server_pipeline_mac_to_node(eth_addr_broadcast, &id));
+}
+END_TEST
+
+/* Geneve from LB node 2 to a VIP port: tagged with node 2, to the agent. */
+START_TEST(test_trace_ingress)
+{
+    struct pipeline p;
+    char *out;
+
+    build(&p, true);
+    load(&p);
+
+    out = trace("in_port=100,tun_src=10.2.0.12,tcp,nw_src=198.51.100.2,"
+                "nw_dst=203.0.113.10,tp_src=40000,tp_dst=5201");
+    ck_assert_msg(strstr(out, "output:200") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "02:6f:76:00:00:02->eth_src") != NULL, "%s",
+                  out);
+    free(out);
+
+    /* From an unknown underlay address: node 0. */
+    out = trace("in_port=100,tun_src=10.9.9.9,tcp,nw_dst=203.0.113.10,"
+                "tp_dst=80");
+    ck_assert_msg(strstr(out, "02:6f:76:00:00:00->eth_src") != NULL, "%s",
+                  out);
+    ck_assert_msg(strstr(out, "output:200") != NULL, "%s", out);
+    free(out);
+
+    /* A port the VIP does not serve: dropped. */
+    out = trace("in_port=100,tun_src=10.2.0.12,tcp,nw_dst=203.0.113.11,"
+                "tp_dst=5201");
+    ck_assert_msg(strstr(out, "Datapath actions: drop") != NULL, "%s", out);
+    free(out);
+    pipeline_destroy(&p);
+}
+END_TEST
+
+/* The server's segments go to the agent; the agent's go to LOCAL or, by
+ * their destination MAC, to the egress LB node. */
+START_TEST(test_trace_server_and_agent)
+{
+    struct pipeline p;
+    char *out;
+
+    build(&p, true);
+    load(&p);
+
+    out = trace("in_port=LOCAL,tcp,nw_src=203.0.113.10,tp_src=80,"
+                "nw_dst=198.51.100.2,tp_dst=40000");
+    ck_assert_msg(strstr(out, "02:6f:76:ff:00:02->eth_src") != NULL, "%s",
+                  out);
+    ck_assert_msg(strstr(out, "output:200") != NULL, "%s", out);
+    free(out);
+
+    /* The server's own traffic from another port is not ours. */
+    out = trace("in_port=LOCAL,tcp,nw_src=203.0.113.10,tp_src=22,"
+                "nw_dst=198.51.100.2,tp_dst=40000");
+    ck_assert_msg(strstr(out, "Datapath actions: drop") != NULL, "%s", out);
+    free(out);
+
+    out = trace("in_port=200,tcp,nw_src=198.51.100.2,nw_dst=203.0.113.10,"
+                "tp_src=40000,tp_dst=80");
+    ck_assert_msg(strstr(out, "02:00:0a:02:00:65->eth_dst") != NULL, "%s",
+                  out);
+    ck_assert_msg(strstr(out, "\n    LOCAL\n") != NULL, "%s", out);
+    free(out);
+
+    out = trace("in_port=200,dl_dst=02:6f:76:00:00:03,tcp,"
+                "nw_src=203.0.113.10,nw_dst=198.51.100.2,tp_src=80,"
+                "tp_dst=40000");
+    ck_assert_msg(strstr(out, "10.2.0.13->tun_dst") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "output:100") != NULL, "%s", out);
+    free(out);
+
+    out = trace("in_port=200,dl_dst=02:6f:76:00:01:2c,tcp,"
+                "nw_src=203.0.113.10,nw_dst=198.51.100.2,tp_src=80,"
+                "tp_dst=40000");
+    ck_assert_msg(strstr(out, "fd00::1:2c->tun_ipv6_dst") != NULL, "%s",
+                  out);
+    free(out);
+
+    /* An egress MAC of no LB node: dropped. */
+    out = trace("in_port=200,dl_dst=02:6f:76:00:00:09,tcp,"
+                "nw_src=203.0.113.10,nw_dst=198.51.100.2,tp_src=80,"
+                "tp_dst=40000");
+    ck_assert_msg(strstr(out, "Datapath actions: drop") != NULL, "%s", out);
+    free(out);
+    pipeline_destroy(&p);
+}
+END_TEST
+
+static Suite *
+agent_pipeline_suite(void)
+{
+    Suite *s = suite_create("agent-pipeline");
+    TCase *tc;
+
+    tc = tcase_create("pure");
+    tcase_add_test(tc, test_node_mac);
+    tcase_add_test(tc, test_bad_lb_ids_left_out);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("switch");
+    tcase_add_unchecked_fixture(tc, daemons_setup, daemons_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_golden);
+    tcase_add_test(tc, test_trace_ingress);
+    tcase_add_test(tc, test_trace_server_and_agent);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(agent_pipeline_suite());
+    int n_failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    n_failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,257 @@
+/*
+ * Unit tests of cluster-config's pure parts: the settings table against the
+ * schema (names, ranges, defaults of PROTOCOL.md), the parsing of setting
+ * values, modes, algorithms and addresses, and the default MSS.  The client
+ * itself (connection, snapshots, reconnection) is tested against a real
+ * ovsdb-server by tests/cluster-config-live.sh.
+ */
+#include <config.h>
+#include "cluster-config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openvswitch/json.h"
+#include "ovsdb-data.h"
+#include "ovsdb-idl-provider.h"
+#include "ovslb-idl.h"
+#include "packets.h"
+#include "util.h"
+
+static const struct ovsdb_idl_column *
+cluster_column(const char *name)
+{
+    for (size_t i = 0; i < OVSLBREC_CLUSTER_N_COLUMNS; i++) {
+        if (!strcmp(ovslbrec_cluster_columns[i].name, name)) {
+            return &ovslbrec_cluster_columns[i];
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_settings_match_schema)
+{
+    for (size_t i = 0; i < cluster_n_setting_defs; i++) {
+        const struct cluster_setting *s = &cluster_setting_defs[i];
+        const struct ovsdb_idl_column *c = cluster_column(s->name);
+
+        ck_assert_msg(c != NULL, "%s: no such Cluster column", s->name);
+        ck_assert_int_eq(c->type.key.type, OVSDB_TYPE_INTEGER);
+        ck_assert_int_eq(c->type.value.type, OVSDB_TYPE_VOID);
+        ck_assert_msg(c->type.n_min == 0 && c->type.n_max == 1,
+                      "%s: not an optional integer", s->name);
+        ck_assert_msg(c->type.key.integer.min == s->min
+                      && c->type.key.integer.max == s->max,
+                      "%s: schema range %"PRId64"..%"PRId64", table %"PRIu32
+                      "..%"PRIu32, s->name, c->type.key.integer.min,
+                      c->type.key.integer.max, s->min, s->max);
+        ck_assert_msg(s->default_value >= s->min
+                      && s->default_value <= s->max,
+                      "%s: default out of range", s->name);
+        ck_assert_ptr_eq(cluster_setting_find(s->name), s);
+        ck_assert_msg(s->help && s->help[0], "%s: no help", s->name);
+    }
+
+    /* Every integer column of Cluster is a setting. */
+    size_t n_integer = 0;
+    for (size_t i = 0; i < OVSLBREC_CLUSTER_N_COLUMNS; i++) {
+        const struct ovsdb_idl_column *c = &ovslbrec_cluster_columns[i];
+        if (c->type.key.type == OVSDB_TYPE_INTEGER) {
+            n_integer++;
+            ck_assert_msg(cluster_setting_find(c->name) != NULL,
+                          "column %s has no setting", c->name);
+        }
+    }
+    ck_assert_uint_eq(n_integer, cluster_n_setting_defs);
+    ck_assert_ptr_null(cluster_setting_find("name"));
+    ck_assert_ptr_null(cluster_setting_find("bogus"));
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+    struct cluster_settings s;
+
+    cluster_settings_init(&s);
+    ck_assert_str_eq(s.name, "");
+    ck_assert_str_eq(s.cluster_key, "");
+    /* PROTOCOL.md's numbers. */
+    ck_assert_uint_eq(s.ring_vnodes, 64);
+    ck_assert_uint_eq(s.control_port, 7700);
+    ck_assert_uint_eq(s.publish_port, 7701);
+    ck_assert_uint_eq(s.replay_window, 64);
+    ck_assert_uint_eq(s.buffer_packets, 8);
+    ck_assert_uint_eq(s.buffer_bytes, 64 * 1024);
+    ck_assert_uint_eq(s.buffer_timeout_ms, 3000);
+    ck_assert_uint_eq(s.syn_table_max, 1000000);
+    ck_assert_uint_eq(s.syn_cookie_threshold_pct, 80);
+    ck_assert_uint_eq(s.syn_cookie_rate, 50000);
+    ck_assert_uint_eq(s.vip_wscale, 7);
+    ck_assert_uint_eq(s.vip_ttl, 3);
+    ck_assert_uint_eq(s.flow_idle_timeout_s, 60);
+    ck_assert_uint_eq(s.xlate_linger_ms, 10000);
+    ck_assert_uint_eq(s.maglev_table_size, 65537);
+    ck_assert_uint_eq(s.publish_interval_ms, 1000);
+    ck_assert_uint_eq(s.lease_ms, 10000);
+    ck_assert_uint_eq(s.ping_interval_ms, 100);
+    ck_assert_uint_eq(s.gossip_interval_ms, 100);
+    ck_assert_uint_eq(s.suspect_ms, 300);
+    ck_assert_uint_eq(s.unhealthy_ms, 300);
+    ck_assert_uint_eq(s.server_check_interval_ms, 500);
+    ck_assert_uint_eq(cluster_setting_get(&s,
+                                          cluster_setting_find("lease_ms")),
+                      10000);
+    cluster_settings_destroy(&s);
+    cluster_settings_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_setting_parse)
+{
+    const struct cluster_setting *vnodes = cluster_setting_find("ring_vnodes");
+    const struct cluster_setting *maglev
+        = cluster_setting_find("maglev_table_size");
+    uint32_t v = 12345;
+    char *error;
+
+    ck_assert_ptr_null(cluster_setting_parse(vnodes, "128", &v));
+    ck_assert_uint_eq(v, 128);
+    ck_assert_ptr_null(cluster_setting_parse(vnodes, "4096", &v));
+    ck_assert_uint_eq(v, 4096);
+
+    static const char *const bad[] = {
+        "0", "4097", "-1", "", "12x", "x", "99999999999999999999", "1.5",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        v = 7;
+        error = cluster_setting_parse(vnodes, bad[i], &v);
+        ck_assert_msg(error != NULL, "\"%s\" accepted", bad[i]);
+        ck_assert_msg(strstr(error, "ring_vnodes") != NULL, "%s", error);
+        ck_assert_uint_eq(v, 7);
+        free(error);
+    }
+
+    ck_assert_ptr_null(cluster_setting_parse(maglev, "65521", &v));
+    ck_assert_uint_eq(v, 65521);
+    error = cluster_setting_parse(maglev, "65536", &v);
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(strstr(error, "prime") != NULL, "%s", error);
+    free(error);
+    error = cluster_setting_parse(maglev, "9", &v);
+    ck_assert_ptr_nonnull(error);
+    free(error);
+}
+END_TEST
+
+START_TEST(test_modes_and_algorithms)
+{
+    enum cluster_vip_mode mode = CLUSTER_VIP_HASH;
+    enum cluster_vip_algorithm alg = CLUSTER_ALG_SOURCE;
+
+    ck_assert(cluster_vip_mode_from_string("tracked", &mode));
+    ck_assert_int_eq(mode, CLUSTER_VIP_TRACKED);
+    ck_assert(cluster_vip_mode_from_string("hash", &mode));
+    ck_assert_int_eq(mode, CLUSTER_VIP_HASH);
+    ck_assert(!cluster_vip_mode_from_string("Hash", &mode));
+    ck_assert(!cluster_vip_mode_from_string("", &mode));
+    ck_assert_int_eq(mode, CLUSTER_VIP_HASH);
+    ck_assert_str_eq(cluster_vip_mode_to_string(CLUSTER_VIP_TRACKED),
+                     "tracked");
+
+    for (int i = 0; i < CLUSTER_N_ALGS; i++) {
+        const char *name = cluster_vip_algorithm_to_string(i);
+        ck_assert(cluster_vip_algorithm_from_string(name, &alg));
+        ck_assert_int_eq(alg, i);
+    }
+    ck_assert(!cluster_vip_algorithm_from_string("fastest", &alg));
+    ck_assert_str_eq(cluster_vip_algorithm_to_string(CLUSTER_N_ALGS),
+                     "unknown");
+
+    /* The schema's enums and ours are the same sets. */
+    const struct ovsdb_datum *algs
+        = ovslbrec_vip_col_algorithm.type.key.enum_;
+    ck_assert_uint_eq(algs->n, CLUSTER_N_ALGS);
+    for (size_t i = 0; i < algs->n; i++) {
+        ck_assert_msg(cluster_vip_algorithm_from_string(
+                          json_string(algs->keys[i].s), &alg),
+                      "schema algorithm %s unknown",
+                      json_string(algs->keys[i].s));
+    }
+    const struct ovsdb_datum *modes = ovslbrec_vip_col_mode.type.key.enum_;
+    ck_assert_uint_eq(modes->n, 2);
+    for (size_t i = 0; i < modes->n; i++) {
+        ck_assert(cluster_vip_mode_from_string(json_string(modes->keys[i].s),
+                                               &mode));
+    }
+}
+END_TEST
+
+START_TEST(test_addresses)
+{
+    struct in6_addr addr, expected;
+    char *error;
+
+    ck_assert_ptr_null(cluster_parse_address("192.0.2.10", &addr));
+    in6_addr_set_mapped_ipv4(&expected, htonl(0xc000020a));
+    ck_assert(ipv6_addr_equals(&addr, &expected));
+
+    ck_assert_ptr_null(cluster_parse_address("2001:db8::1", &addr));
+    ck_assert_int_eq(addr.s6_addr[0], 0x20);
+    ck_assert_int_eq(addr.s6_addr[15], 1);
+
+    static const char *const bad[] = {
+        "", "192.0.2", "192.0.2.256", "192.0.2.1 ", "192.0.2.1/24",
+        "0.0.0.0", "255.255.255.255", "224.0.0.1", "::", "ff02::1",
+        "::ffff:192.0.2.1", "host.example", "2001:db8:::1",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        error = cluster_parse_address(bad[i], &addr);
+        ck_assert_msg(error != NULL, "\"%s\" accepted", bad[i]);
+        free(error);
+    }
+}
+END_TEST
+
+START_TEST(test_default_mss)
+{
+    struct in6_addr v4, v6;
+
+    ck_assert_ptr_null(cluster_parse_address("192.0.2.10", &v4));
+    ck_assert_ptr_null(cluster_parse_address("2001:db8::1", &v6));
+    /* 1500 - 58 (Geneve) - 40 (IPv4 + TCP). */
+    ck_assert_uint_eq(cluster_default_mss(1500, &v4), 1402);
+    ck_assert_uint_eq(cluster_default_mss(1500, &v6), 1382);
+    ck_assert_uint_eq(cluster_default_mss(9000, &v4), 8902);
+    /* The smallest fabric MTU still gives a usable MSS. */
+    ck_assert_uint_ge(cluster_default_mss(576, &v6), 88);
+}
+END_TEST
+
+static Suite *
+cluster_config_suite(void)
+{
+    Suite *s = suite_create("cluster-config");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_settings_match_schema);
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_setting_parse);
+    tcase_add_test(tc, test_modes_and_algorithms);
+    tcase_add_test(tc, test_addresses);
+    tcase_add_test(tc, test_default_mss);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(cluster_config_suite());
+    int n_failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    n_failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,200 @@
+/*
+ * Unit tests of node-settings: the ovslb-* keys of a node's Open_vSwitch
+ * external_ids, valid ones for both roles, and every missing or invalid key
+ * named in the error.  Reading them through the vswitch IDL from a real
+ * database that ovs-vsctl set is tested by tests/cluster-config-live.sh.
+ */
+#include <config.h>
+#include "node-settings.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smap.h"
+#include "util.h"
+
+/* Fills 'ids' with valid settings of LB node 1. */
+static void
+lb_ids(struct smap *ids)
+{
+    smap_init(ids);
+    smap_add(ids, "ovslb-node-id", "1");
+    smap_add(ids, "ovslb-role", "lb");
+    smap_add(ids, "ovslb-bridge", "br-int");
+    smap_add(ids, "ovslb-config", "unix:/var/run/ovslb/ovslb.sock");
+    smap_add(ids, "ovslb-north-port", "north0");
+    smap_add(ids, "other-key", "ignored");
+}
+
+/* Expects 'ids' to be refused with an error that contains 'what'. */
+static void
+expect_error(const struct smap *ids, const char *what)
+{
+    struct node_settings s;
+    char *error = node_settings_parse(ids, "/run", &s);
+
+    ck_assert_msg(error != NULL, "accepted, expected an error about %s",
+                  what);
+    ck_assert_msg(strstr(error, what) != NULL, "error \"%s\" lacks \"%s\"",
+                  error, what);
+    ck_assert_ptr_null(s.bridge);
+    ck_assert_ptr_null(s.config);
+    free(error);
+}
+
+START_TEST(test_lb_node)
+{
+    struct node_settings s;
+    struct smap ids;
+
+    lb_ids(&ids);
+    ck_assert_ptr_null(node_settings_parse(&ids, "/var/run/ovslb", &s));
+    ck_assert_uint_eq(s.node_id, 1);
+    ck_assert_int_eq(s.role, NODE_ROLE_LB);
+    ck_assert_str_eq(node_role_to_string(s.role), "lb");
+    ck_assert_str_eq(s.bridge, "br-int");
+    ck_assert_str_eq(s.config, "unix:/var/run/ovslb/ovslb.sock");
+    ck_assert_str_eq(s.north_port, "north0");
+    ck_assert_str_eq(s.store, "/var/run/ovslb/ovslb-1.db");
+    node_settings_destroy(&s);
+    ck_assert_ptr_null(s.bridge);
+    node_settings_destroy(NULL);
+    smap_destroy(&ids);
+}
+END_TEST
+
+START_TEST(test_server_node)
+{
+    struct node_settings s, t;
+    struct smap ids;
+
+    lb_ids(&ids);
+    smap_replace(&ids, "ovslb-node-id", "101");
+    smap_replace(&ids, "ovslb-role", "server");
+    smap_replace(&ids, "ovslb-config",
+                 "tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,ssl:10.0.0.3:6641");
+    smap_add(&ids, "ovslb-store", "/var/lib/ovslb/node.db");
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &s));
+    ck_assert_uint_eq(s.node_id, 101);
+    ck_assert_int_eq(s.role, NODE_ROLE_SERVER);
+    ck_assert_str_eq(s.config,
+                     "tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,ssl:10.0.0.3:6641");
+    /* A server node has no north port, even if the key is there. */
+    ck_assert_ptr_null(s.north_port);
+    ck_assert_str_eq(s.store, "/var/lib/ovslb/node.db");
+
+    /* Without a north port: the same server settings. */
+    smap_remove(&ids, "ovslb-north-port");
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &t));
+    ck_assert(node_settings_equals(&s, &t));
+    node_settings_destroy(&t);
+
+    smap_replace(&ids, "ovslb-bridge", "br-lb");
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &t));
+    ck_assert(!node_settings_equals(&s, &t));
+    node_settings_destroy(&t);
+
+    node_settings_destroy(&s);
+    smap_destroy(&ids);
+}
+END_TEST
+
+START_TEST(test_missing_keys)
+{
+    static const char *const required[] = {
+        "ovslb-node-id", "ovslb-role", "ovslb-bridge", "ovslb-config",
+        "ovslb-north-port",
+    };
+    struct smap ids;
+
+    for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
+        char *what = xasprintf("%s is missing", required[i]);
+
+        lb_ids(&ids);
+        smap_remove(&ids, required[i]);
+        expect_error(&ids, what);
+        smap_replace(&ids, required[i], "");
+        free(what);
+        what = xasprintf("%s is empty", required[i]);
+        expect_error(&ids, what);
+        free(what);
+        smap_destroy(&ids);
+    }
+
+    /* All of them at once, each named. */
+    struct node_settings s;
+    smap_init(&ids);
+    char *error = node_settings_parse(&ids, "/run", &s);
+    ck_assert_ptr_nonnull(error);
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_msg(strstr(error, required[i]) != NULL, "%s", error);
+    }
+    ck_assert_msg(strstr(error, "ovs-vsctl set Open_vSwitch .") != NULL,
+                  "%s", error);
+    free(error);
+    smap_destroy(&ids);
+}
+END_TEST
+
+START_TEST(test_invalid_values)
+{
+    static const struct {
+        const char *key;
+        const char *value;
+        const char *error;
+    } cases[] = {
+        { "ovslb-node-id", "0", "not a node id" },
+        { "ovslb-node-id", "65536", "not a node id" },
+        { "ovslb-node-id", "-1", "not a node id" },
+        { "ovslb-node-id", "1x", "not a node id" },
+        { "ovslb-role", "edge", "not a role" },
+        { "ovslb-role", "LB", "not a role" },
+        { "ovslb-bridge", "br/int", "not a bridge name" },
+        { "ovslb-bridge", "a-bridge-name-too-long", "not a bridge name" },
+        { "ovslb-bridge", "br int", "not a bridge name" },
+        { "ovslb-config", "bogus:x", "not a list of OVSDB remotes" },
+        { "ovslb-config", "unix:", "not a list of OVSDB remotes" },
+        { "ovslb-config", "/var/run/ovslb.sock", "not a list" },
+        { "ovslb-config", "unix:/a,,unix:/b", "not a list" },
+        { "ovslb-config", "unix:/a,", "not a list" },
+        { "ovslb-config", ",unix:/a", "not a list" },
+        { "ovslb-north-port", "north:0", "not a port name" },
+        { "ovslb-store", "", "ovslb-store is empty" },
+    };
+    struct smap ids;
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        lb_ids(&ids);
+        smap_replace(&ids, cases[i].key, cases[i].value);
+        expect_error(&ids, cases[i].error);
+        smap_destroy(&ids);
+    }
+}
+END_TEST
+
+static Suite *
+node_settings_suite(void)
+{
+    Suite *s = suite_create("node-settings");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_lb_node);
+    tcase_add_test(tc, test_server_node);
+    tcase_add_test(tc, test_missing_keys);
+    tcase_add_test(tc, test_invalid_values);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(node_settings_suite());
+    int n_failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    n_failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return n_failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,253 @@
+#!/bin/sh
+# ctl-commands.sh: every ovslb-ctl command against a private ovsdb-server
+# serving schema/ovslb.ovsschema, with the errors and exit codes of
+# ovslb-ctl(8): 0 success, 1 invalid command line or value, 2 not found,
+# 3 already exists, 4 database unreachable or refusing.
+
+. "${srcdir:-$(dirname "$0")/..}/tests/config-lib.sh"
+cfg_init
+cfg_start_db ovslb
+C=$CTL
+
+# Where the database is.
+expect 4 "unreachable --db: exit 4 with the reason" \
+    "database connection failed \(No such file" -- \
+    $C --db=unix:$TMP/nowhere.sock show
+expect 0 "default --db is unix:\$OVS_RUNDIR/ovslb.sock" -- $C lb-node-list
+expect 4 "OVSLB_DB overrides the default" "nowhere2" -- \
+    env OVSLB_DB=unix:$TMP/nowhere2.sock $C show
+expect 0 "--db=unix:PATH" -- $C --db=unix:$TMP/ovslb.sock vip-list
+expect 1 "--timeout must be a number" "not a number" -- \
+    $C --timeout=soon show
+
+# Command line.
+expect 1 "no command" "missing command" -- $C
+expect 1 "unknown command" "unknown command 'frobnicate'" -- $C frobnicate
+expect 1 "too many arguments" "fewer arguments" -- $C show extra
+expect 1 "too few arguments" "more arguments" -- $C vip-add web
+expect 1 "option the command does not take" "does not accept option" -- \
+    $C lb-node-list --zone=a
+expect 0 "--help lists the commands" "vip-server-add" -- $C --help
+expect 0 "--version" "ovslb" -- $C --version
+
+# init, set, get.
+expect 0 "show before init prints the defaults" \
+    "ring_vnodes: 64 \(default\)" -- $C show
+expect 0 "get before init prints the default" "^7700$" -- \
+    $C get control_port
+expect 0 "init" -- $C init
+expect 0 "init makes a random 64-hex-digit key" "^[0-9a-f]{64}$" -- \
+    $C get cluster_key
+key=$($C get cluster_key)
+expect 0 "init again keeps the row" -- $C init
+expect 0 "init again keeps the key" "^$key$" -- $C get cluster_key
+expect 0 "get name" "^ovslb$" -- $C get name
+expect 0 "set name and settings" -- \
+    $C set name=lab ring_vnodes=128 lease_ms=5000
+expect 0 "get name after set" "^lab$" -- $C get name
+expect 0 "get a set setting" "^128$" -- $C get ring_vnodes
+expect 0 "set KEY= returns to the default" -- $C set ring_vnodes=
+expect 0 "get after reset is the default" "^64$" -- $C get ring_vnodes
+expect 0 "set cluster_key" -- $C set cluster_key=0123456789abcdef0123
+expect 0 "get cluster_key" "^0123456789abcdef0123$" -- $C get cluster_key
+expect 1 "short cluster_key" "too short" -- $C set cluster_key=abc
+expect 1 "set unknown key" "bogus: unknown setting" -- $C set bogus=1
+expect 1 "get unknown key" "bogus: unknown setting" -- $C get bogus
+expect 1 "set out of range" "from 1 to 4096" -- $C set ring_vnodes=0
+expect 1 "set not a number" "invalid value" -- $C set control_port=x
+expect 1 "maglev table size must be prime" "prime" -- \
+    $C set maglev_table_size=65536
+expect 0 "maglev table size prime" -- $C set maglev_table_size=65521
+expect 1 "set without =" "expected KEY=VALUE" -- $C set ring_vnodes
+expect 1 "one bad pair changes nothing" -- $C set lease_ms=6000 ring_vnodes=-1
+expect 0 "...lease_ms unchanged" "^5000$" -- $C get lease_ms
+
+# LB nodes.
+expect 0 "lb-node-add (control defaults to south)" -- \
+    $C lb-node-add 1 172.16.0.11 10.0.0.11
+expect 0 "lb-node-add with a control address" -- \
+    $C lb-node-add 2 172.16.0.12 10.0.0.12 10.1.0.12
+expect 0 "lb-node-add IPv6" -- $C lb-node-add 3 2001:db8::3 fd00::3
+expect 0 "lb-node-list" \
+    "^1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 admin=up$" -- \
+    $C lb-node-list
+expect 0 "lb-node-list shows the control address" \
+    "^2 north=172.16.0.12 south=10.0.0.12 control=10.1.0.12 admin=up$" -- \
+    $C lb-node-list
+expect 3 "lb-node-add duplicate id" "already exists" -- \
+    $C lb-node-add 1 172.16.0.21 10.0.0.21
+expect 0 "lb-node-add --may-exist updates" -- \
+    $C --may-exist lb-node-add 1 172.16.0.11 10.0.0.111
+expect 0 "...to the new south address" "^1 north=172.16.0.11 south=10.0.0.111 " -- \
+    $C lb-node-list
+expect 1 "lb-node-add bad address" "10.0.0: invalid IP address" -- \
+    $C lb-node-add 4 172.16.0.14 10.0.0
+expect 1 "lb-node-add multicast address" "not a unicast" -- \
+    $C lb-node-add 4 224.0.0.1 10.0.0.14
+expect 1 "lb-node-add id 0" "invalid node id" -- \
+    $C lb-node-add 0 172.16.0.14 10.0.0.14
+expect 1 "lb-node-add id too large" "invalid node id" -- \
+    $C lb-node-add 65536 172.16.0.14 10.0.0.14
+expect 1 "lb-node-add id not a number" "invalid node id" -- \
+    $C lb-node-add one 172.16.0.14 10.0.0.14
+expect 0 "lb-node-set" -- $C lb-node-set 3 admin_state=down \
+    north_address=2001:db8::33
+expect 0 "...applied" "^3 north=2001:db8::33 .* admin=down$" -- \
+    $C lb-node-list
+expect 1 "lb-node-set bad admin_state" "invalid admin_state" -- \
+    $C lb-node-set 3 admin_state=off
+expect 1 "lb-node-set unknown key" "unknown LB node key" -- \
+    $C lb-node-set 3 colour=red
+expect 2 "lb-node-set unknown id" "no LB node" -- \
+    $C lb-node-set 9 admin_state=up
+expect 0 "lb-node-del" -- $C lb-node-del 3
+expect 2 "lb-node-del unknown id" "3: no LB node with this id" -- \
+    $C lb-node-del 3
+expect 0 "lb-node-del --if-exists unknown id" -- $C --if-exists lb-node-del 3
+expect 1 "lb-node-del bad id" "invalid node id" -- $C lb-node-del x
+
+# Server nodes.
+expect 0 "server-add with zone and namespaces" -- \
+    $C server-add 101 10.0.0.101 --zone=a --netns=ns1,ns2
+expect 0 "server-add with a control address" -- \
+    $C server-add 102 10.0.0.102 10.1.0.102
+expect 0 "server-add plain" -- $C server-add 103 10.0.0.103
+expect 0 "server-list" \
+    "^101 underlay=10.0.0.101 control=10.0.0.101 zone=a netns=ns1,ns2 admin=up$" -- \
+    $C server-list
+expect 0 "server-list control address" \
+    "^102 underlay=10.0.0.102 control=10.1.0.102 admin=up$" -- $C server-list
+expect 3 "server-add duplicate id" "already exists" -- \
+    $C server-add 101 10.0.0.201
+expect 3 "server-add with an LB node's id" "already used by an LB node" -- \
+    $C server-add 1 10.0.0.201
+expect 3 "lb-node-add with a server node's id" "already used by a server" -- \
+    $C lb-node-add 101 172.16.0.99 10.0.0.99
+expect 1 "server-add bad address" "invalid IP address" -- \
+    $C server-add 104 10.0.0.300
+expect 1 "server-add bad namespace" "invalid network namespace" -- \
+    $C server-add 104 10.0.0.104 --netns=a/b
+expect 1 "server-add zone with a space" "zone" -- \
+    $C server-add 104 10.0.0.104 "--zone=a b"
+expect 0 "server-add --may-exist" -- \
+    $C --may-exist server-add 103 10.0.0.113 --zone=b
+expect 0 "...updates" "^103 underlay=10.0.0.113 control=10.0.0.113 zone=b" -- \
+    $C server-list
+expect 0 "server-set" -- $C server-set 103 netns=ns3 admin_state=down
+expect 0 "...applied" "^103 .*netns=ns3 admin=down$" -- $C server-list
+expect 1 "server-set unknown key" "unknown server node key" -- \
+    $C server-set 103 weight=3
+expect 2 "server-set unknown id" "no server node" -- \
+    $C server-set 109 zone=c
+
+# VIPs.
+expect 0 "vip-add with defaults" -- $C vip-add web 192.0.2.10 80
+expect 0 "vip-list" \
+    "^web 192.0.2.10 80/tcp mode=tracked algorithm=random servers=none admin=up$" -- \
+    $C vip-list
+expect 0 "vip-add with every option" -- \
+    $C vip-add dns 192.0.2.53 53 --protocol=udp --mode=hash \
+    --algorithm=weighted-random --mss=1400 --wscale=9 --ttl=5
+expect 0 "vip-add several ports, IPv6" -- \
+    $C vip-add web6 2001:db8::10 443,80
+expect 0 "...ports sorted" "^web6 2001:db8::10 80,443/tcp " -- $C vip-list
+expect 0 "same address and port, other protocol" -- \
+    $C vip-add webu 192.0.2.10 80 --protocol=udp
+expect 3 "vip-add duplicate name" "web: VIP already exists" -- \
+    $C vip-add web 192.0.2.11 80
+expect 3 "vip-add address:port of another VIP" \
+    "VIP web already serves 192.0.2.10 port 80/tcp" -- \
+    $C vip-add web2 192.0.2.10 8080,80
+expect 1 "vip-add bad address" "invalid IP address" -- \
+    $C vip-add x 192.0.2 80
+expect 1 "vip-add port 0" "invalid port list" -- $C vip-add x 192.0.2.20 0
+expect 1 "vip-add port 65536" "invalid port list" -- \
+    $C vip-add x 192.0.2.20 65536
+expect 1 "vip-add port not a number" "invalid port list" -- \
+    $C vip-add x 192.0.2.20 http
+expect 1 "vip-add empty port in list" "invalid port list" -- \
+    $C vip-add x 192.0.2.20 80,,81
+expect 1 "vip-add invalid mode" "invalid mode \(expected tracked or hash\)" -- \
+    $C vip-add x 192.0.2.20 80 --mode=sticky
+expect 1 "vip-add invalid algorithm" "invalid algorithm" -- \
+    $C vip-add x 192.0.2.20 80 --algorithm=fastest
+expect 1 "vip-add invalid protocol" "invalid protocol" -- \
+    $C vip-add x 192.0.2.20 80 --protocol=sctp
+expect 1 "vip-add MSS out of range" "invalid MSS" -- \
+    $C vip-add x 192.0.2.20 80 --mss=20
+expect 1 "vip-add window scale out of range" "invalid window scale" -- \
+    $C vip-add x 192.0.2.20 80 --wscale=15
+expect 1 "vip-add TTL 0" "invalid TTL" -- $C vip-add x 192.0.2.20 80 --ttl=0
+expect 1 "vip-add bad name" "invalid VIP name" -- $C vip-add "a b" 192.0.2.20 80
+expect 0 "nothing was added by the failures" -- \
+    sh -c "! $C vip-list | grep -q '^x '"
+expect 0 "vip-add --may-exist updates" -- \
+    $C --may-exist vip-add web 192.0.2.10 80,8080 --algorithm=round-robin
+expect 0 "...ports and algorithm" "^web 192.0.2.10 80,8080/tcp mode=tracked algorithm=round-robin " -- \
+    $C vip-list
+for alg in random weighted-random round-robin least-connections \
+           lowest-latency hash source; do
+    expect 0 "vip-set algorithm=$alg" -- $C vip-set web6 algorithm=$alg
+done
+expect 0 "vip-set mode, ports, mss, admin_state" -- \
+    $C vip-set web6 mode=hash ports=8443 mss=1300 admin_state=down
+expect 0 "...applied" "^web6 2001:db8::10 8443/tcp mode=hash algorithm=source servers=none admin=down$" -- \
+    $C vip-list
+expect 0 "vip-set mss= returns to the default" -- $C vip-set web6 mss=
+expect 0 "...default MSS of an IPv6 VIP" "mss: 1382 \(default\)" -- $C show
+expect 1 "vip-set invalid mode" "invalid mode" -- $C vip-set web mode=fast
+expect 1 "vip-set bad ports" "invalid port list" -- $C vip-set web ports=0
+expect 1 "vip-set v4-mapped IPv6 address" "not a unicast IPv6" -- \
+    $C vip-set web address=::ffff:1.2.3.4
+expect 1 "vip-set unknown key" "unknown VIP key" -- $C vip-set web colour=red
+expect 3 "vip-set onto another VIP's address:port" "already serves" -- \
+    $C vip-set web6 address=192.0.2.10 ports=80
+expect 2 "vip-set unknown VIP" "nope: no VIP" -- $C vip-set nope mode=hash
+
+# VIP servers.
+expect 0 "vip-server-add default weight" -- $C vip-server-add web 101
+expect 0 "vip-server-add with a weight" -- $C vip-server-add web 102 5
+expect 0 "...listed" "^web .* servers=101:1,102:5 admin=up$" -- $C vip-list
+expect 3 "vip-server-add twice" "already a server of VIP web" -- \
+    $C vip-server-add web 101 3
+expect 0 "vip-server-add --may-exist changes the weight" -- \
+    $C --may-exist vip-server-add web 101 3
+expect 0 "...weight changed" "servers=101:3,102:5" -- $C vip-list
+expect 2 "vip-server-add unknown server" "109: no server node" -- \
+    $C vip-server-add web 109
+expect 2 "vip-server-add unknown VIP" "nope: no VIP" -- \
+    $C vip-server-add nope 101
+expect 1 "vip-server-add bad weight" "invalid weight" -- \
+    $C vip-server-add web 103 70000
+expect 0 "vip-server-del" -- $C vip-server-del web 102
+expect 2 "vip-server-del not a server of the VIP" "not a server of VIP web" -- \
+    $C vip-server-del web 102
+expect 0 "vip-server-del --if-exists" -- $C --if-exists vip-server-del web 102
+expect 0 "vip-server-add 103" -- $C vip-server-add web 103 2
+expect 0 "server-del removes it from its VIPs" -- $C server-del 103
+expect 0 "...gone from the VIP" "servers=101:3 " -- $C vip-list
+expect 2 "server-del unknown id" "no server node" -- $C server-del 103
+expect 0 "server-del --if-exists" -- $C --if-exists server-del 103
+
+# show.
+expect 0 "show: cluster" '^cluster "lab" \(cluster key: set\)$' -- $C show
+expect 0 "show: a set setting" "^    lease_ms: 5000$" -- $C show
+expect 0 "show: LB node" "^lb-node 2$" -- $C show
+expect 0 "show: server node namespaces" "^    netns: ns1,ns2$" -- $C show
+expect 0 "show: VIP options" "^    mss: 1400$" -- $C show
+expect 0 "show: default MSS of an IPv4 VIP" "^    mss: 1402 \(default\)$" -- \
+    $C show
+expect 0 "show: servers" "^    servers \(id:weight\): 101:3$" -- $C show
+
+# Deleting.
+expect 0 "vip-del" -- $C vip-del dns
+expect 2 "vip-del unknown" "dns: no VIP" -- $C vip-del dns
+expect 0 "vip-del --if-exists" -- $C --if-exists vip-del dns
+expect 0 "...gone" -- sh -c "! $C vip-list | grep -q '^dns '"
+
+# The database itself refuses what the schema forbids, whoever writes it.
+expect 0 "ovsdb-server refuses an invalid mode from a raw client" \
+    "constraint violation" -- ovsdb-client transact unix:$TMP/ovslb.sock \
+    '["OVSLB",{"op":"update","table":"VIP","where":[],"row":{"mode":"sticky"}}]'
+
+cfg_finish

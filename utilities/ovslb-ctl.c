@@ -1,0 +1,1828 @@
+/*
+ * ovslb-ctl: edits the configuration of an ovslb cluster in the config
+ * service (the OVSLB database, schema/ovslb.ovsschema).  See ovslb-ctl(8).
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster-config.h"
+#include "command-line.h"
+#include "fatal-signal.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-data.h"
+#include "ovsdb-idl.h"
+#include "ovslb-idl.h"
+#include "packets.h"
+#include "sset.h"
+#include "stream-ssl.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ovslb_ctl);
+
+/* Exit codes (ovslb-ctl(8) documents them). */
+enum {
+    EXIT_OK = 0,
+    EXIT_INVALID = 1,           /* Bad command line or argument value. */
+    EXIT_NOT_FOUND = 2,         /* No such VIP, node or VIP server. */
+    EXIT_EXISTS = 3,            /* Duplicate name, id or address:port. */
+    EXIT_DB = 4,                /* Database unreachable, timeout, or the
+                                 * database refused the transaction. */
+};
+
+#define DEFAULT_RUNDIR "/var/run/ovslb"
+#define MAX_NAME_LEN 64
+
+/* What one run of a command has to work with. */
+struct ctl_ctx {
+    struct ovsdb_idl *idl;
+    struct ovsdb_idl_txn *txn;  /* NULL for read-only commands. */
+    int argc;
+    char **argv;                /* The command's arguments (not its name). */
+    const struct shash *options;        /* Option name -> value or NULL. */
+    struct ds output;
+    int exit_code;
+    char *error;
+};
+
+struct ctl_command {
+    const char *name;
+    int min_args, max_args;
+    const char *args;           /* For --help. */
+    const char *options;        /* Accepted options, comma-separated. */
+    bool read_only;
+    void (*run)(struct ctl_ctx *);
+};
+
+static void ctl_error(struct ctl_ctx *, int exit_code, const char *, ...)
+    OVS_PRINTF_FORMAT(3, 4);
+
+/* Records the first error of a command run: the message is printed and the
+ * program exits with 'exit_code' instead of committing. */
+static void
+ctl_error(struct ctl_ctx *ctx, int exit_code, const char *format, ...)
+{
+    if (!ctx->error) {
+        va_list args;
+
+        va_start(args, format);
+        ctx->error = xvasprintf(format, args);
+        va_end(args);
+        ctx->exit_code = exit_code;
+    }
+}
+
+static const char *
+option(const struct ctl_ctx *ctx, const char *name)
+{
+    return shash_find_data(ctx->options, name);
+}
+
+static bool
+has_option(const struct ctl_ctx *ctx, const char *name)
+{
+    return shash_find(ctx->options, name) != NULL;
+}
+
+/* Argument parsers: each returns false after recording an error. */
+
+static bool
+parse_uint(struct ctl_ctx *ctx, const char *what, const char *s,
+           long long int min, long long int max, long long int *valuep)
+{
+    long long int value;
+
+    if (!str_to_llong(s, 10, &value) || value < min || value > max) {
+        ctl_error(ctx, EXIT_INVALID, "%s: invalid %s (expected an integer "
+                  "from %lld to %lld)", s, what, min, max);
+        return false;
+    }
+    *valuep = value;
+    return true;
+}
+
+static bool
+parse_node_id(struct ctl_ctx *ctx, const char *s, int64_t *idp)
+{
+    long long int id;
+
+    if (!parse_uint(ctx, "node id", s, 1, 65535, &id)) {
+        return false;
+    }
+    *idp = id;
+    return true;
+}
+
+static bool
+parse_address(struct ctl_ctx *ctx, const char *s, struct in6_addr *addr)
+{
+    char *error = cluster_parse_address(s, addr);
+    if (error) {
+        ctl_error(ctx, EXIT_INVALID, "%s", error);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
+static bool
+check_address(struct ctl_ctx *ctx, const char *s)
+{
+    struct in6_addr addr;
+    return parse_address(ctx, s, &addr);
+}
+
+static bool
+parse_name(struct ctl_ctx *ctx, const char *what, const char *s)
+{
+    size_t len = strlen(s);
+
+    if (!len || len > MAX_NAME_LEN
+        || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789_.-") != len) {
+        ctl_error(ctx, EXIT_INVALID, "\"%s\": invalid %s (1 to %d letters, "
+                  "digits, '_', '.' or '-')", s, what, MAX_NAME_LEN);
+        return false;
+    }
+    return true;
+}
+
+/* Parses "PORT[,PORT...]" into a sorted, duplicate-free array. */
+static bool
+parse_ports(struct ctl_ctx *ctx, const char *s, int64_t **portsp,
+            size_t *n_portsp)
+{
+    char *copy = xstrdup(s);
+    char *save_ptr = NULL;
+    int64_t *ports = xmalloc((strlen(s) / 2 + 1) * sizeof *ports);
+    size_t n = 0;
+    bool ok = s[0] && s[0] != ',' && s[strlen(s) - 1] != ','
+              && !strstr(s, ",,");
+
+    for (char *p = strtok_r(copy, ",", &save_ptr); ok && p;
+         p = strtok_r(NULL, ",", &save_ptr)) {
+        long long int port;
+
+        if (!str_to_llong(p, 10, &port) || port < 1 || port > 65535) {
+            ok = false;
+            break;
+        }
+        bool dup = false;
+        for (size_t i = 0; i < n; i++) {
+            dup = dup || ports[i] == port;
+        }
+        if (!dup) {
+            ports[n++] = port;
+        }
+    }
+    free(copy);
+    if (!ok || !n) {
+        free(ports);
+        ctl_error(ctx, EXIT_INVALID, "%s: invalid port list (expected "
+                  "PORT[,PORT...] with ports from 1 to 65535)", s);
+        return false;
+    }
+    *portsp = ports;
+    *n_portsp = n;
+    return true;
+}
+
+static bool
+check_protocol(struct ctl_ctx *ctx, const char *s)
+{
+    if (strcmp(s, "tcp") && strcmp(s, "udp")) {
+        ctl_error(ctx, EXIT_INVALID, "%s: invalid protocol (expected tcp or "
+                  "udp)", s);
+        return false;
+    }
+    return true;
+}
+
+static bool
+check_mode(struct ctl_ctx *ctx, const char *s)
+{
+    enum cluster_vip_mode mode;
+
+    if (!cluster_vip_mode_from_string(s, &mode)) {
+        ctl_error(ctx, EXIT_INVALID, "%s: invalid mode (expected tracked or "
+                  "hash)", s);
+        return false;
+    }
+    return true;
+}
+
+static bool
+check_algorithm(struct ctl_ctx *ctx, const char *s)
+{
+    enum cluster_vip_algorithm alg;
+
+    if (!cluster_vip_algorithm_from_string(s, &alg)) {
+        struct ds names = DS_EMPTY_INITIALIZER;
+        for (int i = 0; i < CLUSTER_N_ALGS; i++) {
+            ds_put_format(&names, "%s%s", i ? ", " : "",
+                          cluster_vip_algorithm_to_string(i));
+        }
+        ctl_error(ctx, EXIT_INVALID, "%s: invalid algorithm (expected one "
+                  "of %s)", s, ds_cstr(&names));
+        ds_destroy(&names);
+        return false;
+    }
+    return true;
+}
+
+static bool
+check_admin_state(struct ctl_ctx *ctx, const char *s)
+{
+    if (strcmp(s, "up") && strcmp(s, "down")) {
+        ctl_error(ctx, EXIT_INVALID, "%s: invalid admin_state (expected up "
+                  "or down)", s);
+        return false;
+    }
+    return true;
+}
+
+static bool
+check_zone(struct ctl_ctx *ctx, const char *s)
+{
+    if (strlen(s) > MAX_NAME_LEN) {
+        ctl_error(ctx, EXIT_INVALID, "zone \"%s\" is longer than %d "
+                  "characters", s, MAX_NAME_LEN);
+        return false;
+    }
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        if (*p <= ' ' || *p >= 127) {
+            ctl_error(ctx, EXIT_INVALID, "zone \"%s\" has a space or a "
+                      "non-printable character", s);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Parses "NS[,NS...]" (an empty string: none). */
+static bool
+parse_netns(struct ctl_ctx *ctx, const char *s, struct sset *netns)
+{
+    char *copy = xstrdup(s);
+    char *save_ptr = NULL;
+    bool ok = !s[0] || (s[0] != ',' && s[strlen(s) - 1] != ','
+                        && !strstr(s, ",,"));
+
+    for (char *p = strtok_r(copy, ",", &save_ptr); ok && p;
+         p = strtok_r(NULL, ",", &save_ptr)) {
+        if (strlen(p) > 255 || strchr(p, '/') || !strcmp(p, ".")
+            || !strcmp(p, "..") || strpbrk(p, " \t\n")) {
+            ok = false;
+        } else {
+            sset_add(netns, p);
+        }
+    }
+    free(copy);
+    if (!ok) {
+        ctl_error(ctx, EXIT_INVALID, "%s: invalid network namespace list "
+                  "(expected NS[,NS...], names without '/' or spaces)", s);
+    }
+    return ok;
+}
+
+/* Parses "KEY=VALUE". */
+static bool
+split_key_value(struct ctl_ctx *ctx, const char *arg, char **keyp,
+                const char **valuep)
+{
+    const char *eq = strchr(arg, '=');
+
+    if (!eq || eq == arg) {
+        ctl_error(ctx, EXIT_INVALID, "%s: expected KEY=VALUE", arg);
+        return false;
+    }
+    *keyp = xmemdup0(arg, eq - arg);
+    *valuep = eq + 1;
+    return true;
+}
+
+/* Lookups. */
+
+static const struct ovslbrec_cluster *
+cluster_row(const struct ctl_ctx *ctx)
+{
+    return ovslbrec_cluster_first(ctx->idl);
+}
+
+static const struct ovslbrec_vip *
+find_vip(const struct ctl_ctx *ctx, const char *name)
+{
+    const struct ovslbrec_vip *vip;
+
+    OVSLBREC_VIP_FOR_EACH (vip, ctx->idl) {
+        if (!strcmp(vip->name, name)) {
+            return vip;
+        }
+    }
+    return NULL;
+}
+
+static const struct ovslbrec_vip *
+get_vip(struct ctl_ctx *ctx, const char *name)
+{
+    const struct ovslbrec_vip *vip = find_vip(ctx, name);
+    if (!vip) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "%s: no VIP with this name", name);
+    }
+    return vip;
+}
+
+static const struct ovslbrec_lb_node *
+find_lb_node(const struct ctl_ctx *ctx, int64_t id)
+{
+    const struct ovslbrec_lb_node *node;
+
+    OVSLBREC_LB_NODE_FOR_EACH (node, ctx->idl) {
+        if (node->node_id == id) {
+            return node;
+        }
+    }
+    return NULL;
+}
+
+static const struct ovslbrec_server_node *
+find_server_node(const struct ctl_ctx *ctx, int64_t id)
+{
+    const struct ovslbrec_server_node *node;
+
+    OVSLBREC_SERVER_NODE_FOR_EACH (node, ctx->idl) {
+        if (node->node_id == id) {
+            return node;
+        }
+    }
+    return NULL;
+}
+
+/* Generic access to the integer settings of the Cluster row. */
+
+static const struct ovsdb_idl_column *
+cluster_column(const char *name)
+{
+    for (size_t i = 0; i < OVSLBREC_CLUSTER_N_COLUMNS; i++) {
+        if (!strcmp(ovslbrec_cluster_columns[i].name, name)) {
+            return &ovslbrec_cluster_columns[i];
+        }
+    }
+    return NULL;
+}
+
+/* Returns true and stores the value if 'row' sets setting 's'. */
+static bool
+read_setting(const struct ovslbrec_cluster *row,
+             const struct cluster_setting *s, long long int *valuep)
+{
+    const struct ovsdb_idl_column *column = cluster_column(s->name);
+
+    if (row && column) {
+        const struct ovsdb_datum *datum = ovsdb_idl_read(&row->header_,
+                                                         column);
+        if (datum->n == 1) {
+            *valuep = datum->keys[0].integer;
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint32_t
+effective_setting(const struct ovslbrec_cluster *row,
+                  const struct cluster_setting *s)
+{
+    long long int value;
+    return read_setting(row, s, &value) ? value : s->default_value;
+}
+
+/* Sets setting 's' of 'row' to 'value', or to its default when 'value' is
+ * null. */
+static void
+write_setting(const struct ovslbrec_cluster *row,
+              const struct cluster_setting *s, const uint32_t *value)
+{
+    const struct ovsdb_idl_column *column = cluster_column(s->name);
+    struct ovsdb_datum datum;
+
+    ovsdb_datum_init_empty(&datum);
+    if (value) {
+        union ovsdb_atom atom = { .integer = *value };
+        ovsdb_datum_add_unsafe(&datum, &atom, NULL, &column->type, NULL);
+    }
+    ovsdb_idl_txn_write(&row->header_, column, &datum);
+}
+
+static char *
+random_key(void)
+{
+    uint8_t bytes[32];
+    struct ds key = DS_EMPTY_INITIALIZER;
+    int fd = open("/dev/urandom", O_RDONLY);
+
+    if (fd < 0 || read(fd, bytes, sizeof bytes) != sizeof bytes) {
+        ovs_fatal(errno, "/dev/urandom: could not read a cluster key");
+    }
+    close(fd);
+    for (size_t i = 0; i < sizeof bytes; i++) {
+        ds_put_format(&key, "%02x", bytes[i]);
+    }
+    return ds_steal_cstr(&key);
+}
+
+/* Returns the Cluster row, creating it (named "ovslb", with a random key)
+ * if there is none. */
+static const struct ovslbrec_cluster *
+ensure_cluster_row(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_cluster *row = cluster_row(ctx);
+
+    if (!row) {
+        struct ovslbrec_cluster *new = ovslbrec_cluster_insert(ctx->txn);
+        char *key = random_key();
+
+        ovslbrec_cluster_set_name(new, "ovslb");
+        ovslbrec_cluster_set_cluster_key(new, key);
+        free(key);
+        row = new;
+    }
+    return row;
+}
+
+/* init */
+
+static void
+cmd_init(struct ctl_ctx *ctx)
+{
+    ensure_cluster_row(ctx);
+}
+
+/* set, get */
+
+static bool
+check_cluster_key(struct ctl_ctx *ctx, const char *key)
+{
+    if (strlen(key) < 16) {
+        ctl_error(ctx, EXIT_INVALID, "cluster_key is too short (at least 16 "
+                  "characters; 'ovslb-ctl init' makes a random one)");
+        return false;
+    }
+    return true;
+}
+
+static void
+unknown_setting(struct ctl_ctx *ctx, const char *key)
+{
+    ctl_error(ctx, EXIT_INVALID, "%s: unknown setting (see 'ovslb-ctl "
+              "--help' or ovslb-ctl(8) for the list)", key);
+}
+
+static void
+cmd_set(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_cluster *row = ensure_cluster_row(ctx);
+
+    for (int i = 0; i < ctx->argc && !ctx->error; i++) {
+        const struct cluster_setting *s;
+        const char *value;
+        char *key;
+
+        if (!split_key_value(ctx, ctx->argv[i], &key, &value)) {
+            break;
+        }
+        if (!strcmp(key, "name")) {
+            if (parse_name(ctx, "cluster name", value)) {
+                ovslbrec_cluster_set_name(row, value);
+            }
+        } else if (!strcmp(key, "cluster_key")) {
+            if (check_cluster_key(ctx, value)) {
+                ovslbrec_cluster_set_cluster_key(row, value);
+            }
+        } else if ((s = cluster_setting_find(key)) != NULL) {
+            if (!value[0]) {
+                write_setting(row, s, NULL);
+            } else {
+                uint32_t n;
+                char *error = cluster_setting_parse(s, value, &n);
+                if (error) {
+                    ctl_error(ctx, EXIT_INVALID, "%s", error);
+                    free(error);
+                } else {
+                    write_setting(row, s, &n);
+                }
+            }
+        } else {
+            unknown_setting(ctx, key);
+        }
+        free(key);
+    }
+}
+
+static void
+cmd_get(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_cluster *row = cluster_row(ctx);
+    const char *key = ctx->argv[0];
+    const struct cluster_setting *s;
+
+    if (!strcmp(key, "name")) {
+        ds_put_format(&ctx->output, "%s\n", row ? row->name : "");
+    } else if (!strcmp(key, "cluster_key")) {
+        ds_put_format(&ctx->output, "%s\n", row ? row->cluster_key : "");
+    } else if ((s = cluster_setting_find(key)) != NULL) {
+        ds_put_format(&ctx->output, "%"PRIu32"\n", effective_setting(row, s));
+    } else {
+        unknown_setting(ctx, key);
+    }
+}
+
+/* Nodes. */
+
+/* Fails if node id 'id' is taken by another kind of node than the one
+ * being added. */
+static bool
+check_id_unused_by(struct ctl_ctx *ctx, int64_t id, bool lb)
+{
+    if (lb ? find_server_node(ctx, id) != NULL
+           : find_lb_node(ctx, id) != NULL) {
+        ctl_error(ctx, EXIT_EXISTS, "%"PRId64": node id already used by %s "
+                  "node (node ids are unique across LB and server nodes)",
+                  id, lb ? "a server" : "an LB");
+        return false;
+    }
+    return true;
+}
+
+static void
+cmd_lb_node_add(struct ctl_ctx *ctx)
+{
+    const char *control = ctx->argc > 3 ? ctx->argv[3] : ctx->argv[2];
+    int64_t id;
+
+    if (!parse_node_id(ctx, ctx->argv[0], &id)
+        || !check_address(ctx, ctx->argv[1])
+        || !check_address(ctx, ctx->argv[2])
+        || !check_address(ctx, control)
+        || !check_id_unused_by(ctx, id, true)) {
+        return;
+    }
+
+    const struct ovslbrec_lb_node *node = find_lb_node(ctx, id);
+    if (node) {
+        if (!has_option(ctx, "--may-exist")) {
+            ctl_error(ctx, EXIT_EXISTS, "%"PRId64": LB node already exists",
+                      id);
+            return;
+        }
+    } else {
+        struct ovslbrec_lb_node *new = ovslbrec_lb_node_insert(ctx->txn);
+        ovslbrec_lb_node_set_node_id(new, id);
+        node = new;
+    }
+    ovslbrec_lb_node_set_north_address(node, ctx->argv[1]);
+    ovslbrec_lb_node_set_south_address(node, ctx->argv[2]);
+    ovslbrec_lb_node_set_control_address(node, control);
+}
+
+static void
+cmd_lb_node_del(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_lb_node *node;
+    int64_t id;
+
+    if (!parse_node_id(ctx, ctx->argv[0], &id)) {
+        return;
+    }
+    node = find_lb_node(ctx, id);
+    if (node) {
+        ovslbrec_lb_node_delete(node);
+    } else if (!has_option(ctx, "--if-exists")) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no LB node with this id",
+                  id);
+    }
+}
+
+static void
+cmd_lb_node_set(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_lb_node *node;
+    int64_t id;
+
+    if (!parse_node_id(ctx, ctx->argv[0], &id)) {
+        return;
+    }
+    node = find_lb_node(ctx, id);
+    if (!node) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no LB node with this id",
+                  id);
+        return;
+    }
+    for (int i = 1; i < ctx->argc && !ctx->error; i++) {
+        const char *value;
+        char *key;
+
+        if (!split_key_value(ctx, ctx->argv[i], &key, &value)) {
+            break;
+        }
+        if (!strcmp(key, "north_address")) {
+            if (check_address(ctx, value)) {
+                ovslbrec_lb_node_set_north_address(node, value);
+            }
+        } else if (!strcmp(key, "south_address")) {
+            if (check_address(ctx, value)) {
+                ovslbrec_lb_node_set_south_address(node, value);
+            }
+        } else if (!strcmp(key, "control_address")) {
+            if (check_address(ctx, value)) {
+                ovslbrec_lb_node_set_control_address(node, value);
+            }
+        } else if (!strcmp(key, "admin_state")) {
+            if (check_admin_state(ctx, value)) {
+                ovslbrec_lb_node_set_admin_state(node, value);
+            }
+        } else {
+            ctl_error(ctx, EXIT_INVALID, "%s: unknown LB node key (expected "
+                      "north_address, south_address, control_address or "
+                      "admin_state)", key);
+        }
+        free(key);
+    }
+}
+
+static int
+compare_lb_nodes(const void *a_, const void *b_)
+{
+    const struct ovslbrec_lb_node *const *a = a_;
+    const struct ovslbrec_lb_node *const *b = b_;
+    return (*a)->node_id < (*b)->node_id ? -1 : (*a)->node_id > (*b)->node_id;
+}
+
+static const struct ovslbrec_lb_node **
+sorted_lb_nodes(const struct ctl_ctx *ctx, size_t *np)
+{
+    const struct ovslbrec_lb_node **nodes = NULL;
+    const struct ovslbrec_lb_node *node;
+    size_t n = 0, allocated = 0;
+
+    OVSLBREC_LB_NODE_FOR_EACH (node, ctx->idl) {
+        if (n >= allocated) {
+            nodes = x2nrealloc(nodes, &allocated, sizeof *nodes);
+        }
+        nodes[n++] = node;
+    }
+    if (n) {
+        qsort(nodes, n, sizeof *nodes, compare_lb_nodes);
+    }
+    *np = n;
+    return nodes;
+}
+
+static const char *
+admin_state(const char *state)
+{
+    return state ? state : "up";
+}
+
+static void
+cmd_lb_node_list(struct ctl_ctx *ctx)
+{
+    size_t n;
+    const struct ovslbrec_lb_node **nodes = sorted_lb_nodes(ctx, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&ctx->output, "%"PRId64" north=%s south=%s control=%s "
+                      "admin=%s\n", nodes[i]->node_id,
+                      nodes[i]->north_address, nodes[i]->south_address,
+                      nodes[i]->control_address,
+                      admin_state(nodes[i]->admin_state));
+    }
+    free(nodes);
+}
+
+static void
+set_server_netns(const struct ovslbrec_server_node *node,
+                 const struct sset *netns)
+{
+    const char **names = sset_array(netns);
+    ovslbrec_server_node_set_netns(node, names, sset_count(netns));
+    free(names);
+}
+
+static void
+cmd_server_add(struct ctl_ctx *ctx)
+{
+    const char *control = ctx->argc > 2 ? ctx->argv[2] : ctx->argv[1];
+    const char *zone = option(ctx, "--zone");
+    const char *netns_arg = option(ctx, "--netns");
+    struct sset netns = SSET_INITIALIZER(&netns);
+    int64_t id;
+
+    if (!parse_node_id(ctx, ctx->argv[0], &id)
+        || !check_address(ctx, ctx->argv[1])
+        || !check_address(ctx, control)
+        || (zone && !check_zone(ctx, zone))
+        || (netns_arg && !parse_netns(ctx, netns_arg, &netns))
+        || !check_id_unused_by(ctx, id, false)) {
+        goto out;
+    }
+
+    const struct ovslbrec_server_node *node = find_server_node(ctx, id);
+    if (node) {
+        if (!has_option(ctx, "--may-exist")) {
+            ctl_error(ctx, EXIT_EXISTS, "%"PRId64": server node already "
+                      "exists", id);
+            goto out;
+        }
+    } else {
+        struct ovslbrec_server_node *new
+            = ovslbrec_server_node_insert(ctx->txn);
+        ovslbrec_server_node_set_node_id(new, id);
+        node = new;
+    }
+    ovslbrec_server_node_set_underlay_address(node, ctx->argv[1]);
+    ovslbrec_server_node_set_control_address(node, control);
+    if (zone) {
+        ovslbrec_server_node_set_zone(node, zone);
+    }
+    if (netns_arg) {
+        set_server_netns(node, &netns);
+    }
+out:
+    sset_destroy(&netns);
+}
+
+static void
+cmd_server_del(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_server_node *node;
+    int64_t id;
+
+    if (!parse_node_id(ctx, ctx->argv[0], &id)) {
+        return;
+    }
+    node = find_server_node(ctx, id);
+    if (node) {
+        /* The VIPs' references to it are weak: they go with it. */
+        ovslbrec_server_node_delete(node);
+    } else if (!has_option(ctx, "--if-exists")) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
+                  "id", id);
+    }
+}
+
+static void
+cmd_server_set(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_server_node *node;
+    int64_t id;
+
+    if (!parse_node_id(ctx, ctx->argv[0], &id)) {
+        return;
+    }
+    node = find_server_node(ctx, id);
+    if (!node) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
+                  "id", id);
+        return;
+    }
+    for (int i = 1; i < ctx->argc && !ctx->error; i++) {
+        const char *value;
+        char *key;
+
+        if (!split_key_value(ctx, ctx->argv[i], &key, &value)) {
+            break;
+        }
+        if (!strcmp(key, "underlay_address")) {
+            if (check_address(ctx, value)) {
+                ovslbrec_server_node_set_underlay_address(node, value);
+            }
+        } else if (!strcmp(key, "control_address")) {
+            if (check_address(ctx, value)) {
+                ovslbrec_server_node_set_control_address(node, value);
+            }
+        } else if (!strcmp(key, "zone")) {
+            if (check_zone(ctx, value)) {
+                ovslbrec_server_node_set_zone(node, value);
+            }
+        } else if (!strcmp(key, "netns")) {
+            struct sset netns = SSET_INITIALIZER(&netns);
+            if (parse_netns(ctx, value, &netns)) {
+                set_server_netns(node, &netns);
+            }
+            sset_destroy(&netns);
+        } else if (!strcmp(key, "admin_state")) {
+            if (check_admin_state(ctx, value)) {
+                ovslbrec_server_node_set_admin_state(node, value);
+            }
+        } else {
+            ctl_error(ctx, EXIT_INVALID, "%s: unknown server node key "
+                      "(expected underlay_address, control_address, zone, "
+                      "netns or admin_state)", key);
+        }
+        free(key);
+    }
+}
+
+static int
+compare_server_nodes(const void *a_, const void *b_)
+{
+    const struct ovslbrec_server_node *const *a = a_;
+    const struct ovslbrec_server_node *const *b = b_;
+    return (*a)->node_id < (*b)->node_id ? -1 : (*a)->node_id > (*b)->node_id;
+}
+
+static const struct ovslbrec_server_node **
+sorted_server_nodes(const struct ctl_ctx *ctx, size_t *np)
+{
+    const struct ovslbrec_server_node **nodes = NULL;
+    const struct ovslbrec_server_node *node;
+    size_t n = 0, allocated = 0;
+
+    OVSLBREC_SERVER_NODE_FOR_EACH (node, ctx->idl) {
+        if (n >= allocated) {
+            nodes = x2nrealloc(nodes, &allocated, sizeof *nodes);
+        }
+        nodes[n++] = node;
+    }
+    if (n) {
+        qsort(nodes, n, sizeof *nodes, compare_server_nodes);
+    }
+    *np = n;
+    return nodes;
+}
+
+static void
+put_netns(struct ds *s, const struct ovslbrec_server_node *node)
+{
+    struct sset netns = SSET_INITIALIZER(&netns);
+    const char **names;
+
+    for (size_t i = 0; i < node->n_netns; i++) {
+        sset_add(&netns, node->netns[i]);
+    }
+    names = sset_sort(&netns);
+    for (size_t i = 0; i < sset_count(&netns); i++) {
+        ds_put_format(s, "%s%s", i ? "," : "", names[i]);
+    }
+    free(names);
+    sset_destroy(&netns);
+}
+
+static void
+cmd_server_list(struct ctl_ctx *ctx)
+{
+    size_t n;
+    const struct ovslbrec_server_node **nodes = sorted_server_nodes(ctx, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct ovslbrec_server_node *node = nodes[i];
+
+        ds_put_format(&ctx->output, "%"PRId64" underlay=%s control=%s",
+                      node->node_id, node->underlay_address,
+                      node->control_address);
+        if (node->zone[0]) {
+            ds_put_format(&ctx->output, " zone=%s", node->zone);
+        }
+        if (node->n_netns) {
+            ds_put_cstr(&ctx->output, " netns=");
+            put_netns(&ctx->output, node);
+        }
+        ds_put_format(&ctx->output, " admin=%s\n",
+                      admin_state(node->admin_state));
+    }
+    free(nodes);
+}
+
+/* VIPs. */
+
+/* Fails if another VIP than 'self' already serves one of 'ports' of
+ * 'address' with 'protocol'. */
+static bool
+check_vip_unique(struct ctl_ctx *ctx, const struct ovslbrec_vip *self,
+                 const char *address, const int64_t *ports, size_t n_ports,
+                 const char *protocol)
+{
+    const struct ovslbrec_vip *vip;
+    struct in6_addr addr;
+
+    if (!parse_address(ctx, address, &addr)) {
+        return false;
+    }
+    OVSLBREC_VIP_FOR_EACH (vip, ctx->idl) {
+        struct in6_addr other;
+        char *error;
+
+        if (vip == self || strcmp(vip->protocol, protocol)) {
+            continue;
+        }
+        error = cluster_parse_address(vip->address, &other);
+        if (error) {
+            free(error);
+            continue;
+        }
+        if (!ipv6_addr_equals(&addr, &other)) {
+            continue;
+        }
+        for (size_t i = 0; i < n_ports; i++) {
+            for (size_t j = 0; j < vip->n_ports; j++) {
+                if (ports[i] == vip->ports[j]) {
+                    ctl_error(ctx, EXIT_EXISTS, "VIP %s already serves %s "
+                              "port %"PRId64"/%s", vip->name, address,
+                              ports[i], protocol);
+                    return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
+static bool
+set_vip_option(struct ctl_ctx *ctx, const struct ovslbrec_vip *vip,
+               const char *key, const char *value)
+{
+    long long int n;
+    int64_t v;
+
+    if (!strcmp(key, "protocol")) {
+        if (!check_protocol(ctx, value)) {
+            return false;
+        }
+        ovslbrec_vip_set_protocol(vip, value);
+    } else if (!strcmp(key, "mode")) {
+        if (!check_mode(ctx, value)) {
+            return false;
+        }
+        ovslbrec_vip_set_mode(vip, value);
+    } else if (!strcmp(key, "algorithm")) {
+        if (!check_algorithm(ctx, value)) {
+            return false;
+        }
+        ovslbrec_vip_set_algorithm(vip, value);
+    } else if (!strcmp(key, "mss")) {
+        if (value[0] && !parse_uint(ctx, "MSS", value, 88, 65495, &n)) {
+            return false;
+        }
+        v = value[0] ? n : 0;
+        ovslbrec_vip_set_mss(vip, &v, value[0] ? 1 : 0);
+    } else if (!strcmp(key, "wscale")) {
+        if (value[0] && !parse_uint(ctx, "window scale", value, 0, 14, &n)) {
+            return false;
+        }
+        v = value[0] ? n : 0;
+        ovslbrec_vip_set_wscale(vip, &v, value[0] ? 1 : 0);
+    } else if (!strcmp(key, "ttl")) {
+        if (value[0] && !parse_uint(ctx, "TTL", value, 1, 255, &n)) {
+            return false;
+        }
+        v = value[0] ? n : 0;
+        ovslbrec_vip_set_ttl(vip, &v, value[0] ? 1 : 0);
+    } else if (!strcmp(key, "admin_state")) {
+        if (!check_admin_state(ctx, value)) {
+            return false;
+        }
+        ovslbrec_vip_set_admin_state(vip, value);
+    } else {
+        ctl_error(ctx, EXIT_INVALID, "%s: unknown VIP key (expected address, "
+                  "ports, protocol, mode, algorithm, mss, wscale, ttl or "
+                  "admin_state)", key);
+        return false;
+    }
+    return true;
+}
+
+static void
+cmd_vip_add(struct ctl_ctx *ctx)
+{
+    static const char *const vip_options[] = {
+        "mode", "algorithm", "mss", "wscale", "ttl",
+    };
+    const char *name = ctx->argv[0];
+    const char *address = ctx->argv[1];
+    const char *protocol = option(ctx, "--protocol");
+    int64_t *ports = NULL;
+    size_t n_ports;
+
+    protocol = protocol ? protocol : "tcp";
+    if (!parse_name(ctx, "VIP name", name)
+        || !check_address(ctx, address)
+        || !parse_ports(ctx, ctx->argv[2], &ports, &n_ports)
+        || !check_protocol(ctx, protocol)) {
+        goto out;
+    }
+
+    const struct ovslbrec_vip *vip = find_vip(ctx, name);
+    if (vip && !has_option(ctx, "--may-exist")) {
+        ctl_error(ctx, EXIT_EXISTS, "%s: VIP already exists", name);
+        goto out;
+    }
+    if (!check_vip_unique(ctx, vip, address, ports, n_ports, protocol)) {
+        goto out;
+    }
+    if (!vip) {
+        struct ovslbrec_vip *new = ovslbrec_vip_insert(ctx->txn);
+        ovslbrec_vip_set_name(new, name);
+        ovslbrec_vip_set_mode(new, "tracked");
+        ovslbrec_vip_set_algorithm(new, "random");
+        vip = new;
+    }
+    ovslbrec_vip_set_address(vip, address);
+    ovslbrec_vip_set_ports(vip, ports, n_ports);
+    ovslbrec_vip_set_protocol(vip, protocol);
+    for (size_t i = 0; i < ARRAY_SIZE(vip_options); i++) {
+        char *opt = xasprintf("--%s", vip_options[i]);
+        const char *value = option(ctx, opt);
+
+        free(opt);
+        if (value && !set_vip_option(ctx, vip, vip_options[i], value)) {
+            break;
+        }
+    }
+out:
+    free(ports);
+}
+
+static void
+cmd_vip_del(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_vip *vip = find_vip(ctx, ctx->argv[0]);
+
+    if (vip) {
+        ovslbrec_vip_delete(vip);
+    } else if (!has_option(ctx, "--if-exists")) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "%s: no VIP with this name",
+                  ctx->argv[0]);
+    }
+}
+
+static void
+cmd_vip_set(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_vip *vip = get_vip(ctx, ctx->argv[0]);
+    const char *address, *protocol;
+    const int64_t *ports;
+    int64_t *new_ports = NULL;
+    size_t n_ports;
+
+    if (!vip) {
+        return;
+    }
+    address = vip->address;
+    protocol = vip->protocol;
+    ports = vip->ports;
+    n_ports = vip->n_ports;
+    for (int i = 1; i < ctx->argc && !ctx->error; i++) {
+        const char *value;
+        char *key;
+
+        if (!split_key_value(ctx, ctx->argv[i], &key, &value)) {
+            break;
+        }
+        if (!strcmp(key, "address")) {
+            if (check_address(ctx, value)) {
+                address = value;
+            }
+        } else if (!strcmp(key, "ports")) {
+            free(new_ports);
+            new_ports = NULL;
+            if (parse_ports(ctx, value, &new_ports, &n_ports)) {
+                ports = new_ports;
+            }
+        } else if (!strcmp(key, "protocol")) {
+            if (check_protocol(ctx, value)) {
+                protocol = value;
+            }
+        } else {
+            set_vip_option(ctx, vip, key, value);
+        }
+        free(key);
+    }
+    if (!ctx->error
+        && check_vip_unique(ctx, vip, address, ports, n_ports, protocol)) {
+        ovslbrec_vip_set_address(vip, address);
+        ovslbrec_vip_set_ports(vip, ports, n_ports);
+        ovslbrec_vip_set_protocol(vip, protocol);
+    }
+    free(new_ports);
+}
+
+static int
+compare_vips(const void *a_, const void *b_)
+{
+    const struct ovslbrec_vip *const *a = a_;
+    const struct ovslbrec_vip *const *b = b_;
+    return strcmp((*a)->name, (*b)->name);
+}
+
+static const struct ovslbrec_vip **
+sorted_vips(const struct ctl_ctx *ctx, size_t *np)
+{
+    const struct ovslbrec_vip **vips = NULL;
+    const struct ovslbrec_vip *vip;
+    size_t n = 0, allocated = 0;
+
+    OVSLBREC_VIP_FOR_EACH (vip, ctx->idl) {
+        if (n >= allocated) {
+            vips = x2nrealloc(vips, &allocated, sizeof *vips);
+        }
+        vips[n++] = vip;
+    }
+    if (n) {
+        qsort(vips, n, sizeof *vips, compare_vips);
+    }
+    *np = n;
+    return vips;
+}
+
+static int
+compare_int64(const void *a_, const void *b_)
+{
+    const int64_t *a = a_;
+    const int64_t *b = b_;
+    return *a < *b ? -1 : *a > *b;
+}
+
+static void
+put_ports(struct ds *s, const struct ovslbrec_vip *vip)
+{
+    int64_t *ports = xmemdup(vip->ports, vip->n_ports * sizeof *ports);
+
+    qsort(ports, vip->n_ports, sizeof *ports, compare_int64);
+    for (size_t i = 0; i < vip->n_ports; i++) {
+        ds_put_format(s, "%s%"PRId64, i ? "," : "", ports[i]);
+    }
+    free(ports);
+}
+
+/* A VIP's servers, "ID:WEIGHT" sorted by id. */
+static void
+put_vip_servers(struct ds *s, const struct ovslbrec_vip *vip,
+                const char *separator)
+{
+    int64_t *pairs = xmalloc((vip->n_servers + 1) * 2 * sizeof *pairs);
+
+    for (size_t i = 0; i < vip->n_servers; i++) {
+        pairs[2 * i] = vip->key_servers[i]->node_id;
+        pairs[2 * i + 1] = vip->value_servers[i];
+    }
+    qsort(pairs, vip->n_servers, 2 * sizeof *pairs, compare_int64);
+    for (size_t i = 0; i < vip->n_servers; i++) {
+        ds_put_format(s, "%s%"PRId64":%"PRId64, i ? separator : "",
+                      pairs[2 * i], pairs[2 * i + 1]);
+    }
+    free(pairs);
+}
+
+static void
+cmd_vip_list(struct ctl_ctx *ctx)
+{
+    size_t n;
+    const struct ovslbrec_vip **vips = sorted_vips(ctx, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct ovslbrec_vip *vip = vips[i];
+
+        ds_put_format(&ctx->output, "%s %s ", vip->name, vip->address);
+        put_ports(&ctx->output, vip);
+        ds_put_format(&ctx->output, "/%s mode=%s algorithm=%s servers=",
+                      vip->protocol, vip->mode, vip->algorithm);
+        if (vip->n_servers) {
+            put_vip_servers(&ctx->output, vip, ",");
+        } else {
+            ds_put_cstr(&ctx->output, "none");
+        }
+        ds_put_format(&ctx->output, " admin=%s\n",
+                      admin_state(vip->admin_state));
+    }
+    free(vips);
+}
+
+static void
+cmd_vip_server_add(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_vip *vip = get_vip(ctx, ctx->argv[0]);
+    const struct ovslbrec_server_node *server;
+    long long int weight = 1;
+    int64_t id;
+
+    if (!vip || !parse_node_id(ctx, ctx->argv[1], &id)
+        || (ctx->argc > 2
+            && !parse_uint(ctx, "weight", ctx->argv[2], 0, 65535, &weight))) {
+        return;
+    }
+    server = find_server_node(ctx, id);
+    if (!server) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
+                  "id", id);
+        return;
+    }
+    for (size_t i = 0; i < vip->n_servers; i++) {
+        if (vip->key_servers[i] == server
+            && !has_option(ctx, "--may-exist")) {
+            ctl_error(ctx, EXIT_EXISTS, "server node %"PRId64" is already a "
+                      "server of VIP %s", id, vip->name);
+            return;
+        }
+    }
+    ovslbrec_vip_update_servers_setkey(vip, server, weight);
+}
+
+static void
+cmd_vip_server_del(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_vip *vip = get_vip(ctx, ctx->argv[0]);
+    int64_t id;
+
+    if (!vip || !parse_node_id(ctx, ctx->argv[1], &id)) {
+        return;
+    }
+    for (size_t i = 0; i < vip->n_servers; i++) {
+        if (vip->key_servers[i]->node_id == id) {
+            ovslbrec_vip_update_servers_delkey(vip, vip->key_servers[i]);
+            return;
+        }
+    }
+    if (!has_option(ctx, "--if-exists")) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "server node %"PRId64" is not a "
+                  "server of VIP %s", id, vip->name);
+    }
+}
+
+/* show */
+
+static void
+cmd_show(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_cluster *row = cluster_row(ctx);
+    struct ds *s = &ctx->output;
+    uint32_t fabric_mtu, vip_wscale, vip_ttl;
+
+    if (row) {
+        ds_put_format(s, "cluster \"%s\" (cluster key: %s)\n", row->name,
+                      strlen(row->cluster_key) ? "set" : "NOT SET");
+    } else {
+        ds_put_cstr(s, "cluster not initialized (run 'ovslb-ctl init'), "
+                    "defaults:\n");
+    }
+    for (size_t i = 0; i < cluster_n_setting_defs; i++) {
+        const struct cluster_setting *setting = &cluster_setting_defs[i];
+        long long int value;
+
+        if (read_setting(row, setting, &value)) {
+            ds_put_format(s, "    %s: %lld\n", setting->name, value);
+        } else {
+            ds_put_format(s, "    %s: %"PRIu32" (default)\n", setting->name,
+                          setting->default_value);
+        }
+    }
+    fabric_mtu = effective_setting(row, cluster_setting_find("fabric_mtu"));
+    vip_wscale = effective_setting(row, cluster_setting_find("vip_wscale"));
+    vip_ttl = effective_setting(row, cluster_setting_find("vip_ttl"));
+
+    size_t n;
+    const struct ovslbrec_lb_node **lbs = sorted_lb_nodes(ctx, &n);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "lb-node %"PRId64"%s\n", lbs[i]->node_id,
+                      strcmp(admin_state(lbs[i]->admin_state), "up")
+                      ? " (admin down)" : "");
+        ds_put_format(s, "    north: %s\n    south: %s\n    control: %s\n",
+                      lbs[i]->north_address, lbs[i]->south_address,
+                      lbs[i]->control_address);
+    }
+    free(lbs);
+
+    const struct ovslbrec_server_node **servers = sorted_server_nodes(ctx,
+                                                                      &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct ovslbrec_server_node *node = servers[i];
+
+        ds_put_format(s, "server-node %"PRId64"%s\n", node->node_id,
+                      strcmp(admin_state(node->admin_state), "up")
+                      ? " (admin down)" : "");
+        ds_put_format(s, "    underlay: %s\n    control: %s\n",
+                      node->underlay_address, node->control_address);
+        if (node->zone[0]) {
+            ds_put_format(s, "    zone: %s\n", node->zone);
+        }
+        if (node->n_netns) {
+            ds_put_cstr(s, "    netns: ");
+            put_netns(s, node);
+            ds_put_char(s, '\n');
+        }
+    }
+    free(servers);
+
+    const struct ovslbrec_vip **vips = sorted_vips(ctx, &n);
+    for (size_t i = 0; i < n; i++) {
+        const struct ovslbrec_vip *vip = vips[i];
+        struct in6_addr addr;
+        char *error;
+
+        ds_put_format(s, "vip %s%s\n    address: %s\n    ports: ", vip->name,
+                      strcmp(admin_state(vip->admin_state), "up")
+                      ? " (admin down)" : "", vip->address);
+        put_ports(s, vip);
+        ds_put_format(s, "/%s\n    mode: %s\n    algorithm: %s\n",
+                      vip->protocol, vip->mode, vip->algorithm);
+        if (vip->n_mss) {
+            ds_put_format(s, "    mss: %"PRId64"\n", *vip->mss);
+        } else {
+            error = cluster_parse_address(vip->address, &addr);
+            if (!error) {
+                ds_put_format(s, "    mss: %d (default)\n",
+                              cluster_default_mss(fabric_mtu, &addr));
+            }
+            free(error);
+        }
+        if (vip->n_wscale) {
+            ds_put_format(s, "    wscale: %"PRId64"\n", *vip->wscale);
+        } else {
+            ds_put_format(s, "    wscale: %"PRIu32" (default)\n", vip_wscale);
+        }
+        if (vip->n_ttl) {
+            ds_put_format(s, "    ttl: %"PRId64"\n", *vip->ttl);
+        } else {
+            ds_put_format(s, "    ttl: %"PRIu32" (default)\n", vip_ttl);
+        }
+        ds_put_cstr(s, "    servers (id:weight): ");
+        if (vip->n_servers) {
+            put_vip_servers(s, vip, " ");
+        } else {
+            ds_put_cstr(s, "none");
+        }
+        ds_put_char(s, '\n');
+    }
+    free(vips);
+}
+
+static const struct ctl_command commands[] = {
+    { "init", 0, 0, "", "", false, cmd_init },
+    { "set", 1, INT_MAX, "KEY=VALUE...", "", false, cmd_set },
+    { "get", 1, 1, "KEY", "", true, cmd_get },
+    { "show", 0, 0, "", "", true, cmd_show },
+    { "lb-node-add", 3, 4, "ID NORTH_IP SOUTH_IP [CONTROL_IP]",
+      "--may-exist", false, cmd_lb_node_add },
+    { "lb-node-del", 1, 1, "ID", "--if-exists", false, cmd_lb_node_del },
+    { "lb-node-set", 2, INT_MAX, "ID KEY=VALUE...", "", false,
+      cmd_lb_node_set },
+    { "lb-node-list", 0, 0, "", "", true, cmd_lb_node_list },
+    { "server-add", 2, 3, "ID UNDERLAY_IP [CONTROL_IP]",
+      "--may-exist,--zone,--netns", false, cmd_server_add },
+    { "server-del", 1, 1, "ID", "--if-exists", false, cmd_server_del },
+    { "server-set", 2, INT_MAX, "ID KEY=VALUE...", "", false,
+      cmd_server_set },
+    { "server-list", 0, 0, "", "", true, cmd_server_list },
+    { "vip-add", 3, 3, "NAME ADDRESS PORT[,PORT...]",
+      "--may-exist,--protocol,--mode,--algorithm,--mss,--wscale,--ttl",
+      false, cmd_vip_add },
+    { "vip-del", 1, 1, "NAME", "--if-exists", false, cmd_vip_del },
+    { "vip-set", 2, INT_MAX, "NAME KEY=VALUE...", "", false, cmd_vip_set },
+    { "vip-list", 0, 0, "", "", true, cmd_vip_list },
+    { "vip-server-add", 2, 3, "NAME SERVER_ID [WEIGHT]", "--may-exist",
+      false, cmd_vip_server_add },
+    { "vip-server-del", 2, 2, "NAME SERVER_ID", "--if-exists", false,
+      cmd_vip_server_del },
+};
+
+static const struct ctl_command *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (!strcmp(commands[i].name, name)) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+command_accepts(const struct ctl_command *cmd, const char *option_name)
+{
+    struct sset accepted = SSET_INITIALIZER(&accepted);
+    bool ok;
+
+    sset_from_delimited_string(&accepted, cmd->options, ",");
+    ok = sset_contains(&accepted, option_name);
+    sset_destroy(&accepted);
+    return ok;
+}
+
+OVS_NO_RETURN static void
+usage_error(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
+
+OVS_NO_RETURN static void
+usage_error(const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    fprintf(stderr, "%s: ", program_name);
+    vfprintf(stderr, format, args);
+    fprintf(stderr, " (use --help for help)\n");
+    va_end(args);
+    exit(EXIT_INVALID);
+}
+
+OVS_NO_RETURN static void
+db_error(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
+
+OVS_NO_RETURN static void
+db_error(const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    fprintf(stderr, "%s: ", program_name);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+    exit(EXIT_DB);
+}
+
+static char *
+default_db(void)
+{
+    const char *env = getenv("OVSLB_DB");
+    const char *rundir = getenv("OVS_RUNDIR");
+
+    if (env && env[0]) {
+        return xstrdup(env);
+    }
+    return xasprintf("unix:%s/ovslb.sock",
+                     rundir && rundir[0] ? rundir : DEFAULT_RUNDIR);
+}
+
+OVS_NO_RETURN static void
+usage(void)
+{
+    char *db = default_db();
+
+    printf("%s: configures an ovslb cluster (the OVSLB database)\n"
+           "usage: %s [OPTIONS] COMMAND [ARG...] [COMMAND-OPTION...]\n"
+           "\nCluster commands:\n"
+           "  init                        create the cluster row (random "
+           "key) if missing\n"
+           "  set KEY=VALUE...            set cluster settings (empty "
+           "VALUE: default)\n"
+           "  get KEY                     print a cluster setting\n"
+           "  show                        print the whole configuration\n"
+           "\nLB node commands:\n"
+           "  [--may-exist] lb-node-add ID NORTH_IP SOUTH_IP [CONTROL_IP]\n"
+           "  [--if-exists] lb-node-del ID\n"
+           "  lb-node-set ID KEY=VALUE... (north_address, south_address,\n"
+           "                               control_address, admin_state)\n"
+           "  lb-node-list\n"
+           "\nServer node commands:\n"
+           "  [--may-exist] server-add ID UNDERLAY_IP [CONTROL_IP] "
+           "[--zone=Z]\n"
+           "                           [--netns=NS[,NS...]]\n"
+           "  [--if-exists] server-del ID\n"
+           "  server-set ID KEY=VALUE...  (underlay_address, "
+           "control_address, zone,\n"
+           "                               netns, admin_state)\n"
+           "  server-list\n"
+           "\nVIP commands:\n"
+           "  [--may-exist] vip-add NAME ADDRESS PORT[,PORT...] "
+           "[--protocol=tcp|udp]\n"
+           "      [--mode=tracked|hash] [--algorithm=ALG] [--mss=N] "
+           "[--wscale=N] [--ttl=N]\n"
+           "  [--if-exists] vip-del NAME\n"
+           "  vip-set NAME KEY=VALUE...   (address, ports, protocol, mode, "
+           "algorithm,\n"
+           "                               mss, wscale, ttl, admin_state)\n"
+           "  vip-list\n"
+           "  [--may-exist] vip-server-add NAME SERVER_ID [WEIGHT]\n"
+           "  [--if-exists] vip-server-del NAME SERVER_ID\n"
+           "\nALG: random weighted-random round-robin least-connections "
+           "lowest-latency\n     hash source\n"
+           "\nCluster settings (KEY of set/get): name cluster_key",
+           program_name, program_name);
+    for (size_t i = 0; i < cluster_n_setting_defs; i++) {
+        printf("%s%s", i % 4 ? " " : "\n  ", cluster_setting_defs[i].name);
+    }
+    printf("\n\nOptions:\n"
+           "  --db=DB             config service: unix:PATH, tcp:IP:PORT, "
+           "ssl:IP:PORT,\n"
+           "                      comma-separated for a cluster\n"
+           "                      (default: %s)\n"
+           "  --timeout=SECS      give up after SECS seconds (default: 0, "
+           "never)\n"
+           "  -p, --private-key=FILE, -c, --certificate=FILE, "
+           "-C, --ca-cert=FILE\n"
+           "                      SSL credentials\n"
+           "  -v, --verbose[=SPEC] log more\n"
+           "  -h, --help          print this help\n"
+           "  -V, --version       print the version\n"
+           "\nExit status: 0 success, 1 invalid command line or value, "
+           "2 not found,\n3 already exists, 4 database unreachable, timeout "
+           "or refusal.\n", db);
+    free(db);
+    exit(EXIT_OK);
+}
+
+/* Options of the commands, all accepted anywhere on the command line. */
+static const char *const command_options[] = {
+    "may-exist", "if-exists", "protocol=", "mode=", "algorithm=", "mss=",
+    "wscale=", "ttl=", "zone=", "netns=",
+};
+
+enum {
+    OPT_DB = UCHAR_MAX + 1,
+    OPT_TIMEOUT,
+    OPT_COMMAND_BASE,           /* Plus index in command_options[]. */
+    OPT_COMMAND_LAST = OPT_COMMAND_BASE + ARRAY_SIZE(command_options) - 1,
+    VLOG_OPTION_ENUMS,
+};
+
+struct parsed_args {
+    char *db;
+    int timeout;
+    const struct ctl_command *command;
+    int argc;
+    char **argv;
+    struct shash options;
+};
+
+static void
+parse_options(int argc, char *argv[], struct parsed_args *pa)
+{
+    static const struct option global_options[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"private-key", required_argument, NULL, 'p'},
+        {"certificate", required_argument, NULL, 'c'},
+        {"ca-cert", required_argument, NULL, 'C'},
+        VLOG_LONG_OPTIONS,
+    };
+    size_t n_global = ARRAY_SIZE(global_options);
+    size_t n_options = n_global + ARRAY_SIZE(command_options) + 1;
+    struct option *options = xcalloc(n_options, sizeof *options);
+    char **names = xcalloc(ARRAY_SIZE(command_options), sizeof *names);
+    char *short_options;
+    bool show_help = false;
+
+    memcpy(options, global_options, sizeof global_options);
+    for (size_t i = 0; i < ARRAY_SIZE(command_options); i++) {
+        const char *name = command_options[i];
+        size_t len = strlen(name);
+        bool has_arg = name[len - 1] == '=';
+        struct option *o = &options[n_global + i];
+
+        names[i] = xmemdup0(name, has_arg ? len - 1 : len);
+        o->name = names[i];
+        o->has_arg = has_arg ? required_argument : no_argument;
+        o->val = OPT_COMMAND_BASE + i;
+    }
+    short_options = ovs_cmdl_long_options_to_short_options(options);
+
+    memset(pa, 0, sizeof *pa);
+    shash_init(&pa->options);
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_DB:
+            free(pa->db);
+            pa->db = xstrdup(optarg);
+            break;
+
+        case OPT_TIMEOUT:
+            if (!str_to_int(optarg, 10, &pa->timeout) || pa->timeout < 0) {
+                usage_error("--timeout: \"%s\" is not a number of seconds",
+                            optarg);
+            }
+            break;
+
+        case 'h':
+            show_help = true;
+            break;
+
+        case 'V':
+            printf("%s (ovslb) %s\n", program_name, PACKAGE_VERSION);
+            exit(EXIT_OK);
+
+        case 'p':
+            stream_ssl_set_private_key_file(optarg);
+            break;
+
+        case 'c':
+            stream_ssl_set_certificate_file(optarg);
+            break;
+
+        case 'C':
+            stream_ssl_set_ca_cert_file(optarg, false);
+            break;
+
+        VLOG_OPTION_HANDLERS
+
+        case '?':
+            exit(EXIT_INVALID);
+
+        default:
+            if (c >= OPT_COMMAND_BASE
+                && c < OPT_COMMAND_BASE + (int) ARRAY_SIZE(command_options)) {
+                char *name = xasprintf("--%s", names[c - OPT_COMMAND_BASE]);
+                if (!shash_find(&pa->options, name)) {
+                    shash_add(&pa->options, name,
+                              optarg ? xstrdup(optarg) : NULL);
+                } else {
+                    usage_error("%s given twice", name);
+                }
+                free(name);
+                break;
+            }
+            OVS_NOT_REACHED();
+        }
+    }
+
+    for (size_t i = 0; i < ARRAY_SIZE(command_options); i++) {
+        free(names[i]);
+    }
+    free(names);
+    free(short_options);
+    free(options);
+    if (show_help) {
+        shash_destroy_free_data(&pa->options);
+        free(pa->db);
+        usage();
+    }
+
+    if (optind >= argc) {
+        usage_error("missing command name");
+    }
+    pa->command = find_command(argv[optind]);
+    if (!pa->command) {
+        usage_error("unknown command '%s'", argv[optind]);
+    }
+    pa->argc = argc - optind - 1;
+    pa->argv = argv + optind + 1;
+    if (pa->argc < pa->command->min_args
+        || pa->argc > pa->command->max_args) {
+        usage_error("'%s' takes %s (usage: %s %s)", pa->command->name,
+                    pa->argc < pa->command->min_args
+                    ? "more arguments" : "fewer arguments",
+                    pa->command->name, pa->command->args);
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &pa->options) {
+        if (!command_accepts(pa->command, node->name)) {
+            usage_error("'%s' does not accept option %s", pa->command->name,
+                        node->name);
+        }
+    }
+    if (!pa->db) {
+        pa->db = default_db();
+    }
+}
+
+static void
+check_deadline(long long int deadline, const char *db)
+{
+    if (deadline != LLONG_MAX) {
+        if (time_msec() >= deadline) {
+            db_error("%s: timeout: the config service did not answer in "
+                     "time", db);
+        }
+        poll_timer_wait_until(deadline);
+    }
+}
+
+/* Runs the command once against the replica in 'idl'.  Returns true if it is
+ * done (success), false if it must be retried after the next change; exits
+ * on error. */
+static bool
+run_command(struct ovsdb_idl *idl, const struct parsed_args *pa,
+            long long int deadline)
+{
+    struct ctl_ctx ctx = {
+        .idl = idl,
+        .argc = pa->argc,
+        .argv = pa->argv,
+        .options = &pa->options,
+        .output = DS_EMPTY_INITIALIZER,
+    };
+    enum ovsdb_idl_txn_status status = TXN_UNCHANGED;
+
+    if (!pa->command->read_only) {
+        struct ds comment = DS_EMPTY_INITIALIZER;
+
+        ctx.txn = ovsdb_idl_txn_create(idl);
+        ds_put_format(&comment, "ovslb-ctl: %s", pa->command->name);
+        for (int i = 0; i < pa->argc; i++) {
+            ds_put_format(&comment, " %s", pa->argv[i]);
+        }
+        ovsdb_idl_txn_add_comment(ctx.txn, "%s", ds_cstr(&comment));
+        ds_destroy(&comment);
+    }
+
+    pa->command->run(&ctx);
+    if (ctx.error) {
+        fprintf(stderr, "%s: %s\n", program_name, ctx.error);
+        exit(ctx.exit_code);
+    }
+
+    if (ctx.txn) {
+        for (;;) {
+            status = ovsdb_idl_txn_commit(ctx.txn);
+            if (status != TXN_INCOMPLETE) {
+                break;
+            }
+            ovsdb_idl_run(idl);
+            ovsdb_idl_wait(idl);
+            ovsdb_idl_txn_wait(ctx.txn);
+            check_deadline(deadline, pa->db);
+            poll_block();
+        }
+        switch (status) {
+        case TXN_UNCOMMITTED:
+        case TXN_INCOMPLETE:
+            OVS_NOT_REACHED();
+
+        case TXN_UNCHANGED:
+        case TXN_SUCCESS:
+            break;
+
+        case TXN_TRY_AGAIN:
+            ovsdb_idl_txn_destroy(ctx.txn);
+            ds_destroy(&ctx.output);
+            return false;
+
+        case TXN_ABORTED:
+        case TXN_ERROR:
+        case TXN_NOT_LOCKED:
+            db_error("transaction error: %s",
+                     ovsdb_idl_txn_get_error(ctx.txn));
+        }
+        ovsdb_idl_txn_destroy(ctx.txn);
+    }
+    fputs(ds_cstr(&ctx.output), stdout);
+    ds_destroy(&ctx.output);
+    return true;
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct parsed_args pa;
+    struct ovsdb_idl *idl;
+    long long int deadline;
+    unsigned int seqno;
+    bool cluster;
+
+    set_program_name(argv[0]);
+    fatal_ignore_sigpipe();
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_ERR);
+    parse_options(argc, argv, &pa);
+
+    deadline = pa.timeout ? time_msec() + pa.timeout * 1000LL : LLONG_MAX;
+    /* One remote: fail at once if it cannot be reached.  Several (a Raft
+     * cluster): keep trying them, and write through the leader. */
+    cluster = strchr(pa.db, ',') != NULL;
+    idl = ovsdb_idl_create(pa.db, &ovslbrec_idl_class, true, cluster);
+    ovsdb_idl_set_leader_only(idl, cluster);
+
+    seqno = ovsdb_idl_get_seqno(idl);
+    for (;;) {
+        ovsdb_idl_run(idl);
+        if (!ovsdb_idl_is_alive(idl)) {
+            int retval = ovsdb_idl_get_last_error(idl);
+
+            ovsdb_idl_destroy(idl);
+            db_error("%s: database connection failed (%s)", pa.db,
+                     ovs_retval_to_string(retval));
+        }
+        if (seqno != ovsdb_idl_get_seqno(idl)) {
+            seqno = ovsdb_idl_get_seqno(idl);
+            if (run_command(idl, &pa, deadline)) {
+                break;
+            }
+        }
+        if (seqno == ovsdb_idl_get_seqno(idl)) {
+            ovsdb_idl_wait(idl);
+            check_deadline(deadline, pa.db);
+            poll_block();
+        }
+    }
+
+    ovsdb_idl_destroy(idl);
+    shash_destroy_free_data(&pa.options);
+    free(pa.db);
+    return EXIT_OK;
+}
