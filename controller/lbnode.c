@@ -138,6 +138,29 @@ struct lbnode {
 
     uint16_t ip_id;
     struct lbnode_stats stats;
+
+    lbnode_journal_func *journal;
+    void *journal_aux;
+};
+
+/* What the journal holds for an established tracker entry and for an
+ * ingress mapping.  The store is this node's own file, so host byte order;
+ * the version and the length reject anything else. */
+#define RECORD_VERSION 1
+struct entry_record {
+    uint8_t version;
+    uint8_t role;               /* enum ctl_tracker_role. */
+    uint8_t isn_kind;           /* enum ctl_isn_kind. */
+    uint8_t ttl;
+    uint32_t client_isn, isn_lb, ts_lb, server, ingress;
+    struct ctl_tcp_opts opts;
+};
+
+struct mapping_record {
+    uint8_t version;
+    uint8_t pad[3];
+    uint32_t server;
+    struct in6_addr server_addr;
 };
 
 /* Creates an LB node core with no configuration (it drops everything until
@@ -401,6 +424,63 @@ lbnode_trackers(const struct lbnode *lb, const struct flow_key *cp,
     return true;
 }
 
+/* Journal. */
+
+/* Registers 'journal' (with 'aux') as where 'lb' records the state that must
+ * survive a restart of the daemon: established tracker entries and ingress
+ * mappings. */
+void
+lbnode_set_journal(struct lbnode *lb, lbnode_journal_func *journal, void *aux)
+{
+    lb->journal = journal;
+    lb->journal_aux = aux;
+}
+
+static void
+journal_entry(struct lbnode *lb, const struct entry *e, long long int now)
+{
+    if (lb->journal) {
+        struct entry_record r;
+
+        memset(&r, 0, sizeof r);
+        r.version = RECORD_VERSION;
+        r.role = e->role;
+        r.isn_kind = e->isn_kind;
+        r.ttl = e->ttl;
+        r.client_isn = e->client_isn;
+        r.isn_lb = e->isn_lb;
+        r.ts_lb = e->ts_lb;
+        r.server = e->server;
+        r.ingress = e->ingress;
+        r.opts = e->opts;
+        lb->journal(lb->journal_aux, LBNODE_JOURNAL_TRACKER, &e->cp, &r,
+                    sizeof r, MAX(e->expires - now, 1));
+    }
+}
+
+static void
+journal_forget(struct lbnode *lb, const char *table, const struct flow_key *cp)
+{
+    if (lb->journal) {
+        lb->journal(lb->journal_aux, table, cp, NULL, 0, 0);
+    }
+}
+
+static void
+journal_mapping(struct lbnode *lb, const struct mapping *m)
+{
+    if (lb->journal) {
+        struct mapping_record r;
+
+        memset(&r, 0, sizeof r);
+        r.version = RECORD_VERSION;
+        r.server = m->server;
+        r.server_addr = m->server_addr;
+        lb->journal(lb->journal_aux, LBNODE_JOURNAL_MAPPING, &m->cp, &r,
+                    sizeof r, lb->entry_timeout_ms);
+    }
+}
+
 /* Messages. */
 
 static void deliver(struct lbnode *, uint32_t dst, struct ctl_msg *,
@@ -580,6 +660,7 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
     }
     m->server = map->server;
     m->server_addr = map->server_addr;
+    journal_mapping(lb, m);
     io->install_mapping(aux, &map->cp, &map->server_addr);
     lb->stats.mappings_installed++;
 
@@ -641,6 +722,8 @@ entry_set_state(struct lbnode *lb, struct entry *e, enum entry_state state,
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
         e->expires = now + lb->entry_timeout_ms;
+        e->state = state;
+        journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
                && state != ENTRY_ESTABLISHED) {
         lb->n_syn_entries++;
@@ -654,6 +737,8 @@ entry_destroy(struct lbnode *lb, struct entry *e)
 {
     if (e->state != ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
+    } else {
+        journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
     }
     hmap_remove(&lb->entries, &e->node);
     free(e);
@@ -1312,9 +1397,67 @@ lbnode_mapping_removed(struct lbnode *lb, const struct flow_key *cp)
     struct mapping *m = mapping_find(lb, cp);
 
     if (m) {
+        journal_forget(lb, LBNODE_JOURNAL_MAPPING, cp);
         hmap_remove(&lb->mappings, &m->node);
         free(m);
     }
+}
+
+/* Restores a record that 'lb''s journal wrote before a restart: 'len' bytes
+ * at 'data' for 'cp' in 'table', still valid for 'ttl_ms'.  A mapping is
+ * installed again through 'io'.  Returns false (and restores nothing) if the
+ * record is not one this version wrote. */
+bool
+lbnode_restore(struct lbnode *lb, const char *table,
+               const struct flow_key *cp, const void *data, size_t len,
+               long long int ttl_ms, long long int now,
+               const struct lbnode_io *io, void *aux)
+{
+    if (!strcmp(table, LBNODE_JOURNAL_TRACKER)) {
+        struct entry_record r;
+        struct entry *e;
+
+        if (len != sizeof r) {
+            return false;
+        }
+        memcpy(&r, data, sizeof r);
+        if (r.version != RECORD_VERSION || r.role >= CTL_ROLE_N_ROLES
+            || r.isn_kind >= CTL_ISN_N_KINDS || entry_find(lb, cp)) {
+            return false;
+        }
+        e = entry_create(lb, cp, r.role, now);
+        e->isn_kind = r.isn_kind;
+        e->ttl = r.ttl;
+        e->client_isn = r.client_isn;
+        e->isn_lb = r.isn_lb;
+        e->ts_lb = r.ts_lb;
+        e->server = r.server;
+        e->ingress = r.ingress;
+        e->opts = r.opts;
+        lb->n_syn_entries--;
+        e->state = ENTRY_ESTABLISHED;
+        e->expires = now + ttl_ms;
+        return true;
+    } else if (!strcmp(table, LBNODE_JOURNAL_MAPPING)) {
+        struct mapping_record r;
+        struct mapping *m;
+
+        if (len != sizeof r) {
+            return false;
+        }
+        memcpy(&r, data, sizeof r);
+        if (r.version != RECORD_VERSION || mapping_find(lb, cp)) {
+            return false;
+        }
+        m = xzalloc(sizeof *m);
+        m->cp = *cp;
+        m->server = r.server;
+        m->server_addr = r.server_addr;
+        hmap_insert(&lb->mappings, &m->node, cp_hash(cp));
+        io->install_mapping(aux, cp, &m->server_addr);
+        return true;
+    }
+    return false;
 }
 
 /* Expires what timed out by 'now'. */

@@ -143,6 +143,17 @@ struct lbnode_stats {
     uint64_t msgs_ignored;      /* Messages for flows we do not hold. */
 };
 
+/* Journal callback: remember 'len' bytes at 'data' for 'cp' in 'table'
+ * (LBNODE_JOURNAL_*) for 'ttl_ms' more milliseconds, or forget them if
+ * 'data' is NULL.  The daemon writes them to the node's SQLite store and
+ * hands them back through lbnode_restore() after a restart. */
+typedef void lbnode_journal_func(void *aux, const char *table,
+                                 const struct flow_key *cp,
+                                 const void *data, size_t len,
+                                 long long int ttl_ms);
+#define LBNODE_JOURNAL_TRACKER "tracker"
+#define LBNODE_JOURNAL_MAPPING "mapping"
+
 struct lbnode;
 
 struct lbnode *lbnode_create(void);
@@ -151,6 +162,11 @@ void lbnode_configure(struct lbnode *, const struct lbnode_config *);
 void lbnode_set_macs(struct lbnode *, struct eth_addr own,
                      struct eth_addr edge);
 bool lbnode_has_macs(const struct lbnode *);
+void lbnode_set_journal(struct lbnode *, lbnode_journal_func *, void *aux);
+bool lbnode_restore(struct lbnode *, const char *table,
+                    const struct flow_key *cp, const void *data, size_t len,
+                    long long int ttl_ms, long long int now,
+                    const struct lbnode_io *, void *aux);
 
 void lbnode_packet_in(struct lbnode *, const void *frame, size_t len,
                       long long int now, const struct lbnode_io *,

@@ -37,6 +37,7 @@
 #include "ovs-thread.h"
 #include "packets.h"
 #include "selection.h"
+#include "store.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -65,6 +66,9 @@ struct controller {
     struct lbnode *lb;
     uint64_t nd_seqno;
     bool configured;            /* lbnode has a configuration. */
+    bool restored;              /* Journal read back (once, at start). */
+    uint64_t journal_errors;
+    uint64_t restored_records;
 
     ofp_port_t north_port;
     ofp_port_t tunnel_port;
@@ -252,6 +256,79 @@ static const struct lbnode_io controller_io = {
     .install_mapping = io_install_mapping,
     .forward = io_forward,
 };
+
+/* Journal. */
+
+static void
+journal_write(void *c_, const char *table, const struct flow_key *cp,
+              const void *data, size_t len, long long int ttl_ms)
+{
+    struct controller *c = c_;
+    struct store *store = node_daemon_store(c->nd);
+    int error;
+
+    if (!store) {
+        return;
+    }
+    error = (data
+             ? store_put(store, table, cp, sizeof *cp, data, len,
+                         time_wall_msec() + ttl_ms)
+             : store_delete(store, table, cp, sizeof *cp));
+    if (error) {
+        c->journal_errors++;
+    }
+}
+
+struct restore_ctx {
+    struct controller *c;
+    long long int now, wall;
+    size_t n, rejected;
+};
+
+static void
+restore_record(const struct store_record *r, void *ctx_)
+{
+    struct restore_ctx *ctx = ctx_;
+    struct flow_key cp;
+    long long int ttl;
+
+    if (r->key_len != sizeof cp) {
+        ctx->rejected++;
+        return;
+    }
+    memcpy(&cp, r->key, sizeof cp);
+    ttl = r->expires_ms ? r->expires_ms - ctx->wall : 60000;
+    if (ttl > 0 && lbnode_restore(ctx->c->lb, r->table, &cp, r->value,
+                                  r->value_len, ttl, ctx->now,
+                                  &controller_io, ctx->c)) {
+        ctx->n++;
+    } else {
+        ctx->rejected++;
+    }
+}
+
+/* Reads back what the journal holds, before the first OpenFlow commit, so
+ * that the ingress flows of established connections are in the desired
+ * table when ofctrl first compares it with the switch. */
+static void
+restore_journal(struct controller *c)
+{
+    struct store *store = node_daemon_store(c->nd);
+    struct restore_ctx ctx = {
+        .c = c, .now = time_msec(), .wall = time_wall_msec(),
+    };
+
+    c->restored = true;
+    if (!store) {
+        return;
+    }
+    store_load(store, LBNODE_JOURNAL_TRACKER, ctx.wall, restore_record, &ctx);
+    store_load(store, LBNODE_JOURNAL_MAPPING, ctx.wall, restore_record, &ctx);
+    c->restored_records = ctx.n;
+    VLOG_INFO("journal: restored %"PRIuSIZE" tracker entries and mappings "
+              "(%"PRIuSIZE" expired or unreadable)", ctx.n, ctx.rejected);
+    c->flows_changed = true;
+}
 
 /* Configuration. */
 
@@ -447,6 +524,10 @@ reconfigure(struct controller *c)
     };
     lbnode_configure(c->lb, &cfg);
     c->configured = true;
+    if (!c->restored && c->north_port != OFPP_NONE
+        && c->tunnel_port != OFPP_NONE) {
+        restore_journal(c);
+    }
 
     for (size_t i = 0; i < n_vips; i++) {
         free(vips[i].servers);
@@ -699,6 +780,7 @@ main(int argc, char *argv[])
     memset(&c, 0, sizeof c);
     c.nd = node_daemon_create(ovs_remote, NODE_ROLE_LB);
     c.lb = lbnode_create();
+    lbnode_set_journal(c.lb, journal_write, &c);
     c.north_port = c.tunnel_port = OFPP_NONE;
     pipeline_init(&c.pipeline);
 
@@ -784,6 +866,8 @@ ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   PRIu64", packet-outs failed %"PRIu64"\n",
                   c->mappings_expired, c->msgs_no_route,
                   c->packet_outs_failed);
+    ds_put_format(&s, "journal: restored %"PRIu64", write errors %"PRIu64
+                  "\n", c->restored_records, c->journal_errors);
     lbnode_format_stats(c->lb, &s);
     if (sock) {
         ctl_sock_format_stats(sock, &s);

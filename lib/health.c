@@ -115,7 +115,7 @@ static void
 reject(struct health *h, enum health_reject why)
 {
     h->stats.rejected[why]++;
-    coverage_inc(health_rejected);
+    COVERAGE_INC(health_rejected);
 }
 
 static struct health_node *
@@ -214,7 +214,7 @@ set_state(struct health *h, struct health_node *node,
     node->state = state;
     h->seqno++;
     h->stats.state_changes++;
-    coverage_inc(health_state_change);
+    COVERAGE_INC(health_state_change);
     return node->kind == CTL_NODE_LB && was_in != is_in;
 }
 
@@ -286,7 +286,7 @@ rebuild_healthy(struct health *h, long long int now, bool rebuild_ring)
     }
 
     h->lb_set_seqno++;
-    coverage_inc(health_lb_set_change);
+    COVERAGE_INC(health_lb_set_change);
     wall = MAX(now + h->wall_offset, 0);
     version = ((uint64_t) wall << 16) | (ring_digest(h->healthy_ring)
                                          & 0xffff);
@@ -605,21 +605,22 @@ expire_checks(struct health *h, long long int now)
     HMAP_FOR_EACH_SAFE (check, hmap_node, &h->checks) {
         if (check->deadline <= now) {
             h->stats.checks_failed++;
-            coverage_inc(health_check_failed);
+            COVERAGE_INC(health_check_failed);
             remove_check(h, check);
         }
     }
 }
 
-/* Checks the two neighbours of this node among all LB nodes and one other
- * random LB node. */
+/* Checks the two neighbours of this node among all LB nodes, one other
+ * random LB node, and every other LB node it holds suspect (see health.h,
+ * "Suspects"). */
 static void
 check_lbs(struct health *h, long long int now, const struct health_io *io,
           void *aux)
 {
     const unsigned int paths = (1u << CTL_PATH_NORTH) | (1u << CTL_PATH_SOUTH);
     long long int deadline = now + h->ping_timeout;
-    uint32_t prev, next;
+    uint32_t prev, next, random_id = CTL_NODE_NONE;
     size_t n_neighbours, n_others;
 
     n_neighbours = ring_neighbours(h->all_ring, h->self, &prev, &next);
@@ -644,8 +645,28 @@ check_lbs(struct health *h, long long int now, const struct health_io *io,
 
             if (id != h->self && id != prev && id != next && !k--) {
                 start_check(h, h->lbs[i], paths, deadline, io, aux);
+                random_id = id;
                 break;
             }
+        }
+    }
+
+    for (size_t i = 0; i < h->n_lbs; i++) {
+        const struct health_node *node = h->lbs[i];
+
+        if (node->state == HEALTH_SUSPECT && node->id != h->self
+            && node->id != prev && node->id != next
+            && node->id != random_id) {
+            h->stats.suspect_checks++;
+            start_check(h, node, paths, deadline, io, aux);
+        }
+    }
+    for (size_t i = 0; i < h->n_servers; i++) {
+        const struct health_node *node = h->servers[i];
+
+        if (node->state == HEALTH_SUSPECT && node->id != h->self) {
+            h->stats.suspect_checks++;
+            start_check(h, node, 1u << CTL_PATH_AGENT, deadline, io, aux);
         }
     }
 }
@@ -692,8 +713,10 @@ next_gossip_target(struct health *h)
     return h->gossip_order[h->gossip_pos++];
 }
 
-/* Appends the gossip entry of 'node' to 'msg' if it is healthy and was ever
- * raised, sending 'msg' to 'dst' first when it is full. */
+/* Appends the gossip entry of 'node' to 'msg' if it was ever raised and is
+ * healthy, or is this node (whose entry only asks for fresher news in the
+ * answer: it holds no counter of its own that others lack), sending 'msg'
+ * to 'dst' first when it is full. */
 static void
 gossip_node(struct health *h, const struct health_node *node,
             struct ctl_msg *msg, uint32_t dst, const struct health_io *io,
@@ -701,7 +724,8 @@ gossip_node(struct health *h, const struct health_node *node,
 {
     struct ctl_gossip_entry *e;
 
-    if (node->state != HEALTH_HEALTHY || !node->heartbeat) {
+    if (!node->heartbeat
+        || (node->state != HEALTH_HEALTHY && node->id != h->self)) {
         return;
     }
     if (msg->gossip.n >= CTL_GOSSIP_MAX_ENTRIES) {
@@ -876,6 +900,20 @@ recv_ping(struct health *h, const struct ctl_msg *msg,
     send_msg(h, msg->sender, HEALTH_VIA_REPLY, NULL, &pong, io, aux);
 }
 
+/* Returns the value to which a successful check at 'now' raises 'node''s
+ * counter: the wall clock in ms, or one more than the counter if that is
+ * not larger (see health.h, "Heartbeats"). */
+static uint64_t
+next_heartbeat(const struct health *h, const struct health_node *node,
+               long long int now)
+{
+    long long int wall = now + h->wall_offset;
+    uint64_t next = (node->heartbeat < UINT64_MAX
+                     ? node->heartbeat + 1 : UINT64_MAX);
+
+    return wall > 0 && (uint64_t) wall > next ? wall : next;
+}
+
 static void
 recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
 {
@@ -900,7 +938,7 @@ recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
     if (!pong->ready) {
         h->stats.checks_failed++;
         h->stats.checks_not_ready++;
-        coverage_inc(health_check_failed);
+        COVERAGE_INC(health_check_failed);
         remove_check(h, check);
         return;
     }
@@ -913,22 +951,29 @@ recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
     target = find_node(h, msg->sender);
     if (target) {
         h->stats.checks_ok++;
-        raise_heartbeat(h, target,
-                        target->heartbeat < UINT64_MAX
-                        ? target->heartbeat + 1 : UINT64_MAX, now);
+        raise_heartbeat(h, target, next_heartbeat(h, target, now), now);
     }
 }
 
+/* Merges GOSSIP 'msg' into the table.  Then answers the sender with the
+ * entries of 'msg' for which this node holds a larger counter (and vouches:
+ * healthy), so that one exchange carries news both ways.  Such an answer
+ * contains only strictly larger counters, which the sender then holds too,
+ * so its own answer to it is empty, and not sent: no ping-pong. */
 static void
-recv_gossip(struct health *h, const struct ctl_msg *msg, long long int now)
+recv_gossip(struct health *h, const struct ctl_msg *msg, long long int now,
+            const struct health_io *io, void *aux)
 {
     const struct health_node *sender = find_node(h, msg->sender);
+    struct ctl_msg reply;
 
-    if (!sender || sender->kind != CTL_NODE_LB) {
+    if (!sender || sender->kind != CTL_NODE_LB || sender->id == h->self) {
         reject(h, HEALTH_REJ_GOSSIP_SENDER);
         return;
     }
     h->stats.gossip_received++;
+    ctl_msg_init(&reply, CTL_MSG_GOSSIP, h->self, 0);
+    reply.gossip.n = 0;
     for (size_t i = 0; i < msg->gossip.n && i < CTL_GOSSIP_MAX_ENTRIES; i++) {
         const struct ctl_gossip_entry *e = &msg->gossip.entries[i];
         struct health_node *node = find_node(h, e->node);
@@ -939,7 +984,20 @@ recv_gossip(struct health *h, const struct ctl_msg *msg, long long int now)
             reject(h, HEALTH_REJ_GOSSIP_KIND);
         } else if (raise_heartbeat(h, node, e->heartbeat, now)) {
             h->stats.gossip_rises++;
+        } else if (node->heartbeat > e->heartbeat
+                   && node->state == HEALTH_HEALTHY) {
+            struct ctl_gossip_entry *r;
+
+            r = &reply.gossip.entries[reply.gossip.n++];
+            r->node = node->id;
+            r->kind = node->kind;
+            r->heartbeat = node->heartbeat;
         }
+    }
+    if (reply.gossip.n) {
+        h->stats.gossip_answers++;
+        send_msg(h, sender->id, HEALTH_VIA_CONTROL, &sender->control, &reply,
+                 io, aux);
     }
 }
 
@@ -959,7 +1017,7 @@ health_recv(struct health *h, const struct ctl_msg *msg, long long int now,
         recv_pong(h, msg, now);
         break;
     case CTL_MSG_GOSSIP:
-        recv_gossip(h, msg, now);
+        recv_gossip(h, msg, now, io, aux);
         break;
     case CTL_MSG_SYN_INFO:
     case CTL_MSG_SYN_SYNC:
@@ -1131,18 +1189,21 @@ health_format(const struct health *h, long long int now, struct ds *s)
     for (size_t i = 0; i < h->n_servers; i++) {
         format_node(h->servers[i], now, s);
     }
-    ds_put_format(s, "checks: %"PRIu64" started, %"PRIu64" ok, %"PRIu64
-                  " failed (%"PRIu64" not ready), %"PRIuSIZE" in flight\n",
-                  st->checks_started, st->checks_ok, st->checks_failed,
-                  st->checks_not_ready, hmap_count(&h->checks));
+    ds_put_format(s, "checks: %"PRIu64" started (%"PRIu64" of suspects), %"
+                  PRIu64" ok, %"PRIu64" failed (%"PRIu64" not ready), %"
+                  PRIuSIZE" in flight\n",
+                  st->checks_started, st->suspect_checks, st->checks_ok,
+                  st->checks_failed, st->checks_not_ready,
+                  hmap_count(&h->checks));
     ds_put_format(s, "pings: %"PRIu64" sent, %"PRIu64" pongs received, %"
                   PRIu64" answered, %"PRIu64" unanswered (not serving)\n",
                   st->pings_sent, st->pongs_received, st->pings_answered,
                   st->pings_not_serving);
     ds_put_format(s, "gossip: %"PRIu64" sent, %"PRIu64" received, %"PRIu64
-                  " rises; LB_LIST: %"PRIu64" sent; state changes: %"PRIu64
+                  " rises, %"PRIu64" answers; LB_LIST: %"PRIu64" sent; state changes: %"PRIu64
                   "\n", st->gossip_sent, st->gossip_received,
-                  st->gossip_rises, st->lb_lists_sent, st->state_changes);
+                  st->gossip_rises, st->gossip_answers, st->lb_lists_sent,
+                  st->state_changes);
     ds_put_cstr(s, "rejected:");
     for (int i = 0; i < HEALTH_N_REJECTS; i++) {
         ds_put_format(s, " %s %"PRIu64, health_reject_to_string(i),

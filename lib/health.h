@@ -178,6 +178,7 @@ enum health_reject {
 /* Counters; they only grow. */
 struct health_stats {
     uint64_t checks_started;    /* LB and server checks started. */
+    uint64_t suspect_checks;    /* ...of which of suspects. */
     uint64_t checks_ok;         /* ...that raised a counter. */
     uint64_t checks_failed;     /* ...timed out, or ready=0. */
     uint64_t checks_not_ready;  /* ...of which failed by ready=0. */
@@ -188,6 +189,7 @@ struct health_stats {
     uint64_t gossip_sent;       /* GOSSIP messages sent. */
     uint64_t gossip_received;   /* ...received from a known LB node. */
     uint64_t gossip_rises;      /* Entries that raised a counter. */
+    uint64_t gossip_answers;    /* GOSSIP answers sent (push-pull). */
     uint64_t lb_lists_sent;
     uint64_t state_changes;     /* Of any node, in this node's view. */
     uint64_t rejected[HEALTH_N_REJECTS];

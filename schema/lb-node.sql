@@ -34,6 +34,15 @@ CREATE TABLE IF NOT EXISTS tracker (
 CREATE INDEX IF NOT EXISTS tracker_expires_at
     ON tracker (expires_at) WHERE expires_at != 0;
 
+-- Ingress mappings this node installed, keyed by CP pair.
+CREATE TABLE IF NOT EXISTS mapping (
+    key BLOB PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL,
+    expires_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mapping_expires_at
+    ON mapping (expires_at) WHERE expires_at != 0;
+
 -- Received connection publications (leases), keyed by CP pair.
 CREATE TABLE IF NOT EXISTS lease (
     key BLOB PRIMARY KEY NOT NULL,

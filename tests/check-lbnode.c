@@ -502,6 +502,100 @@ START_TEST(test_garbage_packet_in)
 }
 END_TEST
 
+/* A journal per LB node kept in memory, as the daemon keeps it in its
+ * node's SQLite file. */
+struct journal_rec {
+    char table[16];
+    struct flow_key cp;
+    uint8_t data[256];
+    size_t len;
+    bool live;
+};
+static struct journal_rec journal[N_LB][64];
+
+static void
+journal_cb(void *node_, const char *table, const struct flow_key *cp,
+           const void *data, size_t len, long long int ttl_ms)
+{
+    struct journal_rec *j = journal[*(int *) node_];
+    struct journal_rec *slot = NULL;
+
+    for (size_t i = 0; i < ARRAY_SIZE(journal[0]); i++) {
+        if (j[i].live && !strcmp(j[i].table, table)
+            && flow_key_equals(&j[i].cp, cp)) {
+            slot = &j[i];
+            break;
+        }
+        if (!j[i].live && !slot) {
+            slot = &j[i];
+        }
+    }
+    ck_assert_ptr_nonnull(slot);
+    if (!data) {
+        slot->live = false;
+        return;
+    }
+    ck_assert_int_gt(ttl_ms, 0);
+    ck_assert_uint_le(len, sizeof slot->data);
+    snprintf(slot->table, sizeof slot->table, "%s", table);
+    slot->cp = *cp;
+    memcpy(slot->data, data, len);
+    slot->len = len;
+    slot->live = true;
+}
+
+START_TEST(test_journal_restart)
+{
+    static int nodes[N_LB] = { 0, 1, 2 };
+    size_t n_live = 0, n_maps, restored = 0;
+
+    memset(journal, 0, sizeof journal);
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_set_journal(w.lbs[i], journal_cb, &nodes[i]);
+    }
+    handshake(0, 47000);
+    handshake(1, 47001);
+    for (int n = 0; n < N_LB; n++) {
+        for (size_t i = 0; i < ARRAY_SIZE(journal[0]); i++) {
+            n_live += journal[n][i].live;
+        }
+    }
+    /* Per flow: the PFT's and the SFT's entries and the ingress mapping. */
+    ck_assert_uint_eq(n_live, 6);
+
+    /* Every LB node restarts and reads its own journal back. */
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_destroy(w.lbs[i]);
+        w.lbs[i] = lbnode_create();
+    }
+    configure(NULL, NULL, 3);
+    n_maps = w.n_maps;
+    for (int n = 0; n < N_LB; n++) {
+        for (size_t i = 0; i < ARRAY_SIZE(journal[0]); i++) {
+            const struct journal_rec *r = &journal[n][i];
+            if (r->live) {
+                ck_assert(lbnode_restore(w.lbs[n], r->table, &r->cp, r->data,
+                                         r->len, 60000, w.now, &io,
+                                         &aux[n]));
+                restored++;
+            }
+        }
+    }
+    ck_assert_uint_eq(restored, 6);
+    /* The two ingress mappings are installed again. */
+    ck_assert_uint_eq(w.n_maps, n_maps + 2);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[0]) + lbnode_n_entries(w.lbs[1])
+                      + lbnode_n_entries(w.lbs[2]), 4);
+    /* A truncated or repeated record is refused. */
+    ck_assert(!lbnode_restore(w.lbs[0], LBNODE_JOURNAL_TRACKER,
+                              &journal[0][0].cp, journal[0][0].data, 3, 1000,
+                              w.now, &io, &aux[0]));
+    /* The trackers answer a new ingress for the first flow. */
+    packet_in(2, 47000, TCP_ACK, 1001, 7);
+    ck_assert_uint_eq(w.n_maps, n_maps + 3);
+}
+END_TEST
+
 static Suite *
 lbnode_suite(void)
 {
@@ -520,6 +614,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_unknown_flow_forgotten);
     tcase_add_test(tc, test_buffer_bound_and_timeout);
     tcase_add_test(tc, test_garbage_packet_in);
+    tcase_add_test(tc, test_journal_restart);
     suite_add_tcase(s, tc);
     return s;
 }
