@@ -838,8 +838,15 @@ run_xlate_path(struct agent *a)
     if (!a->xp) {
         return;
     }
-    size_t n = xlate_path_run(a->xp, FRAMES_PER_RUN, handle_frame, a);
-    if (n >= FRAMES_PER_RUN) {
+    int n = xlate_path_run(a->xp, FRAMES_PER_RUN, handle_frame, a);
+    if (n < 0) {
+        /* The port went away or broke: open it again later. */
+        xlate_path_close(a->xp);
+        a->xp = NULL;
+        a->next_xp_try = a->now + XLATE_RETRY_MS;
+        set_error(&a->xp_error, xasprintf("%s: capture failed, reopening",
+                                          a->xlate_port_name));
+    } else if (n >= FRAMES_PER_RUN) {
         poll_immediate_wake();
     }
 }
@@ -909,15 +916,16 @@ handle_ping(struct agent *a, const struct ctl_msg *msg,
         a->pings_foreign++;
         return;
     }
-    if (!agent_is_healthy(a)) {
-        /* PROTOCOL.md §8: an agent answers only when it is ready. */
-        a->pings_unready++;
-        return;
-    }
+    /* PROTOCOL.md §8: only a ready agent whose VIPs have a listener
+     * passes; otherwise it answers ready=0, which fails the check as
+     * silence would, but tells the checker why (lib/health.h). */
     ctl_msg_init(&pong, CTL_MSG_PONG, a->self, 0);
     pong.pong.nonce = msg->ping.nonce;
     pong.pong.path = msg->ping.path;
-    pong.pong.ready = true;
+    pong.pong.ready = agent_is_healthy(a);
+    if (!pong.pong.ready) {
+        a->pings_unready++;
+    }
     if (sock && !ctl_sock_send(sock, &pong, src, src_port)) {
         a->pongs++;
     }

@@ -123,8 +123,9 @@ handle_frame(u_char *path_, const struct pcap_pkthdr *h, const u_char *bytes)
 /* Reads up to 'max_frames' frames that OVS sent to the port and calls
  * 'cb' with 'aux' for each one.  Returns the number read; if it is
  * 'max_frames', more may be waiting (the caller should run again at once).
- * Returns 0 after an error, which is logged. */
-size_t
+ * Returns -1 after an error (logged), for instance if the device went
+ * away: then the caller should close the path and open it again. */
+int
 xlate_path_run(struct xlate_path *path, size_t max_frames,
                xlate_path_frame_func *cb, void *aux)
 {
@@ -133,13 +134,13 @@ xlate_path_run(struct xlate_path *path, size_t max_frames,
 
     path->cb = cb;
     path->aux = aux;
-    n = pcap_dispatch(path->pcap, MIN(max_frames, INT_MAX), handle_frame,
-                      (u_char *) path);
+    n = pcap_dispatch(path->pcap, MIN(max_frames, INT_MAX - 1),
+                      handle_frame, (u_char *) path);
     path->cb = NULL;
     if (n < 0) {
         VLOG_WARN_RL(&rl, "%s: pcap_dispatch: %s", path->devname,
                      pcap_geterr(path->pcap));
-        return 0;
+        return -1;
     }
     return n;
 }

@@ -38,8 +38,8 @@ void xlate_path_close(struct xlate_path *);
  * to xlate_path_send() before returning. */
 typedef void xlate_path_frame_func(void *aux, uint8_t *frame, size_t len);
 
-size_t xlate_path_run(struct xlate_path *, size_t max_frames,
-                      xlate_path_frame_func *, void *aux);
+int xlate_path_run(struct xlate_path *, size_t max_frames,
+                   xlate_path_frame_func *, void *aux);
 void xlate_path_wait(struct xlate_path *);
 int xlate_path_send(struct xlate_path *, const void *frame, size_t len);
 

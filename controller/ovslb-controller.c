@@ -279,6 +279,23 @@ journal_write(void *c_, const char *table, const struct flow_key *cp,
     }
 }
 
+/* The key under which the edge router's MAC is kept in the store's meta
+ * table, so that a restarted controller addresses replies at once. */
+#define EDGE_MAC_KEY "edge-mac"
+
+static void
+restore_meta(const struct store_record *r, void *c_)
+{
+    struct controller *c = c_;
+
+    if (r->key_len == strlen(EDGE_MAC_KEY)
+        && !memcmp(r->key, EDGE_MAC_KEY, r->key_len)
+        && r->value_len == ETH_ADDR_LEN) {
+        memcpy(c->edge_mac.ea, r->value, ETH_ADDR_LEN);
+        c->has_edge_mac = !eth_addr_is_zero(c->edge_mac);
+    }
+}
+
 struct restore_ctx {
     struct controller *c;
     long long int now, wall;
@@ -322,6 +339,7 @@ restore_journal(struct controller *c)
     if (!store) {
         return;
     }
+    store_load(store, "meta", ctx.wall, restore_meta, c);
     store_load(store, LBNODE_JOURNAL_TRACKER, ctx.wall, restore_record, &ctx);
     store_load(store, LBNODE_JOURNAL_MAPPING, ctx.wall, restore_record, &ctx);
     c->restored_records = ctx.n;
@@ -551,6 +569,10 @@ learn_edge_mac(struct controller *c, struct eth_addr mac)
         VLOG_INFO("edge router MAC "ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
         c->edge_mac = mac;
         c->has_edge_mac = true;
+        if (node_daemon_store(c->nd)) {
+            store_put(node_daemon_store(c->nd), "meta", EDGE_MAC_KEY,
+                      strlen(EDGE_MAC_KEY), mac.ea, ETH_ADDR_LEN, 0);
+        }
         if (c->has_own_mac) {
             lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
         }

@@ -7,6 +7,7 @@ lib_libovslb_la_SOURCES = \
 	lib/ctl-msg.c lib/ctl-msg.h \
 	lib/ctl-sock.c lib/ctl-sock.h \
 	lib/flow-key.c lib/flow-key.h \
+	lib/health.c lib/health.h \
 	lib/maglev.c lib/maglev.h \
 	lib/node-daemon.c lib/node-daemon.h \
 	lib/node-settings.c lib/node-settings.h \

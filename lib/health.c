@@ -36,6 +36,7 @@ struct health_node {
     uint64_t heartbeat;             /* 0: never raised. */
     long long int last_rise;        /* LLONG_MIN: never seen rising. */
     enum health_state state;
+    bool probe;                     /* Just became suspect: check it. */
 };
 
 /* A check in flight: the PINGs of one LB check (north and south) or of one
@@ -54,6 +55,7 @@ struct health {
     uint64_t prng;                  /* splitmix64 state. */
     long long int created;
     long long int wall_offset;      /* Wall clock minus 'now'. */
+    bool clock_set;                 /* 'wall_offset' was given. */
     bool serving;
 
     /* Configuration. */
@@ -62,6 +64,7 @@ struct health {
     uint32_t ping_interval, ping_timeout, gossip_interval;
     uint32_t suspect[CTL_NODE_N_KINDS], unhealthy[CTL_NODE_N_KINDS];
     uint32_t server_interval;
+    uint32_t rise_slack;
     struct hmap nodes;              /* Of struct health_node. */
     struct health_node **lbs;       /* LB nodes, ascending id. */
     size_t n_lbs;
@@ -84,6 +87,7 @@ struct health {
     uint64_t gossip_order_seqno;    /* 'lb_set_seqno' it was drawn for. */
 
     struct hmap checks;             /* Of struct health_check. */
+    size_t n_probes;                /* Nodes with 'probe' set (at most). */
     long long int next_ping, next_gossip, next_server;
 
     struct health_stats stats;
@@ -91,6 +95,9 @@ struct health {
 
 static void rebuild_healthy(struct health *, long long int now,
                             bool rebuild_ring);
+static void check_suspects(struct health *, bool only_new, uint32_t skip1,
+                           uint32_t skip2, uint32_t skip3, long long int now,
+                           const struct health_io *, void *aux);
 
 /* splitmix64 (Steele, Lea, Flood, 2014): any seed, including 0, gives a good
  * sequence. */
@@ -211,6 +218,8 @@ set_state(struct health *h, struct health_node *node,
              health_state_to_string(state));
     was_in = node->state != HEALTH_UNHEALTHY;
     is_in = state != HEALTH_UNHEALTHY;
+    node->probe = state == HEALTH_SUSPECT && node->id != h->self;
+    h->n_probes += node->probe;
     node->state = state;
     h->seqno++;
     h->stats.state_changes++;
@@ -234,20 +243,42 @@ update_states(struct health *h, long long int now)
 }
 
 /* Raises 'node''s counter to 'heartbeat' if that is larger: a rise, seen at
- * 'now'.  Returns true if it rose. */
+ * 'now' and dated 'rise_time' (at most 'now').  Returns true if it rose. */
 static bool
 raise_heartbeat(struct health *h, struct health_node *node,
-                uint64_t heartbeat, long long int now)
+                uint64_t heartbeat, long long int rise_time,
+                long long int now)
 {
     if (heartbeat <= node->heartbeat) {
         return false;
     }
     node->heartbeat = heartbeat;
-    node->last_rise = now;
-    if (set_state(h, node, HEALTH_HEALTHY)) {
+    if (node->last_rise == LLONG_MIN || rise_time > node->last_rise) {
+        node->last_rise = rise_time;
+    }
+    if (set_state(h, node, state_at(h, node, now))) {
         rebuild_healthy(h, now, false);
     }
     return true;
+}
+
+/* Returns the time to date a rise to 'heartbeat' learned by gossip at 'now':
+ * 'now', unless the clocks are known to be comparable and the heartbeat (the
+ * checker's wall clock at the check, see health.h) says that the check is
+ * older than the rise slack: then the check's time plus the slack, but never
+ * more than the slack before 'now' (a clock far off only shortens the
+ * timers by the slack). */
+static long long int
+gossip_rise_time(const struct health *h, uint64_t heartbeat,
+                 long long int now)
+{
+    long long int checked;
+
+    if (!h->clock_set || heartbeat > (uint64_t) LLONG_MAX / 2) {
+        return now;
+    }
+    checked = (long long int) heartbeat - h->wall_offset;
+    return MAX(now - h->rise_slack, MIN(now, checked + h->rise_slack));
 }
 
 /* Recomputes the healthy LB set from the nodes' states; if it changed, bumps
@@ -381,6 +412,7 @@ apply_config(struct health *h, const struct health_config *cfg,
                                            HEALTH_DEFAULT_UNHEALTHY_MS);
     h->server_interval = or_default(cfg->server_interval_ms,
                                     HEALTH_DEFAULT_SERVER_INTERVAL_MS);
+    h->rise_slack = or_default(cfg->rise_slack_ms, 3 * h->gossip_interval);
     h->suspect[CTL_NODE_SERVER] = or_default(cfg->server_suspect_ms,
                                              2 * h->server_interval);
     h->unhealthy[CTL_NODE_SERVER] = or_default(cfg->server_unhealthy_ms,
@@ -537,18 +569,23 @@ health_is_serving(const struct health *h)
 }
 
 /* Tells 'h' the wall clock's lead over the 'now' it is given,
- * 'wall_minus_now' (ms), for the LB_LIST versions. */
+ * 'wall_minus_now' (ms), for heartbeats and LB_LIST versions; from then on
+ * 'h' takes the LB nodes' clocks as synchronized (see health.h).  Call it at
+ * start and whenever the wall clock steps. */
 void
 health_set_clock_offset(struct health *h, long long int wall_minus_now)
 {
-    h->wall_offset = wall_minus_now;
+    /* Clamped so that no sum of times can overflow. */
+    h->wall_offset = MAX(MIN(wall_minus_now, LLONG_MAX / 4),
+                         -(LLONG_MAX / 4));
+    h->clock_set = true;
 }
 
 /* Sending. */
 
 static void
 send_msg(struct health *h, uint32_t dst, enum health_via via,
-         const struct in6_addr *addr, const struct ctl_msg *msg,
+         const struct in6_addr *addr, struct ctl_msg *msg,
          const struct health_io *io, void *aux)
 {
     ovs_assert(dst != h->self);
@@ -612,8 +649,7 @@ expire_checks(struct health *h, long long int now)
 }
 
 /* Checks the two neighbours of this node among all LB nodes, one other
- * random LB node, and every other LB node it holds suspect (see health.h,
- * "Suspects"). */
+ * random LB node, and the nodes it holds suspect (see health.h). */
 static void
 check_lbs(struct health *h, long long int now, const struct health_io *io,
           void *aux)
@@ -651,24 +687,45 @@ check_lbs(struct health *h, long long int now, const struct health_io *io,
         }
     }
 
-    for (size_t i = 0; i < h->n_lbs; i++) {
-        const struct health_node *node = h->lbs[i];
+    check_suspects(h, false, prev, next, random_id, now, io, aux);
+}
 
-        if (node->state == HEALTH_SUSPECT && node->id != h->self
-            && node->id != prev && node->id != next
-            && node->id != random_id) {
+/* Checks the nodes this node holds suspect, except 'skip1', 'skip2' and
+ * 'skip3' (checked already); if 'only_new', only those that became suspect
+ * since the last time.  At most HEALTH_MAX_SUSPECT_CHECKS, LB nodes first,
+ * each list from a random place so that all get their turn. */
+static void
+check_suspects(struct health *h, bool only_new, uint32_t skip1,
+               uint32_t skip2, uint32_t skip3, long long int now,
+               const struct health_io *io, void *aux)
+{
+    const unsigned int paths = (1u << CTL_PATH_NORTH) | (1u << CTL_PATH_SOUTH);
+    size_t n_checks = 0;
+
+    for (int kind = 0; kind < CTL_NODE_N_KINDS; kind++) {
+        struct health_node **nodes = kind == CTL_NODE_LB ? h->lbs : h->servers;
+        size_t n = kind == CTL_NODE_LB ? h->n_lbs : h->n_servers;
+        size_t start = n ? health_random_below(h, n) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+            struct health_node *node = nodes[(start + i) % n];
+            bool probe = node->probe;
+
+            node->probe = false;
+            if (node->state != HEALTH_SUSPECT || node->id == h->self
+                || node->id == skip1 || node->id == skip2
+                || node->id == skip3 || (only_new && !probe)
+                || n_checks >= HEALTH_MAX_SUSPECT_CHECKS) {
+                continue;
+            }
             h->stats.suspect_checks++;
-            start_check(h, node, paths, deadline, io, aux);
+            n_checks++;
+            start_check(h, node,
+                        kind == CTL_NODE_LB ? paths : 1u << CTL_PATH_AGENT,
+                        now + h->ping_timeout, io, aux);
         }
     }
-    for (size_t i = 0; i < h->n_servers; i++) {
-        const struct health_node *node = h->servers[i];
-
-        if (node->state == HEALTH_SUSPECT && node->id != h->self) {
-            h->stats.suspect_checks++;
-            start_check(h, node, 1u << CTL_PATH_AGENT, deadline, io, aux);
-        }
-    }
+    h->n_probes = 0;
 }
 
 /* Returns the next gossip target: the healthy LB nodes other than this one
@@ -832,6 +889,9 @@ health_run(struct health *h, long long int now, const struct health_io *io,
     if (now >= h->next_ping) {
         check_lbs(h, now, io, aux);
         h->next_ping = next_tick(h->next_ping, h->ping_interval, now);
+    } else if (h->n_probes) {
+        check_suspects(h, true, CTL_NODE_NONE, CTL_NODE_NONE, CTL_NODE_NONE,
+                       now, io, aux);
     }
     if (now >= h->next_gossip) {
         gossip(h, io, aux);
@@ -911,7 +971,7 @@ next_heartbeat(const struct health *h, const struct health_node *node,
     uint64_t next = (node->heartbeat < UINT64_MAX
                      ? node->heartbeat + 1 : UINT64_MAX);
 
-    return wall > 0 && (uint64_t) wall > next ? wall : next;
+    return wall > 0 && (uint64_t) wall > next ? (uint64_t) wall : next;
 }
 
 static void
@@ -951,7 +1011,7 @@ recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
     target = find_node(h, msg->sender);
     if (target) {
         h->stats.checks_ok++;
-        raise_heartbeat(h, target, next_heartbeat(h, target, now), now);
+        raise_heartbeat(h, target, next_heartbeat(h, target, now), now, now);
     }
 }
 
@@ -982,7 +1042,11 @@ recv_gossip(struct health *h, const struct ctl_msg *msg, long long int now,
             reject(h, HEALTH_REJ_GOSSIP_NODE);
         } else if (node->kind != e->kind) {
             reject(h, HEALTH_REJ_GOSSIP_KIND);
-        } else if (raise_heartbeat(h, node, e->heartbeat, now)) {
+        } else if (raise_heartbeat(h, node, e->heartbeat,
+                                   (node->id == h->self ? now
+                                    : gossip_rise_time(h, e->heartbeat,
+                                                       now)),
+                                   now)) {
             h->stats.gossip_rises++;
         } else if (node->heartbeat > e->heartbeat
                    && node->state == HEALTH_HEALTHY) {
@@ -1200,10 +1264,10 @@ health_format(const struct health *h, long long int now, struct ds *s)
                   st->pings_sent, st->pongs_received, st->pings_answered,
                   st->pings_not_serving);
     ds_put_format(s, "gossip: %"PRIu64" sent, %"PRIu64" received, %"PRIu64
-                  " rises, %"PRIu64" answers; LB_LIST: %"PRIu64" sent; state changes: %"PRIu64
-                  "\n", st->gossip_sent, st->gossip_received,
-                  st->gossip_rises, st->gossip_answers, st->lb_lists_sent,
-                  st->state_changes);
+                  " rises, %"PRIu64" answers\n", st->gossip_sent,
+                  st->gossip_received, st->gossip_rises, st->gossip_answers);
+    ds_put_format(s, "LB_LIST: %"PRIu64" sent; state changes: %"PRIu64"\n",
+                  st->lb_lists_sent, st->state_changes);
     ds_put_cstr(s, "rejected:");
     for (int i = 0; i < HEALTH_N_REJECTS; i++) {
         ds_put_format(s, " %s %"PRIu64, health_reject_to_string(i),

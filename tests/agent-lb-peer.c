@@ -12,8 +12,8 @@
  * Geneve (UDP 6081, from its own underlay address) and writes the server's
  * replies, which the agent encapsulates to it as the egress node, back to
  * the TUN device.  A REJECTED (or no answer after 3 s) gives the client a
- * RST.  It also pings the agent every second until it answers, and reports
- * the PONG.
+ * RST.  It also pings the agent every second until it answers ready, and
+ * reports the PONGs.
  *
  * usage: agent-lb-peer --key=KEY --self=ID --server=ID --server-addr=IP
  *            --local=IP --tun=NAME [--ttl=N] [--wscale=N] [--mss=N]
@@ -332,7 +332,7 @@ handle_msg(const struct ctl_msg *msg)
         }
         break;
     case CTL_MSG_PONG:
-        st.pongs++;
+        st.pongs += msg->pong.ready;
         printf("PONG ready=%d\n", msg->pong.ready);
         fflush(stdout);
         break;

@@ -8,6 +8,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_TESTS += \
 	tests/check-ctl-msg \
 	tests/check-flow-key \
+	tests/check-health \
 	tests/check-lbnode \
 	tests/check-maglev \
 	tests/check-ofctrl \
@@ -30,6 +31,9 @@ tests_check_flow_key_LDADD = $(TEST_LDADD)
 tests_check_lbnode_SOURCES = tests/check-lbnode.c
 tests_check_lbnode_CFLAGS = $(TEST_CFLAGS)
 tests_check_lbnode_LDADD = controller/libcontroller.la $(TEST_LDADD)
+tests_check_health_SOURCES = tests/check-health.c
+tests_check_health_CFLAGS = $(TEST_CFLAGS)
+tests_check_health_LDADD = $(TEST_LDADD)
 tests_check_maglev_SOURCES = tests/check-maglev.c
 tests_check_maglev_CFLAGS = $(TEST_CFLAGS)
 tests_check_maglev_LDADD = $(TEST_LDADD)
@@ -63,7 +67,7 @@ check-unit:
 # System tests: the namespace lab (LAB.md).  Root only; 'make check-system'.
 # They are in TESTS (so that automake writes their rules) but skip unless
 # OVSLB_SYSTEM_TESTS is set, which check-system does.
-SYSTEM_TESTS = tests/system/lab-topology.sh
+SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \
@@ -114,26 +118,6 @@ CLEANFILES += $(FUZZ_TARGETS)
 EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/corpus
 .PHONY: fuzz fuzz-run
 
-# ovslb-agent (agent/ and flows/server-pipeline): the core's suite and the
-# server pipeline's golden and trace tests.
-UNIT_TESTS += tests/check-agent-core tests/check-agent-pipeline
-tests_check_agent_core_SOURCES = tests/check-agent-core.c
-tests_check_agent_core_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent \
-	-I$(top_srcdir)/flows
-tests_check_agent_core_LDADD = agent/libagent.la flows/libflows.la \
-	$(TEST_LDADD)
-tests_check_agent_pipeline_SOURCES = tests/check-agent-pipeline.c
-tests_check_agent_pipeline_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/flows \
-	-DOVSLB_SRCDIR='"$(abs_top_srcdir)"'
-tests_check_agent_pipeline_LDADD = flows/libflows.la $(TEST_LDADD)
-EXTRA_DIST += flows/server-pipeline.golden
-
-# The LB tier's stand-in of the agent's system test (not run by itself).
-check_PROGRAMS += tests/agent-lb-peer
-tests_agent_lb_peer_SOURCES = tests/agent-lb-peer.c
-tests_agent_lb_peer_CFLAGS = $(TEST_CFLAGS)
-tests_agent_lb_peer_LDADD = $(TEST_LDADD)
-
 # The config service (schema/ovslb.ovsschema): Check suites of
 # cluster-config and node-settings, ovslb-ctl's commands against a private
 # ovsdb-server, a running cluster-config client following ovslb-ctl's changes
@@ -174,3 +158,26 @@ $(CONFIG_SERVICE_TESTS:.sh=.log): utilities/ovslb-ctl tests/test-cluster-config
 check-config-service: utilities/ovslb-ctl tests/test-cluster-config
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CONFIG_SERVICE_TESTS)'
 .PHONY: check-config-service
+
+# ovslb-agent (agent/ and flows/server-pipeline): the core's suite and the
+# server pipeline's golden and trace tests.
+UNIT_TESTS += tests/check-agent-core tests/check-agent-pipeline
+tests_check_agent_core_SOURCES = tests/check-agent-core.c
+tests_check_agent_core_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent \
+	-I$(top_srcdir)/flows
+tests_check_agent_core_LDADD = agent/libagent.la flows/libflows.la \
+	$(TEST_LDADD)
+tests_check_agent_pipeline_SOURCES = tests/check-agent-pipeline.c
+tests_check_agent_pipeline_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/flows \
+	-DOVSLB_SRCDIR='"$(abs_top_srcdir)"'
+tests_check_agent_pipeline_LDADD = flows/libflows.la $(TEST_LDADD)
+EXTRA_DIST += flows/server-pipeline.golden
+
+# The system test of the agent alone (root; namespaces agt-*), with its
+# stand-in for the LB tier.
+check_PROGRAMS += tests/agent-lb-peer
+tests_agent_lb_peer_SOURCES = tests/agent-lb-peer.c
+tests_agent_lb_peer_CFLAGS = $(TEST_CFLAGS)
+tests_agent_lb_peer_LDADD = $(TEST_LDADD)
+SYSTEM_TESTS += tests/agent-system.sh
+EXTRA_DIST += tests/agent-system.sh

@@ -376,6 +376,12 @@ rewrite(const uint8_t *pkt, size_t len, uint32_t dseq, uint32_t dack,
     return p;
 }
 
+static size_t
+ip_len(const struct dp_packet *b)
+{
+    return dp_packet_size(b) - ETH_HEADER_LEN;
+}
+
 /* Runs the handshake of 'cp' to the end with the server answering ISN
  * 'isn_srv' and TSval 'srv_tsval', window scale 'srv_ws' (or none if
  * negative).  Returns the request. */
@@ -410,10 +416,9 @@ establish(const struct flow_key *cp, uint32_t client_isn, uint32_t isn_lb,
     tcp_seg_endpoints_from_key(&ep, cp, FLOW_KEY_FROM_VIP, eth_addr_zero,
                                eth_addr_zero);
     ck_assert_int_eq(tcp_seg_build(&b, &ep, &hdr), 0);
-    ck_assert_int_eq(agent_core_from_server(core,
-                                            dp_packet_l3(&b),
-                                            dp_packet_size(&b) - ETH_HEADER_LEN,
-                                            now, &egress), AGENT_DROP);
+    ck_assert_int_eq(agent_core_from_server(core, dp_packet_l3(&b),
+                                            ip_len(&b), now, &egress),
+                     AGENT_DROP);
     dp_packet_uninit(&b);
     check_accepted(cp);
     return r;
@@ -445,11 +450,6 @@ segment(struct dp_packet *b, const struct flow_key *cp, bool from_client,
     return dp_packet_l3(b);
 }
 
-static size_t
-ip_len(const struct dp_packet *b)
-{
-    return dp_packet_size(b) - ETH_HEADER_LEN;
-}
 
 /* Admission and handshake. */
 
