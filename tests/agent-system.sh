@@ -28,6 +28,10 @@ SRV_UNDER=10.2.0.101
 LB_UNDER=10.2.0.11
 KEY=0123456789abcdef0123456789abcdef
 
+if [ -z "${OVSLB_SYSTEM_TESTS:-}" ]; then
+    echo "SKIP: system tests run with 'make check-system'"
+    exit 77
+fi
 if [ "$(id -u)" != 0 ]; then
     echo "SKIP: needs root"
     exit 77
