@@ -588,14 +588,18 @@ agent_core_conn_req(struct agent_core *core, uint32_t sender,
         send_rejected(core, sender, cp, req->ttl, CTL_REJECT_MEMORY);
         return;
     }
+    /* The operator's per-VIP connection limit is a hard cap: a server "can
+     * take" a connection over it no more than one over its memory.  The
+     * load and free-memory thresholds are soft: the last try (TTL 1) is
+     * accepted over them (PROTOCOL.md §2). */
+    if (core->limits.conn_limit
+        && agent_core_n_live(core, &cp->vip) >= core->limits.conn_limit) {
+        send_rejected(core, sender, cp, req->ttl, CTL_REJECT_LIMIT);
+        return;
+    }
     if (req->ttl > 1) {
         const struct agent_limits *l = &core->limits;
 
-        if (l->conn_limit && agent_core_n_live(core, &cp->vip)
-                             >= l->conn_limit) {
-            send_rejected(core, sender, cp, req->ttl, CTL_REJECT_LIMIT);
-            return;
-        }
         if (l->max_load_milli && local->load_milli > l->max_load_milli) {
             send_rejected(core, sender, cp, req->ttl, CTL_REJECT_LOAD);
             return;

@@ -23,6 +23,7 @@
 #include "flow-key.h"
 #include "flows/lb-pipeline.h"
 #include "flows/pipeline.h"
+#include "health.h"
 #include "controller/lbnode.h"
 #include "node-daemon.h"
 #include "ofctrl.h"
@@ -38,6 +39,7 @@
 #include "packets.h"
 #include "selection.h"
 #include "store.h"
+#include "random.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -79,6 +81,18 @@ struct controller {
     bool has_edge_mac;
     long long int next_arp;
 
+    /* Health checking and gossip (PROTOCOL.md §8). */
+    struct health *health;
+    uint64_t health_seqno;      /* Of the last reconfiguration. */
+    struct ctl_sock *north_sock;        /* On the north address, if it is
+                                         * not the control address. */
+    struct in6_addr north_sock_addr;
+    struct ctl_sock *reply_sock;        /* Where the message being handled
+                                         * came in... */
+    struct in6_addr reply_addr;         /* ...from whom... */
+    uint16_t reply_port;                /* ...and from which port. */
+    long long int next_heartbeat_journal;
+
     struct pipeline pipeline;   /* Installed static flows. */
     bool flows_changed;         /* Commit at the end of this pass. */
 
@@ -97,7 +111,8 @@ static char *ovs_remote;
 static void parse_options(int argc, char *argv[]);
 OVS_NO_RETURN static void usage(void);
 
-static unixctl_cb_func ovslb_show, ovslb_flows, ovslb_stats, ovslb_exit;
+static unixctl_cb_func ovslb_show, ovslb_flows, ovslb_stats, ovslb_health;
+static unixctl_cb_func ovslb_exit;
 
 /* The lbnode's I/O. */
 
@@ -279,6 +294,8 @@ journal_write(void *c_, const char *table, const struct flow_key *cp,
     }
 }
 
+static void restore_heartbeat(const struct store_record *, void *c_);
+
 /* The key under which the edge router's MAC is kept in the store's meta
  * table, so that a restarted controller addresses replies at once. */
 #define EDGE_MAC_KEY "edge-mac"
@@ -340,12 +357,182 @@ restore_journal(struct controller *c)
         return;
     }
     store_load(store, "meta", ctx.wall, restore_meta, c);
+    store_load(store, "heartbeat", ctx.wall, restore_heartbeat, c);
     store_load(store, LBNODE_JOURNAL_TRACKER, ctx.wall, restore_record, &ctx);
     store_load(store, LBNODE_JOURNAL_MAPPING, ctx.wall, restore_record, &ctx);
     c->restored_records = ctx.n;
     VLOG_INFO("journal: restored %"PRIuSIZE" tracker entries and mappings "
               "(%"PRIuSIZE" expired or unreadable)", ctx.n, ctx.rejected);
     c->flows_changed = true;
+}
+
+/* Health. */
+
+#define HEARTBEAT_JOURNAL_INTERVAL_MS 1000
+
+static void
+health_io_send(void *c_, uint32_t dst, enum health_via via,
+               const struct in6_addr *addr, struct ctl_msg *msg)
+{
+    struct controller *c = c_;
+    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    uint16_t port = snap ? snap->settings.control_port : CTL_MSG_PORT;
+
+    switch (via) {
+    case HEALTH_VIA_REPLY:
+        if (c->reply_sock) {
+            ctl_sock_send(c->reply_sock, msg, &c->reply_addr,
+                          c->reply_port);
+        }
+        return;
+    case HEALTH_VIA_NORTH:
+        /* From our north address to theirs: the path the edge uses. */
+        if (c->north_sock) {
+            sock = c->north_sock;
+        }
+        break;
+    case HEALTH_VIA_SOUTH:
+    case HEALTH_VIA_CONTROL:
+    default:
+        break;
+    }
+    if (sock && addr) {
+        ctl_sock_send(sock, msg, addr, port);
+    } else {
+        c->msgs_no_route++;
+    }
+    (void) dst;
+}
+
+static const struct health_io controller_health_io = {
+    .send = health_io_send,
+};
+
+static void
+health_configure(struct controller *c, const struct cluster_snapshot *snap,
+                 uint32_t self, uint64_t ring_key)
+{
+    struct health_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
+    struct health_server *srvs = xcalloc(snap->n_server_nodes + 1,
+                                         sizeof *srvs);
+    size_t n_lbs = 0, n_srvs = 0;
+    const struct cluster_settings *s = &snap->settings;
+    long long int now = time_msec();
+
+    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
+        const struct cluster_lb_node *n = &snap->lb_nodes[i];
+        if (n->enabled) {
+            lbs[n_lbs++] = (struct health_lb) {
+                .node = n->node_id, .north = n->north, .south = n->south,
+                .control = n->control,
+            };
+        }
+    }
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        const struct cluster_server_node *n = &snap->server_nodes[i];
+        if (n->enabled) {
+            srvs[n_srvs++] = (struct health_server) {
+                .node = n->node_id, .control = n->control,
+            };
+        }
+    }
+    struct health_config cfg = {
+        .lbs = lbs, .n_lbs = n_lbs, .servers = srvs, .n_servers = n_srvs,
+        .ring_key = ring_key, .vnodes = s->ring_vnodes,
+        .ping_interval_ms = s->ping_interval_ms,
+        .gossip_interval_ms = s->gossip_interval_ms,
+        .suspect_ms = s->suspect_ms,
+        .unhealthy_ms = s->unhealthy_ms,
+        .server_interval_ms = s->server_check_interval_ms,
+    };
+    if (!c->health || health_self(c->health) != self) {
+        health_destroy(c->health);
+        c->health = health_create(self, &cfg, random_uint64() ^ self, now);
+        health_set_clock_offset(c->health, time_wall_msec() - now);
+    } else {
+        health_set_config(c->health, &cfg, now);
+    }
+    free(lbs);
+    free(srvs);
+}
+
+/* Opens (or moves) the socket on this node's north address, so that the
+ * health checks of the north path reach us, and answers go out from it. */
+static void
+update_north_socket(struct controller *c)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    struct ctl_sock *ctl = node_daemon_ctl_sock(c->nd);
+    const struct node_settings *ns = node_daemon_settings(c->nd);
+    const struct cluster_lb_node *self;
+    char *error;
+
+    if (!snap || !ctl || !ns) {
+        return;
+    }
+    self = cluster_snapshot_find_lb_node(snap, ns->node_id);
+    if (!self || ipv6_addr_equals(&self->north, &self->control)) {
+        ctl_sock_close(c->north_sock);
+        c->north_sock = NULL;
+        return;
+    }
+    if (c->north_sock && ipv6_addr_equals(&c->north_sock_addr, &self->north)
+        && ctl_sock_port(c->north_sock) == snap->settings.control_port) {
+        return;
+    }
+    ctl_sock_close(c->north_sock);
+    c->north_sock = NULL;
+    error = ctl_sock_open(&self->north, snap->settings.control_port,
+                          ns->node_id, &c->north_sock);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "north health socket: %s", error);
+        free(error);
+        return;
+    }
+    c->north_sock_addr = self->north;
+    struct ctl_key key;
+    if (!ctl_key_init(&key, snap->settings.cluster_key,
+                      strlen(snap->settings.cluster_key))) {
+        ctl_sock_set_key(c->north_sock, &key);
+    }
+}
+
+static void
+journal_heartbeats(struct controller *c, long long int now)
+{
+    struct store *store = node_daemon_store(c->nd);
+    struct health_record *recs;
+    size_t n;
+
+    if (!c->health || !store || now < c->next_heartbeat_journal) {
+        return;
+    }
+    c->next_heartbeat_journal = now + HEARTBEAT_JOURNAL_INTERVAL_MS;
+    n = health_export(c->health, &recs);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t key[HEALTH_RECORD_KEY_LEN], value[HEALTH_RECORD_VALUE_LEN];
+
+        health_record_encode(&recs[i], key, value);
+        if (store_put(store, "heartbeat", key, sizeof key, value,
+                      sizeof value, 0)) {
+            c->journal_errors++;
+        }
+    }
+    free(recs);
+}
+
+static void
+restore_heartbeat(const struct store_record *r, void *c_)
+{
+    struct controller *c = c_;
+    struct health_record rec;
+
+    if (c->health && health_record_decode(r->key, r->key_len, r->value,
+                                          r->value_len, &rec)) {
+        health_import(c->health, &rec, 1);
+    }
 }
 
 /* Configuration. */
@@ -469,12 +656,19 @@ reconfigure(struct controller *c)
         c->north_addr = self->north;
     }
 
+    uint64_t ring_key = derive_key(snap->settings.cluster_key,
+                                   UINT64_C(0x6f76736c622d7267));
+    health_configure(c, snap, settings->node_id, ring_key);
+    c->health_seqno = health_seqno(c->health);
+    update_north_socket(c);
+
     struct lbnode_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
     for (size_t i = 0; i < snap->n_lb_nodes; i++) {
         const struct cluster_lb_node *n = &snap->lb_nodes[i];
         lbs[i] = (struct lbnode_lb) {
             .node = n->node_id, .north = n->north, .south = n->south,
-            .control = n->control, .healthy = n->enabled,
+            .control = n->control,
+            .healthy = n->enabled && health_is_healthy(c->health, n->node_id),
         };
     }
     struct lbnode_server *servers = xcalloc(snap->n_server_nodes + 1,
@@ -483,7 +677,8 @@ reconfigure(struct controller *c)
         const struct cluster_server_node *n = &snap->server_nodes[i];
         servers[i] = (struct lbnode_server) {
             .node = n->node_id, .underlay = n->underlay,
-            .control = n->control, .healthy = n->enabled,
+            .control = n->control,
+            .healthy = n->enabled && health_is_healthy(c->health, n->node_id),
         };
     }
 
@@ -523,7 +718,7 @@ reconfigure(struct controller *c)
     const struct cluster_settings *s = &snap->settings;
     cfg = (struct lbnode_config) {
         .self = settings->node_id,
-        .ring_key = derive_key(s->cluster_key, UINT64_C(0x6f76736c622d7267)),
+        .ring_key = ring_key,
         .secret = s->cluster_key,
         .secret_len = strlen(s->cluster_key),
         .vnodes = s->ring_vnodes,
@@ -721,19 +916,77 @@ handle_flow_removed(struct controller *c)
 }
 
 static void
+dispatch_message(struct controller *c, struct ctl_sock *sock,
+                 const struct ctl_msg *msg, const struct in6_addr *src,
+                 uint16_t src_port, long long int now)
+{
+    switch (msg->type) {
+    case CTL_MSG_PING:
+    case CTL_MSG_PONG:
+    case CTL_MSG_GOSSIP:
+        if (c->health) {
+            c->reply_sock = sock;
+            c->reply_addr = *src;
+            c->reply_port = src_port;
+            health_recv(c->health, msg, now, &controller_health_io, c);
+            c->reply_sock = NULL;
+        }
+        break;
+    default:
+        if (c->configured) {
+            lbnode_recv(c->lb, msg, now, &controller_io, c);
+        }
+        break;
+    }
+}
+
+static void
 handle_messages(struct controller *c, long long int now)
 {
-    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
+    struct ctl_sock *socks[2] = { node_daemon_ctl_sock(c->nd),
+                                  c->north_sock };
+    struct in6_addr src;
+    uint16_t src_port;
     struct ctl_msg msg;
 
-    if (!sock) {
-        return;
-    }
-    while (ctl_sock_recv(sock, &msg, NULL, NULL)) {
-        if (c->configured) {
-            lbnode_recv(c->lb, &msg, now, &controller_io, c);
+    for (size_t i = 0; i < ARRAY_SIZE(socks); i++) {
+        if (socks[i]) {
+            while (ctl_sock_recv(socks[i], &msg, &src, &src_port)) {
+                dispatch_message(c, socks[i], &msg, &src, src_port, now);
+            }
         }
     }
+}
+
+/* Whether this node can serve: the health checks of others find it only if
+ * it does (PROTOCOL.md §8). */
+static bool
+able_to_serve(const struct controller *c)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+
+    return (c->configured && ofctrl && ofctrl_is_connected(ofctrl)
+            && c->north_port != OFPP_NONE && c->tunnel_port != OFPP_NONE);
+}
+
+static void
+run_health(struct controller *c, long long int now)
+{
+    if (!c->health) {
+        return;
+    }
+    health_set_serving(c->health, able_to_serve(c));
+    health_run(c->health, now, &controller_health_io, c);
+    if (health_seqno(c->health) != c->health_seqno) {
+        /* A node changed state: rebuild the ring and the servers' health
+         * in the core. */
+        size_t n_healthy;
+
+        health_healthy_lbs(c->health, &n_healthy);
+        VLOG_INFO("health changed: %"PRIuSIZE" LB nodes healthy", n_healthy);
+        reconfigure(c);
+    }
+    journal_heartbeats(c, now);
 }
 
 static void
@@ -752,6 +1005,7 @@ controller_run(struct controller *c)
     handle_packet_ins(c, now);
     handle_flow_removed(c);
     handle_messages(c, now);
+    run_health(c, now);
     if (c->configured) {
         lbnode_run(c->lb, now);
         lbnode_retry(c->lb, now, &controller_io, c);
@@ -777,6 +1031,13 @@ controller_wait(struct controller *c)
     }
     if (!c->has_edge_mac) {
         poll_timer_wait_until(c->next_arp);
+    }
+    if (c->health) {
+        poll_timer_wait_until(health_next_deadline(c->health));
+        poll_timer_wait_until(c->next_heartbeat_journal);
+    }
+    if (c->north_sock) {
+        ctl_sock_wait(c->north_sock);
     }
 }
 
@@ -810,6 +1071,7 @@ main(int argc, char *argv[])
     unixctl_command_register("ovslb/show", "", 0, 0, ovslb_show, &c);
     unixctl_command_register("ovslb/flows", "", 0, 0, ovslb_flows, &c);
     unixctl_command_register("ovslb/stats", "", 0, 0, ovslb_stats, &c);
+    unixctl_command_register("ovslb/health", "", 0, 0, ovslb_health, &c);
     daemonize_complete();
     VLOG_INFO("ovslb-controller (ovslb "PACKAGE_VERSION") starting");
 
@@ -823,6 +1085,8 @@ main(int argc, char *argv[])
 
     unixctl_server_destroy(unixctl);
     pipeline_destroy(&c.pipeline);
+    health_destroy(c.health);
+    ctl_sock_close(c.north_sock);
     lbnode_destroy(c.lb);
     node_daemon_destroy(c.nd);
     free(ovs_remote);
@@ -856,6 +1120,22 @@ ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_format(&s, "ports: north %"PRIu16", tunnel %"PRIu16"\n",
                   ofp_to_u16(c->north_port), ofp_to_u16(c->tunnel_port));
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_health(struct unixctl_conn *conn, int argc OVS_UNUSED,
+             const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (c->health) {
+        health_format(c->health, time_msec(), &s);
+    } else {
+        ds_put_cstr(&s, "not configured yet\n");
+    }
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }

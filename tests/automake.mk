@@ -67,7 +67,8 @@ check-unit:
 # System tests: the namespace lab (LAB.md).  Root only; 'make check-system'.
 # They are in TESTS (so that automake writes their rules) but skip unless
 # OVSLB_SYSTEM_TESTS is set, which check-system does.
-SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh
+SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
+	tests/system/agent-limits.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \
