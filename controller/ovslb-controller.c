@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster-config.h"
 #include "command-line.h"
@@ -23,6 +24,7 @@
 #include "flow-key.h"
 #include "flows/lb-pipeline.h"
 #include "flows/pipeline.h"
+#include "bgp-speaker.h"
 #include "health.h"
 #include "controller/lbnode.h"
 #include "node-daemon.h"
@@ -60,8 +62,18 @@ COVERAGE_DEFINE(controller_packet_in_other);
 #define SYN_METER_RATE 20000
 #define OTHER_METER_RATE 40000
 
+/* BGP towards the edge router (PROTOCOL.md §9).  The speaker drives the
+ * node's bgpd (started beside it, vty socket RUNDIR/bgpd.vty).  The AS
+ * numbers are fixed here for now; the edge router is this node's default
+ * gateway; session source addresses come from 10.1.0.0/16 (see
+ * lib/bgp-speaker.h). */
+#define BGP_LOCAL_AS 65001
+#define BGP_ROUTER_AS 65000
+#define BGP_SESSION_BASE 0x0a010000
+
 /* How often to ask for the edge router's MAC while it is not known. */
 #define ARP_INTERVAL_MS 1000
+#define ARP_REFRESH_MS 30000
 
 struct controller {
     struct node_daemon *nd;
@@ -92,6 +104,9 @@ struct controller {
     struct in6_addr reply_addr;         /* ...from whom... */
     uint16_t reply_port;                /* ...and from which port. */
     long long int next_heartbeat_journal;
+
+    struct bgp_speaker *bgp;    /* NULL without a bgpd beside us. */
+    char *bgp_key;              /* VIPs and gateway the speaker has. */
 
     struct pipeline pipeline;   /* Installed static flows. */
     bool flows_changed;         /* Commit at the end of this pass. */
@@ -635,6 +650,96 @@ install_pipeline(struct controller *c)
     free(servers);
 }
 
+static ovs_be32 default_gateway(void);
+
+/* Creates or updates the BGP speaker from the configuration and announces
+ * this node's ring neighbours among the healthy LB nodes. */
+static void
+update_bgp(struct controller *c, const struct cluster_snapshot *snap,
+           uint32_t self)
+{
+    char *vty = xasprintf("%s/bgpd.vty", ovs_rundir());
+    bool have_bgpd = !access(vty, F_OK);
+    ovs_be32 vips[BGP_SPEAKER_MAX_VIPS];
+    size_t n_vips = 0;
+    uint32_t max_id = 0;
+    ovs_be32 gw = default_gateway();
+    struct ds key = DS_EMPTY_INITIALIZER;
+
+    free(vty);
+    if (!have_bgpd || !gw || !c->health) {
+        return;
+    }
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct in6_addr *a = &snap->vips[i].address;
+        ovs_be32 v4;
+        bool dup = false;
+
+        if (!IN6_IS_ADDR_V4MAPPED(a) || n_vips >= ARRAY_SIZE(vips)) {
+            continue;
+        }
+        v4 = in6_addr_get_mapped_ipv4(a);
+        for (size_t j = 0; j < n_vips; j++) {
+            dup |= vips[j] == v4;
+        }
+        if (!dup) {
+            vips[n_vips++] = v4;
+            ds_put_format(&key, IP_FMT" ", IP_ARGS(v4));
+        }
+    }
+    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
+        max_id = MAX(max_id, snap->lb_nodes[i].node_id);
+    }
+    ds_put_format(&key, "gw "IP_FMT" max %"PRIu32, IP_ARGS(gw), max_id);
+
+    if (!c->bgp || !c->bgp_key || strcmp(c->bgp_key, ds_cstr(&key))) {
+        struct bgp_speaker_config cfg = {
+            .vty_dir = ovs_rundir(),
+            .local_as = BGP_LOCAL_AS,
+            .router_as = BGP_ROUTER_AS,
+            .router_addr = gw,
+            .vips = vips,
+            .n_vips = n_vips,
+            .max_node_id = MIN(max_id, 255),
+        };
+        bgp_speaker_destroy(c->bgp);
+        c->bgp = bgp_speaker_create(&cfg);
+        free(c->bgp_key);
+        c->bgp_key = ds_steal_cstr(&key);
+        VLOG_INFO("BGP speaker for bgpd in %s (%s)", ovs_rundir(),
+                  c->bgp_key);
+    }
+    ds_destroy(&key);
+    if (!c->bgp) {
+        return;
+    }
+
+    /* The healthy LB nodes with IPv4 north addresses, sorted by id. */
+    size_t n_healthy;
+    const uint32_t *healthy = health_healthy_lbs(c->health, &n_healthy);
+    uint32_t *ids = xcalloc(n_healthy + 1, sizeof *ids);
+    ovs_be32 *north = xcalloc(n_healthy + 1, sizeof *north);
+    size_t n = 0;
+    for (size_t i = 0; i < n_healthy; i++) {
+        const struct cluster_lb_node *lb
+            = cluster_snapshot_find_lb_node(snap, healthy[i]);
+        if (lb && IN6_IS_ADDR_V4MAPPED(&lb->north)) {
+            ids[n] = healthy[i];
+            north[n++] = in6_addr_get_mapped_ipv4(&lb->north);
+        }
+    }
+    struct bgp_announcement out[2];
+    size_t n_out = bgp_announcements(ids, north, n, self,
+                                     htonl(BGP_SESSION_BASE), out);
+    if (bgp_speaker_set(c->bgp, out, n_out)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "BGP speaker refused %"PRIuSIZE" announcements",
+                     n_out);
+    }
+    free(ids);
+    free(north);
+}
+
 static void
 reconfigure(struct controller *c)
 {
@@ -661,6 +766,7 @@ reconfigure(struct controller *c)
     health_configure(c, snap, settings->node_id, ring_key);
     c->health_seqno = health_seqno(c->health);
     update_north_socket(c);
+    update_bgp(c, snap, settings->node_id);
 
     struct lbnode_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
     for (size_t i = 0; i < snap->n_lb_nodes; i++) {
@@ -810,12 +916,14 @@ send_arp_request(struct controller *c, long long int now)
     struct dp_packet b;
     char actions[32];
 
-    if (c->has_edge_mac || !c->has_own_mac || now < c->next_arp
+    /* Ask while the MAC is unknown, and now and then when it is known (it
+     * may come from the journal of an earlier run, or change). */
+    if (!c->has_own_mac || now < c->next_arp
         || c->north_port == OFPP_NONE
         || !IN6_IS_ADDR_V4MAPPED(&c->north_addr)) {
         return;
     }
-    c->next_arp = now + ARP_INTERVAL_MS;
+    c->next_arp = now + (c->has_edge_mac ? ARP_REFRESH_MS : ARP_INTERVAL_MS);
     gw = default_gateway();
     if (!gw) {
         return;
@@ -827,6 +935,24 @@ send_arp_request(struct controller *c, long long int now)
              ofp_to_u16(c->north_port));
     send_packet_out(c, dp_packet_data(&b), dp_packet_size(&b), actions);
     dp_packet_uninit(&b);
+}
+
+/* Returns true if 'frame' is an ARP packet whose sender is this node's
+ * default gateway (the edge router). */
+static bool
+arp_from_gateway(const void *frame, size_t len)
+{
+    const struct eth_header *eth = frame;
+    const struct arp_eth_header *arp;
+    ovs_be32 gw = default_gateway();
+
+    if (!gw || len < ETH_HEADER_LEN + ARP_ETH_HEADER_LEN
+        || eth->eth_type != htons(ETH_TYPE_ARP)) {
+        return false;
+    }
+    arp = (const struct arp_eth_header *) ((const uint8_t *) frame
+                                           + ETH_HEADER_LEN);
+    return get_16aligned_be32(&arp->ar_spa) == gw;
 }
 
 /* Packet-ins. */
@@ -852,18 +978,27 @@ handle_packet_ins(struct controller *c, long long int now)
             break;
         }
         ud = pi->pin.userdata;
-        if (pi->pin.packet_len >= sizeof *eth) {
-            eth = pi->pin.packet;
-            if (pi->in_port == c->north_port) {
+        eth = (pi->pin.packet_len >= sizeof *eth ? pi->pin.packet : NULL);
+        if (pi->pin.userdata_len == 1 && ud[0] == LB_USERDATA_ARP) {
+            /* The north segment also carries the other LB nodes' ARP (their
+             * health checks of each other): only the gateway's own ARP
+             * tells its MAC. */
+            if (eth && pi->in_port == c->north_port
+                && arp_from_gateway(pi->pin.packet, pi->pin.packet_len)) {
                 learn_edge_mac(c, eth->eth_src);
             }
-        }
-        if (pi->pin.userdata_len == 1 && ud[0] == LB_USERDATA_ARP) {
             c->packet_ins_arp++;
             ofctrl_packet_in_destroy(pi);
         } else if (pi->pin.userdata_len == 1 && ud[0] == LB_USERDATA_SYN) {
+            /* Client traffic to a VIP comes through the edge router. */
+            if (eth && pi->in_port == c->north_port) {
+                learn_edge_mac(c, eth->eth_src);
+            }
             syns[n_syns++] = pi;
         } else {
+            if (eth && pi->in_port == c->north_port) {
+                learn_edge_mac(c, eth->eth_src);
+            }
             c->packet_ins_other++;
             COVERAGE_INC(controller_packet_in_other);
             if (c->configured) {
@@ -1006,6 +1141,9 @@ controller_run(struct controller *c)
     handle_flow_removed(c);
     handle_messages(c, now);
     run_health(c, now);
+    if (c->bgp) {
+        bgp_speaker_run(c->bgp, now);
+    }
     if (c->configured) {
         lbnode_run(c->lb, now);
         lbnode_retry(c->lb, now, &controller_io, c);
@@ -1029,7 +1167,7 @@ controller_wait(struct controller *c)
             poll_timer_wait_until(deadline);
         }
     }
-    if (!c->has_edge_mac) {
+    if (c->has_own_mac && c->north_port != OFPP_NONE) {
         poll_timer_wait_until(c->next_arp);
     }
     if (c->health) {
@@ -1038,6 +1176,9 @@ controller_wait(struct controller *c)
     }
     if (c->north_sock) {
         ctl_sock_wait(c->north_sock);
+    }
+    if (c->bgp) {
+        bgp_speaker_wait(c->bgp, time_msec());
     }
 }
 
@@ -1086,6 +1227,8 @@ main(int argc, char *argv[])
     unixctl_server_destroy(unixctl);
     pipeline_destroy(&c.pipeline);
     health_destroy(c.health);
+    bgp_speaker_destroy(c.bgp);
+    free(c.bgp_key);
     ctl_sock_close(c.north_sock);
     lbnode_destroy(c.lb);
     node_daemon_destroy(c.nd);
@@ -1120,6 +1263,11 @@ ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_format(&s, "ports: north %"PRIu16", tunnel %"PRIu16"\n",
                   ofp_to_u16(c->north_port), ofp_to_u16(c->tunnel_port));
+    if (c->bgp) {
+        bgp_speaker_format(c->bgp, &s);
+    } else {
+        ds_put_cstr(&s, "bgp: no bgpd beside this controller\n");
+    }
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }

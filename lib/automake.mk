@@ -3,6 +3,7 @@
 
 noinst_LTLIBRARIES += lib/libovslb.la
 lib_libovslb_la_SOURCES = \
+	lib/bgp-speaker.c lib/bgp-speaker.h \
 	lib/cluster-config.c lib/cluster-config.h \
 	lib/ctl-msg.c lib/ctl-msg.h \
 	lib/ctl-sock.c lib/ctl-sock.h \

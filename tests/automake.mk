@@ -6,6 +6,7 @@ TEST_LDADD = lib/libovslb.la $(OVS_LIBS) $(CHECK_LIBS) $(SQLITE3_LIBS) \
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
 UNIT_TESTS += \
+	tests/check-bgp-speaker \
 	tests/check-ctl-msg \
 	tests/check-flow-key \
 	tests/check-health \
@@ -22,6 +23,9 @@ check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/ovs-config-agree.sh
 EXTRA_DIST += tests/ovs-config-agree.sh tests/atlocal.in
 
+tests_check_bgp_speaker_SOURCES = tests/check-bgp-speaker.c
+tests_check_bgp_speaker_CFLAGS = $(TEST_CFLAGS)
+tests_check_bgp_speaker_LDADD = $(TEST_LDADD)
 tests_check_ctl_msg_SOURCES = tests/check-ctl-msg.c
 tests_check_ctl_msg_CFLAGS = $(TEST_CFLAGS)
 tests_check_ctl_msg_LDADD = $(TEST_LDADD)
@@ -68,7 +72,7 @@ check-unit:
 # They are in TESTS (so that automake writes their rules) but skip unless
 # OVSLB_SYSTEM_TESTS is set, which check-system does.
 SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
-	tests/system/agent-limits.sh
+	tests/system/agent-limits.sh tests/system/bgp.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \
