@@ -72,7 +72,8 @@ check-unit:
 # They are in TESTS (so that automake writes their rules) but skip unless
 # OVSLB_SYSTEM_TESTS is set, which check-system does.
 SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
-	tests/system/agent-limits.sh tests/system/bgp.sh
+	tests/system/agent-limits.sh tests/system/bgp.sh \
+	tests/system/lb-failover.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \

@@ -1,0 +1,134 @@
+#!/bin/bash
+# lb-failover.sh: health checking, ring membership and BGP on the namespace
+# lab (issue 7), driven by the controllers themselves:
+#   - kill -9 of a whole LB node: every other LB node drops it from its ring
+#     within 1 s, and the edge router's route for the VIP drops its next hop
+#     within 1 s more (no BGP hold timer);
+#   - restarted: back in every ring and in the edge's ECMP set within 2 s;
+#   - two adjacent LB nodes of 5 killed at once: both withdrawn, the others
+#     converge, and new connections still succeed;
+#   - a server node's agent stopped: unhealthy on every LB node within 2 s
+#     and given no new connections; restarted, it gets them again.
+# Times are measured from the moment the kill command returns.  Root only;
+# run by 'make check-system'; needs FRR (utilities/ovslb-bootstrap).
+set -u
+srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=tests/system/system-lib.sh
+. "$srcdir/tests/system/system-lib.sh"
+
+sys_init
+[ -x /usr/lib/frr/bgpd ] || sys_skip "FRR not installed"
+D=$OVSLB_LAB_DIR
+VIP=203.0.113.10
+
+ring_size() {   # ring_size K: nodes in LB node K's ring
+    ovs-appctl -t "$D/lb$1/ovslb-controller.ctl" ovslb/show 2>/dev/null \
+        | sed -n 's/^ring: \([0-9]*\) nodes.*/\1/p'
+}
+edge_hops() {
+    ip -n ovslb-edge route show "$VIP" | grep -c "nexthop via"
+}
+ms_since() {
+    echo $(( ($(date +%s%N) - $1) / 1000000 ))
+}
+# wait_for MAX_MS CMD...: polls CMD every 20 ms; prints the time it took, or
+# "timeout".
+wait_for() {
+    local max=$1 t0
+    shift
+    t0=$(date +%s%N)
+    while ! "$@"; do
+        if [ "$(ms_since "$t0")" -gt "$max" ]; then
+            echo timeout
+            return 1
+        fi
+        sleep 0.02
+    done
+    ms_since "$t0"
+}
+rings_are() {   # rings_are N K...: LB nodes K... all have N nodes in the ring
+    local n=$1 k
+    shift
+    for k in "$@"; do [ "$(ring_size "$k")" = "$n" ] || return 1; done
+}
+hops_are() { [ "$(edge_hops)" = "$1" ]; }
+requests_ok() {   # requests_ok N: N new connections, all answered
+    local ok=0
+    for _ in $(seq "$1"); do
+        in_node cli curl -s -o /dev/null -m 3 "http://$VIP/" && ok=$((ok + 1))
+    done
+    [ "$ok" = "$1" ]
+}
+
+check "lab up (5 LB nodes, 3 server nodes)" lab up --lb 5 --servers 3
+[ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"
+check "warm-up" lab demo --requests 20
+check "edge routes the VIP over 5 LB nodes" wait_for 5000 hops_are 5
+
+# One LB node killed and restarted.
+lab kill-lb 3 >/dev/null 2>&1
+t_ring=$(wait_for 3000 rings_are 4 1 2 4 5)
+t_edge=$(wait_for 3000 hops_are 4)
+echo "# lb3 killed: out of every ring after $t_ring ms, out of the edge's ECMP set after $t_edge ms"
+check "lb3 out of every other ring within 1 s" \
+    [ "$t_ring" != timeout ] && [ "${t_ring:-9999}" -le 1000 ]
+check "lb3 out of the edge's route within 2 s of the kill" \
+    [ "$t_edge" != timeout ] && [ "${t_edge:-9999}" -le 2000 ]
+check "new connections succeed without lb3" requests_ok 30
+lab start-lb 3 >/dev/null 2>&1
+t_back=$(wait_for 5000 rings_are 5 1 2 3 4 5)
+t_hops=$(wait_for 5000 hops_are 5)
+echo "# lb3 restarted: in every ring after $t_back ms, in the edge's route $t_hops ms later"
+check "lb3 back in every ring and in the edge's route within 2 s" \
+    [ "$t_back" != timeout ] && [ "$t_hops" != timeout ] \
+    && [ $(( ${t_back:-9999} + ${t_hops:-9999} )) -le 2000 ]
+
+# Two adjacent LB nodes killed at once.
+lab kill-lb 2 >/dev/null 2>&1 & lab kill-lb 3 >/dev/null 2>&1; wait
+t_ring=$(wait_for 3000 rings_are 3 1 4 5)
+t_edge=$(wait_for 3000 hops_are 3)
+echo "# lb2 and lb3 killed: rings of 3 after $t_ring ms, edge at 3 next hops $t_edge ms later"
+check "two adjacent nodes killed: both out of every ring" \
+    [ "$t_ring" != timeout ]
+check "two adjacent nodes killed: both out of the edge's route" \
+    [ "$t_edge" != timeout ]
+check "new connections succeed with 3 LB nodes of 5" requests_ok 30
+lab start-lb 2 >/dev/null 2>&1
+lab start-lb 3 >/dev/null 2>&1
+check "both back" wait_for 5000 rings_are 5 1 2 3 4 5
+
+# A server node's agent stopped.
+kill -9 "$(cat "$D/srv2/ovslb-agent.pid")"
+server_down_everywhere() {
+    local k
+    for k in 1 2 3 4 5; do
+        ovs-appctl -t "$D/lb$k/ovslb-controller.ctl" ovslb/health \
+            | grep -Eq "server +102 +unhealthy" || return 1
+    done
+}
+t_srv=$(wait_for 4000 server_down_everywhere)
+echo "# srv2's agent killed: unhealthy on every LB node after $t_srv ms"
+check "a stopped agent is unhealthy on every LB node within 2 s" \
+    [ "$t_srv" != timeout ] && [ "${t_srv:-9999}" -le 2000 ]
+before=$(grep -c ' /' "$D/srv2/nginx-access.log")
+check "new connections succeed without srv2" requests_ok 30
+after=$(grep -c ' /' "$D/srv2/nginx-access.log")
+check "srv2 got no new connection while its agent was down" \
+    [ "$before" = "$after" ]
+check "agent restarted" lab up --lb 5 --servers 3
+server_up_everywhere() {
+    local k
+    for k in 1 2 3 4 5; do
+        ovs-appctl -t "$D/lb$k/ovslb-controller.ctl" ovslb/health \
+            | grep -Eq "server +102 +healthy" || return 1
+    done
+}
+check "srv2 healthy again everywhere" wait_for 5000 server_up_everywhere
+check "srv2 serves again" bash -c "
+    for i in \$(seq 60); do
+        ip netns exec ovslb-cli curl -s -m 3 http://$VIP/ | grep -q srv2 && exit 0
+    done
+    exit 1"
+
+check "lab down" lab down
+sys_finish
