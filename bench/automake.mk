@@ -3,3 +3,10 @@
 # The lab benchmark (root; not part of 'make check'): bench/lab-bench.sh,
 # reports kept in bench/reports/.
 EXTRA_DIST += bench/lab-bench.sh bench/reports
+
+# The translation microbenchmark (bench/xlate-bench.sh runs it, and under
+# callgrind).
+noinst_PROGRAMS += bench/xlate-bench
+bench_xlate_bench_SOURCES = bench/xlate-bench.c
+bench_xlate_bench_LDADD = lib/libovslb.la $(OVS_LIBS)
+EXTRA_DIST += bench/xlate-bench.sh

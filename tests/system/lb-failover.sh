@@ -130,5 +130,40 @@ check "srv2 serves again" bash -c "
     done
     exit 1"
 
+# Hostile control messages: a copy of a real message from lb2 to lb1 sent
+# again (replayed), and the same with its MAC altered.  Both are rejected
+# and counted, and change nothing.
+rejected_count() {   # rejected_count PATTERN: lb1's rejections matching it
+    ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/stats \
+        | awk -v p="$1" 'index($0, "rejected (") && $0 ~ p { n += $NF }
+                         END { print n + 0 }'
+}
+mac0=$(rejected_count "MAC mismatch")
+replay0=$(rejected_count "replayed|below window")
+in_node lb2 /usr/bin/python3 - > "$D/hostile.txt" 2>&1 <<'PYTHON'
+import socket, sys
+from scapy.all import sniff, UDP, conf
+conf.verb = 0
+pkts = sniff(iface="br-phy",
+             filter="udp and src host 10.2.0.12 and dst host 10.2.0.11 "
+                    "and dst port 7700", count=1, timeout=5)
+if not pkts:
+    print("no message from lb2 to lb1 seen"); sys.exit(1)
+data = bytes(pkts[0][UDP].payload)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.2.0.12", 0))
+s.sendto(data, ("10.2.0.11", 7700))                  # replayed
+bad = bytearray(data); bad[-1] ^= 0x01
+s.sendto(bytes(bad), ("10.2.0.11", 7700))            # MAC altered
+print("sent a replayed message (type %d) and an altered one" % data[5])
+PYTHON
+sed 's/^/# /' "$D/hostile.txt"
+sleep 0.5
+check "a message with an altered MAC is rejected and counted" \
+    [ "$(rejected_count "MAC mismatch")" -gt "$mac0" ]
+check "a replayed message is rejected and counted" \
+    [ "$(rejected_count "replayed|below window")" -gt "$replay0" ]
+check "the rings did not change" rings_are 5 1 2 3 4 5
+
 check "lab down" lab down
 sys_finish
