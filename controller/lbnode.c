@@ -141,6 +141,8 @@ struct lbnode {
 
     lbnode_journal_func *journal;
     void *journal_aux;
+
+    uint64_t synced_digest;     /* Ring whose trackers have our entries. */
 };
 
 /* What the journal holds for an established tracker entry and for an
@@ -1322,6 +1324,118 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
     }
 }
 
+/* TRACKER_SYNC: the holder of a flow's tracker state under the old ring
+ * hands it to us, its PFT or SFT under the new one (PROTOCOL.md §7). */
+static void
+tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
+             long long int now)
+{
+    struct entry *e = entry_find(lb, &ts->cp);
+    enum entry_state state;
+
+    if (ts->state == CTL_TRACKER_ESTABLISHED) {
+        state = ENTRY_ESTABLISHED;
+    } else if (ts->server != CTL_NODE_NONE) {
+        /* A server was chosen and has not answered yet: wait for it (the
+         * retry repeats the same CONNECT, which the agent answers
+         * idempotently). */
+        state = ENTRY_CONNECTING;
+    } else {
+        state = ENTRY_SYN_RECEIVED;
+    }
+
+    if (e && (e->state == ENTRY_ESTABLISHED || e->state == state)) {
+        /* Ours is as good: just take the role. */
+        e->role = ts->role;
+        if (e->state == ENTRY_ESTABLISHED) {
+            e->expires = MAX(e->expires, now + lb->entry_timeout_ms);
+        }
+        return;
+    }
+    if (!e) {
+        if (state != ENTRY_ESTABLISHED
+            && lb->n_syn_entries >= lb->syn_table_max) {
+            lb->stats.table_full++;
+            return;
+        }
+        e = entry_create(lb, &ts->cp, ts->role, now);
+    }
+    e->role = ts->role;
+    e->isn_lb = ts->isn_lb;
+    e->client_isn = ts->client_isn;
+    e->opts = ts->opts;
+    e->ts_lb = ts->ts_lb;
+    e->server = ts->server;
+    e->ingress = ts->ingress;
+    e->ttl = ts->ttl;
+    e->isn_kind = ts->isn_kind;
+    e->n_rejected = MIN(ts->n_rejected, CTL_TRACKER_MAX_REJECTED);
+    memcpy(e->rejected, ts->rejected, e->n_rejected * sizeof *e->rejected);
+    if (state == ENTRY_CONNECTING) {
+        e->connect_sent = now;
+        if (ts->ingress != CTL_NODE_NONE) {
+            entry_add_waiter(e, ts->ingress);
+        }
+    }
+    entry_set_state(lb, e, state, now);
+    lb->stats.trackers_received++;
+}
+
+/* After a change of the ring (lbnode_configure() with another healthy set),
+ * hands every flow this node tracks, established or still in the handshake,
+ * to its trackers under the new ring (TRACKER_SYNC), and takes the role the
+ * new ring gives this node, so that a handshake in progress completes with
+ * the new PFT.
+ * Does nothing if the ring did not change since the last call. */
+void
+lbnode_rebalance(struct lbnode *lb, long long int now OVS_UNUSED,
+                 const struct lbnode_io *io, void *aux)
+{
+    uint64_t digest = lb->ring ? ring_digest(lb->ring) : 0;
+    struct entry *e;
+
+    if (!lb->ring || digest == lb->synced_digest) {
+        return;
+    }
+    lb->synced_digest = digest;
+    HMAP_FOR_EACH (e, node, &lb->entries) {
+        uint32_t pft, sft;
+
+        if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+            continue;
+        }
+        for (int i = 0; i < 2; i++) {
+            uint32_t dst = i == 0 ? pft : sft;
+            enum ctl_tracker_role role = i == 0 ? CTL_ROLE_PFT : CTL_ROLE_SFT;
+            struct ctl_msg msg;
+
+            if (i == 1 && sft == pft) {
+                break;
+            }
+            if (dst == lb->self) {
+                e->role = role;
+                continue;
+            }
+            msg_init(&msg, CTL_MSG_TRACKER_SYNC, lb->self);
+            msg.tracker_sync = (struct ctl_tracker_sync) {
+                .cp = e->cp,
+                .state = (e->state == ENTRY_ESTABLISHED
+                          ? CTL_TRACKER_ESTABLISHED
+                          : CTL_TRACKER_SYN_RECEIVED),
+                .role = role, .isn_lb = e->isn_lb,
+                .client_isn = e->client_isn, .opts = e->opts,
+                .ts_lb = e->ts_lb, .server = e->server,
+                .ingress = e->ingress, .ttl = e->ttl,
+                .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
+            };
+            memcpy(msg.tracker_sync.rejected, e->rejected,
+                   e->n_rejected * sizeof *e->rejected);
+            io->send(aux, dst, &msg);
+            lb->stats.trackers_sent++;
+        }
+    }
+}
+
 /* Handles the control message 'msg' from another node (or from this one,
  * in-process). */
 void
@@ -1359,8 +1473,10 @@ lbnode_recv(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
     case CTL_MSG_UNKNOWN:
         ingress_unknown(lb, msg, now, io, aux);
         break;
-    case CTL_MSG_CONN_REQ:
     case CTL_MSG_TRACKER_SYNC:
+        tracker_sync(lb, &msg->tracker_sync, now);
+        break;
+    case CTL_MSG_CONN_REQ:
     case CTL_MSG_PUBLISH:
     case CTL_MSG_PUBLISH_FWD:
     case CTL_MSG_PING:
@@ -1706,6 +1822,8 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(rsts_sent);
     STAT(table_full);
     STAT(entries_expired);
+    STAT(trackers_sent);
+    STAT(trackers_received);
     STAT(msgs_ignored);
 #undef STAT
     for (int r = 0; r < CTL_REJECT_N_REASONS; r++) {

@@ -139,6 +139,8 @@ struct lbnode_stats {
     uint64_t rsts_sent;
     uint64_t table_full;        /* SYNs dropped: table full. */
     uint64_t entries_expired;
+    uint64_t trackers_sent;     /* TRACKER_SYNC after ring changes. */
+    uint64_t trackers_received;
 
     uint64_t msgs_ignored;      /* Messages for flows we do not hold. */
 };
@@ -175,6 +177,8 @@ void lbnode_recv(struct lbnode *, const struct ctl_msg *, long long int now,
                  const struct lbnode_io *, void *aux);
 void lbnode_mapping_removed(struct lbnode *, const struct flow_key *);
 void lbnode_run(struct lbnode *, long long int now);
+void lbnode_rebalance(struct lbnode *, long long int now,
+                      const struct lbnode_io *, void *aux);
 void lbnode_retry(struct lbnode *, long long int now,
                   const struct lbnode_io *, void *aux);
 long long int lbnode_next_deadline(const struct lbnode *);

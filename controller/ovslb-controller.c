@@ -1145,6 +1145,7 @@ controller_run(struct controller *c)
         bgp_speaker_run(c->bgp, now);
     }
     if (c->configured) {
+        lbnode_rebalance(c->lb, now, &controller_io, c);
         lbnode_run(c->lb, now);
         lbnode_retry(c->lb, now, &controller_io, c);
     }

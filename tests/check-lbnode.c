@@ -52,9 +52,9 @@ struct world {
     struct bus_msg *queue;
     size_t n_queue, head;
 
-    struct sent_frame north[64];
+    struct sent_frame north[256];
     size_t n_north;
-    struct installed maps[64];
+    struct installed maps[256];
     size_t n_maps;
     size_t n_forwarded;
     long long int now;
@@ -96,9 +96,10 @@ static void
 io_send_north(void *a_, const void *frame, size_t len)
 {
     struct node_aux *a = a_;
-    struct sent_frame *f = &a->w->north[a->w->n_north++];
+    struct sent_frame *f;
 
-    ck_assert_uint_le(a->w->n_north, ARRAY_SIZE(a->w->north));
+    ck_assert_uint_lt(a->w->n_north, ARRAY_SIZE(a->w->north));
+    f = &a->w->north[a->w->n_north++];
     f->node = a->node;
     ck_assert_int_eq(tcp_seg_parse_frame(frame, len, &f->seg), 0);
     ck_assert(tcp_seg_verify_csum((const uint8_t *) frame + f->seg.l3_ofs,
@@ -109,9 +110,10 @@ static void
 io_install(void *a_, const struct flow_key *cp, const struct in6_addr *srv)
 {
     struct node_aux *a = a_;
-    struct installed *m = &a->w->maps[a->w->n_maps++];
+    struct installed *m;
 
-    ck_assert_uint_le(a->w->n_maps, ARRAY_SIZE(a->w->maps));
+    ck_assert_uint_lt(a->w->n_maps, ARRAY_SIZE(a->w->maps));
+    m = &a->w->maps[a->w->n_maps++];
     m->node = a->node;
     m->cp = *cp;
     m->server = *srv;
@@ -596,6 +598,71 @@ START_TEST(test_journal_restart)
 }
 END_TEST
 
+START_TEST(test_tracker_sync_after_loss)
+{
+    struct flow_key cps[30];
+    bool lbs[N_LB] = { true, true, false };
+
+    for (int f = 0; f < 30; f++) {
+        handshake(f % 2, 48000 + f);
+        cps[f] = cp_of(48000 + f);
+    }
+    /* LB node 3 dies: the survivors rebuild the ring and hand their
+     * established flows to the flows' new trackers. */
+    configure(lbs, NULL, 3);
+    for (int i = 0; i < 2; i++) {
+        lbnode_rebalance(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+    for (int f = 0; f < 30; f++) {
+        uint32_t pft, sft;
+        size_t n_maps = w.n_maps;
+
+        ck_assert(lbnode_trackers(w.lbs[0], &cps[f], &pft, &sft));
+        ck_assert_uint_ne(pft, 3);
+        ck_assert_uint_ne(sft, 3);
+        /* The survivors hold the flow, so the other survivor, a new
+         * ingress for it, learns its mapping from the PFT at once. */
+        packet_in(f % 2 ? 0 : 1, 48000 + f, TCP_ACK, 1001, 7);
+        ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    }
+    ck_assert_uint_gt(lbnode_get_stats(w.lbs[0])->trackers_sent
+                      + lbnode_get_stats(w.lbs[1])->trackers_sent, 0);
+    /* Handshakes in progress when the ring changes complete with the new
+     * trackers: SYN/ACK sent under the old ring, ACK after the change. */
+    bool all[N_LB] = { true, true, true };
+    uint32_t isns[10];
+    configure(all, NULL, 3);
+    for (int i = 0; i < 2; i++) {
+        lbnode_rebalance(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+    for (int f = 0; f < 10; f++) {
+        size_t n_north = w.n_north;
+
+        packet_in(f % 3, 49000 + f, TCP_SYN, 1000, 0);
+        ck_assert_uint_eq(w.n_north, n_north + 1);
+        isns[f] = w.north[n_north].seg.seq;
+    }
+    configure(lbs, NULL, 3);
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_rebalance(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+    for (int f = 0; f < 10; f++) {
+        size_t n_maps = w.n_maps;
+
+        packet_in(f % 2, 49000 + f, TCP_ACK, 1001, isns[f] + 1);
+        ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    }
+
+    /* Nothing more to hand over while the ring stays. */
+    size_t n_queue = w.n_queue;
+    lbnode_rebalance(w.lbs[0], w.now, &io, &aux[0]);
+    ck_assert_uint_eq(w.n_queue, n_queue);
+}
+END_TEST
+
 static Suite *
 lbnode_suite(void)
 {
@@ -615,6 +682,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_buffer_bound_and_timeout);
     tcase_add_test(tc, test_garbage_packet_in);
     tcase_add_test(tc, test_journal_restart);
+    tcase_add_test(tc, test_tracker_sync_after_loss);
     suite_add_tcase(s, tc);
     return s;
 }

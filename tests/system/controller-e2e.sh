@@ -79,7 +79,11 @@ in_node cli bash -c "for i in \$(seq 1000); do
     done" > "$D/codes.txt" 2>/dev/null
 ok=$(grep -c '^200$' "$D/codes.txt")
 echo "# 1000 requests in $(since "$t0") s: $ok answered 200"
-grep -vn '^200$' "$D/codes.txt" | head -5 | sed 's/^/# failed request (line:code): /' 
+grep -vn '^200$' "$D/codes.txt" | head -5 | sed 's/^/# failed request (line:code): /'
+for k in 1 2 3; do
+    echo "# lb$k health: $(ctl "$k" ovslb/health | grep -E 'state changes|healthy LB')" | tr '\n' ' '
+    echo
+done
 check "1000 sequential requests through $VIP:80: all succeed" [ "$ok" = 1000 ]
 for k in 1 2 3; do
     syns=$(stat_of "$k" syns)
