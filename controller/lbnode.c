@@ -530,6 +530,20 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
     struct ctl_msg msg;
 
     lb->stats.syns++;
+
+    /* A SYN never belongs to an established connection: this is a new one
+     * that reuses the CP of an old one, whose ingress flow (still within
+     * its idle timeout) would send the new connection's ACK to the old
+     * server.  Remove it. */
+    struct mapping *m = mapping_find(lb, cp);
+    if (m) {
+        journal_forget(lb, LBNODE_JOURNAL_MAPPING, cp);
+        io->remove_mapping(aux, cp);
+        hmap_remove(&lb->mappings, &m->node);
+        free(m);
+        lb->stats.mappings_replaced++;
+    }
+
     if (!lbnode_trackers(lb, cp, &pft, &sft)) {
         return;
     }
@@ -1803,6 +1817,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(buffer_timeouts);
     STAT(replayed);
     STAT(mappings_installed);
+    STAT(mappings_replaced);
     STAT(queries);
     STAT(unknown_flows);
     ds_put_cstr(s, "flow tracker:\n");

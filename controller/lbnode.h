@@ -41,6 +41,10 @@ struct lbnode_io {
     void (*install_mapping)(void *aux, const struct flow_key *cp,
                             const struct in6_addr *server_addr);
 
+    /* Remove the ingress mapping of 'cp' (a new connection reuses the CP
+     * of an old one). */
+    void (*remove_mapping)(void *aux, const struct flow_key *cp);
+
     /* Forward the client's frame 'frame' (a buffered packet of 'cp')
      * through the tunnel to 'server_addr'. */
     void (*forward)(void *aux, const struct flow_key *cp,
@@ -118,6 +122,7 @@ struct lbnode_stats {
     uint64_t buffer_timeouts;   /* Pending flows given up. */
     uint64_t replayed;          /* Buffered packets sent on. */
     uint64_t mappings_installed;
+    uint64_t mappings_replaced; /* Stale mappings of a reused CP removed. */
     uint64_t queries;           /* MAPPING_QUERY sent. */
     uint64_t unknown_flows;     /* UNKNOWN from both trackers. */
 

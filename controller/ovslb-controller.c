@@ -269,6 +269,27 @@ io_install_mapping(void *c_, const struct flow_key *cp,
 }
 
 static void
+io_remove_mapping(void *c_, const struct flow_key *cp)
+{
+    struct controller *c = c_;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ds flow = DS_EMPTY_INITIALIZER;
+    char *error;
+
+    if (!ofctrl) {
+        return;
+    }
+    ds_put_format(&flow, "table=%d,priority=%d,", LB_TABLE_INGRESS,
+                  LB_PRIO_MAPPING);
+    format_cp_match(cp, &flow);
+    ds_put_cstr(&flow, ",tcp_flags=-syn");
+    error = ofctrl_flow_del_str(ofctrl, ds_cstr(&flow), NULL);
+    free(error);
+    c->flows_changed = true;
+    ds_destroy(&flow);
+}
+
+static void
 io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
            size_t len, const struct in6_addr *server)
 {
@@ -284,6 +305,7 @@ static const struct lbnode_io controller_io = {
     .send = io_send,
     .send_north = io_send_north,
     .install_mapping = io_install_mapping,
+    .remove_mapping = io_remove_mapping,
     .forward = io_forward,
 };
 

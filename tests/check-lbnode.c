@@ -57,6 +57,7 @@ struct world {
     struct installed maps[256];
     size_t n_maps;
     size_t n_forwarded;
+    size_t n_removed;
     long long int now;
 };
 
@@ -120,6 +121,22 @@ io_install(void *a_, const struct flow_key *cp, const struct in6_addr *srv)
 }
 
 static void
+io_remove(void *a_, const struct flow_key *cp)
+{
+    struct node_aux *a = a_;
+
+    for (size_t i = 0; i < a->w->n_maps; i++) {
+        if (a->w->maps[i].node == a->node
+            && flow_key_equals(&a->w->maps[i].cp, cp)) {
+            a->w->maps[i].node = 0;     /* Removed. */
+            a->w->n_removed++;
+            return;
+        }
+    }
+    ck_abort_msg("removal of a mapping never installed");
+}
+
+static void
 io_forward(void *a_, const struct flow_key *cp OVS_UNUSED,
            const void *frame OVS_UNUSED, size_t len OVS_UNUSED,
            const struct in6_addr *srv OVS_UNUSED)
@@ -132,6 +149,7 @@ static const struct lbnode_io io = {
     .send = io_send,
     .send_north = io_send_north,
     .install_mapping = io_install,
+    .remove_mapping = io_remove,
     .forward = io_forward,
 };
 
@@ -546,6 +564,23 @@ journal_cb(void *node_, const char *table, const struct flow_key *cp,
     slot->live = true;
 }
 
+START_TEST(test_cp_reused)
+{
+    /* A connection through LB 1, closed; a new one from the same client
+     * port while the old ingress flow is still installed: the old mapping
+     * is removed at the new SYN and the new one installed. */
+    size_t n_maps;
+
+    handshake(0, 50000);
+    n_maps = w.n_maps;
+    ck_assert_uint_eq(w.n_removed, 0);
+    handshake(0, 50000);
+    ck_assert_uint_eq(w.n_removed, 1);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->mappings_replaced, 1);
+}
+END_TEST
+
 START_TEST(test_journal_restart)
 {
     static int nodes[N_LB] = { 0, 1, 2 };
@@ -681,6 +716,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_unknown_flow_forgotten);
     tcase_add_test(tc, test_buffer_bound_and_timeout);
     tcase_add_test(tc, test_garbage_packet_in);
+    tcase_add_test(tc, test_cp_reused);
     tcase_add_test(tc, test_journal_restart);
     tcase_add_test(tc, test_tracker_sync_after_loss);
     suite_add_tcase(s, tc);
