@@ -56,11 +56,6 @@ COVERAGE_DEFINE(agent_msg_ignored);
 /* Age of the load and memory figures. */
 #define METRICS_MAX_AGE_MS 1000
 
-/* Key derivation of the ring key from the cluster key (as
- * ovslb-controller does it, so that both build the same rings). */
-#define RING_KEY_K0 UINT64_C(0x72696e672d6b6579)
-#define RING_KEY_K1 UINT64_C(0x6f76736c622d7267)
-
 /* The TCP states in which a socket is published: it can still carry data
  * (or is about to). */
 #define PUBLISH_STATES ((1u << SOCK_DIAG_ESTABLISHED)     \
@@ -183,41 +178,14 @@ set_error(char **errorp, char *error)
 
 /* Outputs of the core. */
 
-static const struct in6_addr *
-control_address(const struct agent *a, uint32_t node)
-{
-    const struct cluster_snapshot *snap = node_daemon_config(a->nd);
-    const struct cluster_lb_node *lb;
-    const struct cluster_server_node *srv;
-
-    if (!snap) {
-        return NULL;
-    }
-    lb = cluster_snapshot_find_lb_node(snap, node);
-    if (lb) {
-        return &lb->control;
-    }
-    srv = cluster_snapshot_find_server_node(snap, node);
-    return srv ? &srv->control : NULL;
-}
-
 static void
 io_send(void *a_, uint32_t dst, struct ctl_msg *msg)
 {
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct agent *a = a_;
-    struct ctl_sock *sock = node_daemon_ctl_sock(a->nd);
-    const struct cluster_snapshot *snap = node_daemon_config(a->nd);
-    const struct in6_addr *addr = control_address(a, dst);
 
-    if (!sock || !snap || !addr) {
+    if (node_daemon_send(a->nd, dst, msg)) {
         a->msgs_no_route++;
-        VLOG_WARN_RL(&rl, "cannot send %s to node %"PRIu32": %s",
-                     ctl_msg_type_to_string(msg->type), dst,
-                     !sock ? "no control socket" : "unknown node");
-        return;
     }
-    ctl_sock_send(sock, msg, addr, snap->settings.control_port);
 }
 
 static void
@@ -628,9 +596,7 @@ reconfigure(struct agent *a)
         a->loaded_store = NULL;
     }
     a->self = settings->node_id;
-    a->ring_key = flow_key_siphash(snap->settings.cluster_key,
-                                   strlen(snap->settings.cluster_key),
-                                   RING_KEY_K0, RING_KEY_K1);
+    a->ring_key = node_daemon_ring_key(a->nd);
     a->vnodes = snap->settings.ring_vnodes;
     a->publish_interval_ms = snap->settings.publish_interval_ms;
 

@@ -131,41 +131,14 @@ static unixctl_cb_func ovslb_exit;
 
 /* The lbnode's I/O. */
 
-static const struct in6_addr *
-node_control_address(const struct controller *c, uint32_t node)
-{
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    const struct cluster_lb_node *lb;
-    const struct cluster_server_node *srv;
-
-    if (!snap) {
-        return NULL;
-    }
-    lb = cluster_snapshot_find_lb_node(snap, node);
-    if (lb) {
-        return &lb->control;
-    }
-    srv = cluster_snapshot_find_server_node(snap, node);
-    return srv ? &srv->control : NULL;
-}
-
 static void
 io_send(void *c_, uint32_t dst, struct ctl_msg *msg)
 {
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct controller *c = c_;
-    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    const struct in6_addr *addr = node_control_address(c, dst);
 
-    if (!sock || !snap || !addr) {
+    if (node_daemon_send(c->nd, dst, msg)) {
         c->msgs_no_route++;
-        VLOG_WARN_RL(&rl, "cannot send %s to node %"PRIu32": %s",
-                     ctl_msg_type_to_string(msg->type), dst,
-                     !sock ? "no control socket" : "unknown node");
-        return;
     }
-    ctl_sock_send(sock, msg, addr, snap->settings.control_port);
 }
 
 static void
@@ -574,13 +547,6 @@ restore_heartbeat(const struct store_record *r, void *c_)
 
 /* Configuration. */
 
-static uint64_t
-derive_key(const char *secret, uint64_t k1)
-{
-    return flow_key_siphash(secret, strlen(secret), UINT64_C(0x72696e672d6b6579),
-                            k1);
-}
-
 static void
 install_pipeline(struct controller *c)
 {
@@ -783,8 +749,7 @@ reconfigure(struct controller *c)
         c->north_addr = self->north;
     }
 
-    uint64_t ring_key = derive_key(snap->settings.cluster_key,
-                                   UINT64_C(0x6f76736c622d7267));
+    uint64_t ring_key = node_daemon_ring_key(c->nd);
     health_configure(c, snap, settings->node_id, ring_key);
     c->health_seqno = health_seqno(c->health);
     update_north_socket(c);

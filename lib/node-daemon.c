@@ -10,6 +10,7 @@
 #include "ctl-msg.h"
 #include "ctl-sock.h"
 #include "dirs.h"
+#include "flow-key.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -424,6 +425,53 @@ node_daemon_is_ready(const struct node_daemon *nd)
             && nd->ofctrl && ofctrl_is_connected(nd->ofctrl)
             && ofctrl_is_synced(nd->ofctrl)
             && node_daemon_ctl_sock(nd));
+}
+
+/* Sends 'msg' (type and body filled in) to node 'dst', an LB node or a
+ * server node of the configuration, at its control address and the
+ * cluster's control port.  Returns 0, or ENOTCONN without a control socket,
+ * EHOSTUNREACH for a node not configured, or what ctl_sock_send() returns;
+ * failures are logged (rate-limited). */
+int
+node_daemon_send(const struct node_daemon *nd, uint32_t dst,
+                 struct ctl_msg *msg)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct ctl_sock *sock = node_daemon_ctl_sock(nd);
+    const struct cluster_snapshot *snap = node_daemon_config(nd);
+    const struct in6_addr *addr = NULL;
+
+    if (snap) {
+        const struct cluster_lb_node *lb
+            = cluster_snapshot_find_lb_node(snap, dst);
+        const struct cluster_server_node *srv
+            = lb ? NULL : cluster_snapshot_find_server_node(snap, dst);
+
+        addr = lb ? &lb->control : srv ? &srv->control : NULL;
+    }
+    if (!sock || !addr) {
+        VLOG_WARN_RL(&rl, "cannot send %s to node %"PRIu32": %s",
+                     ctl_msg_type_to_string(msg->type), dst,
+                     !sock ? "no control socket" : "unknown node");
+        return !sock ? ENOTCONN : EHOSTUNREACH;
+    }
+    return ctl_sock_send(sock, msg, addr, snap->settings.control_port);
+}
+
+/* Returns the key of the consistent-hash rings (trackers, egress, server
+ * checkers), derived from the cluster key so that every node of the cluster
+ * computes the same rings, or 0 before the configuration is known. */
+uint64_t
+node_daemon_ring_key(const struct node_daemon *nd)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(nd);
+    const char *key = snap ? snap->settings.cluster_key : NULL;
+
+    return (key
+            ? flow_key_siphash(key, strlen(key),
+                               UINT64_C(0x72696e672d6b6579),
+                               UINT64_C(0x6f76736c622d7267))
+            : 0);
 }
 
 /* Appends to 's' one line per driver saying its state. */

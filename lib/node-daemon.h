@@ -29,6 +29,7 @@
 #include "openflow/openflow.h"
 
 struct cluster_snapshot;
+struct ctl_msg;
 struct ctl_sock;
 struct ds;
 struct ofctrl;
@@ -57,6 +58,9 @@ ofp_port_t node_daemon_ofport(const struct node_daemon *, const char *port);
 bool node_daemon_port_mac(const struct node_daemon *, const char *port,
                           struct eth_addr *);
 bool node_daemon_is_ready(const struct node_daemon *);
+int node_daemon_send(const struct node_daemon *, uint32_t dst,
+                     struct ctl_msg *);
+uint64_t node_daemon_ring_key(const struct node_daemon *);
 void node_daemon_status(const struct node_daemon *, struct ds *);
 
 #endif /* node-daemon.h */
