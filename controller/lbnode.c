@@ -143,6 +143,12 @@ struct lbnode {
     void *journal_aux;
 
     uint64_t synced_digest;     /* Ring whose trackers have our entries. */
+
+    /* No timer of any entry or pending flow falls before this, so that
+     * lbnode_run() and lbnode_retry() scan the tables only when something
+     * is due, not on every pass of the daemon's loop.  Lowered whenever a
+     * deadline is set; recomputed by the scans. */
+    long long int wakeup;
 };
 
 /* What the journal holds for an established tracker entry and for an
@@ -165,6 +171,13 @@ struct mapping_record {
     struct in6_addr server_addr;
 };
 
+/* Records that some timer falls due at 't'. */
+static void
+note_deadline(struct lbnode *lb, long long int t)
+{
+    lb->wakeup = MIN(lb->wakeup, t);
+}
+
 /* Creates an LB node core with no configuration (it drops everything until
  * lbnode_configure()). */
 struct lbnode *
@@ -176,6 +189,7 @@ lbnode_create(void)
     hmap_init(&lb->pending);
     hmap_init(&lb->mappings);
     syn_cookie_thresholds_init(&lb->cookie_thresholds);
+    lb->wakeup = LLONG_MAX;
     return lb;
 }
 
@@ -507,6 +521,7 @@ ask_trackers(struct lbnode *lb, struct pending *p, bool use_ack_info,
         return;
     }
     p->asked = now;
+    note_deadline(lb, now + QUERY_RETRY_MS);
     if (p->stage == PENDING_ASKED_PFT && use_ack_info) {
         msg_init(&msg, CTL_MSG_ACK_INFO, lb->self);
         msg.ack_info = p->ack;
@@ -595,6 +610,7 @@ ingress_non_syn(struct lbnode *lb, const struct flow_key *cp,
         ovs_list_init(&p->packets);
         p->stage = PENDING_ASKED_PFT;
         p->deadline = now + lb->buffer_timeout_ms;
+        note_deadline(lb, p->deadline);
         p->ack = (struct ctl_ack_info) {
             .cp = *cp,
             .ingress = lb->self,
@@ -726,6 +742,7 @@ entry_create(struct lbnode *lb, const struct flow_key *cp,
     e->role = role;
     e->state = ENTRY_SYN_RECEIVED;
     e->expires = now + HANDSHAKE_TIMEOUT_MS;
+    note_deadline(lb, e->expires);
     hmap_insert(&lb->entries, &e->node, cp_hash(cp));
     lb->n_syn_entries++;
     return e;
@@ -738,12 +755,14 @@ entry_set_state(struct lbnode *lb, struct entry *e, enum entry_state state,
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
         e->expires = now + lb->entry_timeout_ms;
+        note_deadline(lb, e->expires);
         e->state = state;
         journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
                && state != ENTRY_ESTABLISHED) {
         lb->n_syn_entries++;
         e->expires = now + HANDSHAKE_TIMEOUT_MS;
+        note_deadline(lb, e->expires);
     }
     e->state = state;
 }
@@ -1047,6 +1066,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
     };
     e->server = server;
     e->connect_sent = now;
+    note_deadline(lb, now + CONNECT_RETRY_MS);
     if (server == CTL_NODE_NONE) {
         lb->stats.no_server++;
     } else {
@@ -1387,6 +1407,7 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
     memcpy(e->rejected, ts->rejected, e->n_rejected * sizeof *e->rejected);
     if (state == ENTRY_CONNECTING) {
         e->connect_sent = now;
+        note_deadline(lb, now + CONNECT_RETRY_MS);
         if (ts->ingress != CTL_NODE_NONE) {
             entry_add_waiter(e, ts->ingress);
         }
@@ -1567,6 +1588,7 @@ lbnode_restore(struct lbnode *lb, const char *table,
         lb->n_syn_entries--;
         e->state = ENTRY_ESTABLISHED;
         e->expires = now + ttl_ms;
+        note_deadline(lb, e->expires);
         return true;
     } else if (!strcmp(table, LBNODE_JOURNAL_MAPPING)) {
         struct mapping_record r;
@@ -1590,10 +1612,38 @@ lbnode_restore(struct lbnode *lb, const char *table,
     return false;
 }
 
-/* Expires what timed out by 'now'. */
+/* Computes when lbnode_run() or lbnode_retry() next has work, or
+ * LLONG_MAX: one scan of the tables. */
+static long long int
+compute_wakeup(const struct lbnode *lb)
+{
+    long long int deadline = LLONG_MAX;
+    const struct pending *p;
+    const struct entry *e;
+
+    HMAP_FOR_EACH (p, node, &lb->pending) {
+        deadline = MIN(deadline, p->deadline);
+        if (p->asked) {
+            deadline = MIN(deadline, p->asked + QUERY_RETRY_MS);
+        }
+    }
+    HMAP_FOR_EACH (e, node, &lb->entries) {
+        deadline = MIN(deadline, e->expires);
+        if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING) {
+            deadline = MIN(deadline, e->connect_sent + CONNECT_RETRY_MS);
+        }
+    }
+    return deadline;
+}
+
+/* Expires what timed out by 'now'.  Scans only when a timer is due. */
 void
 lbnode_run(struct lbnode *lb, long long int now)
 {
+    if (now < lb->wakeup) {
+        return;
+    }
+
     struct pending *p;
     HMAP_FOR_EACH_SAFE (p, node, &lb->pending) {
         if (now >= p->deadline) {
@@ -1609,15 +1659,20 @@ lbnode_run(struct lbnode *lb, long long int now)
             entry_destroy(lb, e);
         }
     }
+    lb->wakeup = compute_wakeup(lb);
 }
 
 /* Retries what waits for an answer: queries of pending flows and CONNECTs
  * of flows whose server did not answer.  Called by the daemon after
- * lbnode_run(). */
+ * lbnode_run(); scans only when a timer is due. */
 void
 lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
              void *aux)
 {
+    if (now < lb->wakeup) {
+        return;
+    }
+
     struct pending *p;
     HMAP_FOR_EACH_SAFE (p, node, &lb->pending) {
         if (p->asked && now - p->asked >= QUERY_RETRY_MS) {
@@ -1647,30 +1702,16 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
             deliver(lb, sft, &msg, now, io, aux);
         }
     }
+    lb->wakeup = compute_wakeup(lb);
 }
 
-/* Returns when lbnode_run() or lbnode_retry() next has work, or LLONG_MAX.
- */
+/* Returns a time no later than when lbnode_run() or lbnode_retry() next has
+ * work (it may be earlier: a refreshed timer is found later than thought),
+ * or LLONG_MAX. */
 long long int
 lbnode_next_deadline(const struct lbnode *lb)
 {
-    long long int deadline = LLONG_MAX;
-    const struct pending *p;
-    const struct entry *e;
-
-    HMAP_FOR_EACH (p, node, &lb->pending) {
-        deadline = MIN(deadline, p->deadline);
-        if (p->asked) {
-            deadline = MIN(deadline, p->asked + QUERY_RETRY_MS);
-        }
-    }
-    HMAP_FOR_EACH (e, node, &lb->entries) {
-        deadline = MIN(deadline, e->expires);
-        if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING) {
-            deadline = MIN(deadline, e->connect_sent + CONNECT_RETRY_MS);
-        }
-    }
-    return deadline;
+    return lb->wakeup;
 }
 
 /* Accessors. */

@@ -502,6 +502,22 @@ START_TEST(test_buffer_bound_and_timeout)
     ck_assert_uint_eq(st->buffered, 8);
     ck_assert_uint_eq(st->buffer_drops, 13);
     ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 1);
+
+    /* The PFT asks the silent server again after a second, not before. */
+    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+    for (int i = 0; i < N_LB; i++) {
+        ck_assert_int_gt(lbnode_next_deadline(w.lbs[i]), w.now);
+        lbnode_retry(w.lbs[i], w.now + 999, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], reqs);
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now + 1000, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs + 1);
+
     w.now += 3000;
     lbnode_run(w.lbs[0], w.now);
     ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
