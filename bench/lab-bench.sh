@@ -10,7 +10,10 @@
 #   bulk: one 256 MiB download of /big;
 #   CPU: share of one core used by each kind of process during the wrk run;
 #   packet-ins: handled per second by the controllers during the wrk run,
-#       and per CPU-second of a controller (what one controller can take).
+#       and per CPU-second of a controller (what one controller can take);
+#   one TCP stream (iperf3, 5 s, server to client) through the VIP, against
+#       the same through one plain OVS userspace bridge (actions=NORMAL)
+#       between two namespaces of its own, in the same run.
 #
 # Root only.  Needs the lab's programs built (OVSLB_BUILDDIR, default
 # ./_build) and wrk.  Usage: bench/lab-bench.sh [REPORT-FILE]
@@ -90,12 +93,64 @@ bulk_mbps() {
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", 268435456 * 8 / (b - a) / 1e6 }'
 }
 
+# One iperf3 stream, server to client, in Gbit/s: iperf_gbps NS ADDR.
+iperf_gbps() {
+    ip netns exec "$1" iperf3 -c "$2" -R -t 5 -J 2>/dev/null \
+        | awk '/"sum_received"/ { r = 1 } r && /"bits_per_second"/ {
+                   gsub(/[,]/, "", $2); printf "%.2f", $2 / 1e9; exit }'
+}
+
+# The same stream through one plain OVS userspace bridge: namespaces
+# pbench-a and pbench-b joined by veths to a netdev bridge run by its own
+# ovsdb-server and ovs-vswitchd in namespace pbench-ovs.
+plain_bridge_gbps() {
+    local d a=pbench-a b=pbench-b o=pbench-ovs env gbps
+    d=$(mktemp -d /tmp/ovslb-pbench.XXXXXX)
+    for ns in $a $b $o; do ip netns add "$ns"; done
+    ip -n $a link add eth0 type veth peer name pa netns $o
+    ip -n $b link add eth0 type veth peer name pb netns $o
+    ip -n $a addr add 192.0.2.1/24 dev eth0
+    ip -n $b addr add 192.0.2.2/24 dev eth0
+    for ns in $a $b; do
+        ip -n "$ns" link set lo up
+        ip -n "$ns" link set eth0 up
+        ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
+    done
+    ip -n $o link set pa up
+    ip -n $o link set pb up
+    env=(env OVS_RUNDIR="$d" OVS_LOGDIR="$d" OVS_DBDIR="$d")
+    ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+    ip netns exec $o "${env[@]}" ovsdb-server "$d/conf.db" \
+        --remote="punix:$d/db.sock" --pidfile="$d/ovsdb-server.pid" \
+        --unixctl="$d/ovsdb-server.ctl" --log-file="$d/ovsdb-server.log" \
+        --detach --no-chdir -vconsole:off
+    ovs-vsctl --db="unix:$d/db.sock" --no-wait init
+    ip netns exec $o "${env[@]}" ovs-vswitchd "unix:$d/db.sock" \
+        --pidfile="$d/ovs-vswitchd.pid" --unixctl="$d/ovs-vswitchd.ctl" \
+        --log-file="$d/ovs-vswitchd.log" --detach --no-chdir -vconsole:off
+    ovs-vsctl --db="unix:$d/db.sock" --timeout=10 add-br br0 \
+        -- set bridge br0 datapath_type=netdev \
+        -- add-port br0 pa -- add-port br0 pb
+    ip netns exec $b iperf3 -s -D -1 --pidfile "$d/iperf3.pid" >/dev/null
+    sleep 1
+    gbps=$(iperf_gbps $a 192.0.2.2)
+    for p in iperf3 ovs-vswitchd ovsdb-server; do
+        [ -f "$d/$p.pid" ] && kill "$(cat "$d/$p.pid")" 2>/dev/null
+    done
+    sleep 0.5
+    for ns in $a $b $o; do ip netns del "$ns"; done
+    rm -rf "$d"
+    echo "${gbps:-0}"
+}
+
 # ovslb.
 run_wrk ovslb
 O_RPS=$RPS O_P50=$P50 O_P99=$P99 O_ERRS=$ERRS
 O_PI=$(( (PI1 - PI0) / WRK_SECONDS ))
 CTL_TICKS_PCT=${CPU[ovslb.ovslb-controller]}
 O_BULK=$(bulk_mbps)
+O_STREAM=$(iperf_gbps ovslb-cli "$VIP")
+P_STREAM=$(plain_bridge_gbps)
 
 # Baseline: stop the daemons, hand-wired flows.
 for k in 1 2 3; do
@@ -127,6 +182,7 @@ ms() { echo "$1" | awk '{ v = $1; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
     printf '%-34s %12s %12s %8s\n' "time to first byte p50 (ms)" "$(ms "$O_P50")" "$(ms "$B_P50")" "$(ratio "$(ms "$O_P50")" "$(ms "$B_P50")")"
     printf '%-34s %12s %12s %8s\n' "time to first byte p99 (ms)" "$(ms "$O_P99")" "$(ms "$B_P99")" "$(ratio "$(ms "$O_P99")" "$(ms "$B_P99")")"
     printf '%-34s %12s %12s %8s\n' "256 MiB download (Mbit/s)" "$O_BULK" "$B_BULK" "$(ratio "$O_BULK" "$B_BULK")"
+    printf '%-34s %12s %12s %8s\n' "one stream (Gbit/s; vs one bridge)" "$O_STREAM" "$P_STREAM" "$(ratio "$O_STREAM" "$P_STREAM")"
     for p in $PROCS; do
         printf '%-34s %11s%% %11s%%\n' "CPU, all $p (one core = 100)" "${CPU[ovslb.$p]}" "${CPU[baseline.$p]}"
     done
