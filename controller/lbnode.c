@@ -34,6 +34,9 @@ COVERAGE_DEFINE(lbnode_bad_packet);
 /* How long a PFT waits for a server's answer before choosing again. */
 #define CONNECT_RETRY_MS 1000
 
+/* Lapsed leases are swept lazily: at most once per this period. */
+#define LEASE_SWEEP_MS 1000
+
 /* Ingresses remembered per flow while its server is being chosen. */
 #define MAX_WAITERS 4
 
@@ -64,7 +67,8 @@ struct entry {
     uint32_t ingress;           /* Last ingress node seen. */
     uint32_t waiters[MAX_WAITERS];  /* Ingresses to tell the mapping. */
     size_t n_waiters;
-    long long int expires;
+    long long int expires;      /* Handshake timeout, or end of the lease. */
+    long long int journalled;   /* The expiry the journal holds. */
     long long int connect_sent;
 };
 
@@ -98,6 +102,8 @@ struct mapping {
     struct flow_key cp;
     uint32_t server;
     struct in6_addr server_addr;
+    long long int expires;      /* End of the lease. */
+    long long int journalled;   /* The expiry the journal holds. */
 };
 
 struct vip {
@@ -122,7 +128,7 @@ struct lbnode {
 
     uint32_t buffer_packets, buffer_bytes, buffer_timeout_ms;
     uint32_t syn_table_max;
-    uint32_t entry_timeout_ms;
+    uint32_t lease_ms;
 
     struct eth_addr own_mac, edge_mac;
     bool has_macs;
@@ -313,7 +319,7 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     lb->buffer_bytes = cfg->buffer_bytes;
     lb->buffer_timeout_ms = cfg->buffer_timeout_ms;
     lb->syn_table_max = cfg->syn_table_max;
-    lb->entry_timeout_ms = cfg->entry_timeout_ms;
+    lb->lease_ms = MAX(cfg->lease_ms, 1);
 }
 
 /* Tells 'lb' its own north MAC ('own', the source of what it sends north)
@@ -421,6 +427,17 @@ server_find(const struct lbnode *lb, uint32_t node)
     return NULL;
 }
 
+static const struct lbnode_lb *
+lb_find(const struct lbnode *lb, uint32_t node)
+{
+    for (size_t i = 0; i < lb->n_lbs; i++) {
+        if (lb->lbs[i].node == node) {
+            return &lb->lbs[i];
+        }
+    }
+    return NULL;
+}
+
 /* Stores the flow's trackers in '*pft' and '*sft' (the SFT is the PFT
  * itself when only one LB node is healthy).  Returns false if no LB node is
  * healthy. */
@@ -453,8 +470,9 @@ lbnode_set_journal(struct lbnode *lb, lbnode_journal_func *journal, void *aux)
 }
 
 static void
-journal_entry(struct lbnode *lb, const struct entry *e, long long int now)
+journal_entry(struct lbnode *lb, struct entry *e, long long int now)
 {
+    e->journalled = e->expires;
     if (lb->journal) {
         struct entry_record r;
 
@@ -483,8 +501,9 @@ journal_forget(struct lbnode *lb, const char *table, const struct flow_key *cp)
 }
 
 static void
-journal_mapping(struct lbnode *lb, const struct mapping *m)
+journal_mapping(struct lbnode *lb, struct mapping *m, long long int now)
 {
+    m->journalled = m->expires;
     if (lb->journal) {
         struct mapping_record r;
 
@@ -493,7 +512,47 @@ journal_mapping(struct lbnode *lb, const struct mapping *m)
         r.server = m->server;
         r.server_addr = m->server_addr;
         lb->journal(lb->journal_aux, LBNODE_JOURNAL_MAPPING, &m->cp, &r,
-                    sizeof r, lb->entry_timeout_ms);
+                    sizeof r, MAX(m->expires - now, 1));
+    }
+}
+
+/* Leases.  A lease is renewed on every publication and use, but written to
+ * the journal again only once half of what it holds has passed: a restart
+ * then restores at least half a lease, and the next publication renews it.
+ * Lapsed leases are found by a sweep at most every LEASE_SWEEP_MS. */
+
+static void
+note_lease(struct lbnode *lb, long long int expires)
+{
+    note_deadline(lb, ROUND_UP(expires, LEASE_SWEEP_MS));
+}
+
+static bool
+lease_journal_due(const struct lbnode *lb, long long int expires,
+                  long long int journalled)
+{
+    return expires - journalled >= lb->lease_ms / 2;
+}
+
+/* Extends the lease of the established entry 'e' to a full lease from
+ * 'now'. */
+static void
+entry_renew(struct lbnode *lb, struct entry *e, long long int now)
+{
+    e->expires = MAX(e->expires, now + lb->lease_ms);
+    note_lease(lb, e->expires);
+    if (lease_journal_due(lb, e->expires, e->journalled)) {
+        journal_entry(lb, e, now);
+    }
+}
+
+static void
+mapping_renew(struct lbnode *lb, struct mapping *m, long long int now)
+{
+    m->expires = MAX(m->expires, now + lb->lease_ms);
+    note_lease(lb, m->expires);
+    if (lease_journal_due(lb, m->expires, m->journalled)) {
+        journal_mapping(lb, m, now);
     }
 }
 
@@ -509,6 +568,16 @@ msg_init(struct ctl_msg *msg, enum ctl_msg_type type, uint32_t self)
 }
 
 /* Ingress. */
+
+/* Forgets the mapping 'm' (the caller removes its flow if it is still
+ * installed). */
+static void
+mapping_forget(struct lbnode *lb, struct mapping *m)
+{
+    journal_forget(lb, LBNODE_JOURNAL_MAPPING, &m->cp);
+    hmap_remove(&lb->mappings, &m->node);
+    free(m);
+}
 
 static void
 ask_trackers(struct lbnode *lb, struct pending *p, bool use_ack_info,
@@ -552,10 +621,8 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
      * server.  Remove it. */
     struct mapping *m = mapping_find(lb, cp);
     if (m) {
-        journal_forget(lb, LBNODE_JOURNAL_MAPPING, cp);
         io->remove_mapping(aux, cp);
-        hmap_remove(&lb->mappings, &m->node);
-        free(m);
+        mapping_forget(lb, m);
         lb->stats.mappings_replaced++;
     }
 
@@ -679,7 +746,7 @@ lbnode_packet_in(struct lbnode *lb, const void *frame, size_t len,
 
 static void
 ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
-                long long int now OVS_UNUSED, const struct lbnode_io *io,
+                long long int now, const struct lbnode_io *io,
                 void *aux)
 {
     struct pending *p = pending_find(lb, &map->cp);
@@ -692,7 +759,9 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
     }
     m->server = map->server;
     m->server_addr = map->server_addr;
-    journal_mapping(lb, m);
+    m->expires = MAX(m->expires, now + lb->lease_ms);
+    note_lease(lb, m->expires);
+    journal_mapping(lb, m, now);
     io->install_mapping(aux, &map->cp, &map->server_addr);
     lb->stats.mappings_installed++;
 
@@ -754,8 +823,8 @@ entry_set_state(struct lbnode *lb, struct entry *e, enum entry_state state,
 {
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
-        e->expires = now + lb->entry_timeout_ms;
-        note_deadline(lb, e->expires);
+        e->expires = now + lb->lease_ms;
+        note_lease(lb, e->expires);
         e->state = state;
         journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
@@ -1175,7 +1244,7 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
         break;
 
     case ENTRY_ESTABLISHED:
-        e->expires = now + lb->entry_timeout_ms;
+        entry_renew(lb, e, now);
         send_mapping(lb, e, ai->ingress, now, io, aux);
         break;
     }
@@ -1349,7 +1418,7 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
     struct entry *e = entry_find(lb, &q->cp);
 
     if (e && e->state == ENTRY_ESTABLISHED) {
-        e->expires = now + lb->entry_timeout_ms;
+        entry_renew(lb, e, now);
         send_mapping(lb, e, q->ingress, now, io, aux);
     } else if (e) {
         entry_add_waiter(e, q->ingress);
@@ -1382,7 +1451,7 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
         /* Ours is as good: just take the role. */
         e->role = ts->role;
         if (e->state == ENTRY_ESTABLISHED) {
-            e->expires = MAX(e->expires, now + lb->entry_timeout_ms);
+            entry_renew(lb, e, now);
         }
         return;
     }
@@ -1471,6 +1540,205 @@ lbnode_rebalance(struct lbnode *lb, long long int now OVS_UNUSED,
     }
 }
 
+/* Connection publishing (PROTOCOL.md §6). */
+
+/* The published connection 'pe', live on server node 'server', as this
+ * node's PFT or SFT ('role') sees it: renews the lease of our entry, or
+ * rebuilds the entry if we lost it (both trackers lost, or a restart). */
+static void
+publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
+                uint32_t server, enum ctl_tracker_role role,
+                long long int now)
+{
+    struct entry *e = entry_find(lb, &pe->cp);
+
+    if (!e) {
+        e = entry_create(lb, &pe->cp, role, now);
+        e->server = server;
+        e->ingress = pe->ingress;
+        e->ttl = 1;
+        entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
+        lb->stats.entries_restored++;
+        return;
+    }
+    if (e->state != ENTRY_ESTABLISHED) {
+        /* A handshake that reuses the CP, or one whose server's answer we
+         * have not had yet: its own timers and retries settle it. */
+        lb->stats.publish_handshake++;
+        return;
+    }
+    e->role = role;
+    if (pe->ingress != CTL_NODE_NONE) {
+        e->ingress = pe->ingress;
+    }
+    if (e->server != server) {
+        /* The server that holds the socket is the truth. */
+        e->server = server;
+        e->journalled = 0;
+        lb->stats.server_corrected++;
+    }
+    entry_renew(lb, e, now);
+    lb->stats.leases_renewed++;
+}
+
+/* The published connection 'pe', live on 'server', as its ingress (this
+ * node) sees it: renews the mapping's lease, or installs the mapping if we
+ * lost it. */
+static void
+publish_ingress(struct lbnode *lb, const struct ctl_publish_entry *pe,
+                const struct lbnode_server *server, long long int now,
+                const struct lbnode_io *io, void *aux)
+{
+    struct mapping *m = mapping_find(lb, &pe->cp);
+
+    if (m && m->server == server->node) {
+        mapping_renew(lb, m, now);
+        lb->stats.leases_renewed++;
+    } else {
+        struct ctl_mapping map = {
+            .cp = pe->cp,
+            .server = server->node,
+            .server_addr = server->underlay,
+        };
+
+        if (m) {
+            lb->stats.server_corrected++;
+        }
+        ingress_mapping(lb, &map, now, io, aux);
+        lb->stats.mappings_restored++;
+    }
+}
+
+/* A PUBLISH_FWD being filled for one LB node. */
+struct publish_fwd {
+    uint32_t node;
+    struct ctl_msg *msg;
+};
+
+static void
+publish_forward(struct lbnode *lb, struct publish_fwd *fwd, size_t *n_fwd,
+                uint32_t node, const struct ctl_publish *pub,
+                const struct ctl_publish_entry *pe)
+{
+    struct publish_fwd *f = NULL;
+
+    for (size_t i = 0; i < *n_fwd; i++) {
+        if (fwd[i].node == node) {
+            f = &fwd[i];
+            break;
+        }
+    }
+    if (!f) {
+        f = &fwd[(*n_fwd)++];
+        f->node = node;
+        f->msg = xmalloc(sizeof *f->msg);
+        msg_init(f->msg, CTL_MSG_PUBLISH_FWD, lb->self);
+        f->msg->publish.server = pub->server;
+        f->msg->publish.origin = lb->self;
+        f->msg->publish.n = 0;
+    }
+    /* A PUBLISH_FWD holds as many entries as the PUBLISH it comes from. */
+    f->msg->publish.entries[f->msg->publish.n++] = *pe;
+    lb->stats.publish_forwarded++;
+}
+
+/* PUBLISH (from an agent) and PUBLISH_FWD (from the LB node that got the
+ * PUBLISH): consumes the entries for which this node is ingress, PFT or SFT
+ * and, for a PUBLISH only, forwards the others to their ingress and
+ * trackers, one PUBLISH_FWD per node.  A PUBLISH_FWD is never forwarded
+ * again: while the rings disagree an entry may miss a node, and the next
+ * publication repairs that. */
+static void
+handle_publish(struct lbnode *lb, const struct ctl_msg *msg,
+               long long int now, const struct lbnode_io *io, void *aux)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    const struct ctl_publish *pub = &msg->publish;
+    bool forwarded = msg->type == CTL_MSG_PUBLISH_FWD;
+    const struct lbnode_server *server = server_find(lb, pub->server);
+    const struct lbnode_lb *origin = lb_find(lb, msg->sender);
+
+    if (forwarded) {
+        lb->stats.publish_fwd_msgs++;
+    } else {
+        lb->stats.publish_msgs++;
+    }
+    if (!server
+        || (forwarded
+            ? !origin || pub->origin != msg->sender
+            : pub->server != msg->sender)) {
+        lb->stats.publish_rejected++;
+        VLOG_WARN_RL(&rl, "%s from node %"PRIu32" for server node %"PRIu32
+                     " refused: %s", ctl_msg_type_to_string(msg->type),
+                     msg->sender, pub->server,
+                     !server ? "not a server node"
+                     : forwarded ? "not from the LB node that forwards it"
+                     : "a server publishes only its own connections");
+        return;
+    }
+
+    struct publish_fwd *fwd = NULL;
+    size_t n_fwd = 0;
+    if (!forwarded) {
+        fwd = xcalloc(lb->n_lbs + 1, sizeof *fwd);
+    }
+    for (size_t i = 0; i < pub->n; i++) {
+        const struct ctl_publish_entry *pe = &pub->entries[i];
+        const struct lbnode_lb *in = lb_find(lb, pe->ingress);
+        uint32_t targets[3];
+        uint32_t pft, sft;
+        bool mine = false;
+
+        lb->stats.publish_entries++;
+        if (!vip_for_cp(lb, &pe->cp)) {
+            lb->stats.publish_invalid++;
+            continue;
+        }
+        if (!lbnode_trackers(lb, &pe->cp, &pft, &sft)) {
+            continue;
+        }
+        /* Its ingress (if that LB node is alive), PFT and SFT. */
+        targets[0] = in && in->healthy ? pe->ingress : CTL_NODE_NONE;
+        targets[1] = pft;
+        targets[2] = sft != pft ? sft : CTL_NODE_NONE;
+        for (size_t t = 0; t < ARRAY_SIZE(targets); t++) {
+            uint32_t node = targets[t];
+
+            if (node == CTL_NODE_NONE
+                || (t >= 1 && node == targets[0])
+                || (t == 2 && node == targets[1])) {
+                continue;
+            }
+            if (node == lb->self) {
+                mine = true;
+            } else if (!forwarded) {
+                publish_forward(lb, fwd, &n_fwd, node, pub, pe);
+            }
+        }
+        if (!mine) {
+            if (forwarded) {
+                lb->stats.publish_misdirected++;
+            }
+            continue;
+        }
+        lb->stats.publish_consumed++;
+        if (pft == lb->self || sft == lb->self) {
+            publish_tracker(lb, pe, pub->server,
+                            pft == lb->self ? CTL_ROLE_PFT : CTL_ROLE_SFT,
+                            now);
+        }
+        if (pe->ingress == lb->self) {
+            publish_ingress(lb, pe, server, now, io, aux);
+        }
+    }
+    for (size_t i = 0; i < n_fwd; i++) {
+        io->send(aux, fwd[i].node, fwd[i].msg);
+        lb->stats.publish_fwd_sent++;
+        free(fwd[i].msg);
+    }
+    free(fwd);
+}
+
 /* Handles the control message 'msg' from another node (or from this one,
  * in-process). */
 void
@@ -1511,9 +1779,11 @@ lbnode_recv(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
     case CTL_MSG_TRACKER_SYNC:
         tracker_sync(lb, &msg->tracker_sync, now);
         break;
-    case CTL_MSG_CONN_REQ:
     case CTL_MSG_PUBLISH:
     case CTL_MSG_PUBLISH_FWD:
+        handle_publish(lb, msg, now, io, aux);
+        break;
+    case CTL_MSG_CONN_REQ:
     case CTL_MSG_PING:
     case CTL_MSG_PONG:
     case CTL_MSG_GOSSIP:
@@ -1548,9 +1818,7 @@ lbnode_mapping_removed(struct lbnode *lb, const struct flow_key *cp)
     struct mapping *m = mapping_find(lb, cp);
 
     if (m) {
-        journal_forget(lb, LBNODE_JOURNAL_MAPPING, cp);
-        hmap_remove(&lb->mappings, &m->node);
-        free(m);
+        mapping_forget(lb, m);
     }
 }
 
@@ -1587,8 +1855,8 @@ lbnode_restore(struct lbnode *lb, const char *table,
         e->opts = r.opts;
         lb->n_syn_entries--;
         e->state = ENTRY_ESTABLISHED;
-        e->expires = now + ttl_ms;
-        note_deadline(lb, e->expires);
+        e->expires = e->journalled = now + ttl_ms;
+        note_lease(lb, e->expires);
         return true;
     } else if (!strcmp(table, LBNODE_JOURNAL_MAPPING)) {
         struct mapping_record r;
@@ -1605,6 +1873,8 @@ lbnode_restore(struct lbnode *lb, const char *table,
         m->cp = *cp;
         m->server = r.server;
         m->server_addr = r.server_addr;
+        m->expires = m->journalled = now + ttl_ms;
+        note_lease(lb, m->expires);
         hmap_insert(&lb->mappings, &m->node, cp_hash(cp));
         io->install_mapping(aux, cp, &m->server_addr);
         return true;
@@ -1619,6 +1889,7 @@ compute_wakeup(const struct lbnode *lb)
 {
     long long int deadline = LLONG_MAX;
     const struct pending *p;
+    const struct mapping *m;
     const struct entry *e;
 
     HMAP_FOR_EACH (p, node, &lb->pending) {
@@ -1628,17 +1899,27 @@ compute_wakeup(const struct lbnode *lb)
         }
     }
     HMAP_FOR_EACH (e, node, &lb->entries) {
-        deadline = MIN(deadline, e->expires);
+        if (e->state == ENTRY_ESTABLISHED) {
+            deadline = MIN(deadline, ROUND_UP(e->expires, LEASE_SWEEP_MS));
+        } else {
+            deadline = MIN(deadline, e->expires);
+        }
         if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING) {
             deadline = MIN(deadline, e->connect_sent + CONNECT_RETRY_MS);
         }
     }
+    HMAP_FOR_EACH (m, node, &lb->mappings) {
+        deadline = MIN(deadline, ROUND_UP(m->expires, LEASE_SWEEP_MS));
+    }
     return deadline;
 }
 
-/* Expires what timed out by 'now'.  Scans only when a timer is due. */
+/* Expires what timed out by 'now': pending flows, handshakes and lapsed
+ * leases (whose ingress mappings are removed through 'io').  Scans only
+ * when a timer is due. */
 void
-lbnode_run(struct lbnode *lb, long long int now)
+lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
+           void *aux)
 {
     if (now < lb->wakeup) {
         return;
@@ -1656,7 +1937,22 @@ lbnode_run(struct lbnode *lb, long long int now)
     HMAP_FOR_EACH_SAFE (e, node, &lb->entries) {
         if (now >= e->expires) {
             lb->stats.entries_expired++;
+            if (e->state == ENTRY_ESTABLISHED) {
+                lb->stats.leases_lapsed++;
+            }
             entry_destroy(lb, e);
+        }
+    }
+
+    struct mapping *m;
+    HMAP_FOR_EACH_SAFE (m, node, &lb->mappings) {
+        if (now >= m->expires) {
+            /* No server published the connection through us for a whole
+             * lease: it is closed, or its packets come in elsewhere. */
+            lb->stats.leases_lapsed++;
+            lb->stats.mappings_lapsed++;
+            io->remove_mapping(aux, &m->cp);
+            mapping_forget(lb, m);
         }
     }
     lb->wakeup = compute_wakeup(lb);
@@ -1859,6 +2155,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(replayed);
     STAT(mappings_installed);
     STAT(mappings_replaced);
+    STAT(mappings_lapsed);
     STAT(queries);
     STAT(unknown_flows);
     ds_put_cstr(s, "flow tracker:\n");
@@ -1881,6 +2178,22 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(trackers_sent);
     STAT(trackers_received);
     STAT(msgs_ignored);
+    ds_put_cstr(s, "connection publishing:\n");
+    STAT(publish_msgs);
+    STAT(publish_fwd_msgs);
+    STAT(publish_rejected);
+    STAT(publish_entries);
+    STAT(publish_invalid);
+    STAT(publish_consumed);
+    STAT(publish_forwarded);
+    STAT(publish_fwd_sent);
+    STAT(publish_misdirected);
+    STAT(publish_handshake);
+    STAT(leases_renewed);
+    STAT(leases_lapsed);
+    STAT(entries_restored);
+    STAT(mappings_restored);
+    STAT(server_corrected);
 #undef STAT
     for (int r = 0; r < CTL_REJECT_N_REASONS; r++) {
         if (st->rejected_by_reason[r]) {

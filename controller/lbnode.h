@@ -30,7 +30,8 @@ struct ds;
 /* What the core asks its driver to do. */
 struct lbnode_io {
     /* Send 'msg' (type and body filled in) to node 'dst' (an LB node or a
-     * server node), which is never this node. */
+     * server node), which is never this node: a PUBLISH_FWD to the
+     * forwarding port, everything else to the control port. */
     void (*send)(void *aux, uint32_t dst, struct ctl_msg *msg);
 
     /* Send the Ethernet frame 'frame' out of the north port. */
@@ -107,7 +108,10 @@ struct lbnode_config {
     uint32_t syn_table_max;
     uint32_t syn_cookie_pct;
     uint32_t syn_cookie_rate;
-    uint32_t entry_timeout_ms;  /* Established entry without activity. */
+    uint32_t lease_ms;          /* Lease of an established entry and of
+                                 * an ingress mapping: renewed by the
+                                 * servers' connection publications
+                                 * (PROTOCOL.md §6) and by use. */
 };
 
 /* Counters, by role. */
@@ -125,6 +129,7 @@ struct lbnode_stats {
     uint64_t mappings_replaced; /* Stale mappings of a reused CP removed. */
     uint64_t queries;           /* MAPPING_QUERY sent. */
     uint64_t unknown_flows;     /* UNKNOWN from both trackers. */
+    uint64_t mappings_lapsed;   /* Removed: lease lapsed. */
 
     /* Flow tracker. */
     uint64_t syn_infos;         /* SYN_INFO handled as PFT. */
@@ -148,6 +153,31 @@ struct lbnode_stats {
     uint64_t trackers_received;
 
     uint64_t msgs_ignored;      /* Messages for flows we do not hold. */
+
+    /* Connection publishing and leases (PROTOCOL.md §6). */
+    uint64_t publish_msgs;      /* PUBLISH received from agents. */
+    uint64_t publish_fwd_msgs;  /* PUBLISH_FWD received from LB nodes. */
+    uint64_t publish_rejected;  /* ...refused: sender not who it claims. */
+    uint64_t publish_entries;   /* Entries received (both kinds). */
+    uint64_t publish_invalid;   /* ...for no VIP: dropped. */
+    uint64_t publish_consumed;  /* ...for which this node is ingress, PFT
+                                 * or SFT. */
+    uint64_t publish_forwarded; /* Entry copies sent on in PUBLISH_FWD. */
+    uint64_t publish_fwd_sent;  /* PUBLISH_FWD messages sent. */
+    uint64_t publish_misdirected; /* PUBLISH_FWD entries not for us (the
+                                 * rings disagreed for a moment). */
+    uint64_t publish_handshake; /* Entries for flows still in our
+                                 * handshake: left to its timers. */
+    uint64_t leases_renewed;    /* Entries and mappings whose lease a
+                                 * publication extended. */
+    uint64_t leases_lapsed;     /* Established entries and mappings
+                                 * forgotten: no publication in time. */
+    uint64_t entries_restored;  /* Tracker entries rebuilt from
+                                 * publications alone. */
+    uint64_t mappings_restored; /* Ingress mappings installed (or moved to
+                                 * another server) from publications. */
+    uint64_t server_corrected;  /* Entries whose server a publication
+                                 * corrected. */
 };
 
 /* Journal callback: remember 'len' bytes at 'data' for 'cp' in 'table'
@@ -181,7 +211,8 @@ void lbnode_packet_in(struct lbnode *, const void *frame, size_t len,
 void lbnode_recv(struct lbnode *, const struct ctl_msg *, long long int now,
                  const struct lbnode_io *, void *aux);
 void lbnode_mapping_removed(struct lbnode *, const struct flow_key *);
-void lbnode_run(struct lbnode *, long long int now);
+void lbnode_run(struct lbnode *, long long int now, const struct lbnode_io *,
+                void *aux);
 void lbnode_rebalance(struct lbnode *, long long int now,
                       const struct lbnode_io *, void *aux);
 void lbnode_retry(struct lbnode *, long long int now,

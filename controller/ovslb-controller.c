@@ -98,12 +98,17 @@ struct controller {
     uint64_t health_seqno;      /* Of the last reconfiguration. */
     struct ctl_sock *north_sock;        /* On the north address, if it is
                                          * not the control address. */
-    struct in6_addr north_sock_addr;
     struct ctl_sock *reply_sock;        /* Where the message being handled
                                          * came in... */
     struct in6_addr reply_addr;         /* ...from whom... */
     uint16_t reply_port;                /* ...and from which port. */
     long long int next_heartbeat_journal;
+
+    /* Connection publishing (PROTOCOL.md §6). */
+    struct ctl_sock *fwd_sock;  /* PUBLISH_FWD, on the forwarding port. */
+    uint64_t publish_wrong_port;        /* PUBLISH on the forwarding port or
+                                         * PUBLISH_FWD on the control port:
+                                         * dropped. */
 
     struct bgp_speaker *bgp;    /* NULL without a bgpd beside us. */
     char *bgp_key;              /* VIPs and gateway the speaker has. */
@@ -135,8 +140,18 @@ static void
 io_send(void *c_, uint32_t dst, struct ctl_msg *msg)
 {
     struct controller *c = c_;
+    int error;
 
-    if (node_daemon_send(c->nd, dst, msg)) {
+    if (msg->type == CTL_MSG_PUBLISH_FWD) {
+        const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+
+        error = node_daemon_send_via(c->nd, c->fwd_sock,
+                                     snap ? snap->settings.publish_port : 0,
+                                     dst, msg);
+    } else {
+        error = node_daemon_send(c->nd, dst, msg);
+    }
+    if (error) {
         c->msgs_no_route++;
     }
 }
@@ -467,46 +482,63 @@ health_configure(struct controller *c, const struct cluster_snapshot *snap,
     free(srvs);
 }
 
-/* Opens (or moves) the socket on this node's north address, so that the
- * health checks of the north path reach us, and answers go out from it. */
+/* Keeps '*sockp' open on 'addr' (NULL: closed), port 'port', keyed with
+ * the cluster key; 'what' names it in logs. */
 static void
-update_north_socket(struct controller *c)
+update_aux_socket(struct controller *c, struct ctl_sock **sockp,
+                  const struct in6_addr *addr, uint16_t port,
+                  const char *what)
 {
     const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    struct ctl_sock *ctl = node_daemon_ctl_sock(c->nd);
+    const struct node_settings *ns = node_daemon_settings(c->nd);
+    struct ctl_key key;
+
+    if (!addr) {
+        ctl_sock_close(*sockp);
+        *sockp = NULL;
+        return;
+    }
+    if (!*sockp || !ipv6_addr_equals(ctl_sock_addr(*sockp), addr)
+        || ctl_sock_port(*sockp) != port) {
+        char *error;
+
+        ctl_sock_close(*sockp);
+        *sockp = NULL;
+        error = ctl_sock_open(addr, port, ns->node_id, sockp);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "%s socket: %s", what, error);
+            free(error);
+            return;
+        }
+    }
+    if (!ctl_key_init(&key, snap->settings.cluster_key,
+                      strlen(snap->settings.cluster_key))) {
+        ctl_sock_set_key(*sockp, &key);
+    }
+}
+
+/* Opens (or moves) the sockets on this node's own addresses: on the north
+ * address, if it is not the control address, so that the health checks of
+ * the north path reach us and answers go out from it; and on the
+ * forwarding port of the control address, for PUBLISH_FWD. */
+static void
+update_aux_sockets(struct controller *c)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
     const struct node_settings *ns = node_daemon_settings(c->nd);
     const struct cluster_lb_node *self;
-    char *error;
 
-    if (!snap || !ctl || !ns) {
+    if (!snap || !node_daemon_ctl_sock(c->nd) || !ns) {
         return;
     }
     self = cluster_snapshot_find_lb_node(snap, ns->node_id);
-    if (!self || ipv6_addr_equals(&self->north, &self->control)) {
-        ctl_sock_close(c->north_sock);
-        c->north_sock = NULL;
-        return;
-    }
-    if (c->north_sock && ipv6_addr_equals(&c->north_sock_addr, &self->north)
-        && ctl_sock_port(c->north_sock) == snap->settings.control_port) {
-        return;
-    }
-    ctl_sock_close(c->north_sock);
-    c->north_sock = NULL;
-    error = ctl_sock_open(&self->north, snap->settings.control_port,
-                          ns->node_id, &c->north_sock);
-    if (error) {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-        VLOG_WARN_RL(&rl, "north health socket: %s", error);
-        free(error);
-        return;
-    }
-    c->north_sock_addr = self->north;
-    struct ctl_key key;
-    if (!ctl_key_init(&key, snap->settings.cluster_key,
-                      strlen(snap->settings.cluster_key))) {
-        ctl_sock_set_key(c->north_sock, &key);
-    }
+    update_aux_socket(c, &c->north_sock,
+                      (self && !ipv6_addr_equals(&self->north, &self->control)
+                       ? &self->north : NULL),
+                      snap->settings.control_port, "north health");
+    update_aux_socket(c, &c->fwd_sock, self ? &self->control : NULL,
+                      snap->settings.publish_port, "publication forwarding");
 }
 
 static void
@@ -752,7 +784,7 @@ reconfigure(struct controller *c)
     uint64_t ring_key = node_daemon_ring_key(c->nd);
     health_configure(c, snap, settings->node_id, ring_key);
     c->health_seqno = health_seqno(c->health);
-    update_north_socket(c);
+    update_aux_sockets(c);
     update_bgp(c, snap, settings->node_id);
 
     struct lbnode_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
@@ -824,9 +856,7 @@ reconfigure(struct controller *c)
         .syn_table_max = s->syn_table_max,
         .syn_cookie_pct = s->syn_cookie_threshold_pct,
         .syn_cookie_rate = s->syn_cookie_rate,
-        /* Until connection publishing renews leases (PROTOCOL §6), an
-         * established entry lives for ten lease times after its last use. */
-        .entry_timeout_ms = MAX(s->lease_ms * 10, 600000),
+        .lease_ms = s->lease_ms,
     };
     lbnode_configure(c->lb, &cfg);
     c->configured = true;
@@ -1054,8 +1084,30 @@ dispatch_message(struct controller *c, struct ctl_sock *sock,
             c->reply_sock = NULL;
         }
         break;
-    default:
+    case CTL_MSG_PUBLISH:
+    case CTL_MSG_PUBLISH_FWD:
+        /* Agents publish to the control port; LB nodes forward on the
+         * forwarding port, and what comes in there is never forwarded
+         * again.  Anything else would let a forwarded publication be
+         * forwarded once more. */
+        if ((msg->type == CTL_MSG_PUBLISH_FWD) != (sock == c->fwd_sock)) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+            c->publish_wrong_port++;
+            VLOG_WARN_RL(&rl, "%s from node %"PRIu32" on the %s port: "
+                         "dropped", ctl_msg_type_to_string(msg->type),
+                         msg->sender,
+                         sock == c->fwd_sock ? "forwarding" : "control");
+            break;
+        }
         if (c->configured) {
+            lbnode_recv(c->lb, msg, now, &controller_io, c);
+        }
+        break;
+    default:
+        if (sock == c->fwd_sock) {
+            c->publish_wrong_port++;
+        } else if (c->configured) {
             lbnode_recv(c->lb, msg, now, &controller_io, c);
         }
         break;
@@ -1065,8 +1117,8 @@ dispatch_message(struct controller *c, struct ctl_sock *sock,
 static void
 handle_messages(struct controller *c, long long int now)
 {
-    struct ctl_sock *socks[2] = { node_daemon_ctl_sock(c->nd),
-                                  c->north_sock };
+    struct ctl_sock *socks[] = { node_daemon_ctl_sock(c->nd),
+                                 c->north_sock, c->fwd_sock };
     struct in6_addr src;
     uint16_t src_port;
     struct ctl_msg msg;
@@ -1133,7 +1185,7 @@ controller_run(struct controller *c)
     }
     if (c->configured) {
         lbnode_rebalance(c->lb, now, &controller_io, c);
-        lbnode_run(c->lb, now);
+        lbnode_run(c->lb, now, &controller_io, c);
         lbnode_retry(c->lb, now, &controller_io, c);
     }
     send_arp_request(c, now);
@@ -1164,6 +1216,9 @@ controller_wait(struct controller *c)
     }
     if (c->north_sock) {
         ctl_sock_wait(c->north_sock);
+    }
+    if (c->fwd_sock) {
+        ctl_sock_wait(c->fwd_sock);
     }
     if (c->bgp) {
         bgp_speaker_wait(c->bgp, time_msec());
@@ -1218,6 +1273,7 @@ main(int argc, char *argv[])
     bgp_speaker_destroy(c.bgp);
     free(c.bgp_key);
     ctl_sock_close(c.north_sock);
+    ctl_sock_close(c.fwd_sock);
     lbnode_destroy(c.lb);
     node_daemon_destroy(c.nd);
     free(ovs_remote);
@@ -1306,9 +1362,15 @@ ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   c->packet_outs_failed);
     ds_put_format(&s, "journal: restored %"PRIu64", write errors %"PRIu64
                   "\n", c->restored_records, c->journal_errors);
+    ds_put_format(&s, "publications on the wrong port %"PRIu64"\n",
+                  c->publish_wrong_port);
     lbnode_format_stats(c->lb, &s);
     if (sock) {
         ctl_sock_format_stats(sock, &s);
+    }
+    if (c->fwd_sock) {
+        ds_put_cstr(&s, "forwarding port:\n");
+        ctl_sock_format_stats(c->fwd_sock, &s);
     }
     if (ofctrl) {
         ds_put_cstr(&s, "openflow:\n");

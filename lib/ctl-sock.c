@@ -26,7 +26,8 @@ COVERAGE_DEFINE(ctl_sock_tx_error);
 struct ctl_sock {
     int fd;
     uint32_t self;              /* Our node id: the sender of what we send. */
-    uint16_t port;
+    struct in6_addr addr;       /* Bound to this address... */
+    uint16_t port;              /* ...and port. */
     uint64_t next_seq;
     struct ctl_key key;
     bool has_key;
@@ -84,6 +85,7 @@ ctl_sock_open(const struct in6_addr *addr, uint16_t port, uint32_t self,
     struct ctl_sock *sock = xzalloc(sizeof *sock);
     sock->fd = fd;
     sock->self = self;
+    sock->addr = *addr;
     sock->port = port;
     sock->next_seq = ctl_seq_base(time_wall_msec());
     sock->replay = ctl_replay_create(CTL_SOCK_MAX_SENDERS);
@@ -242,6 +244,13 @@ uint16_t
 ctl_sock_port(const struct ctl_sock *sock)
 {
     return sock->port;
+}
+
+/* Returns the address 'sock' is bound to. */
+const struct in6_addr *
+ctl_sock_addr(const struct ctl_sock *sock)
+{
+    return &sock->addr;
 }
 
 /* Returns 'sock''s counters. */

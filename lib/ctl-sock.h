@@ -55,6 +55,7 @@ void ctl_sock_wait(struct ctl_sock *);
 
 uint32_t ctl_sock_self(const struct ctl_sock *);
 uint16_t ctl_sock_port(const struct ctl_sock *);
+const struct in6_addr *ctl_sock_addr(const struct ctl_sock *);
 const struct ctl_sock_stats *ctl_sock_get_stats(const struct ctl_sock *);
 void ctl_sock_format_stats(const struct ctl_sock *, struct ds *);
 

@@ -436,8 +436,20 @@ int
 node_daemon_send(const struct node_daemon *nd, uint32_t dst,
                  struct ctl_msg *msg)
 {
+    const struct cluster_snapshot *snap = node_daemon_config(nd);
+
+    return node_daemon_send_via(nd, node_daemon_ctl_sock(nd),
+                                snap ? snap->settings.control_port : 0,
+                                dst, msg);
+}
+
+/* Like node_daemon_send(), but from 'sock' (NULL: ENOTCONN) to 'port' of
+ * the node's control address. */
+int
+node_daemon_send_via(const struct node_daemon *nd, struct ctl_sock *sock,
+                     uint16_t port, uint32_t dst, struct ctl_msg *msg)
+{
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-    struct ctl_sock *sock = node_daemon_ctl_sock(nd);
     const struct cluster_snapshot *snap = node_daemon_config(nd);
     const struct in6_addr *addr = NULL;
 
@@ -452,10 +464,10 @@ node_daemon_send(const struct node_daemon *nd, uint32_t dst,
     if (!sock || !addr) {
         VLOG_WARN_RL(&rl, "cannot send %s to node %"PRIu32": %s",
                      ctl_msg_type_to_string(msg->type), dst,
-                     !sock ? "no control socket" : "unknown node");
+                     !sock ? "no socket" : "unknown node");
         return !sock ? ENOTCONN : EHOSTUNREACH;
     }
-    return ctl_sock_send(sock, msg, addr, snap->settings.control_port);
+    return ctl_sock_send(sock, msg, addr, port);
 }
 
 /* Returns the key of the consistent-hash rings (trackers, egress, server

@@ -60,6 +60,8 @@ bool node_daemon_port_mac(const struct node_daemon *, const char *port,
 bool node_daemon_is_ready(const struct node_daemon *);
 int node_daemon_send(const struct node_daemon *, uint32_t dst,
                      struct ctl_msg *);
+int node_daemon_send_via(const struct node_daemon *, struct ctl_sock *,
+                         uint16_t port, uint32_t dst, struct ctl_msg *);
 uint64_t node_daemon_ring_key(const struct node_daemon *);
 void node_daemon_status(const struct node_daemon *, struct ds *);
 

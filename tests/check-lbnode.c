@@ -22,6 +22,7 @@
 #define N_LB 3
 #define N_SRV 3
 #define MAX_MSGS 4096
+#define LEASE_MS 10000
 
 static const char SECRET[] = "0123456789abcdef0123456789abcdef";
 
@@ -200,7 +201,7 @@ configure(bool *lb_healthy, bool *srv_healthy, uint8_t ttl)
             .buffer_packets = 8, .buffer_bytes = 65536,
             .buffer_timeout_ms = 3000, .syn_table_max = 1000,
             .syn_cookie_pct = 80, .syn_cookie_rate = 50000,
-            .entry_timeout_ms = 60000,
+            .lease_ms = LEASE_MS,
         };
         lbnode_configure(w.lbs[i], &cfg);
         lbnode_set_macs(w.lbs[i], (struct eth_addr) ETH_ADDR_C(02,00,00,00,00,0b),
@@ -519,7 +520,7 @@ START_TEST(test_buffer_bound_and_timeout)
                       reqs + 1);
 
     w.now += 3000;
-    lbnode_run(w.lbs[0], w.now);
+    lbnode_run(w.lbs[0], w.now, &io, &aux[0]);
     ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
     ck_assert_uint_eq(st->buffer_timeouts, 1);
 }
@@ -714,6 +715,252 @@ START_TEST(test_tracker_sync_after_loss)
 }
 END_TEST
 
+/* Connection publishing (PROTOCOL.md §6). */
+
+/* Server node index of the mapping w.maps[i]. */
+static int
+server_of_map(size_t i)
+{
+    return w.maps[i].server.s6_addr[15] - 101;
+}
+
+/* The scripted agent of server 'srv' publishes the connections of client
+ * ports 'sports[]', last seen through LB node 'ingress', to LB node index
+ * 'via'. */
+static void
+publish(int srv, int via, const uint16_t *sports, size_t n, uint32_t ingress)
+{
+    struct ctl_msg msg;
+
+    ctl_msg_init(&msg, CTL_MSG_PUBLISH, srv_id(srv), 0);
+    msg.publish.server = srv_id(srv);
+    msg.publish.n = n;
+    for (size_t i = 0; i < n; i++) {
+        msg.publish.entries[i] = (struct ctl_publish_entry) {
+            .cp = cp_of(sports[i]), .ingress = ingress,
+            .flags = CTL_PUBLISH_TRACKED,
+        };
+    }
+    bus_push(&w, srv_id(srv), lb_id(via), &msg);
+    run_bus();
+}
+
+static void
+run_all(void)
+{
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_run(w.lbs[i], w.now, &io, &aux[i]);
+    }
+}
+
+static size_t
+total_entries(void)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < N_LB; i++) {
+        n += lbnode_n_entries(w.lbs[i]);
+    }
+    return n;
+}
+
+static uint64_t
+total_stat(size_t offset)
+{
+    uint64_t n = 0;
+
+    for (int i = 0; i < N_LB; i++) {
+        const struct lbnode_stats *st = lbnode_get_stats(w.lbs[i]);
+        n += *(const uint64_t *) ((const char *) st + offset);
+    }
+    return n;
+}
+#define TOTAL(MEMBER) total_stat(offsetof(struct lbnode_stats, MEMBER))
+
+START_TEST(test_publish_renews_then_lapses)
+{
+    /* A live connection, published every second (each time to another LB
+     * node) for three lease times, keeps its tracker entries and its
+     * ingress mapping; once it is no longer published (closed), every LB
+     * node forgets it within one lease time, and no message says so. */
+    uint16_t sport = 51000;
+    size_t m, n_queue;
+    int srv;
+
+    handshake(0, sport);
+    m = w.n_maps - 1;
+    srv = server_of_map(m);
+    ck_assert_uint_eq(total_entries(), 2);
+    for (int t = 1; t <= 3 * LEASE_MS / 1000; t++) {
+        w.now += 1000;
+        publish(srv, t % N_LB, &sport, 1, lb_id(0));
+        run_all();
+    }
+    ck_assert_uint_eq(total_entries(), 2);
+    ck_assert_uint_eq(w.maps[m].node, lb_id(0));
+    ck_assert_uint_eq(w.n_removed, 0);
+    /* Each publication renews the PFT's, SFT's and ingress's leases,
+     * forwarded to those that did not get it. */
+    ck_assert_uint_ge(TOTAL(leases_renewed), 3 * 3 * LEASE_MS / 1000 - 3);
+    ck_assert_uint_gt(TOTAL(publish_forwarded), 0);
+    /* Every forwarded copy arrives, and is for its receiver. */
+    ck_assert_uint_eq(TOTAL(publish_msgs), 3 * LEASE_MS / 1000);
+    ck_assert_uint_eq(TOTAL(publish_entries),
+                      TOTAL(publish_msgs) + TOTAL(publish_forwarded));
+    ck_assert_uint_eq(TOTAL(publish_misdirected), 0);
+    ck_assert_uint_eq(TOTAL(leases_lapsed), 0);
+
+    n_queue = w.n_queue;
+    w.now += LEASE_MS - 1000;
+    run_all();
+    ck_assert_uint_eq(total_entries(), 2);
+    w.now += 1000 + 999;
+    run_all();
+    ck_assert_uint_eq(total_entries(), 0);
+    ck_assert_uint_eq(w.maps[m].node, 0);       /* Flow removed. */
+    ck_assert_uint_eq(TOTAL(leases_lapsed), 3);
+    ck_assert_uint_eq(TOTAL(mappings_lapsed), 1);
+    ck_assert_uint_eq(w.n_queue, n_queue);
+}
+END_TEST
+
+START_TEST(test_publish_restores_lost_trackers)
+{
+    /* Both trackers of a connection lose their state (restarted without a
+     * journal): the next publication, sent to the third LB node, is
+     * forwarded to them and rebuilds both entries, so that an ingress that
+     * never saw the flow learns its server. */
+    uint16_t sport = 52000;
+    struct flow_key cp = cp_of(sport);
+    uint32_t pft, sft;
+    int srv, other = -1;
+    size_t m, n_maps;
+
+    handshake(0, sport);
+    m = w.n_maps - 1;
+    srv = server_of_map(m);
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    for (int i = 0; i < N_LB; i++) {
+        if (lb_id(i) == pft || lb_id(i) == sft) {
+            lbnode_destroy(w.lbs[i]);
+            w.lbs[i] = lbnode_create();
+        } else {
+            other = i;
+        }
+    }
+    configure(NULL, NULL, 3);
+    ck_assert_uint_eq(total_entries(), 0);
+
+    publish(srv, other, &sport, 1, lb_id(0));
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[pft - 1]), 1);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[sft - 1]), 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[pft - 1])->entries_restored, 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[sft - 1])->entries_restored, 1);
+    ck_assert_uint_ge(lbnode_get_stats(w.lbs[other])->publish_fwd_sent, 2);
+
+    /* The edge moves the flow to an ingress without a mapping. */
+    for (int i = 0; i < N_LB; i++) {
+        if (i != 0) {
+            n_maps = w.n_maps;
+            packet_in(i, sport, TCP_ACK, 1001, 7);
+            ck_assert_uint_eq(w.n_maps, n_maps + 1);
+            ck_assert_uint_eq(w.maps[n_maps].node, lb_id(i));
+            ck_assert_int_eq(server_of_map(n_maps), srv);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_publish_restores_ingress)
+{
+    /* The ingress lost its mapping (and its journal): the publication,
+     * which names it as the last ingress, installs the mapping again. */
+    uint16_t sport = 53000;
+    size_t m, n_maps;
+    int srv;
+
+    handshake(1, sport);
+    m = w.n_maps - 1;
+    srv = server_of_map(m);
+    lbnode_destroy(w.lbs[1]);
+    w.lbs[1] = lbnode_create();
+    configure(NULL, NULL, 3);
+    n_maps = w.n_maps;
+    publish(srv, 2, &sport, 1, lb_id(1));
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_uint_eq(w.maps[n_maps].node, lb_id(1));
+    ck_assert_int_eq(server_of_map(n_maps), srv);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[1])->mappings_restored, 1);
+}
+END_TEST
+
+START_TEST(test_publish_hostile)
+{
+    uint16_t sport = 54000;
+    struct ctl_msg msg;
+    size_t n_queue;
+
+    handshake(0, sport);
+
+    /* A server publishing another server's connections. */
+    ctl_msg_init(&msg, CTL_MSG_PUBLISH, srv_id(0), 0);
+    msg.publish.server = srv_id(1);
+    msg.publish.n = 1;
+    msg.publish.entries[0].cp = cp_of(sport);
+    bus_push(&w, srv_id(0), lb_id(0), &msg);
+    run_bus();
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->publish_rejected, 1);
+
+    /* A PUBLISH_FWD from a server node, and one from an LB node that
+     * claims another origin. */
+    msg.type = CTL_MSG_PUBLISH_FWD;
+    msg.publish.origin = srv_id(0);
+    bus_push(&w, srv_id(0), lb_id(0), &msg);
+    msg.publish.origin = lb_id(2);
+    bus_push(&w, lb_id(1), lb_id(0), &msg);
+    run_bus();
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->publish_rejected, 3);
+
+    /* A connection to no VIP. */
+    ctl_msg_init(&msg, CTL_MSG_PUBLISH, srv_id(0), 0);
+    msg.publish.server = srv_id(0);
+    msg.publish.n = 1;
+    msg.publish.entries[0].cp = cp_of(sport);
+    msg.publish.entries[0].cp.vip_port = htons(81);
+    bus_push(&w, srv_id(0), lb_id(0), &msg);
+    run_bus();
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->publish_invalid, 1);
+
+    /* A forwarded publication for which the receiver is nothing is
+     * counted and never forwarded again. */
+    struct flow_key cp;
+    uint32_t pft, sft;
+    uint16_t p;
+    int idle = -1;
+    for (p = 55000; idle < 0; p++) {
+        cp = cp_of(p);
+        ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+        for (int i = 1; i < N_LB; i++) {
+            if (lb_id(i) != pft && lb_id(i) != sft) {
+                idle = i;
+            }
+        }
+    }
+    ctl_msg_init(&msg, CTL_MSG_PUBLISH_FWD, lb_id(0), 0);
+    msg.publish.server = srv_id(0);
+    msg.publish.origin = lb_id(0);
+    msg.publish.n = 1;
+    msg.publish.entries[0].cp = cp;
+    msg.publish.entries[0].ingress = lb_id(0);
+    n_queue = w.n_queue;
+    bus_push(&w, lb_id(0), lb_id(idle), &msg);
+    run_bus();
+    ck_assert_uint_eq(w.n_queue, n_queue + 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[idle])->publish_misdirected, 1);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[idle]), 0);
+}
+END_TEST
+
 static Suite *
 lbnode_suite(void)
 {
@@ -735,6 +982,10 @@ lbnode_suite(void)
     tcase_add_test(tc, test_cp_reused);
     tcase_add_test(tc, test_journal_restart);
     tcase_add_test(tc, test_tracker_sync_after_loss);
+    tcase_add_test(tc, test_publish_renews_then_lapses);
+    tcase_add_test(tc, test_publish_restores_lost_trackers);
+    tcase_add_test(tc, test_publish_restores_ingress);
+    tcase_add_test(tc, test_publish_hostile);
     suite_add_tcase(s, tc);
     return s;
 }
