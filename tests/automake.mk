@@ -73,12 +73,13 @@ check-unit:
 # OVSLB_SYSTEM_TESTS is set, which check-system does.
 SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
 	tests/system/agent-limits.sh tests/system/bgp.sh \
-	tests/system/lb-failover.sh
+	tests/system/lb-failover.sh tests/system/conn-survival.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \
 	export OVSLB_SYSTEM_TESTS;
-EXTRA_DIST += $(SYSTEM_TESTS) tests/system/system-lib.sh
+EXTRA_DIST += $(SYSTEM_TESTS) tests/system/system-lib.sh \
+	tests/system/streams.py
 check-system: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SYSTEM_TESTS)' \
 	    OVSLB_SYSTEM_TESTS=1

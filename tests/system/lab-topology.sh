@@ -392,7 +392,7 @@ done
 # Processes, by pid file.
 for node in $LBS $SRVS; do
     progs="ovsdb-server ovs-vswitchd"
-    case $node in srv*) progs="$progs nginx iperf3" ;; esac
+    case $node in srv*) progs="$progs nginx iperf3 socat" ;; esac
     for prog in $progs; do
         check "$node: $prog alive (pid file)" pid_alive "$D/$node/$prog.pid"
     done
@@ -416,6 +416,8 @@ done
 for srv in $SRVS; do
     check_out "$srv: nginx serves / on the VIP, naming the node" "^$srv\$" \
         in_node "$srv" curl -s -m 3 http://203.0.113.10/
+    check_out "$srv: the echo service (socat) echoes on TCP 9000" "^echo-$srv\$" \
+        in_node "$srv" bash -c "echo echo-$srv | timeout 5 socat -t 2 - TCP:203.0.113.10:9000"
 done
 check_out "srv1: /big is 256 MiB" "Content-Length: 268435456" \
     in_node srv1 curl -s -m 3 -I http://203.0.113.11/big
@@ -468,8 +470,8 @@ PID_LB1=$(cat "$D/lb1/ovs-vswitchd.pid")
 check "up again: exit 0" lab up
 check "up again: a no-op (lb1's ovs-vswitchd unchanged)" \
     equals pid "$PID_LB1" "$(cat "$D/lb1/ovs-vswitchd.pid")"
-check_out "up with another size while up fails with a clear message" \
-    "ovslb-lab down' first" eval '! lab up --lb 4'
+check_out "up with fewer nodes while up fails with a clear message" \
+    "ovslb-lab down' first" eval '! lab up --lb 2'
 
 PID_LB2=$(cat "$D/lb2/ovs-vswitchd.pid")
 check "kill-lb 2" lab kill-lb 2

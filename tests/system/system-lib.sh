@@ -16,6 +16,14 @@
 #   lab ARGS...      run ovslb-lab.
 #   in_node NODE CMD...  run CMD in the lab node's namespace.
 #   now, since T0    wall-clock seconds, for timings.
+#   wait_for MAX_MS CMD...  poll CMD until it succeeds; print the ms it
+#                    took, or "timeout" (and fail) after MAX_MS.
+#   within MAX_MS T...  none of the wait_for times T is "timeout" and they
+#                    add up to at most MAX_MS.
+#   ring_size K, rings_are N K...  LB node K's ring size; whether LB nodes
+#                    K... all have N nodes in their ring.
+#   edge_hops, hops_are N  the edge router's next hops for $VIP (default
+#                    203.0.113.10).
 
 SYS_PASSED=0
 SYS_FAILED=0
@@ -138,6 +146,53 @@ now() {
 
 since() {
     awk -v t0="$1" -v t1="$(now)" 'BEGIN { printf "%.1f", t1 - t0 }'
+}
+
+ms_since() {   # ms_since T_NS: ms since T_NS (date +%s%N)
+    echo $(( ($(date +%s%N) - $1) / 1000000 ))
+}
+
+wait_for() {
+    local max=$1 t0
+    shift
+    t0=$(date +%s%N)
+    while ! "$@"; do
+        if [ "$(ms_since "$t0")" -gt "$max" ]; then
+            echo timeout
+            return 1
+        fi
+        sleep 0.02
+    done
+    ms_since "$t0"
+}
+
+within() {
+    local max=$1 sum=0 t
+    shift
+    for t in "$@"; do
+        [ "$t" != timeout ] || return 1
+        sum=$((sum + t))
+    done
+    [ "$sum" -le "$max" ]
+}
+
+ring_size() {
+    ovs-appctl --timeout=5 -t "$OVSLB_LAB_DIR/lb$1/ovslb-controller.ctl" \
+        ovslb/show 2>/dev/null | sed -n 's/^ring: \([0-9]*\) nodes.*/\1/p'
+}
+
+rings_are() {
+    local n=$1 k
+    shift
+    for k in "$@"; do [ "$(ring_size "$k")" = "$n" ] || return 1; done
+}
+
+edge_hops() {
+    ip -n ovslb-edge route show "${VIP:-203.0.113.10}" | grep -c "nexthop via"
+}
+
+hops_are() {
+    [ "$(edge_hops)" = "$1" ]
 }
 
 sys_finish() {
