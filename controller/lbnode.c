@@ -35,7 +35,7 @@ COVERAGE_DEFINE(lbnode_bad_packet);
 #define CONNECT_RETRY_MS 1000
 
 /* Lapsed leases are swept lazily: at most once per this period. */
-#define LEASE_SWEEP_MS 1000
+#define LEASE_SWEEP_MS 250
 
 /* Ingresses remembered per flow while its server is being chosen. */
 #define MAX_WAITERS 4
@@ -2061,9 +2061,11 @@ lbnode_format_show(const struct lbnode *lb, struct ds *s)
         ring_format(lb->ring, s);
     }
     ds_put_char(s, '\n');
-    ds_put_format(s, "roles: ingress, flow tracker (%"PRIuSIZE" entries, "
-                  "%"PRIuSIZE" in handshake), egress\n",
-                  hmap_count(&lb->entries), lb->n_syn_entries);
+    ds_put_format(s, "roles: ingress (%"PRIuSIZE" mappings, %"PRIuSIZE
+                  " pending), flow tracker (%"PRIuSIZE" entries, "
+                  "%"PRIuSIZE" in handshake), egress; lease %"PRIu32" ms\n",
+                  hmap_count(&lb->mappings), hmap_count(&lb->pending),
+                  hmap_count(&lb->entries), lb->n_syn_entries, lb->lease_ms);
     for (size_t i = 0; i < lb->n_vips; i++) {
         const struct lbnode_vip *v = &lb->vips[i].cfg;
         char a[INET6_ADDRSTRLEN];

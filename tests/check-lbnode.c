@@ -814,7 +814,7 @@ START_TEST(test_publish_renews_then_lapses)
     w.now += LEASE_MS - 1000;
     run_all();
     ck_assert_uint_eq(total_entries(), 2);
-    w.now += 1000 + 999;
+    w.now += 1000;              /* One lease after the last publication. */
     run_all();
     ck_assert_uint_eq(total_entries(), 0);
     ck_assert_uint_eq(w.maps[m].node, 0);       /* Flow removed. */
