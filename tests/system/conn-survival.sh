@@ -3,10 +3,11 @@
 # the namespace lab (5 LB nodes, then 6; 3 server nodes).
 #
 # tests/system/streams.py runs in the client namespace for the whole test:
-# 200 long-lived connections to the echo VIP (203.0.113.10:9000, socat on
-# every server node), each streaming a seeded pseudo-random byte stream both
-# ways with every byte checked, and a background load of 20 new HTTP
-# connections a second to 203.0.113.10:80, each logged.  Then:
+# 200 long-lived connections to the echo VIP (203.0.113.10:9000, the lab's
+# asyncio echo service on every server node), each streaming a seeded
+# pseudo-random byte stream both ways with every byte checked, and a
+# background load of 20 new HTTP connections a second to 203.0.113.10:80,
+# each logged.  Then:
 #   0. no kill for a while: nothing breaks, every request succeeds (the
 #      harness itself is sound);
 #   a. kill -9 of each LB node in turn (1..5), kept dead for
@@ -20,9 +21,13 @@
 #      tracker work (tracker entries);
 #   d. kill -9 of one LB node's controller only (OVS keeps running), then
 #      after CONN_SURVIVAL_CTL_DEAD (5) seconds its restart by 'ovslb-lab
-#      up' (which must leave OVS alone): 0 broken.
+#      up' (which must leave OVS alone): 0 broken, and the new controller
+#      restored its state from its SQLite journal;
+#   e. kill -9 of one server node's agent, restarted 2 s later: 0 broken,
+#      its connections' translations reloaded from its SQLite journal.
 # At the end streams.py stops, drains and closes every connection cleanly:
-# 0 of 200 broken, every byte sent verified.
+# 0 of 200 broken, every byte sent verified; then every LB node forgets
+# them (entries, mappings, ingress flows) within one lease, unprompted.
 #
 # A connection counts as broken when it gets an error, a RST, an EOF, a
 # wrong byte, or no echo progress for CONN_SURVIVAL_STALL (15) seconds; each
@@ -40,7 +45,6 @@ if ! command -v ovslb-controller >/dev/null \
    || ! command -v ovslb-agent >/dev/null; then
     sys_error "ovslb-controller and ovslb-agent must be built"
 fi
-command -v socat >/dev/null || sys_skip "socat not installed (utilities/ovslb-bootstrap)"
 command -v ovs-appctl >/dev/null || sys_skip "ovs-appctl not installed"
 # The interpreter itself (not a wrapper such as a pyenv shim), so that the
 # pid of the background job is the pid of streams.py.
@@ -314,7 +318,33 @@ check "lb$K's controller killed: new connections back to 100 % within $RECOVER_S
 req_figures "lb$K's controller restarted" "$t_start" "$(fadd "$(now)" -4)"
 check "lb$K's controller restarted: new connections back to 100 % within $RECOVER_S s" \
     recovered_within "$RECOVER_S"
+restored=$(ctl "$K" ovslb/stats | sed -n 's/^journal: restored \([0-9]*\),.*/\1/p')
+echo "# lb$K's new controller restored ${restored:-?} records from its SQLite journal"
+check "lb$K's new controller restored its state from SQLite" \
+    [ "${restored:-0}" -gt 0 ]
 scenario_end "lb$K's controller killed and restarted" "$t_kill"
+
+# e. One server node's agent (in the data path: it translates every
+# segment): kill -9, then 'ovslb-lab up'.  Its connections stall until the
+# new agent reloads their translations from its SQLite journal.
+S=1
+scenario_begin
+agent=$(cat "$D/srv$S/ovslb-agent.pid")
+kill -9 "$agent"
+t_kill=$(now)
+sleep 2
+check "ovslb-lab up restarts srv$S's agent" lab up --lb 6
+check "srv$S: a new agent" \
+    eval "[ \"\$(cat $D/srv$S/ovslb-agent.pid)\" != $agent ]"
+agent_stat() {
+    ovs-appctl --timeout=5 -t "$D/srv$S/ovslb-agent.ctl" ovslb/stats 2>/dev/null \
+        | awk -v n="$1:" '$1 == n { print $2; exit }'
+}
+loaded=$(agent_stat journal_loaded)
+echo "# srv$S's agent killed and restarted after 2 s: ${loaded:-?} connections reloaded from its SQLite journal"
+check "srv$S's new agent reloaded its connections from SQLite" \
+    [ "${loaded:-0}" -gt 0 ]
+scenario_end "srv$S's agent killed and restarted" "$t_kill"
 
 # The end: stop, drain, close.
 node_summary 1 2 3 4 5 6
@@ -343,6 +373,34 @@ check "0 of $N_CONNS long-lived connections broken over the whole run" \
 check "every byte sent was echoed and verified" \
     eval "[ $(js bytes_sent) = $(js bytes_verified) ] && [ $(js bytes_sent) -gt 0 ]"
 check "streams.py exited 0" [ "$rc" = 0 ]
+
+# Every connection is closed now (and the load stopped): no message says
+# so, yet every LB node forgets them once their leases lapse: no tracker
+# entry, no ingress mapping, no ingress flow in OVS.
+t_closed=$(date +%s%N)
+lease_ms=$(ctl 1 ovslb/show | sed -n 's/.* lease \([0-9]*\) ms$/\1/p')
+lb_holds() {   # lb_holds K: "MAPPINGS ENTRIES FLOWS" of LB node K
+    local show flows
+    show=$(ctl "$1" ovslb/show | grep '^roles:')
+    flows=$(ovs-ofctl -O OpenFlow15 dump-flows "unix:$D/lb$1/br-int.mgmt" table=10 2>/dev/null \
+                | grep -c idle_timeout)
+    printf '%s %s %s\n' \
+        "$(sed -n 's/.*ingress (\([0-9]*\) mappings.*/\1/p' <<<"$show")" \
+        "$(sed -n 's/.*flow tracker (\([0-9]*\) entries.*/\1/p' <<<"$show")" \
+        "$flows"
+}
+all_forgotten() {
+    local k
+    for k in 1 2 3 4 5 6; do
+        [ "$(lb_holds "$k")" = "0 0 0" ] || return 1
+    done
+}
+held=$(for k in 1 2 3 4 5 6; do printf 'lb%d %s; ' "$k" "$(lb_holds "$k")"; done)
+# (timed from streams.py's exit, not from the start of the wait)
+t=$(wait_for $(( ${lease_ms:-10000} * 3 )) all_forgotten) && t=$(ms_since "$t_closed")
+echo "# all closed: LB nodes held (mappings entries flows) $held forgotten by all after $t ms (lease ${lease_ms:-?} ms)"
+check "closed connections forgotten by every LB node within one lease" \
+    within $(( ${lease_ms:-0} + 500 )) "$t"
 
 check "lab down" lab down
 sys_finish

@@ -392,7 +392,7 @@ done
 # Processes, by pid file.
 for node in $LBS $SRVS; do
     progs="ovsdb-server ovs-vswitchd"
-    case $node in srv*) progs="$progs nginx iperf3 socat" ;; esac
+    case $node in srv*) progs="$progs nginx iperf3 ovslb-echo" ;; esac
     for prog in $progs; do
         check "$node: $prog alive (pid file)" pid_alive "$D/$node/$prog.pid"
     done
@@ -416,7 +416,7 @@ done
 for srv in $SRVS; do
     check_out "$srv: nginx serves / on the VIP, naming the node" "^$srv\$" \
         in_node "$srv" curl -s -m 3 http://203.0.113.10/
-    check_out "$srv: the echo service (socat) echoes on TCP 9000" "^echo-$srv\$" \
+    check_out "$srv: the echo service echoes on TCP 9000" "^echo-$srv\$" \
         in_node "$srv" bash -c "echo echo-$srv | timeout 5 socat -t 2 - TCP:203.0.113.10:9000"
 done
 check_out "srv1: /big is 256 MiB" "Content-Length: 268435456" \
