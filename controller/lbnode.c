@@ -1567,15 +1567,19 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
         lb->stats.publish_handshake++;
         return;
     }
+    if (e->server != server) {
+        /* Another server also has a socket for this CP: a stale one of an
+         * earlier connection that reused it (a peer gone without a FIN
+         * leaves it ESTABLISHED), or an orphan of a server that answered
+         * too late.  Our server is the one the handshake chose and still
+         * publishes it; moving the flow would break the live connection,
+         * so keep it and let the other lapse. */
+        lb->stats.publish_conflicts++;
+        return;
+    }
     e->role = role;
     if (pe->ingress != CTL_NODE_NONE) {
         e->ingress = pe->ingress;
-    }
-    if (e->server != server) {
-        /* The server that holds the socket is the truth. */
-        e->server = server;
-        e->journalled = 0;
-        lb->stats.server_corrected++;
     }
     entry_renew(lb, e, now);
     lb->stats.leases_renewed++;
@@ -1594,6 +1598,9 @@ publish_ingress(struct lbnode *lb, const struct ctl_publish_entry *pe,
     if (m && m->server == server->node) {
         mapping_renew(lb, m, now);
         lb->stats.leases_renewed++;
+    } else if (m) {
+        /* As in publish_tracker(): keep the mapping we have. */
+        lb->stats.publish_conflicts++;
     } else {
         struct ctl_mapping map = {
             .cp = pe->cp,
@@ -1601,9 +1608,6 @@ publish_ingress(struct lbnode *lb, const struct ctl_publish_entry *pe,
             .server_addr = server->underlay,
         };
 
-        if (m) {
-            lb->stats.server_corrected++;
-        }
         ingress_mapping(lb, &map, now, io, aux);
         lb->stats.mappings_restored++;
     }
@@ -1982,9 +1986,20 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
             && now - e->connect_sent >= CONNECT_RETRY_MS) {
             /* No answer from the server: ask it again, once per period;
              * its answer is idempotent. */
+            const struct lbnode_server *s = server_find(lb, e->server);
             uint32_t pft, sft;
             struct ctl_msg msg;
 
+            if (!s || !s->healthy) {
+                /* The server went down before it answered: choose
+                 * another, as if it had refused. */
+                lb->stats.connect_server_down++;
+                if (e->n_rejected < CTL_TRACKER_MAX_REJECTED) {
+                    e->rejected[e->n_rejected++] = e->server;
+                }
+                pft_connect(lb, e, now, io, aux);
+                continue;
+            }
             if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
                 continue;
             }
@@ -2174,6 +2189,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(accepted);
     STAT(rejected);
     STAT(no_server);
+    STAT(connect_server_down);
     STAT(rsts_sent);
     STAT(table_full);
     STAT(entries_expired);
@@ -2195,7 +2211,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(leases_lapsed);
     STAT(entries_restored);
     STAT(mappings_restored);
-    STAT(server_corrected);
+    STAT(publish_conflicts);
 #undef STAT
     for (int r = 0; r < CTL_REJECT_N_REASONS; r++) {
         if (st->rejected_by_reason[r]) {

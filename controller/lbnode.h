@@ -146,6 +146,8 @@ struct lbnode_stats {
     uint64_t rejected;          /* REJECTED received as SFT. */
     uint64_t rejected_by_reason[CTL_REJECT_N_REASONS];
     uint64_t no_server;         /* Final decisions without a server. */
+    uint64_t connect_server_down; /* Chosen server went down before it
+                                 * answered: another one chosen. */
     uint64_t rsts_sent;
     uint64_t table_full;        /* SYNs dropped: table full. */
     uint64_t entries_expired;
@@ -176,8 +178,9 @@ struct lbnode_stats {
                                  * publications alone. */
     uint64_t mappings_restored; /* Ingress mappings installed (or moved to
                                  * another server) from publications. */
-    uint64_t server_corrected;  /* Entries whose server a publication
-                                 * corrected. */
+    uint64_t publish_conflicts; /* Entries from another server than the
+                                 * flow's (a stale socket of a reused CP):
+                                 * ignored. */
 };
 
 /* Journal callback: remember 'len' bytes at 'data' for 'cp' in 'table'

@@ -961,6 +961,66 @@ START_TEST(test_publish_hostile)
 }
 END_TEST
 
+START_TEST(test_publish_conflict_kept)
+{
+    /* Another server publishes the CP of a live connection (a stale socket
+     * of an earlier connection that reused the client port): the flow
+     * stays with its server, at the trackers and at the ingress. */
+    uint16_t sport = 56000;
+    size_t m, n_maps;
+    int srv, other;
+
+    handshake(0, sport);
+    m = w.n_maps - 1;
+    srv = server_of_map(m);
+    other = (srv + 1) % N_SRV;
+    n_maps = w.n_maps;
+    publish(other, 1, &sport, 1, lb_id(0));
+    ck_assert_uint_eq(w.n_maps, n_maps);
+    ck_assert_uint_ge(TOTAL(publish_conflicts), 2);
+    ck_assert_uint_eq(TOTAL(entries_restored), 0);
+    packet_in(2, sport, TCP_ACK, 1001, 7);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_int_eq(server_of_map(n_maps), srv);
+}
+END_TEST
+
+START_TEST(test_server_down_before_answer)
+{
+    /* The chosen server never answers and is then found down: the PFT
+     * chooses another one at its next retry, and the flow is served. */
+    uint16_t sport = 57000;
+    bool srv_up[N_SRV] = { true, true, true };
+    size_t silent_reqs;
+    int dead = -1;
+
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(0, sport);
+    ck_assert_uint_eq(w.n_maps, 0);
+    for (int i = 0; i < N_SRV; i++) {
+        if (w.conn_reqs[i]) {
+            dead = i;
+        }
+        w.agent[i] = AGENT_ACCEPT;
+    }
+    ck_assert_int_ge(dead, 0);
+    silent_reqs = w.conn_reqs[dead];
+    srv_up[dead] = false;
+    configure(NULL, srv_up, 3);
+    w.now += 1000;
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[dead], silent_reqs);
+    ck_assert_uint_eq(w.n_maps, 1);
+    ck_assert_int_ne(server_of_map(0), dead);
+    ck_assert_uint_eq(TOTAL(connect_server_down), 1);
+}
+END_TEST
+
 static Suite *
 lbnode_suite(void)
 {
@@ -986,6 +1046,8 @@ lbnode_suite(void)
     tcase_add_test(tc, test_publish_restores_lost_trackers);
     tcase_add_test(tc, test_publish_restores_ingress);
     tcase_add_test(tc, test_publish_hostile);
+    tcase_add_test(tc, test_publish_conflict_kept);
+    tcase_add_test(tc, test_server_down_before_answer);
     suite_add_tcase(s, tc);
     return s;
 }
