@@ -760,6 +760,28 @@ update_bgp(struct controller *c, const struct cluster_snapshot *snap,
     free(north);
 }
 
+/* A connection is published every publish_interval_ms, so a shorter lease
+ * than three of those would lapse between the publications of a live
+ * connection (one lost datagram is enough) and drop its state: such a
+ * lease is raised, and the operator told once per configuration. */
+static uint32_t
+effective_lease_ms(const struct cluster_settings *s)
+{
+    static uint64_t warned;     /* (lease << 32 | interval) warned about. */
+    uint64_t floor = 3ULL * s->publish_interval_ms;
+
+    if (s->lease_ms >= floor) {
+        return s->lease_ms;
+    }
+    if (warned != ((uint64_t) s->lease_ms << 32 | s->publish_interval_ms)) {
+        warned = (uint64_t) s->lease_ms << 32 | s->publish_interval_ms;
+        VLOG_WARN("lease_ms %"PRIu32" is shorter than three publishing "
+                  "periods (publish_interval_ms %"PRIu32"): using %"PRIu64
+                  " ms", s->lease_ms, s->publish_interval_ms, floor);
+    }
+    return MIN(floor, UINT32_MAX);
+}
+
 static void
 reconfigure(struct controller *c)
 {
@@ -841,6 +863,7 @@ reconfigure(struct controller *c)
     }
 
     const struct cluster_settings *s = &snap->settings;
+    uint32_t lease_ms = effective_lease_ms(s);
     cfg = (struct lbnode_config) {
         .self = settings->node_id,
         .ring_key = ring_key,
@@ -856,7 +879,7 @@ reconfigure(struct controller *c)
         .syn_table_max = s->syn_table_max,
         .syn_cookie_pct = s->syn_cookie_threshold_pct,
         .syn_cookie_rate = s->syn_cookie_rate,
-        .lease_ms = s->lease_ms,
+        .lease_ms = lease_ms,
     };
     lbnode_configure(c->lb, &cfg);
     c->configured = true;
