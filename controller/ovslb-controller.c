@@ -63,13 +63,12 @@ COVERAGE_DEFINE(controller_packet_in_other);
 #define OTHER_METER_RATE 40000
 
 /* BGP towards the edge router (PROTOCOL.md §9).  The speaker drives the
- * node's bgpd (started beside it, vty socket RUNDIR/bgpd.vty).  The AS
- * numbers are fixed here for now; the edge router is this node's default
- * gateway; session source addresses come from 10.1.0.0/16 (see
- * lib/bgp-speaker.h). */
-#define BGP_LOCAL_AS 65001
-#define BGP_ROUTER_AS 65000
-#define BGP_SESSION_BASE 0x0a010000
+ * node's bgpd (started beside it, vty socket RUNDIR/bgpd.vty) with the AS
+ * numbers of the config service (bgp_local_as, bgp_router_as); the edge
+ * router is this node's default gateway; session source addresses are
+ * A.B.X.Y in the /16 of this node's north address, X the announcer's id and
+ * Y the announced node's (see lib/bgp-speaker.h). */
+#define BGP_SESSION_MASK 0xffff0000
 
 /* How often to ask for the edge router's MAC while it is not known. */
 #define ARP_INTERVAL_MS 1000
@@ -710,13 +709,15 @@ update_bgp(struct controller *c, const struct cluster_snapshot *snap,
     for (size_t i = 0; i < snap->n_lb_nodes; i++) {
         max_id = MAX(max_id, snap->lb_nodes[i].node_id);
     }
-    ds_put_format(&key, "gw "IP_FMT" max %"PRIu32, IP_ARGS(gw), max_id);
+    ds_put_format(&key, "gw "IP_FMT" max %"PRIu32" as %"PRIu32" router-as %"
+                  PRIu32, IP_ARGS(gw), max_id, snap->settings.bgp_local_as,
+                  snap->settings.bgp_router_as);
 
     if (!c->bgp || !c->bgp_key || strcmp(c->bgp_key, ds_cstr(&key))) {
         struct bgp_speaker_config cfg = {
             .vty_dir = ovs_rundir(),
-            .local_as = BGP_LOCAL_AS,
-            .router_as = BGP_ROUTER_AS,
+            .local_as = snap->settings.bgp_local_as,
+            .router_as = snap->settings.bgp_router_as,
             .router_addr = gw,
             .vips = vips,
             .n_vips = n_vips,
@@ -748,9 +749,17 @@ update_bgp(struct controller *c, const struct cluster_snapshot *snap,
             north[n++] = in6_addr_get_mapped_ipv4(&lb->north);
         }
     }
+    const struct cluster_lb_node *me = cluster_snapshot_find_lb_node(snap,
+                                                                     self);
+    ovs_be32 session_base = (me && IN6_IS_ADDR_V4MAPPED(&me->north)
+                             ? (in6_addr_get_mapped_ipv4(&me->north)
+                                & htonl(BGP_SESSION_MASK))
+                             : 0);
     struct bgp_announcement out[2];
-    size_t n_out = bgp_announcements(ids, north, n, self,
-                                     htonl(BGP_SESSION_BASE), out);
+    size_t n_out = (session_base
+                    ? bgp_announcements(ids, north, n, self, session_base,
+                                        out)
+                    : 0);
     if (bgp_speaker_set(c->bgp, out, n_out)) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
         VLOG_WARN_RL(&rl, "BGP speaker refused %"PRIuSIZE" announcements",

@@ -79,6 +79,10 @@ const struct cluster_setting cluster_setting_defs[] = {
             "further time before a suspect node is unhealthy"),
     SETTING(server_check_interval_ms, 500, 10, 600000, false,
             "period of server node health checks"),
+    SETTING(bgp_local_as, 65001, 1, UINT32_MAX, false,
+            "BGP AS of the LB nodes, which announce each other"),
+    SETTING(bgp_router_as, 65000, 1, UINT32_MAX, false,
+            "BGP AS of the edge router"),
 };
 const size_t cluster_n_setting_defs = ARRAY_SIZE(cluster_setting_defs);
 

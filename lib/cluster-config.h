@@ -69,6 +69,8 @@ struct cluster_settings {
     uint32_t suspect_ms;                /* No rise for this: suspect... */
     uint32_t unhealthy_ms;              /* ...and this much more: unhealthy. */
     uint32_t server_check_interval_ms;  /* Server node health checks. */
+    uint32_t bgp_local_as;              /* AS of the LB nodes' speakers. */
+    uint32_t bgp_router_as;             /* AS of the edge router. */
 };
 
 /* One integer setting: its name (the Cluster column and the ovslb-ctl key),
