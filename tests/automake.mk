@@ -50,7 +50,8 @@ tests_check_selection_LDADD = $(TEST_LDADD)
 tests_check_seq_xlate_SOURCES = tests/check-seq-xlate.c
 tests_check_seq_xlate_CFLAGS = $(TEST_CFLAGS)
 tests_check_seq_xlate_LDADD = $(TEST_LDADD)
-tests_check_ofctrl_SOURCES = tests/check-ofctrl.c
+tests_check_ofctrl_SOURCES = tests/check-ofctrl.c tests/ovs-dummy.c \
+	tests/ovs-dummy.h
 tests_check_ofctrl_CFLAGS = $(TEST_CFLAGS)
 tests_check_ofctrl_LDADD = $(TEST_LDADD)
 tests_check_syn_cookie_SOURCES = tests/check-syn-cookie.c
@@ -174,7 +175,8 @@ tests_check_agent_core_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent \
 	-I$(top_srcdir)/flows
 tests_check_agent_core_LDADD = agent/libagent.la flows/libflows.la \
 	$(TEST_LDADD)
-tests_check_agent_pipeline_SOURCES = tests/check-agent-pipeline.c
+tests_check_agent_pipeline_SOURCES = tests/check-agent-pipeline.c \
+	tests/ovs-dummy.c tests/ovs-dummy.h
 tests_check_agent_pipeline_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/flows \
 	-DOVSLB_SRCDIR='"$(abs_top_srcdir)"'
 tests_check_agent_pipeline_LDADD = flows/libflows.la $(TEST_LDADD)

@@ -23,6 +23,7 @@
 
 #include "flow.h"
 #include "openvswitch/dynamic-string.h"
+#include "ovs-dummy.h"
 #include "packets.h"
 #include "pipeline.h"
 #include "server-pipeline.h"
@@ -32,140 +33,19 @@
 #define OVSLB_SRCDIR "."
 #endif
 #define GOLDEN OVSLB_SRCDIR "/flows/server-pipeline.golden"
-#define SCHEMA "/usr/share/openvswitch/vswitch.ovsschema"
 
-static char rundir[64];
-
-static int OVS_PRINTF_FORMAT(1, 2)
-sh(const char *format, ...)
-{
-    va_list args;
-    char *cmd;
-    int status;
-
-    va_start(args, format);
-    cmd = xvasprintf(format, args);
-    va_end(args);
-    status = system(cmd);
-    free(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static char * OVS_PRINTF_FORMAT(1, 2)
-sh_output(const char *format, ...)
-{
-    struct ds out = DS_EMPTY_INITIALIZER;
-    va_list args;
-    char buf[4096];
-    char *cmd;
-    FILE *stream;
-    size_t n;
-
-    va_start(args, format);
-    cmd = xvasprintf(format, args);
-    va_end(args);
-    stream = popen(cmd, "r");
-    ck_assert_msg(stream != NULL, "popen(%s) failed", cmd);
-    while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
-        ds_put_buffer(&out, buf, n);
-    }
-    pclose(stream);
-    free(cmd);
-    return ds_steal_cstr(&out);
-}
-
-static char *
-read_file(const char *path)
-{
-    struct ds s = DS_EMPTY_INITIALIZER;
-    FILE *stream = fopen(path, "r");
-    char buf[4096];
-    size_t n;
-
-    if (!stream) {
-        return NULL;
-    }
-    while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
-        ds_put_buffer(&s, buf, n);
-    }
-    fclose(stream);
-    return ds_steal_cstr(&s);
-}
-
-static void
-stop_daemon(const char *name)
-{
-    char *path = xasprintf("%s/%s", rundir, name);
-    FILE *stream = fopen(path, "r");
-    long pid = 0;
-
-    free(path);
-    if (!stream) {
-        return;
-    }
-    if (fscanf(stream, "%ld", &pid) != 1 || pid <= 1) {
-        fclose(stream);
-        return;
-    }
-    fclose(stream);
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && !kill(pid, 0); i++) {
-        usleep(10 * 1000);
-    }
-    if (!kill(pid, 0)) {
-        kill(pid, SIGKILL);
-    }
-}
+static const struct ovs_dummy_port br_int_ports[] = {
+    { "gnv0", 100 },
+    { "xlt0", 200 },
+};
 
 /* Unchecked fixture: ovsdb-server and ovs-vswitchd in a fresh directory,
  * bridge br-int with dummy ports at the pipeline's port numbers. */
 static void
 daemons_setup(void)
 {
-    ovs_strlcpy(rundir, "/tmp/check-agent-pipeline.XXXXXX", sizeof rundir);
-    ck_assert_msg(mkdtemp(rundir) != NULL, "mkdtemp: %s",
-                  ovs_strerror(errno));
-    setenv("OVS_RUNDIR", rundir, 1);
-    setenv("OVS_LOGDIR", rundir, 1);
-    setenv("OVS_DBDIR", rundir, 1);
-    setenv("OVS_SYSCONFDIR", rundir, 1);
-    ck_assert_int_eq(sh("ovsdb-tool create %s/conf.db %s", rundir, SCHEMA),
-                     0);
-    ck_assert_int_eq(sh("/usr/sbin/ovsdb-server %s/conf.db "
-                        "--remote=punix:%s/db.sock "
-                        "--pidfile=%s/ovsdb-server.pid "
-                        "--unixctl=%s/ovsdb-server.ctl "
-                        "--log-file=%s/ovsdb-server.log "
-                        "--detach --no-chdir -vconsole:off",
-                        rundir, rundir, rundir, rundir, rundir), 0);
-    ck_assert_int_eq(sh("ovs-vsctl --db=unix:%s/db.sock --no-wait init",
-                        rundir), 0);
-    ck_assert_int_eq(sh("/usr/sbin/ovs-vswitchd unix:%s/db.sock "
-                        "--enable-dummy --disable-system "
-                        "--disable-system-route "
-                        "--pidfile=%s/ovs-vswitchd.pid "
-                        "--unixctl=%s/ovs-vswitchd.ctl "
-                        "--log-file=%s/ovs-vswitchd.log "
-                        "--detach --no-chdir -vconsole:off",
-                        rundir, rundir, rundir, rundir), 0);
-    ck_assert_int_eq(sh("ovs-vsctl --db=unix:%s/db.sock --timeout=10 "
-                        "add-br br-int -- set bridge br-int "
-                        "datapath_type=dummy fail-mode=secure "
-                        "protocols=OpenFlow13,OpenFlow15 "
-                        "-- add-port br-int gnv0 -- set interface gnv0 "
-                        "type=dummy ofport_request=100 "
-                        "-- add-port br-int xlt0 -- set interface xlt0 "
-                        "type=dummy ofport_request=200", rundir), 0);
-}
-
-static void
-daemons_teardown(void)
-{
-    stop_daemon("ovs-vswitchd.pid");
-    stop_daemon("ovsdb-server.pid");
-    if (rundir[0]) {
-        sh("rm -rf %s", rundir);
-    }
+    ovs_dummy_start("check-agent-pipeline", "br-int", br_int_ports,
+                    ARRAY_SIZE(br_int_ports));
 }
 
 /* The fixed parameters of the golden file. */
@@ -411,7 +291,7 @@ agent_pipeline_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("switch");
-    tcase_add_unchecked_fixture(tc, daemons_setup, daemons_teardown);
+    tcase_add_unchecked_fixture(tc, daemons_setup, ovs_dummy_stop);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_golden);
     tcase_add_test(tc, test_trace_ingress);

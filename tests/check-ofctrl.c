@@ -23,6 +23,7 @@
 #include "byte-order.h"
 #include "flow.h"
 #include "ofctrl.h"
+#include "ovs-dummy.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
@@ -40,53 +41,7 @@
 
 #define COOKIE UINT64_C(0x5eed0001)
 #define COOKIE_STR "0x5eed0001"
-#define SCHEMA "/usr/share/openvswitch/vswitch.ovsschema"
 #define TLV_MAP "{class=0xffff,type=0x80,len=4}->tun_metadata0"
-
-/* The run directory of the daemons of the current test case. */
-static char rundir[64];
-
-/* Runs the shell command built from 'format' and returns its exit status
- * (-1 if it did not exit normally). */
-static int OVS_PRINTF_FORMAT(1, 2)
-sh(const char *format, ...)
-{
-    va_list args;
-    char *cmd;
-    int status;
-
-    va_start(args, format);
-    cmd = xvasprintf(format, args);
-    va_end(args);
-    status = system(cmd);
-    free(cmd);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Runs the shell command built from 'format' and returns its standard
- * output (to be freed by the caller). */
-static char * OVS_PRINTF_FORMAT(1, 2)
-sh_output(const char *format, ...)
-{
-    struct ds out = DS_EMPTY_INITIALIZER;
-    va_list args;
-    char buf[4096];
-    char *cmd;
-    FILE *stream;
-    size_t n;
-
-    va_start(args, format);
-    cmd = xvasprintf(format, args);
-    va_end(args);
-    stream = popen(cmd, "r");
-    ck_assert_msg(stream != NULL, "popen(%s) failed", cmd);
-    while ((n = fread(buf, 1, sizeof buf, stream)) > 0) {
-        ds_put_buffer(&out, buf, n);
-    }
-    pclose(stream);
-    free(cmd);
-    return ds_steal_cstr(&out);
-}
 
 static const char *
 target(void)
@@ -134,78 +89,16 @@ count_flows(const char *needle)
     return n;
 }
 
-static void
-start_vswitchd(void)
-{
-    ck_assert_int_eq(sh("/usr/sbin/ovs-vswitchd unix:%s/db.sock "
-                        "--enable-dummy --disable-system "
-                        "--disable-system-route "
-                        "--pidfile=%s/ovs-vswitchd.pid "
-                        "--unixctl=%s/ovs-vswitchd.ctl "
-                        "--log-file=%s/ovs-vswitchd.log "
-                        "--detach --no-chdir -vconsole:off 2>>%s/stderr",
-                        rundir, rundir, rundir, rundir, rundir), 0);
-}
-
-/* Returns true if process 'pid' exists and is not a zombie (a detached
- * daemon is nobody's child here, and may stay a zombie for a while). */
-static bool
-process_is_running(long pid)
-{
-    char *path = xasprintf("/proc/%ld/stat", pid);
-    FILE *stream = fopen(path, "r");
-    char state = 'X';
-
-    free(path);
-    if (stream) {
-        if (fscanf(stream, "%*d (%*[^)]) %c", &state) != 1) {
-            state = 'X';
-        }
-        fclose(stream);
-    }
-    return state != 'X' && state != 'Z';
-}
-
-/* Stops the daemon whose pid file is 'name' in the run directory: SIGTERM,
- * then SIGKILL if it is still there after 2 s. */
-static void
-stop_daemon(const char *name)
-{
-    char *path = xasprintf("%s/%s", rundir, name);
-    FILE *stream = fopen(path, "r");
-    long pid = 0;
-
-    free(path);
-    if (!stream) {
-        return;
-    }
-    if (fscanf(stream, "%ld", &pid) != 1 || pid <= 1) {
-        fclose(stream);
-        return;
-    }
-    fclose(stream);
-
-    kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && process_is_running(pid); i++) {
-        usleep(10 * 1000);
-    }
-    if (process_is_running(pid)) {
-        kill(pid, SIGKILL);
-        usleep(50 * 1000);
-    }
-}
+static const struct ovs_dummy_port br0_ports[] = {
+    { "p1", 1 },
+    { "p2", 2 },
+};
 
 /* Unchecked fixture: a fresh run directory. */
 static void
 tmpdir_setup(void)
 {
-    ovs_strlcpy(rundir, "/tmp/check-ofctrl.XXXXXX", sizeof rundir);
-    ck_assert_msg(mkdtemp(rundir) != NULL, "mkdtemp: %s",
-                  ovs_strerror(errno));
-    setenv("OVS_RUNDIR", rundir, 1);
-    setenv("OVS_LOGDIR", rundir, 1);
-    setenv("OVS_DBDIR", rundir, 1);
-    setenv("OVS_SYSCONFDIR", rundir, 1);
+    ovs_dummy_tmpdir("check-ofctrl");
 }
 
 /* Unchecked fixture: a fresh run directory with ovsdb-server and
@@ -213,38 +106,7 @@ tmpdir_setup(void)
 static void
 daemons_setup(void)
 {
-    tmpdir_setup();
-
-    ck_assert_int_eq(sh("ovsdb-tool create %s/conf.db %s",
-                        rundir, SCHEMA), 0);
-    ck_assert_int_eq(sh("/usr/sbin/ovsdb-server %s/conf.db "
-                        "--remote=punix:%s/db.sock "
-                        "--pidfile=%s/ovsdb-server.pid "
-                        "--unixctl=%s/ovsdb-server.ctl "
-                        "--log-file=%s/ovsdb-server.log "
-                        "--detach --no-chdir -vconsole:off 2>>%s/stderr",
-                        rundir, rundir, rundir, rundir, rundir, rundir), 0);
-    ck_assert_int_eq(sh("ovs-vsctl --db=unix:%s/db.sock --no-wait init",
-                        rundir), 0);
-    start_vswitchd();
-    ck_assert_int_eq(sh("ovs-vsctl --db=unix:%s/db.sock --timeout=10 "
-                        "add-br br0 -- set bridge br0 datapath_type=dummy "
-                        "fail-mode=secure "
-                        "protocols=OpenFlow13,OpenFlow15 "
-                        "-- add-port br0 p1 -- set interface p1 type=dummy "
-                        "ofport_request=1 "
-                        "-- add-port br0 p2 -- set interface p2 type=dummy "
-                        "ofport_request=2", rundir), 0);
-}
-
-static void
-daemons_teardown(void)
-{
-    stop_daemon("ovs-vswitchd.pid");
-    stop_daemon("ovsdb-server.pid");
-    if (rundir[0]) {
-        sh("rm -rf %s", rundir);
-    }
+    ovs_dummy_start("check-ofctrl", "br0", br0_ports, ARRAY_SIZE(br0_ports));
 }
 
 /* Poll loop. */
@@ -594,8 +456,8 @@ START_TEST(test_vswitchd_restart)
     ck_assert(run_until(oc, is_synced, NULL, 5000));
     ck_assert_int_eq(count_flows("cookie=" COOKIE_STR), 3);
 
-    stop_daemon("ovs-vswitchd.pid");
-    start_vswitchd();
+    ovs_dummy_stop_daemon("ovs-vswitchd.pid");
+    ovs_dummy_start_vswitchd();
     n_conn = 2;
     ck_assert(run_until(oc, is_synced_after, &n_conn, 9000));
 
@@ -1208,20 +1070,20 @@ ofctrl_suite(void)
     tcase_add_test(tc, test_bad_input);
     suite_add_tcase(s, tc);
 
-    add_case(s, "install", test_install, daemons_setup, daemons_teardown);
+    add_case(s, "install", test_install, daemons_setup, ovs_dummy_stop);
     add_case(s, "diff-and-foreign", test_diff_and_foreign,
-             daemons_setup, daemons_teardown);
+             daemons_setup, ovs_dummy_stop);
     add_case(s, "vswitchd-restart", test_vswitchd_restart,
-             daemons_setup, daemons_teardown);
+             daemons_setup, ovs_dummy_stop);
     add_case(s, "packet-in-out", test_packet_in_out,
-             daemons_setup, daemons_teardown);
+             daemons_setup, ovs_dummy_stop);
     add_case(s, "idle-timeout", test_idle_timeout,
-             daemons_setup, daemons_teardown);
+             daemons_setup, ovs_dummy_stop);
     add_case(s, "switch-error", test_switch_error,
-             daemons_setup, daemons_teardown);
-    add_case(s, "scale", test_scale, daemons_setup, daemons_teardown);
+             daemons_setup, ovs_dummy_stop);
+    add_case(s, "scale", test_scale, daemons_setup, ovs_dummy_stop);
     add_case(s, "hostile-switch", test_hostile_switch,
-             tmpdir_setup, daemons_teardown);
+             tmpdir_setup, ovs_dummy_stop);
     return s;
 }
 
