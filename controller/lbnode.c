@@ -2115,7 +2115,8 @@ entry_state_name(enum entry_state state)
 
 /* Appends to 's' one line per tracked flow, pending flow and mapping. */
 void
-lbnode_format_flows(const struct lbnode *lb, struct ds *s)
+lbnode_format_flows(const struct lbnode *lb, long long int now,
+                    struct ds *s)
 {
     const struct entry *e;
     const struct pending *p;
@@ -2127,11 +2128,13 @@ lbnode_format_flows(const struct lbnode *lb, struct ds *s)
         ds_put_cstr(s, "  ");
         flow_key_format(&e->cp, s);
         ds_put_format(s, " %s %s server=%"PRIu32" ingress=%"PRIu32
-                      " isn_lb=%"PRIu32"%s\n",
+                      " isn_lb=%"PRIu32"%s %s %lld ms\n",
                       e->role == CTL_ROLE_PFT ? "pft" : "sft",
                       entry_state_name(e->state), e->server, e->ingress,
                       e->isn_lb,
-                      e->isn_kind == CTL_ISN_COOKIE ? " cookie" : "");
+                      e->isn_kind == CTL_ISN_COOKIE ? " cookie" : "",
+                      e->state == ENTRY_ESTABLISHED ? "lease" : "timeout",
+                      e->expires - now);
     }
     ds_put_format(s, "pending flows (ingress): %"PRIuSIZE"\n",
                   hmap_count(&lb->pending));
@@ -2150,7 +2153,8 @@ lbnode_format_flows(const struct lbnode *lb, struct ds *s)
         ipv6_string_mapped(a, &m->server_addr);
         ds_put_cstr(s, "  ");
         flow_key_format(&m->cp, s);
-        ds_put_format(s, " -> server %"PRIu32" (%s)\n", m->server, a);
+        ds_put_format(s, " -> server %"PRIu32" (%s) lease %lld ms\n",
+                      m->server, a, m->expires - now);
     }
 }
 

@@ -234,7 +234,8 @@ size_t lbnode_n_entries(const struct lbnode *);
 size_t lbnode_n_pending(const struct lbnode *);
 
 void lbnode_format_show(const struct lbnode *, struct ds *);
-void lbnode_format_flows(const struct lbnode *, struct ds *);
+void lbnode_format_flows(const struct lbnode *, long long int now,
+                         struct ds *);
 void lbnode_format_stats(const struct lbnode *, struct ds *);
 
 #endif /* lbnode.h */

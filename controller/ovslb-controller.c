@@ -1371,7 +1371,7 @@ ovslb_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct controller *c = c_;
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    lbnode_format_flows(c->lb, &s);
+    lbnode_format_flows(c->lb, time_msec(), &s);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
