@@ -104,6 +104,11 @@ struct mapping {
     struct in6_addr server_addr;
     long long int expires;      /* End of the lease. */
     long long int journalled;   /* The expiry the journal holds. */
+    bool replaced;              /* A SYN reused the CP: the flow is removed
+                                 * and 'server' is the old connection's,
+                                 * kept for a lease so that its server's
+                                 * publications (a half-open socket) do not
+                                 * bring it back under the new one. */
 };
 
 struct vip {
@@ -620,9 +625,12 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
      * its idle timeout) would send the new connection's ACK to the old
      * server.  Remove it. */
     struct mapping *m = mapping_find(lb, cp);
-    if (m) {
+    if (m && !m->replaced) {
         io->remove_mapping(aux, cp);
-        mapping_forget(lb, m);
+        journal_forget(lb, LBNODE_JOURNAL_MAPPING, cp);
+        m->replaced = true;
+        m->expires = now + lb->lease_ms;
+        note_lease(lb, m->expires);
         lb->stats.mappings_replaced++;
     }
 
@@ -664,7 +672,7 @@ ingress_non_syn(struct lbnode *lb, const struct flow_key *cp,
 
     /* A packet that raced with the installation of its flow. */
     m = mapping_find(lb, cp);
-    if (m) {
+    if (m && !m->replaced) {
         io->forward(aux, cp, frame, len, &m->server_addr);
         lb->stats.replayed++;
         return;
@@ -759,6 +767,7 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
     }
     m->server = map->server;
     m->server_addr = map->server_addr;
+    m->replaced = false;
     m->expires = MAX(m->expires, now + lb->lease_ms);
     note_lease(lb, m->expires);
     journal_mapping(lb, m, now);
@@ -1595,11 +1604,12 @@ publish_ingress(struct lbnode *lb, const struct ctl_publish_entry *pe,
 {
     struct mapping *m = mapping_find(lb, &pe->cp);
 
-    if (m && m->server == server->node) {
+    if (m && m->server == server->node && !m->replaced) {
         mapping_renew(lb, m, now);
         lb->stats.leases_renewed++;
-    } else if (m) {
-        /* As in publish_tracker(): keep the mapping we have. */
+    } else if (m && (m->server == server->node || !m->replaced)) {
+        /* As in publish_tracker(): keep the mapping we have, and do not
+         * bring back the one a new connection replaced. */
         lb->stats.publish_conflicts++;
     } else {
         struct ctl_mapping map = {
@@ -1950,7 +1960,10 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
 
     struct mapping *m;
     HMAP_FOR_EACH_SAFE (m, node, &lb->mappings) {
-        if (now >= m->expires) {
+        if (now >= m->expires && m->replaced) {
+            hmap_remove(&lb->mappings, &m->node);
+            free(m);
+        } else if (now >= m->expires) {
             /* No server published the connection through us for a whole
              * lease: it is closed, or its packets come in elsewhere. */
             lb->stats.leases_lapsed++;
@@ -2153,8 +2166,10 @@ lbnode_format_flows(const struct lbnode *lb, long long int now,
         ipv6_string_mapped(a, &m->server_addr);
         ds_put_cstr(s, "  ");
         flow_key_format(&m->cp, s);
-        ds_put_format(s, " -> server %"PRIu32" (%s) lease %lld ms\n",
-                      m->server, a, m->expires - now);
+        ds_put_format(s, " -> server %"PRIu32" (%s)%s lease %lld ms\n",
+                      m->server, a,
+                      m->replaced ? " replaced by a new connection" : "",
+                      m->expires - now);
     }
 }
 

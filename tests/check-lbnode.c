@@ -1021,6 +1021,34 @@ START_TEST(test_server_down_before_answer)
 }
 END_TEST
 
+START_TEST(test_publish_after_cp_reuse)
+{
+    /* The old server of a reused CP still has a socket for it (its client
+     * vanished without a FIN) and publishes it: between the new SYN and
+     * the new connection's mapping, that publication must not bring the
+     * old mapping back, or the new ACK would go to the old server. */
+    uint16_t sport = 58000;
+    size_t n_maps, n_north;
+    uint32_t isn_lb;
+    int old;
+
+    handshake(0, sport);
+    old = server_of_map(w.n_maps - 1);
+    n_north = w.n_north;
+    packet_in(0, sport, TCP_SYN, 1000, 0);      /* The new connection. */
+    ck_assert_uint_eq(w.n_removed, 1);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    isn_lb = w.north[n_north].seg.seq;
+    n_maps = w.n_maps;
+    publish(old, 0, &sport, 1, lb_id(0));
+    ck_assert_uint_eq(w.n_maps, n_maps);        /* Not brought back. */
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->mappings_restored, 0);
+    packet_in(0, sport, TCP_ACK, 1001, isn_lb + 1);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);    /* The new one. */
+    ck_assert_uint_eq(w.maps[n_maps].node, lb_id(0));
+}
+END_TEST
+
 static Suite *
 lbnode_suite(void)
 {
@@ -1047,6 +1075,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_publish_restores_ingress);
     tcase_add_test(tc, test_publish_hostile);
     tcase_add_test(tc, test_publish_conflict_kept);
+    tcase_add_test(tc, test_publish_after_cp_reuse);
     tcase_add_test(tc, test_server_down_before_answer);
     suite_add_tcase(s, tc);
     return s;
