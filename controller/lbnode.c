@@ -70,6 +70,7 @@ struct entry {
     long long int expires;      /* Handshake timeout, or end of the lease. */
     long long int journalled;   /* The expiry the journal holds. */
     long long int connect_sent;
+    bool from_publication;      /* Rebuilt from a publication alone. */
 };
 
 /* A packet an ingress holds until its flow's mapping arrives. */
@@ -1194,15 +1195,26 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
              long long int now, const struct lbnode_io *io, void *aux)
 {
     struct entry *e = entry_find(lb, &ai->cp);
+    struct syn_cookie_opts decoded;
+    const struct vip *v = vip_for_cp(lb, &ai->cp);
+    bool cookie = (v && lb->cookie_key
+                   && (!e || e->from_publication)
+                   && syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
+                                       ai->ack - 1, now / 1000,
+                                       ai->has_ts ? &ai->tsecr : NULL,
+                                       &decoded));
 
+    if (e && cookie) {
+        /* A SYN-cookie handshake of a new connection that reuses the CP
+         * of one whose entry only a publication rebuilt (its server keeps
+         * a half-open socket and published it after the new SYN): the new
+         * connection wins, or its ACK would be sent to the old server. */
+        lb->stats.publish_conflicts++;
+        entry_destroy(lb, e);
+        e = NULL;
+    }
     if (!e) {
-        struct syn_cookie_opts decoded;
-        const struct vip *v = vip_for_cp(lb, &ai->cp);
-
-        if (v && lb->cookie_key
-            && syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
-                                ai->ack - 1, now / 1000,
-                                ai->has_ts ? &ai->tsecr : NULL, &decoded)) {
+        if (cookie) {
             /* A valid SYN cookie: the handshake state comes back. */
             lb->stats.cookies_valid++;
             e = entry_create(lb, &ai->cp, CTL_ROLE_PFT, now);
@@ -1566,6 +1578,7 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
         e->server = server;
         e->ingress = pe->ingress;
         e->ttl = 1;
+        e->from_publication = true;
         entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
         lb->stats.entries_restored++;
         return;

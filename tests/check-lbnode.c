@@ -70,6 +70,9 @@ struct node_aux {
 static struct world w;
 static struct node_aux aux[N_LB];
 
+/* The trackers' SYN table bound: 1 puts them in SYN-cookie mode. */
+static uint32_t syn_table_max = 1000;
+
 static uint32_t lb_id(int i) { return i + 1; }
 static uint32_t srv_id(int i) { return 101 + i; }
 
@@ -199,7 +202,7 @@ configure(bool *lb_healthy, bool *srv_healthy, uint8_t ttl)
             .servers = servers, .n_servers = N_SRV,
             .vips = &vip, .n_vips = 1,
             .buffer_packets = 8, .buffer_bytes = 65536,
-            .buffer_timeout_ms = 3000, .syn_table_max = 1000,
+            .buffer_timeout_ms = 3000, .syn_table_max = syn_table_max,
             .syn_cookie_pct = 80, .syn_cookie_rate = 50000,
             .lease_ms = LEASE_MS,
         };
@@ -215,6 +218,7 @@ setup(void)
     memset(&w, 0, sizeof w);
     w.queue = xcalloc(MAX_MSGS, sizeof *w.queue);
     w.now = 1000000;
+    syn_table_max = 1000;
     for (int i = 0; i < N_LB; i++) {
         w.lbs[i] = lbnode_create();
         aux[i] = (struct node_aux) { .w = &w, .node = lb_id(i) };
@@ -279,16 +283,23 @@ run_bus(void)
     }
 }
 
-static size_t
-client_frame(struct dp_packet *b, uint16_t sport, uint16_t flags,
-             uint32_t seq, uint32_t ack, bool opts)
+/* The client 198.51.100.2:'sport' and the VIP 203.0.113.10:80. */
+static struct tcp_seg_endpoints
+client_endpoints(uint16_t sport)
 {
-    struct tcp_seg_endpoints ep = {
+    return (struct tcp_seg_endpoints) {
         .eth_src = ETH_ADDR_C(02,00,00,00,00,01),
         .eth_dst = ETH_ADDR_C(02,00,00,00,00,0b),
         .ip_src = v4(198, 51, 100, 2), .ip_dst = v4(203, 0, 113, 10),
         .tp_src = htons(sport), .tp_dst = htons(80),
     };
+}
+
+static size_t
+client_frame(struct dp_packet *b, uint16_t sport, uint16_t flags,
+             uint32_t seq, uint32_t ack, bool opts)
+{
+    struct tcp_seg_endpoints ep = client_endpoints(sport);
     struct tcp_seg_hdr h = {
         .seq = seq, .ack = ack, .flags = flags, .window = 65535,
     };
@@ -312,6 +323,29 @@ packet_in(int lb, uint16_t sport, uint16_t flags, uint32_t seq, uint32_t ack)
     struct dp_packet b;
 
     client_frame(&b, sport, flags, seq, ack, flags == TCP_SYN);
+    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
+                     &io, &aux[lb]);
+    dp_packet_uninit(&b);
+    run_bus();
+}
+
+/* The client's ACK of a SYN/ACK 'synack' (as a cookie handshake needs:
+ * with the timestamp echoed). */
+static void
+ack_synack(int lb, uint16_t sport, const struct tcp_seg_info *synack)
+{
+    struct tcp_seg_endpoints ep = client_endpoints(sport);
+    struct tcp_seg_hdr h = {
+        .seq = synack->ack, .ack = synack->seq + 1, .flags = TCP_ACK,
+        .window = 65535,
+    };
+    struct dp_packet b;
+
+    h.opts.has_ts = synack->opts.has_ts;
+    h.opts.tsval = 12346;
+    h.opts.tsecr = synack->opts.tsval;
+    dp_packet_init(&b, 128);
+    ck_assert_int_eq(tcp_seg_build(&b, &ep, &h), 0);
     lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
                      &io, &aux[lb]);
     dp_packet_uninit(&b);
@@ -1049,6 +1083,57 @@ START_TEST(test_publish_after_cp_reuse)
 }
 END_TEST
 
+START_TEST(test_cookie_after_cp_reuse)
+{
+    /* The same race as test_publish_after_cp_reuse, with the trackers in
+     * SYN-cookie mode: the PFT keeps nothing between the new SYN and its
+     * ACK, so the old server's publication rebuilds the old connection's
+     * entry there.  The ACK, a valid cookie, must still start the new
+     * connection (a CONN_REQ), not get the old mapping. */
+    uint16_t sport = 59000;
+    size_t n_north, reqs = 0, reqs_before = 0;
+    int old;
+
+    /* Every tracker's SYN table full: one handshake left pending on
+     * each. */
+    syn_table_max = 1;
+    configure(NULL, NULL, 3);
+    for (uint16_t p = 59100; p < 59200; p++) {
+        bool all = true;
+
+        for (int i = 0; i < N_LB; i++) {
+            all &= lbnode_n_entries(w.lbs[i]) >= 1;
+        }
+        if (all) {
+            break;
+        }
+        packet_in(p % N_LB, p, TCP_SYN, 1000, 0);
+    }
+    n_north = w.n_north;
+    packet_in(0, sport, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    ack_synack(0, sport, &w.north[n_north].seg);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 1);
+    ck_assert_uint_ge(w.n_maps, 1);
+    old = server_of_map(w.n_maps - 1);
+
+    n_north = w.n_north;
+    packet_in(0, sport, TCP_SYN, 1000, 0);      /* The new connection. */
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    publish(old, 1, &sport, 1, lb_id(0));
+    ck_assert_uint_ge(TOTAL(entries_restored), 1);
+    for (int i = 0; i < N_SRV; i++) {
+        reqs_before += w.conn_reqs[i];
+    }
+    ack_synack(0, sport, &w.north[n_north].seg);
+    for (int i = 0; i < N_SRV; i++) {
+        reqs += w.conn_reqs[i];
+    }
+    ck_assert_uint_eq(reqs, reqs_before + 1);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 2);
+}
+END_TEST
+
 static Suite *
 lbnode_suite(void)
 {
@@ -1076,6 +1161,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_publish_hostile);
     tcase_add_test(tc, test_publish_conflict_kept);
     tcase_add_test(tc, test_publish_after_cp_reuse);
+    tcase_add_test(tc, test_cookie_after_cp_reuse);
     tcase_add_test(tc, test_server_down_before_answer);
     suite_add_tcase(s, tc);
     return s;
