@@ -91,14 +91,9 @@ static const char lb_node_sql[] =
     "CREATE INDEX IF NOT EXISTS mapping_expires_at\n"
     "    ON mapping (expires_at) WHERE expires_at != 0;\n"
     "\n"
-    "-- Received connection publications (leases), keyed by CP pair.\n"
-    "CREATE TABLE IF NOT EXISTS lease (\n"
-    "    key BLOB PRIMARY KEY NOT NULL,\n"
-    "    value BLOB NOT NULL,\n"
-    "    expires_at INTEGER NOT NULL DEFAULT 0\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX IF NOT EXISTS lease_expires_at\n"
-    "    ON lease (expires_at) WHERE expires_at != 0;\n"
+    "-- (Version 1 had a table 'lease' for received connection publications;\n"
+    "-- a lease is the 'expires_at' of a tracker or mapping record, so version\n"
+    "-- 2 drops it.)\n"
     "\n"
     "-- The gossip heartbeat table, keyed by node.\n"
     "CREATE TABLE IF NOT EXISTS heartbeat (\n"
@@ -109,7 +104,7 @@ static const char lb_node_sql[] =
     "CREATE INDEX IF NOT EXISTS heartbeat_expires_at\n"
     "    ON heartbeat (expires_at) WHERE expires_at != 0;\n"
     "\n"
-    "PRAGMA user_version = 1;\n";
+    "PRAGMA user_version = 2;\n";
 
 static const char server_node_sql[] =
     "-- ovslb server node store: the journal of ovslb-agent's hot state.\n"
@@ -149,7 +144,7 @@ static const char server_node_sql[] =
     "CREATE INDEX IF NOT EXISTS xlate_expires_at\n"
     "    ON xlate (expires_at) WHERE expires_at != 0;\n"
     "\n"
-    "PRAGMA user_version = 1;\n";
+    "PRAGMA user_version = 2;\n";
 
 struct store_schema {
     const char *role_name;      /* "lb-node" or "server-node". */
@@ -175,6 +170,8 @@ static const struct store_schema store_schemas[] = {
         .sql = lb_node_sql,
         .migrations = {
             [0] = NULL,         /* 0 -> 1: everything comes from 'sql'. */
+            [1] = "DROP INDEX IF EXISTS lease_expires_at;\n"
+                  "DROP TABLE IF EXISTS lease;\n",
         },
     },
     [STORE_SERVER_NODE] = {
@@ -183,6 +180,7 @@ static const struct store_schema store_schemas[] = {
         .sql = server_node_sql,
         .migrations = {
             [0] = NULL,         /* 0 -> 1: everything comes from 'sql'. */
+            [1] = NULL,         /* 1 -> 2: no change. */
         },
     },
 };

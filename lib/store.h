@@ -7,9 +7,9 @@
  * expiry), 'key' and 'value' are byte strings, and each table of the
  * schema (schema/lb-node.sql, schema/server-node.sql) holds one kind of
  * record.  An LB node store has the tables "tracker" (flow-tracker
- * entries), "lease" (received connection publications), "heartbeat" (the
- * gossip table) and "meta"; a server node store has "xlate" (connection
- * translation entries) and "meta".
+ * entries), "mapping" (ingress mappings), "heartbeat" (the gossip table)
+ * and "meta"; a server node store has "xlate" (connection translation
+ * entries) and "meta".  A record's expiry is its lease.
  *
  * Writes are write-behind: store_put() and store_delete() only queue the
  * change in memory, where later changes to one key replace earlier ones,
@@ -36,7 +36,7 @@
 
 /* The schema version this code writes.  A file with a higher version is
  * refused; one with a lower version is migrated when opened. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Bounds on one record. */
 #define STORE_MAX_KEY 1024

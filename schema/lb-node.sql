@@ -43,14 +43,9 @@ CREATE TABLE IF NOT EXISTS mapping (
 CREATE INDEX IF NOT EXISTS mapping_expires_at
     ON mapping (expires_at) WHERE expires_at != 0;
 
--- Received connection publications (leases), keyed by CP pair.
-CREATE TABLE IF NOT EXISTS lease (
-    key BLOB PRIMARY KEY NOT NULL,
-    value BLOB NOT NULL,
-    expires_at INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS lease_expires_at
-    ON lease (expires_at) WHERE expires_at != 0;
+-- (Version 1 had a table 'lease' for received connection publications;
+-- a lease is the 'expires_at' of a tracker or mapping record, so version
+-- 2 drops it.)
 
 -- The gossip heartbeat table, keyed by node.
 CREATE TABLE IF NOT EXISTS heartbeat (
@@ -61,4 +56,4 @@ CREATE TABLE IF NOT EXISTS heartbeat (
 CREATE INDEX IF NOT EXISTS heartbeat_expires_at
     ON heartbeat (expires_at) WHERE expires_at != 0;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

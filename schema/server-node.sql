@@ -35,4 +35,4 @@ CREATE TABLE IF NOT EXISTS xlate (
 CREATE INDEX IF NOT EXISTS xlate_expires_at
     ON xlate (expires_at) WHERE expires_at != 0;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

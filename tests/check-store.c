@@ -307,10 +307,10 @@ START_TEST(test_restart)
 
     store = open_ok(lb_path, STORE_LB_NODE);
     put_range(store, "tracker", 0, 1000, 32, true);
-    put_range(store, "lease", 0, 50, 16, false);
+    put_range(store, "mapping", 0, 50, 16, false);
     put_range(store, "heartbeat", 0, 7, 8, false);
     ck_assert_int_eq(store_flush(store), 0);
-    put_range(store, "lease", 50, 50, 16, false);   /* Close writes it. */
+    put_range(store, "mapping", 50, 50, 16, false);   /* Close writes it. */
     close_ok(store);
 
     store = open_ok(lb_path, STORE_LB_NODE);
@@ -326,7 +326,7 @@ START_TEST(test_restart)
         ck_assert_int_eq(c.seen[i], 1);
     }
     free(c.seen);
-    ck_assert_uint_eq(load(store, "lease", 0, 16).n, 100);
+    ck_assert_uint_eq(load(store, "mapping", 0, 16).n, 100);
     ck_assert_uint_eq(load(store, "heartbeat", 0, 8).n, 7);
 
     /* The store writes its role in "meta"; the caller's entries live
@@ -373,7 +373,7 @@ START_TEST(test_crash)
 
         put_range(store, "tracker", 0, 100, 16, false);
         ck_assert_int_eq(store_flush(store), 0);
-        put_range(store, "lease", 0, 300, 400, false);
+        put_range(store, "mapping", 0, 300, 400, false);
         ck_assert_int_eq(store_flush(store), 0);
         put_range(store, "heartbeat", 0, 10, 16, false);   /* Lost. */
         _exit(0);
@@ -394,13 +394,13 @@ START_TEST(test_crash)
 
     struct store *store = open_ok(lb_path, STORE_LB_NODE);
     ck_assert_uint_eq(load(store, "tracker", 0, 16).n, 100);
-    ck_assert_uint_eq(load(store, "lease", 0, 400).n, 300);
+    ck_assert_uint_eq(load(store, "mapping", 0, 400).n, 300);
     ck_assert_uint_eq(load(store, "heartbeat", 0, 16).n, 0);
     close_ok(store);
 
     store = open_ok(torn, STORE_LB_NODE);
     ck_assert_uint_eq(load(store, "tracker", 0, 16).n, 100);
-    ck_assert_uint_eq(load(store, "lease", 0, 400).n, 0);
+    ck_assert_uint_eq(load(store, "mapping", 0, 400).n, 0);
     close_ok(store);
 
     free(torn_wal);
@@ -451,7 +451,7 @@ START_TEST(test_delete)
     ck_assert_int_eq(store_delete(store, "tracker", "k10", 3), 0);
     ck_assert_int_eq(store_delete(store, "tracker", "k99", 3), 0);
     /* Deleting a key in one table leaves the same key in another. */
-    put_range(store, "lease", 3, 1, 8, false);
+    put_range(store, "mapping", 3, 1, 8, false);
     ck_assert_int_eq(store_delete(store, "tracker", "k3", 2), 0);
     ck_assert_int_eq(store_flush(store), 0);
     store_get_stats(store, &stats);
@@ -468,7 +468,7 @@ START_TEST(test_delete)
     ck_assert(!c.seen[1] && !c.seen[2] && !c.seen[3] && !c.seen[10]);
     ck_assert(c.seen[0] && c.seen[4] && c.seen[9]);
     free(c.seen);
-    ck_assert_uint_eq(load(store, "lease", 0, 8).n, 1);
+    ck_assert_uint_eq(load(store, "mapping", 0, 8).n, 1);
     close_ok(store);
 }
 END_TEST
@@ -504,10 +504,10 @@ START_TEST(test_coalesce)
     ck_assert_str_eq(c.last_value, "value 999");
 
     /* A put then a delete of one key writes only the delete. */
-    ck_assert_int_eq(store_put(store, "lease", "k5", 2, "x", 1, 0), 0);
-    ck_assert_int_eq(store_delete(store, "lease", "k5", 2), 0);
+    ck_assert_int_eq(store_put(store, "mapping", "k5", 2, "x", 1, 0), 0);
+    ck_assert_int_eq(store_delete(store, "mapping", "k5", 2), 0);
     ck_assert_int_eq(store_flush(store), 0);
-    ck_assert_int_eq(raw_count(lb_path, "lease"), 0);
+    ck_assert_int_eq(raw_count(lb_path, "mapping"), 0);
     store_get_stats(store, &stats);
     ck_assert_uint_eq(stats.rows_written, 2);
 
@@ -563,13 +563,13 @@ START_TEST(test_write_behind)
 
     /* A queue over 'queue_max_bytes' is written by store_put() itself. */
     store_set_limits(store, 100000, 100000, 4096);
-    put_range(store, "lease", 0, 200, 64, false);
-    ck_assert_int_gt(raw_count(lb_path, "lease"), 0);
+    put_range(store, "mapping", 0, 200, 64, false);
+    ck_assert_int_gt(raw_count(lb_path, "mapping"), 0);
     store_get_stats(store, &stats);
     ck_assert_uint_gt(stats.flushes, 2);
     ck_assert_uint_le(stats.queued_bytes, 4096);
     close_ok(store);
-    ck_assert_int_eq(raw_count(lb_path, "lease"), 200);
+    ck_assert_int_eq(raw_count(lb_path, "mapping"), 200);
 }
 END_TEST
 
@@ -583,20 +583,20 @@ START_TEST(test_expiry)
     ck_assert_int_eq(store_put(store, "tracker", "k0", 2, "v0", 2, 0), 0);
     ck_assert_int_eq(store_put(store, "tracker", "k20", 3, "v20", 3,
                                20000), 0);
-    ck_assert_int_eq(store_put(store, "lease", "k7", 2, "v7", 2, 7000), 0);
+    ck_assert_int_eq(store_put(store, "mapping", "k7", 2, "v7", 2, 7000), 0);
 
     /* store_load() writes the queue first, then skips expired records. */
     ck_assert_uint_eq(load(store, "tracker", 4999, 0).n, 3);
     ck_assert_uint_eq(load(store, "tracker", 5000, 0).n, 2);
     ck_assert_uint_eq(load(store, "tracker", 10000, 0).n, 2);
     ck_assert_uint_eq(load(store, "tracker", 20000, 0).n, 1);
-    ck_assert_uint_eq(load(store, "lease", 10000, 0).n, 0);
+    ck_assert_uint_eq(load(store, "mapping", 10000, 0).n, 0);
     ck_assert_int_eq(raw_count(lb_path, "tracker"), 3);
 
     ck_assert_int_eq(store_expire(store, 10000, &n), 0);
     ck_assert_uint_eq(n, 2);
     ck_assert_int_eq(raw_count(lb_path, "tracker"), 2);
-    ck_assert_int_eq(raw_count(lb_path, "lease"), 0);
+    ck_assert_int_eq(raw_count(lb_path, "mapping"), 0);
     ck_assert_int_eq(store_expire(store, 10000, &n), 0);
     ck_assert_uint_eq(n, 0);
     store_get_stats(store, &stats);
@@ -650,7 +650,7 @@ write_store(const char *path)
     char *wal = xasprintf("%s-wal", path);
 
     put_range(store, "tracker", 0, 2000, 100, true);
-    put_range(store, "lease", 0, 500, 100, false);
+    put_range(store, "mapping", 0, 500, 100, false);
     close_ok(store);
     ck_assert_int_eq(access(wal, F_OK), -1);   /* All in the main file. */
     free(wal);
@@ -768,9 +768,9 @@ load_and_put_cb(const struct store_record *r, void *store_)
     struct store *store = store_;
 
     ck_assert_int_eq(store_flush(store), EBUSY);
-    ck_assert_int_eq(store_load(store, "lease", 0, load_and_put_cb, store),
+    ck_assert_int_eq(store_load(store, "mapping", 0, load_and_put_cb, store),
                      EBUSY);
-    ck_assert_int_eq(store_put(store, "lease", r->key, r->key_len,
+    ck_assert_int_eq(store_put(store, "mapping", r->key, r->key_len,
                                r->value, r->value_len, 0), 0);
 }
 
@@ -803,9 +803,9 @@ START_TEST(test_load_callback_puts)
     put_range(store, "tracker", 0, 20, 8, false);
     ck_assert_int_eq(store_load(store, "tracker", 0, load_and_put_cb, store),
                      0);
-    ck_assert_int_eq(raw_count(lb_path, "lease"), 0);
+    ck_assert_int_eq(raw_count(lb_path, "mapping"), 0);
     ck_assert_int_eq(store_flush(store), 0);
-    ck_assert_int_eq(raw_count(lb_path, "lease"), 20);
+    ck_assert_int_eq(raw_count(lb_path, "mapping"), 20);
 
     /* With a full queue, changes are refused until the load is over. */
     store_set_limits(store, -1, 0, 1);
@@ -852,11 +852,11 @@ START_TEST(test_bad_input)
     /* The largest key and value, and an empty value, are fine. */
     ck_assert_int_eq(store_put(store, "tracker", big, STORE_MAX_KEY, big,
                                STORE_MAX_VALUE, 0), 0);
-    ck_assert_int_eq(store_put(store, "lease", "k1", 2, NULL, 0, 0), 0);
+    ck_assert_int_eq(store_put(store, "mapping", "k1", 2, NULL, 0, 0), 0);
     close_ok(store);
     store = open_ok(lb_path, STORE_LB_NODE);
     ck_assert_uint_eq(count(store, "tracker", 0), 1);
-    c = load(store, "lease", 0, 0);
+    c = load(store, "mapping", 0, 0);
     ck_assert_uint_eq(c.n, 1);
     ck_assert_str_eq(c.last_value, "");
     close_ok(store);
@@ -936,12 +936,12 @@ START_TEST(test_newer_version)
     char *err;
 
     write_store(lb_path);
-    raw_exec(lb_path, "PRAGMA user_version = 2");
+    raw_exec(lb_path, "PRAGMA user_version = 3");
     err = open_fails(lb_path, STORE_LB_NODE, ENOTSUP);
-    ck_assert_msg(strstr(err, "version 2") && strstr(err, "version 1"),
+    ck_assert_msg(strstr(err, "version 3") && strstr(err, "version 2"),
                   "%s", err);
     free(err);
-    ck_assert_int_eq(raw_int(lb_path, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(raw_int(lb_path, "PRAGMA user_version"), 3);
 
     raw_exec(lb_path, "PRAGMA user_version = 1000");
     err = open_fails(lb_path, STORE_LB_NODE, ENOTSUP);
@@ -966,12 +966,37 @@ START_TEST(test_older_version)
     ck_assert_int_eq(raw_int(lb_path, "PRAGMA user_version"),
                      STORE_SCHEMA_VERSION);
     ck_assert_uint_eq(load(store, "tracker", 0, 0).n, 2000);
-    ck_assert_uint_eq(load(store, "lease", 0, 0).n, 500);
+    ck_assert_uint_eq(load(store, "mapping", 0, 0).n, 500);
     put_range(store, "heartbeat", 0, 4, 8, false);
     close_ok(store);
     ck_assert_int_eq(raw_count(lb_path, "heartbeat"), 4);
     ck_assert_int_eq(raw_int(lb_path, "SELECT count(*) FROM sqlite_master "
                              "WHERE name = 'heartbeat_expires_at'"), 1);
+}
+END_TEST
+
+/* Version 1 had a 'lease' table, which version 2 drops; the other records
+ * stay. */
+START_TEST(test_version_1_lease_dropped)
+{
+    struct store *store;
+
+    write_store(lb_path);
+    raw_exec(lb_path,
+             "CREATE TABLE lease (key BLOB PRIMARY KEY NOT NULL, "
+             "value BLOB NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0) "
+             "WITHOUT ROWID; "
+             "CREATE INDEX lease_expires_at ON lease (expires_at) "
+             "WHERE expires_at != 0; "
+             "INSERT INTO lease VALUES (x'01', x'02', 0); "
+             "PRAGMA user_version = 1");
+    store = open_ok(lb_path, STORE_LB_NODE);
+    ck_assert_int_eq(raw_int(lb_path, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(raw_int(lb_path, "SELECT count(*) FROM sqlite_master "
+                             "WHERE name LIKE 'lease%'"), 0);
+    ck_assert_uint_eq(load(store, "tracker", 0, 0).n, 2000);
+    ck_assert_uint_eq(load(store, "mapping", 0, 0).n, 500);
+    close_ok(store);
 }
 END_TEST
 
@@ -1112,6 +1137,7 @@ store_suite(void)
     tcase_add_test(tc, test_disk_full);
     tcase_add_test(tc, test_newer_version);
     tcase_add_test(tc, test_older_version);
+    tcase_add_test(tc, test_version_1_lease_dropped);
     tcase_add_test(tc, test_wrong_role);
     tcase_add_test(tc, test_open_errors);
     tcase_add_test(tc, test_schema_files);
