@@ -1381,6 +1381,18 @@ sft_rejected(struct lbnode *lb, const struct ctl_rejected *r,
 }
 
 /* PFT: the chosen server refused; choose another. */
+/* PFT: the server chosen for 'e' will not take it (it refused, or it went
+ * down before it answered): remember it and choose another. */
+static void
+pft_choose_again(struct lbnode *lb, struct entry *e, long long int now,
+                 const struct lbnode_io *io, void *aux)
+{
+    if (e->n_rejected < CTL_TRACKER_MAX_REJECTED) {
+        e->rejected[e->n_rejected++] = e->server;
+    }
+    pft_connect(lb, e, now, io, aux);
+}
+
 static void
 pft_release(struct lbnode *lb, const struct ctl_release *r,
             long long int now, const struct lbnode_io *io, void *aux)
@@ -1392,11 +1404,8 @@ pft_release(struct lbnode *lb, const struct ctl_release *r,
         lb->stats.msgs_ignored++;
         return;
     }
-    if (e->n_rejected < CTL_TRACKER_MAX_REJECTED) {
-        e->rejected[e->n_rejected++] = r->server;
-    }
     e->ttl = r->ttl;
-    pft_connect(lb, e, now, io, aux);
+    pft_choose_again(lb, e, now, io, aux);
 }
 
 /* MAPPING: at the PFT (from the SFT) and at the ingress (from the PFT). */
@@ -2020,10 +2029,7 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
                 /* The server went down before it answered: choose
                  * another, as if it had refused. */
                 lb->stats.connect_server_down++;
-                if (e->n_rejected < CTL_TRACKER_MAX_REJECTED) {
-                    e->rejected[e->n_rejected++] = e->server;
-                }
-                pft_connect(lb, e, now, io, aux);
+                pft_choose_again(lb, e, now, io, aux);
                 continue;
             }
             if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
