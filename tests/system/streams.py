@@ -19,7 +19,10 @@ library only.
       Alongside: --http-rate (20) HTTP/1.0 GETs per second of
       http://VIP:--http-port/, each on a new connection, each with a
       --http-timeout (3 s) deadline; one line per request in --req-log:
-      "START_WALLCLOCK ok|fail LATENCY_MS REASON".
+      "START_WALLCLOCK ok|fail LATENCY_MS REASON CLIENT_PORT SERVER" (the
+      local port, "-" if none was bound; the server node named by the page,
+      "-" if none answered), so that a failed request can be followed
+      through the LB nodes' and agents' logs.
 
       Every --status-interval seconds --status FILE is rewritten (atomically)
       with "key value" lines: phase, target, established, connecting,
@@ -317,15 +320,28 @@ class Runner:
         deadline = t0 + args.http_timeout
         ok, reason = False, ""
         writer = None
+        port, server = "-", "-"
         self.req_inflight += 1
         try:
+            # The socket is bound before the connect, so that even a
+            # request whose handshake never completes logs its port.
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            sock.bind(("", 0))
+            port = str(sock.getsockname()[1])
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(args.vip, args.http_port),
-                    args.http_timeout)
+                try:
+                    await asyncio.wait_for(
+                        self.loop.sock_connect(sock, (args.vip,
+                                                      args.http_port)),
+                        args.http_timeout)
+                except BaseException:
+                    sock.close()
+                    raise
             except asyncio.TimeoutError:
                 reason = "connect-timeout"
                 raise
+            reader, writer = await asyncio.open_connection(sock=sock)
             writer.write(("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: "
                           "ovslb-streams\r\n\r\n" % (args.http_path, args.vip)
                           ).encode())
@@ -344,6 +360,8 @@ class Runner:
                 reason = "no-body"
             else:
                 ok = True
+                server = (data.split(b"\r\n\r\n", 1)[1].split()[0]
+                          .decode("ascii", "replace")[:32])
         except Exception as e:      # noqa: BLE001
             if not reason:
                 reason = exc_reason(e)
@@ -357,8 +375,9 @@ class Runner:
         else:
             self.req_fail += 1
         if self.req_log:
-            self.req_log.write("%.3f %s %.1f %s\n" % (start, "ok" if ok else
-                                                      "fail", ms, reason or "-"))
+            self.req_log.write("%.3f %s %.1f %s %s %s\n"
+                               % (start, "ok" if ok else "fail", ms,
+                                  reason or "-", port, server))
 
     async def http_load(self):
         if self.args.http_rate <= 0:

@@ -86,8 +86,28 @@ sys_init() {
     echo "# $SYS_NAME: ovslb-lab $LAB, state $OVSLB_LAB_DIR"
 }
 
-# On any exit: take down whatever lab this test left up.
+# Keeps what a failed test's lab wrote (daemon logs, request logs, the
+# nodes' SQLite journals, configuration) in SYS_KEEP_DIR, by default
+# tests/system/NAME.lab beside the test's own log, so that a failure in CI
+# can be explained after the lab is gone.
+sys_keep_lab() {
+    local keep=${SYS_KEEP_DIR:-$PWD/tests/system/${SYS_NAME%.sh}.lab}
+    [ -d "$OVSLB_LAB_DIR" ] || return 0
+    rm -rf "$keep" && mkdir -p "$keep" || return 0
+    (cd "$OVSLB_LAB_DIR" && find . -type f \( -name '*.log' -o -name '*.db' \
+        -o -name '*.db-wal' -o -name '*.conf' -o -name '*.env' \
+        -o -name 'streams.*' -o -name '*.stderr' \) -print0 \
+        | xargs -0r cp --parents -t "$keep") 2>/dev/null || true
+    echo "# lab state kept in $keep"
+}
+
+# On any exit: take down whatever lab this test left up, keeping its logs
+# if a check failed.
 sys_cleanup() {
+    local rc=$?
+    if [ "$rc" -ne 0 ] || [ "${SYS_FAILED:-0}" -gt 0 ]; then
+        sys_keep_lab
+    fi
     if ip netns list 2>/dev/null | grep -q '^ovslb-' || [ -e "$OVSLB_LAB_DIR" ]; then
         echo "# cleanup: ovslb-lab down"
         "$LAB" down >/dev/null 2>&1 || true
