@@ -2,6 +2,7 @@
 #include "lbnode.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,14 @@ struct entry {
     long long int journalled;   /* The expiry the journal holds. */
     long long int connect_sent;
     bool from_publication;      /* Rebuilt from a publication alone. */
+
+    /* Another connection on the same CP (a client reused its port), whose
+     * state a TRACKER_SYNC brought while this entry was in another state:
+     * an established connection whose entry outlived it, or a handshake
+     * whose SYN went to another PFT while the rings disagreed.  Which one
+     * the client is on, only its ACK tells (pft_ack_info()); NULL if
+     * none. */
+    struct ctl_tracker_sync *other;
 };
 
 /* A packet an ingress holds until its flow's mapping arrives. */
@@ -182,6 +191,35 @@ struct mapping_record {
     uint32_t server;
     struct in6_addr server_addr;
 };
+
+/* Logs at debug level, for 'cp', what this node did with a flow and why:
+ * "ovs-appctl vlog/set lbnode:file:dbg" follows a connection through the
+ * LB nodes' logs. */
+#define FLOW_DBG(CP, ...)                                               \
+    do {                                                                \
+        if (VLOG_IS_DBG_ENABLED()) {                                    \
+            flow_dbg(CP, __VA_ARGS__);                                  \
+        }                                                               \
+    } while (0)
+
+static const char *entry_state_name(enum entry_state);
+static void flow_dbg(const struct flow_key *, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+
+static void
+flow_dbg(const struct flow_key *cp, const char *format, ...)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    va_list args;
+
+    flow_key_format(cp, &s);
+    ds_put_cstr(&s, ": ");
+    va_start(args, format);
+    ds_put_format_valist(&s, format, args);
+    va_end(args);
+    VLOG_DBG("%s", ds_cstr(&s));
+    ds_destroy(&s);
+}
 
 /* Records that some timer falls due at 't'. */
 static void
@@ -597,6 +635,11 @@ ask_trackers(struct lbnode *lb, struct pending *p, bool use_ack_info,
     }
     p->asked = now;
     note_deadline(lb, now + QUERY_RETRY_MS);
+    FLOW_DBG(&p->cp, "ingress: %s to %s %"PRIu32,
+             p->stage == PENDING_ASKED_PFT && use_ack_info
+             ? "ACK_INFO" : "MAPPING_QUERY",
+             p->stage == PENDING_ASKED_PFT ? "PFT" : "SFT",
+             p->stage == PENDING_ASKED_PFT ? pft : sft);
     if (p->stage == PENDING_ASKED_PFT && use_ack_info) {
         msg_init(&msg, CTL_MSG_ACK_INFO, lb->self);
         msg.ack_info = p->ack;
@@ -638,6 +681,7 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
     if (!lbnode_trackers(lb, cp, &pft, &sft)) {
         return;
     }
+    FLOW_DBG(cp, "ingress: SYN to PFT %"PRIu32, pft);
     msg_init(&msg, CTL_MSG_SYN_INFO, lb->self);
     msg.syn_info.cp = *cp;
     msg.syn_info.ingress = lb->self;
@@ -774,6 +818,8 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
     journal_mapping(lb, m, now);
     io->install_mapping(aux, &map->cp, &map->server_addr);
     lb->stats.mappings_installed++;
+    FLOW_DBG(&map->cp, "ingress: mapped to server %"PRIu32", %"PRIuSIZE
+             " packets replayed", map->server, p ? p->n_packets : 0);
 
     if (p) {
         struct buffered *b;
@@ -797,6 +843,7 @@ ingress_unknown(struct lbnode *lb, const struct ctl_msg *msg,
         lb->stats.msgs_ignored++;
         return;
     }
+    FLOW_DBG(&p->cp, "ingress: UNKNOWN from node %"PRIu32, msg->sender);
     if (p->stage == PENDING_ASKED_PFT
         && lbnode_trackers(lb, &p->cp, &pft, &sft) && sft != pft) {
         p->stage = PENDING_ASKED_SFT;
@@ -833,12 +880,15 @@ entry_set_state(struct lbnode *lb, struct entry *e, enum entry_state state,
 {
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
+        free(e->other);
+        e->other = NULL;
         e->expires = now + lb->lease_ms;
         note_lease(lb, e->expires);
         e->state = state;
         journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
                && state != ENTRY_ESTABLISHED) {
+        journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
         lb->n_syn_entries++;
         e->expires = now + HANDSHAKE_TIMEOUT_MS;
         note_deadline(lb, e->expires);
@@ -855,6 +905,7 @@ entry_destroy(struct lbnode *lb, struct entry *e)
         journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
     }
     hmap_remove(&lb->entries, &e->node);
+    free(e->other);
     free(e);
 }
 
@@ -976,7 +1027,18 @@ fill_syn_sync(const struct entry *e, struct ctl_syn_sync *ss)
     ss->isn_kind = e->isn_kind;
 }
 
-/* PFT: a client's SYN. */
+static void entry_hand_over(struct lbnode *, struct entry *,
+                            const struct lbnode_io *, void *aux);
+static void entry_take_sync(struct lbnode *, struct entry *,
+                            const struct ctl_tracker_sync *, long long int now);
+
+/* PFT: a client's SYN.  The ingress sent it to the PFT of its own ring; if
+ * this node's ring has another PFT (the rings disagree for a moment while
+ * the healthy set changes, and the ring changes that make them agree again
+ * came before this entry existed, so no rebalance will move it), the entry
+ * is handed to the PFT of this node's ring at once: the client's ACK goes
+ * there once the ingress's ring agrees, and would find no handshake state
+ * while the SFT waited forever for a CONNECT. */
 static void
 pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
              long long int now, const struct lbnode_io *io, void *aux)
@@ -999,6 +1061,10 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         /* A retransmitted SYN: the same SYN/ACK again. */
         lb->stats.syn_retransmits++;
         e->ingress = si->ingress;
+        if (pft != lb->self && e->role == CTL_ROLE_PFT) {
+            lb->stats.syn_infos_misdirected++;
+            entry_hand_over(lb, e, io, aux);
+        }
         fill_syn_sync(e, &msg.syn_sync);
         deliver(lb, sft, &msg, now, io, aux);
         return;
@@ -1050,6 +1116,12 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
     e->isn_lb = isn_choose(lb, &si->cp, now);
     e->ts_lb = (uint32_t) now;
     e->isn_kind = CTL_ISN_STORED;
+    FLOW_DBG(&si->cp, "PFT: SYN from ingress %"PRIu32", SYN_SYNC to SFT %"
+             PRIu32, si->ingress, sft);
+    if (pft != lb->self) {
+        lb->stats.syn_infos_misdirected++;
+        entry_hand_over(lb, e, io, aux);
+    }
     fill_syn_sync(e, &msg.syn_sync);
     deliver(lb, sft, &msg, now, io, aux);
 }
@@ -1145,6 +1217,8 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
     };
     e->server = server;
     e->connect_sent = now;
+    FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
+             sft, server);
     note_deadline(lb, now + CONNECT_RETRY_MS);
     if (server == CTL_NODE_NONE) {
         lb->stats.no_server++;
@@ -1187,6 +1261,25 @@ reply_unknown(struct lbnode *lb, const struct flow_key *cp, uint32_t dst,
     msg_init(&msg, CTL_MSG_UNKNOWN, lb->self);
     msg.unknown.cp = *cp;
     deliver(lb, dst, &msg, now, io, aux);
+}
+
+/* Whether the ACK 'ai' shows that the client is on the connection that
+ * 'e->other' describes rather than on that of 'e': it completes the other's
+ * handshake exactly, or it does not complete ours while the other is
+ * established. */
+static bool
+ack_picks_other(const struct entry *e, const struct ctl_ack_info *ai)
+{
+    const struct ctl_tracker_sync *o = e->other;
+    bool completes_ours = (e->state != ENTRY_ESTABLISHED
+                           && ai->ack - 1 == e->isn_lb
+                           && ai->seq - 1 == e->client_isn);
+
+    if (o->state != CTL_TRACKER_ESTABLISHED) {
+        return (o->server == CTL_NODE_NONE
+                && ai->ack - 1 == o->isn_lb && ai->seq - 1 == o->client_isn);
+    }
+    return e->state == ENTRY_SYN_RECEIVED && !completes_ours;
 }
 
 /* PFT: the client's ACK, seen by an ingress. */
@@ -1241,11 +1334,27 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             return;
         }
         lb->stats.acks_no_state++;
+        FLOW_DBG(&ai->cp, "PFT: ACK_INFO from ingress %"PRIu32" for no "
+                 "entry: UNKNOWN", ai->ingress);
         reply_unknown(lb, &ai->cp, ai->ingress, now, io, aux);
         return;
     }
 
+    if (e->other && ack_picks_other(e, ai)) {
+        /* The client is on the other connection of the CP. */
+        struct ctl_tracker_sync *other = e->other;
+
+        FLOW_DBG(&ai->cp, "ACK_INFO: the client is on the other connection "
+                 "of the CP (client ISN %"PRIu32")", other->client_isn);
+        e->other = NULL;
+        entry_take_sync(lb, e, other, now);
+        free(other);
+        lb->stats.cp_conflicts_other++;
+    }
     e->ingress = ai->ingress;
+    FLOW_DBG(&ai->cp, "%s: ACK_INFO from ingress %"PRIu32" in state %s",
+             e->role == CTL_ROLE_PFT ? "PFT" : "SFT", ai->ingress,
+             entry_state_name(e->state));
     switch (e->state) {
     case ENTRY_SYN_RECEIVED:
         if (ai->ack - 1 != e->isn_lb || e->role != CTL_ROLE_PFT) {
@@ -1447,6 +1556,10 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
 {
     struct entry *e = entry_find(lb, &q->cp);
 
+    FLOW_DBG(&q->cp, "tracker: MAPPING_QUERY from ingress %"PRIu32": %s",
+             q->ingress, !e ? "no entry, UNKNOWN"
+             : e->state == ENTRY_ESTABLISHED ? "MAPPING"
+             : "waiting for the server");
     if (e && e->state == ENTRY_ESTABLISHED) {
         entry_renew(lb, e, now);
         send_mapping(lb, e, q->ingress, now, io, aux);
@@ -1457,26 +1570,46 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
     }
 }
 
-/* TRACKER_SYNC: the holder of a flow's tracker state under the old ring
- * hands it to us, its PFT or SFT under the new one (PROTOCOL.md §7). */
-static void
-tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
-             long long int now)
+/* The state of the entry that TRACKER_SYNC 'ts' describes. */
+static enum entry_state
+tracker_sync_state(const struct ctl_tracker_sync *ts)
 {
-    struct entry *e = entry_find(lb, &ts->cp);
-    enum entry_state state;
-
     if (ts->state == CTL_TRACKER_ESTABLISHED) {
-        state = ENTRY_ESTABLISHED;
+        return ENTRY_ESTABLISHED;
     } else if (ts->server != CTL_NODE_NONE) {
         /* A server was chosen and has not answered yet: wait for it (the
          * retry repeats the same CONNECT, which the agent answers
          * idempotently). */
-        state = ENTRY_CONNECTING;
+        return ENTRY_CONNECTING;
     } else {
-        state = ENTRY_SYN_RECEIVED;
+        return ENTRY_SYN_RECEIVED;
     }
+}
 
+/* TRACKER_SYNC: the holder of a flow's tracker state under the old ring
+ * hands it to us, its PFT or SFT under the new one (PROTOCOL.md §7). */
+static void
+tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
+             uint32_t sender, long long int now)
+{
+    struct entry *e = entry_find(lb, &ts->cp);
+    enum entry_state state = tracker_sync_state(ts);
+
+    FLOW_DBG(&ts->cp, "TRACKER_SYNC from node %"PRIu32": role %s, %s%s",
+             sender, ts->role == CTL_ROLE_PFT ? "PFT" : "SFT",
+             entry_state_name(state), e ? " (have an entry)" : "");
+    if (e && e->client_isn != ts->client_isn
+        && !(e->state == ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED)) {
+        /* Another connection on the same CP: keep ours and remember theirs
+         * until the client's ACK tells which one it is on. */
+        FLOW_DBG(&ts->cp, "another connection on the CP (client ISN %"PRIu32
+                 ", ours %"PRIu32"): kept until the client's ACK decides",
+                 ts->client_isn, e->client_isn);
+        free(e->other);
+        e->other = xmemdup(ts, sizeof *ts);
+        lb->stats.cp_conflicts++;
+        return;
+    }
     if (e && (e->state == ENTRY_ESTABLISHED || e->state == state)) {
         /* Ours is as good: just take the role. */
         e->role = ts->role;
@@ -1493,6 +1626,17 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
         }
         e = entry_create(lb, &ts->cp, ts->role, now);
     }
+    entry_take_sync(lb, e, ts, now);
+    lb->stats.trackers_received++;
+}
+
+/* Makes 'e' the flow state that 'ts' describes. */
+static void
+entry_take_sync(struct lbnode *lb, struct entry *e,
+                const struct ctl_tracker_sync *ts, long long int now)
+{
+    enum entry_state state = tracker_sync_state(ts);
+
     e->role = ts->role;
     e->isn_lb = ts->isn_lb;
     e->client_isn = ts->client_isn;
@@ -1511,8 +1655,53 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
             entry_add_waiter(e, ts->ingress);
         }
     }
+    e->from_publication = false;
     entry_set_state(lb, e, state, now);
-    lb->stats.trackers_received++;
+}
+
+/* Hands the flow of 'e' to its PFT and SFT under this node's ring
+ * (TRACKER_SYNC to each of them that is not this node) and takes the role
+ * the ring gives this node, if any (PROTOCOL.md §7). */
+static void
+entry_hand_over(struct lbnode *lb, struct entry *e,
+                const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft;
+
+    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        uint32_t dst = i == 0 ? pft : sft;
+        enum ctl_tracker_role role = i == 0 ? CTL_ROLE_PFT : CTL_ROLE_SFT;
+        struct ctl_msg msg;
+
+        if (i == 1 && sft == pft) {
+            break;
+        }
+        if (dst == lb->self) {
+            e->role = role;
+            continue;
+        }
+        msg_init(&msg, CTL_MSG_TRACKER_SYNC, lb->self);
+        msg.tracker_sync = (struct ctl_tracker_sync) {
+            .cp = e->cp,
+            .state = (e->state == ENTRY_ESTABLISHED
+                      ? CTL_TRACKER_ESTABLISHED
+                      : CTL_TRACKER_SYN_RECEIVED),
+            .role = role, .isn_lb = e->isn_lb,
+            .client_isn = e->client_isn, .opts = e->opts,
+            .ts_lb = e->ts_lb, .server = e->server,
+            .ingress = e->ingress, .ttl = e->ttl,
+            .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
+        };
+        memcpy(msg.tracker_sync.rejected, e->rejected,
+               e->n_rejected * sizeof *e->rejected);
+        FLOW_DBG(&e->cp, "TRACKER_SYNC to node %"PRIu32" as %s, %s",
+                 dst, i == 0 ? "PFT" : "SFT", entry_state_name(e->state));
+        io->send(aux, dst, &msg);
+        lb->stats.trackers_sent++;
+    }
 }
 
 /* After a change of the ring (lbnode_configure() with another healthy set),
@@ -1533,40 +1722,7 @@ lbnode_rebalance(struct lbnode *lb, long long int now OVS_UNUSED,
     }
     lb->synced_digest = digest;
     HMAP_FOR_EACH (e, node, &lb->entries) {
-        uint32_t pft, sft;
-
-        if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
-            continue;
-        }
-        for (int i = 0; i < 2; i++) {
-            uint32_t dst = i == 0 ? pft : sft;
-            enum ctl_tracker_role role = i == 0 ? CTL_ROLE_PFT : CTL_ROLE_SFT;
-            struct ctl_msg msg;
-
-            if (i == 1 && sft == pft) {
-                break;
-            }
-            if (dst == lb->self) {
-                e->role = role;
-                continue;
-            }
-            msg_init(&msg, CTL_MSG_TRACKER_SYNC, lb->self);
-            msg.tracker_sync = (struct ctl_tracker_sync) {
-                .cp = e->cp,
-                .state = (e->state == ENTRY_ESTABLISHED
-                          ? CTL_TRACKER_ESTABLISHED
-                          : CTL_TRACKER_SYN_RECEIVED),
-                .role = role, .isn_lb = e->isn_lb,
-                .client_isn = e->client_isn, .opts = e->opts,
-                .ts_lb = e->ts_lb, .server = e->server,
-                .ingress = e->ingress, .ttl = e->ttl,
-                .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
-            };
-            memcpy(msg.tracker_sync.rejected, e->rejected,
-                   e->n_rejected * sizeof *e->rejected);
-            io->send(aux, dst, &msg);
-            lb->stats.trackers_sent++;
-        }
+        entry_hand_over(lb, e, io, aux);
     }
 }
 
@@ -1813,7 +1969,7 @@ lbnode_recv(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
         ingress_unknown(lb, msg, now, io, aux);
         break;
     case CTL_MSG_TRACKER_SYNC:
-        tracker_sync(lb, &msg->tracker_sync, now);
+        tracker_sync(lb, &msg->tracker_sync, msg->sender, now);
         break;
     case CTL_MSG_PUBLISH:
     case CTL_MSG_PUBLISH_FWD:
@@ -2216,6 +2372,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     ds_put_cstr(s, "flow tracker:\n");
     STAT(syn_infos);
     STAT(syn_retransmits);
+    STAT(syn_infos_misdirected);
     STAT(cookies_issued);
     STAT(cookies_valid);
     STAT(synacks_sent);
@@ -2233,6 +2390,8 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(entries_expired);
     STAT(trackers_sent);
     STAT(trackers_received);
+    STAT(cp_conflicts);
+    STAT(cp_conflicts_other);
     STAT(msgs_ignored);
     ds_put_cstr(s, "connection publishing:\n");
     STAT(publish_msgs);

@@ -134,6 +134,8 @@ struct lbnode_stats {
     /* Flow tracker. */
     uint64_t syn_infos;         /* SYN_INFO handled as PFT. */
     uint64_t syn_retransmits;   /* ...of which repeated SYNs. */
+    uint64_t syn_infos_misdirected; /* ...for which our ring has another
+                                 * PFT: the entry handed over to it. */
     uint64_t cookies_issued;
     uint64_t cookies_valid;
     uint64_t synacks_sent;
@@ -153,6 +155,11 @@ struct lbnode_stats {
     uint64_t entries_expired;
     uint64_t trackers_sent;     /* TRACKER_SYNC after ring changes. */
     uint64_t trackers_received;
+    uint64_t cp_conflicts;      /* TRACKER_SYNC of another connection on
+                                 * the CP of an entry (a reused client
+                                 * port): kept beside it. */
+    uint64_t cp_conflicts_other; /* ...that the client's ACK then showed
+                                 * to be its connection. */
 
     uint64_t msgs_ignored;      /* Messages for flows we do not hold. */
 

@@ -166,8 +166,11 @@ v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
     return addr;
 }
 
+/* Configures LB nodes 'lo' to 'hi' - 1 (indexes) with the LB nodes and
+ * servers healthy as 'lb_healthy' and 'srv_healthy' say (NULL: all). */
 static void
-configure(bool *lb_healthy, bool *srv_healthy, uint8_t ttl)
+configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
+                uint8_t ttl)
 {
     struct lbnode_lb lbs[N_LB];
     struct lbnode_server servers[N_SRV];
@@ -194,7 +197,7 @@ configure(bool *lb_healthy, bool *srv_healthy, uint8_t ttl)
         };
         vs[i] = (struct lbnode_vip_server) { .node = srv_id(i), .weight = 1 };
     }
-    for (int i = 0; i < N_LB; i++) {
+    for (int i = lo; i < hi; i++) {
         struct lbnode_config cfg = {
             .self = lb_id(i), .ring_key = 42, .secret = SECRET,
             .secret_len = strlen(SECRET), .vnodes = 64,
@@ -210,6 +213,12 @@ configure(bool *lb_healthy, bool *srv_healthy, uint8_t ttl)
         lbnode_set_macs(w.lbs[i], (struct eth_addr) ETH_ADDR_C(02,00,00,00,00,0b),
                         (struct eth_addr) ETH_ADDR_C(02,00,00,00,00,01));
     }
+}
+
+static void
+configure(bool *lb_healthy, bool *srv_healthy, uint8_t ttl)
+{
+    configure_nodes(0, N_LB, lb_healthy, srv_healthy, ttl);
 }
 
 static void
@@ -749,7 +758,62 @@ START_TEST(test_tracker_sync_after_loss)
 }
 END_TEST
 
-/* Connection publishing (PROTOCOL.md §6). */
+START_TEST(test_syn_info_misdirected)
+{
+    /* LB node 3 comes back.  LB node 2 sees it healthy already, LB node 1
+     * (the flow's ingress) not yet, so the SYN goes to LB node 2, the PFT
+     * of the ring without node 3, where node 2's own ring has node 3 as
+     * the PFT.  The client's ACK comes after node 1 saw node 3 too, so it
+     * goes to node 3: node 2 must have handed the handshake to node 3
+     * (seen in the lab when a restarted controller rejoined: the
+     * connection hung until the next ring change). */
+    bool without3[N_LB] = { true, true, false };
+    struct flow_key cp;
+    uint16_t sport = 0;
+    uint32_t pft, sft;
+
+    configure(without3, NULL, 3);
+    for (uint16_t p = 20000; p < 21000 && !sport; p++) {
+        cp = cp_of(p);
+        ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+        if (pft == lb_id(1)) {
+            uint32_t pft3, sft3;
+
+            configure(NULL, NULL, 3);
+            ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft3, &sft3));
+            configure(without3, NULL, 3);
+            if (pft3 == lb_id(2)) {
+                sport = p;
+            }
+        }
+    }
+    ck_assert_uint_ne(sport, 0);
+
+    /* Node 3 rejoins everywhere but at node 1. */
+    configure_nodes(1, N_LB, NULL, NULL, 3);
+    for (int i = 1; i < N_LB; i++) {
+        lbnode_rebalance(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+
+    size_t n_north = w.n_north, n_maps = w.n_maps, n_fwd = w.n_forwarded;
+    packet_in(0, sport, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[1])->syn_infos_misdirected, 1);
+
+    /* Node 1 sees node 3 now; the ACK goes to node 3, the PFT of every
+     * ring. */
+    configure_nodes(0, 1, NULL, NULL, 3);
+    lbnode_rebalance(w.lbs[0], w.now, &io, &aux[0]);
+    run_bus();
+    packet_in(0, sport, TCP_ACK, 1001, w.north[n_north].seg.seq + 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[2])->acks_valid, 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[2])->acks_no_state, 0);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_uint_eq(w.maps[n_maps].node, lb_id(0));
+    ck_assert_uint_eq(w.n_forwarded, n_fwd + 1);
+}
+END_TEST
 
 /* Server node index of the mapping w.maps[i]. */
 static int
@@ -757,6 +821,141 @@ server_of_map(size_t i)
 {
     return w.maps[i].server.s6_addr[15] - 101;
 }
+
+/* Sends node 'dst' a TRACKER_SYNC from 'src' for 'cp' as a rebalance
+ * would: 'established' or in the handshake, with 'client_isn' and
+ * 'isn_lb', server 'server'. */
+static void
+inject_tracker_sync(uint32_t src, uint32_t dst, const struct flow_key *cp,
+                    bool established, uint32_t client_isn, uint32_t isn_lb,
+                    uint32_t server)
+{
+    struct ctl_msg m;
+
+    ctl_msg_init(&m, CTL_MSG_TRACKER_SYNC, src, 0);
+    m.tracker_sync = (struct ctl_tracker_sync) {
+        .cp = *cp,
+        .state = (established ? CTL_TRACKER_ESTABLISHED
+                  : CTL_TRACKER_SYN_RECEIVED),
+        .role = CTL_ROLE_PFT, .isn_lb = isn_lb, .client_isn = client_isn,
+        .server = server, .ingress = lb_id(0), .ttl = 3,
+        .isn_kind = CTL_ISN_STORED,
+    };
+    bus_push(&w, src, dst, &m);
+    run_bus();
+}
+
+START_TEST(test_tracker_sync_stale_connection)
+{
+    /* A client reuses its port: the new connection's SYN reached the PFT,
+     * then a TRACKER_SYNC of the old connection's established entry (which
+     * lives a lease past the connection, and moves with ring changes)
+     * arrives before the client's ACK.  The ACK completes the new
+     * handshake, so the new connection wins; had it been mapped to the old
+     * one's server, it would never get an answer (seen in the lab after an
+     * LB node restarted). */
+    uint16_t sport = 52000;
+    struct flow_key cp = cp_of(sport);
+    const struct lbnode_stats *st;
+    uint32_t pft, sft, isn2, reqs;
+    size_t n_north, n_maps;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    handshake(0, sport);
+    st = lbnode_get_stats(w.lbs[pft - 1]);
+    ck_assert_uint_eq(st->acks_valid, 1);
+
+    n_north = w.n_north;
+    packet_in(0, sport, TCP_SYN, 5000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    isn2 = w.north[n_north].seg.seq;
+    inject_tracker_sync(sft, pft, &cp, true, 1000, 7, srv_id(0));
+
+    reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+    n_maps = w.n_maps;
+    packet_in(0, sport, TCP_ACK, 5001, isn2 + 1);
+    ck_assert_uint_eq(st->acks_valid, 2);
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs + 1);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_uint_eq(st->cp_conflicts, 1);
+    ck_assert_uint_eq(st->cp_conflicts_other, 0);
+}
+END_TEST
+
+START_TEST(test_tracker_sync_live_connection)
+{
+    /* The PFT holds a handshake on a CP (its client gave it up: a stale
+     * SYN) when a TRACKER_SYNC brings the CP's live established
+     * connection.  An ACK that does not complete the handshake is the live
+     * connection's: its mapping is sent, no server is chosen again. */
+    uint16_t sport = 52200;
+    struct flow_key cp = cp_of(sport);
+    const struct lbnode_stats *st;
+    uint32_t pft, sft, reqs;
+    size_t n_maps;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    st = lbnode_get_stats(w.lbs[pft - 1]);
+    packet_in(0, sport, TCP_SYN, 5000, 0);
+    inject_tracker_sync(sft, pft, &cp, true, 1000, 77, srv_id(1));
+    ck_assert_uint_eq(st->cp_conflicts, 1);
+
+    reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+    n_maps = w.n_maps;
+    packet_in(1, sport, TCP_ACK, 1500, 178);
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_uint_eq(server_of_map(n_maps), 1);
+    ck_assert_uint_eq(st->cp_conflicts_other, 1);
+}
+END_TEST
+
+START_TEST(test_tracker_sync_new_handshake)
+{
+    /* The other order: the PFT holds an established entry (an old
+     * connection's, or a live one) and a TRACKER_SYNC brings a handshake of
+     * another connection on the CP (its SYN went to another PFT while the
+     * rings disagreed).  The client's ACK decides: one that completes the
+     * handshake is the new connection's, which gets a server; any other is
+     * the established connection's. */
+    uint16_t sport = 52100;
+    struct flow_key cp = cp_of(sport);
+    const struct lbnode_stats *st;
+    uint32_t pft, sft, reqs;
+    size_t n_maps;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    handshake(0, sport);
+    st = lbnode_get_stats(w.lbs[pft - 1]);
+
+    inject_tracker_sync(sft, pft, &cp, false, 5000, 777777, CTL_NODE_NONE);
+    /* (Its ACK at an ingress that holds no mapping of the old one.) */
+    reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+    n_maps = w.n_maps;
+    packet_in(1, sport, TCP_ACK, 5001, 777778);
+    ck_assert_uint_eq(st->acks_valid, 2);
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs + 1);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_uint_eq(st->cp_conflicts_other, 1);
+
+    /* Now established: a stale handshake of yet another connection does
+     * not take its place for a segment of the live one. */
+    inject_tracker_sync(sft, pft, &cp, false, 9000, 888888, CTL_NODE_NONE);
+    ck_assert_uint_eq(st->cp_conflicts, 2);
+    reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+    packet_in(2, sport, TCP_ACK, 5101, 777800);
+    ck_assert_uint_eq(st->acks_valid, 2);
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs);
+    ck_assert_uint_eq(st->cp_conflicts_other, 1);
+}
+END_TEST
+
+/* Connection publishing (PROTOCOL.md §6). */
+
 
 /* The scripted agent of server 'srv' publishes the connections of client
  * ports 'sports[]', last seen through LB node 'ingress', to LB node index
@@ -1155,6 +1354,10 @@ lbnode_suite(void)
     tcase_add_test(tc, test_cp_reused);
     tcase_add_test(tc, test_journal_restart);
     tcase_add_test(tc, test_tracker_sync_after_loss);
+    tcase_add_test(tc, test_syn_info_misdirected);
+    tcase_add_test(tc, test_tracker_sync_stale_connection);
+    tcase_add_test(tc, test_tracker_sync_live_connection);
+    tcase_add_test(tc, test_tracker_sync_new_handshake);
     tcase_add_test(tc, test_publish_renews_then_lapses);
     tcase_add_test(tc, test_publish_restores_lost_trackers);
     tcase_add_test(tc, test_publish_restores_ingress);
