@@ -117,6 +117,9 @@ sys_cleanup() {
 }
 
 lab() {
+    if [ "${1:-}" = down ] && [ "$SYS_FAILED" -gt 0 ]; then
+        sys_keep_lab
+    fi
     "$LAB" "$@"
 }
 
