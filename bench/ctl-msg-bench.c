@@ -129,5 +129,6 @@ main(int argc, char *argv[])
     }
     run("publish", &key, publish, 1, n);
     free(publish);
+    ctl_key_destroy(&key);
     return 0;
 }

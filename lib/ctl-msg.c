@@ -101,8 +101,13 @@ count_error(struct ctl_stats *stats, enum ctl_msg_error error)
     }
 }
 
-/* Initializes 'key' from the 'len' bytes at 'bytes'.  Returns 0, or EINVAL
- * if 'len' is below CTL_KEY_MIN_LEN or above CTL_KEY_MAX_LEN. */
+/* Initializes 'key' from the 'len' bytes at 'bytes'.  'key' must not hold a
+ * key already (destroy it first).
+ *
+ * Returns 0, or EINVAL if 'len' is below CTL_KEY_MIN_LEN or above
+ * CTL_KEY_MAX_LEN.  On success the caller must eventually free 'key' with
+ * ctl_key_destroy(); on failure 'key' holds no key (and destroying it is
+ * harmless). */
 int
 ctl_key_init(struct ctl_key *key, const void *bytes, size_t len)
 {
@@ -113,6 +118,26 @@ ctl_key_init(struct ctl_key *key, const void *bytes, size_t len)
     memcpy(key->bytes, bytes, len);
     key->len = len;
     return 0;
+}
+
+/* Initializes 'dst' as a copy of 'src' of its own, so that either may be
+ * destroyed without the other.  'dst' must be distinct from 'src' and must
+ * not hold a key already.  Returns 0, or EINVAL if 'src' holds no key. */
+int
+ctl_key_clone(struct ctl_key *dst, const struct ctl_key *src)
+{
+    return ctl_key_init(dst, src->bytes, src->len);
+}
+
+/* Wipes 'key', leaving it holding no key, ready for ctl_key_init() again.
+ * A null 'key', a key whose initialization failed, an all-zeros one and one
+ * already destroyed are no-ops. */
+void
+ctl_key_destroy(struct ctl_key *key)
+{
+    if (key) {
+        OPENSSL_cleanse(key, sizeof *key);
+    }
 }
 
 /* Stores in 'mac' the truncated HMAC-SHA-256 of the 'len' bytes at 'data'
@@ -571,7 +596,8 @@ ctl_msg_init(struct ctl_msg *msg, enum ctl_msg_type type, uint32_t sender,
  *
  * Returns 0, or EINVAL if 'msg' has no valid type, sender 0, an entry count
  * over its bound or a field out of its range (what ctl_msg_decode() would
- * reject), or ENOMEM if libcrypto fails; 'out' is then left unchanged. */
+ * reject), ENOKEY if 'key' holds no key (see ctl_key_init()), or ENOMEM if
+ * libcrypto fails; 'out' is then left unchanged. */
 int
 ctl_msg_encode(const struct ctl_msg *msg, const struct ctl_key *key,
                struct ofpbuf *out)
@@ -586,6 +612,8 @@ ctl_msg_encode(const struct ctl_msg *msg, const struct ctl_key *key,
 
     if (msg->sender == CTL_NODE_NONE) {
         return EINVAL;
+    } else if (!key->len) {
+        return ENOKEY;
     }
 
     codec_u32(&c, CTL_MSG_MAGIC);

@@ -123,7 +123,11 @@ enum ctl_msg_error {
     CTL_MSG_N_ERRORS
 };
 
-/* The cluster key (from the config service). */
+/* The cluster key (from the config service).
+ *
+ * ctl_key_init() sets a key up and ctl_key_destroy() frees what it holds: a
+ * copy is made with ctl_key_clone(), never by assignment.  Callers may read
+ * 'bytes' and 'len'. */
 #define CTL_KEY_MIN_LEN 16
 #define CTL_KEY_MAX_LEN 64
 struct ctl_key {
@@ -132,6 +136,8 @@ struct ctl_key {
 };
 
 int ctl_key_init(struct ctl_key *, const void *bytes, size_t len);
+int ctl_key_clone(struct ctl_key *dst, const struct ctl_key *src);
+void ctl_key_destroy(struct ctl_key *);
 
 /* Counters of received messages, kept by the caller (one per socket or per
  * node, as it likes) and passed to the functions below, which only add. */

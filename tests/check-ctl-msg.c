@@ -53,6 +53,12 @@ setup(void)
     rng_seed(0x5eed);
 }
 
+static void
+teardown(void)
+{
+    ctl_key_destroy(&key);
+}
+
 /* Re-authenticates the 'len'-byte datagram 'buf' with the test key, as a
  * sender holding the key would: sets the length field to 'len' and
  * recomputes the MAC with libcrypto directly (so this also checks the MAC
@@ -892,6 +898,7 @@ START_TEST(test_wrong_key)
         ck_assert_int_eq(ctl_msg_encode(&m, &other, &buf), 0);
         check_decode_error(buf.data, buf.size, CTL_MSG_ERR_MAC);
         ofpbuf_uninit(&buf);
+        ctl_key_destroy(&other);
     }
 }
 END_TEST
@@ -907,8 +914,55 @@ START_TEST(test_key_init)
     ck_assert_int_eq(ctl_key_init(&k, bytes, CTL_KEY_MAX_LEN + 1), EINVAL);
     ck_assert_int_eq(ctl_key_init(&k, bytes, CTL_KEY_MIN_LEN), 0);
     ck_assert_uint_eq(k.len, CTL_KEY_MIN_LEN);
+    ctl_key_destroy(&k);
     ck_assert_int_eq(ctl_key_init(&k, bytes, CTL_KEY_MAX_LEN), 0);
     ck_assert_uint_eq(k.len, CTL_KEY_MAX_LEN);
+    ctl_key_destroy(&k);
+}
+END_TEST
+
+/* A clone authenticates as its original does and outlives it; a destroyed
+ * key authenticates nothing; destroying twice, an empty key or NULL does
+ * nothing. */
+START_TEST(test_key_clone_destroy)
+{
+    struct ctl_key orig, clone, empty;
+    struct ofpbuf a, b;
+    struct ctl_msg m, out;
+
+    ck_assert_int_eq(ctl_key_init(&orig, TEST_KEY, strlen(TEST_KEY)), 0);
+    ck_assert_int_eq(ctl_key_clone(&clone, &orig), 0);
+    ck_assert_uint_eq(clone.len, orig.len);
+    ck_assert(!memcmp(clone.bytes, orig.bytes, orig.len));
+
+    make_msg(&m, CTL_MSG_GOSSIP, V_MAX);
+    ofpbuf_init(&a, 0);
+    ofpbuf_init(&b, 0);
+    ck_assert_int_eq(ctl_msg_encode(&m, &orig, &a), 0);
+    ck_assert_int_eq(ctl_msg_encode(&m, &clone, &b), 0);
+    ck_assert(ofpbuf_equal(&a, &b));
+
+    ctl_key_destroy(&orig);
+    ck_assert_uint_eq(orig.len, 0);
+    ck_assert_int_eq(ctl_msg_decode(a.data, a.size, &clone, &out, NULL),
+                     CTL_MSG_OK);
+    ck_assert_int_eq(decode(b.data, b.size, &out), CTL_MSG_OK);
+
+    /* The destroyed key: no encoding, no authentication, no clone. */
+    ofpbuf_clear(&b);
+    ofpbuf_put(&b, "xyz", 3);
+    ck_assert_int_eq(ctl_msg_encode(&m, &orig, &b), ENOKEY);
+    ck_assert_uint_eq(b.size, 3);
+    ck_assert_int_eq(ctl_msg_decode(a.data, a.size, &orig, &out, NULL),
+                     CTL_MSG_ERR_MAC);
+    ck_assert_int_eq(ctl_key_clone(&empty, &orig), EINVAL);
+
+    ctl_key_destroy(&orig);
+    ctl_key_destroy(&empty);
+    ctl_key_destroy(NULL);
+    ctl_key_destroy(&clone);
+    ofpbuf_uninit(&a);
+    ofpbuf_uninit(&b);
 }
 END_TEST
 
@@ -1559,7 +1613,7 @@ ctl_msg_suite(void)
     TCase *tc;
 
     tc = tcase_create("codec");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_encode_appends);
     tcase_add_test(tc, test_wire_layout);
@@ -1573,13 +1627,14 @@ ctl_msg_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("malformed");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_truncation);
     tcase_add_test(tc, test_body_length_authenticated);
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_wrong_key);
     tcase_add_test(tc, test_key_init);
+    tcase_add_test(tc, test_key_clone_destroy);
     tcase_add_test(tc, test_oversize);
     tcase_add_test(tc, test_length_lies);
     tcase_add_test(tc, test_count_lies);
@@ -1589,7 +1644,7 @@ ctl_msg_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("replay");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_replay_window);
     tcase_add_test(tc, test_replay_reference);
     tcase_add_test(tc, test_replay_bound);
