@@ -59,6 +59,22 @@ teardown(void)
     ctl_key_destroy(&key);
 }
 
+/* Stores in 'mac' the HMAC-SHA-256 of the 'len' bytes at 'data' under the
+ * 'key_len' bytes at 'key_bytes', truncated, as libcrypto's one-shot HMAC()
+ * computes it: the reference that ctl-msg.c's keyed state must match. */
+static void
+reference_mac(const void *key_bytes, size_t key_len, const void *data,
+              size_t len, uint8_t mac[CTL_MSG_MAC_LEN])
+{
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int md_len;
+
+    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key_bytes, key_len, data, len,
+                               md, &md_len));
+    ck_assert_uint_ge(md_len, CTL_MSG_MAC_LEN);
+    memcpy(mac, md, CTL_MSG_MAC_LEN);
+}
+
 /* Re-authenticates the 'len'-byte datagram 'buf' with the test key, as a
  * sender holding the key would: sets the length field to 'len' and
  * recomputes the MAC with libcrypto directly (so this also checks the MAC
@@ -66,15 +82,11 @@ teardown(void)
 static void
 resign_len(uint8_t *buf, size_t len, uint16_t length_field)
 {
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned int md_len;
-
     ck_assert_uint_ge(len, CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN);
     buf[6] = length_field >> 8;
     buf[7] = length_field;
-    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), TEST_KEY, strlen(TEST_KEY),
-                               buf, len - CTL_MSG_MAC_LEN, md, &md_len));
-    memcpy(buf + len - CTL_MSG_MAC_LEN, md, CTL_MSG_MAC_LEN);
+    reference_mac(TEST_KEY, strlen(TEST_KEY), buf, len - CTL_MSG_MAC_LEN,
+                  buf + len - CTL_MSG_MAC_LEN);
 }
 
 static void
@@ -921,6 +933,79 @@ START_TEST(test_key_init)
 }
 END_TEST
 
+/* The MAC is HMAC-SHA-256 truncated to its first 16 bytes, bit for bit, for
+ * keys of the shortest, a typical and the longest length, and for datagrams
+ * of every length (across SHA-256's block and padding boundaries).  Each key
+ * serves many messages in a row, as a socket's does. */
+START_TEST(test_mac_reference)
+{
+    static const size_t key_lens[] = { CTL_KEY_MIN_LEN, 32, CTL_KEY_MAX_LEN };
+
+    for (size_t i = 0; i < ARRAY_SIZE(key_lens); i++) {
+        uint8_t bytes[CTL_KEY_MAX_LEN];
+        uint8_t mac[CTL_MSG_MAC_LEN];
+        struct ctl_key k;
+
+        for (size_t j = 0; j < key_lens[i]; j++) {
+            bytes[j] = rnd64();
+        }
+        ck_assert_int_eq(ctl_key_init(&k, bytes, key_lens[i]), 0);
+
+        /* Every type and variant: the encoder's MAC is the reference one,
+         * and the datagram decodes to the message encoded. */
+        for (int t = 1; t < CTL_MSG_N_TYPES; t++) {
+            for (int v = 0; v < N_VARIANTS; v++) {
+                struct ctl_msg in, out;
+                struct ofpbuf buf;
+                size_t len;
+
+                make_msg(&in, t, v);
+                ofpbuf_init(&buf, 0);
+                ck_assert_int_eq(ctl_msg_encode(&in, &k, &buf), 0);
+                len = buf.size - CTL_MSG_MAC_LEN;
+                reference_mac(bytes, key_lens[i], buf.data, len, mac);
+                ck_assert_msg(!memcmp(mac, (uint8_t *) buf.data + len,
+                                      sizeof mac),
+                              "%s variant %d, %"PRIuSIZE"-byte key: MAC "
+                              "differs from HMAC()",
+                              ctl_msg_type_to_string(t), v, key_lens[i]);
+                ck_assert_int_eq(ctl_msg_decode(buf.data, buf.size, &k,
+                                                &out, NULL), CTL_MSG_OK);
+                ck_assert(!memcmp(&in, &out, sizeof in));
+                ofpbuf_uninit(&buf);
+            }
+        }
+
+        /* Every length: random bytes behind a valid header, signed with the
+         * reference, pass the MAC check (whatever the body then holds), and
+         * fail it once a bit of the MAC is flipped. */
+        for (size_t len = CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN;
+             len <= CTL_MSG_MAX_LEN; len++) {
+            uint8_t buf[CTL_MSG_MAX_LEN];
+            struct ctl_msg out;
+
+            for (size_t j = 0; j < len; j++) {
+                buf[j] = rnd64();
+            }
+            memcpy(buf, "OVLB", 4);
+            buf[4] = CTL_MSG_VERSION;
+            buf[6] = len >> 8;
+            buf[7] = len;
+            reference_mac(bytes, key_lens[i], buf, len - CTL_MSG_MAC_LEN,
+                          buf + len - CTL_MSG_MAC_LEN);
+            ck_assert_msg(ctl_msg_decode(buf, len, &k, &out, NULL)
+                          != CTL_MSG_ERR_MAC,
+                          "%"PRIuSIZE"-byte datagram, %"PRIuSIZE"-byte key: "
+                          "MAC rejected", len, key_lens[i]);
+            buf[len - 1 - rnd64() % CTL_MSG_MAC_LEN] ^= 1 << rnd64() % 8;
+            ck_assert_int_eq(ctl_msg_decode(buf, len, &k, &out, NULL),
+                             CTL_MSG_ERR_MAC);
+        }
+        ctl_key_destroy(&k);
+    }
+}
+END_TEST
+
 /* A clone authenticates as its original does and outlives it; a destroyed
  * key authenticates nothing; destroying twice, an empty key or NULL does
  * nothing. */
@@ -1634,6 +1719,7 @@ ctl_msg_suite(void)
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_wrong_key);
     tcase_add_test(tc, test_key_init);
+    tcase_add_test(tc, test_mac_reference);
     tcase_add_test(tc, test_key_clone_destroy);
     tcase_add_test(tc, test_oversize);
     tcase_add_test(tc, test_length_lies);
