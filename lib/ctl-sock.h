@@ -44,7 +44,8 @@ char *ctl_sock_open(const struct in6_addr *addr, uint16_t port,
     OVS_WARN_UNUSED_RESULT;
 void ctl_sock_close(struct ctl_sock *);
 
-void ctl_sock_set_key(struct ctl_sock *, const struct ctl_key *);
+int ctl_sock_set_key(struct ctl_sock *, const struct ctl_key *)
+    OVS_WARN_UNUSED_RESULT;
 bool ctl_sock_has_key(const struct ctl_sock *);
 
 int ctl_sock_send(struct ctl_sock *, struct ctl_msg *,

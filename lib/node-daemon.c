@@ -265,16 +265,30 @@ update_socket(struct node_daemon *nd)
     const char *key = snap->settings.cluster_key;
     if (!nd->key || strcmp(nd->key, key)) {
         struct ctl_key ck;
+        int error = ctl_key_init(&ck, key, strlen(key));
 
-        if (ctl_key_init(&ck, key, strlen(key))) {
+        if (error == EINVAL) {
             set_error(&nd->key_error,
                       xasprintf("the cluster key must be %d to %d bytes "
                                 "(set it with 'ovslb-ctl set cluster_key=')",
                                 CTL_KEY_MIN_LEN, CTL_KEY_MAX_LEN));
             return;
         }
+        if (!error) {
+            error = ctl_sock_set_key(nd->sock, &ck);
+            ctl_key_destroy(&ck);
+        }
+        if (error) {
+            /* The socket may have lost its key: try again on the next
+             * run. */
+            set_error(&nd->key_error,
+                      xasprintf("cannot set up the cluster key: %s",
+                                ovs_strerror(error)));
+            free(nd->key);
+            nd->key = NULL;
+            return;
+        }
         set_error(&nd->key_error, NULL);
-        ctl_sock_set_key(nd->sock, &ck);
         free(nd->key);
         nd->key = xstrdup(key);
     }

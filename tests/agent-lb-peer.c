@@ -508,7 +508,10 @@ main(int argc, char *argv[])
     if (error) {
         ovs_fatal(0, "%s", error);
     }
-    ctl_sock_set_key(csock, &key);
+    if (ctl_sock_set_key(csock, &key)) {
+        ovs_fatal(0, "cannot set the key");
+    }
+    ctl_key_destroy(&key);
 
     gnv_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sin = {

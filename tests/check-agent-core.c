@@ -1297,6 +1297,7 @@ START_TEST(test_publish)
         ck_assert_uint_le(out.size, CTL_MSG_MAX_LEN);
         ofpbuf_uninit(&out);
     }
+    ctl_key_destroy(&key);
     ck_assert_uint_eq(agent_core_get_stats(core)->publish_entries, n);
 
     /* Nothing to publish: no message. */

@@ -53,6 +53,28 @@ setup(void)
     rng_seed(0x5eed);
 }
 
+static void
+teardown(void)
+{
+    ctl_key_destroy(&key);
+}
+
+/* Stores in 'mac' the HMAC-SHA-256 of the 'len' bytes at 'data' under the
+ * 'key_len' bytes at 'key_bytes', truncated, as libcrypto's one-shot HMAC()
+ * computes it: the reference that ctl-msg.c's keyed state must match. */
+static void
+reference_mac(const void *key_bytes, size_t key_len, const void *data,
+              size_t len, uint8_t mac[CTL_MSG_MAC_LEN])
+{
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int md_len;
+
+    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key_bytes, key_len, data, len,
+                               md, &md_len));
+    ck_assert_uint_ge(md_len, CTL_MSG_MAC_LEN);
+    memcpy(mac, md, CTL_MSG_MAC_LEN);
+}
+
 /* Re-authenticates the 'len'-byte datagram 'buf' with the test key, as a
  * sender holding the key would: sets the length field to 'len' and
  * recomputes the MAC with libcrypto directly (so this also checks the MAC
@@ -60,15 +82,11 @@ setup(void)
 static void
 resign_len(uint8_t *buf, size_t len, uint16_t length_field)
 {
-    uint8_t md[EVP_MAX_MD_SIZE];
-    unsigned int md_len;
-
     ck_assert_uint_ge(len, CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN);
     buf[6] = length_field >> 8;
     buf[7] = length_field;
-    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), TEST_KEY, strlen(TEST_KEY),
-                               buf, len - CTL_MSG_MAC_LEN, md, &md_len));
-    memcpy(buf + len - CTL_MSG_MAC_LEN, md, CTL_MSG_MAC_LEN);
+    reference_mac(TEST_KEY, strlen(TEST_KEY), buf, len - CTL_MSG_MAC_LEN,
+                  buf + len - CTL_MSG_MAC_LEN);
 }
 
 static void
@@ -892,6 +910,7 @@ START_TEST(test_wrong_key)
         ck_assert_int_eq(ctl_msg_encode(&m, &other, &buf), 0);
         check_decode_error(buf.data, buf.size, CTL_MSG_ERR_MAC);
         ofpbuf_uninit(&buf);
+        ctl_key_destroy(&other);
     }
 }
 END_TEST
@@ -907,8 +926,128 @@ START_TEST(test_key_init)
     ck_assert_int_eq(ctl_key_init(&k, bytes, CTL_KEY_MAX_LEN + 1), EINVAL);
     ck_assert_int_eq(ctl_key_init(&k, bytes, CTL_KEY_MIN_LEN), 0);
     ck_assert_uint_eq(k.len, CTL_KEY_MIN_LEN);
+    ctl_key_destroy(&k);
     ck_assert_int_eq(ctl_key_init(&k, bytes, CTL_KEY_MAX_LEN), 0);
     ck_assert_uint_eq(k.len, CTL_KEY_MAX_LEN);
+    ctl_key_destroy(&k);
+}
+END_TEST
+
+/* The MAC is HMAC-SHA-256 truncated to its first 16 bytes, bit for bit, for
+ * keys of the shortest, a typical and the longest length, and for datagrams
+ * of every length (across SHA-256's block and padding boundaries).  Each key
+ * serves many messages in a row, as a socket's does. */
+START_TEST(test_mac_reference)
+{
+    static const size_t key_lens[] = { CTL_KEY_MIN_LEN, 32, CTL_KEY_MAX_LEN };
+
+    for (size_t i = 0; i < ARRAY_SIZE(key_lens); i++) {
+        uint8_t bytes[CTL_KEY_MAX_LEN];
+        uint8_t mac[CTL_MSG_MAC_LEN];
+        struct ctl_key k;
+
+        for (size_t j = 0; j < key_lens[i]; j++) {
+            bytes[j] = rnd64();
+        }
+        ck_assert_int_eq(ctl_key_init(&k, bytes, key_lens[i]), 0);
+
+        /* Every type and variant: the encoder's MAC is the reference one,
+         * and the datagram decodes to the message encoded. */
+        for (int t = 1; t < CTL_MSG_N_TYPES; t++) {
+            for (int v = 0; v < N_VARIANTS; v++) {
+                struct ctl_msg in, out;
+                struct ofpbuf buf;
+                size_t len;
+
+                make_msg(&in, t, v);
+                ofpbuf_init(&buf, 0);
+                ck_assert_int_eq(ctl_msg_encode(&in, &k, &buf), 0);
+                len = buf.size - CTL_MSG_MAC_LEN;
+                reference_mac(bytes, key_lens[i], buf.data, len, mac);
+                ck_assert_msg(!memcmp(mac, (uint8_t *) buf.data + len,
+                                      sizeof mac),
+                              "%s variant %d, %"PRIuSIZE"-byte key: MAC "
+                              "differs from HMAC()",
+                              ctl_msg_type_to_string(t), v, key_lens[i]);
+                ck_assert_int_eq(ctl_msg_decode(buf.data, buf.size, &k,
+                                                &out, NULL), CTL_MSG_OK);
+                ck_assert(!memcmp(&in, &out, sizeof in));
+                ofpbuf_uninit(&buf);
+            }
+        }
+
+        /* Every length: random bytes behind a valid header, signed with the
+         * reference, pass the MAC check (whatever the body then holds), and
+         * fail it once a bit of the MAC is flipped. */
+        for (size_t len = CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN;
+             len <= CTL_MSG_MAX_LEN; len++) {
+            uint8_t buf[CTL_MSG_MAX_LEN];
+            struct ctl_msg out;
+
+            for (size_t j = 0; j < len; j++) {
+                buf[j] = rnd64();
+            }
+            memcpy(buf, "OVLB", 4);
+            buf[4] = CTL_MSG_VERSION;
+            buf[6] = len >> 8;
+            buf[7] = len;
+            reference_mac(bytes, key_lens[i], buf, len - CTL_MSG_MAC_LEN,
+                          buf + len - CTL_MSG_MAC_LEN);
+            ck_assert_msg(ctl_msg_decode(buf, len, &k, &out, NULL)
+                          != CTL_MSG_ERR_MAC,
+                          "%"PRIuSIZE"-byte datagram, %"PRIuSIZE"-byte key: "
+                          "MAC rejected", len, key_lens[i]);
+            buf[len - 1 - rnd64() % CTL_MSG_MAC_LEN] ^= 1 << rnd64() % 8;
+            ck_assert_int_eq(ctl_msg_decode(buf, len, &k, &out, NULL),
+                             CTL_MSG_ERR_MAC);
+        }
+        ctl_key_destroy(&k);
+    }
+}
+END_TEST
+
+/* A clone authenticates as its original does and outlives it; a destroyed
+ * key authenticates nothing; destroying twice, an empty key or NULL does
+ * nothing. */
+START_TEST(test_key_clone_destroy)
+{
+    struct ctl_key orig, clone, empty;
+    struct ofpbuf a, b;
+    struct ctl_msg m, out;
+
+    ck_assert_int_eq(ctl_key_init(&orig, TEST_KEY, strlen(TEST_KEY)), 0);
+    ck_assert_int_eq(ctl_key_clone(&clone, &orig), 0);
+    ck_assert_uint_eq(clone.len, orig.len);
+    ck_assert(!memcmp(clone.bytes, orig.bytes, orig.len));
+
+    make_msg(&m, CTL_MSG_GOSSIP, V_MAX);
+    ofpbuf_init(&a, 0);
+    ofpbuf_init(&b, 0);
+    ck_assert_int_eq(ctl_msg_encode(&m, &orig, &a), 0);
+    ck_assert_int_eq(ctl_msg_encode(&m, &clone, &b), 0);
+    ck_assert(ofpbuf_equal(&a, &b));
+
+    ctl_key_destroy(&orig);
+    ck_assert_uint_eq(orig.len, 0);
+    ck_assert_int_eq(ctl_msg_decode(a.data, a.size, &clone, &out, NULL),
+                     CTL_MSG_OK);
+    ck_assert_int_eq(decode(b.data, b.size, &out), CTL_MSG_OK);
+
+    /* The destroyed key: no encoding, no authentication, no clone. */
+    ofpbuf_clear(&b);
+    ofpbuf_put(&b, "xyz", 3);
+    ck_assert_int_eq(ctl_msg_encode(&m, &orig, &b), ENOKEY);
+    ck_assert_uint_eq(b.size, 3);
+    ck_assert_int_eq(ctl_msg_decode(a.data, a.size, &orig, &out, NULL),
+                     CTL_MSG_ERR_MAC);
+    ck_assert_int_eq(ctl_key_clone(&empty, &orig), EINVAL);
+
+    ctl_key_destroy(&orig);
+    ctl_key_destroy(&empty);
+    ctl_key_destroy(NULL);
+    ctl_key_destroy(&clone);
+    ofpbuf_uninit(&a);
+    ofpbuf_uninit(&b);
 }
 END_TEST
 
@@ -1559,7 +1698,7 @@ ctl_msg_suite(void)
     TCase *tc;
 
     tc = tcase_create("codec");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_encode_appends);
     tcase_add_test(tc, test_wire_layout);
@@ -1573,13 +1712,15 @@ ctl_msg_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("malformed");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_truncation);
     tcase_add_test(tc, test_body_length_authenticated);
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_wrong_key);
     tcase_add_test(tc, test_key_init);
+    tcase_add_test(tc, test_mac_reference);
+    tcase_add_test(tc, test_key_clone_destroy);
     tcase_add_test(tc, test_oversize);
     tcase_add_test(tc, test_length_lies);
     tcase_add_test(tc, test_count_lies);
@@ -1589,7 +1730,7 @@ ctl_msg_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("replay");
-    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_replay_window);
     tcase_add_test(tc, test_replay_reference);
     tcase_add_test(tc, test_replay_bound);

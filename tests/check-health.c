@@ -450,6 +450,7 @@ sim_destroy(struct sim *sim)
         ofpbuf_delete(sim->q[k].wire);
     }
     free(sim->q);
+    ctl_key_destroy(&sim->key);
 }
 
 /* Returns true if every live LB node sees node 'id' in 'state'. */
@@ -1498,6 +1499,7 @@ START_TEST(test_gossip_split)
     }
     ck_assert_uint_eq(n_entries, N_SERVERS + 3);
     ck_assert_uint_eq(n_msgs, 3);
+    ctl_key_destroy(&key);
     health_destroy(h);
     free(servers);
     free(recs);
