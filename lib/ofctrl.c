@@ -19,6 +19,7 @@
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
@@ -44,6 +45,7 @@ COVERAGE_DEFINE(ofctrl_bad_msg);
 COVERAGE_DEFINE(ofctrl_switch_error);
 COVERAGE_DEFINE(ofctrl_packet_in_drop);
 COVERAGE_DEFINE(ofctrl_packet_out_drop);
+COVERAGE_DEFINE(ofctrl_ct_flush_drop);
 COVERAGE_DEFINE(ofctrl_expiry_drop);
 COVERAGE_DEFINE(ofctrl_repair);
 
@@ -2251,6 +2253,34 @@ drop:
     return error;
 }
 
+/* Asks the switch of 'oc' to forget the connection-tracker entries of zone
+ * 'zone' that 'match' selects (OpenFlow extension NXT_CT_FLUSH), through the
+ * same bounded queue as packet-outs.  Returns 0 if the request was queued,
+ * ENOTCONN or EAGAIN (counted) otherwise. */
+int
+ofctrl_flush_conntrack(struct ofctrl *oc, uint16_t zone,
+                       const struct ofp_ct_match *match)
+{
+    struct ofpbuf *msg;
+    int error;
+
+    if (!rconn_is_connected(oc->rconn)) {
+        error = ENOTCONN;
+    } else {
+        msg = ofp_ct_match_encode(match, &zone,
+                                  rconn_get_version(oc->rconn));
+        error = rconn_send_with_limit(oc->rconn, msg, oc->packet_out_counter,
+                                      OFCTRL_PACKET_OUT_QUEUE);
+    }
+    if (error) {
+        COVERAGE_INC(ofctrl_ct_flush_drop);
+        oc->stats.n_ct_flush_drops++;
+    } else {
+        oc->stats.n_ct_flushes++;
+    }
+    return error;
+}
+
 /* Stores the counters of 'oc' into '*stats'. */
 void
 ofctrl_get_stats(const struct ofctrl *oc, struct ofctrl_stats *stats)
@@ -2289,6 +2319,8 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
     FIELD(n_packet_in_drops);
     FIELD(n_packet_outs);
     FIELD(n_packet_out_drops);
+    FIELD(n_ct_flushes);
+    FIELD(n_ct_flush_drops);
     FIELD(n_bad_msgs);
     FIELD(n_tlv_conflicts);
     FIELD(n_desired_flows);

@@ -79,6 +79,7 @@ struct ds;
 struct match;
 struct ofpact;
 struct ofpbuf;
+struct ofp_ct_match;
 struct ofputil_flow_removed;
 
 /* OpenFlow versions used when ofctrl_create() is given 0: 1.3 to 1.5 (the
@@ -94,8 +95,10 @@ struct ofputil_flow_removed;
 /* Bound of the queue of flow expiries not yet read by the caller. */
 #define OFCTRL_FLOW_REMOVED_LIMIT 65536
 
-/* Most packet-outs queued on the connection at once. */
-#define OFCTRL_PACKET_OUT_QUEUE 128
+/* Most packet-outs (and conntrack flushes) queued on the connection at
+ * once: a burst of new connections replays one or more buffered packets
+ * each, and a dropped replay costs the client a retransmission. */
+#define OFCTRL_PACKET_OUT_QUEUE 4096
 
 /* Most flow-mods, group-mods and meter-mods in one transaction; the rest
  * follow in the next one, as soon as the barrier of the first comes back. */
@@ -178,6 +181,9 @@ int ofctrl_send_packet_out(struct ofctrl *, const void *frame, size_t len,
                            ofp_port_t in_port,
                            const struct ofpact *ofpacts, size_t ofpacts_len);
 
+int ofctrl_flush_conntrack(struct ofctrl *, uint16_t zone,
+                           const struct ofp_ct_match *);
+
 /* Counters, for ovslb/stats. */
 struct ofctrl_stats {
     uint64_t n_connections;      /* Connections established. */
@@ -201,6 +207,8 @@ struct ofctrl_stats {
     uint64_t n_packet_in_drops;  /* Packet-ins lost to a full queue. */
     uint64_t n_packet_outs;      /* Packet-outs queued. */
     uint64_t n_packet_out_drops; /* Packet-outs refused. */
+    uint64_t n_ct_flushes;       /* Conntrack flushes queued. */
+    uint64_t n_ct_flush_drops;   /* Conntrack flushes refused. */
     uint64_t n_bad_msgs;         /* Messages from the switch not decoded. */
     uint64_t n_tlv_conflicts;    /* Our TLV mappings taken by others. */
     size_t n_desired_flows;      /* Flows in the desired table. */
