@@ -2,11 +2,13 @@
 
 sbin_PROGRAMS += controller/ovslb-controller
 controller_ovslb_controller_SOURCES = \
-	controller/ovslb-controller.c
+	controller/ovslb-controller.c \
+	controller/switch-conntrack.c controller/switch-conntrack.h
 controller_ovslb_controller_LDADD = controller/libcontroller.la \
 	flows/libflows.la lib/libovslb.la $(OVS_LIBS)
 
 # The pure cores, also linked by the unit tests and the simulator.
 noinst_LTLIBRARIES += controller/libcontroller.la
 controller_libcontroller_la_SOURCES = \
+	controller/lb-actions.c controller/lb-actions.h \
 	controller/lbnode.c controller/lbnode.h

@@ -2003,17 +2003,6 @@ deliver(struct lbnode *lb, uint32_t dst, struct ctl_msg *msg,
     }
 }
 
-/* Tells 'lb' that the ingress flow of 'cp' expired in the switch. */
-void
-lbnode_mapping_removed(struct lbnode *lb, const struct flow_key *cp)
-{
-    struct mapping *m = mapping_find(lb, cp);
-
-    if (m) {
-        mapping_forget(lb, m);
-    }
-}
-
 /* Restores a record that 'lb''s journal wrote before a restart: 'len' bytes
  * at 'data' for 'cp' in 'table', still valid for 'ttl_ms'.  A mapping is
  * installed again through 'io'.  Returns false (and restores nothing) if the

@@ -37,17 +37,21 @@ struct lbnode_io {
     /* Send the Ethernet frame 'frame' out of the north port. */
     void (*send_north)(void *aux, const void *frame, size_t len);
 
-    /* Install the ingress mapping of 'cp' to the server node whose underlay
-     * address is 'server_addr'. */
+    /* The ingress mapping of 'cp' to the server node whose underlay
+     * address is 'server_addr' is known.  The switch learns it from the
+     * next forward() of the flow, which commits it to its connection
+     * tracker; a driver may do nothing here. */
     void (*install_mapping)(void *aux, const struct flow_key *cp,
                             const struct in6_addr *server_addr);
 
-    /* Remove the ingress mapping of 'cp' (a new connection reuses the CP
-     * of an old one). */
+    /* Make the switch forget the ingress mapping of 'cp' (its lease lapsed,
+     * or a new connection reuses the CP of an old one). */
     void (*remove_mapping)(void *aux, const struct flow_key *cp);
 
-    /* Forward the client's frame 'frame' (a buffered packet of 'cp')
-     * through the tunnel to 'server_addr'. */
+    /* Forward the client's frame 'frame' of 'cp' (a buffered packet, or
+     * one that missed the switch's mapping) through the tunnel to
+     * 'server_addr', and make the switch send the flow's later packets
+     * there by itself. */
     void (*forward)(void *aux, const struct flow_key *cp,
                     const void *frame, size_t len,
                     const struct in6_addr *server_addr);
@@ -220,7 +224,6 @@ void lbnode_packet_in(struct lbnode *, const void *frame, size_t len,
                       void *aux);
 void lbnode_recv(struct lbnode *, const struct ctl_msg *, long long int now,
                  const struct lbnode_io *, void *aux);
-void lbnode_mapping_removed(struct lbnode *, const struct flow_key *);
 void lbnode_run(struct lbnode *, long long int now, const struct lbnode_io *,
                 void *aux);
 void lbnode_rebalance(struct lbnode *, long long int now,

@@ -26,12 +26,15 @@
 #include "flows/pipeline.h"
 #include "bgp-speaker.h"
 #include "health.h"
+#include "controller/lb-actions.h"
 #include "controller/lbnode.h"
+#include "controller/switch-conntrack.h"
 #include "node-daemon.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-monitor.h"
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofpbuf.h"
@@ -112,6 +115,10 @@ struct controller {
     struct bgp_speaker *bgp;    /* NULL without a bgpd beside us. */
     char *bgp_key;              /* VIPs and gateway the speaker has. */
 
+    struct lb_actions *actions; /* Packet-out actions, encoded once. */
+    struct switch_conntrack *ct;        /* The switch's TCP sequence
+                                         * checking, kept off. */
+
     struct pipeline pipeline;   /* Installed static flows. */
     bool flows_changed;         /* Commit at the end of this pass. */
 
@@ -120,8 +127,8 @@ struct controller {
     uint64_t packet_ins_other;
     uint64_t packet_ins_arp;
     uint64_t msgs_no_route;     /* Messages to nodes without an address. */
-    uint64_t mappings_expired;
     uint64_t packet_outs_failed;
+    uint64_t ct_flushes_failed;
 };
 
 static char *unixctl_path;
@@ -157,135 +164,73 @@ io_send(void *c_, uint32_t dst, struct ctl_msg *msg)
 
 static void
 send_packet_out(struct controller *c, const void *frame, size_t len,
-                const char *actions)
+                const struct ofpact *ofpacts, size_t ofpacts_len)
 {
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-    uint64_t stub[1024 / 8];
-    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
-    struct ofpact_parse_params pp = {
-        .ofpacts = &ofpacts,
-        .usable_protocols = &(enum ofputil_protocol) { 0 },
-    };
-    char *error;
 
-    if (!ofctrl) {
-        c->packet_outs_failed++;
-        return;
-    }
-    error = ofpacts_parse_actions(actions, &pp);
-    if (error) {
-        VLOG_ERR_RL(&rl, "packet-out actions \"%s\": %s", actions, error);
-        free(error);
-        c->packet_outs_failed++;
-    } else if (ofctrl_send_packet_out(ofctrl, frame, len, OFPP_CONTROLLER,
-                                      ofpacts.data, ofpacts.size)) {
+    if (!ofctrl || !ofpacts_len
+        || ofctrl_send_packet_out(ofctrl, frame, len, OFPP_CONTROLLER,
+                                  ofpacts, ofpacts_len)) {
         c->packet_outs_failed++;
     }
-    ofpbuf_uninit(&ofpacts);
 }
 
 static void
 io_send_north(void *c_, const void *frame, size_t len)
 {
     struct controller *c = c_;
-    char actions[32];
+    const struct ofpact *ofpacts;
+    size_t ofpacts_len;
 
-    snprintf(actions, sizeof actions, "output:%"PRIu16,
-             ofp_to_u16(c->north_port));
-    send_packet_out(c, frame, len, actions);
+    ofpacts = lb_actions_north(c->actions, &ofpacts_len);
+    send_packet_out(c, frame, len, ofpacts, ofpacts_len);
 }
 
+/* The switch learns a mapping from the packet-out that forwards the flow's
+ * first packet after it (io_forward() commits it to the connection
+ * tracker): nothing to do before. */
 static void
-format_tunnel_actions(const struct controller *c,
-                      const struct in6_addr *server, struct ds *s)
+io_install_mapping(void *c_ OVS_UNUSED, const struct flow_key *cp OVS_UNUSED,
+                   const struct in6_addr *server OVS_UNUSED)
 {
-    char a[INET6_ADDRSTRLEN];
-
-    ipv6_string_mapped(a, server);
-    ds_put_format(s, "set_field:%s->%s,output:%"PRIu16, a,
-                  IN6_IS_ADDR_V4MAPPED(server) ? "tun_dst" : "tun_ipv6_dst",
-                  ofp_to_u16(c->tunnel_port));
 }
 
-static void
-format_cp_match(const struct flow_key *cp, struct ds *s)
-{
-    char client[INET6_ADDRSTRLEN], vip[INET6_ADDRSTRLEN];
-    bool v4 = flow_key_is_v4(cp);
-
-    ipv6_string_mapped(client, &cp->client);
-    ipv6_string_mapped(vip, &cp->vip);
-    ds_put_format(s, "%s%s,%s_src=%s,%s_dst=%s,tp_src=%u,tp_dst=%u",
-                  cp->proto == IPPROTO_UDP ? "udp" : "tcp", v4 ? "" : "6",
-                  v4 ? "nw" : "ipv6", client, v4 ? "nw" : "ipv6", vip,
-                  ntohs(cp->client_port), ntohs(cp->vip_port));
-}
-
-static void
-io_install_mapping(void *c_, const struct flow_key *cp,
-                   const struct in6_addr *server)
-{
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-    struct controller *c = c_;
-    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    struct ds flow = DS_EMPTY_INITIALIZER;
-    struct ds actions = DS_EMPTY_INITIALIZER;
-    char *error;
-
-    if (!ofctrl || !snap) {
-        return;
-    }
-    /* SYNs never match a mapping: a new connection that reuses the CP goes
-     * to the trackers again. */
-    ds_put_format(&flow, "table=%d,priority=%d,idle_timeout=%"PRIu32",",
-                  LB_TABLE_INGRESS, LB_PRIO_MAPPING,
-                  MIN(snap->settings.flow_idle_timeout_s, UINT16_MAX));
-    format_cp_match(cp, &flow);
-    ds_put_cstr(&flow, ",tcp_flags=-syn");
-    format_tunnel_actions(c, server, &actions);
-    error = ofctrl_flow_add_str(ofctrl, ds_cstr(&flow), ds_cstr(&actions));
-    if (error) {
-        VLOG_ERR_RL(&rl, "ingress flow %s: %s", ds_cstr(&flow), error);
-        free(error);
-    }
-    c->flows_changed = true;
-    ds_destroy(&flow);
-    ds_destroy(&actions);
-}
-
+/* Forgets the switch's connection-tracker entry of 'cp': the connection's
+ * lease lapsed, or a new connection reuses its CP. */
 static void
 io_remove_mapping(void *c_, const struct flow_key *cp)
 {
     struct controller *c = c_;
     struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-    struct ds flow = DS_EMPTY_INITIALIZER;
-    char *error;
+    struct ofp_ct_match match = {
+        .ip_proto = cp->proto,
+        .l3_type = flow_key_is_v4(cp) ? AF_INET : AF_INET6,
+        .tuple_orig = {
+            .src = cp->client,
+            .dst = cp->vip,
+            .src_port = cp->client_port,
+            .dst_port = cp->vip_port,
+        },
+    };
 
-    if (!ofctrl) {
-        return;
+    if (!ofctrl || ofctrl_flush_conntrack(ofctrl, LB_CT_ZONE, &match)) {
+        c->ct_flushes_failed++;
     }
-    ds_put_format(&flow, "table=%d,priority=%d,", LB_TABLE_INGRESS,
-                  LB_PRIO_MAPPING);
-    format_cp_match(cp, &flow);
-    ds_put_cstr(&flow, ",tcp_flags=-syn");
-    error = ofctrl_flow_del_str(ofctrl, ds_cstr(&flow), NULL);
-    free(error);
-    c->flows_changed = true;
-    ds_destroy(&flow);
 }
 
+/* Sends the client's frame on to 'server', committing its connection to the
+ * switch's connection tracker with the server as its mark, so that the
+ * connection's next packets go there without the controller. */
 static void
 io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
            size_t len, const struct in6_addr *server)
 {
     struct controller *c = c_;
-    struct ds actions = DS_EMPTY_INITIALIZER;
+    const struct ofpact *ofpacts;
+    size_t ofpacts_len;
 
-    format_tunnel_actions(c, server, &actions);
-    send_packet_out(c, frame, len, ds_cstr(&actions));
-    ds_destroy(&actions);
+    ofpacts = lb_actions_to_server(c->actions, server, &ofpacts_len);
+    send_packet_out(c, frame, len, ofpacts, ofpacts_len);
 }
 
 static const struct lbnode_io controller_io = {
@@ -811,6 +756,7 @@ reconfigure(struct controller *c)
 
     c->north_port = node_daemon_ofport(c->nd, settings->north_port);
     c->tunnel_port = node_daemon_ofport(c->nd, TUNNEL_PORT_NAME);
+    lb_actions_set_ports(c->actions, c->north_port, c->tunnel_port);
     c->has_own_mac = node_daemon_port_mac(c->nd, settings->bridge,
                                           &c->own_mac);
     const struct cluster_lb_node *self
@@ -970,7 +916,6 @@ send_arp_request(struct controller *c, long long int now)
 {
     ovs_be32 gw;
     struct dp_packet b;
-    char actions[32];
 
     /* Ask while the MAC is unknown, and now and then when it is known (it
      * may come from the journal of an earlier run, or change). */
@@ -987,9 +932,7 @@ send_arp_request(struct controller *c, long long int now)
     dp_packet_init(&b, 64);
     compose_arp(&b, ARP_OP_REQUEST, c->own_mac, eth_addr_zero, true,
                 in6_addr_get_mapped_ipv4(&c->north_addr), gw);
-    snprintf(actions, sizeof actions, "output:%"PRIu16,
-             ofp_to_u16(c->north_port));
-    send_packet_out(c, dp_packet_data(&b), dp_packet_size(&b), actions);
+    io_send_north(c, dp_packet_data(&b), dp_packet_size(&b));
     dp_packet_uninit(&b);
 }
 
@@ -1079,34 +1022,6 @@ handle_packet_ins(struct controller *c, long long int now)
 }
 
 static void
-handle_flow_removed(struct controller *c)
-{
-    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-    struct ofputil_flow_removed fr;
-
-    if (!ofctrl) {
-        return;
-    }
-    while (ofctrl_recv_flow_removed(ofctrl, &fr)) {
-        const struct flow *f = &fr.match.flow;
-        struct flow_key cp;
-
-        if (fr.table_id != LB_TABLE_INGRESS) {
-            continue;
-        }
-        if (f->dl_type == htons(ETH_TYPE_IP)) {
-            flow_key_init_v4(&cp, f->nw_src, f->tp_src, f->nw_dst, f->tp_dst,
-                             f->nw_proto);
-        } else {
-            flow_key_init_v6(&cp, &f->ipv6_src, f->tp_src, &f->ipv6_dst,
-                             f->tp_dst, f->nw_proto);
-        }
-        lbnode_mapping_removed(c->lb, &cp);
-        c->mappings_expired++;
-    }
-}
-
-static void
 dispatch_message(struct controller *c, struct ctl_sock *sock,
                  const struct ctl_msg *msg, const struct in6_addr *src,
                  uint16_t src_port, long long int now)
@@ -1179,7 +1094,8 @@ able_to_serve(const struct controller *c)
     struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
 
     return (c->configured && ofctrl && ofctrl_is_connected(ofctrl)
-            && c->north_port != OFPP_NONE && c->tunnel_port != OFPP_NONE);
+            && c->north_port != OFPP_NONE && c->tunnel_port != OFPP_NONE
+            && switch_conntrack_ready(c->ct));
 }
 
 static void
@@ -1203,6 +1119,18 @@ run_health(struct controller *c, long long int now)
 }
 
 static void
+run_switch_conntrack(struct controller *c, long long int now)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ofctrl_stats st = { .n_connections = 0 };
+
+    if (ofctrl && ofctrl_is_connected(ofctrl)) {
+        ofctrl_get_stats(ofctrl, &st);
+    }
+    switch_conntrack_run(c->ct, st.n_connections, now);
+}
+
+static void
 controller_run(struct controller *c)
 {
     long long int now = time_msec();
@@ -1215,8 +1143,8 @@ controller_run(struct controller *c)
             lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
         }
     }
+    run_switch_conntrack(c, now);
     handle_packet_ins(c, now);
-    handle_flow_removed(c);
     handle_messages(c, now);
     run_health(c, now);
     if (c->bgp) {
@@ -1249,6 +1177,7 @@ controller_wait(struct controller *c)
     if (c->has_own_mac && c->north_port != OFPP_NONE) {
         poll_timer_wait_until(c->next_arp);
     }
+    poll_timer_wait_until(switch_conntrack_next_deadline(c->ct));
     if (c->health) {
         poll_timer_wait_until(health_next_deadline(c->health));
         poll_timer_wait_until(c->next_heartbeat_journal);
@@ -1288,6 +1217,8 @@ main(int argc, char *argv[])
     c.lb = lbnode_create();
     lbnode_set_journal(c.lb, journal_write, &c);
     c.north_port = c.tunnel_port = OFPP_NONE;
+    c.actions = lb_actions_create();
+    c.ct = switch_conntrack_create(ovs_rundir());
     pipeline_init(&c.pipeline);
 
     unixctl_command_register("exit", "", 0, 0, ovslb_exit, &exiting);
@@ -1314,6 +1245,8 @@ main(int argc, char *argv[])
     ctl_sock_close(c.north_sock);
     ctl_sock_close(c.fwd_sock);
     lbnode_destroy(c.lb);
+    lb_actions_destroy(c.actions);
+    switch_conntrack_destroy(c.ct);
     node_daemon_destroy(c.nd);
     free(ovs_remote);
     return 0;
@@ -1395,10 +1328,11 @@ ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "packet-ins: syn %"PRIu64", other %"PRIu64", arp %"
                   PRIu64"\n", c->packet_ins_syn, c->packet_ins_other,
                   c->packet_ins_arp);
-    ds_put_format(&s, "mappings expired %"PRIu64", messages without route %"
-                  PRIu64", packet-outs failed %"PRIu64"\n",
-                  c->mappings_expired, c->msgs_no_route,
-                  c->packet_outs_failed);
+    ds_put_format(&s, "messages without route %"PRIu64", packet-outs failed %"
+                  PRIu64", conntrack flushes failed %"PRIu64"\n",
+                  c->msgs_no_route, c->packet_outs_failed,
+                  c->ct_flushes_failed);
+    switch_conntrack_format(c->ct, &s);
     ds_put_format(&s, "journal: restored %"PRIu64", write errors %"PRIu64
                   "\n", c->restored_records, c->journal_errors);
     ds_put_format(&s, "publications on the wrong port %"PRIu64"\n",

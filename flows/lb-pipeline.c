@@ -74,14 +74,33 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
                  north);
     pipeline_add(p, LB_TABLE_CLASSIFY, 0, "", "drop");
 
-    /* Table 10: ingress mappings are added per connection; a miss goes on
-     * to table 20. */
+    /* Table 10: SYNs retire any earlier mapping of their CP and go to the
+     * controller, metered before they are committed so that a SYN flood
+     * costs the connection tracker no more than the meter lets through;
+     * other segments go through the connection tracker. */
+    pipeline_add(p, LB_TABLE_INGRESS, 100, "tcp,tcp_flags=+syn-ack",
+                 "meter:%d,ct(commit,zone=%d,exec(set_field:0->ct_mark,"
+                 "set_field:0->ct_label)),controller(userdata=%02x)",
+                 LB_METER_SYN, LB_CT_ZONE, LB_USERDATA_SYN);
+    pipeline_add(p, LB_TABLE_INGRESS, 50, "tcp", "ct(zone=%d,table=%d)",
+                 LB_CT_ZONE, LB_TABLE_INGRESS_CT);
     pipeline_add(p, LB_TABLE_INGRESS, 0, "", "goto_table:%d", LB_TABLE_MISS);
 
+    /* Table 11: a mapped connection goes to its server by ct_mark. */
+    pipeline_add(p, LB_TABLE_INGRESS_CT, 100,
+                 "ct_state=+trk+est-inv,ct_mark=0", "goto_table:%d",
+                 LB_TABLE_MISS);
+    snprintf(m, sizeof m, "ct_state=+trk+est-inv,ct_mark=%d", LB_CT_MARK_V6);
+    pipeline_add(p, LB_TABLE_INGRESS_CT, 90, m,
+                 "move:NXM_NX_CT_LABEL[]->NXM_NX_TUN_IPV6_DST[],output:%u",
+                 tunnel);
+    pipeline_add(p, LB_TABLE_INGRESS_CT, 80, "ct_state=+trk+est-inv",
+                 "move:NXM_NX_CT_MARK[]->NXM_NX_TUN_IPV4_DST[],output:%u",
+                 tunnel);
+    pipeline_add(p, LB_TABLE_INGRESS_CT, 0, "", "goto_table:%d",
+                 LB_TABLE_MISS);
+
     /* Table 20: to the controller. */
-    pipeline_add(p, LB_TABLE_MISS, 100, "tcp,tcp_flags=+syn-ack",
-                 "meter:%d,controller(userdata=%02x)", LB_METER_SYN,
-                 LB_USERDATA_SYN);
     pipeline_add(p, LB_TABLE_MISS, 50, "tcp",
                  "meter:%d,controller(userdata=%02x)", LB_METER_OTHER,
                  LB_USERDATA_OTHER);

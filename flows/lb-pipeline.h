@@ -7,16 +7,25 @@
  *             north port -> LOCAL and the controller (which learns the edge
  *             router's MAC); other north <-> LOCAL traffic (the node's own
  *             north address); everything else dropped.
- *   table 10  ingress mapping: one flow per established connection, added
- *             by the controller (LB_TABLE_INGRESS, priority
- *             LB_PRIO_MAPPING); a miss -> table 20.
- *   table 20  miss -> controller, SYNs and other segments through
- *             separate meters (LB_METER_SYN, LB_METER_OTHER: OpenFlow meters
- *             that the controller sets, since controller_rate_limit does not
- *             apply to the bridge's management connection) and with
- *             different userdata (LB_USERDATA_SYN, LB_USERDATA_OTHER), so
- *             that a SYN flood cannot starve the ACKs of handshakes in
- *             progress, in OVS or in the controller.
+ *   table 10  ingress: a client SYN is committed to the switch's connection
+ *             tracker (zone LB_CT_ZONE) with ct_mark 0, which retires the
+ *             server of an earlier connection that reused the client port,
+ *             and goes to the controller through its own meter and with its
+ *             own userdata (LB_METER_SYN, LB_USERDATA_SYN: OpenFlow meters,
+ *             since controller_rate_limit does not apply to the bridge's
+ *             management connection); any other segment goes through the
+ *             connection tracker to table 11.
+ *   table 11  ingress by conntrack: an established entry whose ct_mark
+ *             names a server (its IPv4 underlay address; LB_CT_MARK_V6
+ *             means the IPv6 underlay address is in ct_label) is
+ *             tunnelled to that server with no controller and no flow of
+ *             its own; a new entry, an invalid one or ct_mark 0 -> table
+ *             20.  The controller commits ct_mark with the packet-out that
+ *             forwards a connection's first mapped packet (DESIGN.md, cost
+ *             rules: no OpenFlow table change per connection).
+ *   table 20  miss -> controller through LB_METER_OTHER with
+ *             LB_USERDATA_OTHER, so that a SYN flood cannot starve the
+ *             ACKs of handshakes in progress, in OVS or in the controller.
  *   table 30  egress: Geneve from a configured server node whose inner
  *             source is one of its VIP ports -> rewrite the Ethernet header
  *             towards the edge router -> north port; anything else dropped
@@ -36,10 +45,17 @@ struct pipeline;
 
 #define LB_TABLE_CLASSIFY 0
 #define LB_TABLE_INGRESS 10
+#define LB_TABLE_INGRESS_CT 11
 #define LB_TABLE_MISS 20
 #define LB_TABLE_EGRESS 30
 
-#define LB_PRIO_MAPPING 100
+/* The connection-tracker zone of the ingress mappings. */
+#define LB_CT_ZONE 1
+
+/* ct_mark of an ingress mapping whose server has an IPv6 underlay address,
+ * which is then in ct_label (an IPv4 underlay address is ct_mark itself;
+ * 0.0.0.1 is none). */
+#define LB_CT_MARK_V6 1
 
 #define LB_METER_SYN 1
 #define LB_METER_OTHER 2

@@ -87,11 +87,12 @@ check-system: all
 .PHONY: check-system
 
 # Dummy-datapath tests: a real ovs-vswitchd --enable-dummy, no root.
-DP_TESTS = tests/flows-golden.sh
+DP_TESTS = tests/flows-golden.sh tests/lb-ingress.sh
 TESTS += $(DP_TESTS)
 check_PROGRAMS += tests/pipeline-print
 tests_pipeline_print_SOURCES = tests/pipeline-print.c
-tests_pipeline_print_LDADD = flows/libflows.la lib/libovslb.la $(OVS_LIBS)
+tests_pipeline_print_LDADD = controller/libcontroller.la flows/libflows.la \
+	lib/libovslb.la $(OVS_LIBS)
 EXTRA_DIST += $(DP_TESTS) tests/ovs-sandbox.sh flows/lb-pipeline.golden
 
 # Fuzzing (clang's libFuzzer): 'make fuzz' builds the targets, 'make

@@ -1,13 +1,19 @@
 /* pipeline-print: prints a node pipeline for fixed parameters (those of the
  * lab's LB node 1, LAB.md) in `ovs-ofctl add-flows` format, for the golden
- * and dummy-datapath tests (tests/flows-golden.sh). */
+ * and dummy-datapath tests (tests/flows-golden.sh); "forward SERVER" prints
+ * the actions of ovslb-controller's packet-out that forwards a flow's packet
+ * to the server node SERVER (an underlay address) and commits the flow to
+ * the switch's connection tracker (controller/lb-actions.h), for the
+ * dummy-datapath test of the ingress (tests/lb-ingress.sh). */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/lb-actions.h"
 #include "flows/lb-pipeline.h"
+#include "openvswitch/ofp-actions.h"
 #include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "flow.h"
@@ -34,8 +40,26 @@ main(int argc, char *argv[])
     struct ds s = DS_EMPTY_INITIALIZER;
 
     set_program_name(argv[0]);
+    if (argc == 3 && !strcmp(argv[1], "forward")) {
+        struct lb_actions *a = lb_actions_create();
+        struct ofpact_format_params fp = { .s = &s };
+        struct in6_addr server;
+        const struct ofpact *ofpacts;
+        size_t len;
+
+        if (!ipv6_parse(argv[2], &server)) {
+            server = v4(argv[2]);
+        }
+        lb_actions_set_ports(a, u16_to_ofp(1), u16_to_ofp(100));
+        ofpacts = lb_actions_to_server(a, &server, &len);
+        ofpacts_format(ofpacts, len, &fp);
+        printf("%s\n", ds_cstr(&s));
+        ds_destroy(&s);
+        lb_actions_destroy(a);
+        return len ? 0 : 1;
+    }
     if (argc != 2 || strcmp(argv[1], "lb")) {
-        ovs_fatal(0, "usage: %s lb", argv[0]);
+        ovs_fatal(0, "usage: %s lb | forward SERVER", argv[0]);
     }
 
     const struct lb_pipeline_vip vips[] = {

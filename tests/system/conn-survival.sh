@@ -411,7 +411,7 @@ check "streams.py exited 0" [ "$rc" = 0 ]
 
 # Every connection is closed now (and the load stopped): no message says
 # so, yet every LB node forgets them once their leases lapse: no tracker
-# entry, no ingress mapping, no ingress flow in OVS.  A connection ends for
+# entry, no ingress mapping, no mapping in its switch's connection tracker.  A connection ends for
 # the LB tier when its server's socket goes: a request whose client gave
 # up during a failure (its RST lost) keeps a socket on its server until
 # nginx times it out, and the agent rightly publishes it until then.  So
@@ -435,11 +435,13 @@ printf '%s\n' "$lingering" | grep . | head -n 5 | sed 's/^/#   /'
 check "the servers close every socket of the VIP's ports" [ "$t" != timeout ]
 t_closed=$(date +%s%N)
 lease_ms=$(ctl 1 ovslb/show | sed -n 's/.* lease \([0-9]*\) ms$/\1/p')
-lb_holds() {   # lb_holds K: "MAPPINGS ENTRIES FLOWS" of LB node K
+lb_holds() {   # lb_holds K: "MAPPINGS ENTRIES CONNTRACK" of LB node K
     local show flows
     show=$(ctl "$1" ovslb/show | grep '^roles:')
-    flows=$(ovs-ofctl -O OpenFlow15 dump-flows "unix:$D/lb$1/br-int.mgmt" table=10 2>/dev/null \
-                | grep -c idle_timeout)
+    # The switch's ingress mappings: connection-tracker entries of the
+    # ingress zone (1) that name a server (a mark).
+    flows=$(ovs-appctl --timeout=5 -t "$D/lb$1/ovs-vswitchd.ctl" \
+                dpctl/dump-conntrack zone=1 2>/dev/null | grep -c 'mark=')
     printf '%s %s %s\n' \
         "$(sed -n 's/.*ingress (\([0-9]*\) mappings.*/\1/p' <<<"$show")" \
         "$(sed -n 's/.*flow tracker (\([0-9]*\) entries.*/\1/p' <<<"$show")" \
@@ -476,7 +478,7 @@ if [ "$t" = timeout ]; then
     done
     t=$(wait_for $(( ${lease_ms:-10000} * 3 )) all_forgotten) && t=$(ms_since "$t_closed")
 fi
-echo "# all closed: LB nodes held (mappings entries flows) $held forgotten by all after $t ms (lease ${lease_ms:-?} ms, one poll of the nodes $poll_ms ms)"
+echo "# all closed: LB nodes held (mappings entries conntrack) $held forgotten by all after $t ms (lease ${lease_ms:-?} ms, one poll of the nodes $poll_ms ms)"
 check "closed connections forgotten by every LB node within one lease (+ sweep + one poll: $bound_ms ms)" \
     within "$bound_ms" "$t"
 

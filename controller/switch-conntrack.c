@@ -1,0 +1,190 @@
+#include <config.h>
+#include "switch-conntrack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coverage.h"
+#include "daemon.h"
+#include "jsonrpc.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "unixctl.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(switch_conntrack);
+
+COVERAGE_DEFINE(switch_conntrack_error);
+
+struct switch_conntrack {
+    char *rundir;
+    uint64_t connection;        /* OpenFlow connection last applied to. */
+    bool ready;                 /* Checking known to be off. */
+    long long int next;         /* Next check or retry. */
+    uint64_t n_applied;         /* Times checking was turned off. */
+    uint64_t n_errors;
+    char *last_error;
+};
+
+/* Creates the keeper of the switch whose unixctl socket is in 'rundir'. */
+struct switch_conntrack *
+switch_conntrack_create(const char *rundir)
+{
+    struct switch_conntrack *sc = xzalloc(sizeof *sc);
+
+    sc->rundir = xstrdup(rundir);
+    sc->connection = UINT64_MAX;
+    return sc;
+}
+
+void
+switch_conntrack_destroy(struct switch_conntrack *sc)
+{
+    if (sc) {
+        free(sc->rundir);
+        free(sc->last_error);
+        free(sc);
+    }
+}
+
+/* Runs 'command' on ovs-vswitchd; returns its output in '*result' (the
+ * caller frees it) or an error message. */
+static char *
+vswitchd_command(const struct switch_conntrack *sc, const char *command,
+                 char **result)
+{
+    char *pidfile = xasprintf("%s/ovs-vswitchd.pid", sc->rundir);
+    pid_t pid = read_pidfile(pidfile);
+    char *paths[2];
+    size_t n = 0;
+    char *error = NULL;
+
+    free(pidfile);
+    if (pid > 0) {
+        paths[n++] = xasprintf("%s/ovs-vswitchd.%ld.ctl", sc->rundir,
+                               (long int) pid);
+    }
+    paths[n++] = xasprintf("%s/ovs-vswitchd.ctl", sc->rundir);
+
+    *result = NULL;
+    for (size_t i = 0; i < n && !*result; i++) {
+        struct jsonrpc *client;
+        char *cmd_error = NULL;
+        int retval;
+
+        if (access(paths[i], F_OK)) {
+            continue;
+        }
+        retval = unixctl_client_create(paths[i], &client);
+        if (!retval) {
+            retval = unixctl_client_transact(client, command, 0, NULL,
+                                             result, &cmd_error);
+            jsonrpc_close(client);
+        }
+        free(error);
+        error = (retval ? xasprintf("%s: %s", paths[i], ovs_strerror(retval))
+                 : cmd_error ? xasprintf("%s: %s", command, cmd_error)
+                 : NULL);
+        free(cmd_error);
+        if (error) {
+            free(*result);
+            *result = NULL;
+        }
+    }
+    if (!*result && !error) {
+        error = xasprintf("no ovs-vswitchd control socket in %s", sc->rundir);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(paths[i]);
+    }
+    return error;
+}
+
+static void
+note_error(struct switch_conntrack *sc, char *error, long long int now)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 10);
+
+    VLOG_WARN_RL(&rl, "cannot turn the switch's TCP sequence checking off "
+                 "(established connections would be dropped once past "
+                 "their first window): %s", error);
+    COVERAGE_INC(switch_conntrack_error);
+    sc->n_errors++;
+    sc->ready = false;
+    free(sc->last_error);
+    sc->last_error = error;
+    sc->next = now + SWITCH_CONNTRACK_RETRY_MS;
+}
+
+/* Turns the switch's TCP sequence checking off at once if 'connection' (a
+ * counter of OpenFlow connections to the switch; 0 for none yet) changed,
+ * and checks it when it is due. */
+void
+switch_conntrack_run(struct switch_conntrack *sc, uint64_t connection,
+                     long long int now)
+{
+    char *result, *error;
+
+    if (!connection) {
+        sc->ready = false;
+        return;
+    }
+    if (connection == sc->connection && now < sc->next) {
+        return;
+    }
+    if (connection == sc->connection && sc->ready) {
+        error = vswitchd_command(sc, "dpctl/ct-get-tcp-seq-chk", &result);
+        if (error) {
+            note_error(sc, error, now);
+            return;
+        }
+        bool off = strstr(result, "disabled") != NULL;
+        free(result);
+        if (off) {
+            sc->next = now + SWITCH_CONNTRACK_CHECK_MS;
+            return;
+        }
+        VLOG_WARN("the switch's TCP sequence checking is on again: "
+                  "turning it off");
+    }
+    sc->connection = connection;
+    error = vswitchd_command(sc, "dpctl/ct-disable-tcp-seq-chk", &result);
+    if (error) {
+        note_error(sc, error, now);
+        return;
+    }
+    free(result);
+    if (!sc->ready) {
+        VLOG_INFO("the switch's TCP sequence checking is off");
+    }
+    sc->ready = true;
+    sc->n_applied++;
+    sc->next = now + SWITCH_CONNTRACK_CHECK_MS;
+}
+
+/* When switch_conntrack_run() next has work (if the connection does not
+ * change before). */
+long long int
+switch_conntrack_next_deadline(const struct switch_conntrack *sc)
+{
+    return sc->next;
+}
+
+/* Whether the switch's TCP sequence checking is known to be off. */
+bool
+switch_conntrack_ready(const struct switch_conntrack *sc)
+{
+    return sc->ready;
+}
+
+void
+switch_conntrack_format(const struct switch_conntrack *sc, struct ds *s)
+{
+    ds_put_format(s, "switch TCP sequence checking: %s (turned off %"PRIu64
+                  " times, errors %"PRIu64"%s%s)\n",
+                  sc->ready ? "off" : "not known to be off", sc->n_applied,
+                  sc->n_errors, sc->last_error ? ", last: " : "",
+                  sc->last_error ? sc->last_error : "");
+}

@@ -1,0 +1,38 @@
+/*
+ * switch-conntrack: keeps TCP sequence checking off in the connection
+ * tracker of the node's ovs-vswitchd, which the ingress mappings need
+ * (DESIGN.md, cost rules): an LB node sees only the client's half of each
+ * connection, and with checking on the userspace connection tracker marks
+ * its segments invalid once they pass the first window.  The setting
+ * (ovs-appctl dpctl/ct-disable-tcp-seq-chk) is a runtime one that
+ * ovs-vswitchd forgets when it restarts, so it is applied again after every
+ * new OpenFlow connection and checked now and then.
+ *
+ * Talks to ovs-vswitchd's unixctl socket in the OVS run directory
+ * (ovs-vswitchd.PID.ctl, or ovs-vswitchd.ctl when it was started with that
+ * --unixctl).  A driver: blocking, but each exchange is one local round
+ * trip, at most one per SWITCH_CONNTRACK_CHECK_MS (or retry) period.
+ * Single-threaded.
+ */
+#ifndef OVSLB_SWITCH_CONNTRACK_H
+#define OVSLB_SWITCH_CONNTRACK_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ds;
+
+#define SWITCH_CONNTRACK_CHECK_MS 10000
+#define SWITCH_CONNTRACK_RETRY_MS 1000
+
+struct switch_conntrack;
+
+struct switch_conntrack *switch_conntrack_create(const char *rundir);
+void switch_conntrack_destroy(struct switch_conntrack *);
+void switch_conntrack_run(struct switch_conntrack *, uint64_t connection,
+                          long long int now);
+long long int switch_conntrack_next_deadline(const struct switch_conntrack *);
+bool switch_conntrack_ready(const struct switch_conntrack *);
+void switch_conntrack_format(const struct switch_conntrack *, struct ds *);
+
+#endif /* switch-conntrack.h */
