@@ -27,7 +27,13 @@ COVERAGE_DEFINE(cluster_config_rejected_row);
 
 #define SETTING(NAME, DEFAULT, MIN, MAX, PRIME, HELP)                   \
     { #NAME, offsetof(struct cluster_settings, NAME), DEFAULT, MIN, MAX, \
-      PRIME, HELP }
+      PRIME, HELP, NULL }
+
+/* A setting whose column the schema still has but that no longer applies:
+ * setting it is refused with RETIRED, the reason. */
+#define RETIRED_SETTING(NAME, DEFAULT, MIN, MAX, HELP, RETIRED)         \
+    { #NAME, offsetof(struct cluster_settings, NAME), DEFAULT, MIN, MAX, \
+      false, HELP, RETIRED }
 
 /* The integer columns of the Cluster row, in the order 'show' prints them.
  * The defaults are PROTOCOL.md's; the ranges are the schema's (a test
@@ -59,8 +65,11 @@ const struct cluster_setting cluster_setting_defs[] = {
             "default SYN/ACK window scale of a VIP"),
     SETTING(vip_ttl, 3, 1, 255, false,
             "default retry TTL of a VIP"),
-    SETTING(flow_idle_timeout_s, 60, 1, 86400, false,
-            "idle timeout of an ingress mapping flow"),
+    RETIRED_SETTING(flow_idle_timeout_s, 60, 1, 86400,
+                    "(retired) idle timeout of an ingress mapping flow",
+                    "ingress mappings are no longer OpenFlow flows: they "
+                    "live in the switch's connection tracker for as long "
+                    "as their lease (lease_ms)"),
     SETTING(xlate_linger_ms, 10000, 0, 3600000, false,
             "how long a translation entry outlives its socket"),
     SETTING(maglev_table_size, 65537, 7, 1000003, true,
@@ -128,6 +137,9 @@ cluster_setting_parse(const struct cluster_setting *s, const char *value,
 {
     long long int n;
 
+    if (s->retired) {
+        return xasprintf("%s no longer applies: %s", s->name, s->retired);
+    }
     if (!str_to_llong(value, 10, &n) || !setting_value_is_valid(s, n)) {
         return xasprintf("%s: invalid value \"%s\" (expected an integer "
                          "from %"PRIu32" to %"PRIu32"%s)", s->name, value,

@@ -59,7 +59,7 @@ struct cluster_settings {
     uint32_t fabric_mtu;                /* Underlay MTU (default MSS). */
     uint32_t vip_wscale;                /* Default window scale of a VIP. */
     uint32_t vip_ttl;                   /* Default retry TTL of a VIP. */
-    uint32_t flow_idle_timeout_s;       /* Ingress flow idle timeout. */
+    uint32_t flow_idle_timeout_s;       /* Retired (schema column kept). */
     uint32_t xlate_linger_ms;           /* Translation entry after close. */
     uint32_t maglev_table_size;         /* hash-mode table slots (prime). */
     uint32_t publish_interval_ms;       /* Connection publishing period. */
@@ -82,6 +82,8 @@ struct cluster_setting {
     uint32_t min, max;          /* Inclusive; the schema has the same. */
     bool must_be_prime;
     const char *help;
+    const char *retired;        /* Non-null: no longer applies, and why;
+                                 * cluster_setting_parse() refuses it. */
 };
 
 extern const struct cluster_setting cluster_setting_defs[];

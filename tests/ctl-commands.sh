@@ -58,6 +58,9 @@ expect 1 "set not a number" "invalid value" -- $C set control_port=x
 expect 1 "maglev table size must be prime" "prime" -- \
     $C set maglev_table_size=65536
 expect 0 "maglev table size prime" -- $C set maglev_table_size=65521
+expect 1 "a retired setting is refused, with the reason" \
+    "flow_idle_timeout_s no longer applies: ingress mappings" -- \
+    $C set flow_idle_timeout_s=30
 expect 1 "set without =" "expected KEY=VALUE" -- $C set ring_vnodes
 expect 1 "one bad pair changes nothing" -- $C set lease_ms=6000 ring_vnodes=-1
 expect 0 "...lease_ms unchanged" "^5000$" -- $C get lease_ms
