@@ -715,11 +715,15 @@ ingress_non_syn(struct lbnode *lb, const struct flow_key *cp,
 
     lb->stats.non_syns++;
 
-    /* A packet that raced with the installation of its flow. */
+    /* A packet of a flow we have a mapping for, which the switch did not
+     * forward by itself: it came before the mapping's first packet-out,
+     * or the switch lost the flow's entry (idle past its timeout, or a
+     * restarted switch).  Forwarding it gives the switch the mapping
+     * again. */
     m = mapping_find(lb, cp);
     if (m && !m->replaced) {
         io->forward(aux, cp, frame, len, &m->server_addr);
-        lb->stats.replayed++;
+        lb->stats.mapping_recommits++;
         return;
     }
 
@@ -2353,6 +2357,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(buffer_drops);
     STAT(buffer_timeouts);
     STAT(replayed);
+    STAT(mapping_recommits);
     STAT(mappings_installed);
     STAT(mappings_replaced);
     STAT(mappings_lapsed);

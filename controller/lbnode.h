@@ -129,6 +129,10 @@ struct lbnode_stats {
     uint64_t buffer_drops;      /* Dropped: buffer full. */
     uint64_t buffer_timeouts;   /* Pending flows given up. */
     uint64_t replayed;          /* Buffered packets sent on. */
+    uint64_t mapping_recommits; /* Packets of a mapped flow that the switch
+                                 * did not forward (its entry lapsed or
+                                 * was not made yet): sent on, and the
+                                 * mapping given to the switch again. */
     uint64_t mappings_installed;
     uint64_t mappings_replaced; /* Stale mappings of a reused CP removed. */
     uint64_t queries;           /* MAPPING_QUERY sent. */
