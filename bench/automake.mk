@@ -1,8 +1,15 @@
 # bench: see DESIGN.md (Code layout).
 
 # The lab benchmark (root; not part of 'make check'): bench/lab-bench.sh,
-# reports kept in bench/reports/.
+# reports kept in bench/reports/.  'make bench' builds everything, then
+# runs it on the programs of this build tree; it brings up a lab of its own
+# (refusing while one is up) and writes its report and plot to the next
+# free bench/reports/lab-bench-YYYY-MM-DD[-N].{txt,png} of the source tree.
 EXTRA_DIST += bench/lab-bench.sh bench/reports
+bench: all
+	OVSLB_BUILDDIR='$(abs_top_builddir)' \
+	    $(srcdir)/bench/lab-bench.sh $(srcdir)/bench/reports/
+.PHONY: bench
 
 # The translation microbenchmark (bench/xlate-bench.sh runs it, and under
 # callgrind).
