@@ -195,11 +195,19 @@ in_node cli curl -s --max-time 120 --limit-rate 25M "http://$VIP/big" \
     > "$D/restart.out" &
 curl_pid=$!
 sleep 3
+t_kill=$(now)
 for k in 1 2 3; do
-    kill -9 "$(cat "$D/lb$k/ovslb-controller.pid")" 2>/dev/null
+    lab kill-daemon "lb$k" >/dev/null
 done
 sleep 1
-check "lab up restarts the controllers" lab up
+# The controllers alone are started again, within the lease by
+# construction ('lab up' re-runs the whole lab's set-up, which takes over
+# a lease on a loaded 2-core machine, and the journal then rightly has
+# nothing left to restore).
+for k in 1 2 3; do
+    check "ovslb-lab start-daemon lb$k" lab start-daemon "lb$k"
+done
+echo "# the controllers were dead for $(since "$t_kill") s"
 wait "$curl_pid"
 got=$(sha256sum < "$D/restart.out" | cut -d' ' -f1)
 check "a download survives kill -9 and restart of every controller" \
