@@ -277,6 +277,7 @@ lbnode_destroy(struct lbnode *lb)
     }
     struct entry *e;
     HMAP_FOR_EACH_POP (e, node, &lb->entries) {
+        free(e->other);
         free(e);
     }
     hmap_destroy(&lb->entries);
