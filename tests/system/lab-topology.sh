@@ -37,9 +37,18 @@ appctl() {
     ovs-appctl --timeout=5 -t "$D/$node/ovs-vswitchd.ctl" "$@"
 }
 
+# Whether process PID runs: it exists and is neither a zombie nor dead
+# (this machine's init may not reap detached daemons, and a process that
+# is being torn down reads as X, or has no status any more), as
+# ovslb-lab's is_running() has it.
 running() {
-    [ -n "$1" ] && [ -e "/proc/$1" ] &&
-        ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+    local state
+    [ -n "$1" ] || return 1
+    state=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null) \
+        || return 1
+    case $state in
+        '' | Z | X) return 1 ;;
+    esac
 }
 
 pid_alive() {
@@ -297,7 +306,7 @@ nothing_left() {
     fi
     for pid in $LAB_PIDS; do
         if running "$pid"; then
-            left="$left $pid($(cat "/proc/$pid/comm" 2>/dev/null))"
+            left="$left $pid($(cat "/proc/$pid/comm" 2>/dev/null), $(sed -n 's/^State:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null), $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-80))"
         fi
     done
     if pgrep -f "$D/" >/dev/null; then
