@@ -22,3 +22,10 @@ EXTRA_DIST += bench/xlate-bench.sh
 noinst_PROGRAMS += bench/ctl-msg-bench
 bench_ctl_msg_bench_SOURCES = bench/ctl-msg-bench.c
 bench_ctl_msg_bench_LDADD = lib/libovslb.la $(OVS_LIBS)
+
+# The LB node timers' microbenchmark: renewals and loop passes of a busy
+# node (bench/lbnode-bench.c says what it simulates).
+noinst_PROGRAMS += bench/lbnode-bench
+bench_lbnode_bench_SOURCES = bench/lbnode-bench.c
+bench_lbnode_bench_LDADD = controller/libcontroller.la lib/libovslb.la \
+	$(OVS_LIBS)
