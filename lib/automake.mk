@@ -7,6 +7,7 @@ lib_libovslb_la_SOURCES = \
 	lib/cluster-config.c lib/cluster-config.h \
 	lib/ctl-msg.c lib/ctl-msg.h \
 	lib/ctl-sock.c lib/ctl-sock.h \
+	lib/deadline-queue.c lib/deadline-queue.h \
 	lib/flow-key.c lib/flow-key.h \
 	lib/health.c lib/health.h \
 	lib/maglev.c lib/maglev.h \
