@@ -171,6 +171,10 @@ struct lbnode_stats {
 
     uint64_t msgs_ignored;      /* Messages for flows we do not hold. */
 
+    /* Timers. */
+    uint64_t timer_visits;      /* Timers found due by lbnode_run() and
+                                 * lbnode_retry(): their work per pass. */
+
     /* Connection publishing and leases (PROTOCOL.md §6). */
     uint64_t publish_msgs;      /* PUBLISH received from agents. */
     uint64_t publish_fwd_msgs;  /* PUBLISH_FWD received from LB nodes. */
