@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1333,6 +1334,492 @@ START_TEST(test_cookie_after_cp_reuse)
 }
 END_TEST
 
+/* Timers (issue 13): every kind in deadline order, so that lbnode_run() and
+ * lbnode_retry() touch only what is due. */
+
+static long long int
+next_deadline(int i)
+{
+    return lbnode_next_deadline(w.lbs[i]);
+}
+
+static void
+retry_all(void)
+{
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+}
+
+/* Checks that LB nodes that hold nothing any more have no timer left: the
+ * timer of a freed entry, pending flow or mapping would show here (and to
+ * ASan). */
+static void
+check_no_timers(void)
+{
+    for (int i = 0; i < N_LB; i++) {
+        ck_assert_uint_eq(lbnode_n_entries(w.lbs[i]), 0);
+        ck_assert_uint_eq(lbnode_n_pending(w.lbs[i]), 0);
+        ck_assert_int_eq(next_deadline(i), LLONG_MAX);
+    }
+}
+
+START_TEST(test_timers_visit_only_due)
+{
+    /* Many live connections, all but one published every second: when the
+     * lease of that one lapses, lbnode_run() visits its three timers (PFT
+     * and SFT entries, ingress mapping) and nothing else, and no pass
+     * before visits anything. */
+    enum { N_FLOWS = 40 };
+    struct flow_key cp0 = cp_of(60000);
+    long long int t0 = w.now;
+    bool holds0[N_LB];
+    int srv[N_FLOWS];
+    uint32_t pft, sft;
+    uint64_t visits;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp0, &pft, &sft));
+    for (int i = 0; i < N_LB; i++) {
+        holds0[i] = i == 0 || lb_id(i) == pft || lb_id(i) == sft;
+    }
+    for (int f = 0; f < N_FLOWS; f++) {
+        handshake(f % N_LB, 60000 + f);
+        srv[f] = server_of_map(w.n_maps - 1);
+    }
+    ck_assert_uint_eq(total_entries(), 2 * N_FLOWS);
+    for (int i = 0; i < N_LB; i++) {
+        ck_assert_int_eq(next_deadline(i), t0 + LEASE_MS);
+    }
+
+    visits = TOTAL(timer_visits);
+    for (int t = 1; t * 1000 <= LEASE_MS + 1000; t++) {
+        w.now = t0 + t * 1000;
+        /* The servers' publications, flow 0 left out. */
+        for (int s = 0; s < N_SRV; s++) {
+            for (int in = 0; in < N_LB; in++) {
+                uint16_t sports[N_FLOWS];
+                size_t n = 0;
+
+                for (int f = 1; f < N_FLOWS; f++) {
+                    if (srv[f] == s && f % N_LB == in) {
+                        sports[n++] = 60000 + f;
+                    }
+                }
+                if (n) {
+                    publish(s, t % N_LB, sports, n, lb_id(in));
+                }
+            }
+        }
+        run_all();
+        if (w.now < t0 + LEASE_MS) {
+            ck_assert_uint_eq(TOTAL(timer_visits), visits);
+            for (int i = 0; i < N_LB; i++) {
+                ck_assert_int_eq(next_deadline(i), (holds0[i]
+                                                    ? t0 + LEASE_MS
+                                                    : w.now + LEASE_MS));
+            }
+        } else if (w.now == t0 + LEASE_MS) {
+            ck_assert_uint_eq(TOTAL(timer_visits), visits + 3);
+            ck_assert_uint_eq(TOTAL(leases_lapsed), 3);
+            ck_assert_uint_eq(total_entries(), 2 * (N_FLOWS - 1));
+            ck_assert_uint_eq(w.n_removed, 1);
+        } else {
+            ck_assert_uint_eq(TOTAL(timer_visits), visits + 3);
+        }
+        /* The next deadline is the oldest renewal's lease, exactly. */
+        if (w.now >= t0 + LEASE_MS) {
+            for (int i = 0; i < N_LB; i++) {
+                ck_assert_int_eq(next_deadline(i), w.now + LEASE_MS);
+            }
+        }
+    }
+    ck_assert_uint_eq(TOTAL(leases_lapsed), 3);
+
+    /* A renewal off the sweep period: the lease lapses at the next
+     * LEASE_SWEEP_MS (250 ms) boundary. */
+    long long int last = w.now + 100;
+    w.now = last;
+    for (int f = 1; f < N_FLOWS; f++) {
+        uint16_t sport = 60000 + f;
+        publish(srv[f], f % N_LB, &sport, 1, lb_id(f % N_LB));
+    }
+    for (int i = 0; i < N_LB; i++) {
+        ck_assert_int_eq(next_deadline(i), ROUND_UP(last + LEASE_MS, 250));
+    }
+    visits = TOTAL(timer_visits);
+    w.now = ROUND_UP(last + LEASE_MS, 250) - 1;
+    run_all();
+    ck_assert_uint_eq(TOTAL(timer_visits), visits);
+    ck_assert_uint_eq(total_entries(), 2 * (N_FLOWS - 1));
+    w.now++;
+    run_all();
+    ck_assert_uint_eq(TOTAL(timer_visits), visits + 3 * (N_FLOWS - 1));
+    ck_assert_uint_eq(TOTAL(leases_lapsed), 3 * N_FLOWS);
+    check_no_timers();
+
+    /* The counter is shown. */
+    struct ds s = DS_EMPTY_INITIALIZER;
+    lbnode_format_stats(w.lbs[0], &s);
+    ck_assert_ptr_nonnull(strstr(ds_cstr(&s), "timer_visits"));
+    ds_destroy(&s);
+}
+END_TEST
+
+START_TEST(test_next_deadline_handshake)
+{
+    /* A handshake whose server does not answer at first: the ingress's
+     * query retry, the PFT's CONNECT retry and the SFT's handshake
+     * timeout are each the exact next deadline of their node. */
+    uint16_t sport = 61000;
+    struct flow_key cp = cp_of(sport);
+    long long int t0 = w.now, expect[N_LB];
+    uint32_t pft, sft;
+    uint64_t visits;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(0, sport);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 1);
+    for (int i = 0; i < N_LB; i++) {
+        expect[i] = (i == 0 ? t0 + 500             /* Query retry. */
+                     : lb_id(i) == pft ? t0 + 1000 /* CONNECT retry. */
+                     : lb_id(i) == sft ? t0 + 30000 /* Handshake timeout. */
+                     : LLONG_MAX);
+        ck_assert_int_eq(next_deadline(i), expect[i]);
+    }
+
+    /* The ingress asks again, and nothing else is touched. */
+    visits = TOTAL(timer_visits);
+    w.now = t0 + 499;
+    retry_all();
+    run_all();
+    ck_assert_uint_eq(TOTAL(timer_visits), visits);
+    w.now = t0 + 500;
+    retry_all();
+    run_all();
+    ck_assert_uint_eq(TOTAL(timer_visits), visits + 1);
+    ck_assert_int_eq(next_deadline(0), t0 + 1000);
+
+    /* The PFT sends its CONNECT again (and the ingress asks again). */
+    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+    w.now = t0 + 1000;
+    retry_all();
+    ck_assert_uint_eq(TOTAL(timer_visits), visits + 3);
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs + 1);
+    ck_assert_int_eq(next_deadline(pft - 1), pft == lb_id(0) ? t0 + 1500
+                                                             : t0 + 2000);
+
+    /* The server answers this time: every timer of the handshake goes,
+     * and each node's next deadline is its new leases' end. */
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_ACCEPT;
+    }
+    w.now = t0 + 2000;
+    retry_all();
+    ck_assert_uint_eq(w.n_maps, 1);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
+    for (int i = 0; i < N_LB; i++) {
+        bool holds = i == 0 || lb_id(i) == pft || lb_id(i) == sft;
+        ck_assert_int_eq(next_deadline(i),
+                         holds ? t0 + 2000 + LEASE_MS : LLONG_MAX);
+    }
+}
+END_TEST
+
+START_TEST(test_timers_follow_removals)
+{
+    /* Every way an entry, a pending flow or a mapping goes takes its
+     * timers with it. */
+    bool srv_down[N_SRV] = { false, false, false };
+    uint16_t sport = 62000;
+    struct flow_key cp = cp_of(sport);
+    uint32_t pft, sft;
+    size_t n_north;
+    long long int t1;
+
+    /* A flow that both trackers declare unknown. */
+    packet_in(0, 62001, TCP_ACK, 1, 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->unknown_flows, 1);
+    check_no_timers();
+
+    /* No server: the trackers drop their entries at the CONNECT; the
+     * ingress's pending flow goes at its next query. */
+    configure(NULL, srv_down, 3);
+    handshake(1, 62002);
+    ck_assert_uint_eq(total_entries(), 0);
+    ck_assert_int_eq(next_deadline(1), w.now + 500);
+    w.now += 500;
+    retry_all();
+    check_no_timers();
+    configure(NULL, NULL, 3);
+
+    /* A reused CP: the ingress keeps the old mapping as a tombstone for a
+     * lease, the PFT starts a new entry, the SFT takes its established
+     * entry back to the handshake. */
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    handshake(0, sport);
+    w.now += 2000;
+    t1 = w.now;
+    n_north = w.n_north;
+    packet_in(0, sport, TCP_SYN, 5000, 0);
+    ck_assert_uint_eq(w.n_removed, 1);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    for (int i = 0; i < N_LB; i++) {
+        ck_assert_int_eq(next_deadline(i),
+                         (i == 0 ? t1 + LEASE_MS
+                          : lb_id(i) == pft || lb_id(i) == sft ? t1 + 30000
+                          : LLONG_MAX));
+    }
+    packet_in(0, sport, TCP_ACK, 5001, w.north[n_north].seg.seq + 1);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
+    for (int i = 0; i < N_LB; i++) {
+        bool holds = i == 0 || lb_id(i) == pft || lb_id(i) == sft;
+        ck_assert_int_eq(next_deadline(i),
+                         holds ? t1 + LEASE_MS : LLONG_MAX);
+    }
+    w.now = t1 + LEASE_MS;
+    run_all();
+    check_no_timers();
+
+    /* TRACKER_SYNC: a handshake waiting for its server, as PFT (a CONNECT
+     * retry), then the same flow established (a lease instead). */
+    uint32_t other = pft == lb_id(0) ? sft : lb_id(0);
+    inject_tracker_sync(other, pft, &cp, false, 7000, 4242, srv_id(0));
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[pft - 1]), 1);
+    ck_assert_int_eq(next_deadline(pft - 1), w.now + 1000);
+    inject_tracker_sync(other, pft, &cp, true, 7000, 4242, srv_id(0));
+    ck_assert_int_eq(next_deadline(pft - 1), w.now + LEASE_MS);
+    w.now += LEASE_MS;
+    run_all();
+    check_no_timers();
+
+    /* Publications rebuild the entries and the mapping of a flow nobody
+     * holds; they lapse one lease after. */
+    publish(0, 2, &sport, 1, lb_id(0));
+    ck_assert_uint_eq(total_entries(), 2);
+    for (int i = 0; i < N_LB; i++) {
+        bool holds = i == 0 || lb_id(i) == pft || lb_id(i) == sft;
+        ck_assert_int_eq(next_deadline(i),
+                         holds ? w.now + LEASE_MS : LLONG_MAX);
+    }
+    w.now += LEASE_MS;
+    run_all();
+    check_no_timers();
+
+    /* A pending flow that times out; its query retries stop with it. */
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(2, 62003);
+    for (int t = 0; t < 6; t++) {
+        w.now += 500;
+        run_all();
+        retry_all();
+    }
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[2])->buffer_timeouts, 1);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[2]), 0);
+
+    /* The handshake times out at both trackers. */
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_ACCEPT;
+    }
+    w.now += 30000;
+    run_all();
+    check_no_timers();
+
+    /* Nodes destroyed with timers of every kind still queued (teardown):
+     * nothing leaks. */
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(0, 62004);
+    handshake(1, 62005);
+}
+END_TEST
+
+START_TEST(test_restored_leases_in_order)
+{
+    /* Journal records come back in any order, each with what is left of
+     * its lease: they lapse in deadline order, one pass each, and the next
+     * deadline is always the earliest. */
+    static int nodes[N_LB] = { 0, 1, 2 };
+    long long int t0, ttl[N_LB][64];
+    size_t n_records = 0;
+    uint64_t visits;
+
+    memset(journal, 0, sizeof journal);
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_set_journal(w.lbs[i], journal_cb, &nodes[i]);
+    }
+    for (int f = 0; f < 6; f++) {
+        handshake(f % N_LB, 63000 + f);
+    }
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_destroy(w.lbs[i]);
+        w.lbs[i] = lbnode_create();
+    }
+    configure(NULL, NULL, 3);
+    t0 = w.now;
+    for (int n = 0; n < N_LB; n++) {
+        for (size_t i = 0; i < ARRAY_SIZE(journal[0]); i++) {
+            const struct journal_rec *r = &journal[n][i];
+
+            ttl[n][i] = 0;
+            if (r->live) {
+                /* Shorter and shorter: all but the first out of order. */
+                ttl[n][i] = 30000 - 1000 * n_records++;
+                ck_assert(lbnode_restore(w.lbs[n], r->table, &r->cp,
+                                         r->data, r->len, ttl[n][i], w.now,
+                                         &io, &aux[n]));
+            }
+        }
+    }
+    ck_assert_uint_eq(n_records, 18);
+
+    visits = TOTAL(timer_visits);
+    for (long long int t = t0 + 1000; t <= t0 + 30000; t += 1000) {
+        for (int n = 0; n < N_LB; n++) {
+            long long int next = LLONG_MAX;
+
+            for (size_t i = 0; i < ARRAY_SIZE(journal[0]); i++) {
+                if (ttl[n][i] && t0 + ttl[n][i] >= t) {
+                    next = MIN(next, t0 + ttl[n][i]);
+                }
+            }
+            ck_assert_int_eq(next_deadline(n), next);
+        }
+        w.now = t;
+        run_all();
+        visits += t >= t0 + 30000 - 1000 * (long long int) (n_records - 1);
+        ck_assert_uint_eq(TOTAL(timer_visits), visits);
+    }
+    ck_assert_uint_eq(TOTAL(leases_lapsed), n_records);
+    check_no_timers();
+}
+END_TEST
+
+START_TEST(test_timers_follow_role_changes)
+{
+    /* A handshake waits for its server while ring changes move its PFT
+     * role (as in lbnode_rebalance() and TRACKER_SYNC): only the PFT of the
+     * moment retries the CONNECT, and a node that becomes the PFT retries
+     * at once if its last CONNECT is a period old, or it never sent one. */
+    bool without_c[N_LB] = { true, true, true };
+    uint32_t a = 0, b = 0, c = 0;
+    uint16_t sport = 0;
+    struct flow_key cp;
+
+    /* A flow whose PFT is c and SFT a, and a and b without c. */
+    for (uint16_t p = 64000; p < 65000 && !sport; p++) {
+        cp = cp_of(p);
+        for (int down = 0; down < N_LB && !sport; down++) {
+            bool healthy[N_LB] = { true, true, true };
+            uint32_t p3, s3, p2, s2;
+
+            healthy[down] = false;
+            configure(NULL, NULL, 3);
+            ck_assert(lbnode_trackers(w.lbs[0], &cp, &p3, &s3));
+            configure(healthy, NULL, 3);
+            ck_assert(lbnode_trackers(w.lbs[0], &cp, &p2, &s2));
+            if (p3 == lb_id(down) && p2 == s3) {
+                sport = p;
+                c = p3;
+                a = s3;
+                b = s2;
+            }
+        }
+    }
+    ck_assert_uint_ne(sport, 0);
+    without_c[c - 1] = false;
+    configure(NULL, NULL, 3);
+
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    long long int t0 = w.now;
+    handshake(b - 1, sport);
+    ck_assert_int_eq(next_deadline(c - 1), t0 + 1000);
+    ck_assert_int_eq(next_deadline(a - 1), t0 + 30000);
+
+    /* c goes down and hands the flow over: a, an SFT that never sent a
+     * CONNECT, takes the PFT role from the TRACKER_SYNC and retries. */
+    w.now = t0 + 100;
+    configure(without_c, NULL, 3);
+    lbnode_rebalance(w.lbs[c - 1], w.now, &io, &aux[c - 1]);
+    run_bus();
+    ck_assert_int_le(next_deadline(a - 1), w.now);
+    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+    uint64_t visits = lbnode_get_stats(w.lbs[a - 1])->timer_visits;
+    lbnode_retry(w.lbs[a - 1], w.now, &io, &aux[a - 1]);
+    run_bus();
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[a - 1])->timer_visits,
+                      visits + 1);
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs + 1);
+    ck_assert_int_eq(next_deadline(a - 1), w.now + 1000);
+
+    /* c comes back: a hands the PFT role back to it and is the SFT
+     * again, with nothing to retry. */
+    w.now = t0 + 1100;
+    configure(NULL, NULL, 3);
+    lbnode_rebalance(w.lbs[a - 1], w.now, &io, &aux[a - 1]);
+    ck_assert_int_eq(next_deadline(a - 1), t0 + 30000);
+    run_bus();
+    ck_assert_int_le(next_deadline(c - 1), w.now);
+    ck_assert_int_eq(next_deadline(a - 1), t0 + 30000);
+
+    /* c goes down again: a's own rebalance makes it the PFT, and its last
+     * CONNECT is a period old. */
+    w.now = t0 + 2100;
+    configure(without_c, NULL, 3);
+    lbnode_rebalance(w.lbs[a - 1], w.now, &io, &aux[a - 1]);
+    ck_assert_int_eq(next_deadline(a - 1), t0 + 1100);
+
+    /* This time the server answers a's CONNECT. */
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_ACCEPT;
+    }
+    run_bus();
+    lbnode_retry(w.lbs[a - 1], w.now, &io, &aux[a - 1]);
+    run_bus();
+    ck_assert_uint_eq(w.n_maps, 0);
+    lbnode_retry(w.lbs[b - 1], w.now, &io, &aux[b - 1]);   /* Ingress. */
+    run_bus();
+    ck_assert_uint_eq(w.n_maps, 1);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[b - 1]), 0);
+    /* Leases lapse at the next 250 ms boundary. */
+    ck_assert_int_eq(next_deadline(a - 1), ROUND_UP(w.now + LEASE_MS, 250));
+    ck_assert_int_eq(next_deadline(b - 1), ROUND_UP(w.now + LEASE_MS, 250));
+}
+END_TEST
+
+START_TEST(test_retry_without_trackers)
+{
+    /* While no LB node is healthy, nobody can be asked: the ingress's
+     * query and the PFT's CONNECT are due again a period later, not on
+     * every pass of the loop. */
+    bool none[N_LB] = { false, false, false };
+    struct flow_key cp = cp_of(65100);
+    uint32_t pft, sft;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(0, 65100);
+    configure(none, NULL, 3);
+    w.now += 1000;
+    retry_all();
+    ck_assert_int_eq(next_deadline(0), w.now + 500);
+    ck_assert_int_eq(next_deadline(pft - 1), pft == lb_id(0) ? w.now + 500
+                                                             : w.now + 1000);
+}
+END_TEST
+
 static Suite *
 lbnode_suite(void)
 {
@@ -1366,6 +1853,12 @@ lbnode_suite(void)
     tcase_add_test(tc, test_publish_after_cp_reuse);
     tcase_add_test(tc, test_cookie_after_cp_reuse);
     tcase_add_test(tc, test_server_down_before_answer);
+    tcase_add_test(tc, test_timers_visit_only_due);
+    tcase_add_test(tc, test_next_deadline_handshake);
+    tcase_add_test(tc, test_timers_follow_removals);
+    tcase_add_test(tc, test_restored_leases_in_order);
+    tcase_add_test(tc, test_timers_follow_role_changes);
+    tcase_add_test(tc, test_retry_without_trackers);
     suite_add_tcase(s, tc);
     return s;
 }
