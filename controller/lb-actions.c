@@ -51,6 +51,8 @@ clear_servers(struct lb_actions *a)
     }
 }
 
+/* Frees 'a' (a null pointer: nothing); the actions it returned go with
+ * it. */
 void
 lb_actions_destroy(struct lb_actions *a)
 {
@@ -92,8 +94,11 @@ lb_actions_set_ports(struct lb_actions *a, ofp_port_t north,
         char text[32];
 
         a->north = north;
-        snprintf(text, sizeof text, "output:%"PRIu16, ofp_to_u16(north));
-        parse_actions(text, &a->north_ofpacts);
+        ofpbuf_clear(&a->north_ofpacts);
+        if (north != OFPP_NONE) {
+            snprintf(text, sizeof text, "output:%"PRIu16, ofp_to_u16(north));
+            parse_actions(text, &a->north_ofpacts);
+        }
     }
     if (tunnel != a->tunnel) {
         a->tunnel = tunnel;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <limits.h>
 
 #include "coverage.h"
 #include "daemon.h"
@@ -15,6 +16,10 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(switch_conntrack);
+
+/* The userspace datapath, named so that dpctl does not have to guess: with
+ * a kernel datapath in the same namespace it would refuse to choose. */
+#define SWITCH_DATAPATH "netdev@ovs-netdev"
 
 COVERAGE_DEFINE(switch_conntrack_error);
 
@@ -39,6 +44,7 @@ switch_conntrack_create(const char *rundir)
     return sc;
 }
 
+/* Frees 'sc' (a null pointer: nothing). */
 void
 switch_conntrack_destroy(struct switch_conntrack *sc)
 {
@@ -56,11 +62,16 @@ vswitchd_command(const struct switch_conntrack *sc, const char *command,
                  char **result)
 {
     char *pidfile = xasprintf("%s/ovs-vswitchd.pid", sc->rundir);
-    pid_t pid = read_pidfile(pidfile);
+    char *argv[] = { CONST_CAST(char *, SWITCH_DATAPATH) };
+    pid_t pid = 0;
     char *paths[2];
     size_t n = 0;
     char *error = NULL;
 
+    /* (read_pidfile() logs a warning when the file is missing.) */
+    if (!access(pidfile, R_OK)) {
+        pid = read_pidfile(pidfile);
+    }
     free(pidfile);
     if (pid > 0) {
         paths[n++] = xasprintf("%s/ovs-vswitchd.%ld.ctl", sc->rundir,
@@ -79,7 +90,8 @@ vswitchd_command(const struct switch_conntrack *sc, const char *command,
         }
         retval = unixctl_client_create(paths[i], &client);
         if (!retval) {
-            retval = unixctl_client_transact(client, command, 0, NULL,
+            retval = unixctl_client_transact(client, command,
+                                             ARRAY_SIZE(argv), argv,
                                              result, &cmd_error);
             jsonrpc_close(client);
         }
@@ -128,7 +140,10 @@ switch_conntrack_run(struct switch_conntrack *sc, uint64_t connection,
     char *result, *error;
 
     if (!connection) {
+        /* Nothing to do until there is a connection, which
+         * switch_conntrack_run() learns in a pass of its own: no timer. */
         sc->ready = false;
+        sc->next = LLONG_MAX;
         return;
     }
     if (connection == sc->connection && now < sc->next) {
@@ -137,7 +152,18 @@ switch_conntrack_run(struct switch_conntrack *sc, uint64_t connection,
     if (connection == sc->connection && sc->ready) {
         error = vswitchd_command(sc, "dpctl/ct-get-tcp-seq-chk", &result);
         if (error) {
-            note_error(sc, error, now);
+            /* The setting lives as long as the switch, which has not
+             * reconnected: a failed check (a busy switch) does not mean
+             * it is on again.  Try again soon. */
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 10);
+
+            VLOG_WARN_RL(&rl, "cannot check the switch's TCP sequence "
+                         "checking: %s", error);
+            COVERAGE_INC(switch_conntrack_error);
+            sc->n_errors++;
+            free(sc->last_error);
+            sc->last_error = error;
+            sc->next = now + SWITCH_CONNTRACK_RETRY_MS;
             return;
         }
         bool off = strstr(result, "disabled") != NULL;
@@ -179,6 +205,8 @@ switch_conntrack_ready(const struct switch_conntrack *sc)
     return sc->ready;
 }
 
+/* Appends to 's' one line for ovslb/stats: whether checking is off, and
+ * the counters. */
 void
 switch_conntrack_format(const struct switch_conntrack *sc, struct ds *s)
 {

@@ -10,9 +10,13 @@
  *
  * Talks to ovs-vswitchd's unixctl socket in the OVS run directory
  * (ovs-vswitchd.PID.ctl, or ovs-vswitchd.ctl when it was started with that
- * --unixctl).  A driver: blocking, but each exchange is one local round
- * trip, at most one per SWITCH_CONNTRACK_CHECK_MS (or retry) period.
- * Single-threaded.
+ * --unixctl), about the userspace datapath (netdev@ovs-netdev) by name.  A
+ * driver, and a blocking one: each exchange is one local round trip, at
+ * most one per SWITCH_CONNTRACK_CHECK_MS (or retry) period while there is
+ * an OpenFlow connection, none without; it waits for as long as
+ * ovs-vswitchd takes to answer (libopenvswitch's unixctl client has no
+ * deadline), which is also how long the switch would take to serve the
+ * controller's OpenFlow requests.  Single-threaded.
  */
 #ifndef OVSLB_SWITCH_CONNTRACK_H
 #define OVSLB_SWITCH_CONNTRACK_H 1
