@@ -1098,6 +1098,7 @@ agent_run(struct agent *a)
     run_xlate_path(a);
     agent_core_run(a->core, a->now);
     publish(a);
+    node_daemon_flush(a->nd);
 }
 
 /* Arranges for the poll loop to wake when agent_run() has work. */

@@ -1157,6 +1157,12 @@ controller_run(struct controller *c)
     }
     send_arp_request(c, now);
 
+    /* What this pass queued for other nodes, a datagram per node. */
+    node_daemon_flush(c->nd);
+    if (c->fwd_sock) {
+        ctl_sock_flush(c->fwd_sock);
+    }
+
     struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
     if (ofctrl && c->flows_changed) {
         ofctrl_commit(ofctrl);

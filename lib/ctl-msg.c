@@ -812,6 +812,34 @@ ctl_msg_receive(const void *data, size_t len, const struct ctl_key *key,
     return error;
 }
 
+/* Returns the length of the first message in the 'len' bytes at 'data' (a
+ * datagram, or what is left of one after the messages before), as its
+ * header says, if the header is well-formed (magic, version) and that
+ * length fits in 'len'; otherwise 0.  Nothing is authenticated here: the
+ * caller passes the message to ctl_msg_decode() or ctl_msg_receive(), and
+ * on 0 the whole rest, so that its error is reported and counted there. */
+size_t
+ctl_msg_frame_len(const void *data, size_t len)
+{
+    struct ctl_codec c = { .p = data, .left = len };
+    uint32_t magic;
+    uint8_t version;
+    uint16_t length;
+
+    if (len < CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN) {
+        return 0;
+    }
+    magic = codec_u32(&c, 0);
+    version = codec_u8(&c, 0);
+    codec_u8(&c, 0);
+    length = codec_u16(&c, 0);
+    if (magic != CTL_MSG_MAGIC || version != CTL_MSG_VERSION
+        || length < CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN || length > len) {
+        return 0;
+    }
+    return length;
+}
+
 /* Returns the largest number of entries that a message of 'type' can carry
  * (published connections, rejected servers, gossip entries or LB nodes), or
  * 0 if 'type' has no list. */
@@ -898,7 +926,7 @@ ctl_msg_error_to_string(enum ctl_msg_error error)
     case CTL_MSG_ERR_OVERSIZE: return "longer than maximum datagram";
     case CTL_MSG_ERR_MAGIC: return "bad magic";
     case CTL_MSG_ERR_VERSION: return "unsupported version";
-    case CTL_MSG_ERR_LENGTH: return "length field differs from datagram";
+    case CTL_MSG_ERR_LENGTH: return "length field does not match the message";
     case CTL_MSG_ERR_MAC: return "MAC mismatch";
     case CTL_MSG_ERR_SENDER: return "sender node id 0";
     case CTL_MSG_ERR_TYPE: return "unknown message type";

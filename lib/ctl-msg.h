@@ -9,13 +9,17 @@
  * at a time; ctl_msg_encode() and ctl_msg_decode() keep no state of their own
  * (apart from the process-wide coverage counters).
  *
- * Wire format.  One message per UDP datagram, all integers in network byte
- * order, no padding beyond what is shown:
+ * Wire format.  A UDP datagram carries one message or several back to back
+ * (a sender batches what it has for one destination in one pass of its
+ * loop; ctl_msg_frame_len() splits them), at most CTL_MSG_MAX_LEN bytes in
+ * all.  Each message is complete on its own (header, body, MAC) and is
+ * authenticated and replay-checked on its own.  All integers in network
+ * byte order, no padding beyond what is shown:
  *
  *    0  magic     u32   CTL_MSG_MAGIC ("OVLB")
  *    4  version   u8    CTL_MSG_VERSION
  *    5  type      u8    enum ctl_msg_type
- *    6  length    u16   whole datagram, header + body + MAC
+ *    6  length    u16   whole message, header + body + MAC
  *    8  sender    u32   sender's node id (never 0)
  *   12  seq       u64   per-sender sequence number, strictly increasing
  *   20  body            fixed layout per type, described below
@@ -111,7 +115,7 @@ enum ctl_msg_error {
     CTL_MSG_ERR_OVERSIZE,       /* Longer than CTL_MSG_MAX_LEN. */
     CTL_MSG_ERR_MAGIC,          /* Wrong magic. */
     CTL_MSG_ERR_VERSION,        /* Unsupported version. */
-    CTL_MSG_ERR_LENGTH,         /* Length field differs from datagram size. */
+    CTL_MSG_ERR_LENGTH,         /* Length field differs from message size. */
     CTL_MSG_ERR_MAC,            /* MAC does not match (wrong key, altered). */
     CTL_MSG_ERR_SENDER,         /* Sender node id 0. */
     CTL_MSG_ERR_TYPE,           /* Unknown type. */
@@ -490,6 +494,7 @@ int ctl_msg_encode(const struct ctl_msg *, const struct ctl_key *,
 enum ctl_msg_error ctl_msg_decode(const void *data, size_t len,
                                   const struct ctl_key *, struct ctl_msg *,
                                   struct ctl_stats *);
+size_t ctl_msg_frame_len(const void *data, size_t len);
 size_t ctl_msg_max_entries(enum ctl_msg_type);
 uint64_t ctl_seq_base(long long int wall_msec);
 

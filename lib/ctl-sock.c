@@ -23,6 +23,23 @@ COVERAGE_DEFINE(ctl_sock_rx_rejected);
 COVERAGE_DEFINE(ctl_sock_tx);
 COVERAGE_DEFINE(ctl_sock_tx_error);
 
+/* Most messages one datagram can carry: each has a header and a MAC. */
+#define CTL_SOCK_MAX_BATCH \
+    (CTL_MSG_MAX_LEN / (CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN))
+
+/* Destinations with queued messages at a time; one more flushes them. */
+#define CTL_SOCK_MAX_OUTBOXES 64
+
+/* Messages queued for one destination, encoded back to back. */
+struct ctl_outbox {
+    struct in6_addr dst;
+    uint16_t port;
+    size_t n;                           /* Messages in 'data'. */
+    size_t len;                         /* Bytes in 'data'. */
+    uint8_t types[CTL_SOCK_MAX_BATCH];  /* Their types, for the counters. */
+    uint8_t data[CTL_MSG_MAX_LEN];
+};
+
 struct ctl_sock {
     int fd;
     uint32_t self;              /* Our node id: the sender of what we send. */
@@ -34,6 +51,17 @@ struct ctl_sock {
     struct ctl_replay *replay;
     struct ctl_sock_stats stats;
     struct ofpbuf buf;          /* Encoding buffer, reused. */
+
+    /* Queued messages (ctl_sock_queue()), by destination. */
+    struct ctl_outbox *outboxes;        /* CTL_SOCK_MAX_OUTBOXES, or NULL. */
+    size_t n_outboxes;
+
+    /* The datagram being received: its messages from 'rx_off' on are still
+     * to be handed out by ctl_sock_recv(). */
+    uint8_t rx_data[CTL_MSG_MAX_LEN + 1];
+    size_t rx_len;
+    size_t rx_off;
+    struct sockaddr_in6 rx_src;
 };
 
 static void
@@ -99,6 +127,8 @@ void
 ctl_sock_close(struct ctl_sock *sock)
 {
     if (sock) {
+        ctl_sock_flush(sock);
+        free(sock->outboxes);
         close(sock->fd);
         ctl_replay_destroy(sock->replay);
         ctl_key_destroy(&sock->key);
@@ -132,16 +162,13 @@ ctl_sock_has_key(const struct ctl_sock *sock)
     return sock->has_key;
 }
 
-/* Sends 'msg' (whose type and body the caller filled in) to 'dst':'port'.
- * Sets 'msg''s sender and sequence number.  Returns 0 or a positive errno;
- * failures are counted and logged (rate-limited), never fatal: the protocol
- * repairs lost messages through the client's retransmissions. */
-int
-ctl_sock_send(struct ctl_sock *sock, struct ctl_msg *msg,
-              const struct in6_addr *dst, uint16_t port)
+/* Gives 'msg' (whose type and body the caller filled in) 'sock''s sender id
+ * and next sequence number and encodes it into 'sock->buf'.  Returns 0 or a
+ * positive errno (counted). */
+static int
+encode_msg(struct ctl_sock *sock, struct ctl_msg *msg)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-    struct sockaddr_in6 sin6;
     int error;
 
     if (!sock->has_key) {
@@ -156,90 +183,215 @@ ctl_sock_send(struct ctl_sock *sock, struct ctl_msg *msg,
         VLOG_WARN_RL(&rl, "cannot encode %s: %s",
                      ctl_msg_type_to_string(msg->type), ovs_strerror(error));
         sock->stats.tx_errors++;
-        return error;
     }
+    return error;
+}
+
+/* Sends the 'len' bytes at 'data', 'n' messages whose types are in
+ * 'types', in one datagram to 'dst':'port', and counts them.  Returns 0 or
+ * a positive errno; failures are counted and logged (rate-limited), never
+ * fatal: the protocol repairs lost messages through the client's
+ * retransmissions. */
+static int
+send_datagram(struct ctl_sock *sock, const void *data, size_t len,
+              const uint8_t types[], size_t n,
+              const struct in6_addr *dst, uint16_t port)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct sockaddr_in6 sin6;
+
     in6_to_sockaddr(dst, port, &sin6);
-    if (sendto(sock->fd, sock->buf.data, sock->buf.size, 0,
+    if (sendto(sock->fd, data, len, 0,
                (struct sockaddr *) &sin6, sizeof sin6) < 0) {
         char s[INET6_ADDRSTRLEN];
+        int error = errno;
 
-        error = errno;
         ipv6_string_mapped(s, dst);
-        VLOG_WARN_RL(&rl, "send %s to [%s]:%u: %s",
-                     ctl_msg_type_to_string(msg->type), s, port,
-                     ovs_strerror(error));
-        sock->stats.tx_errors++;
+        VLOG_WARN_RL(&rl, "send %s%s to [%s]:%u: %s",
+                     ctl_msg_type_to_string(types[0]),
+                     n > 1 ? " and more" : "", s, port, ovs_strerror(error));
+        sock->stats.tx_errors += n;
         COVERAGE_INC(ctl_sock_tx_error);
         return error;
     }
-    sock->stats.tx[msg->type]++;
-    COVERAGE_INC(ctl_sock_tx);
+    for (size_t i = 0; i < n; i++) {
+        sock->stats.tx[types[i]]++;
+    }
+    sock->stats.tx_datagrams++;
+    COVERAGE_ADD(ctl_sock_tx, n);
     return 0;
 }
 
+/* Sends 'msg' (whose type and body the caller filled in) to 'dst':'port' at
+ * once, in a datagram of its own.  Sets 'msg''s sender and sequence number.
+ * Returns 0 or a positive errno (see send_datagram()). */
+int
+ctl_sock_send(struct ctl_sock *sock, struct ctl_msg *msg,
+              const struct in6_addr *dst, uint16_t port)
+{
+    int error = encode_msg(sock, msg);
+    if (!error) {
+        uint8_t type = msg->type;
+
+        error = send_datagram(sock, sock->buf.data, sock->buf.size,
+                              &type, 1, dst, port);
+    }
+    return error;
+}
+
+/* Sends the messages queued in 'ob' and empties it. */
+static void
+flush_outbox(struct ctl_sock *sock, struct ctl_outbox *ob)
+{
+    if (ob->n) {
+        send_datagram(sock, ob->data, ob->len, ob->types, ob->n,
+                      &ob->dst, ob->port);
+        ob->n = ob->len = 0;
+    }
+}
+
+/* Like ctl_sock_send(), but appends 'msg' to the messages waiting for
+ * 'dst':'port', to be sent with them by ctl_sock_flush() (or earlier, when
+ * the next one would not fit their datagram).  Returns 0, or a positive
+ * errno if 'msg' cannot be encoded; sending errors are counted when the
+ * datagram goes out. */
+int
+ctl_sock_queue(struct ctl_sock *sock, struct ctl_msg *msg,
+               const struct in6_addr *dst, uint16_t port)
+{
+    struct ctl_outbox *ob = NULL;
+    int error;
+
+    error = encode_msg(sock, msg);
+    if (error) {
+        return error;
+    }
+    for (size_t i = 0; i < sock->n_outboxes; i++) {
+        if (sock->outboxes[i].port == port
+            && ipv6_addr_equals(&sock->outboxes[i].dst, dst)) {
+            ob = &sock->outboxes[i];
+            break;
+        }
+    }
+    if (!ob) {
+        if (!sock->outboxes) {
+            sock->outboxes = xmalloc(CTL_SOCK_MAX_OUTBOXES
+                                     * sizeof *sock->outboxes);
+        } else if (sock->n_outboxes >= CTL_SOCK_MAX_OUTBOXES) {
+            ctl_sock_flush(sock);
+        }
+        ob = &sock->outboxes[sock->n_outboxes++];
+        ob->dst = *dst;
+        ob->port = port;
+        ob->n = ob->len = 0;
+    } else if (ob->len + sock->buf.size > sizeof ob->data
+               || ob->n >= CTL_SOCK_MAX_BATCH) {
+        flush_outbox(sock, ob);
+    }
+    memcpy(ob->data + ob->len, sock->buf.data, sock->buf.size);
+    ob->len += sock->buf.size;
+    ob->types[ob->n++] = msg->type;
+    return 0;
+}
+
+/* Sends everything ctl_sock_queue() queued on 'sock', one datagram per
+ * destination unless more are needed. */
+void
+ctl_sock_flush(struct ctl_sock *sock)
+{
+    for (size_t i = 0; i < sock->n_outboxes; i++) {
+        flush_outbox(sock, &sock->outboxes[i]);
+    }
+    sock->n_outboxes = 0;
+}
+
 /* Receives the next acceptable message into 'msg' (and its source address
- * and port into '*src' and '*src_port', if nonnull).  Datagrams that fail to
- * decode, authenticate or pass the replay window are counted, logged
- * (rate-limited) and skipped.  Returns false when no datagram is waiting, or
- * after CTL_SOCK_MAX_RECV_PER_RUN datagrams in one call (then ctl_sock_wait()
+ * and port into '*src' and '*src_port', if nonnull): the next one of the
+ * datagram being read, or the first of the next datagram.  Messages that
+ * fail to decode, authenticate or pass the replay window are counted,
+ * logged (rate-limited) and skipped; after one whose header cannot be
+ * read, the rest of its datagram is skipped too (as one rejected message).
+ * Returns false when no message is waiting, or after
+ * CTL_SOCK_MAX_RECV_PER_RUN datagrams in one call (then ctl_sock_wait()
  * wakes the loop again at once). */
 bool
 ctl_sock_recv(struct ctl_sock *sock, struct ctl_msg *msg,
               struct in6_addr *src, uint16_t *src_port)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-    uint8_t data[CTL_MSG_MAX_LEN + 1];
+    int n_datagrams = 0;
 
-    for (int i = 0; i < CTL_SOCK_MAX_RECV_PER_RUN; i++) {
-        struct sockaddr_in6 sin6;
-        socklen_t sin6_len = sizeof sin6;
-        ssize_t n;
+    for (;;) {
+        if (sock->rx_off >= sock->rx_len) {
+            socklen_t sin6_len = sizeof sock->rx_src;
+            ssize_t n;
 
-        n = recvfrom(sock->fd, data, sizeof data, 0,
-                     (struct sockaddr *) &sin6, &sin6_len);
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR) {
-                VLOG_WARN_RL(&rl, "receive: %s", ovs_strerror(errno));
-                sock->stats.rx_errors++;
+            if (n_datagrams++ >= CTL_SOCK_MAX_RECV_PER_RUN) {
+                poll_immediate_wake();
+                return false;
             }
-            return false;
-        }
-        if (!sock->has_key) {
-            sock->stats.no_key++;
-            continue;
+            sock->rx_off = sock->rx_len = 0;
+            n = recvfrom(sock->fd, sock->rx_data, sizeof sock->rx_data, 0,
+                         (struct sockaddr *) &sock->rx_src, &sin6_len);
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR) {
+                    VLOG_WARN_RL(&rl, "receive: %s", ovs_strerror(errno));
+                    sock->stats.rx_errors++;
+                }
+                return false;
+            }
+            sock->stats.rx_datagrams++;
+            if (!sock->has_key) {
+                sock->stats.no_key++;
+                continue;
+            }
+            sock->rx_len = n;
         }
 
-        enum ctl_msg_error error = ctl_msg_receive(data, n, &sock->key,
+        /* The next message; an oversized datagram or an unreadable header
+         * takes the rest of the datagram with it. */
+        const uint8_t *p = sock->rx_data + sock->rx_off;
+        size_t left = sock->rx_len - sock->rx_off;
+        size_t len = (sock->rx_len > CTL_MSG_MAX_LEN ? 0
+                      : ctl_msg_frame_len(p, left));
+        if (!len) {
+            len = left;
+        }
+        sock->rx_off += len;
+
+        enum ctl_msg_error error = ctl_msg_receive(p, len, &sock->key,
                                                    sock->replay, msg,
                                                    &sock->stats.rx);
         if (error) {
             char s[INET6_ADDRSTRLEN];
 
             COVERAGE_INC(ctl_sock_rx_rejected);
-            ipv6_string_mapped(s, &sin6.sin6_addr);
-            VLOG_WARN_RL(&rl, "rejected %"PRIuSIZE"-byte datagram from "
-                         "[%s]:%u: %s", (size_t) n, s,
-                         ntohs(sin6.sin6_port),
+            ipv6_string_mapped(s, &sock->rx_src.sin6_addr);
+            VLOG_WARN_RL(&rl, "rejected %"PRIuSIZE"-byte message from "
+                         "[%s]:%u: %s", len, s,
+                         ntohs(sock->rx_src.sin6_port),
                          ctl_msg_error_to_string(error));
             continue;
         }
         if (src) {
-            *src = sin6.sin6_addr;
+            *src = sock->rx_src.sin6_addr;
         }
         if (src_port) {
-            *src_port = ntohs(sin6.sin6_port);
+            *src_port = ntohs(sock->rx_src.sin6_port);
         }
         return true;
     }
-    poll_immediate_wake();
-    return false;
 }
 
-/* Makes the poll loop wake when a datagram arrives on 'sock'. */
+/* Makes the poll loop wake when a datagram arrives on 'sock', or at once
+ * if messages wait to be sent or handed out. */
 void
 ctl_sock_wait(struct ctl_sock *sock)
 {
     poll_fd_wait(sock->fd, POLLIN);
+    if (sock->n_outboxes || sock->rx_off < sock->rx_len) {
+        poll_immediate_wake();
+    }
 }
 
 /* Returns the node id 'sock' sends as. */
@@ -290,6 +442,10 @@ ctl_sock_format_stats(const struct ctl_sock *sock, struct ds *s)
             ds_put_format(s, "  rejected (%s): %"PRIu64"\n",
                           ctl_msg_error_to_string(e), st->rx.rx_error[e]);
         }
+    }
+    if (st->tx_datagrams || st->rx_datagrams) {
+        ds_put_format(s, "  datagrams sent %"PRIu64" received %"PRIu64"\n",
+                      st->tx_datagrams, st->rx_datagrams);
     }
     if (st->tx_errors || st->rx_errors || st->no_key) {
         ds_put_format(s, "  send errors: %"PRIu64", receive errors: %"PRIu64

@@ -4,8 +4,18 @@
  * One non-blocking datagram socket bound to a node's control address and a
  * port.  Outgoing messages get the node's id and the next sequence number
  * and are authenticated with the cluster key; incoming datagrams are
- * decoded, authenticated and checked against a per-sender replay window by
- * ctl_msg_receive(), and everything rejected is counted.
+ * split into their messages, each decoded, authenticated and checked
+ * against a per-sender replay window by ctl_msg_receive(), and everything
+ * rejected is counted.
+ *
+ * ctl_sock_send() sends a message in a datagram of its own at once (health
+ * checks, whose round trips are measured, and replies).  ctl_sock_queue()
+ * appends it to what is waiting for the same destination, and
+ * ctl_sock_flush() sends each destination's messages in as few datagrams
+ * as fit CTL_MSG_MAX_LEN: a daemon queues what one pass of its loop
+ * produces and flushes at the end of the pass, which on a busy node sends
+ * about half the datagrams (each costs a trip through both nodes'
+ * switches).  ctl_sock_wait() wakes the loop at once while anything waits.
  *
  * The socket is AF_INET6 with IPV6_V6ONLY off, so IPv4 peers are handled as
  * v4-mapped addresses, like every address in ovslb.
@@ -32,7 +42,10 @@ struct ds;
 struct ctl_sock_stats {
     struct ctl_stats rx;            /* Received, by type and by error. */
     uint64_t tx[CTL_MSG_N_TYPES];   /* Sent, by type. */
-    uint64_t tx_errors;             /* sendto() failures. */
+    uint64_t tx_datagrams;          /* Datagrams sent. */
+    uint64_t tx_errors;             /* Messages not sent: encoding or
+                                     * sendto() failures. */
+    uint64_t rx_datagrams;          /* Datagrams received. */
     uint64_t rx_errors;             /* recvfrom() failures. */
     uint64_t no_key;                /* Dropped: no cluster key yet. */
 };
@@ -50,6 +63,9 @@ bool ctl_sock_has_key(const struct ctl_sock *);
 
 int ctl_sock_send(struct ctl_sock *, struct ctl_msg *,
                   const struct in6_addr *dst, uint16_t port);
+int ctl_sock_queue(struct ctl_sock *, struct ctl_msg *,
+                   const struct in6_addr *dst, uint16_t port);
+void ctl_sock_flush(struct ctl_sock *);
 bool ctl_sock_recv(struct ctl_sock *, struct ctl_msg *,
                    struct in6_addr *src, uint16_t *src_port);
 void ctl_sock_wait(struct ctl_sock *);

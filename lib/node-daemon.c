@@ -299,6 +299,7 @@ update_socket(struct node_daemon *nd)
 void
 node_daemon_run(struct node_daemon *nd)
 {
+    node_daemon_flush(nd);
     ovsdb_idl_run(nd->ovs_idl);
     if (ovsdb_idl_get_seqno(nd->ovs_idl) != nd->ovs_idl_seqno) {
         nd->ovs_idl_seqno = ovsdb_idl_get_seqno(nd->ovs_idl);
@@ -441,11 +442,13 @@ node_daemon_is_ready(const struct node_daemon *nd)
             && node_daemon_ctl_sock(nd));
 }
 
-/* Sends 'msg' (type and body filled in) to node 'dst', an LB node or a
+/* Queues 'msg' (type and body filled in) for node 'dst', an LB node or a
  * server node of the configuration, at its control address and the
- * cluster's control port.  Returns 0, or ENOTCONN without a control socket,
- * EHOSTUNREACH for a node not configured, or what ctl_sock_send() returns;
- * failures are logged (rate-limited). */
+ * cluster's control port; node_daemon_flush() sends it, with whatever else
+ * this pass of the loop queued for the same node (ctl_sock_queue()).
+ * Returns 0, or ENOTCONN without a control socket, EHOSTUNREACH for a node
+ * not configured, or what ctl_sock_queue() returns; failures are logged
+ * (rate-limited). */
 int
 node_daemon_send(const struct node_daemon *nd, uint32_t dst,
                  struct ctl_msg *msg)
@@ -458,7 +461,8 @@ node_daemon_send(const struct node_daemon *nd, uint32_t dst,
 }
 
 /* Like node_daemon_send(), but from 'sock' (NULL: ENOTCONN) to 'port' of
- * the node's control address. */
+ * the node's control address; the caller flushes 'sock' (ctl_sock_flush())
+ * if it is not the control socket. */
 int
 node_daemon_send_via(const struct node_daemon *nd, struct ctl_sock *sock,
                      uint16_t port, uint32_t dst, struct ctl_msg *msg)
@@ -481,7 +485,17 @@ node_daemon_send_via(const struct node_daemon *nd, struct ctl_sock *sock,
                      !sock ? "no socket" : "unknown node");
         return !sock ? ENOTCONN : EHOSTUNREACH;
     }
-    return ctl_sock_send(sock, msg, addr, port);
+    return ctl_sock_queue(sock, msg, addr, port);
+}
+
+/* Sends what node_daemon_send() queued.  The daemon calls it at the end of
+ * each pass of its loop; node_daemon_run() also does at its start. */
+void
+node_daemon_flush(struct node_daemon *nd)
+{
+    if (nd->sock) {
+        ctl_sock_flush(nd->sock);
+    }
 }
 
 /* Returns the key of the consistent-hash rings (trackers, egress, server

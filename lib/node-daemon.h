@@ -62,6 +62,7 @@ int node_daemon_send(const struct node_daemon *, uint32_t dst,
                      struct ctl_msg *);
 int node_daemon_send_via(const struct node_daemon *, struct ctl_sock *,
                          uint16_t port, uint32_t dst, struct ctl_msg *);
+void node_daemon_flush(struct node_daemon *);
 uint64_t node_daemon_ring_key(const struct node_daemon *);
 void node_daemon_status(const struct node_daemon *, struct ds *);
 

@@ -8,6 +8,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_TESTS += \
 	tests/check-bgp-speaker \
 	tests/check-ctl-msg \
+	tests/check-ctl-sock \
 	tests/check-deadline-queue \
 	tests/check-flow-key \
 	tests/check-health \
@@ -30,6 +31,9 @@ tests_check_bgp_speaker_LDADD = $(TEST_LDADD)
 tests_check_ctl_msg_SOURCES = tests/check-ctl-msg.c
 tests_check_ctl_msg_CFLAGS = $(TEST_CFLAGS)
 tests_check_ctl_msg_LDADD = $(TEST_LDADD)
+tests_check_ctl_sock_SOURCES = tests/check-ctl-sock.c
+tests_check_ctl_sock_CFLAGS = $(TEST_CFLAGS)
+tests_check_ctl_sock_LDADD = $(TEST_LDADD)
 tests_check_deadline_queue_SOURCES = tests/check-deadline-queue.c
 tests_check_deadline_queue_CFLAGS = $(TEST_CFLAGS)
 tests_check_deadline_queue_LDADD = $(TEST_LDADD)

@@ -1691,6 +1691,45 @@ START_TEST(test_seq_base)
 }
 END_TEST
 
+START_TEST(test_frame_len)
+{
+    struct ofpbuf buf;
+    struct ctl_msg m;
+    size_t len;
+
+    ofpbuf_init(&buf, 0);
+    ctl_msg_init(&m, CTL_MSG_PING, 7, 9);
+    ck_assert_int_eq(ctl_msg_encode(&m, &key, &buf), 0);
+    len = buf.size;
+
+    /* Alone, or followed by anything: its own length. */
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data, len), len);
+    ofpbuf_put_zeros(&buf, 3);
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data, buf.size), len);
+
+    /* Cut short, or no room for a header and a MAC: none. */
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data, len - 1), 0);
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data, 0), 0);
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data,
+                                        CTL_MSG_HEADER_LEN), 0);
+
+    /* A length field below header + MAC, a wrong magic or version. */
+    uint8_t *p = buf.data;
+    p[6] = 0;
+    p[7] = CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN - 1;
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data, buf.size), 0);
+    p[7] = CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN;
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data, buf.size),
+                      CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN);
+    p[0] ^= 1;
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data, buf.size), 0);
+    p[0] ^= 1;
+    p[4]++;
+    ck_assert_uint_eq(ctl_msg_frame_len(buf.data, buf.size), 0);
+    ofpbuf_uninit(&buf);
+}
+END_TEST
+
 static Suite *
 ctl_msg_suite(void)
 {
@@ -1726,6 +1765,7 @@ ctl_msg_suite(void)
     tcase_add_test(tc, test_count_lies);
     tcase_add_test(tc, test_bad_fields);
     tcase_add_test(tc, test_bad_header);
+    tcase_add_test(tc, test_frame_len);
     tcase_add_test(tc, test_random_input);
     suite_add_tcase(s, tc);
 

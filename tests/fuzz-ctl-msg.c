@@ -2,7 +2,8 @@
  * libFuzzer target for ctl-msg: the decoder on arbitrary bytes with a fixed
  * key, and (so that the fuzzer gets past the MAC into the body parsers) on
  * the same bytes authenticated with that key, as a key holder could send
- * them.  Whatever decodes must re-encode to the same bytes.  The rest of the
+ * them, and on each message ctl_msg_frame_len() splits the input into.
+ * Whatever decodes must re-encode to the same bytes.  The rest of the
  * input also drives a small replay window.
  *
  * Build (clang only):
@@ -65,8 +66,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         initialized = true;
     }
 
-    /* As received. */
+    /* As received: the whole datagram, then message by message as a
+     * receiver splits it (ctl_sock_recv()). */
     decode_and_check(&key, data, size);
+    for (size_t off = 0; off < size; ) {
+        size_t len = ctl_msg_frame_len(data + off, size - off);
+
+        if (!len) {
+            break;
+        } else if (len > size - off) {
+            abort();
+        }
+        decode_and_check(&key, data + off, len);
+        off += len;
+    }
 
     /* Authenticated: the input is header + body; set the length field and
      * append the MAC.  The copy is exactly as long as the datagram, so that
