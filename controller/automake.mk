@@ -11,4 +11,5 @@ controller_ovslb_controller_LDADD = controller/libcontroller.la \
 noinst_LTLIBRARIES += controller/libcontroller.la
 controller_libcontroller_la_SOURCES = \
 	controller/lb-actions.c controller/lb-actions.h \
+	controller/ingress.c \
 	controller/lbnode.c controller/lbnode.h controller/lbnode-private.h

@@ -316,5 +316,27 @@ entry_state_name(enum entry_state state)
 bool lbnode_flow_dbg_enabled(void);
 void lbnode_flow_dbg(const struct flow_key *, const char *format, ...)
     OVS_PRINTF_FORMAT(2, 3);
+void lbnode_deliver(struct lbnode *, uint32_t dst, struct ctl_msg *,
+                    long long int now, const struct lbnode_io *, void *aux);
+
+/* ingress.c. */
+
+void ingress_pending_destroy(struct lbnode *, struct pending *);
+void ingress_mapping_forget(struct lbnode *, struct mapping *);
+void ingress_ask_trackers(struct lbnode *, struct pending *,
+                          bool use_ack_info, long long int now,
+                          const struct lbnode_io *, void *aux);
+void ingress_mapping(struct lbnode *, const struct ctl_mapping *,
+                     long long int now, const struct lbnode_io *, void *aux);
+void ingress_unknown(struct lbnode *, const struct ctl_msg *,
+                     long long int now, const struct lbnode_io *, void *aux);
+
+/* Leases and the journal. */
+
+void lease_journal_forget(struct lbnode *, const char *table,
+                          const struct flow_key *);
+void lease_journal_mapping(struct lbnode *, struct mapping *,
+                           long long int now);
+void lease_mapping_schedule_expiry(struct lbnode *, struct mapping *);
 
 #endif /* controller/lbnode-private.h */

@@ -24,8 +24,6 @@
 VLOG_DEFINE_THIS_MODULE(lbnode);
 
 COVERAGE_DEFINE(lbnode_ack_invalid);
-COVERAGE_DEFINE(lbnode_buffer_drop);
-COVERAGE_DEFINE(lbnode_bad_packet);
 
 /* How long a tracker keeps a flow still in the handshake. */
 #define HANDSHAKE_TIMEOUT_MS 30000
@@ -35,13 +33,6 @@ COVERAGE_DEFINE(lbnode_bad_packet);
 
 /* Window field of the SYN/ACK (never scaled in a SYN segment). */
 #define SYNACK_WINDOW 65535
-
-/* A packet an ingress holds until its flow's mapping arrives. */
-struct buffered {
-    struct ovs_list node;
-    size_t len;
-    uint8_t data[];
-};
 
 /* What the journal holds for an established tracker entry and for an
  * ingress mapping.  The store is this node's own file, so host byte order;
@@ -120,20 +111,6 @@ free_vips(struct lbnode *lb)
     lb->n_vips = 0;
 }
 
-static void
-pending_destroy(struct lbnode *lb, struct pending *p)
-{
-    struct buffered *b;
-
-    hmap_remove(&lb->pending, &p->node);
-    deadline_cancel(&p->expiry);
-    deadline_cancel(&p->query_retry);
-    LIST_FOR_EACH_POP (b, node, &p->packets) {
-        free(b);
-    }
-    free(p);
-}
-
 /* Frees 'lb'.  A null 'lb' is a no-op. */
 void
 lbnode_destroy(struct lbnode *lb)
@@ -150,7 +127,7 @@ lbnode_destroy(struct lbnode *lb)
 
     struct pending *p;
     HMAP_FOR_EACH_SAFE (p, node, &lb->pending) {
-        pending_destroy(lb, p);
+        ingress_pending_destroy(lb, p);
     }
     hmap_destroy(&lb->pending);
 
@@ -322,16 +299,18 @@ journal_entry(struct lbnode *lb, struct entry *e, long long int now)
     }
 }
 
-static void
-journal_forget(struct lbnode *lb, const char *table, const struct flow_key *cp)
+/* Tells the journal to forget the record of 'cp' in 'table'. */
+void
+lease_journal_forget(struct lbnode *lb, const char *table,
+                     const struct flow_key *cp)
 {
     if (lb->journal) {
         lb->journal(lb->journal_aux, table, cp, NULL, 0, 0);
     }
 }
 
-static void
-journal_mapping(struct lbnode *lb, struct mapping *m, long long int now)
+void
+lease_journal_mapping(struct lbnode *lb, struct mapping *m, long long int now)
 {
     m->journalled = m->expires;
     if (lb->journal) {
@@ -377,8 +356,8 @@ entry_schedule_retry(struct lbnode *lb, struct entry *e)
     }
 }
 
-static void
-mapping_schedule_expiry(struct lbnode *lb, struct mapping *m)
+void
+lease_mapping_schedule_expiry(struct lbnode *lb, struct mapping *m)
 {
     deadline_queue_set(&lb->mapping_leases, &m->expiry,
                        ROUND_UP(m->expires, LEASE_SWEEP_MS));
@@ -407,267 +386,13 @@ static void
 mapping_renew(struct lbnode *lb, struct mapping *m, long long int now)
 {
     m->expires = MAX(m->expires, now + lb->lease_ms);
-    mapping_schedule_expiry(lb, m);
+    lease_mapping_schedule_expiry(lb, m);
     if (lease_journal_due(lb, m->expires, m->journalled)) {
-        journal_mapping(lb, m, now);
+        lease_journal_mapping(lb, m, now);
     }
 }
 
 /* Messages. */
-
-static void deliver(struct lbnode *, uint32_t dst, struct ctl_msg *,
-                    long long int now, const struct lbnode_io *, void *aux);
-
-/* Ingress. */
-
-/* Forgets the mapping 'm' (the caller removes its flow if it is still
- * installed). */
-static void
-mapping_forget(struct lbnode *lb, struct mapping *m)
-{
-    journal_forget(lb, LBNODE_JOURNAL_MAPPING, &m->cp);
-    hmap_remove(&lb->mappings, &m->node);
-    deadline_cancel(&m->expiry);
-    free(m);
-}
-
-static void
-ask_trackers(struct lbnode *lb, struct pending *p, bool use_ack_info,
-             long long int now, const struct lbnode_io *io, void *aux)
-{
-    uint32_t pft, sft;
-    struct ctl_msg msg;
-
-    if (!lbnode_trackers(lb, &p->cp, &pft, &sft)) {
-        return;
-    }
-    p->asked = now;
-    deadline_queue_set(&lb->query_retries, &p->query_retry,
-                       now + QUERY_RETRY_MS);
-    FLOW_DBG(&p->cp, "ingress: %s to %s %"PRIu32,
-             p->stage == PENDING_ASKED_PFT && use_ack_info
-             ? "ACK_INFO" : "MAPPING_QUERY",
-             p->stage == PENDING_ASKED_PFT ? "PFT" : "SFT",
-             p->stage == PENDING_ASKED_PFT ? pft : sft);
-    if (p->stage == PENDING_ASKED_PFT && use_ack_info) {
-        msg_init(&msg, CTL_MSG_ACK_INFO, lb->self);
-        msg.ack_info = p->ack;
-        deliver(lb, pft, &msg, now, io, aux);
-    } else {
-        msg_init(&msg, CTL_MSG_MAPPING_QUERY, lb->self);
-        msg.mapping_query.cp = p->cp;
-        msg.mapping_query.ingress = lb->self;
-        lb->stats.queries++;
-        deliver(lb, p->stage == PENDING_ASKED_PFT ? pft : sft, &msg, now,
-                io, aux);
-    }
-}
-
-static void
-ingress_syn(struct lbnode *lb, const struct flow_key *cp,
-            const struct tcp_seg_info *seg, long long int now,
-            const struct lbnode_io *io, void *aux)
-{
-    uint32_t pft, sft;
-    struct ctl_msg msg;
-
-    lb->stats.syns++;
-
-    /* A SYN never belongs to an established connection: this is a new one
-     * that reuses the CP of an old one, whose ingress flow (still within
-     * its idle timeout) would send the new connection's ACK to the old
-     * server.  Remove it. */
-    struct mapping *m = mapping_find(lb, cp);
-    if (m && !m->replaced) {
-        io->remove_mapping(aux, cp);
-        journal_forget(lb, LBNODE_JOURNAL_MAPPING, cp);
-        m->replaced = true;
-        m->expires = now + lb->lease_ms;
-        mapping_schedule_expiry(lb, m);
-        lb->stats.mappings_replaced++;
-    }
-
-    if (!lbnode_trackers(lb, cp, &pft, &sft)) {
-        return;
-    }
-    FLOW_DBG(cp, "ingress: SYN to PFT %"PRIu32, pft);
-    msg_init(&msg, CTL_MSG_SYN_INFO, lb->self);
-    msg.syn_info.cp = *cp;
-    msg.syn_info.ingress = lb->self;
-    msg.syn_info.client_isn = seg->seq;
-    msg.syn_info.opts = (struct ctl_tcp_opts) {
-        .has_mss = seg->opts.has_mss,
-        .mss = seg->opts.mss,
-        .has_wscale = seg->opts.has_wscale,
-        .wscale = seg->opts.wscale,
-        .sack_permitted = seg->opts.sack_permitted,
-        .has_ts = seg->opts.has_ts,
-        .tsval = seg->opts.tsval,
-        .ece = (seg->flags & TCP_ECE) != 0,
-        .cwr = (seg->flags & TCP_CWR) != 0,
-    };
-    if (msg.syn_info.opts.ece != msg.syn_info.opts.cwr) {
-        msg.syn_info.opts.ece = msg.syn_info.opts.cwr = false;
-    }
-    deliver(lb, pft, &msg, now, io, aux);
-}
-
-static void
-ingress_non_syn(struct lbnode *lb, const struct flow_key *cp,
-                const struct tcp_seg_info *seg, const void *frame,
-                size_t len, long long int now, const struct lbnode_io *io,
-                void *aux)
-{
-    struct mapping *m;
-    struct pending *p;
-    struct buffered *b;
-
-    lb->stats.non_syns++;
-
-    /* A packet of a flow we have a mapping for, which the switch did not
-     * forward by itself: it came before the mapping's first packet-out,
-     * or the switch lost the flow's entry (idle past its timeout, or a
-     * restarted switch).  Forwarding it gives the switch the mapping
-     * again. */
-    m = mapping_find(lb, cp);
-    if (m && !m->replaced) {
-        io->forward(aux, cp, frame, len, &m->server_addr);
-        lb->stats.mapping_recommits++;
-        return;
-    }
-
-    p = pending_find(lb, cp);
-    if (!p) {
-        p = xzalloc(sizeof *p);
-        p->cp = *cp;
-        ovs_list_init(&p->packets);
-        p->stage = PENDING_ASKED_PFT;
-        p->deadline = now + lb->buffer_timeout_ms;
-        deadline_queue_set(&lb->pending_expiry, &p->expiry, p->deadline);
-        p->ack = (struct ctl_ack_info) {
-            .cp = *cp,
-            .ingress = lb->self,
-            .seq = seg->seq,
-            .ack = seg->ack,
-            .has_ts = seg->opts.has_ts,
-            .has_data = seg->payload_len > 0,
-            .tsval = seg->opts.tsval,
-            .tsecr = seg->opts.tsecr,
-        };
-        hmap_insert(&lb->pending, &p->node, cp_hash(cp));
-    }
-
-    if (p->n_packets >= lb->buffer_packets
-        || p->n_bytes + len > lb->buffer_bytes) {
-        lb->stats.buffer_drops++;
-        COVERAGE_INC(lbnode_buffer_drop);
-    } else {
-        b = xmalloc(sizeof *b + len);
-        b->len = len;
-        memcpy(b->data, frame, len);
-        ovs_list_push_back(&p->packets, &b->node);
-        p->n_packets++;
-        p->n_bytes += len;
-        lb->stats.buffered++;
-    }
-
-    if (p->n_packets == 1 && p->asked == 0) {
-        ask_trackers(lb, p, (seg->flags & TCP_ACK) != 0, now, io, aux);
-    }
-}
-
-/* Handles a packet-in: the Ethernet frame 'frame' of 'len' bytes, a packet
- * to a VIP that missed the ingress mapping table. */
-void
-lbnode_packet_in(struct lbnode *lb, const void *frame, size_t len,
-                 long long int now, const struct lbnode_io *io, void *aux)
-{
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-    struct tcp_seg_info seg;
-    struct flow_key cp;
-    int error;
-
-    error = tcp_seg_parse_frame(frame, len, &seg);
-    if (error) {
-        lb->stats.bad_packets++;
-        COVERAGE_INC(lbnode_bad_packet);
-        VLOG_DBG_RL(&rl, "packet-in: %s", tcp_seg_strerror(error));
-        return;
-    }
-    flow_key_init_v6(&cp, &seg.ip_src, seg.tp_src, &seg.ip_dst, seg.tp_dst,
-                     IPPROTO_TCP);
-    if (!vip_for_cp(lb, &cp)) {
-        lb->stats.not_vip++;
-        return;
-    }
-
-    if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
-        ingress_syn(lb, &cp, &seg, now, io, aux);
-    } else if (!(seg.flags & TCP_SYN)) {
-        ingress_non_syn(lb, &cp, &seg, frame, len, now, io, aux);
-    } else {
-        lb->stats.bad_packets++;
-    }
-}
-
-static void
-ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
-                long long int now, const struct lbnode_io *io,
-                void *aux)
-{
-    struct pending *p = pending_find(lb, &map->cp);
-    struct mapping *m = mapping_find(lb, &map->cp);
-
-    if (!m) {
-        m = xzalloc(sizeof *m);
-        m->cp = map->cp;
-        hmap_insert(&lb->mappings, &m->node, cp_hash(&map->cp));
-    }
-    m->server = map->server;
-    m->server_addr = map->server_addr;
-    m->replaced = false;
-    m->expires = MAX(m->expires, now + lb->lease_ms);
-    mapping_schedule_expiry(lb, m);
-    journal_mapping(lb, m, now);
-    io->install_mapping(aux, &map->cp, &map->server_addr);
-    lb->stats.mappings_installed++;
-    FLOW_DBG(&map->cp, "ingress: mapped to server %"PRIu32", %"PRIuSIZE
-             " packets replayed", map->server, p ? p->n_packets : 0);
-
-    if (p) {
-        struct buffered *b;
-
-        LIST_FOR_EACH (b, node, &p->packets) {
-            io->forward(aux, &p->cp, b->data, b->len, &map->server_addr);
-            lb->stats.replayed++;
-        }
-        pending_destroy(lb, p);
-    }
-}
-
-static void
-ingress_unknown(struct lbnode *lb, const struct ctl_msg *msg,
-                long long int now, const struct lbnode_io *io, void *aux)
-{
-    struct pending *p = pending_find(lb, &msg->unknown.cp);
-    uint32_t pft, sft;
-
-    if (!p) {
-        lb->stats.msgs_ignored++;
-        return;
-    }
-    FLOW_DBG(&p->cp, "ingress: UNKNOWN from node %"PRIu32, msg->sender);
-    if (p->stage == PENDING_ASKED_PFT
-        && lbnode_trackers(lb, &p->cp, &pft, &sft) && sft != pft) {
-        p->stage = PENDING_ASKED_SFT;
-        ask_trackers(lb, p, false, now, io, aux);
-    } else {
-        /* Nobody knows the flow: the client's next retransmission (or a
-         * new SYN) starts over. */
-        lb->stats.unknown_flows++;
-        pending_destroy(lb, p);
-    }
-}
 
 /* Flow tracker. */
 
@@ -700,7 +425,7 @@ entry_set_state(struct lbnode *lb, struct entry *e, enum entry_state state,
         journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
                && state != ENTRY_ESTABLISHED) {
-        journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
+        lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
         lb->n_syn_entries++;
         e->expires = now + HANDSHAKE_TIMEOUT_MS;
     }
@@ -715,7 +440,7 @@ entry_destroy(struct lbnode *lb, struct entry *e)
     if (e->state != ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
     } else {
-        journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
+        lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
     }
     hmap_remove(&lb->entries, &e->node);
     deadline_cancel(&e->expiry);
@@ -881,7 +606,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
             entry_hand_over(lb, e, io, aux);
         }
         fill_syn_sync(e, &msg.syn_sync);
-        deliver(lb, sft, &msg, now, io, aux);
+        lbnode_deliver(lb, sft, &msg, now, io, aux);
         return;
     }
     if (e) {
@@ -915,7 +640,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
             msg.syn_sync.ts_lb = tsval;
             msg.syn_sync.isn_kind = CTL_ISN_COOKIE;
             lb->stats.cookies_issued++;
-            deliver(lb, sft, &msg, now, io, aux);
+            lbnode_deliver(lb, sft, &msg, now, io, aux);
         }
         return;
     }
@@ -938,7 +663,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         entry_hand_over(lb, e, io, aux);
     }
     fill_syn_sync(e, &msg.syn_sync);
-    deliver(lb, sft, &msg, now, io, aux);
+    lbnode_deliver(lb, sft, &msg, now, io, aux);
 }
 
 /* SFT: the PFT's copy of a SYN; fabricates the SYN/ACK. */
@@ -1041,7 +766,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
         entry_set_state(lb, e, ENTRY_CONNECTING, now);
         lb->stats.connects++;
     }
-    deliver(lb, sft, &msg, now, io, aux);
+    lbnode_deliver(lb, sft, &msg, now, io, aux);
     if (server == CTL_NODE_NONE) {
         e = entry_find(lb, &msg.connect.cp);
         if (e && e->role == CTL_ROLE_PFT) {
@@ -1064,7 +789,7 @@ send_mapping(struct lbnode *lb, const struct entry *e, uint32_t dst,
     msg.mapping.cp = e->cp;
     msg.mapping.server = e->server;
     msg.mapping.server_addr = s->underlay;
-    deliver(lb, dst, &msg, now, io, aux);
+    lbnode_deliver(lb, dst, &msg, now, io, aux);
 }
 
 static void
@@ -1075,7 +800,7 @@ reply_unknown(struct lbnode *lb, const struct flow_key *cp, uint32_t dst,
 
     msg_init(&msg, CTL_MSG_UNKNOWN, lb->self);
     msg.unknown.cp = *cp;
-    deliver(lb, dst, &msg, now, io, aux);
+    lbnode_deliver(lb, dst, &msg, now, io, aux);
 }
 
 /* Whether the ACK 'ai' shows that the client is on the connection that
@@ -1254,7 +979,7 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
         msg.conn_req.lb_tsval = 0;
     }
     lb->stats.conn_reqs++;
-    deliver(lb, c->server, &msg, now, io, aux);
+    lbnode_deliver(lb, c->server, &msg, now, io, aux);
 }
 
 /* SFT: the agent accepted. */
@@ -1301,7 +1026,7 @@ sft_rejected(struct lbnode *lb, const struct ctl_rejected *r,
     msg.release.cp = r->cp;
     msg.release.server = r->server;
     msg.release.ttl = r->ttl;
-    deliver(lb, pft, &msg, now, io, aux);
+    lbnode_deliver(lb, pft, &msg, now, io, aux);
 }
 
 /* PFT: the chosen server refused; choose another. */
@@ -1804,9 +1529,11 @@ lbnode_recv(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
     }
 }
 
-static void
-deliver(struct lbnode *lb, uint32_t dst, struct ctl_msg *msg,
-        long long int now, const struct lbnode_io *io, void *aux)
+/* Sends 'msg' to node 'dst' through 'io' (with 'aux'), or, if 'dst' is
+ * this node, handles it at once. */
+void
+lbnode_deliver(struct lbnode *lb, uint32_t dst, struct ctl_msg *msg,
+               long long int now, const struct lbnode_io *io, void *aux)
 {
     if (dst == CTL_NODE_NONE) {
         return;
@@ -1871,7 +1598,7 @@ lbnode_restore(struct lbnode *lb, const char *table,
         m->server = r.server;
         m->server_addr = r.server_addr;
         m->expires = m->journalled = now + ttl_ms;
-        mapping_schedule_expiry(lb, m);
+        lease_mapping_schedule_expiry(lb, m);
         hmap_insert(&lb->mappings, &m->node, cp_hash(cp));
         io->install_mapping(aux, cp, &m->server_addr);
         return true;
@@ -1891,7 +1618,7 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
     while ((d = deadline_queue_due(&lb->pending_expiry, now))) {
         lb->stats.timer_visits++;
         lb->stats.buffer_timeouts++;
-        pending_destroy(lb, CONTAINER_OF(d, struct pending, expiry));
+        ingress_pending_destroy(lb, CONTAINER_OF(d, struct pending, expiry));
     }
 
     while ((d = deadline_queue_due(&lb->handshakes, now))
@@ -1920,7 +1647,7 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
             lb->stats.leases_lapsed++;
             lb->stats.mappings_lapsed++;
             io->remove_mapping(aux, &m->cp);
-            mapping_forget(lb, m);
+            ingress_mapping_forget(lb, m);
         }
     }
 }
@@ -1938,10 +1665,11 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         struct pending *p = CONTAINER_OF(d, struct pending, query_retry);
 
         /* Due again in a period, even if no tracker can be asked now
-         * (ask_trackers() sets the same time when it asks one). */
+         * (ingress_ask_trackers() sets the same time when it asks one). */
         lb->stats.timer_visits++;
         deadline_queue_set(&lb->query_retries, d, now + QUERY_RETRY_MS);
-        ask_trackers(lb, p, p->stage == PENDING_ASKED_PFT, now, io, aux);
+        ingress_ask_trackers(lb, p, p->stage == PENDING_ASKED_PFT, now, io,
+                             aux);
     }
 
     while ((d = deadline_queue_due(&lb->connect_retries, now))) {
@@ -1974,7 +1702,7 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
             .isn_lb = e->isn_lb, .client_isn = e->client_isn,
             .opts = e->opts, .ingress = e->ingress, .ts_lb = e->ts_lb,
         };
-        deliver(lb, sft, &msg, now, io, aux);
+        lbnode_deliver(lb, sft, &msg, now, io, aux);
     }
 }
 
