@@ -12,4 +12,5 @@ noinst_LTLIBRARIES += controller/libcontroller.la
 controller_libcontroller_la_SOURCES = \
 	controller/lb-actions.c controller/lb-actions.h \
 	controller/ingress.c \
-	controller/lbnode.c controller/lbnode.h controller/lbnode-private.h
+	controller/lbnode.c controller/lbnode.h controller/lbnode-private.h \
+	controller/tracker.c

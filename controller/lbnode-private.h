@@ -331,7 +331,41 @@ void ingress_mapping(struct lbnode *, const struct ctl_mapping *,
 void ingress_unknown(struct lbnode *, const struct ctl_msg *,
                      long long int now, const struct lbnode_io *, void *aux);
 
+/* tracker.c. */
+
+struct entry *tracker_entry_create(struct lbnode *, const struct flow_key *,
+                                   enum ctl_tracker_role, long long int now);
+void tracker_entry_set_state(struct lbnode *, struct entry *,
+                             enum entry_state, long long int now);
+void tracker_entry_destroy(struct lbnode *, struct entry *);
+void pft_syn_info(struct lbnode *, const struct ctl_syn_info *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void sft_syn_sync(struct lbnode *, const struct ctl_syn_sync *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void pft_ack_info(struct lbnode *, const struct ctl_ack_info *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void sft_connect(struct lbnode *, const struct ctl_connect *,
+                 long long int now, const struct lbnode_io *, void *aux);
+void sft_accepted(struct lbnode *, const struct ctl_accepted *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void sft_rejected(struct lbnode *, const struct ctl_rejected *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void pft_release(struct lbnode *, const struct ctl_release *,
+                 long long int now, const struct lbnode_io *, void *aux);
+void pft_choose_again(struct lbnode *, struct entry *, long long int now,
+                      const struct lbnode_io *, void *aux);
+void tracker_mapping(struct lbnode *, const struct ctl_msg *,
+                     long long int now, const struct lbnode_io *, void *aux);
+void tracker_query(struct lbnode *, const struct ctl_mapping_query *,
+                   long long int now, const struct lbnode_io *, void *aux);
+void tracker_sync(struct lbnode *, const struct ctl_tracker_sync *,
+                  uint32_t sender, long long int now);
+
 /* Leases and the journal. */
+
+void lease_entry_schedule_expiry(struct lbnode *, struct entry *);
+void lease_entry_renew(struct lbnode *, struct entry *, long long int now);
+void lease_journal_entry(struct lbnode *, struct entry *, long long int now);
 
 void lease_journal_forget(struct lbnode *, const char *table,
                           const struct flow_key *);
