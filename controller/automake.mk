@@ -10,7 +10,8 @@ controller_ovslb_controller_LDADD = controller/libcontroller.la \
 # The pure cores, also linked by the unit tests and the simulator.
 noinst_LTLIBRARIES += controller/libcontroller.la
 controller_libcontroller_la_SOURCES = \
-	controller/lb-actions.c controller/lb-actions.h \
 	controller/ingress.c \
+	controller/lb-actions.c controller/lb-actions.h \
 	controller/lbnode.c controller/lbnode.h controller/lbnode-private.h \
+	controller/lease.c \
 	controller/tracker.c

@@ -361,7 +361,10 @@ void tracker_query(struct lbnode *, const struct ctl_mapping_query *,
 void tracker_sync(struct lbnode *, const struct ctl_tracker_sync *,
                   uint32_t sender, long long int now);
 
-/* Leases and the journal. */
+/* lease.c. */
+
+void lease_publish(struct lbnode *, const struct ctl_msg *,
+                   long long int now, const struct lbnode_io *, void *aux);
 
 void lease_entry_schedule_expiry(struct lbnode *, struct entry *);
 void lease_entry_renew(struct lbnode *, struct entry *, long long int now);
