@@ -239,6 +239,7 @@ lbnode_packet_in(struct lbnode *lb, const void *frame, size_t len,
     } else {
         lb->stats.bad_packets++;
     }
+    lbnode_handle_self_msgs(lb, now, io, aux);
 }
 
 /* MAPPING 'map' at its ingress (this node): installs the mapping through

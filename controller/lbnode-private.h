@@ -164,6 +164,11 @@ struct lbnode {
 
     uint64_t synced_digest;     /* Ring whose trackers have our entries. */
 
+    /* Messages this node sent itself (lbnode_deliver()), in the order
+     * sent: handled when the public function that led to them is done with
+     * its own work, never in the middle of a handler. */
+    struct ovs_list self_msgs;  /* Of struct self_msg. */
+
     /* Timers, one queue per kind, each in deadline order, so that
      * lbnode_run() and lbnode_retry() touch only what is due and
      * lbnode_next_deadline() is O(1), however many flows the node holds.
@@ -318,6 +323,8 @@ void lbnode_flow_dbg(const struct flow_key *, const char *format, ...)
     OVS_PRINTF_FORMAT(2, 3);
 void lbnode_deliver(struct lbnode *, uint32_t dst, struct ctl_msg *,
                     long long int now, const struct lbnode_io *, void *aux);
+void lbnode_handle_self_msgs(struct lbnode *, long long int now,
+                             const struct lbnode_io *, void *aux);
 
 /* ingress.c. */
 

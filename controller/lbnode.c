@@ -18,6 +18,7 @@
 #include "deadline-queue.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "ring.h"
@@ -26,6 +27,12 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(lbnode);
+
+/* A message this node sent itself, waiting in 'self_msgs'. */
+struct self_msg {
+    struct ovs_list node;
+    struct ctl_msg msg;
+};
 
 /* Whether FLOW_DBG logs: "ovs-appctl vlog/set lbnode:file:dbg" turns it on
  * for every part of the core. */
@@ -68,6 +75,7 @@ lbnode_create(void)
     deadline_queue_init(&lb->query_retries);
     deadline_queue_init(&lb->mapping_leases);
     syn_cookie_thresholds_init(&lb->cookie_thresholds);
+    ovs_list_init(&lb->self_msgs);
     return lb;
 }
 
@@ -122,6 +130,11 @@ lbnode_destroy(struct lbnode *lb)
     free(lb->lbs);
     free(lb->servers);
     free_vips(lb);
+
+    struct self_msg *sm;
+    LIST_FOR_EACH_POP (sm, node, &lb->self_msgs) {
+        free(sm);
+    }
     free(lb);
 }
 
@@ -237,11 +250,9 @@ lbnode_trackers(const struct lbnode *lb, const struct flow_key *cp,
     return true;
 }
 
-/* Handles the control message 'msg' from another node (or from this one,
- * in-process). */
-void
-lbnode_recv(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
-            const struct lbnode_io *io, void *aux)
+static void
+dispatch(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
+         const struct lbnode_io *io, void *aux)
 {
     switch (msg->type) {
     case CTL_MSG_SYN_INFO:
@@ -294,20 +305,51 @@ lbnode_recv(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
     }
 }
 
+/* Handles the control message 'msg' from another node, then the messages
+ * that this node sent itself meanwhile. */
+void
+lbnode_recv(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
+            const struct lbnode_io *io, void *aux)
+{
+    dispatch(lb, msg, now, io, aux);
+    lbnode_handle_self_msgs(lb, now, io, aux);
+}
+
 /* Sends 'msg' to node 'dst' through 'io' (with 'aux'), or, if 'dst' is
- * this node, handles it at once. */
+ * this node, queues it for lbnode_handle_self_msgs(). */
 void
 lbnode_deliver(struct lbnode *lb, uint32_t dst, struct ctl_msg *msg,
-               long long int now, const struct lbnode_io *io, void *aux)
+               long long int now OVS_UNUSED, const struct lbnode_io *io,
+               void *aux)
 {
     if (dst == CTL_NODE_NONE) {
         return;
     }
     if (dst == lb->self) {
+        struct self_msg *sm = xmalloc(sizeof *sm);
+
         msg->sender = lb->self;
-        lbnode_recv(lb, msg, now, io, aux);
+        sm->msg = *msg;
+        ovs_list_push_back(&lb->self_msgs, &sm->node);
     } else {
         io->send(aux, dst, msg);
+    }
+}
+
+/* Handles, in the order sent, the messages that 'lb' sent itself, and those
+ * that handling them sends, until none is left.  Every public function of
+ * the core that can send a message calls it last (with its 'now', 'io' and
+ * 'aux'), so that a handler never runs inside another. */
+void
+lbnode_handle_self_msgs(struct lbnode *lb, long long int now,
+                        const struct lbnode_io *io, void *aux)
+{
+    while (!ovs_list_is_empty(&lb->self_msgs)) {
+        struct self_msg *sm = CONTAINER_OF(ovs_list_pop_front(&lb->self_msgs),
+                                           struct self_msg, node);
+
+        dispatch(lb, &sm->msg, now, io, aux);
+        free(sm);
     }
 }
 
@@ -409,6 +451,7 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         };
         lbnode_deliver(lb, sft, &msg, now, io, aux);
     }
+    lbnode_handle_self_msgs(lb, now, io, aux);
 }
 
 /* Returns when lbnode_run() or lbnode_retry() next has work (for a lapsed
