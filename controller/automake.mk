@@ -2,6 +2,7 @@
 
 sbin_PROGRAMS += controller/ovslb-controller
 controller_ovslb_controller_SOURCES = \
+	controller/controller.c controller/controller.h \
 	controller/ovslb-controller.c \
 	controller/switch-conntrack.c controller/switch-conntrack.h
 controller_ovslb_controller_LDADD = controller/libcontroller.la \
