@@ -3,6 +3,8 @@
 sbin_PROGRAMS += controller/ovslb-controller
 controller_ovslb_controller_SOURCES = \
 	controller/controller.c controller/controller.h \
+	controller/controller-private.h \
+	controller/edge-mac.c \
 	controller/ovslb-controller.c \
 	controller/switch-conntrack.c controller/switch-conntrack.h
 controller_ovslb_controller_LDADD = controller/libcontroller.la \

@@ -5,7 +5,7 @@
  * gossip, BGP, the journal and the config service, and answers ovs-appctl.
  */
 #include <config.h>
-#include "controller/controller.h"
+#include "controller/controller-private.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -70,64 +70,6 @@ COVERAGE_DEFINE(controller_packet_in_other);
  * Y the announced node's (see lib/bgp-speaker.h). */
 #define BGP_SESSION_MASK 0xffff0000
 
-/* How often to ask for the edge router's MAC while it is not known. */
-#define ARP_INTERVAL_MS 1000
-#define ARP_REFRESH_MS 30000
-
-struct controller {
-    struct node_daemon *nd;
-    struct lbnode *lb;
-    uint64_t nd_seqno;
-    bool configured;            /* lbnode has a configuration. */
-    bool restored;              /* Journal read back (once, at start). */
-    uint64_t journal_errors;
-    uint64_t restored_records;
-
-    ofp_port_t north_port;
-    ofp_port_t tunnel_port;
-    struct in6_addr north_addr;
-    struct eth_addr own_mac;
-    bool has_own_mac;
-    struct eth_addr edge_mac;
-    bool has_edge_mac;
-    long long int next_arp;
-
-    /* Health checking and gossip (PROTOCOL.md §8). */
-    struct health *health;
-    uint64_t health_seqno;      /* Of the last reconfiguration. */
-    struct ctl_sock *north_sock;        /* On the north address, if it is
-                                         * not the control address. */
-    struct ctl_sock *reply_sock;        /* Where the message being handled
-                                         * came in... */
-    struct in6_addr reply_addr;         /* ...from whom... */
-    uint16_t reply_port;                /* ...and from which port. */
-    long long int next_heartbeat_journal;
-
-    /* Connection publishing (PROTOCOL.md §6). */
-    struct ctl_sock *fwd_sock;  /* PUBLISH_FWD, on the forwarding port. */
-    uint64_t publish_wrong_port;        /* PUBLISH on the forwarding port or
-                                         * PUBLISH_FWD on the control port:
-                                         * dropped. */
-
-    struct bgp_speaker *bgp;    /* NULL without a bgpd beside us. */
-    char *bgp_key;              /* VIPs and gateway the speaker has. */
-
-    struct lb_actions *actions; /* Packet-out actions, encoded once. */
-    struct switch_conntrack *ct;        /* The switch's TCP sequence
-                                         * checking, kept off. */
-
-    struct pipeline pipeline;   /* Installed static flows. */
-    bool flows_changed;         /* Commit at the end of this pass. */
-
-    /* Counters of the driver. */
-    uint64_t packet_ins_syn;
-    uint64_t packet_ins_other;
-    uint64_t packet_ins_arp;
-    uint64_t msgs_no_route;     /* Messages to nodes without an address. */
-    uint64_t packet_outs_failed;
-    uint64_t ct_flushes_failed;
-};
-
 static unixctl_cb_func ovslb_show, ovslb_flows, ovslb_stats, ovslb_health;
 
 /* The lbnode's I/O. */
@@ -165,8 +107,10 @@ send_packet_out(struct controller *c, const void *frame, size_t len,
     }
 }
 
-static void
-io_send_north(void *c_, const void *frame, size_t len)
+/* Sends the Ethernet frame 'frame' of 'len' bytes out of the north port of
+ * the controller 'c_' (lbnode_io's 'send_north'). */
+void
+controller_send_north(void *c_, const void *frame, size_t len)
 {
     struct controller *c = c_;
     const struct ofpact *ofpacts;
@@ -223,9 +167,9 @@ io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
     send_packet_out(c, frame, len, ofpacts, ofpacts_len);
 }
 
-static const struct lbnode_io controller_io = {
+const struct lbnode_io controller_io = {
     .send = io_send,
-    .send_north = io_send_north,
+    .send_north = controller_send_north,
     .install_mapping = io_install_mapping,
     .remove_mapping = io_remove_mapping,
     .forward = io_forward,
@@ -254,10 +198,6 @@ journal_write(void *c_, const char *table, const struct flow_key *cp,
 }
 
 static void restore_heartbeat(const struct store_record *, void *c_);
-
-/* The key under which the edge router's MAC is kept in the store's meta
- * table, so that a restarted controller addresses replies at once. */
-#define EDGE_MAC_KEY "edge-mac"
 
 static void
 restore_meta(const struct store_record *r, void *c_)
@@ -520,8 +460,10 @@ restore_heartbeat(const struct store_record *r, void *c_)
 
 /* Configuration. */
 
-static void
-install_pipeline(struct controller *c)
+/* Installs the static flows and meters that the configuration and the
+ * edge router's MAC call for, replacing those installed before. */
+void
+controller_install_pipeline(struct controller *c)
 {
     struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
     const struct cluster_snapshot *snap = node_daemon_config(c->nd);
@@ -611,8 +553,6 @@ install_pipeline(struct controller *c)
     free(servers);
 }
 
-static ovs_be32 default_gateway(void);
-
 /* Creates or updates the BGP speaker from the configuration and announces
  * this node's ring neighbours among the healthy LB nodes. */
 static void
@@ -624,7 +564,7 @@ update_bgp(struct controller *c, const struct cluster_snapshot *snap,
     ovs_be32 vips[BGP_SPEAKER_MAX_VIPS];
     size_t n_vips = 0;
     uint32_t max_id = 0;
-    ovs_be32 gw = default_gateway();
+    ovs_be32 gw = edge_mac_default_gateway();
     struct ds key = DS_EMPTY_INITIALIZER;
 
     free(vty);
@@ -847,101 +787,7 @@ reconfigure(struct controller *c)
     free(servers);
     free(lbs);
 
-    install_pipeline(c);
-}
-
-/* Edge router's MAC. */
-
-static void
-learn_edge_mac(struct controller *c, struct eth_addr mac)
-{
-    if (eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)) {
-        return;
-    }
-    if (!c->has_edge_mac || !eth_addr_equals(mac, c->edge_mac)) {
-        VLOG_INFO("edge router MAC "ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
-        c->edge_mac = mac;
-        c->has_edge_mac = true;
-        if (node_daemon_store(c->nd)) {
-            store_put(node_daemon_store(c->nd), "meta", EDGE_MAC_KEY,
-                      strlen(EDGE_MAC_KEY), mac.ea, ETH_ADDR_LEN, 0);
-        }
-        if (c->has_own_mac) {
-            lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
-        }
-        install_pipeline(c);
-    }
-}
-
-/* Returns the IPv4 default gateway of this network namespace, from the
- * kernel's routing table, or 0. */
-static ovs_be32
-default_gateway(void)
-{
-    FILE *f = fopen("/proc/net/route", "r");
-    char line[256];
-    ovs_be32 gw = 0;
-
-    if (!f) {
-        return 0;
-    }
-    while (fgets(line, sizeof line, f)) {
-        char ifname[32];
-        unsigned int dst, gateway;
-
-        if (sscanf(line, "%31s %x %x", ifname, &dst, &gateway) == 3
-            && dst == 0 && gateway) {
-            /* /proc/net/route prints addresses in host byte order of the
-             * raw network-order value. */
-            gw = (ovs_be32) gateway;
-            break;
-        }
-    }
-    fclose(f);
-    return gw;
-}
-
-static void
-send_arp_request(struct controller *c, long long int now)
-{
-    ovs_be32 gw;
-    struct dp_packet b;
-
-    /* Ask while the MAC is unknown, and now and then when it is known (it
-     * may come from the journal of an earlier run, or change). */
-    if (!c->has_own_mac || now < c->next_arp
-        || c->north_port == OFPP_NONE
-        || !IN6_IS_ADDR_V4MAPPED(&c->north_addr)) {
-        return;
-    }
-    c->next_arp = now + (c->has_edge_mac ? ARP_REFRESH_MS : ARP_INTERVAL_MS);
-    gw = default_gateway();
-    if (!gw) {
-        return;
-    }
-    dp_packet_init(&b, 64);
-    compose_arp(&b, ARP_OP_REQUEST, c->own_mac, eth_addr_zero, true,
-                in6_addr_get_mapped_ipv4(&c->north_addr), gw);
-    io_send_north(c, dp_packet_data(&b), dp_packet_size(&b));
-    dp_packet_uninit(&b);
-}
-
-/* Returns true if 'frame' is an ARP packet whose sender is this node's
- * default gateway (the edge router). */
-static bool
-arp_from_gateway(const void *frame, size_t len)
-{
-    const struct eth_header *eth = frame;
-    const struct arp_eth_header *arp;
-    ovs_be32 gw = default_gateway();
-
-    if (!gw || len < ETH_HEADER_LEN + ARP_ETH_HEADER_LEN
-        || eth->eth_type != htons(ETH_TYPE_ARP)) {
-        return false;
-    }
-    arp = (const struct arp_eth_header *) ((const uint8_t *) frame
-                                           + ETH_HEADER_LEN);
-    return get_16aligned_be32(&arp->ar_spa) == gw;
+    controller_install_pipeline(c);
 }
 
 /* Packet-ins. */
@@ -973,20 +819,21 @@ handle_packet_ins(struct controller *c, long long int now)
              * health checks of each other): only the gateway's own ARP
              * tells its MAC. */
             if (eth && pi->in_port == c->north_port
-                && arp_from_gateway(pi->pin.packet, pi->pin.packet_len)) {
-                learn_edge_mac(c, eth->eth_src);
+                && edge_mac_arp_from_gateway(pi->pin.packet,
+                                             pi->pin.packet_len)) {
+                edge_mac_learn(c, eth->eth_src);
             }
             c->packet_ins_arp++;
             ofctrl_packet_in_destroy(pi);
         } else if (pi->pin.userdata_len == 1 && ud[0] == LB_USERDATA_SYN) {
             /* Client traffic to a VIP comes through the edge router. */
             if (eth && pi->in_port == c->north_port) {
-                learn_edge_mac(c, eth->eth_src);
+                edge_mac_learn(c, eth->eth_src);
             }
             syns[n_syns++] = pi;
         } else {
             if (eth && pi->in_port == c->north_port) {
-                learn_edge_mac(c, eth->eth_src);
+                edge_mac_learn(c, eth->eth_src);
             }
             c->packet_ins_other++;
             COVERAGE_INC(controller_packet_in_other);
@@ -1146,7 +993,7 @@ controller_run(struct controller *c)
         lbnode_run(c->lb, now, &controller_io, c);
         lbnode_retry(c->lb, now, &controller_io, c);
     }
-    send_arp_request(c, now);
+    edge_mac_send_arp_request(c, now);
 
     struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
     if (ofctrl && c->flows_changed) {
