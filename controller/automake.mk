@@ -5,6 +5,7 @@ controller_ovslb_controller_SOURCES = \
 	controller/controller.c controller/controller.h \
 	controller/controller-private.h \
 	controller/edge-mac.c \
+	controller/journal.c \
 	controller/ovslb-controller.c \
 	controller/switch-conntrack.c controller/switch-conntrack.h
 controller_ovslb_controller_LDADD = controller/libcontroller.la \

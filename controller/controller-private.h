@@ -4,7 +4,8 @@
  *
  *   controller.c  the controller itself: configuration, health, sockets,
  *                 pipeline, packet-ins, messages, ovs-appctl commands;
- *   edge-mac.c    the edge router's MAC, learnt from ARP.
+ *   edge-mac.c    the edge router's MAC, learnt from ARP;
+ *   journal.c     the daemon's side of the journal (the node's store).
  *
  * Only those files include this header.  Single-threaded.
  */
@@ -99,5 +100,12 @@ void edge_mac_learn(struct controller *, struct eth_addr);
 ovs_be32 edge_mac_default_gateway(void);
 void edge_mac_send_arp_request(struct controller *, long long int now);
 bool edge_mac_arp_from_gateway(const void *frame, size_t len);
+
+/* journal.c. */
+
+void journal_write(void *c, const char *table, const struct flow_key *,
+                   const void *data, size_t len, long long int ttl_ms);
+void journal_restore(struct controller *);
+void journal_heartbeats(struct controller *, long long int now);
 
 #endif /* controller/controller-private.h */
