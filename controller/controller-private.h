@@ -5,7 +5,8 @@
  *   controller.c  the controller itself: configuration, health, sockets,
  *                 pipeline, packet-ins, messages, ovs-appctl commands;
  *   edge-mac.c    the edge router's MAC, learnt from ARP;
- *   journal.c     the daemon's side of the journal (the node's store).
+ *   journal.c     the daemon's side of the journal (the node's store);
+ *   bgp-control.c the BGP speaker, towards the edge router.
  *
  * Only those files include this header.  Single-threaded.
  */
@@ -24,6 +25,7 @@
 #include "packets.h"
 
 struct bgp_speaker;
+struct cluster_snapshot;
 struct ctl_sock;
 struct health;
 struct lb_actions;
@@ -100,6 +102,11 @@ void edge_mac_learn(struct controller *, struct eth_addr);
 ovs_be32 edge_mac_default_gateway(void);
 void edge_mac_send_arp_request(struct controller *, long long int now);
 bool edge_mac_arp_from_gateway(const void *frame, size_t len);
+
+/* bgp-control.c. */
+
+void bgp_control_update(struct controller *, const struct cluster_snapshot *,
+                        uint32_t self);
 
 /* journal.c. */
 
