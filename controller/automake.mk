@@ -2,6 +2,11 @@
 
 sbin_PROGRAMS += controller/ovslb-controller
 controller_ovslb_controller_SOURCES = \
+	controller/bgp-control.c \
+	controller/controller.c controller/controller.h \
+	controller/controller-private.h \
+	controller/edge-mac.c \
+	controller/journal.c \
 	controller/ovslb-controller.c \
 	controller/switch-conntrack.c controller/switch-conntrack.h
 controller_ovslb_controller_LDADD = controller/libcontroller.la \
@@ -10,5 +15,8 @@ controller_ovslb_controller_LDADD = controller/libcontroller.la \
 # The pure cores, also linked by the unit tests and the simulator.
 noinst_LTLIBRARIES += controller/libcontroller.la
 controller_libcontroller_la_SOURCES = \
+	controller/ingress.c \
 	controller/lb-actions.c controller/lb-actions.h \
-	controller/lbnode.c controller/lbnode.h
+	controller/lbnode.c controller/lbnode.h controller/lbnode-private.h \
+	controller/lease.c \
+	controller/tracker.c

@@ -9,7 +9,8 @@
  * the daemon's monotonic clock); everything the core wants done goes out
  * through the callbacks of 'struct lbnode_io', which the daemon maps to its
  * control socket and OpenFlow connection and the simulator to its message
- * bus.  Messages a node sends to itself are handled in-process at once.
+ * bus.  Messages a node sends to itself are queued and handled, in the
+ * order sent, before the function that led to them returns.
  *
  * Single-threaded: one thread owns an lbnode.
  */

@@ -1,4 +1,4 @@
-/* check-lbnode: the LB node core (controller/lbnode.c) driven on an
+/* check-lbnode: the LB node core (controller/lbnode.h) driven on an
  * in-process message bus: several LB node cores, a scripted agent per
  * server node, client segments built with tcp-seg.  No sockets, no OVS. */
 #include <config.h>

@@ -1,0 +1,118 @@
+/*
+ * controller-private: the state of the LB node's daemon (controller.h) that
+ * its parts share, and the functions they call across files:
+ *
+ *   controller.c  the controller itself: configuration, health, sockets,
+ *                 pipeline, packet-ins, messages, ovs-appctl commands;
+ *   edge-mac.c    the edge router's MAC, learnt from ARP;
+ *   journal.c     the daemon's side of the journal (the node's store);
+ *   bgp-control.c the BGP speaker, towards the edge router.
+ *
+ * Only those files include this header.  Single-threaded.
+ */
+#ifndef OVSLB_CONTROLLER_PRIVATE_H
+#define OVSLB_CONTROLLER_PRIVATE_H 1
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/controller.h"
+#include "controller/lbnode.h"
+#include "flows/pipeline.h"
+#include "openvswitch/types.h"
+#include "packets.h"
+
+struct bgp_speaker;
+struct cluster_snapshot;
+struct ctl_sock;
+struct health;
+struct lb_actions;
+struct node_daemon;
+struct switch_conntrack;
+
+/* The key under which the edge router's MAC is kept in the store's meta
+ * table, so that a restarted controller addresses replies at once. */
+#define EDGE_MAC_KEY "edge-mac"
+
+struct controller {
+    struct node_daemon *nd;
+    struct lbnode *lb;
+    uint64_t nd_seqno;
+    bool configured;            /* lbnode has a configuration. */
+    bool restored;              /* Journal read back (once, at start). */
+    uint64_t journal_errors;
+    uint64_t restored_records;
+
+    ofp_port_t north_port;
+    ofp_port_t tunnel_port;
+    struct in6_addr north_addr;
+    struct eth_addr own_mac;
+    bool has_own_mac;
+    struct eth_addr edge_mac;
+    bool has_edge_mac;
+    long long int next_arp;
+
+    /* Health checking and gossip (PROTOCOL.md §8). */
+    struct health *health;
+    uint64_t health_seqno;      /* Of the last reconfiguration. */
+    struct ctl_sock *north_sock;        /* On the north address, if it is
+                                         * not the control address. */
+    struct ctl_sock *reply_sock;        /* Where the message being handled
+                                         * came in... */
+    struct in6_addr reply_addr;         /* ...from whom... */
+    uint16_t reply_port;                /* ...and from which port. */
+    long long int next_heartbeat_journal;
+
+    /* Connection publishing (PROTOCOL.md §6). */
+    struct ctl_sock *fwd_sock;  /* PUBLISH_FWD, on the forwarding port. */
+    uint64_t publish_wrong_port;        /* PUBLISH on the forwarding port or
+                                         * PUBLISH_FWD on the control port:
+                                         * dropped. */
+
+    struct bgp_speaker *bgp;    /* NULL without a bgpd beside us. */
+    char *bgp_key;              /* VIPs and gateway the speaker has. */
+
+    struct lb_actions *actions; /* Packet-out actions, encoded once. */
+    struct switch_conntrack *ct;        /* The switch's TCP sequence
+                                         * checking, kept off. */
+
+    struct pipeline pipeline;   /* Installed static flows. */
+    bool flows_changed;         /* Commit at the end of this pass. */
+
+    /* Counters of the driver. */
+    uint64_t packet_ins_syn;
+    uint64_t packet_ins_other;
+    uint64_t packet_ins_arp;
+    uint64_t msgs_no_route;     /* Messages to nodes without an address. */
+    uint64_t packet_outs_failed;
+    uint64_t ct_flushes_failed;
+};
+
+/* controller.c. */
+
+extern const struct lbnode_io controller_io;
+void controller_send_north(void *c, const void *frame, size_t len);
+void controller_install_pipeline(struct controller *);
+
+/* edge-mac.c. */
+
+void edge_mac_learn(struct controller *, struct eth_addr);
+ovs_be32 edge_mac_default_gateway(void);
+void edge_mac_send_arp_request(struct controller *, long long int now);
+bool edge_mac_arp_from_gateway(const void *frame, size_t len);
+
+/* bgp-control.c. */
+
+void bgp_control_update(struct controller *, const struct cluster_snapshot *,
+                        uint32_t self);
+
+/* journal.c. */
+
+void journal_write(void *c, const char *table, const struct flow_key *,
+                   const void *data, size_t len, long long int ttl_ms);
+void journal_restore(struct controller *);
+void journal_heartbeats(struct controller *, long long int now);
+
+#endif /* controller/controller-private.h */

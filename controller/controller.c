@@ -1,0 +1,938 @@
+/*
+ * controller: the LB node's daemon around the lbnode core (lbnode.h).
+ * Drives the core with the node's OpenFlow connection (packet-ins, packet-
+ * outs, the static pipeline), its control sockets, health checking and
+ * gossip, BGP, the journal and the config service, and answers ovs-appctl.
+ */
+#include <config.h>
+#include "controller/controller-private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster-config.h"
+#include "coverage.h"
+#include "ctl-msg.h"
+#include "ctl-sock.h"
+#include "dirs.h"
+#include "dp-packet.h"
+#include "flow-key.h"
+#include "flows/lb-pipeline.h"
+#include "flows/pipeline.h"
+#include "bgp-speaker.h"
+#include "health.h"
+#include "controller/lb-actions.h"
+#include "controller/lbnode.h"
+#include "controller/switch-conntrack.h"
+#include "node-daemon.h"
+#include "ofctrl.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-ct.h"
+#include "openvswitch/ofp-monitor.h"
+#include "openvswitch/ofp-packet.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "selection.h"
+#include "store.h"
+#include "random.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(controller);
+
+COVERAGE_DEFINE(controller_packet_in_syn);
+COVERAGE_DEFINE(controller_packet_in_other);
+
+/* The Geneve port of the ovslb bridge (LAB.md). */
+#define TUNNEL_PORT_NAME "gnv0"
+
+/* Most packet-ins handled per pass of the main loop. */
+#define MAX_PACKET_INS_PER_RUN 256
+
+/* Packet-in rates of the miss paths (packets per second), enforced by
+ * OpenFlow meters in the switch. */
+#define SYN_METER_RATE 20000
+#define OTHER_METER_RATE 40000
+
+static unixctl_cb_func ovslb_show, ovslb_flows, ovslb_stats, ovslb_health;
+
+/* The lbnode's I/O. */
+
+static void
+io_send(void *c_, uint32_t dst, struct ctl_msg *msg)
+{
+    struct controller *c = c_;
+    int error;
+
+    if (msg->type == CTL_MSG_PUBLISH_FWD) {
+        const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+
+        error = node_daemon_send_via(c->nd, c->fwd_sock,
+                                     snap ? snap->settings.publish_port : 0,
+                                     dst, msg);
+    } else {
+        error = node_daemon_send(c->nd, dst, msg);
+    }
+    if (error) {
+        c->msgs_no_route++;
+    }
+}
+
+static void
+send_packet_out(struct controller *c, const void *frame, size_t len,
+                const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+
+    if (!ofctrl || !ofpacts_len
+        || ofctrl_send_packet_out(ofctrl, frame, len, OFPP_CONTROLLER,
+                                  ofpacts, ofpacts_len)) {
+        c->packet_outs_failed++;
+    }
+}
+
+/* Sends the Ethernet frame 'frame' of 'len' bytes out of the north port of
+ * the controller 'c_' (lbnode_io's 'send_north'). */
+void
+controller_send_north(void *c_, const void *frame, size_t len)
+{
+    struct controller *c = c_;
+    const struct ofpact *ofpacts;
+    size_t ofpacts_len;
+
+    ofpacts = lb_actions_north(c->actions, &ofpacts_len);
+    send_packet_out(c, frame, len, ofpacts, ofpacts_len);
+}
+
+/* The switch learns a mapping from the packet-out that forwards the flow's
+ * first packet after it (io_forward() commits it to the connection
+ * tracker): nothing to do before. */
+static void
+io_install_mapping(void *c_ OVS_UNUSED, const struct flow_key *cp OVS_UNUSED,
+                   const struct in6_addr *server OVS_UNUSED)
+{
+}
+
+/* Forgets the switch's connection-tracker entry of 'cp': the connection's
+ * lease lapsed, or a new connection reuses its CP. */
+static void
+io_remove_mapping(void *c_, const struct flow_key *cp)
+{
+    struct controller *c = c_;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ofp_ct_match match = {
+        .ip_proto = cp->proto,
+        .l3_type = flow_key_is_v4(cp) ? AF_INET : AF_INET6,
+        .tuple_orig = {
+            .src = cp->client,
+            .dst = cp->vip,
+            .src_port = cp->client_port,
+            .dst_port = cp->vip_port,
+        },
+    };
+
+    if (!ofctrl || ofctrl_flush_conntrack(ofctrl, LB_CT_ZONE, &match)) {
+        c->ct_flushes_failed++;
+    }
+}
+
+/* Sends the client's frame on to 'server', committing its connection to the
+ * switch's connection tracker with the server as its mark, so that the
+ * connection's next packets go there without the controller. */
+static void
+io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
+           size_t len, const struct in6_addr *server)
+{
+    struct controller *c = c_;
+    const struct ofpact *ofpacts;
+    size_t ofpacts_len;
+
+    ofpacts = lb_actions_to_server(c->actions, server, &ofpacts_len);
+    send_packet_out(c, frame, len, ofpacts, ofpacts_len);
+}
+
+const struct lbnode_io controller_io = {
+    .send = io_send,
+    .send_north = controller_send_north,
+    .install_mapping = io_install_mapping,
+    .remove_mapping = io_remove_mapping,
+    .forward = io_forward,
+};
+
+/* Health. */
+
+static void
+health_io_send(void *c_, uint32_t dst, enum health_via via,
+               const struct in6_addr *addr, struct ctl_msg *msg)
+{
+    struct controller *c = c_;
+    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    uint16_t port = snap ? snap->settings.control_port : CTL_MSG_PORT;
+
+    switch (via) {
+    case HEALTH_VIA_REPLY:
+        if (c->reply_sock) {
+            ctl_sock_send(c->reply_sock, msg, &c->reply_addr,
+                          c->reply_port);
+        }
+        return;
+    case HEALTH_VIA_NORTH:
+        /* From our north address to theirs: the path the edge uses. */
+        if (c->north_sock) {
+            sock = c->north_sock;
+        }
+        break;
+    case HEALTH_VIA_SOUTH:
+    case HEALTH_VIA_CONTROL:
+    default:
+        break;
+    }
+    if (sock && addr) {
+        ctl_sock_send(sock, msg, addr, port);
+    } else {
+        c->msgs_no_route++;
+    }
+    (void) dst;
+}
+
+static const struct health_io controller_health_io = {
+    .send = health_io_send,
+};
+
+static void
+health_configure(struct controller *c, const struct cluster_snapshot *snap,
+                 uint32_t self, uint64_t ring_key)
+{
+    struct health_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
+    struct health_server *srvs = xcalloc(snap->n_server_nodes + 1,
+                                         sizeof *srvs);
+    size_t n_lbs = 0, n_srvs = 0;
+    const struct cluster_settings *s = &snap->settings;
+    long long int now = time_msec();
+
+    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
+        const struct cluster_lb_node *n = &snap->lb_nodes[i];
+        if (n->enabled) {
+            lbs[n_lbs++] = (struct health_lb) {
+                .node = n->node_id, .north = n->north, .south = n->south,
+                .control = n->control,
+            };
+        }
+    }
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        const struct cluster_server_node *n = &snap->server_nodes[i];
+        if (n->enabled) {
+            srvs[n_srvs++] = (struct health_server) {
+                .node = n->node_id, .control = n->control,
+            };
+        }
+    }
+    struct health_config cfg = {
+        .lbs = lbs, .n_lbs = n_lbs, .servers = srvs, .n_servers = n_srvs,
+        .ring_key = ring_key, .vnodes = s->ring_vnodes,
+        .ping_interval_ms = s->ping_interval_ms,
+        .gossip_interval_ms = s->gossip_interval_ms,
+        .suspect_ms = s->suspect_ms,
+        .unhealthy_ms = s->unhealthy_ms,
+        .server_interval_ms = s->server_check_interval_ms,
+    };
+    if (!c->health || health_self(c->health) != self) {
+        health_destroy(c->health);
+        c->health = health_create(self, &cfg, random_uint64() ^ self, now);
+        health_set_clock_offset(c->health, time_wall_msec() - now);
+    } else {
+        health_set_config(c->health, &cfg, now);
+    }
+    free(lbs);
+    free(srvs);
+}
+
+/* Keeps '*sockp' open on 'addr' (NULL: closed), port 'port', keyed with
+ * the cluster key; 'what' names it in logs. */
+static void
+update_aux_socket(struct controller *c, struct ctl_sock **sockp,
+                  const struct in6_addr *addr, uint16_t port,
+                  const char *what)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    const struct node_settings *ns = node_daemon_settings(c->nd);
+    struct ctl_key key;
+
+    if (!addr) {
+        ctl_sock_close(*sockp);
+        *sockp = NULL;
+        return;
+    }
+    if (!*sockp || !ipv6_addr_equals(ctl_sock_addr(*sockp), addr)
+        || ctl_sock_port(*sockp) != port) {
+        char *error;
+
+        ctl_sock_close(*sockp);
+        *sockp = NULL;
+        error = ctl_sock_open(addr, port, ns->node_id, sockp);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "%s socket: %s", what, error);
+            free(error);
+            return;
+        }
+    }
+    if (!ctl_key_init(&key, snap->settings.cluster_key,
+                      strlen(snap->settings.cluster_key))) {
+        int error = ctl_sock_set_key(*sockp, &key);
+
+        ctl_key_destroy(&key);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "%s socket: cannot set the cluster key: %s",
+                         what, ovs_strerror(error));
+        }
+    }
+}
+
+/* Opens (or moves) the sockets on this node's own addresses: on the north
+ * address, if it is not the control address, so that the health checks of
+ * the north path reach us and answers go out from it; and on the
+ * forwarding port of the control address, for PUBLISH_FWD. */
+static void
+update_aux_sockets(struct controller *c)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    const struct node_settings *ns = node_daemon_settings(c->nd);
+    const struct cluster_lb_node *self;
+
+    if (!snap || !node_daemon_ctl_sock(c->nd) || !ns) {
+        return;
+    }
+    self = cluster_snapshot_find_lb_node(snap, ns->node_id);
+    update_aux_socket(c, &c->north_sock,
+                      (self && !ipv6_addr_equals(&self->north, &self->control)
+                       ? &self->north : NULL),
+                      snap->settings.control_port, "north health");
+    update_aux_socket(c, &c->fwd_sock, self ? &self->control : NULL,
+                      snap->settings.publish_port, "publication forwarding");
+}
+
+/* Configuration. */
+
+/* Installs the static flows and meters that the configuration and the
+ * edge router's MAC call for, replacing those installed before. */
+void
+controller_install_pipeline(struct controller *c)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    struct lb_pipeline_params params;
+    struct lb_pipeline_vip *vips;
+    struct in6_addr *servers;
+    struct pipeline new;
+    size_t n_vips = 0;
+    char *error;
+
+    if (!ofctrl || !snap || c->north_port == OFPP_NONE
+        || c->tunnel_port == OFPP_NONE) {
+        return;
+    }
+
+    size_t max_vips = 0;
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        max_vips += snap->vips[i].n_ports;
+    }
+    vips = xcalloc(max_vips ? max_vips : 1, sizeof *vips);
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *v = &snap->vips[i];
+
+        if (v->mode != CLUSTER_VIP_TRACKED || v->protocol != IPPROTO_TCP) {
+            continue;
+        }
+        for (size_t j = 0; j < v->n_ports; j++) {
+            vips[n_vips++] = (struct lb_pipeline_vip) {
+                .addr = v->address, .port = v->ports[j],
+                .proto = v->protocol,
+            };
+        }
+    }
+    servers = xcalloc(snap->n_server_nodes ? snap->n_server_nodes : 1,
+                      sizeof *servers);
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        servers[i] = snap->server_nodes[i].underlay;
+    }
+
+    params = (struct lb_pipeline_params) {
+        .north_port = c->north_port,
+        .tunnel_port = c->tunnel_port,
+        .has_macs = c->has_own_mac && c->has_edge_mac,
+        .own_mac = c->own_mac,
+        .edge_mac = c->edge_mac,
+        .vips = vips,
+        .n_vips = n_vips,
+        .servers = servers,
+        .n_servers = snap->n_server_nodes,
+    };
+    pipeline_init(&new);
+    lb_pipeline_build(&params, &new);
+
+    char *meter = xasprintf("pktps,band=type=drop,rate=%d", SYN_METER_RATE);
+    error = ofctrl_meter_set(ofctrl, LB_METER_SYN, meter);
+    free(meter);
+    if (!error) {
+        meter = xasprintf("pktps,band=type=drop,rate=%d", OTHER_METER_RATE);
+        error = ofctrl_meter_set(ofctrl, LB_METER_OTHER, meter);
+        free(meter);
+    }
+    if (error) {
+        VLOG_ERR("meters: %s", error);
+        free(error);
+    }
+
+    /* Replace the old static flows by the new ones; ofctrl sends only the
+     * difference. */
+    for (size_t i = 0; i < c->pipeline.n; i++) {
+        const struct pipeline_flow *f = &c->pipeline.flows[i];
+        char *spec = xasprintf("table=%u,priority=%u%s%s", f->table,
+                               f->priority, f->match[0] ? "," : "",
+                               f->match);
+        error = ofctrl_flow_del_str(ofctrl, spec, NULL);
+        free(error);
+        free(spec);
+    }
+    error = pipeline_install(&new, ofctrl);
+    if (error) {
+        VLOG_ERR("pipeline: %s", error);
+        free(error);
+    }
+    pipeline_destroy(&c->pipeline);
+    c->pipeline = new;
+    c->flows_changed = true;
+    free(vips);
+    free(servers);
+}
+
+/* A connection is published every publish_interval_ms, so a shorter lease
+ * than three of those would lapse between the publications of a live
+ * connection (one lost datagram is enough) and drop its state: such a
+ * lease is raised, and the operator told once per configuration. */
+static uint32_t
+effective_lease_ms(const struct cluster_settings *s)
+{
+    static uint64_t warned;     /* (lease << 32 | interval) warned about. */
+    uint64_t floor = 3ULL * s->publish_interval_ms;
+
+    if (s->lease_ms >= floor) {
+        return s->lease_ms;
+    }
+    if (warned != ((uint64_t) s->lease_ms << 32 | s->publish_interval_ms)) {
+        warned = (uint64_t) s->lease_ms << 32 | s->publish_interval_ms;
+        VLOG_WARN("lease_ms %"PRIu32" is shorter than three publishing "
+                  "periods (publish_interval_ms %"PRIu32"): using %"PRIu64
+                  " ms", s->lease_ms, s->publish_interval_ms, floor);
+    }
+    return MIN(floor, UINT32_MAX);
+}
+
+static void
+reconfigure(struct controller *c)
+{
+    const struct node_settings *settings = node_daemon_settings(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    struct lbnode_config cfg;
+
+    if (!settings || !snap) {
+        return;
+    }
+
+    c->north_port = node_daemon_ofport(c->nd, settings->north_port);
+    c->tunnel_port = node_daemon_ofport(c->nd, TUNNEL_PORT_NAME);
+    lb_actions_set_ports(c->actions, c->north_port, c->tunnel_port);
+    c->has_own_mac = node_daemon_port_mac(c->nd, settings->bridge,
+                                          &c->own_mac);
+    const struct cluster_lb_node *self
+        = cluster_snapshot_find_lb_node(snap, settings->node_id);
+    if (self) {
+        c->north_addr = self->north;
+    }
+
+    uint64_t ring_key = node_daemon_ring_key(c->nd);
+    health_configure(c, snap, settings->node_id, ring_key);
+    c->health_seqno = health_seqno(c->health);
+    update_aux_sockets(c);
+    bgp_control_update(c, snap, settings->node_id);
+
+    struct lbnode_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
+    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
+        const struct cluster_lb_node *n = &snap->lb_nodes[i];
+        lbs[i] = (struct lbnode_lb) {
+            .node = n->node_id, .north = n->north, .south = n->south,
+            .control = n->control,
+            .healthy = n->enabled && health_is_healthy(c->health, n->node_id),
+        };
+    }
+    struct lbnode_server *servers = xcalloc(snap->n_server_nodes + 1,
+                                            sizeof *servers);
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        const struct cluster_server_node *n = &snap->server_nodes[i];
+        servers[i] = (struct lbnode_server) {
+            .node = n->node_id, .underlay = n->underlay,
+            .control = n->control,
+            .healthy = n->enabled && health_is_healthy(c->health, n->node_id),
+        };
+    }
+
+    size_t n_vips = 0, max_vips = 0;
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        max_vips += snap->vips[i].n_ports;
+    }
+    struct lbnode_vip *vips = xcalloc(max_vips + 1, sizeof *vips);
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *v = &snap->vips[i];
+        enum selection_algo algo;
+
+        if (v->mode != CLUSTER_VIP_TRACKED) {
+            continue;
+        }
+        if (!selection_algo_from_string(
+                cluster_vip_algorithm_to_string(v->algorithm), &algo)) {
+            algo = SEL_DEFAULT;
+        }
+        for (size_t j = 0; j < v->n_ports; j++) {
+            struct lbnode_vip *lv = &vips[n_vips++];
+
+            *lv = (struct lbnode_vip) {
+                .name = v->name, .addr = v->address, .port = v->ports[j],
+                .proto = v->protocol, .algorithm = algo, .mss = v->mss,
+                .wscale = v->wscale, .ttl = v->ttl, .enabled = v->enabled,
+                .n_servers = v->n_servers,
+            };
+            lv->servers = xcalloc(v->n_servers + 1, sizeof *lv->servers);
+            for (size_t k = 0; k < v->n_servers; k++) {
+                lv->servers[k].node = v->servers[k].node_id;
+                lv->servers[k].weight = v->servers[k].weight;
+            }
+        }
+    }
+
+    const struct cluster_settings *s = &snap->settings;
+    uint32_t lease_ms = effective_lease_ms(s);
+    cfg = (struct lbnode_config) {
+        .self = settings->node_id,
+        .ring_key = ring_key,
+        .secret = s->cluster_key,
+        .secret_len = strlen(s->cluster_key),
+        .vnodes = s->ring_vnodes,
+        .lbs = lbs, .n_lbs = snap->n_lb_nodes,
+        .servers = servers, .n_servers = snap->n_server_nodes,
+        .vips = vips, .n_vips = n_vips,
+        .buffer_packets = s->buffer_packets,
+        .buffer_bytes = s->buffer_bytes,
+        .buffer_timeout_ms = s->buffer_timeout_ms,
+        .syn_table_max = s->syn_table_max,
+        .syn_cookie_pct = s->syn_cookie_threshold_pct,
+        .syn_cookie_rate = s->syn_cookie_rate,
+        .lease_ms = lease_ms,
+    };
+    lbnode_configure(c->lb, &cfg);
+    c->configured = true;
+    if (!c->restored && c->north_port != OFPP_NONE
+        && c->tunnel_port != OFPP_NONE) {
+        journal_restore(c);
+    }
+
+    for (size_t i = 0; i < n_vips; i++) {
+        free(vips[i].servers);
+    }
+    free(vips);
+    free(servers);
+    free(lbs);
+
+    controller_install_pipeline(c);
+}
+
+/* Packet-ins. */
+
+static void
+handle_packet_ins(struct controller *c, long long int now)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ofctrl_packet_in *syns[MAX_PACKET_INS_PER_RUN];
+    size_t n_syns = 0;
+
+    if (!ofctrl) {
+        return;
+    }
+    /* Non-SYN segments first: a SYN flood must not delay the ACKs of
+     * handshakes in progress. */
+    for (int i = 0; i < MAX_PACKET_INS_PER_RUN; i++) {
+        struct ofctrl_packet_in *pi = ofctrl_recv_packet_in(ofctrl);
+        const uint8_t *ud;
+        const struct eth_header *eth;
+
+        if (!pi) {
+            break;
+        }
+        ud = pi->pin.userdata;
+        eth = (pi->pin.packet_len >= sizeof *eth ? pi->pin.packet : NULL);
+        if (pi->pin.userdata_len == 1 && ud[0] == LB_USERDATA_ARP) {
+            /* The north segment also carries the other LB nodes' ARP (their
+             * health checks of each other): only the gateway's own ARP
+             * tells its MAC. */
+            if (eth && pi->in_port == c->north_port
+                && edge_mac_arp_from_gateway(pi->pin.packet,
+                                             pi->pin.packet_len)) {
+                edge_mac_learn(c, eth->eth_src);
+            }
+            c->packet_ins_arp++;
+            ofctrl_packet_in_destroy(pi);
+        } else if (pi->pin.userdata_len == 1 && ud[0] == LB_USERDATA_SYN) {
+            /* Client traffic to a VIP comes through the edge router. */
+            if (eth && pi->in_port == c->north_port) {
+                edge_mac_learn(c, eth->eth_src);
+            }
+            syns[n_syns++] = pi;
+        } else {
+            if (eth && pi->in_port == c->north_port) {
+                edge_mac_learn(c, eth->eth_src);
+            }
+            c->packet_ins_other++;
+            COVERAGE_INC(controller_packet_in_other);
+            if (c->configured) {
+                lbnode_packet_in(c->lb, pi->pin.packet, pi->pin.packet_len,
+                                 now, &controller_io, c);
+            }
+            ofctrl_packet_in_destroy(pi);
+        }
+    }
+    for (size_t i = 0; i < n_syns; i++) {
+        c->packet_ins_syn++;
+        COVERAGE_INC(controller_packet_in_syn);
+        if (c->configured) {
+            lbnode_packet_in(c->lb, syns[i]->pin.packet,
+                             syns[i]->pin.packet_len, now, &controller_io, c);
+        }
+        ofctrl_packet_in_destroy(syns[i]);
+    }
+    if (n_syns == MAX_PACKET_INS_PER_RUN) {
+        poll_immediate_wake();
+    }
+}
+
+static void
+dispatch_message(struct controller *c, struct ctl_sock *sock,
+                 const struct ctl_msg *msg, const struct in6_addr *src,
+                 uint16_t src_port, long long int now)
+{
+    switch (msg->type) {
+    case CTL_MSG_PING:
+    case CTL_MSG_PONG:
+    case CTL_MSG_GOSSIP:
+        if (c->health) {
+            c->reply_sock = sock;
+            c->reply_addr = *src;
+            c->reply_port = src_port;
+            health_recv(c->health, msg, now, &controller_health_io, c);
+            c->reply_sock = NULL;
+        }
+        break;
+    case CTL_MSG_PUBLISH:
+    case CTL_MSG_PUBLISH_FWD:
+        /* Agents publish to the control port; LB nodes forward on the
+         * forwarding port, and what comes in there is never forwarded
+         * again.  Anything else would let a forwarded publication be
+         * forwarded once more. */
+        if ((msg->type == CTL_MSG_PUBLISH_FWD) != (sock == c->fwd_sock)) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+            c->publish_wrong_port++;
+            VLOG_WARN_RL(&rl, "%s from node %"PRIu32" on the %s port: "
+                         "dropped", ctl_msg_type_to_string(msg->type),
+                         msg->sender,
+                         sock == c->fwd_sock ? "forwarding" : "control");
+            break;
+        }
+        if (c->configured) {
+            lbnode_recv(c->lb, msg, now, &controller_io, c);
+        }
+        break;
+    default:
+        if (sock == c->fwd_sock) {
+            c->publish_wrong_port++;
+        } else if (c->configured) {
+            lbnode_recv(c->lb, msg, now, &controller_io, c);
+        }
+        break;
+    }
+}
+
+static void
+handle_messages(struct controller *c, long long int now)
+{
+    struct ctl_sock *socks[] = { node_daemon_ctl_sock(c->nd),
+                                 c->north_sock, c->fwd_sock };
+    struct in6_addr src;
+    uint16_t src_port;
+    struct ctl_msg msg;
+
+    for (size_t i = 0; i < ARRAY_SIZE(socks); i++) {
+        if (socks[i]) {
+            while (ctl_sock_recv(socks[i], &msg, &src, &src_port)) {
+                dispatch_message(c, socks[i], &msg, &src, src_port, now);
+            }
+        }
+    }
+}
+
+/* Whether this node can serve: the health checks of others find it only if
+ * it does (PROTOCOL.md §8). */
+static bool
+able_to_serve(const struct controller *c)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+
+    return (c->configured && ofctrl && ofctrl_is_connected(ofctrl)
+            && c->north_port != OFPP_NONE && c->tunnel_port != OFPP_NONE
+            && switch_conntrack_ready(c->ct));
+}
+
+static void
+run_health(struct controller *c, long long int now)
+{
+    if (!c->health) {
+        return;
+    }
+    health_set_serving(c->health, able_to_serve(c));
+    health_run(c->health, now, &controller_health_io, c);
+    if (health_seqno(c->health) != c->health_seqno) {
+        /* A node changed state: rebuild the ring and the servers' health
+         * in the core. */
+        size_t n_healthy;
+
+        health_healthy_lbs(c->health, &n_healthy);
+        VLOG_INFO("health changed: %"PRIuSIZE" LB nodes healthy", n_healthy);
+        reconfigure(c);
+    }
+    journal_heartbeats(c, now);
+}
+
+static void
+run_switch_conntrack(struct controller *c, long long int now)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ofctrl_stats st = { .n_connections = 0 };
+
+    if (ofctrl && ofctrl_is_connected(ofctrl)) {
+        ofctrl_get_stats(ofctrl, &st);
+    }
+    switch_conntrack_run(c->ct, st.n_connections, now);
+}
+
+/* Does a pass of the daemon's work for 'c'. */
+void
+controller_run(struct controller *c)
+{
+    long long int now = time_msec();
+
+    node_daemon_run(c->nd);
+    if (node_daemon_seqno(c->nd) != c->nd_seqno) {
+        c->nd_seqno = node_daemon_seqno(c->nd);
+        reconfigure(c);
+        if (c->has_own_mac && c->has_edge_mac) {
+            lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
+        }
+    }
+    run_switch_conntrack(c, now);
+    handle_packet_ins(c, now);
+    handle_messages(c, now);
+    run_health(c, now);
+    if (c->bgp) {
+        bgp_speaker_run(c->bgp, now);
+    }
+    if (c->configured) {
+        lbnode_rebalance(c->lb, now, &controller_io, c);
+        lbnode_run(c->lb, now, &controller_io, c);
+        lbnode_retry(c->lb, now, &controller_io, c);
+    }
+    edge_mac_send_arp_request(c, now);
+
+    /* What this pass queued for other nodes, a datagram per node. */
+    node_daemon_flush(c->nd);
+    if (c->fwd_sock) {
+        ctl_sock_flush(c->fwd_sock);
+    }
+
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    if (ofctrl && c->flows_changed) {
+        ofctrl_commit(ofctrl);
+        c->flows_changed = false;
+    }
+}
+
+/* Arranges for poll_block() to wake when controller_run() has work. */
+void
+controller_wait(struct controller *c)
+{
+    node_daemon_wait(c->nd);
+    if (c->configured) {
+        long long int deadline = lbnode_next_deadline(c->lb);
+        if (deadline != LLONG_MAX) {
+            poll_timer_wait_until(deadline);
+        }
+    }
+    if (c->has_own_mac && c->north_port != OFPP_NONE) {
+        poll_timer_wait_until(c->next_arp);
+    }
+    poll_timer_wait_until(switch_conntrack_next_deadline(c->ct));
+    if (c->health) {
+        poll_timer_wait_until(health_next_deadline(c->health));
+        poll_timer_wait_until(c->next_heartbeat_journal);
+    }
+    if (c->north_sock) {
+        ctl_sock_wait(c->north_sock);
+    }
+    if (c->fwd_sock) {
+        ctl_sock_wait(c->fwd_sock);
+    }
+    if (c->bgp) {
+        bgp_speaker_wait(c->bgp, time_msec());
+    }
+}
+
+/* Creates the daemon of an LB node, following the local Open vSwitch
+ * database at 'ovs_remote', and registers its ovs-appctl commands. */
+struct controller *
+controller_create(const char *ovs_remote)
+{
+    struct controller *c = xzalloc(sizeof *c);
+
+    c->nd = node_daemon_create(ovs_remote, NODE_ROLE_LB);
+    c->lb = lbnode_create();
+    lbnode_set_journal(c->lb, journal_write, c);
+    c->north_port = c->tunnel_port = OFPP_NONE;
+    c->actions = lb_actions_create();
+    c->ct = switch_conntrack_create(ovs_rundir());
+    pipeline_init(&c->pipeline);
+
+    unixctl_command_register("ovslb/show", "", 0, 0, ovslb_show, c);
+    unixctl_command_register("ovslb/flows", "", 0, 0, ovslb_flows, c);
+    unixctl_command_register("ovslb/stats", "", 0, 0, ovslb_stats, c);
+    unixctl_command_register("ovslb/health", "", 0, 0, ovslb_health, c);
+    return c;
+}
+
+/* Frees 'c'.  A null 'c' is a no-op. */
+void
+controller_destroy(struct controller *c)
+{
+    if (!c) {
+        return;
+    }
+    pipeline_destroy(&c->pipeline);
+    health_destroy(c->health);
+    bgp_speaker_destroy(c->bgp);
+    free(c->bgp_key);
+    ctl_sock_close(c->north_sock);
+    ctl_sock_close(c->fwd_sock);
+    lbnode_destroy(c->lb);
+    lb_actions_destroy(c->actions);
+    switch_conntrack_destroy(c->ct);
+    node_daemon_destroy(c->nd);
+    free(c);
+}
+
+/* unixctl commands. */
+
+static void
+ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
+           const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    node_daemon_status(c->nd, &s);
+    if (c->configured) {
+        lbnode_format_show(c->lb, &s);
+    } else {
+        ds_put_cstr(&s, "not configured yet\n");
+    }
+    ds_put_format(&s, "ports: north %"PRIu16", tunnel %"PRIu16"\n",
+                  ofp_to_u16(c->north_port), ofp_to_u16(c->tunnel_port));
+    if (c->bgp) {
+        bgp_speaker_format(c->bgp, &s);
+    } else {
+        ds_put_cstr(&s, "bgp: no bgpd beside this controller\n");
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_health(struct unixctl_conn *conn, int argc OVS_UNUSED,
+             const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (c->health) {
+        health_format(c->health, time_msec(), &s);
+    } else {
+        ds_put_cstr(&s, "not configured yet\n");
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
+            const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    lbnode_format_flows(c->lb, time_msec(), &s);
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
+            const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&s, "packet-ins: syn %"PRIu64", other %"PRIu64", arp %"
+                  PRIu64"\n", c->packet_ins_syn, c->packet_ins_other,
+                  c->packet_ins_arp);
+    ds_put_format(&s, "messages without route %"PRIu64", packet-outs failed %"
+                  PRIu64", conntrack flushes failed %"PRIu64"\n",
+                  c->msgs_no_route, c->packet_outs_failed,
+                  c->ct_flushes_failed);
+    switch_conntrack_format(c->ct, &s);
+    ds_put_format(&s, "journal: restored %"PRIu64", write errors %"PRIu64
+                  "\n", c->restored_records, c->journal_errors);
+    ds_put_format(&s, "publications on the wrong port %"PRIu64"\n",
+                  c->publish_wrong_port);
+    lbnode_format_stats(c->lb, &s);
+    if (sock) {
+        ctl_sock_format_stats(sock, &s);
+    }
+    if (c->fwd_sock) {
+        ds_put_cstr(&s, "forwarding port:\n");
+        ctl_sock_format_stats(c->fwd_sock, &s);
+    }
+    if (ofctrl) {
+        ds_put_cstr(&s, "openflow:\n");
+        ofctrl_format_stats(ofctrl, &s);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}

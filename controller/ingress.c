@@ -1,0 +1,306 @@
+/*
+ * ingress: the ingress role of an LB node core (lbnode.h, PROTOCOL.md §2).
+ * A packet-in of a flow without a mapping: a SYN goes to the flow's PFT
+ * (SYN_INFO); any other segment is buffered in a pending flow while the
+ * PFT (ACK_INFO or MAPPING_QUERY), then the SFT, is asked for the flow's
+ * server.  The MAPPING that answers installs the mapping and replays the
+ * buffer.  Part of the lbnode core (lbnode-private.h).
+ */
+#include <config.h>
+#include "lbnode-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "coverage.h"
+#include "deadline-queue.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "tcp-seg.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ingress);
+
+COVERAGE_DEFINE(lbnode_buffer_drop);
+COVERAGE_DEFINE(lbnode_bad_packet);
+
+/* A packet an ingress holds until its flow's mapping arrives. */
+struct buffered {
+    struct ovs_list node;
+    size_t len;
+    uint8_t data[];
+};
+
+/* Frees the pending flow 'p' and the packets it buffers. */
+void
+ingress_pending_destroy(struct lbnode *lb, struct pending *p)
+{
+    struct buffered *b;
+
+    hmap_remove(&lb->pending, &p->node);
+    deadline_cancel(&p->expiry);
+    deadline_cancel(&p->query_retry);
+    LIST_FOR_EACH_POP (b, node, &p->packets) {
+        free(b);
+    }
+    free(p);
+}
+
+/* Forgets the mapping 'm' (the caller removes its flow if it is still
+ * installed). */
+void
+ingress_mapping_forget(struct lbnode *lb, struct mapping *m)
+{
+    lease_journal_forget(lb, LBNODE_JOURNAL_MAPPING, &m->cp);
+    hmap_remove(&lb->mappings, &m->node);
+    deadline_cancel(&m->expiry);
+    free(m);
+}
+
+/* Asks a tracker of the pending flow 'p' for its mapping: its PFT, with the
+ * numbers of its first segment (ACK_INFO) if 'use_ack_info', or its SFT,
+ * by 'p''s stage. */
+void
+ingress_ask_trackers(struct lbnode *lb, struct pending *p, bool use_ack_info,
+                     long long int now, const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+
+    if (!lbnode_trackers(lb, &p->cp, &pft, &sft)) {
+        return;
+    }
+    p->asked = now;
+    deadline_queue_set(&lb->query_retries, &p->query_retry,
+                       now + QUERY_RETRY_MS);
+    FLOW_DBG(&p->cp, "ingress: %s to %s %"PRIu32,
+             p->stage == PENDING_ASKED_PFT && use_ack_info
+             ? "ACK_INFO" : "MAPPING_QUERY",
+             p->stage == PENDING_ASKED_PFT ? "PFT" : "SFT",
+             p->stage == PENDING_ASKED_PFT ? pft : sft);
+    if (p->stage == PENDING_ASKED_PFT && use_ack_info) {
+        msg_init(&msg, CTL_MSG_ACK_INFO, lb->self);
+        msg.ack_info = p->ack;
+        lbnode_deliver(lb, pft, &msg, now, io, aux);
+    } else {
+        msg_init(&msg, CTL_MSG_MAPPING_QUERY, lb->self);
+        msg.mapping_query.cp = p->cp;
+        msg.mapping_query.ingress = lb->self;
+        lb->stats.queries++;
+        lbnode_deliver(lb, p->stage == PENDING_ASKED_PFT ? pft : sft, &msg,
+                       now, io, aux);
+    }
+}
+
+static void
+ingress_syn(struct lbnode *lb, const struct flow_key *cp,
+            const struct tcp_seg_info *seg, long long int now,
+            const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+
+    lb->stats.syns++;
+
+    /* A SYN never belongs to an established connection: this is a new one
+     * that reuses the CP of an old one, whose ingress flow (still within
+     * its idle timeout) would send the new connection's ACK to the old
+     * server.  Remove it. */
+    struct mapping *m = mapping_find(lb, cp);
+    if (m && !m->replaced) {
+        io->remove_mapping(aux, cp);
+        lease_journal_forget(lb, LBNODE_JOURNAL_MAPPING, cp);
+        m->replaced = true;
+        m->expires = now + lb->lease_ms;
+        lease_mapping_schedule_expiry(lb, m);
+        lb->stats.mappings_replaced++;
+    }
+
+    if (!lbnode_trackers(lb, cp, &pft, &sft)) {
+        return;
+    }
+    FLOW_DBG(cp, "ingress: SYN to PFT %"PRIu32, pft);
+    msg_init(&msg, CTL_MSG_SYN_INFO, lb->self);
+    msg.syn_info.cp = *cp;
+    msg.syn_info.ingress = lb->self;
+    msg.syn_info.client_isn = seg->seq;
+    msg.syn_info.opts = (struct ctl_tcp_opts) {
+        .has_mss = seg->opts.has_mss,
+        .mss = seg->opts.mss,
+        .has_wscale = seg->opts.has_wscale,
+        .wscale = seg->opts.wscale,
+        .sack_permitted = seg->opts.sack_permitted,
+        .has_ts = seg->opts.has_ts,
+        .tsval = seg->opts.tsval,
+        .ece = (seg->flags & TCP_ECE) != 0,
+        .cwr = (seg->flags & TCP_CWR) != 0,
+    };
+    if (msg.syn_info.opts.ece != msg.syn_info.opts.cwr) {
+        msg.syn_info.opts.ece = msg.syn_info.opts.cwr = false;
+    }
+    lbnode_deliver(lb, pft, &msg, now, io, aux);
+}
+
+static void
+ingress_non_syn(struct lbnode *lb, const struct flow_key *cp,
+                const struct tcp_seg_info *seg, const void *frame,
+                size_t len, long long int now, const struct lbnode_io *io,
+                void *aux)
+{
+    struct mapping *m;
+    struct pending *p;
+    struct buffered *b;
+
+    lb->stats.non_syns++;
+
+    /* A packet of a flow we have a mapping for, which the switch did not
+     * forward by itself: it came before the mapping's first packet-out,
+     * or the switch lost the flow's entry (idle past its timeout, or a
+     * restarted switch).  Forwarding it gives the switch the mapping
+     * again. */
+    m = mapping_find(lb, cp);
+    if (m && !m->replaced) {
+        io->forward(aux, cp, frame, len, &m->server_addr);
+        lb->stats.mapping_recommits++;
+        return;
+    }
+
+    p = pending_find(lb, cp);
+    if (!p) {
+        p = xzalloc(sizeof *p);
+        p->cp = *cp;
+        ovs_list_init(&p->packets);
+        p->stage = PENDING_ASKED_PFT;
+        p->deadline = now + lb->buffer_timeout_ms;
+        deadline_queue_set(&lb->pending_expiry, &p->expiry, p->deadline);
+        p->ack = (struct ctl_ack_info) {
+            .cp = *cp,
+            .ingress = lb->self,
+            .seq = seg->seq,
+            .ack = seg->ack,
+            .has_ts = seg->opts.has_ts,
+            .has_data = seg->payload_len > 0,
+            .tsval = seg->opts.tsval,
+            .tsecr = seg->opts.tsecr,
+        };
+        hmap_insert(&lb->pending, &p->node, cp_hash(cp));
+    }
+
+    if (p->n_packets >= lb->buffer_packets
+        || p->n_bytes + len > lb->buffer_bytes) {
+        lb->stats.buffer_drops++;
+        COVERAGE_INC(lbnode_buffer_drop);
+    } else {
+        b = xmalloc(sizeof *b + len);
+        b->len = len;
+        memcpy(b->data, frame, len);
+        ovs_list_push_back(&p->packets, &b->node);
+        p->n_packets++;
+        p->n_bytes += len;
+        lb->stats.buffered++;
+    }
+
+    if (p->n_packets == 1 && p->asked == 0) {
+        ingress_ask_trackers(lb, p, (seg->flags & TCP_ACK) != 0, now, io, aux);
+    }
+}
+
+/* Handles a packet-in: the Ethernet frame 'frame' of 'len' bytes, a packet
+ * to a VIP that missed the ingress mapping table. */
+void
+lbnode_packet_in(struct lbnode *lb, const void *frame, size_t len,
+                 long long int now, const struct lbnode_io *io, void *aux)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct tcp_seg_info seg;
+    struct flow_key cp;
+    int error;
+
+    error = tcp_seg_parse_frame(frame, len, &seg);
+    if (error) {
+        lb->stats.bad_packets++;
+        COVERAGE_INC(lbnode_bad_packet);
+        VLOG_DBG_RL(&rl, "packet-in: %s", tcp_seg_strerror(error));
+        return;
+    }
+    flow_key_init_v6(&cp, &seg.ip_src, seg.tp_src, &seg.ip_dst, seg.tp_dst,
+                     IPPROTO_TCP);
+    if (!vip_for_cp(lb, &cp)) {
+        lb->stats.not_vip++;
+        return;
+    }
+
+    if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+        ingress_syn(lb, &cp, &seg, now, io, aux);
+    } else if (!(seg.flags & TCP_SYN)) {
+        ingress_non_syn(lb, &cp, &seg, frame, len, now, io, aux);
+    } else {
+        lb->stats.bad_packets++;
+    }
+    lbnode_handle_self_msgs(lb, now, io, aux);
+}
+
+/* MAPPING 'map' at its ingress (this node): installs the mapping through
+ * 'io' and replays the flow's buffered packets. */
+void
+ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
+                long long int now, const struct lbnode_io *io,
+                void *aux)
+{
+    struct pending *p = pending_find(lb, &map->cp);
+    struct mapping *m = mapping_find(lb, &map->cp);
+
+    if (!m) {
+        m = xzalloc(sizeof *m);
+        m->cp = map->cp;
+        hmap_insert(&lb->mappings, &m->node, cp_hash(&map->cp));
+    }
+    m->server = map->server;
+    m->server_addr = map->server_addr;
+    m->replaced = false;
+    m->expires = MAX(m->expires, now + lb->lease_ms);
+    lease_mapping_schedule_expiry(lb, m);
+    lease_journal_mapping(lb, m, now);
+    io->install_mapping(aux, &map->cp, &map->server_addr);
+    lb->stats.mappings_installed++;
+    FLOW_DBG(&map->cp, "ingress: mapped to server %"PRIu32", %"PRIuSIZE
+             " packets replayed", map->server, p ? p->n_packets : 0);
+
+    if (p) {
+        struct buffered *b;
+
+        LIST_FOR_EACH (b, node, &p->packets) {
+            io->forward(aux, &p->cp, b->data, b->len, &map->server_addr);
+            lb->stats.replayed++;
+        }
+        ingress_pending_destroy(lb, p);
+    }
+}
+
+/* UNKNOWN 'msg': the tracker asked does not know the flow; asks the SFT
+ * next, or gives up. */
+void
+ingress_unknown(struct lbnode *lb, const struct ctl_msg *msg,
+                long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct pending *p = pending_find(lb, &msg->unknown.cp);
+    uint32_t pft, sft;
+
+    if (!p) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    FLOW_DBG(&p->cp, "ingress: UNKNOWN from node %"PRIu32, msg->sender);
+    if (p->stage == PENDING_ASKED_PFT
+        && lbnode_trackers(lb, &p->cp, &pft, &sft) && sft != pft) {
+        p->stage = PENDING_ASKED_SFT;
+        ingress_ask_trackers(lb, p, false, now, io, aux);
+    } else {
+        /* Nobody knows the flow: the client's next retransmission (or a
+         * new SYN) starts over. */
+        lb->stats.unknown_flows++;
+        ingress_pending_destroy(lb, p);
+    }
+}

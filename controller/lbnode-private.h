@@ -1,0 +1,386 @@
+/*
+ * lbnode-private: the state of an LB node core (lbnode.h) that its parts
+ * share, and the functions they call across files.  The core is one module
+ * split by noun:
+ *
+ *   lbnode.c   creation, configuration, dispatch of messages, timers,
+ *              inspection;
+ *   ingress.c  the ingress role: packet-ins, pending flows and their
+ *              buffers, mappings;
+ *   tracker.c  the flow-tracker roles (PFT and SFT): handshake state,
+ *              SYN/ACK, ACK validation, server choice, hand-over;
+ *   lease.c    leases, connection publishing and the journal records.
+ *
+ * Only those files include this header; everyone else uses lbnode.h.
+ * Single-threaded, like the core.
+ */
+#ifndef OVSLB_LBNODE_PRIVATE_H
+#define OVSLB_LBNODE_PRIVATE_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openvswitch/compiler.h"
+#include "controller/lbnode.h"
+#include "deadline-queue.h"
+#include "flow-key.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "packets.h"
+#include "syn-cookie.h"
+
+struct ring;
+struct selection;
+
+/* How long an ingress waits for one tracker's answer before asking again
+ * (or asking the other one). */
+#define QUERY_RETRY_MS 500
+
+/* How long a PFT waits for a server's answer before choosing again. */
+#define CONNECT_RETRY_MS 1000
+
+/* Ingresses remembered per flow while its server is being chosen. */
+#define MAX_WAITERS 4
+
+enum entry_state {
+    ENTRY_SYN_RECEIVED,         /* SYN/ACK sent, waiting for the ACK. */
+    ENTRY_CONNECTING,           /* Server chosen, waiting for its answer. */
+    ENTRY_ESTABLISHED,          /* Server accepted. */
+};
+
+/* A flow-tracker entry, as PFT or SFT. */
+struct entry {
+    struct hmap_node node;      /* In lbnode's 'entries'. */
+    struct flow_key cp;
+    enum entry_state state;
+    enum ctl_tracker_role role; /* Our role when the entry was made. */
+    uint32_t client_isn;
+    uint32_t isn_lb;
+    uint32_t ts_lb;
+    enum ctl_isn_kind isn_kind;
+    struct ctl_tcp_opts opts;   /* Client's SYN options. */
+    uint32_t server;            /* CTL_NODE_NONE until chosen. */
+    uint8_t ttl;
+    size_t n_rejected;
+    uint32_t rejected[CTL_TRACKER_MAX_REJECTED];
+    uint32_t ingress;           /* Last ingress node seen. */
+    uint32_t waiters[MAX_WAITERS];  /* Ingresses to tell the mapping. */
+    size_t n_waiters;
+    long long int expires;      /* Handshake timeout, or end of the lease. */
+    long long int journalled;   /* The expiry the journal holds. */
+    long long int connect_sent;
+    bool from_publication;      /* Rebuilt from a publication alone. */
+    struct deadline expiry;     /* 'expires', in 'handshakes' or
+                                 * 'entry_leases' (by 'state'). */
+    struct deadline connect_retry;  /* In 'connect_retries' while a PFT
+                                 * waits for the server's answer. */
+
+    /* Another connection on the same CP (a client reused its port), whose
+     * state a TRACKER_SYNC brought while this entry was in another state:
+     * an established connection whose entry outlived it, or a handshake
+     * whose SYN went to another PFT while the rings disagreed.  Which one
+     * the client is on, only its ACK tells (pft_ack_info()); NULL if
+     * none. */
+    struct ctl_tracker_sync *other;
+};
+
+enum pending_stage {
+    PENDING_ASKED_PFT,          /* ACK_INFO or MAPPING_QUERY sent to PFT. */
+    PENDING_ASKED_SFT,          /* MAPPING_QUERY sent to SFT. */
+};
+
+/* An ingress flow waiting for its mapping. */
+struct pending {
+    struct hmap_node node;      /* In lbnode's 'pending'. */
+    struct flow_key cp;
+    struct ovs_list packets;    /* Of struct buffered. */
+    size_t n_packets, n_bytes;
+    enum pending_stage stage;
+    long long int deadline;     /* Give up then. */
+    long long int asked;        /* When the current tracker was asked. */
+    struct ctl_ack_info ack;    /* The first packet's numbers. */
+    struct deadline expiry;     /* 'deadline', in 'pending_expiry'. */
+    struct deadline query_retry;    /* In 'query_retries' once asked. */
+};
+
+/* A mapping this node installed as ingress. */
+struct mapping {
+    struct hmap_node node;      /* In lbnode's 'mappings'. */
+    struct flow_key cp;
+    uint32_t server;
+    struct in6_addr server_addr;
+    long long int expires;      /* End of the lease. */
+    long long int journalled;   /* The expiry the journal holds. */
+    struct deadline expiry;     /* 'expires', in 'mapping_leases'. */
+    bool replaced;              /* A SYN reused the CP: the flow is removed
+                                 * and 'server' is the old connection's,
+                                 * kept for a lease so that its server's
+                                 * publications (a half-open socket) do not
+                                 * bring it back under the new one. */
+};
+
+struct vip {
+    struct lbnode_vip cfg;
+    struct selection *sel;
+};
+
+struct lbnode {
+    uint32_t self;
+    struct ring *ring;          /* Healthy LB nodes. */
+    uint64_t isn_key;
+    uint64_t isn_counter;
+    struct syn_cookie_key *cookie_key;
+    struct syn_cookie_thresholds cookie_thresholds;
+
+    struct lbnode_lb *lbs;
+    size_t n_lbs;
+    struct lbnode_server *servers;
+    size_t n_servers;
+    struct vip *vips;
+    size_t n_vips;
+
+    uint32_t buffer_packets, buffer_bytes, buffer_timeout_ms;
+    uint32_t syn_table_max;
+    uint32_t lease_ms;
+
+    struct eth_addr own_mac, edge_mac;
+    bool has_macs;
+
+    struct hmap entries;        /* Tracker entries. */
+    size_t n_syn_entries;       /* Of which in the handshake. */
+    struct hmap pending;        /* Ingress flows waiting for a mapping. */
+    struct hmap mappings;       /* Ingress mappings installed. */
+
+    long long int syn_second;   /* SYN rate estimate: current second... */
+    uint64_t syns_this_second;  /* ...its SYNs... */
+    uint64_t syn_rate;          /* ...and the last full second's. */
+
+    uint16_t ip_id;
+    struct lbnode_stats stats;
+
+    lbnode_journal_func *journal;
+    void *journal_aux;
+
+    uint64_t synced_digest;     /* Ring whose trackers have our entries. */
+
+    /* Messages this node sent itself (lbnode_deliver()), in the order
+     * sent: handled when the public function that led to them is done with
+     * its own work, never in the middle of a handler. */
+    struct ovs_list self_msgs;  /* Of struct self_msg. */
+
+    /* Timers, one queue per kind, each in deadline order, so that
+     * lbnode_run() and lbnode_retry() touch only what is due and
+     * lbnode_next_deadline() is O(1), however many flows the node holds.
+     *
+     * Nearly every deadline is now plus a fixed period, so each queue is
+     * mostly a FIFO list (lib/deadline-queue.h) and setting a timer, or
+     * renewing a lease, is O(1).  Leases are renewed about once a second
+     * per live connection: a heap with heap_change() would sink every
+     * renewed lease to a leaf, O(log n) cache misses (about 2.5 us per
+     * renewal at 100,000 leases, against 50 ns to move it to the back of a
+     * list); lazy deletion (leave the heap key, re-check it when it comes
+     * due) would make lbnode_run() visit every live lease once per lease
+     * period, work that grows with the table again.  Lease expiry is
+     * rounded up to LEASE_SWEEP_MS, so that lapsed leases are swept in
+     * batches (one pass of the daemon's loop, one journal transaction) at
+     * most every LEASE_SWEEP_MS. */
+    struct deadline_queue handshakes;   /* Entries in the handshake:
+                                         * 'expires'. */
+    struct deadline_queue entry_leases; /* Established entries: 'expires',
+                                         * rounded up. */
+    struct deadline_queue connect_retries; /* PFT entries in CONNECTING:
+                                         * 'connect_sent' plus
+                                         * CONNECT_RETRY_MS. */
+    struct deadline_queue pending_expiry;  /* Pending flows: 'deadline'. */
+    struct deadline_queue query_retries;   /* Pending flows asked: 'asked'
+                                            * plus QUERY_RETRY_MS. */
+    struct deadline_queue mapping_leases;  /* Mappings: 'expires', rounded
+                                            * up. */
+};
+
+/* Logs at debug level, for 'cp', what this node did with a flow and why:
+ * "ovs-appctl vlog/set lbnode:file:dbg" follows a connection through the
+ * LB nodes' logs. */
+#define FLOW_DBG(CP, ...)                                               \
+    do {                                                                \
+        if (lbnode_flow_dbg_enabled()) {                                \
+            lbnode_flow_dbg(CP, __VA_ARGS__);                           \
+        }                                                               \
+    } while (0)
+
+/* Lookups. */
+
+static inline uint32_t
+cp_hash(const struct flow_key *cp)
+{
+    return flow_key_hash(cp, 0);
+}
+
+static inline struct entry *
+entry_find(const struct lbnode *lb, const struct flow_key *cp)
+{
+    struct entry *e;
+
+    HMAP_FOR_EACH_WITH_HASH (e, node, cp_hash(cp), &lb->entries) {
+        if (flow_key_equals(&e->cp, cp)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static inline struct pending *
+pending_find(const struct lbnode *lb, const struct flow_key *cp)
+{
+    struct pending *p;
+
+    HMAP_FOR_EACH_WITH_HASH (p, node, cp_hash(cp), &lb->pending) {
+        if (flow_key_equals(&p->cp, cp)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static inline struct mapping *
+mapping_find(const struct lbnode *lb, const struct flow_key *cp)
+{
+    struct mapping *m;
+
+    HMAP_FOR_EACH_WITH_HASH (m, node, cp_hash(cp), &lb->mappings) {
+        if (flow_key_equals(&m->cp, cp)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static inline struct vip *
+vip_find(const struct lbnode *lb, const struct in6_addr *addr, uint16_t port,
+         uint8_t proto)
+{
+    for (size_t i = 0; i < lb->n_vips; i++) {
+        struct vip *v = &lb->vips[i];
+
+        if (v->cfg.port == port && v->cfg.proto == proto
+            && ipv6_addr_equals(&v->cfg.addr, addr)) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static inline struct vip *
+vip_for_cp(const struct lbnode *lb, const struct flow_key *cp)
+{
+    return vip_find(lb, &cp->vip, ntohs(cp->vip_port), cp->proto);
+}
+
+static inline const struct lbnode_server *
+server_find(const struct lbnode *lb, uint32_t node)
+{
+    for (size_t i = 0; i < lb->n_servers; i++) {
+        if (lb->servers[i].node == node) {
+            return &lb->servers[i];
+        }
+    }
+    return NULL;
+}
+
+static inline const struct lbnode_lb *
+lb_find(const struct lbnode *lb, uint32_t node)
+{
+    for (size_t i = 0; i < lb->n_lbs; i++) {
+        if (lb->lbs[i].node == node) {
+            return &lb->lbs[i];
+        }
+    }
+    return NULL;
+}
+
+static inline void
+msg_init(struct ctl_msg *msg, enum ctl_msg_type type, uint32_t self)
+{
+    ctl_msg_init(msg, type, self, 0);
+}
+
+static inline const char *
+entry_state_name(enum entry_state state)
+{
+    switch (state) {
+    case ENTRY_SYN_RECEIVED: return "syn-received";
+    case ENTRY_CONNECTING: return "connecting";
+    case ENTRY_ESTABLISHED: return "established";
+    default: return "?";
+    }
+}
+
+/* lbnode.c. */
+
+bool lbnode_flow_dbg_enabled(void);
+void lbnode_flow_dbg(const struct flow_key *, const char *format, ...)
+    OVS_PRINTF_FORMAT(2, 3);
+void lbnode_deliver(struct lbnode *, uint32_t dst, struct ctl_msg *,
+                    long long int now, const struct lbnode_io *, void *aux);
+void lbnode_handle_self_msgs(struct lbnode *, long long int now,
+                             const struct lbnode_io *, void *aux);
+
+/* ingress.c. */
+
+void ingress_pending_destroy(struct lbnode *, struct pending *);
+void ingress_mapping_forget(struct lbnode *, struct mapping *);
+void ingress_ask_trackers(struct lbnode *, struct pending *,
+                          bool use_ack_info, long long int now,
+                          const struct lbnode_io *, void *aux);
+void ingress_mapping(struct lbnode *, const struct ctl_mapping *,
+                     long long int now, const struct lbnode_io *, void *aux);
+void ingress_unknown(struct lbnode *, const struct ctl_msg *,
+                     long long int now, const struct lbnode_io *, void *aux);
+
+/* tracker.c. */
+
+struct entry *tracker_entry_create(struct lbnode *, const struct flow_key *,
+                                   enum ctl_tracker_role, long long int now);
+void tracker_entry_set_state(struct lbnode *, struct entry *,
+                             enum entry_state, long long int now);
+void tracker_entry_destroy(struct lbnode *, struct entry *);
+void pft_syn_info(struct lbnode *, const struct ctl_syn_info *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void sft_syn_sync(struct lbnode *, const struct ctl_syn_sync *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void pft_ack_info(struct lbnode *, const struct ctl_ack_info *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void sft_connect(struct lbnode *, const struct ctl_connect *,
+                 long long int now, const struct lbnode_io *, void *aux);
+void sft_accepted(struct lbnode *, const struct ctl_accepted *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void sft_rejected(struct lbnode *, const struct ctl_rejected *,
+                  long long int now, const struct lbnode_io *, void *aux);
+void pft_release(struct lbnode *, const struct ctl_release *,
+                 long long int now, const struct lbnode_io *, void *aux);
+void pft_choose_again(struct lbnode *, struct entry *, long long int now,
+                      const struct lbnode_io *, void *aux);
+void tracker_mapping(struct lbnode *, const struct ctl_msg *,
+                     long long int now, const struct lbnode_io *, void *aux);
+void tracker_query(struct lbnode *, const struct ctl_mapping_query *,
+                   long long int now, const struct lbnode_io *, void *aux);
+void tracker_sync(struct lbnode *, const struct ctl_tracker_sync *,
+                  uint32_t sender, long long int now);
+
+/* lease.c. */
+
+void lease_publish(struct lbnode *, const struct ctl_msg *,
+                   long long int now, const struct lbnode_io *, void *aux);
+
+void lease_entry_schedule_expiry(struct lbnode *, struct entry *);
+void lease_entry_renew(struct lbnode *, struct entry *, long long int now);
+void lease_journal_entry(struct lbnode *, struct entry *, long long int now);
+
+void lease_journal_forget(struct lbnode *, const char *table,
+                          const struct flow_key *);
+void lease_journal_mapping(struct lbnode *, struct mapping *,
+                           long long int now);
+void lease_mapping_schedule_expiry(struct lbnode *, struct mapping *);
+
+#endif /* controller/lbnode-private.h */

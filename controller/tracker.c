@@ -1,0 +1,924 @@
+/*
+ * tracker: the flow-tracker roles of an LB node core (lbnode.h, PROTOCOL.md
+ * §3-§5, §7).  The PFT (primary flow tracker) of a flow keeps its
+ * handshake state, validates the client's ACK and chooses the server; the
+ * SFT (secondary) fabricates the SYN/ACK, asks the chosen server to take
+ * the connection and resets the client when none will.  A change of the
+ * ring hands each flow to its trackers under the new ring.  Part of the
+ * lbnode core (lbnode-private.h).
+ */
+#include <config.h>
+#include "lbnode-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "coverage.h"
+#include "deadline-queue.h"
+#include "dp-packet.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "ring.h"
+#include "selection.h"
+#include "syn-cookie.h"
+#include "tcp-seg.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(tracker);
+
+COVERAGE_DEFINE(lbnode_ack_invalid);
+
+/* How long a tracker keeps a flow still in the handshake. */
+#define HANDSHAKE_TIMEOUT_MS 30000
+
+/* Window field of the SYN/ACK (never scaled in a SYN segment). */
+#define SYNACK_WINDOW 65535
+
+/* Keeps 'e' in 'connect_retries' while it waits, as PFT, for its server's
+ * answer to the CONNECT sent at 'connect_sent'; takes it out otherwise. */
+static void
+entry_schedule_retry(struct lbnode *lb, struct entry *e)
+{
+    if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING) {
+        deadline_queue_set(&lb->connect_retries, &e->connect_retry,
+                           e->connect_sent + CONNECT_RETRY_MS);
+    } else {
+        deadline_cancel(&e->connect_retry);
+    }
+}
+
+/* Creates the entry of 'cp', in the handshake, with our 'role'. */
+struct entry *
+tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
+                     enum ctl_tracker_role role, long long int now)
+{
+    struct entry *e = xzalloc(sizeof *e);
+
+    e->cp = *cp;
+    e->role = role;
+    e->state = ENTRY_SYN_RECEIVED;
+    e->expires = now + HANDSHAKE_TIMEOUT_MS;
+    lease_entry_schedule_expiry(lb, e);
+    hmap_insert(&lb->entries, &e->node, cp_hash(cp));
+    lb->n_syn_entries++;
+    return e;
+}
+
+/* Moves 'e' to 'state' at 'now', with the timers and the journal record
+ * that state has. */
+void
+tracker_entry_set_state(struct lbnode *lb, struct entry *e,
+                        enum entry_state state, long long int now)
+{
+    if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
+        lb->n_syn_entries--;
+        free(e->other);
+        e->other = NULL;
+        e->expires = now + lb->lease_ms;
+        e->state = state;
+        lease_journal_entry(lb, e, now);
+    } else if (e->state == ENTRY_ESTABLISHED
+               && state != ENTRY_ESTABLISHED) {
+        lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
+        lb->n_syn_entries++;
+        e->expires = now + HANDSHAKE_TIMEOUT_MS;
+    }
+    e->state = state;
+    lease_entry_schedule_expiry(lb, e);
+    entry_schedule_retry(lb, e);
+}
+
+/* Frees 'e' and forgets its journal record. */
+void
+tracker_entry_destroy(struct lbnode *lb, struct entry *e)
+{
+    if (e->state != ENTRY_ESTABLISHED) {
+        lb->n_syn_entries--;
+    } else {
+        lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
+    }
+    hmap_remove(&lb->entries, &e->node);
+    deadline_cancel(&e->expiry);
+    deadline_cancel(&e->connect_retry);
+    free(e->other);
+    free(e);
+}
+
+static void
+entry_add_waiter(struct entry *e, uint32_t ingress)
+{
+    for (size_t i = 0; i < e->n_waiters; i++) {
+        if (e->waiters[i] == ingress) {
+            return;
+        }
+    }
+    if (e->n_waiters < MAX_WAITERS) {
+        e->waiters[e->n_waiters++] = ingress;
+    } else {
+        e->waiters[MAX_WAITERS - 1] = ingress;
+    }
+}
+
+static uint32_t
+isn_choose(struct lbnode *lb, const struct flow_key *cp, long long int now)
+{
+    uint64_t h = flow_key_hash64(cp, lb->isn_key ^ ++lb->isn_counter);
+
+    /* RFC 6528: a keyed hash of the connection plus a clock. */
+    return (uint32_t) (h ^ (h >> 32)) + (uint32_t) (now * 250);
+}
+
+static void
+count_syn_rate(struct lbnode *lb, long long int now)
+{
+    long long int second = now / 1000;
+
+    if (second != lb->syn_second) {
+        lb->syn_rate = second == lb->syn_second + 1 ? lb->syns_this_second
+                                                    : 0;
+        lb->syn_second = second;
+        lb->syns_this_second = 0;
+    }
+    lb->syns_this_second++;
+}
+
+static void
+send_synack(struct lbnode *lb, const struct ctl_syn_sync *ss,
+            const struct lbnode_io *io, void *aux)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    const struct ctl_syn_info *si = &ss->syn;
+    const struct vip *v = vip_for_cp(lb, &si->cp);
+    struct tcp_seg_endpoints ep;
+    struct tcp_opts client;
+    struct dp_packet b;
+    int error;
+
+    if (!v || !lb->has_macs) {
+        VLOG_WARN_RL(&rl, "cannot send a SYN/ACK: %s",
+                     v ? "edge router's MAC not known yet" : "unknown VIP");
+        return;
+    }
+    memset(&client, 0, sizeof client);
+    client.has_mss = si->opts.has_mss;
+    client.mss = si->opts.mss;
+    client.has_wscale = si->opts.has_wscale;
+    client.wscale = si->opts.wscale;
+    client.sack_permitted = si->opts.sack_permitted;
+    client.has_ts = si->opts.has_ts;
+    client.tsval = si->opts.tsval;
+
+    tcp_seg_endpoints_from_key(&ep, &si->cp, FLOW_KEY_FROM_VIP, lb->own_mac,
+                               lb->edge_mac);
+    dp_packet_init(&b, 128);
+    error = tcp_seg_build_synack(&b, &ep, &client, ss->isn_lb,
+                                 si->client_isn, SYNACK_WINDOW, v->cfg.mss,
+                                 v->cfg.wscale, ss->ts_lb, lb->ip_id++);
+    if (!error) {
+        io->send_north(aux, dp_packet_data(&b), dp_packet_size(&b));
+        lb->stats.synacks_sent++;
+    } else {
+        VLOG_WARN_RL(&rl, "cannot build a SYN/ACK: %s",
+                     tcp_seg_strerror(error));
+    }
+    dp_packet_uninit(&b);
+}
+
+static void
+send_rst(struct lbnode *lb, const struct entry *e, const struct lbnode_io *io,
+         void *aux)
+{
+    struct tcp_seg_endpoints ep;
+    struct dp_packet b;
+    struct tcp_seg_hdr h;
+
+    if (!lb->has_macs) {
+        return;
+    }
+    tcp_seg_endpoints_from_key(&ep, &e->cp, FLOW_KEY_FROM_VIP, lb->own_mac,
+                               lb->edge_mac);
+    memset(&h, 0, sizeof h);
+    h.seq = e->isn_lb + 1;
+    h.ack = e->client_isn + 1;
+    h.flags = TCP_RST | TCP_ACK;
+    h.ip_id = lb->ip_id++;
+    dp_packet_init(&b, 128);
+    if (!tcp_seg_build(&b, &ep, &h)) {
+        io->send_north(aux, dp_packet_data(&b), dp_packet_size(&b));
+        lb->stats.rsts_sent++;
+    }
+    dp_packet_uninit(&b);
+}
+
+static void
+fill_syn_sync(const struct entry *e, struct ctl_syn_sync *ss)
+{
+    ss->syn.cp = e->cp;
+    ss->syn.ingress = e->ingress;
+    ss->syn.client_isn = e->client_isn;
+    ss->syn.opts = e->opts;
+    ss->isn_lb = e->isn_lb;
+    ss->ts_lb = e->ts_lb;
+    ss->isn_kind = e->isn_kind;
+}
+
+static void entry_hand_over(struct lbnode *, struct entry *,
+                            const struct lbnode_io *, void *aux);
+static void entry_take_sync(struct lbnode *, struct entry *,
+                            const struct ctl_tracker_sync *, long long int now);
+
+/* PFT: a client's SYN.  The ingress sent it to the PFT of its own ring; if
+ * this node's ring has another PFT (the rings disagree for a moment while
+ * the healthy set changes, and the ring changes that make them agree again
+ * came before this entry existed, so no rebalance will move it), the entry
+ * is handed to the PFT of this node's ring at once: the client's ACK goes
+ * there once the ingress's ring agrees, and would find no handshake state
+ * while the SFT waited forever for a CONNECT. */
+void
+pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+    struct entry *e;
+
+    lb->stats.syn_infos++;
+    count_syn_rate(lb, now);
+    if (!lbnode_trackers(lb, &si->cp, &pft, &sft) || !vip_for_cp(lb, &si->cp)) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+
+    msg_init(&msg, CTL_MSG_SYN_SYNC, lb->self);
+    e = entry_find(lb, &si->cp);
+    if (e && e->client_isn == si->client_isn
+        && e->state == ENTRY_SYN_RECEIVED) {
+        /* A retransmitted SYN: the same SYN/ACK again. */
+        lb->stats.syn_retransmits++;
+        e->ingress = si->ingress;
+        if (pft != lb->self && e->role == CTL_ROLE_PFT) {
+            lb->stats.syn_infos_misdirected++;
+            entry_hand_over(lb, e, io, aux);
+        }
+        fill_syn_sync(e, &msg.syn_sync);
+        lbnode_deliver(lb, sft, &msg, now, io, aux);
+        return;
+    }
+    if (e) {
+        /* A new connection reusing the CP: start over. */
+        tracker_entry_destroy(lb, e);
+    }
+
+    if (lb->cookie_key
+        && syn_cookie_pressure(lb->n_syn_entries, lb->syn_table_max,
+                               lb->syn_rate, &lb->cookie_thresholds)) {
+        struct syn_cookie_opts offered = {
+            .mss = si->opts.has_mss ? si->opts.mss : 536,
+            .wscale_ok = si->opts.has_wscale,
+            .wscale = MIN(si->opts.wscale, CTL_TCP_MAX_WSCALE),
+            .sack_ok = si->opts.sack_permitted,
+            .ecn_ok = si->opts.ece && si->opts.cwr,
+            .tstamp_ok = si->opts.has_ts,
+        };
+        struct syn_cookie_opts granted;
+        uint32_t isn, tsval;
+
+        if (!syn_cookie_make(lb->cookie_key, &si->cp, si->client_isn,
+                             now / 1000, (uint32_t) now, &offered, &isn,
+                             &tsval, &granted)) {
+            msg.syn_sync.syn = *si;
+            msg.syn_sync.syn.opts.has_wscale = granted.wscale_ok;
+            msg.syn_sync.syn.opts.sack_permitted = granted.sack_ok;
+            msg.syn_sync.syn.opts.has_mss = true;
+            msg.syn_sync.syn.opts.mss = granted.mss;
+            msg.syn_sync.isn_lb = isn;
+            msg.syn_sync.ts_lb = tsval;
+            msg.syn_sync.isn_kind = CTL_ISN_COOKIE;
+            lb->stats.cookies_issued++;
+            lbnode_deliver(lb, sft, &msg, now, io, aux);
+        }
+        return;
+    }
+    if (lb->n_syn_entries >= lb->syn_table_max) {
+        lb->stats.table_full++;
+        return;
+    }
+
+    e = tracker_entry_create(lb, &si->cp, CTL_ROLE_PFT, now);
+    e->client_isn = si->client_isn;
+    e->opts = si->opts;
+    e->ingress = si->ingress;
+    e->isn_lb = isn_choose(lb, &si->cp, now);
+    e->ts_lb = (uint32_t) now;
+    e->isn_kind = CTL_ISN_STORED;
+    FLOW_DBG(&si->cp, "PFT: SYN from ingress %"PRIu32", SYN_SYNC to SFT %"
+             PRIu32, si->ingress, sft);
+    if (pft != lb->self) {
+        lb->stats.syn_infos_misdirected++;
+        entry_hand_over(lb, e, io, aux);
+    }
+    fill_syn_sync(e, &msg.syn_sync);
+    lbnode_deliver(lb, sft, &msg, now, io, aux);
+}
+
+/* SFT: the PFT's copy of a SYN; fabricates the SYN/ACK. */
+void
+sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &ss->syn.cp);
+
+    if (ss->isn_kind == CTL_ISN_STORED) {
+        if (!e) {
+            e = tracker_entry_create(lb, &ss->syn.cp, CTL_ROLE_SFT, now);
+        } else if (e->client_isn != ss->syn.client_isn
+                   && e->state != ENTRY_SYN_RECEIVED) {
+            tracker_entry_set_state(lb, e, ENTRY_SYN_RECEIVED, now);
+            e->server = CTL_NODE_NONE;
+            e->n_rejected = 0;
+        }
+        if (e->role == CTL_ROLE_SFT) {
+            e->client_isn = ss->syn.client_isn;
+            e->opts = ss->syn.opts;
+            e->ingress = ss->syn.ingress;
+            e->isn_lb = ss->isn_lb;
+            e->ts_lb = ss->ts_lb;
+            e->isn_kind = ss->isn_kind;
+        }
+    }
+    send_synack(lb, ss, io, aux);
+}
+
+static const struct vip *
+pick_server(struct lbnode *lb, struct entry *e, uint32_t *server)
+{
+    struct vip *v = vip_for_cp(lb, &e->cp);
+    struct selection_server *ss;
+    size_t n = 0;
+    int error;
+
+    *server = CTL_NODE_NONE;
+    if (!v || !v->cfg.enabled) {
+        return v;
+    }
+    ss = xcalloc(v->cfg.n_servers ? v->cfg.n_servers : 1, sizeof *ss);
+    for (size_t i = 0; i < v->cfg.n_servers; i++) {
+        const struct lbnode_server *s = server_find(lb,
+                                                    v->cfg.servers[i].node);
+        if (s) {
+            ss[n++] = (struct selection_server) {
+                .id = s->node,
+                .weight = v->cfg.servers[i].weight,
+                .healthy = s->healthy,
+                .active_conns = 0,
+                .rtt_us = UINT32_MAX,
+            };
+        }
+    }
+    error = selection_pick(v->sel, ss, n, &e->cp, e->rejected, e->n_rejected,
+                           server);
+    if (error) {
+        *server = CTL_NODE_NONE;
+    }
+    free(ss);
+    return v;
+}
+
+/* PFT: choose a server (again) and tell the SFT; with none left, tell the
+ * SFT to reset the client. */
+static void
+pft_connect(struct lbnode *lb, struct entry *e, long long int now,
+            const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft, server = CTL_NODE_NONE;
+    struct ctl_msg msg;
+
+    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        return;
+    }
+    if (e->ttl > 0) {
+        pick_server(lb, e, &server);
+    }
+    msg_init(&msg, CTL_MSG_CONNECT, lb->self);
+    msg.connect = (struct ctl_connect) {
+        .cp = e->cp,
+        .server = server,
+        .ttl = e->ttl,
+        .isn_lb = e->isn_lb,
+        .client_isn = e->client_isn,
+        .opts = e->opts,
+        .ingress = e->ingress,
+        .ts_lb = e->ts_lb,
+    };
+    e->server = server;
+    e->connect_sent = now;
+    FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
+             sft, server);
+    entry_schedule_retry(lb, e);
+    if (server == CTL_NODE_NONE) {
+        lb->stats.no_server++;
+    } else {
+        tracker_entry_set_state(lb, e, ENTRY_CONNECTING, now);
+        lb->stats.connects++;
+    }
+    lbnode_deliver(lb, sft, &msg, now, io, aux);
+    if (server == CTL_NODE_NONE) {
+        e = entry_find(lb, &msg.connect.cp);
+        if (e && e->role == CTL_ROLE_PFT) {
+            tracker_entry_destroy(lb, e);
+        }
+    }
+}
+
+static void
+send_mapping(struct lbnode *lb, const struct entry *e, uint32_t dst,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    const struct lbnode_server *s = server_find(lb, e->server);
+    struct ctl_msg msg;
+
+    if (!s) {
+        return;
+    }
+    msg_init(&msg, CTL_MSG_MAPPING, lb->self);
+    msg.mapping.cp = e->cp;
+    msg.mapping.server = e->server;
+    msg.mapping.server_addr = s->underlay;
+    lbnode_deliver(lb, dst, &msg, now, io, aux);
+}
+
+static void
+reply_unknown(struct lbnode *lb, const struct flow_key *cp, uint32_t dst,
+              long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct ctl_msg msg;
+
+    msg_init(&msg, CTL_MSG_UNKNOWN, lb->self);
+    msg.unknown.cp = *cp;
+    lbnode_deliver(lb, dst, &msg, now, io, aux);
+}
+
+/* Whether the ACK 'ai' shows that the client is on the connection that
+ * 'e->other' describes rather than on that of 'e': it completes the other's
+ * handshake exactly, or it does not complete ours while the other is
+ * established. */
+static bool
+ack_picks_other(const struct entry *e, const struct ctl_ack_info *ai)
+{
+    const struct ctl_tracker_sync *o = e->other;
+    bool completes_ours = (e->state != ENTRY_ESTABLISHED
+                           && ai->ack - 1 == e->isn_lb
+                           && ai->seq - 1 == e->client_isn);
+
+    if (o->state != CTL_TRACKER_ESTABLISHED) {
+        return (o->server == CTL_NODE_NONE
+                && ai->ack - 1 == o->isn_lb && ai->seq - 1 == o->client_isn);
+    }
+    return e->state == ENTRY_SYN_RECEIVED && !completes_ours;
+}
+
+/* PFT: the client's ACK, seen by an ingress. */
+void
+pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &ai->cp);
+    struct syn_cookie_opts decoded;
+    const struct vip *v = vip_for_cp(lb, &ai->cp);
+    bool cookie = (v && lb->cookie_key
+                   && (!e || e->from_publication)
+                   && syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
+                                       ai->ack - 1, now / 1000,
+                                       ai->has_ts ? &ai->tsecr : NULL,
+                                       &decoded));
+
+    if (e && cookie) {
+        /* A SYN-cookie handshake of a new connection that reuses the CP
+         * of one whose entry only a publication rebuilt (its server keeps
+         * a half-open socket and published it after the new SYN): the new
+         * connection wins, or its ACK would be sent to the old server. */
+        lb->stats.publish_conflicts++;
+        tracker_entry_destroy(lb, e);
+        e = NULL;
+    }
+    if (!e) {
+        if (cookie) {
+            /* A valid SYN cookie: the handshake state comes back. */
+            lb->stats.cookies_valid++;
+            e = tracker_entry_create(lb, &ai->cp, CTL_ROLE_PFT, now);
+            e->client_isn = ai->seq - 1;
+            e->isn_lb = ai->ack - 1;
+            e->isn_kind = CTL_ISN_COOKIE;
+            e->ts_lb = ai->has_ts ? ai->tsecr : 0;
+            e->opts = (struct ctl_tcp_opts) {
+                .has_mss = true,
+                .mss = decoded.mss,
+                .has_wscale = decoded.wscale_ok,
+                .wscale = decoded.wscale,
+                .sack_permitted = decoded.sack_ok,
+                .has_ts = decoded.tstamp_ok,
+                .tsval = ai->tsval,
+                .ece = decoded.ecn_ok,
+                .cwr = decoded.ecn_ok,
+            };
+            e->ingress = ai->ingress;
+            e->ttl = v->cfg.ttl;
+            entry_add_waiter(e, ai->ingress);
+            lb->stats.acks_valid++;
+            pft_connect(lb, e, now, io, aux);
+            return;
+        }
+        lb->stats.acks_no_state++;
+        FLOW_DBG(&ai->cp, "PFT: ACK_INFO from ingress %"PRIu32" for no "
+                 "entry: UNKNOWN", ai->ingress);
+        reply_unknown(lb, &ai->cp, ai->ingress, now, io, aux);
+        return;
+    }
+
+    if (e->other && ack_picks_other(e, ai)) {
+        /* The client is on the other connection of the CP. */
+        struct ctl_tracker_sync *other = e->other;
+
+        FLOW_DBG(&ai->cp, "ACK_INFO: the client is on the other connection "
+                 "of the CP (client ISN %"PRIu32")", other->client_isn);
+        e->other = NULL;
+        entry_take_sync(lb, e, other, now);
+        free(other);
+        lb->stats.cp_conflicts_other++;
+    }
+    e->ingress = ai->ingress;
+    FLOW_DBG(&ai->cp, "%s: ACK_INFO from ingress %"PRIu32" in state %s",
+             e->role == CTL_ROLE_PFT ? "PFT" : "SFT", ai->ingress,
+             entry_state_name(e->state));
+    switch (e->state) {
+    case ENTRY_SYN_RECEIVED:
+        if (ai->ack - 1 != e->isn_lb || e->role != CTL_ROLE_PFT) {
+            /* Wrong ack number (or we are only the SFT): drop silently. */
+            lb->stats.acks_invalid++;
+            COVERAGE_INC(lbnode_ack_invalid);
+            return;
+        }
+        lb->stats.acks_valid++;
+        entry_add_waiter(e, ai->ingress);
+        e->ttl = vip_for_cp(lb, &e->cp) ? vip_for_cp(lb, &e->cp)->cfg.ttl : 1;
+        pft_connect(lb, e, now, io, aux);
+        break;
+
+    case ENTRY_CONNECTING:
+        entry_add_waiter(e, ai->ingress);
+        break;
+
+    case ENTRY_ESTABLISHED:
+        lease_entry_renew(lb, e, now);
+        send_mapping(lb, e, ai->ingress, now, io, aux);
+        break;
+    }
+}
+
+/* SFT: the PFT chose a server (or decided that there is none). */
+void
+sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
+            const struct lbnode_io *io, void *aux)
+{
+    const struct lbnode_server *s;
+    const struct vip *v = vip_for_cp(lb, &c->cp);
+    struct ctl_msg msg;
+    struct entry *e;
+
+    e = entry_find(lb, &c->cp);
+    if (!e) {
+        e = tracker_entry_create(lb, &c->cp, CTL_ROLE_SFT, now);
+    }
+    if (e->role == CTL_ROLE_SFT) {
+        e->client_isn = c->client_isn;
+        e->isn_lb = c->isn_lb;
+        e->opts = c->opts;
+        e->ingress = c->ingress;
+        e->ts_lb = c->ts_lb;
+        e->ttl = c->ttl;
+    }
+    if (c->server == CTL_NODE_NONE) {
+        /* Final: no server takes the connection. */
+        send_rst(lb, e, io, aux);
+        if (e->role == CTL_ROLE_SFT) {
+            tracker_entry_destroy(lb, e);
+        }
+        return;
+    }
+
+    s = server_find(lb, c->server);
+    if (!s || !v) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    e->server = c->server;
+    if (e->state != ENTRY_ESTABLISHED) {
+        tracker_entry_set_state(lb, e, ENTRY_CONNECTING, now);
+    }
+    msg_init(&msg, CTL_MSG_CONN_REQ, lb->self);
+    msg.conn_req = (struct ctl_conn_req) {
+        .cp = c->cp,
+        .server = c->server,
+        .ttl = c->ttl,
+        .client_isn = c->client_isn,
+        .isn_lb = c->isn_lb,
+        .opts = c->opts,
+        .ingress = c->ingress,
+        .lb_tsval = c->ts_lb,
+        .lb_wscale = (c->opts.has_wscale
+                      ? MIN(v->cfg.wscale, CTL_TCP_MAX_WSCALE) : 0),
+        .lb_mss = (c->opts.has_mss ? MIN(c->opts.mss, v->cfg.mss)
+                   : MIN(536, v->cfg.mss)),
+    };
+    if (!c->opts.has_ts) {
+        msg.conn_req.lb_tsval = 0;
+    }
+    lb->stats.conn_reqs++;
+    lbnode_deliver(lb, c->server, &msg, now, io, aux);
+}
+
+/* SFT: the agent accepted. */
+void
+sft_accepted(struct lbnode *lb, const struct ctl_accepted *a,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &a->cp);
+    uint32_t pft, sft;
+
+    if (!e || e->server != a->server) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    lb->stats.accepted++;
+    tracker_entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
+    if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        send_mapping(lb, e, pft, now, io, aux);
+    }
+}
+
+/* SFT: the agent refused. */
+void
+sft_rejected(struct lbnode *lb, const struct ctl_rejected *r,
+             long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &r->cp);
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+
+    lb->stats.rejected++;
+    if (r->reason < CTL_REJECT_N_REASONS) {
+        lb->stats.rejected_by_reason[r->reason]++;
+    }
+    if (!e || e->server != r->server || e->state == ENTRY_ESTABLISHED) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    e->server = CTL_NODE_NONE;
+    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        return;
+    }
+    msg_init(&msg, CTL_MSG_RELEASE, lb->self);
+    msg.release.cp = r->cp;
+    msg.release.server = r->server;
+    msg.release.ttl = r->ttl;
+    lbnode_deliver(lb, pft, &msg, now, io, aux);
+}
+
+/* PFT: the server chosen for 'e' will not take it (it refused, or it went
+ * down before it answered): remember it and choose another. */
+void
+pft_choose_again(struct lbnode *lb, struct entry *e, long long int now,
+                 const struct lbnode_io *io, void *aux)
+{
+    if (e->n_rejected < CTL_TRACKER_MAX_REJECTED) {
+        e->rejected[e->n_rejected++] = e->server;
+    }
+    pft_connect(lb, e, now, io, aux);
+}
+
+/* PFT: the chosen server refused; choose another. */
+void
+pft_release(struct lbnode *lb, const struct ctl_release *r,
+            long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &r->cp);
+
+    if (!e || e->role != CTL_ROLE_PFT || e->state != ENTRY_CONNECTING
+        || e->server != r->server) {
+        lb->stats.msgs_ignored++;
+        return;
+    }
+    e->ttl = r->ttl;
+    pft_choose_again(lb, e, now, io, aux);
+}
+
+/* MAPPING: at the PFT (from the SFT) and at the ingress (from the PFT). */
+void
+tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
+                long long int now, const struct lbnode_io *io, void *aux)
+{
+    const struct ctl_mapping *map = &msg->mapping;
+    struct entry *e = entry_find(lb, &map->cp);
+    bool used = false;
+
+    if (e && e->role == CTL_ROLE_PFT && e->state != ENTRY_ESTABLISHED
+        && e->server == map->server) {
+        tracker_entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
+        for (size_t i = 0; i < e->n_waiters; i++) {
+            if (e->waiters[i] != lb->self) {
+                send_mapping(lb, e, e->waiters[i], now, io, aux);
+            }
+        }
+        bool self_waits = false;
+        for (size_t i = 0; i < e->n_waiters; i++) {
+            self_waits |= e->waiters[i] == lb->self;
+        }
+        e->n_waiters = 0;
+        used = true;
+        if (!self_waits && !pending_find(lb, &map->cp)) {
+            return;
+        }
+    }
+    if (pending_find(lb, &map->cp) || !used) {
+        ingress_mapping(lb, map, now, io, aux);
+    }
+}
+
+/* MAPPING_QUERY: at a tracker. */
+void
+tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
+              long long int now, const struct lbnode_io *io, void *aux)
+{
+    struct entry *e = entry_find(lb, &q->cp);
+
+    FLOW_DBG(&q->cp, "tracker: MAPPING_QUERY from ingress %"PRIu32": %s",
+             q->ingress, !e ? "no entry, UNKNOWN"
+             : e->state == ENTRY_ESTABLISHED ? "MAPPING"
+             : "waiting for the server");
+    if (e && e->state == ENTRY_ESTABLISHED) {
+        lease_entry_renew(lb, e, now);
+        send_mapping(lb, e, q->ingress, now, io, aux);
+    } else if (e) {
+        entry_add_waiter(e, q->ingress);
+    } else {
+        reply_unknown(lb, &q->cp, q->ingress, now, io, aux);
+    }
+}
+
+/* The state of the entry that TRACKER_SYNC 'ts' describes. */
+static enum entry_state
+tracker_sync_state(const struct ctl_tracker_sync *ts)
+{
+    if (ts->state == CTL_TRACKER_ESTABLISHED) {
+        return ENTRY_ESTABLISHED;
+    } else if (ts->server != CTL_NODE_NONE) {
+        /* A server was chosen and has not answered yet: wait for it (the
+         * retry repeats the same CONNECT, which the agent answers
+         * idempotently). */
+        return ENTRY_CONNECTING;
+    } else {
+        return ENTRY_SYN_RECEIVED;
+    }
+}
+
+/* TRACKER_SYNC: the holder of a flow's tracker state under the old ring
+ * hands it to us, its PFT or SFT under the new one (PROTOCOL.md §7). */
+void
+tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
+             uint32_t sender, long long int now)
+{
+    struct entry *e = entry_find(lb, &ts->cp);
+    enum entry_state state = tracker_sync_state(ts);
+
+    FLOW_DBG(&ts->cp, "TRACKER_SYNC from node %"PRIu32": role %s, %s%s",
+             sender, ts->role == CTL_ROLE_PFT ? "PFT" : "SFT",
+             entry_state_name(state), e ? " (have an entry)" : "");
+    if (e && e->client_isn != ts->client_isn
+        && !(e->state == ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED)) {
+        /* Another connection on the same CP: keep ours and remember theirs
+         * until the client's ACK tells which one it is on. */
+        FLOW_DBG(&ts->cp, "another connection on the CP (client ISN %"PRIu32
+                 ", ours %"PRIu32"): kept until the client's ACK decides",
+                 ts->client_isn, e->client_isn);
+        free(e->other);
+        e->other = xmemdup(ts, sizeof *ts);
+        lb->stats.cp_conflicts++;
+        return;
+    }
+    if (e && (e->state == ENTRY_ESTABLISHED || e->state == state)) {
+        /* Ours is as good: just take the role. */
+        e->role = ts->role;
+        entry_schedule_retry(lb, e);
+        if (e->state == ENTRY_ESTABLISHED) {
+            lease_entry_renew(lb, e, now);
+        }
+        return;
+    }
+    if (!e) {
+        if (state != ENTRY_ESTABLISHED
+            && lb->n_syn_entries >= lb->syn_table_max) {
+            lb->stats.table_full++;
+            return;
+        }
+        e = tracker_entry_create(lb, &ts->cp, ts->role, now);
+    }
+    entry_take_sync(lb, e, ts, now);
+    lb->stats.trackers_received++;
+}
+
+/* Makes 'e' the flow state that 'ts' describes. */
+static void
+entry_take_sync(struct lbnode *lb, struct entry *e,
+                const struct ctl_tracker_sync *ts, long long int now)
+{
+    enum entry_state state = tracker_sync_state(ts);
+
+    e->role = ts->role;
+    e->isn_lb = ts->isn_lb;
+    e->client_isn = ts->client_isn;
+    e->opts = ts->opts;
+    e->ts_lb = ts->ts_lb;
+    e->server = ts->server;
+    e->ingress = ts->ingress;
+    e->ttl = ts->ttl;
+    e->isn_kind = ts->isn_kind;
+    e->n_rejected = MIN(ts->n_rejected, CTL_TRACKER_MAX_REJECTED);
+    memcpy(e->rejected, ts->rejected, e->n_rejected * sizeof *e->rejected);
+    if (state == ENTRY_CONNECTING) {
+        e->connect_sent = now;
+        if (ts->ingress != CTL_NODE_NONE) {
+            entry_add_waiter(e, ts->ingress);
+        }
+    }
+    e->from_publication = false;
+    tracker_entry_set_state(lb, e, state, now);
+}
+
+/* Hands the flow of 'e' to its PFT and SFT under this node's ring
+ * (TRACKER_SYNC to each of them that is not this node) and takes the role
+ * the ring gives this node, if any (PROTOCOL.md §7). */
+static void
+entry_hand_over(struct lbnode *lb, struct entry *e,
+                const struct lbnode_io *io, void *aux)
+{
+    uint32_t pft, sft;
+
+    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        uint32_t dst = i == 0 ? pft : sft;
+        enum ctl_tracker_role role = i == 0 ? CTL_ROLE_PFT : CTL_ROLE_SFT;
+        struct ctl_msg msg;
+
+        if (i == 1 && sft == pft) {
+            break;
+        }
+        if (dst == lb->self) {
+            e->role = role;
+            continue;
+        }
+        msg_init(&msg, CTL_MSG_TRACKER_SYNC, lb->self);
+        msg.tracker_sync = (struct ctl_tracker_sync) {
+            .cp = e->cp,
+            .state = (e->state == ENTRY_ESTABLISHED
+                      ? CTL_TRACKER_ESTABLISHED
+                      : CTL_TRACKER_SYN_RECEIVED),
+            .role = role, .isn_lb = e->isn_lb,
+            .client_isn = e->client_isn, .opts = e->opts,
+            .ts_lb = e->ts_lb, .server = e->server,
+            .ingress = e->ingress, .ttl = e->ttl,
+            .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
+        };
+        memcpy(msg.tracker_sync.rejected, e->rejected,
+               e->n_rejected * sizeof *e->rejected);
+        FLOW_DBG(&e->cp, "TRACKER_SYNC to node %"PRIu32" as %s, %s",
+                 dst, i == 0 ? "PFT" : "SFT", entry_state_name(e->state));
+        io->send(aux, dst, &msg);
+        lb->stats.trackers_sent++;
+    }
+    entry_schedule_retry(lb, e);
+}
+
+/* After a change of the ring (lbnode_configure() with another healthy set),
+ * hands every flow this node tracks, established or still in the handshake,
+ * to its trackers under the new ring (TRACKER_SYNC), and takes the role the
+ * new ring gives this node, so that a handshake in progress completes with
+ * the new PFT.
+ * Does nothing if the ring did not change since the last call. */
+void
+lbnode_rebalance(struct lbnode *lb, long long int now OVS_UNUSED,
+                 const struct lbnode_io *io, void *aux)
+{
+    uint64_t digest = lb->ring ? ring_digest(lb->ring) : 0;
+    struct entry *e;
+
+    if (!lb->ring || digest == lb->synced_digest) {
+        return;
+    }
+    lb->synced_digest = digest;
+    HMAP_FOR_EACH (e, node, &lb->entries) {
+        entry_hand_over(lb, e, io, aux);
+    }
+}
