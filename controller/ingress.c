@@ -29,9 +29,26 @@ COVERAGE_DEFINE(lbnode_bad_packet);
 /* A packet an ingress holds until its flow's mapping arrives. */
 struct buffered {
     struct ovs_list node;
+    uint32_t ack;               /* Its acknowledgment number. */
+    bool bare_ack;              /* An ACK and nothing else: no payload, no
+                                 * SYN, FIN, RST or URG. */
     size_t len;
     uint8_t data[];
 };
+
+/* Returns true if 'b', buffered before 'next', says nothing to the server
+ * that 'next' does not say too: 'b' is a bare ACK and 'next' acknowledges
+ * at least as much (acknowledgments are cumulative, and 'next' carries the
+ * client's newer window and timestamps).  The client's ACK that completes
+ * the handshake is such a packet whenever data follows it before the
+ * mapping comes: the agent completed the server's handshake itself
+ * (PROTOCOL.md §2), so sending it would cost a packet-out, a trip through
+ * the tunnel and the agent, and the server a duplicate ACK, for nothing. */
+static bool
+buffered_superseded(const struct buffered *b, const struct buffered *next)
+{
+    return b->bare_ack && next && (int32_t) (next->ack - b->ack) >= 0;
+}
 
 /* Frees the pending flow 'p' and the packets it buffers. */
 void
@@ -194,6 +211,10 @@ ingress_non_syn(struct lbnode *lb, const struct flow_key *cp,
         COVERAGE_INC(lbnode_buffer_drop);
     } else {
         b = xmalloc(sizeof *b + len);
+        b->ack = seg->ack;
+        b->bare_ack = (!seg->payload_len
+                       && (seg->flags & (TCP_ACK | TCP_SYN | TCP_FIN | TCP_RST
+                                         | TCP_URG)) == TCP_ACK);
         b->len = len;
         memcpy(b->data, frame, len);
         ovs_list_push_back(&p->packets, &b->node);
@@ -272,6 +293,15 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
         struct buffered *b;
 
         LIST_FOR_EACH (b, node, &p->packets) {
+            const struct buffered *next
+                = (b->node.next != &p->packets
+                   ? CONTAINER_OF(b->node.next, struct buffered, node)
+                   : NULL);
+
+            if (buffered_superseded(b, next)) {
+                lb->stats.acks_superseded++;
+                continue;
+            }
             io->forward(aux, &p->cp, b->data, b->len, &map->server_addr);
             lb->stats.replayed++;
         }

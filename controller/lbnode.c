@@ -611,6 +611,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(buffer_drops);
     STAT(buffer_timeouts);
     STAT(replayed);
+    STAT(acks_superseded);
     STAT(mapping_recommits);
     STAT(mappings_installed);
     STAT(mappings_replaced);

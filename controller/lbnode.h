@@ -130,6 +130,10 @@ struct lbnode_stats {
     uint64_t buffer_drops;      /* Dropped: buffer full. */
     uint64_t buffer_timeouts;   /* Pending flows given up. */
     uint64_t replayed;          /* Buffered packets sent on. */
+    uint64_t acks_superseded;   /* Buffered bare ACKs not sent on: a later
+                                 * buffered packet of the flow acknowledges
+                                 * as much (the handshake's ACK when data
+                                 * follows it). */
     uint64_t mapping_recommits; /* Packets of a mapped flow that the switch
                                  * did not forward (its entry lapsed or
                                  * was not made yet): sent on, and the

@@ -59,6 +59,7 @@ struct world {
     struct installed maps[256];
     size_t n_maps;
     size_t n_forwarded;
+    struct sent_frame fwd[256];     /* The first 256 forwarded. */
     size_t n_removed;
     long long int now;
 };
@@ -143,10 +144,17 @@ io_remove(void *a_, const struct flow_key *cp)
 
 static void
 io_forward(void *a_, const struct flow_key *cp OVS_UNUSED,
-           const void *frame OVS_UNUSED, size_t len OVS_UNUSED,
+           const void *frame, size_t len,
            const struct in6_addr *srv OVS_UNUSED)
 {
     struct node_aux *a = a_;
+
+    if (a->w->n_forwarded < ARRAY_SIZE(a->w->fwd)) {
+        struct sent_frame *f = &a->w->fwd[a->w->n_forwarded];
+
+        f->node = a->node;
+        ck_assert_int_eq(tcp_seg_parse_frame(frame, len, &f->seg), 0);
+    }
     a->w->n_forwarded++;
 }
 
@@ -420,6 +428,98 @@ START_TEST(test_handshake_every_ingress)
         ck_assert_uint_le(w.conn_reqs[i], 25);
     }
     ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], 60);
+}
+END_TEST
+
+static uint64_t
+total_stat(size_t offset)
+{
+    uint64_t n = 0;
+
+    for (int i = 0; i < N_LB; i++) {
+        const struct lbnode_stats *st = lbnode_get_stats(w.lbs[i]);
+        n += *(const uint64_t *) ((const char *) st + offset);
+    }
+    return n;
+}
+#define TOTAL(MEMBER) total_stat(offsetof(struct lbnode_stats, MEMBER))
+
+/* A client segment of 'payload_len' bytes of payload ('flags' and the
+ * numbers as given) into ingress 'lb'. */
+static void
+client_segment(int lb, uint16_t sport, uint16_t flags, uint32_t seq,
+               uint32_t ack, size_t payload_len)
+{
+    struct tcp_seg_endpoints ep = client_endpoints(sport);
+    static const char payload[] = "GET / HTTP/1.1\r\n\r\n";
+    struct tcp_seg_hdr h = {
+        .seq = seq, .ack = ack, .flags = flags, .window = 65535,
+        .payload = payload, .payload_len = payload_len,
+    };
+    struct dp_packet b;
+
+    ck_assert_uint_le(payload_len, sizeof payload);
+    dp_packet_init(&b, 128);
+    ck_assert_int_eq(tcp_seg_build(&b, &ep, &h), 0);
+    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
+                     &io, &aux[lb]);
+    dp_packet_uninit(&b);
+    run_bus();
+}
+
+START_TEST(test_handshake_ack_superseded)
+{
+    /* While the mapping is awaited, the ingress buffers the client's ACK
+     * and whatever follows.  A bare ACK followed by a packet acknowledging
+     * as much is not sent on (the agent completed the server's handshake
+     * itself); a bare ACK alone, or one a later packet does not cover,
+     * is. */
+    const uint16_t data_after = 40000, ack_alone = 40001, reordered = 40002;
+    uint32_t isn[3];
+
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    isn[0] = handshake(0, data_after);
+    client_segment(0, data_after, TCP_ACK | TCP_PSH, 1001, isn[0] + 1, 16);
+    isn[1] = handshake(0, ack_alone);
+    isn[2] = handshake(0, reordered);
+    client_segment(0, reordered, TCP_ACK | TCP_PSH, 1001, isn[2], 16);
+    ck_assert_uint_eq(w.n_maps, 0);
+    ck_assert_uint_eq(w.n_forwarded, 0);
+
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_ACCEPT;
+    }
+    w.now += 1000;
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.n_maps, 3);
+
+    /* Per flow: what was sent on, in order. */
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const uint16_t ports[] = { data_after, ack_alone, reordered };
+    for (int p = 0; p < ARRAY_SIZE(ports); p++) {
+        ds_put_format(&s, "%s%u:", p ? " " : "", ports[p]);
+        for (size_t i = 0; i < w.n_forwarded; i++) {
+            const struct tcp_seg_info *seg = &w.fwd[i].seg;
+
+            if (ntohs(seg->tp_src) == ports[p]) {
+                ck_assert_uint_eq(w.fwd[i].node, lb_id(0));
+                ds_put_format(&s, "%s%"PRIuSIZE,
+                              seg->payload_len ? "D" : "A",
+                              seg->payload_len);
+                ck_assert_uint_eq(seg->ack - isn[p],
+                                  seg->payload_len && p == 2 ? 0 : 1);
+            }
+        }
+    }
+    ck_assert_str_eq(ds_cstr(&s), "40000:D16 40001:A0 40002:A0D16");
+    ds_destroy(&s);
+    ck_assert_uint_eq(TOTAL(acks_superseded), 1);
+    ck_assert_uint_eq(TOTAL(replayed), 4);
 }
 END_TEST
 
@@ -998,18 +1098,6 @@ total_entries(void)
     return n;
 }
 
-static uint64_t
-total_stat(size_t offset)
-{
-    uint64_t n = 0;
-
-    for (int i = 0; i < N_LB; i++) {
-        const struct lbnode_stats *st = lbnode_get_stats(w.lbs[i]);
-        n += *(const uint64_t *) ((const char *) st + offset);
-    }
-    return n;
-}
-#define TOTAL(MEMBER) total_stat(offsetof(struct lbnode_stats, MEMBER))
 
 START_TEST(test_publish_renews_then_lapses)
 {
@@ -1829,6 +1917,7 @@ lbnode_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_handshake_every_ingress);
     tcase_add_test(tc, test_wrong_ack_dropped);
+    tcase_add_test(tc, test_handshake_ack_superseded);
     tcase_add_test(tc, test_retransmitted_syn_same_isn);
     tcase_add_test(tc, test_no_healthy_server_rst);
     tcase_add_test(tc, test_rejection_moves_on);
