@@ -347,27 +347,35 @@ packet_in(int lb, uint16_t sport, uint16_t flags, uint32_t seq, uint32_t ack)
     run_bus();
 }
 
+/* The client segment 'h' from port 'sport' into ingress 'lb'. */
+static void
+inject_segment(int lb, uint16_t sport, const struct tcp_seg_hdr *h)
+{
+    struct tcp_seg_endpoints ep = client_endpoints(sport);
+    struct dp_packet b;
+
+    dp_packet_init(&b, 128);
+    ck_assert_int_eq(tcp_seg_build(&b, &ep, h), 0);
+    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
+                     &io, &aux[lb]);
+    dp_packet_uninit(&b);
+    run_bus();
+}
+
 /* The client's ACK of a SYN/ACK 'synack' (as a cookie handshake needs:
  * with the timestamp echoed). */
 static void
 ack_synack(int lb, uint16_t sport, const struct tcp_seg_info *synack)
 {
-    struct tcp_seg_endpoints ep = client_endpoints(sport);
     struct tcp_seg_hdr h = {
         .seq = synack->ack, .ack = synack->seq + 1, .flags = TCP_ACK,
         .window = 65535,
     };
-    struct dp_packet b;
 
     h.opts.has_ts = synack->opts.has_ts;
     h.opts.tsval = 12346;
     h.opts.tsecr = synack->opts.tsval;
-    dp_packet_init(&b, 128);
-    ck_assert_int_eq(tcp_seg_build(&b, &ep, &h), 0);
-    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
-                     &io, &aux[lb]);
-    dp_packet_uninit(&b);
-    run_bus();
+    inject_segment(lb, sport, &h);
 }
 
 static struct flow_key
@@ -450,21 +458,14 @@ static void
 client_segment(int lb, uint16_t sport, uint16_t flags, uint32_t seq,
                uint32_t ack, size_t payload_len)
 {
-    struct tcp_seg_endpoints ep = client_endpoints(sport);
     static const char payload[] = "GET / HTTP/1.1\r\n\r\n";
     struct tcp_seg_hdr h = {
         .seq = seq, .ack = ack, .flags = flags, .window = 65535,
         .payload = payload, .payload_len = payload_len,
     };
-    struct dp_packet b;
 
     ck_assert_uint_le(payload_len, sizeof payload);
-    dp_packet_init(&b, 128);
-    ck_assert_int_eq(tcp_seg_build(&b, &ep, &h), 0);
-    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
-                     &io, &aux[lb]);
-    dp_packet_uninit(&b);
-    run_bus();
+    inject_segment(lb, sport, &h);
 }
 
 START_TEST(test_handshake_ack_superseded)
