@@ -7,6 +7,7 @@ controller_ovslb_controller_SOURCES = \
 	controller/controller-private.h \
 	controller/edge-mac.c \
 	controller/journal.c \
+	controller/lb-io.c \
 	controller/ovslb-controller.c \
 	controller/switch-conntrack.c controller/switch-conntrack.h
 controller_ovslb_controller_LDADD = controller/libcontroller.la \

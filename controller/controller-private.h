@@ -4,6 +4,7 @@
  *
  *   controller.c  the controller itself: configuration, health, sockets,
  *                 pipeline, packet-ins, messages, ovs-appctl commands;
+ *   lb-io.c       the lbnode core's requests, to the switch and the network;
  *   edge-mac.c    the edge router's MAC, learnt from ARP;
  *   journal.c     the daemon's side of the journal (the node's store);
  *   bgp-control.c the BGP speaker, towards the edge router.
@@ -92,9 +93,12 @@ struct controller {
 
 /* controller.c. */
 
+void controller_install_pipeline(struct controller *);
+
+/* lb-io.c. */
+
 extern const struct lbnode_io controller_io;
 void controller_send_north(void *c, const void *frame, size_t len);
-void controller_install_pipeline(struct controller *);
 
 /* edge-mac.c. */
 
