@@ -3,6 +3,7 @@
 sbin_PROGRAMS += controller/ovslb-controller
 controller_ovslb_controller_SOURCES = \
 	controller/bgp-control.c \
+	controller/commands.c \
 	controller/controller.c controller/controller.h \
 	controller/controller-private.h \
 	controller/edge-mac.c \

@@ -3,7 +3,8 @@
  * its parts share, and the functions they call across files:
  *
  *   controller.c  the controller itself: configuration, health, sockets,
- *                 pipeline, packet-ins, messages, ovs-appctl commands;
+ *                 pipeline, packet-ins, messages;
+ *   commands.c    the ovs-appctl commands;
  *   lb-io.c       the lbnode core's requests, to the switch and the network;
  *   edge-mac.c    the edge router's MAC, learnt from ARP;
  *   journal.c     the daemon's side of the journal (the node's store);
@@ -99,6 +100,10 @@ void controller_install_pipeline(struct controller *);
 
 extern const struct lbnode_io controller_io;
 void controller_send_north(void *c, const void *frame, size_t len);
+
+/* commands.c. */
+
+void commands_register(struct controller *);
 
 /* edge-mac.c. */
 
