@@ -7,6 +7,7 @@ controller_ovslb_controller_SOURCES = \
 	controller/controller.c controller/controller.h \
 	controller/controller-private.h \
 	controller/edge-mac.c \
+	controller/health-control.c \
 	controller/journal.c \
 	controller/lb-io.c \
 	controller/ovslb-controller.c \

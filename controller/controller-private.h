@@ -2,8 +2,9 @@
  * controller-private: the state of the LB node's daemon (controller.h) that
  * its parts share, and the functions they call across files:
  *
- *   controller.c  the controller itself: configuration, health, sockets,
+ *   controller.c  the controller itself: configuration, sockets,
  *                 pipeline, packet-ins, messages;
+ *   health-control.c  health checking and gossip;
  *   commands.c    the ovs-appctl commands;
  *   lb-io.c       the lbnode core's requests, to the switch and the network;
  *   edge-mac.c    the edge router's MAC, learnt from ARP;
@@ -30,6 +31,7 @@ struct bgp_speaker;
 struct cluster_snapshot;
 struct ctl_sock;
 struct health;
+struct health_io;
 struct lb_actions;
 struct node_daemon;
 struct switch_conntrack;
@@ -94,7 +96,16 @@ struct controller {
 
 /* controller.c. */
 
+void controller_reconfigure(struct controller *);
 void controller_install_pipeline(struct controller *);
+
+/* health-control.c. */
+
+extern const struct health_io health_control_io;
+void health_control_configure(struct controller *,
+                              const struct cluster_snapshot *, uint32_t self,
+                              uint64_t ring_key);
+void health_control_run(struct controller *, long long int now);
 
 /* lb-io.c. */
 

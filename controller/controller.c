@@ -37,7 +37,6 @@
 #include "packets.h"
 #include "selection.h"
 #include "store.h"
-#include "random.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -56,95 +55,6 @@ COVERAGE_DEFINE(controller_packet_in_other);
  * OpenFlow meters in the switch. */
 #define SYN_METER_RATE 20000
 #define OTHER_METER_RATE 40000
-
-/* Health. */
-
-static void
-health_io_send(void *c_, uint32_t dst, enum health_via via,
-               const struct in6_addr *addr, struct ctl_msg *msg)
-{
-    struct controller *c = c_;
-    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    uint16_t port = snap ? snap->settings.control_port : CTL_MSG_PORT;
-
-    switch (via) {
-    case HEALTH_VIA_REPLY:
-        if (c->reply_sock) {
-            ctl_sock_send(c->reply_sock, msg, &c->reply_addr,
-                          c->reply_port);
-        }
-        return;
-    case HEALTH_VIA_NORTH:
-        /* From our north address to theirs: the path the edge uses. */
-        if (c->north_sock) {
-            sock = c->north_sock;
-        }
-        break;
-    case HEALTH_VIA_SOUTH:
-    case HEALTH_VIA_CONTROL:
-    default:
-        break;
-    }
-    if (sock && addr) {
-        ctl_sock_send(sock, msg, addr, port);
-    } else {
-        c->msgs_no_route++;
-    }
-    (void) dst;
-}
-
-static const struct health_io controller_health_io = {
-    .send = health_io_send,
-};
-
-static void
-health_configure(struct controller *c, const struct cluster_snapshot *snap,
-                 uint32_t self, uint64_t ring_key)
-{
-    struct health_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
-    struct health_server *srvs = xcalloc(snap->n_server_nodes + 1,
-                                         sizeof *srvs);
-    size_t n_lbs = 0, n_srvs = 0;
-    const struct cluster_settings *s = &snap->settings;
-    long long int now = time_msec();
-
-    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
-        const struct cluster_lb_node *n = &snap->lb_nodes[i];
-        if (n->enabled) {
-            lbs[n_lbs++] = (struct health_lb) {
-                .node = n->node_id, .north = n->north, .south = n->south,
-                .control = n->control,
-            };
-        }
-    }
-    for (size_t i = 0; i < snap->n_server_nodes; i++) {
-        const struct cluster_server_node *n = &snap->server_nodes[i];
-        if (n->enabled) {
-            srvs[n_srvs++] = (struct health_server) {
-                .node = n->node_id, .control = n->control,
-            };
-        }
-    }
-    struct health_config cfg = {
-        .lbs = lbs, .n_lbs = n_lbs, .servers = srvs, .n_servers = n_srvs,
-        .ring_key = ring_key, .vnodes = s->ring_vnodes,
-        .ping_interval_ms = s->ping_interval_ms,
-        .gossip_interval_ms = s->gossip_interval_ms,
-        .suspect_ms = s->suspect_ms,
-        .unhealthy_ms = s->unhealthy_ms,
-        .server_interval_ms = s->server_check_interval_ms,
-    };
-    if (!c->health || health_self(c->health) != self) {
-        health_destroy(c->health);
-        c->health = health_create(self, &cfg, random_uint64() ^ self, now);
-        health_set_clock_offset(c->health, time_wall_msec() - now);
-    } else {
-        health_set_config(c->health, &cfg, now);
-    }
-    free(lbs);
-    free(srvs);
-}
 
 /* Keeps '*sockp' open on 'addr' (NULL: closed), port 'port', keyed with
  * the cluster key; 'what' names it in logs. */
@@ -329,8 +239,11 @@ effective_lease_ms(const struct cluster_settings *s)
     return MIN(floor, UINT32_MAX);
 }
 
-static void
-reconfigure(struct controller *c)
+/* Configures the lbnode core, health checking, the sockets, BGP and the
+ * static pipeline of 'c' from the node's settings and the cluster's
+ * configuration. */
+void
+controller_reconfigure(struct controller *c)
 {
     const struct node_settings *settings = node_daemon_settings(c->nd);
     const struct cluster_snapshot *snap = node_daemon_config(c->nd);
@@ -352,7 +265,7 @@ reconfigure(struct controller *c)
     }
 
     uint64_t ring_key = node_daemon_ring_key(c->nd);
-    health_configure(c, snap, settings->node_id, ring_key);
+    health_control_configure(c, snap, settings->node_id, ring_key);
     c->health_seqno = health_seqno(c->health);
     update_aux_sockets(c);
     bgp_control_update(c, snap, settings->node_id);
@@ -527,7 +440,7 @@ dispatch_message(struct controller *c, struct ctl_sock *sock,
             c->reply_sock = sock;
             c->reply_addr = *src;
             c->reply_port = src_port;
-            health_recv(c->health, msg, now, &controller_health_io, c);
+            health_recv(c->health, msg, now, &health_control_io, c);
             c->reply_sock = NULL;
         }
         break;
@@ -579,38 +492,6 @@ handle_messages(struct controller *c, long long int now)
     }
 }
 
-/* Whether this node can serve: the health checks of others find it only if
- * it does (PROTOCOL.md §8). */
-static bool
-able_to_serve(const struct controller *c)
-{
-    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-
-    return (c->configured && ofctrl && ofctrl_is_connected(ofctrl)
-            && c->north_port != OFPP_NONE && c->tunnel_port != OFPP_NONE
-            && switch_conntrack_ready(c->ct));
-}
-
-static void
-run_health(struct controller *c, long long int now)
-{
-    if (!c->health) {
-        return;
-    }
-    health_set_serving(c->health, able_to_serve(c));
-    health_run(c->health, now, &controller_health_io, c);
-    if (health_seqno(c->health) != c->health_seqno) {
-        /* A node changed state: rebuild the ring and the servers' health
-         * in the core. */
-        size_t n_healthy;
-
-        health_healthy_lbs(c->health, &n_healthy);
-        VLOG_INFO("health changed: %"PRIuSIZE" LB nodes healthy", n_healthy);
-        reconfigure(c);
-    }
-    journal_heartbeats(c, now);
-}
-
 static void
 run_switch_conntrack(struct controller *c, long long int now)
 {
@@ -632,7 +513,7 @@ controller_run(struct controller *c)
     node_daemon_run(c->nd);
     if (node_daemon_seqno(c->nd) != c->nd_seqno) {
         c->nd_seqno = node_daemon_seqno(c->nd);
-        reconfigure(c);
+        controller_reconfigure(c);
         if (c->has_own_mac && c->has_edge_mac) {
             lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
         }
@@ -640,7 +521,7 @@ controller_run(struct controller *c)
     run_switch_conntrack(c, now);
     handle_packet_ins(c, now);
     handle_messages(c, now);
-    run_health(c, now);
+    health_control_run(c, now);
     if (c->bgp) {
         bgp_speaker_run(c->bgp, now);
     }
