@@ -2,6 +2,7 @@
 
 sbin_PROGRAMS += controller/ovslb-controller
 controller_ovslb_controller_SOURCES = \
+	controller/aux-sockets.c \
 	controller/bgp-control.c \
 	controller/commands.c \
 	controller/controller.c controller/controller.h \

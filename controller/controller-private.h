@@ -2,8 +2,9 @@
  * controller-private: the state of the LB node's daemon (controller.h) that
  * its parts share, and the functions they call across files:
  *
- *   controller.c  the controller itself: configuration, sockets,
- *                 pipeline, packet-ins, messages;
+ *   controller.c  the controller itself: configuration, pipeline,
+ *                 packet-ins, messages;
+ *   aux-sockets.c the sockets on the north address and forwarding port;
  *   health-control.c  health checking and gossip;
  *   commands.c    the ovs-appctl commands;
  *   lb-io.c       the lbnode core's requests, to the switch and the network;
@@ -122,6 +123,10 @@ void edge_mac_learn(struct controller *, struct eth_addr);
 ovs_be32 edge_mac_default_gateway(void);
 void edge_mac_send_arp_request(struct controller *, long long int now);
 bool edge_mac_arp_from_gateway(const void *frame, size_t len);
+
+/* aux-sockets.c. */
+
+void aux_sockets_update(struct controller *);
 
 /* bgp-control.c. */
 

@@ -56,72 +56,6 @@ COVERAGE_DEFINE(controller_packet_in_other);
 #define SYN_METER_RATE 20000
 #define OTHER_METER_RATE 40000
 
-/* Keeps '*sockp' open on 'addr' (NULL: closed), port 'port', keyed with
- * the cluster key; 'what' names it in logs. */
-static void
-update_aux_socket(struct controller *c, struct ctl_sock **sockp,
-                  const struct in6_addr *addr, uint16_t port,
-                  const char *what)
-{
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    const struct node_settings *ns = node_daemon_settings(c->nd);
-    struct ctl_key key;
-
-    if (!addr) {
-        ctl_sock_close(*sockp);
-        *sockp = NULL;
-        return;
-    }
-    if (!*sockp || !ipv6_addr_equals(ctl_sock_addr(*sockp), addr)
-        || ctl_sock_port(*sockp) != port) {
-        char *error;
-
-        ctl_sock_close(*sockp);
-        *sockp = NULL;
-        error = ctl_sock_open(addr, port, ns->node_id, sockp);
-        if (error) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "%s socket: %s", what, error);
-            free(error);
-            return;
-        }
-    }
-    if (!ctl_key_init(&key, snap->settings.cluster_key,
-                      strlen(snap->settings.cluster_key))) {
-        int error = ctl_sock_set_key(*sockp, &key);
-
-        ctl_key_destroy(&key);
-        if (error) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "%s socket: cannot set the cluster key: %s",
-                         what, ovs_strerror(error));
-        }
-    }
-}
-
-/* Opens (or moves) the sockets on this node's own addresses: on the north
- * address, if it is not the control address, so that the health checks of
- * the north path reach us and answers go out from it; and on the
- * forwarding port of the control address, for PUBLISH_FWD. */
-static void
-update_aux_sockets(struct controller *c)
-{
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    const struct node_settings *ns = node_daemon_settings(c->nd);
-    const struct cluster_lb_node *self;
-
-    if (!snap || !node_daemon_ctl_sock(c->nd) || !ns) {
-        return;
-    }
-    self = cluster_snapshot_find_lb_node(snap, ns->node_id);
-    update_aux_socket(c, &c->north_sock,
-                      (self && !ipv6_addr_equals(&self->north, &self->control)
-                       ? &self->north : NULL),
-                      snap->settings.control_port, "north health");
-    update_aux_socket(c, &c->fwd_sock, self ? &self->control : NULL,
-                      snap->settings.publish_port, "publication forwarding");
-}
-
 /* Configuration. */
 
 /* Installs the static flows and meters that the configuration and the
@@ -267,7 +201,7 @@ controller_reconfigure(struct controller *c)
     uint64_t ring_key = node_daemon_ring_key(c->nd);
     health_control_configure(c, snap, settings->node_id, ring_key);
     c->health_seqno = health_seqno(c->health);
-    update_aux_sockets(c);
+    aux_sockets_update(c);
     bgp_control_update(c, snap, settings->node_id);
 
     struct lbnode_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
