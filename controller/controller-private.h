@@ -2,8 +2,9 @@
  * controller-private: the state of the LB node's daemon (controller.h) that
  * its parts share, and the functions they call across files:
  *
- *   controller.c  the controller itself: configuration, pipeline,
- *                 packet-ins, messages;
+ *   controller.c  the controller itself: configuration, packet-ins,
+ *                 messages;
+ *   static-flows.c the static pipeline and meters in the switch;
  *   aux-sockets.c the sockets on the north address and forwarding port;
  *   health-control.c  health checking and gossip;
  *   commands.c    the ovs-appctl commands;
@@ -98,7 +99,6 @@ struct controller {
 /* controller.c. */
 
 void controller_reconfigure(struct controller *);
-void controller_install_pipeline(struct controller *);
 
 /* health-control.c. */
 
@@ -116,6 +116,10 @@ void controller_send_north(void *c, const void *frame, size_t len);
 /* commands.c. */
 
 void commands_register(struct controller *);
+
+/* static-flows.c. */
+
+void static_flows_install(struct controller *);
 
 /* edge-mac.c. */
 

@@ -44,7 +44,7 @@ edge_mac_learn(struct controller *c, struct eth_addr mac)
         if (c->has_own_mac) {
             lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
         }
-        controller_install_pipeline(c);
+        static_flows_install(c);
     }
 }
 
