@@ -110,8 +110,8 @@ void health_control_run(struct controller *, long long int now);
 
 /* lb-io.c. */
 
-extern const struct lbnode_io controller_io;
-void controller_send_north(void *c, const void *frame, size_t len);
+extern const struct lbnode_io lb_io;
+void lb_io_send_north(void *c, const void *frame, size_t len);
 
 /* commands.c. */
 

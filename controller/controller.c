@@ -244,7 +244,7 @@ handle_packet_ins(struct controller *c, long long int now)
             COVERAGE_INC(controller_packet_in_other);
             if (c->configured) {
                 lbnode_packet_in(c->lb, pi->pin.packet, pi->pin.packet_len,
-                                 now, &controller_io, c);
+                                 now, &lb_io, c);
             }
             ofctrl_packet_in_destroy(pi);
         }
@@ -254,7 +254,7 @@ handle_packet_ins(struct controller *c, long long int now)
         COVERAGE_INC(controller_packet_in_syn);
         if (c->configured) {
             lbnode_packet_in(c->lb, syns[i]->pin.packet,
-                             syns[i]->pin.packet_len, now, &controller_io, c);
+                             syns[i]->pin.packet_len, now, &lb_io, c);
         }
         ofctrl_packet_in_destroy(syns[i]);
     }
@@ -297,14 +297,14 @@ dispatch_message(struct controller *c, struct ctl_sock *sock,
             break;
         }
         if (c->configured) {
-            lbnode_recv(c->lb, msg, now, &controller_io, c);
+            lbnode_recv(c->lb, msg, now, &lb_io, c);
         }
         break;
     default:
         if (sock == c->fwd_sock) {
             c->publish_wrong_port++;
         } else if (c->configured) {
-            lbnode_recv(c->lb, msg, now, &controller_io, c);
+            lbnode_recv(c->lb, msg, now, &lb_io, c);
         }
         break;
     }
@@ -362,9 +362,9 @@ controller_run(struct controller *c)
         bgp_speaker_run(c->bgp, now);
     }
     if (c->configured) {
-        lbnode_rebalance(c->lb, now, &controller_io, c);
-        lbnode_run(c->lb, now, &controller_io, c);
-        lbnode_retry(c->lb, now, &controller_io, c);
+        lbnode_rebalance(c->lb, now, &lb_io, c);
+        lbnode_run(c->lb, now, &lb_io, c);
+        lbnode_retry(c->lb, now, &lb_io, c);
     }
     edge_mac_send_arp_request(c, now);
 

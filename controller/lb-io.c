@@ -57,7 +57,7 @@ send_packet_out(struct controller *c, const void *frame, size_t len,
 /* Sends the Ethernet frame 'frame' of 'len' bytes out of the north port of
  * the controller 'c_' (lbnode_io's 'send_north'). */
 void
-controller_send_north(void *c_, const void *frame, size_t len)
+lb_io_send_north(void *c_, const void *frame, size_t len)
 {
     struct controller *c = c_;
     const struct ofpact *ofpacts;
@@ -114,9 +114,9 @@ io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
     send_packet_out(c, frame, len, ofpacts, ofpacts_len);
 }
 
-const struct lbnode_io controller_io = {
+const struct lbnode_io lb_io = {
     .send = io_send,
-    .send_north = controller_send_north,
+    .send_north = lb_io_send_north,
     .install_mapping = io_install_mapping,
     .remove_mapping = io_remove_mapping,
     .forward = io_forward,
