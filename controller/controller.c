@@ -1,8 +1,9 @@
 /*
- * controller: the LB node's daemon around the lbnode core (lbnode.h).
- * Drives the core with the node's OpenFlow connection (packet-ins, packet-
- * outs, the static pipeline), its control sockets, health checking and
- * gossip, BGP, the journal and the config service, and answers ovs-appctl.
+ * controller: the LB node's daemon around the lbnode core (lbnode.h): its
+ * life cycle, its reconfiguration from the config service, the main loop's
+ * run and wait, and the dispatch of packet-ins and control messages to the
+ * core and the health checker.  Its other parts are listed in
+ * controller-private.h.
  */
 #include <config.h>
 #include "controller/controller-private.h"
