@@ -2,12 +2,17 @@
 
 sbin_PROGRAMS += controller/ovslb-controller
 controller_ovslb_controller_SOURCES = \
+	controller/aux-sockets.c \
 	controller/bgp-control.c \
+	controller/commands.c \
 	controller/controller.c controller/controller.h \
 	controller/controller-private.h \
 	controller/edge-mac.c \
+	controller/health-control.c \
 	controller/journal.c \
+	controller/lb-io.c \
 	controller/ovslb-controller.c \
+	controller/static-flows.c \
 	controller/switch-conntrack.c controller/switch-conntrack.h
 controller_ovslb_controller_LDADD = controller/libcontroller.la \
 	flows/libflows.la lib/libovslb.la $(OVS_LIBS)

@@ -2,11 +2,18 @@
  * controller-private: the state of the LB node's daemon (controller.h) that
  * its parts share, and the functions they call across files:
  *
- *   controller.c  the controller itself: configuration, health, sockets,
- *                 pipeline, packet-ins, messages, ovs-appctl commands;
- *   edge-mac.c    the edge router's MAC, learnt from ARP;
- *   journal.c     the daemon's side of the journal (the node's store);
- *   bgp-control.c the BGP speaker, towards the edge router.
+ *   controller.c      the controller itself: life cycle, configuration,
+ *                     run and wait, packet-ins, messages;
+ *   lb-io.c           the lbnode core's requests, to the switch and the
+ *                     network;
+ *   static-flows.c    the static pipeline and meters in the switch;
+ *   health-control.c  health checking and gossip;
+ *   aux-sockets.c     the sockets on the north address and the forwarding
+ *                     port;
+ *   edge-mac.c        the edge router's MAC, learnt from ARP;
+ *   journal.c         the daemon's side of the journal (the node's store);
+ *   bgp-control.c     the BGP speaker, towards the edge router;
+ *   commands.c        the ovs-appctl commands.
  *
  * Only those files include this header.  Single-threaded.
  */
@@ -28,6 +35,7 @@ struct bgp_speaker;
 struct cluster_snapshot;
 struct ctl_sock;
 struct health;
+struct health_io;
 struct lb_actions;
 struct node_daemon;
 struct switch_conntrack;
@@ -92,9 +100,28 @@ struct controller {
 
 /* controller.c. */
 
-extern const struct lbnode_io controller_io;
-void controller_send_north(void *c, const void *frame, size_t len);
-void controller_install_pipeline(struct controller *);
+void controller_reconfigure(struct controller *);
+
+/* lb-io.c. */
+
+extern const struct lbnode_io lb_io;
+void lb_io_send_north(void *c, const void *frame, size_t len);
+
+/* static-flows.c. */
+
+void static_flows_install(struct controller *);
+
+/* health-control.c. */
+
+extern const struct health_io health_control_io;
+void health_control_configure(struct controller *,
+                              const struct cluster_snapshot *, uint32_t self,
+                              uint64_t ring_key);
+void health_control_run(struct controller *, long long int now);
+
+/* aux-sockets.c. */
+
+void aux_sockets_update(struct controller *);
 
 /* edge-mac.c. */
 
@@ -103,16 +130,20 @@ ovs_be32 edge_mac_default_gateway(void);
 void edge_mac_send_arp_request(struct controller *, long long int now);
 bool edge_mac_arp_from_gateway(const void *frame, size_t len);
 
-/* bgp-control.c. */
-
-void bgp_control_update(struct controller *, const struct cluster_snapshot *,
-                        uint32_t self);
-
 /* journal.c. */
 
 void journal_write(void *c, const char *table, const struct flow_key *,
                    const void *data, size_t len, long long int ttl_ms);
 void journal_restore(struct controller *);
 void journal_heartbeats(struct controller *, long long int now);
+
+/* bgp-control.c. */
+
+void bgp_control_update(struct controller *, const struct cluster_snapshot *,
+                        uint32_t self);
+
+/* commands.c. */
+
+void commands_register(struct controller *);
 
 #endif /* controller/controller-private.h */

@@ -1,8 +1,9 @@
 /*
- * controller: the LB node's daemon around the lbnode core (lbnode.h).
- * Drives the core with the node's OpenFlow connection (packet-ins, packet-
- * outs, the static pipeline), its control sockets, health checking and
- * gossip, BGP, the journal and the config service, and answers ovs-appctl.
+ * controller: the LB node's daemon around the lbnode core (lbnode.h): its
+ * life cycle, its reconfiguration from the config service, the main loop's
+ * run and wait, and the dispatch of packet-ins and control messages to the
+ * core and the health checker.  Its other parts are listed in
+ * controller-private.h.
  */
 #include <config.h>
 #include "controller/controller-private.h"
@@ -19,7 +20,6 @@
 #include "ctl-sock.h"
 #include "dirs.h"
 #include "dp-packet.h"
-#include "flow-key.h"
 #include "flows/lb-pipeline.h"
 #include "flows/pipeline.h"
 #include "bgp-speaker.h"
@@ -29,10 +29,7 @@
 #include "controller/switch-conntrack.h"
 #include "node-daemon.h"
 #include "ofctrl.h"
-#include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
-#include "openvswitch/ofp-actions.h"
-#include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-monitor.h"
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofpbuf.h"
@@ -41,9 +38,7 @@
 #include "packets.h"
 #include "selection.h"
 #include "store.h"
-#include "random.h"
 #include "timeval.h"
-#include "unixctl.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(controller);
@@ -57,365 +52,7 @@ COVERAGE_DEFINE(controller_packet_in_other);
 /* Most packet-ins handled per pass of the main loop. */
 #define MAX_PACKET_INS_PER_RUN 256
 
-/* Packet-in rates of the miss paths (packets per second), enforced by
- * OpenFlow meters in the switch. */
-#define SYN_METER_RATE 20000
-#define OTHER_METER_RATE 40000
-
-static unixctl_cb_func ovslb_show, ovslb_flows, ovslb_stats, ovslb_health;
-
-/* The lbnode's I/O. */
-
-static void
-io_send(void *c_, uint32_t dst, struct ctl_msg *msg)
-{
-    struct controller *c = c_;
-    int error;
-
-    if (msg->type == CTL_MSG_PUBLISH_FWD) {
-        const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-
-        error = node_daemon_send_via(c->nd, c->fwd_sock,
-                                     snap ? snap->settings.publish_port : 0,
-                                     dst, msg);
-    } else {
-        error = node_daemon_send(c->nd, dst, msg);
-    }
-    if (error) {
-        c->msgs_no_route++;
-    }
-}
-
-static void
-send_packet_out(struct controller *c, const void *frame, size_t len,
-                const struct ofpact *ofpacts, size_t ofpacts_len)
-{
-    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-
-    if (!ofctrl || !ofpacts_len
-        || ofctrl_send_packet_out(ofctrl, frame, len, OFPP_CONTROLLER,
-                                  ofpacts, ofpacts_len)) {
-        c->packet_outs_failed++;
-    }
-}
-
-/* Sends the Ethernet frame 'frame' of 'len' bytes out of the north port of
- * the controller 'c_' (lbnode_io's 'send_north'). */
-void
-controller_send_north(void *c_, const void *frame, size_t len)
-{
-    struct controller *c = c_;
-    const struct ofpact *ofpacts;
-    size_t ofpacts_len;
-
-    ofpacts = lb_actions_north(c->actions, &ofpacts_len);
-    send_packet_out(c, frame, len, ofpacts, ofpacts_len);
-}
-
-/* The switch learns a mapping from the packet-out that forwards the flow's
- * first packet after it (io_forward() commits it to the connection
- * tracker): nothing to do before. */
-static void
-io_install_mapping(void *c_ OVS_UNUSED, const struct flow_key *cp OVS_UNUSED,
-                   const struct in6_addr *server OVS_UNUSED)
-{
-}
-
-/* Forgets the switch's connection-tracker entry of 'cp': the connection's
- * lease lapsed, or a new connection reuses its CP. */
-static void
-io_remove_mapping(void *c_, const struct flow_key *cp)
-{
-    struct controller *c = c_;
-    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-    struct ofp_ct_match match = {
-        .ip_proto = cp->proto,
-        .l3_type = flow_key_is_v4(cp) ? AF_INET : AF_INET6,
-        .tuple_orig = {
-            .src = cp->client,
-            .dst = cp->vip,
-            .src_port = cp->client_port,
-            .dst_port = cp->vip_port,
-        },
-    };
-
-    if (!ofctrl || ofctrl_flush_conntrack(ofctrl, LB_CT_ZONE, &match)) {
-        c->ct_flushes_failed++;
-    }
-}
-
-/* Sends the client's frame on to 'server', committing its connection to the
- * switch's connection tracker with the server as its mark, so that the
- * connection's next packets go there without the controller. */
-static void
-io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
-           size_t len, const struct in6_addr *server)
-{
-    struct controller *c = c_;
-    const struct ofpact *ofpacts;
-    size_t ofpacts_len;
-
-    ofpacts = lb_actions_to_server(c->actions, server, &ofpacts_len);
-    send_packet_out(c, frame, len, ofpacts, ofpacts_len);
-}
-
-const struct lbnode_io controller_io = {
-    .send = io_send,
-    .send_north = controller_send_north,
-    .install_mapping = io_install_mapping,
-    .remove_mapping = io_remove_mapping,
-    .forward = io_forward,
-};
-
-/* Health. */
-
-static void
-health_io_send(void *c_, uint32_t dst, enum health_via via,
-               const struct in6_addr *addr, struct ctl_msg *msg)
-{
-    struct controller *c = c_;
-    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    uint16_t port = snap ? snap->settings.control_port : CTL_MSG_PORT;
-
-    switch (via) {
-    case HEALTH_VIA_REPLY:
-        if (c->reply_sock) {
-            ctl_sock_send(c->reply_sock, msg, &c->reply_addr,
-                          c->reply_port);
-        }
-        return;
-    case HEALTH_VIA_NORTH:
-        /* From our north address to theirs: the path the edge uses. */
-        if (c->north_sock) {
-            sock = c->north_sock;
-        }
-        break;
-    case HEALTH_VIA_SOUTH:
-    case HEALTH_VIA_CONTROL:
-    default:
-        break;
-    }
-    if (sock && addr) {
-        ctl_sock_send(sock, msg, addr, port);
-    } else {
-        c->msgs_no_route++;
-    }
-    (void) dst;
-}
-
-static const struct health_io controller_health_io = {
-    .send = health_io_send,
-};
-
-static void
-health_configure(struct controller *c, const struct cluster_snapshot *snap,
-                 uint32_t self, uint64_t ring_key)
-{
-    struct health_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
-    struct health_server *srvs = xcalloc(snap->n_server_nodes + 1,
-                                         sizeof *srvs);
-    size_t n_lbs = 0, n_srvs = 0;
-    const struct cluster_settings *s = &snap->settings;
-    long long int now = time_msec();
-
-    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
-        const struct cluster_lb_node *n = &snap->lb_nodes[i];
-        if (n->enabled) {
-            lbs[n_lbs++] = (struct health_lb) {
-                .node = n->node_id, .north = n->north, .south = n->south,
-                .control = n->control,
-            };
-        }
-    }
-    for (size_t i = 0; i < snap->n_server_nodes; i++) {
-        const struct cluster_server_node *n = &snap->server_nodes[i];
-        if (n->enabled) {
-            srvs[n_srvs++] = (struct health_server) {
-                .node = n->node_id, .control = n->control,
-            };
-        }
-    }
-    struct health_config cfg = {
-        .lbs = lbs, .n_lbs = n_lbs, .servers = srvs, .n_servers = n_srvs,
-        .ring_key = ring_key, .vnodes = s->ring_vnodes,
-        .ping_interval_ms = s->ping_interval_ms,
-        .gossip_interval_ms = s->gossip_interval_ms,
-        .suspect_ms = s->suspect_ms,
-        .unhealthy_ms = s->unhealthy_ms,
-        .server_interval_ms = s->server_check_interval_ms,
-    };
-    if (!c->health || health_self(c->health) != self) {
-        health_destroy(c->health);
-        c->health = health_create(self, &cfg, random_uint64() ^ self, now);
-        health_set_clock_offset(c->health, time_wall_msec() - now);
-    } else {
-        health_set_config(c->health, &cfg, now);
-    }
-    free(lbs);
-    free(srvs);
-}
-
-/* Keeps '*sockp' open on 'addr' (NULL: closed), port 'port', keyed with
- * the cluster key; 'what' names it in logs. */
-static void
-update_aux_socket(struct controller *c, struct ctl_sock **sockp,
-                  const struct in6_addr *addr, uint16_t port,
-                  const char *what)
-{
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    const struct node_settings *ns = node_daemon_settings(c->nd);
-    struct ctl_key key;
-
-    if (!addr) {
-        ctl_sock_close(*sockp);
-        *sockp = NULL;
-        return;
-    }
-    if (!*sockp || !ipv6_addr_equals(ctl_sock_addr(*sockp), addr)
-        || ctl_sock_port(*sockp) != port) {
-        char *error;
-
-        ctl_sock_close(*sockp);
-        *sockp = NULL;
-        error = ctl_sock_open(addr, port, ns->node_id, sockp);
-        if (error) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "%s socket: %s", what, error);
-            free(error);
-            return;
-        }
-    }
-    if (!ctl_key_init(&key, snap->settings.cluster_key,
-                      strlen(snap->settings.cluster_key))) {
-        int error = ctl_sock_set_key(*sockp, &key);
-
-        ctl_key_destroy(&key);
-        if (error) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "%s socket: cannot set the cluster key: %s",
-                         what, ovs_strerror(error));
-        }
-    }
-}
-
-/* Opens (or moves) the sockets on this node's own addresses: on the north
- * address, if it is not the control address, so that the health checks of
- * the north path reach us and answers go out from it; and on the
- * forwarding port of the control address, for PUBLISH_FWD. */
-static void
-update_aux_sockets(struct controller *c)
-{
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    const struct node_settings *ns = node_daemon_settings(c->nd);
-    const struct cluster_lb_node *self;
-
-    if (!snap || !node_daemon_ctl_sock(c->nd) || !ns) {
-        return;
-    }
-    self = cluster_snapshot_find_lb_node(snap, ns->node_id);
-    update_aux_socket(c, &c->north_sock,
-                      (self && !ipv6_addr_equals(&self->north, &self->control)
-                       ? &self->north : NULL),
-                      snap->settings.control_port, "north health");
-    update_aux_socket(c, &c->fwd_sock, self ? &self->control : NULL,
-                      snap->settings.publish_port, "publication forwarding");
-}
-
 /* Configuration. */
-
-/* Installs the static flows and meters that the configuration and the
- * edge router's MAC call for, replacing those installed before. */
-void
-controller_install_pipeline(struct controller *c)
-{
-    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
-    struct lb_pipeline_params params;
-    struct lb_pipeline_vip *vips;
-    struct in6_addr *servers;
-    struct pipeline new;
-    size_t n_vips = 0;
-    char *error;
-
-    if (!ofctrl || !snap || c->north_port == OFPP_NONE
-        || c->tunnel_port == OFPP_NONE) {
-        return;
-    }
-
-    size_t max_vips = 0;
-    for (size_t i = 0; i < snap->n_vips; i++) {
-        max_vips += snap->vips[i].n_ports;
-    }
-    vips = xcalloc(max_vips ? max_vips : 1, sizeof *vips);
-    for (size_t i = 0; i < snap->n_vips; i++) {
-        const struct cluster_vip *v = &snap->vips[i];
-
-        if (v->mode != CLUSTER_VIP_TRACKED || v->protocol != IPPROTO_TCP) {
-            continue;
-        }
-        for (size_t j = 0; j < v->n_ports; j++) {
-            vips[n_vips++] = (struct lb_pipeline_vip) {
-                .addr = v->address, .port = v->ports[j],
-                .proto = v->protocol,
-            };
-        }
-    }
-    servers = xcalloc(snap->n_server_nodes ? snap->n_server_nodes : 1,
-                      sizeof *servers);
-    for (size_t i = 0; i < snap->n_server_nodes; i++) {
-        servers[i] = snap->server_nodes[i].underlay;
-    }
-
-    params = (struct lb_pipeline_params) {
-        .north_port = c->north_port,
-        .tunnel_port = c->tunnel_port,
-        .has_macs = c->has_own_mac && c->has_edge_mac,
-        .own_mac = c->own_mac,
-        .edge_mac = c->edge_mac,
-        .vips = vips,
-        .n_vips = n_vips,
-        .servers = servers,
-        .n_servers = snap->n_server_nodes,
-    };
-    pipeline_init(&new);
-    lb_pipeline_build(&params, &new);
-
-    char *meter = xasprintf("pktps,band=type=drop,rate=%d", SYN_METER_RATE);
-    error = ofctrl_meter_set(ofctrl, LB_METER_SYN, meter);
-    free(meter);
-    if (!error) {
-        meter = xasprintf("pktps,band=type=drop,rate=%d", OTHER_METER_RATE);
-        error = ofctrl_meter_set(ofctrl, LB_METER_OTHER, meter);
-        free(meter);
-    }
-    if (error) {
-        VLOG_ERR("meters: %s", error);
-        free(error);
-    }
-
-    /* Replace the old static flows by the new ones; ofctrl sends only the
-     * difference. */
-    for (size_t i = 0; i < c->pipeline.n; i++) {
-        const struct pipeline_flow *f = &c->pipeline.flows[i];
-        char *spec = xasprintf("table=%u,priority=%u%s%s", f->table,
-                               f->priority, f->match[0] ? "," : "",
-                               f->match);
-        error = ofctrl_flow_del_str(ofctrl, spec, NULL);
-        free(error);
-        free(spec);
-    }
-    error = pipeline_install(&new, ofctrl);
-    if (error) {
-        VLOG_ERR("pipeline: %s", error);
-        free(error);
-    }
-    pipeline_destroy(&c->pipeline);
-    c->pipeline = new;
-    c->flows_changed = true;
-    free(vips);
-    free(servers);
-}
 
 /* A connection is published every publish_interval_ms, so a shorter lease
  * than three of those would lapse between the publications of a live
@@ -439,8 +76,11 @@ effective_lease_ms(const struct cluster_settings *s)
     return MIN(floor, UINT32_MAX);
 }
 
-static void
-reconfigure(struct controller *c)
+/* Configures the lbnode core, health checking, the sockets, BGP and the
+ * static pipeline of 'c' from the node's settings and the cluster's
+ * configuration. */
+void
+controller_reconfigure(struct controller *c)
 {
     const struct node_settings *settings = node_daemon_settings(c->nd);
     const struct cluster_snapshot *snap = node_daemon_config(c->nd);
@@ -462,9 +102,9 @@ reconfigure(struct controller *c)
     }
 
     uint64_t ring_key = node_daemon_ring_key(c->nd);
-    health_configure(c, snap, settings->node_id, ring_key);
+    health_control_configure(c, snap, settings->node_id, ring_key);
     c->health_seqno = health_seqno(c->health);
-    update_aux_sockets(c);
+    aux_sockets_update(c);
     bgp_control_update(c, snap, settings->node_id);
 
     struct lbnode_lb *lbs = xcalloc(snap->n_lb_nodes + 1, sizeof *lbs);
@@ -553,7 +193,7 @@ reconfigure(struct controller *c)
     free(servers);
     free(lbs);
 
-    controller_install_pipeline(c);
+    static_flows_install(c);
 }
 
 /* Packet-ins. */
@@ -605,7 +245,7 @@ handle_packet_ins(struct controller *c, long long int now)
             COVERAGE_INC(controller_packet_in_other);
             if (c->configured) {
                 lbnode_packet_in(c->lb, pi->pin.packet, pi->pin.packet_len,
-                                 now, &controller_io, c);
+                                 now, &lb_io, c);
             }
             ofctrl_packet_in_destroy(pi);
         }
@@ -615,7 +255,7 @@ handle_packet_ins(struct controller *c, long long int now)
         COVERAGE_INC(controller_packet_in_syn);
         if (c->configured) {
             lbnode_packet_in(c->lb, syns[i]->pin.packet,
-                             syns[i]->pin.packet_len, now, &controller_io, c);
+                             syns[i]->pin.packet_len, now, &lb_io, c);
         }
         ofctrl_packet_in_destroy(syns[i]);
     }
@@ -637,7 +277,7 @@ dispatch_message(struct controller *c, struct ctl_sock *sock,
             c->reply_sock = sock;
             c->reply_addr = *src;
             c->reply_port = src_port;
-            health_recv(c->health, msg, now, &controller_health_io, c);
+            health_recv(c->health, msg, now, &health_control_io, c);
             c->reply_sock = NULL;
         }
         break;
@@ -658,14 +298,14 @@ dispatch_message(struct controller *c, struct ctl_sock *sock,
             break;
         }
         if (c->configured) {
-            lbnode_recv(c->lb, msg, now, &controller_io, c);
+            lbnode_recv(c->lb, msg, now, &lb_io, c);
         }
         break;
     default:
         if (sock == c->fwd_sock) {
             c->publish_wrong_port++;
         } else if (c->configured) {
-            lbnode_recv(c->lb, msg, now, &controller_io, c);
+            lbnode_recv(c->lb, msg, now, &lb_io, c);
         }
         break;
     }
@@ -689,38 +329,6 @@ handle_messages(struct controller *c, long long int now)
     }
 }
 
-/* Whether this node can serve: the health checks of others find it only if
- * it does (PROTOCOL.md §8). */
-static bool
-able_to_serve(const struct controller *c)
-{
-    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-
-    return (c->configured && ofctrl && ofctrl_is_connected(ofctrl)
-            && c->north_port != OFPP_NONE && c->tunnel_port != OFPP_NONE
-            && switch_conntrack_ready(c->ct));
-}
-
-static void
-run_health(struct controller *c, long long int now)
-{
-    if (!c->health) {
-        return;
-    }
-    health_set_serving(c->health, able_to_serve(c));
-    health_run(c->health, now, &controller_health_io, c);
-    if (health_seqno(c->health) != c->health_seqno) {
-        /* A node changed state: rebuild the ring and the servers' health
-         * in the core. */
-        size_t n_healthy;
-
-        health_healthy_lbs(c->health, &n_healthy);
-        VLOG_INFO("health changed: %"PRIuSIZE" LB nodes healthy", n_healthy);
-        reconfigure(c);
-    }
-    journal_heartbeats(c, now);
-}
-
 static void
 run_switch_conntrack(struct controller *c, long long int now)
 {
@@ -742,7 +350,7 @@ controller_run(struct controller *c)
     node_daemon_run(c->nd);
     if (node_daemon_seqno(c->nd) != c->nd_seqno) {
         c->nd_seqno = node_daemon_seqno(c->nd);
-        reconfigure(c);
+        controller_reconfigure(c);
         if (c->has_own_mac && c->has_edge_mac) {
             lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
         }
@@ -750,14 +358,14 @@ controller_run(struct controller *c)
     run_switch_conntrack(c, now);
     handle_packet_ins(c, now);
     handle_messages(c, now);
-    run_health(c, now);
+    health_control_run(c, now);
     if (c->bgp) {
         bgp_speaker_run(c->bgp, now);
     }
     if (c->configured) {
-        lbnode_rebalance(c->lb, now, &controller_io, c);
-        lbnode_run(c->lb, now, &controller_io, c);
-        lbnode_retry(c->lb, now, &controller_io, c);
+        lbnode_rebalance(c->lb, now, &lb_io, c);
+        lbnode_run(c->lb, now, &lb_io, c);
+        lbnode_retry(c->lb, now, &lb_io, c);
     }
     edge_mac_send_arp_request(c, now);
 
@@ -819,10 +427,7 @@ controller_create(const char *ovs_remote)
     c->ct = switch_conntrack_create(ovs_rundir());
     pipeline_init(&c->pipeline);
 
-    unixctl_command_register("ovslb/show", "", 0, 0, ovslb_show, c);
-    unixctl_command_register("ovslb/flows", "", 0, 0, ovslb_flows, c);
-    unixctl_command_register("ovslb/stats", "", 0, 0, ovslb_stats, c);
-    unixctl_command_register("ovslb/health", "", 0, 0, ovslb_health, c);
+    commands_register(c);
     return c;
 }
 
@@ -844,95 +449,4 @@ controller_destroy(struct controller *c)
     switch_conntrack_destroy(c->ct);
     node_daemon_destroy(c->nd);
     free(c);
-}
-
-/* unixctl commands. */
-
-static void
-ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
-           const char *argv[] OVS_UNUSED, void *c_)
-{
-    struct controller *c = c_;
-    struct ds s = DS_EMPTY_INITIALIZER;
-
-    node_daemon_status(c->nd, &s);
-    if (c->configured) {
-        lbnode_format_show(c->lb, &s);
-    } else {
-        ds_put_cstr(&s, "not configured yet\n");
-    }
-    ds_put_format(&s, "ports: north %"PRIu16", tunnel %"PRIu16"\n",
-                  ofp_to_u16(c->north_port), ofp_to_u16(c->tunnel_port));
-    if (c->bgp) {
-        bgp_speaker_format(c->bgp, &s);
-    } else {
-        ds_put_cstr(&s, "bgp: no bgpd beside this controller\n");
-    }
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
-}
-
-static void
-ovslb_health(struct unixctl_conn *conn, int argc OVS_UNUSED,
-             const char *argv[] OVS_UNUSED, void *c_)
-{
-    struct controller *c = c_;
-    struct ds s = DS_EMPTY_INITIALIZER;
-
-    if (c->health) {
-        health_format(c->health, time_msec(), &s);
-    } else {
-        ds_put_cstr(&s, "not configured yet\n");
-    }
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
-}
-
-static void
-ovslb_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
-            const char *argv[] OVS_UNUSED, void *c_)
-{
-    struct controller *c = c_;
-    struct ds s = DS_EMPTY_INITIALIZER;
-
-    lbnode_format_flows(c->lb, time_msec(), &s);
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
-}
-
-static void
-ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
-            const char *argv[] OVS_UNUSED, void *c_)
-{
-    struct controller *c = c_;
-    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
-    struct ds s = DS_EMPTY_INITIALIZER;
-
-    ds_put_format(&s, "packet-ins: syn %"PRIu64", other %"PRIu64", arp %"
-                  PRIu64"\n", c->packet_ins_syn, c->packet_ins_other,
-                  c->packet_ins_arp);
-    ds_put_format(&s, "messages without route %"PRIu64", packet-outs failed %"
-                  PRIu64", conntrack flushes failed %"PRIu64"\n",
-                  c->msgs_no_route, c->packet_outs_failed,
-                  c->ct_flushes_failed);
-    switch_conntrack_format(c->ct, &s);
-    ds_put_format(&s, "journal: restored %"PRIu64", write errors %"PRIu64
-                  "\n", c->restored_records, c->journal_errors);
-    ds_put_format(&s, "publications on the wrong port %"PRIu64"\n",
-                  c->publish_wrong_port);
-    lbnode_format_stats(c->lb, &s);
-    if (sock) {
-        ctl_sock_format_stats(sock, &s);
-    }
-    if (c->fwd_sock) {
-        ds_put_cstr(&s, "forwarding port:\n");
-        ctl_sock_format_stats(c->fwd_sock, &s);
-    }
-    if (ofctrl) {
-        ds_put_cstr(&s, "openflow:\n");
-        ofctrl_format_stats(ofctrl, &s);
-    }
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
 }

@@ -44,7 +44,7 @@ edge_mac_learn(struct controller *c, struct eth_addr mac)
         if (c->has_own_mac) {
             lbnode_set_macs(c->lb, c->own_mac, c->edge_mac);
         }
-        controller_install_pipeline(c);
+        static_flows_install(c);
     }
 }
 
@@ -98,7 +98,7 @@ edge_mac_send_arp_request(struct controller *c, long long int now)
     dp_packet_init(&b, 64);
     compose_arp(&b, ARP_OP_REQUEST, c->own_mac, eth_addr_zero, true,
                 in6_addr_get_mapped_ipv4(&c->north_addr), gw);
-    controller_send_north(c, dp_packet_data(&b), dp_packet_size(&b));
+    lb_io_send_north(c, dp_packet_data(&b), dp_packet_size(&b));
     dp_packet_uninit(&b);
 }
 

@@ -80,7 +80,7 @@ restore_record(const struct store_record *r, void *ctx_)
     ttl = r->expires_ms ? r->expires_ms - ctx->wall : 60000;
     if (ttl > 0 && lbnode_restore(ctx->c->lb, r->table, &cp, r->value,
                                   r->value_len, ttl, ctx->now,
-                                  &controller_io, ctx->c)) {
+                                  &lb_io, ctx->c)) {
         ctx->n++;
     } else {
         ctx->rejected++;

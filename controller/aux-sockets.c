@@ -1,0 +1,87 @@
+/*
+ * aux-sockets: the daemon's control sockets besides the node daemon's own
+ * (node-daemon.h): one on the north address, for the health checks of the
+ * north path, and one on the forwarding port, for PUBLISH_FWD.  Opened,
+ * moved and keyed as the configuration says.  Part of the daemon
+ * (controller-private.h).
+ */
+#include <config.h>
+#include "controller/controller-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster-config.h"
+#include "ctl-sock.h"
+#include "node-daemon.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(aux_sockets);
+
+/* Keeps '*sockp' open on 'addr' (NULL: closed), port 'port', keyed with
+ * the cluster key; 'what' names it in logs. */
+static void
+update_aux_socket(struct controller *c, struct ctl_sock **sockp,
+                  const struct in6_addr *addr, uint16_t port,
+                  const char *what)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    const struct node_settings *ns = node_daemon_settings(c->nd);
+    struct ctl_key key;
+
+    if (!addr) {
+        ctl_sock_close(*sockp);
+        *sockp = NULL;
+        return;
+    }
+    if (!*sockp || !ipv6_addr_equals(ctl_sock_addr(*sockp), addr)
+        || ctl_sock_port(*sockp) != port) {
+        char *error;
+
+        ctl_sock_close(*sockp);
+        *sockp = NULL;
+        error = ctl_sock_open(addr, port, ns->node_id, sockp);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "%s socket: %s", what, error);
+            free(error);
+            return;
+        }
+    }
+    if (!ctl_key_init(&key, snap->settings.cluster_key,
+                      strlen(snap->settings.cluster_key))) {
+        int error = ctl_sock_set_key(*sockp, &key);
+
+        ctl_key_destroy(&key);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "%s socket: cannot set the cluster key: %s",
+                         what, ovs_strerror(error));
+        }
+    }
+}
+
+/* Opens (or moves) the sockets on this node's own addresses: on the north
+ * address, if it is not the control address, so that the health checks of
+ * the north path reach us and answers go out from it; and on the
+ * forwarding port of the control address, for PUBLISH_FWD. */
+void
+aux_sockets_update(struct controller *c)
+{
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    const struct node_settings *ns = node_daemon_settings(c->nd);
+    const struct cluster_lb_node *self;
+
+    if (!snap || !node_daemon_ctl_sock(c->nd) || !ns) {
+        return;
+    }
+    self = cluster_snapshot_find_lb_node(snap, ns->node_id);
+    update_aux_socket(c, &c->north_sock,
+                      (self && !ipv6_addr_equals(&self->north, &self->control)
+                       ? &self->north : NULL),
+                      snap->settings.control_port, "north health");
+    update_aux_socket(c, &c->fwd_sock, self ? &self->control : NULL,
+                      snap->settings.publish_port, "publication forwarding");
+}

@@ -1,0 +1,121 @@
+/*
+ * commands: the daemon's ovs-appctl commands (ovslb/show, ovslb/flows,
+ * ovslb/stats, ovslb/health) and their registration.  Part of the daemon
+ * (controller-private.h).
+ */
+#include <config.h>
+#include "controller/controller-private.h"
+
+#include "bgp-speaker.h"
+#include "ctl-sock.h"
+#include "health.h"
+#include "controller/lbnode.h"
+#include "controller/switch-conntrack.h"
+#include "flow.h"
+#include "node-daemon.h"
+#include "ofctrl.h"
+#include "openvswitch/dynamic-string.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+
+static unixctl_cb_func ovslb_show, ovslb_flows, ovslb_stats, ovslb_health;
+
+/* Registers the ovs-appctl commands of the controller 'c'. */
+void
+commands_register(struct controller *c)
+{
+    unixctl_command_register("ovslb/show", "", 0, 0, ovslb_show, c);
+    unixctl_command_register("ovslb/flows", "", 0, 0, ovslb_flows, c);
+    unixctl_command_register("ovslb/stats", "", 0, 0, ovslb_stats, c);
+    unixctl_command_register("ovslb/health", "", 0, 0, ovslb_health, c);
+}
+
+static void
+ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
+           const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    node_daemon_status(c->nd, &s);
+    if (c->configured) {
+        lbnode_format_show(c->lb, &s);
+    } else {
+        ds_put_cstr(&s, "not configured yet\n");
+    }
+    ds_put_format(&s, "ports: north %"PRIu16", tunnel %"PRIu16"\n",
+                  ofp_to_u16(c->north_port), ofp_to_u16(c->tunnel_port));
+    if (c->bgp) {
+        bgp_speaker_format(c->bgp, &s);
+    } else {
+        ds_put_cstr(&s, "bgp: no bgpd beside this controller\n");
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_health(struct unixctl_conn *conn, int argc OVS_UNUSED,
+             const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (c->health) {
+        health_format(c->health, time_msec(), &s);
+    } else {
+        ds_put_cstr(&s, "not configured yet\n");
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_flows(struct unixctl_conn *conn, int argc OVS_UNUSED,
+            const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    lbnode_format_flows(c->lb, time_msec(), &s);
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
+            const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    struct ctl_sock *sock = node_daemon_ctl_sock(c->nd);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&s, "packet-ins: syn %"PRIu64", other %"PRIu64", arp %"
+                  PRIu64"\n", c->packet_ins_syn, c->packet_ins_other,
+                  c->packet_ins_arp);
+    ds_put_format(&s, "messages without route %"PRIu64", packet-outs failed %"
+                  PRIu64", conntrack flushes failed %"PRIu64"\n",
+                  c->msgs_no_route, c->packet_outs_failed,
+                  c->ct_flushes_failed);
+    switch_conntrack_format(c->ct, &s);
+    ds_put_format(&s, "journal: restored %"PRIu64", write errors %"PRIu64
+                  "\n", c->restored_records, c->journal_errors);
+    ds_put_format(&s, "publications on the wrong port %"PRIu64"\n",
+                  c->publish_wrong_port);
+    lbnode_format_stats(c->lb, &s);
+    if (sock) {
+        ctl_sock_format_stats(sock, &s);
+    }
+    if (c->fwd_sock) {
+        ds_put_cstr(&s, "forwarding port:\n");
+        ctl_sock_format_stats(c->fwd_sock, &s);
+    }
+    if (ofctrl) {
+        ds_put_cstr(&s, "openflow:\n");
+        ofctrl_format_stats(ofctrl, &s);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}

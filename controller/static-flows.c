@@ -1,0 +1,118 @@
+/*
+ * static-flows: the LB node's static pipeline (flows/lb-pipeline.h) in its
+ * switch: builds it from the configuration, the ports and the MACs, sets the
+ * meters of the packet-in paths, and replaces the flows installed before.
+ * Part of the daemon (controller-private.h).
+ */
+#include <config.h>
+#include "controller/controller-private.h"
+
+#include <stdlib.h>
+
+#include "cluster-config.h"
+#include "flows/lb-pipeline.h"
+#include "flows/pipeline.h"
+#include "node-daemon.h"
+#include "ofctrl.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(static_flows);
+
+/* Packet-in rates of the miss paths (packets per second), enforced by
+ * OpenFlow meters in the switch. */
+#define SYN_METER_RATE 20000
+#define OTHER_METER_RATE 40000
+
+/* Installs the static flows and meters that the configuration and the
+ * edge router's MAC call for, replacing those installed before. */
+void
+static_flows_install(struct controller *c)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    struct lb_pipeline_params params;
+    struct lb_pipeline_vip *vips;
+    struct in6_addr *servers;
+    struct pipeline new;
+    size_t n_vips = 0;
+    char *error;
+
+    if (!ofctrl || !snap || c->north_port == OFPP_NONE
+        || c->tunnel_port == OFPP_NONE) {
+        return;
+    }
+
+    size_t max_vips = 0;
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        max_vips += snap->vips[i].n_ports;
+    }
+    vips = xcalloc(max_vips ? max_vips : 1, sizeof *vips);
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *v = &snap->vips[i];
+
+        if (v->mode != CLUSTER_VIP_TRACKED || v->protocol != IPPROTO_TCP) {
+            continue;
+        }
+        for (size_t j = 0; j < v->n_ports; j++) {
+            vips[n_vips++] = (struct lb_pipeline_vip) {
+                .addr = v->address, .port = v->ports[j],
+                .proto = v->protocol,
+            };
+        }
+    }
+    servers = xcalloc(snap->n_server_nodes ? snap->n_server_nodes : 1,
+                      sizeof *servers);
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        servers[i] = snap->server_nodes[i].underlay;
+    }
+
+    params = (struct lb_pipeline_params) {
+        .north_port = c->north_port,
+        .tunnel_port = c->tunnel_port,
+        .has_macs = c->has_own_mac && c->has_edge_mac,
+        .own_mac = c->own_mac,
+        .edge_mac = c->edge_mac,
+        .vips = vips,
+        .n_vips = n_vips,
+        .servers = servers,
+        .n_servers = snap->n_server_nodes,
+    };
+    pipeline_init(&new);
+    lb_pipeline_build(&params, &new);
+
+    char *meter = xasprintf("pktps,band=type=drop,rate=%d", SYN_METER_RATE);
+    error = ofctrl_meter_set(ofctrl, LB_METER_SYN, meter);
+    free(meter);
+    if (!error) {
+        meter = xasprintf("pktps,band=type=drop,rate=%d", OTHER_METER_RATE);
+        error = ofctrl_meter_set(ofctrl, LB_METER_OTHER, meter);
+        free(meter);
+    }
+    if (error) {
+        VLOG_ERR("meters: %s", error);
+        free(error);
+    }
+
+    /* Replace the old static flows by the new ones; ofctrl sends only the
+     * difference. */
+    for (size_t i = 0; i < c->pipeline.n; i++) {
+        const struct pipeline_flow *f = &c->pipeline.flows[i];
+        char *spec = xasprintf("table=%u,priority=%u%s%s", f->table,
+                               f->priority, f->match[0] ? "," : "",
+                               f->match);
+        error = ofctrl_flow_del_str(ofctrl, spec, NULL);
+        free(error);
+        free(spec);
+    }
+    error = pipeline_install(&new, ofctrl);
+    if (error) {
+        VLOG_ERR("pipeline: %s", error);
+        free(error);
+    }
+    pipeline_destroy(&c->pipeline);
+    c->pipeline = new;
+    c->flows_changed = true;
+    free(vips);
+    free(servers);
+}
