@@ -65,6 +65,9 @@ struct entry {
     size_t n_rejected;
     uint32_t rejected[CTL_TRACKER_MAX_REJECTED];
     uint32_t ingress;           /* Last ingress node seen. */
+    uint32_t connect_ingress;   /* PFT: the ingress its last CONNECT
+                                 * named, which the SFT tells the mapping
+                                 * itself. */
     uint32_t waiters[MAX_WAITERS];  /* Ingresses to tell the mapping. */
     size_t n_waiters;
     long long int expires;      /* Handshake timeout, or end of the lease. */

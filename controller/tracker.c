@@ -412,6 +412,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
         .ts_lb = e->ts_lb,
     };
     e->server = server;
+    e->connect_ingress = e->ingress;
     e->connect_sent = now;
     FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
              sft, server);
@@ -653,7 +654,14 @@ sft_accepted(struct lbnode *lb, const struct ctl_accepted *a,
     lb->stats.accepted++;
     tracker_entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
     if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        /* The PFT, and the ingress the CONNECT named at once, rather than
+         * through the PFT: a hop less between the server's answer and the
+         * client's buffered packets (none if this node is the ingress).
+         * The PFT tells the other ingresses that wait. */
         send_mapping(lb, e, pft, now, io, aux);
+        if (e->ingress != CTL_NODE_NONE && e->ingress != pft) {
+            send_mapping(lb, e, e->ingress, now, io, aux);
+        }
     }
 }
 
@@ -713,7 +721,8 @@ pft_release(struct lbnode *lb, const struct ctl_release *r,
     pft_choose_again(lb, e, now, io, aux);
 }
 
-/* MAPPING: at the PFT (from the SFT) and at the ingress (from the PFT). */
+/* MAPPING: at the PFT (from the SFT), and at the ingress (from the SFT, or
+ * from the PFT for an ingress that was not the one the CONNECT named). */
 void
 tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
                 long long int now, const struct lbnode_io *io, void *aux)
@@ -726,7 +735,8 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
         && e->server == map->server) {
         tracker_entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
         for (size_t i = 0; i < e->n_waiters; i++) {
-            if (e->waiters[i] != lb->self) {
+            if (e->waiters[i] != lb->self
+                && e->waiters[i] != e->connect_ingress) {
                 send_mapping(lb, e, e->waiters[i], now, io, aux);
             }
         }

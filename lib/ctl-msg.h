@@ -94,7 +94,8 @@ enum ctl_msg_type {
     CTL_MSG_ACCEPTED,           /* Agent A -> SFT S. */
     CTL_MSG_REJECTED,           /* Agent A -> SFT S. */
     CTL_MSG_RELEASE,            /* SFT S -> PFT P. */
-    CTL_MSG_MAPPING,            /* S -> P -> X, or reply to MAPPING_QUERY. */
+    CTL_MSG_MAPPING,            /* S -> P and X; P -> other waiting X; or
+                                 * reply to MAPPING_QUERY. */
     CTL_MSG_MAPPING_QUERY,      /* Ingress X -> P or S. */
     CTL_MSG_UNKNOWN,            /* Reply to MAPPING_QUERY: no such flow. */
     CTL_MSG_TRACKER_SYNC,       /* Old tracker -> new tracker. */
@@ -302,7 +303,8 @@ struct ctl_release {
 };
 #define CTL_RELEASE_LEN 45
 
-/* MAPPING (60 bytes), S -> P -> X: the flow's server.
+/* MAPPING (60 bytes), S -> P and S -> X (the ingress its CONNECT named), P
+ * -> any other ingress waiting: the flow's server.
  *    0  cp (40)   40  server u32   44  server_addr (16) */
 struct ctl_mapping {
     struct flow_key cp;

@@ -524,6 +524,59 @@ START_TEST(test_handshake_ack_superseded)
 }
 END_TEST
 
+START_TEST(test_mapping_from_sft)
+{
+    /* When the server accepts, the SFT tells the mapping to the PFT and to
+     * the flow's ingress itself: the ingress hears it from the SFT, one
+     * hop after the server's answer, and the PFT does not repeat it.  An
+     * SFT that is the ingress needs no message at all. */
+    bool seen_distinct = false, seen_sft_ingress = false;
+
+    for (int f = 0; f < 60; f++) {
+        int ingress = f % N_LB;
+        uint16_t sport = 41000 + f;
+        struct flow_key cp = cp_of(sport);
+        size_t first = w.n_queue, n_maps = w.n_maps;
+        uint32_t pft, sft, x = lb_id(ingress);
+
+        ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+        handshake(ingress, sport);
+        ck_assert_uint_eq(w.n_maps, n_maps + 1);
+        ck_assert_uint_eq(w.maps[n_maps].node, x);
+
+        size_t to_pft = 0, to_x = 0, others = 0;
+        for (size_t i = first; i < w.n_queue; i++) {
+            const struct bus_msg *m = &w.queue[i];
+
+            if (m->msg.type != CTL_MSG_MAPPING) {
+                continue;
+            }
+            ck_assert_uint_eq(m->src, sft);
+            if (m->dst == pft) {
+                to_pft++;
+            } else if (m->dst == x) {
+                to_x++;
+            } else {
+                others++;
+            }
+        }
+        ck_assert_uint_eq(to_pft, 1);
+        ck_assert_uint_eq(others, 0);
+        if (x == pft) {
+            ck_assert_uint_eq(to_x, 0);
+        } else if (x == sft) {
+            ck_assert_uint_eq(to_x, 0);
+            seen_sft_ingress = true;
+        } else {
+            ck_assert_uint_eq(to_x, 1);
+            seen_distinct = true;
+        }
+    }
+    ck_assert(seen_distinct);
+    ck_assert(seen_sft_ingress);
+}
+END_TEST
+
 START_TEST(test_wrong_ack_dropped)
 {
     size_t n_north;
@@ -1875,10 +1928,10 @@ START_TEST(test_timers_follow_role_changes)
     run_bus();
     lbnode_retry(w.lbs[a - 1], w.now, &io, &aux[a - 1]);
     run_bus();
-    ck_assert_uint_eq(w.n_maps, 0);
-    lbnode_retry(w.lbs[b - 1], w.now, &io, &aux[b - 1]);   /* Ingress. */
-    run_bus();
+    /* b, the SFT, is the flow's ingress too: it takes the mapping itself
+     * when the server accepts, without waiting for its query's retry. */
     ck_assert_uint_eq(w.n_maps, 1);
+    ck_assert_uint_eq(w.maps[0].node, b);
     ck_assert_uint_eq(lbnode_n_pending(w.lbs[b - 1]), 0);
     /* Leases lapse at the next 250 ms boundary. */
     ck_assert_int_eq(next_deadline(a - 1), ROUND_UP(w.now + LEASE_MS, 250));
@@ -1919,6 +1972,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_handshake_every_ingress);
     tcase_add_test(tc, test_wrong_ack_dropped);
     tcase_add_test(tc, test_handshake_ack_superseded);
+    tcase_add_test(tc, test_mapping_from_sft);
     tcase_add_test(tc, test_retransmitted_syn_same_isn);
     tcase_add_test(tc, test_no_healthy_server_rst);
     tcase_add_test(tc, test_rejection_moves_on);
