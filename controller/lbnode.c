@@ -624,6 +624,8 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(syn_infos_misdirected);
     STAT(cookies_issued);
     STAT(cookies_valid);
+    STAT(cookies_too_old);
+    STAT(cookies_too_new);
     STAT(synacks_sent);
     STAT(acks_valid);
     STAT(acks_invalid);

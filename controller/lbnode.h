@@ -151,6 +151,12 @@ struct lbnode_stats {
                                  * PFT: the entry handed over to it. */
     uint64_t cookies_issued;
     uint64_t cookies_valid;
+    uint64_t cookies_too_old;   /* ACKs with no entry whose cookie was made
+                                 * in the slot before the accepted ones:
+                                 * counted in acks_no_state as well. */
+    uint64_t cookies_too_new;   /* ...made in the slot after them: the
+                                 * issuer's wall clock or ours is off by
+                                 * more than SYN_COOKIE_MAX_SKEW_S. */
     uint64_t synacks_sent;
     uint64_t acks_valid;        /* ACKs whose ack-1 was ISN_lb. */
     uint64_t acks_invalid;      /* Wrong ack number: dropped. */

@@ -487,12 +487,14 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
     struct entry *e = entry_find(lb, &ai->cp);
     struct syn_cookie_opts decoded;
     const struct vip *v = vip_for_cp(lb, &ai->cp);
-    bool cookie = (v && lb->cookie_key
-                   && (!e || e->from_publication)
-                   && syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
-                                       ai->ack - 1, now / 1000,
-                                       ai->has_ts ? &ai->tsecr : NULL,
-                                       &decoded));
+    enum syn_cookie_verdict verdict = SYN_COOKIE_INVALID;
+
+    if (v && lb->cookie_key && (!e || e->from_publication)) {
+        verdict = syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
+                                   ai->ack - 1, now / 1000,
+                                   ai->has_ts ? &ai->tsecr : NULL, &decoded);
+    }
+    bool cookie = verdict == SYN_COOKIE_VALID;
 
     if (e && cookie) {
         /* A SYN-cookie handshake of a new connection that reuses the CP
@@ -529,6 +531,11 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             lb->stats.acks_valid++;
             pft_connect(lb, e, now, io, aux);
             return;
+        }
+        if (verdict == SYN_COOKIE_TOO_OLD) {
+            lb->stats.cookies_too_old++;
+        } else if (verdict == SYN_COOKIE_TOO_NEW) {
+            lb->stats.cookies_too_new++;
         }
         lb->stats.acks_no_state++;
         FLOW_DBG(&ai->cp, "PFT: ACK_INFO from ingress %"PRIu32" for no "
