@@ -347,6 +347,9 @@ controller_run(struct controller *c)
 {
     long long int now = time_msec();
 
+    /* SYN cookies' slots come from the wall clock, the nodes' only shared
+     * time; everything else from the monotonic 'now'. */
+    lbnode_set_clock_offset(c->lb, time_wall_msec() - now);
     node_daemon_run(c->nd);
     if (node_daemon_seqno(c->nd) != c->nd_seqno) {
         c->nd_seqno = node_daemon_seqno(c->nd);

@@ -135,6 +135,8 @@ struct lbnode {
     uint64_t isn_counter;
     struct syn_cookie_key *cookie_key;
     struct syn_cookie_thresholds cookie_thresholds;
+    long long int wall_offset;  /* Wall clock minus 'now', ms: SYN cookies'
+                                 * time (lbnode_set_clock_offset()). */
 
     struct lbnode_lb *lbs;
     size_t n_lbs;

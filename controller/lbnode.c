@@ -11,6 +11,7 @@
 #include "lbnode-private.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,20 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     lb->buffer_timeout_ms = cfg->buffer_timeout_ms;
     lb->syn_table_max = cfg->syn_table_max;
     lb->lease_ms = MAX(cfg->lease_ms, 1);
+}
+
+/* Tells 'lb' the wall clock's lead over the 'now' it is given,
+ * 'wall_minus_now' (ms).  Only SYN cookies use it: their time slots must
+ * come from a clock that every LB node shares (syn-cookie.h).  The driver
+ * calls it before every pass, so that a step of the wall clock is seen at
+ * once; until the first call the offset is 0 (the simulator and the tests,
+ * whose nodes share one 'now', need not call it). */
+void
+lbnode_set_clock_offset(struct lbnode *lb, long long int wall_minus_now)
+{
+    /* Clamped so that 'now' plus the offset cannot overflow. */
+    lb->wall_offset = MAX(MIN(wall_minus_now, LLONG_MAX / 4),
+                          -(LLONG_MAX / 4));
 }
 
 /* Tells 'lb' its own north MAC ('own', the source of what it sends north)
@@ -624,6 +639,8 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(syn_infos_misdirected);
     STAT(cookies_issued);
     STAT(cookies_valid);
+    STAT(cookies_too_old);
+    STAT(cookies_too_new);
     STAT(synacks_sent);
     STAT(acks_valid);
     STAT(acks_invalid);

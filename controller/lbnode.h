@@ -6,11 +6,15 @@
  * bookkeeping that the daemon's inspection commands show.
  *
  * Pure: no sockets, no OpenFlow, no clock.  Time comes in as 'now' (ms of
- * the daemon's monotonic clock); everything the core wants done goes out
- * through the callbacks of 'struct lbnode_io', which the daemon maps to its
- * control socket and OpenFlow connection and the simulator to its message
- * bus.  Messages a node sends to itself are queued and handled, in the
- * order sent, before the function that led to them returns.
+ * the daemon's monotonic clock), which every timer uses.  SYN cookies
+ * alone need a clock that all LB nodes share, since one node may make a
+ * cookie and another check it (syn-cookie.h): they use the wall clock,
+ * 'now' plus the offset the driver gives lbnode_set_clock_offset().
+ * Everything the core wants done goes out through the callbacks of 'struct
+ * lbnode_io', which the daemon maps to its control socket and OpenFlow
+ * connection and the simulator to its message bus.  Messages a node
+ * sends to itself are queued and handled, in the order sent, before the
+ * function that led to them returns.
  *
  * Single-threaded: one thread owns an lbnode.
  */
@@ -151,6 +155,12 @@ struct lbnode_stats {
                                  * PFT: the entry handed over to it. */
     uint64_t cookies_issued;
     uint64_t cookies_valid;
+    uint64_t cookies_too_old;   /* ACKs with no entry whose cookie was made
+                                 * in the slot before the accepted ones:
+                                 * counted in acks_no_state as well. */
+    uint64_t cookies_too_new;   /* ...made in the slot after them: the
+                                 * issuer's wall clock or ours is off by
+                                 * more than SYN_COOKIE_MAX_SKEW_S. */
     uint64_t synacks_sent;
     uint64_t acks_valid;        /* ACKs whose ack-1 was ISN_lb. */
     uint64_t acks_invalid;      /* Wrong ack number: dropped. */
@@ -223,6 +233,7 @@ struct lbnode;
 struct lbnode *lbnode_create(void);
 void lbnode_destroy(struct lbnode *);
 void lbnode_configure(struct lbnode *, const struct lbnode_config *);
+void lbnode_set_clock_offset(struct lbnode *, long long int wall_minus_now);
 void lbnode_set_macs(struct lbnode *, struct eth_addr own,
                      struct eth_addr edge);
 bool lbnode_has_macs(const struct lbnode *);

@@ -223,6 +223,17 @@ fill_syn_sync(const struct entry *e, struct ctl_syn_sync *ss)
     ss->isn_kind = e->isn_kind;
 }
 
+/* The time of SYN cookies' slots at 'now': wall-clock seconds, which all
+ * LB nodes share, since the node that checks a cookie may not be the one
+ * that made it (lbnode_set_clock_offset()). */
+static uint64_t
+cookie_time_s(const struct lbnode *lb, long long int now)
+{
+    long long int wall_ms = now + lb->wall_offset;
+
+    return wall_ms > 0 ? wall_ms / 1000 : 0;
+}
+
 static void entry_hand_over(struct lbnode *, struct entry *,
                             const struct lbnode_io *, void *aux);
 static void entry_take_sync(struct lbnode *, struct entry *,
@@ -285,8 +296,8 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         uint32_t isn, tsval;
 
         if (!syn_cookie_make(lb->cookie_key, &si->cp, si->client_isn,
-                             now / 1000, (uint32_t) now, &offered, &isn,
-                             &tsval, &granted)) {
+                             cookie_time_s(lb, now), (uint32_t) now,
+                             &offered, &isn, &tsval, &granted)) {
             msg.syn_sync.syn = *si;
             msg.syn_sync.syn.opts.has_wscale = granted.wscale_ok;
             msg.syn_sync.syn.opts.sack_permitted = granted.sack_ok;
@@ -487,12 +498,14 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
     struct entry *e = entry_find(lb, &ai->cp);
     struct syn_cookie_opts decoded;
     const struct vip *v = vip_for_cp(lb, &ai->cp);
-    bool cookie = (v && lb->cookie_key
-                   && (!e || e->from_publication)
-                   && syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
-                                       ai->ack - 1, now / 1000,
-                                       ai->has_ts ? &ai->tsecr : NULL,
-                                       &decoded));
+    enum syn_cookie_verdict verdict = SYN_COOKIE_INVALID;
+
+    if (v && lb->cookie_key && (!e || e->from_publication)) {
+        verdict = syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
+                                   ai->ack - 1, cookie_time_s(lb, now),
+                                   ai->has_ts ? &ai->tsecr : NULL, &decoded);
+    }
+    bool cookie = verdict == SYN_COOKIE_VALID;
 
     if (e && cookie) {
         /* A SYN-cookie handshake of a new connection that reuses the CP
@@ -529,6 +542,11 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             lb->stats.acks_valid++;
             pft_connect(lb, e, now, io, aux);
             return;
+        }
+        if (verdict == SYN_COOKIE_TOO_OLD) {
+            lb->stats.cookies_too_old++;
+        } else if (verdict == SYN_COOKIE_TOO_NEW) {
+            lb->stats.cookies_too_new++;
         }
         lb->stats.acks_no_state++;
         FLOW_DBG(&ai->cp, "PFT: ACK_INFO from ingress %"PRIu32" for no "

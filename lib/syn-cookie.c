@@ -13,6 +13,10 @@
 COVERAGE_DEFINE(syn_cookie_made);
 COVERAGE_DEFINE(syn_cookie_valid);
 COVERAGE_DEFINE(syn_cookie_invalid);
+COVERAGE_DEFINE(syn_cookie_too_old);
+COVERAGE_DEFINE(syn_cookie_too_new);
+
+BUILD_ASSERT_DECL(SYN_COOKIE_MAX_SKEW_S < SYN_COOKIE_SLOT_S);
 
 /* Low bits of ISN_lb: the MSS index.  The other 29 are the MAC. */
 #define MSS_BITS 3
@@ -163,7 +167,8 @@ mss_index(uint16_t mss)
 /* Computes the SYN cookie of a SYN for flow 'cp' with sequence number
  * 'client_isn' and options 'offered' (the client's MSS, 0 if absent, window
  * scale, SACK-permitted, ECN setup, timestamps), received at time 'now_s'
- * (seconds, any epoch shared by the LB nodes).
+ * (seconds of a clock the LB nodes share: the wall clock, see
+ * syn-cookie.h).
  *
  * On success returns 0 and stores ISN_lb in '*isn' and in '*granted' the
  * options the SYN/ACK may grant and that the ACK will give back: the MSS
@@ -217,47 +222,94 @@ syn_cookie_make(struct syn_cookie_key *key, const struct flow_key *cp,
     return 0;
 }
 
+/* The slots syn_cookie_check() tries, in this order, and what a match in
+ * each means. */
+struct slot_candidate {
+    uint64_t slot;
+    enum syn_cookie_verdict verdict;
+};
+#define MAX_CANDIDATES 5
+
+/* Fills 'c' with the slots to try at time 'now_s' (see syn-cookie.h): the
+ * accepted ones first, the most likely first, then the one before and the
+ * one after them.  Returns how many. */
+static size_t
+slot_candidates(uint64_t now_s, struct slot_candidate c[MAX_CANDIDATES])
+{
+    uint64_t cur = now_s / SYN_COOKIE_SLOT_S;
+    uint64_t newest = (MIN(now_s, UINT64_MAX - SYN_COOKIE_MAX_SKEW_S)
+                       + SYN_COOKIE_MAX_SKEW_S) / SYN_COOKIE_SLOT_S;
+    size_t n = 0;
+
+    c[n++] = (struct slot_candidate) { cur, SYN_COOKIE_VALID };
+    if (cur >= 1) {
+        c[n++] = (struct slot_candidate) { cur - 1, SYN_COOKIE_VALID };
+    }
+    if (newest > cur) {
+        c[n++] = (struct slot_candidate) { newest, SYN_COOKIE_VALID };
+    }
+    if (cur >= 2) {
+        c[n++] = (struct slot_candidate) { cur - 2, SYN_COOKIE_TOO_OLD };
+    }
+    c[n++] = (struct slot_candidate) { newest + 1, SYN_COOKIE_TOO_NEW };
+    return n;
+}
+
 /* Checks whether 'isn' (the ACK's acknowledgment number minus 1) is a SYN
  * cookie made by syn_cookie_make() with 'key' for flow 'cp' and client ISN
- * 'client_isn' (the ACK's sequence number minus 1) in the slot of 'now_s' or
- * the one before.  'tsecr' points to the ACK's TSecr, or is NULL if the ACK
- * carried no timestamps.
+ * 'client_isn' (the ACK's sequence number minus 1) in a slot accepted at
+ * time 'now_s' (seconds, the clock syn_cookie_make() was given on the
+ * issuing node; see syn-cookie.h for the slots accepted).  'tsecr' points
+ * to the ACK's TSecr, or is NULL if the ACK carried no timestamps.
  *
- * Returns true if valid, storing the options of the handshake in
- * '*decoded' (as syn_cookie_make() granted them); otherwise returns false
- * and the caller should drop the ACK. */
-bool
+ * Returns SYN_COOKIE_VALID if valid, storing the options of the handshake
+ * in '*decoded' (as syn_cookie_make() granted them).  Otherwise the caller
+ * should drop the ACK, and the result says why: SYN_COOKIE_TOO_OLD or
+ * SYN_COOKIE_TOO_NEW for a cookie of the slot just before or just after
+ * the accepted ones (an ACK that took too long, or clocks further apart
+ * than SYN_COOKIE_MAX_SKEW_S), SYN_COOKIE_INVALID for anything else
+ * (including an OpenSSL failure). */
+enum syn_cookie_verdict
 syn_cookie_check(struct syn_cookie_key *key, const struct flow_key *cp,
                  uint32_t client_isn, uint32_t isn, uint64_t now_s,
                  const uint32_t *tsecr, struct syn_cookie_opts *decoded)
 {
     unsigned int index = isn & MSS_MASK;
     unsigned int ts_bits = tsecr ? *tsecr & TS_MASK : 0;
-    uint64_t slot = now_s / SYN_COOKIE_SLOT_S;
+    struct slot_candidate c[MAX_CANDIDATES];
+    size_t n = slot_candidates(now_s, c);
 
-    for (uint64_t age = 0; age < 2 && age <= slot; age++) {
+    for (size_t i = 0; i < n; i++) {
         uint32_t mac;
 
-        if (cookie_mac(key, cp, client_isn, slot - age, index, tsecr != NULL,
-                       ts_bits, &mac)
-            && mac == (isn & ~MSS_MASK)) {
-            unsigned int wscale = ts_bits & TS_OPT_WSCALE_MASK;
-
-            /* The MAC covers the option bits: they are what we sent. */
-            *decoded = (struct syn_cookie_opts) {
-                .mss = syn_cookie_mss_table[index],
-                .wscale_ok = tsecr && wscale != TS_OPT_WSCALE_MASK,
-                .wscale = wscale != TS_OPT_WSCALE_MASK ? wscale : 0,
-                .sack_ok = (ts_bits & TS_OPT_SACK) != 0,
-                .ecn_ok = (ts_bits & TS_OPT_ECN) != 0,
-                .tstamp_ok = tsecr != NULL,
-            };
-            COVERAGE_INC(syn_cookie_valid);
-            return true;
+        if (!cookie_mac(key, cp, client_isn, c[i].slot, index,
+                        tsecr != NULL, ts_bits, &mac)
+            || mac != (isn & ~MSS_MASK)) {
+            continue;
         }
+        if (c[i].verdict == SYN_COOKIE_TOO_OLD) {
+            COVERAGE_INC(syn_cookie_too_old);
+            return c[i].verdict;
+        } else if (c[i].verdict == SYN_COOKIE_TOO_NEW) {
+            COVERAGE_INC(syn_cookie_too_new);
+            return c[i].verdict;
+        }
+
+        /* The MAC covers the option bits: they are what we sent. */
+        unsigned int wscale = ts_bits & TS_OPT_WSCALE_MASK;
+        *decoded = (struct syn_cookie_opts) {
+            .mss = syn_cookie_mss_table[index],
+            .wscale_ok = tsecr && wscale != TS_OPT_WSCALE_MASK,
+            .wscale = wscale != TS_OPT_WSCALE_MASK ? wscale : 0,
+            .sack_ok = (ts_bits & TS_OPT_SACK) != 0,
+            .ecn_ok = (ts_bits & TS_OPT_ECN) != 0,
+            .tstamp_ok = tsecr != NULL,
+        };
+        COVERAGE_INC(syn_cookie_valid);
+        return SYN_COOKIE_VALID;
     }
     COVERAGE_INC(syn_cookie_invalid);
-    return false;
+    return SYN_COOKIE_INVALID;
 }
 
 /* Initializes 't' with the defaults of PROTOCOL.md: 80 % of the SYN table's

@@ -10,8 +10,7 @@
  *            << 3 | MSS index
  *
  * with MAC = HMAC-SHA-256 (OpenSSL), time slots of SYN_COOKIE_SLOT_S
- * seconds (the current and the previous slot are accepted, so a cookie lives
- * 64 to 128 s), and the client's MSS rounded down to one of the
+ * seconds (below), and the client's MSS rounded down to one of the
  * SYN_COOKIE_N_MSS values of syn_cookie_mss_table.  When the client sent
  * timestamps, its window scale, SACK-permitted and ECN are carried, as Linux
  * does, in the low SYN_COOKIE_TS_BITS bits of the SYN/ACK's TSval, which the
@@ -22,12 +21,43 @@
  * The key must be the same on every LB node (the PFT of a flow may change
  * between the SYN and the ACK): derive it from the cluster key.
  *
+ * Time slots.  For the same reason the time must be one the LB nodes
+ * share: the wall clock (seconds since the Unix epoch), which NTP keeps
+ * within milliseconds across nodes, never a node's monotonic clock, which
+ * has nothing in common with another machine's.  A cookie made at 't' on
+ * the issuer's clock belongs to slot k = t / SYN_COOKIE_SLOT_S; a node
+ * whose clock reads 'now_s' accepts it if and only if
+ *
+ *   k * SLOT - SYN_COOKIE_MAX_SKEW_S <= now_s < (k + 2) * SLOT
+ *
+ * that is, the slot of 'now_s', the one before it and, in the last
+ * SYN_COOKIE_MAX_SKEW_S seconds of a slot, the next one (made by a node
+ * whose clock is ahead and already there).  Hence, with the two clocks at
+ * most SYN_COOKIE_MAX_SKEW_S apart either way:
+ *
+ *   - an ACK that comes within SLOT - MAX_SKEW = 56 s of its SYN always
+ *     validates, on whichever node (a client sends it one round trip after
+ *     the SYN/ACK);
+ *   - no node accepts a cookie more than 2 * SLOT + MAX_SKEW = 136 s after
+ *     it was made, nor more than MAX_SKEW before its slot begins on the
+ *     node's own clock (128 s, as before, when the clocks agree).
+ *
+ * A cookie of the slot just before the oldest accepted one is rejected as
+ * too old, one of the slot just after the newest accepted one as too new
+ * (its issuer's clock, or ours, is off by more than the tolerance), so that
+ * a clock problem shows in the counters apart from forged or mangled ACKs;
+ * any other cookie is simply invalid.  SYN_COOKIE_MAX_SKEW_S is 8 s: NTP
+ * holds clocks to milliseconds, and 8 s still covers a node whose NTP has
+ * been down for a day or two (a crystal drifts up to about 50 ppm, 4.3 s a
+ * day) or a virtual machine resumed before its clock was stepped, while it
+ * stretches a cookie's life by only 8 s and leaves 56 s for the ACK.
+ *
  * HMAC-SHA-256 rather than SipHash: OpenSSL's libcrypto is already a
  * dependency (the control messages use the same primitive), so no
  * cryptographic code is written here.  With the keyed context reused (see
  * syn_cookie_key_create()) a MAC costs about 0.4 us, so a check (at most
- * two MACs) stays far below the rate at which OVS lets SYNs reach the
- * controller.
+ * three MACs for a valid cookie, five for a rejected one) stays far below
+ * the rate at which OVS lets packets reach the controller.
  *
  * Pure: no I/O, no clock (the caller passes the time).  A key object holds
  * a scratch MAC context: one thread at a time per key object.
@@ -42,6 +72,8 @@
 struct flow_key;
 
 #define SYN_COOKIE_SLOT_S 64            /* Length of a time slot. */
+#define SYN_COOKIE_MAX_SKEW_S 8         /* Clock difference tolerated
+                                         * between issuer and checker. */
 #define SYN_COOKIE_MIN_KEY_LEN 16       /* Bounds on the secret's length. */
 #define SYN_COOKIE_MAX_KEY_LEN 256
 #define SYN_COOKIE_TS_BITS 6            /* Option bits in TSval. */
@@ -68,10 +100,20 @@ int syn_cookie_make(struct syn_cookie_key *, const struct flow_key *cp,
                     const struct syn_cookie_opts *offered,
                     uint32_t *isn, uint32_t *tsval,
                     struct syn_cookie_opts *granted);
-bool syn_cookie_check(struct syn_cookie_key *, const struct flow_key *cp,
-                      uint32_t client_isn, uint32_t isn, uint64_t now_s,
-                      const uint32_t *tsecr,
-                      struct syn_cookie_opts *decoded);
+/* What syn_cookie_check() found. */
+enum syn_cookie_verdict {
+    SYN_COOKIE_VALID,           /* Made in an accepted slot. */
+    SYN_COOKIE_TOO_OLD,         /* Made in the slot before those. */
+    SYN_COOKIE_TOO_NEW,         /* Made in the slot after those. */
+    SYN_COOKIE_INVALID,         /* Not a cookie of ours for any of them. */
+};
+
+enum syn_cookie_verdict syn_cookie_check(struct syn_cookie_key *,
+                                         const struct flow_key *cp,
+                                         uint32_t client_isn, uint32_t isn,
+                                         uint64_t now_s,
+                                         const uint32_t *tsecr,
+                                         struct syn_cookie_opts *decoded);
 
 /* When to switch to cookies (PROTOCOL.md section 2). */
 struct syn_cookie_thresholds {

@@ -17,6 +17,7 @@
 #include "packets.h"
 #include "ring.h"
 #include "selection.h"
+#include "syn-cookie.h"
 #include "tcp-seg.h"
 #include "util.h"
 
@@ -62,6 +63,9 @@ struct world {
     struct sent_frame fwd[256];     /* The first 256 forwarded. */
     size_t n_removed;
     long long int now;
+    long long int mono[N_LB];   /* What each LB node's monotonic clock
+                                 * reads beyond 'now' (0 but where a test
+                                 * gives the nodes clocks of their own). */
 };
 
 struct node_aux {
@@ -253,6 +257,13 @@ teardown(void)
     free(w.queue);
 }
 
+/* The 'now' of LB node index 'i'. */
+static long long int
+node_now(int i)
+{
+    return w.now + w.mono[i];
+}
+
 /* Runs a scripted agent on 'msg' sent to server node 'dst'. */
 static void
 agent_recv(uint32_t dst, const struct ctl_msg *msg)
@@ -293,10 +304,11 @@ run_bus(void)
         if (m->dst >= 101) {
             agent_recv(m->dst, &m->msg);
         } else {
+            int i = m->dst - 1;
+
             ck_assert_uint_ge(m->dst, 1);
             ck_assert_uint_le(m->dst, N_LB);
-            lbnode_recv(w.lbs[m->dst - 1], &m->msg, w.now, &io,
-                        &aux[m->dst - 1]);
+            lbnode_recv(w.lbs[i], &m->msg, node_now(i), &io, &aux[i]);
         }
     }
 }
@@ -341,8 +353,8 @@ packet_in(int lb, uint16_t sport, uint16_t flags, uint32_t seq, uint32_t ack)
     struct dp_packet b;
 
     client_frame(&b, sport, flags, seq, ack, flags == TCP_SYN);
-    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
-                     &io, &aux[lb]);
+    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b),
+                     node_now(lb), &io, &aux[lb]);
     dp_packet_uninit(&b);
     run_bus();
 }
@@ -356,8 +368,8 @@ inject_segment(int lb, uint16_t sport, const struct tcp_seg_hdr *h)
 
     dp_packet_init(&b, 128);
     ck_assert_int_eq(tcp_seg_build(&b, &ep, h), 0);
-    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b), w.now,
-                     &io, &aux[lb]);
+    lbnode_packet_in(w.lbs[lb], dp_packet_data(&b), dp_packet_size(&b),
+                     node_now(lb), &io, &aux[lb]);
     dp_packet_uninit(&b);
     run_bus();
 }
@@ -1476,6 +1488,130 @@ START_TEST(test_cookie_after_cp_reuse)
 }
 END_TEST
 
+/* SYN cookies across LB nodes whose wall clocks differ (issue 18). */
+
+/* A wall clock, ms, at a cookie slot's boundary. */
+#define WALL_MS (INT64_C(1700000000000) / (SYN_COOKIE_SLOT_S * 1000) \
+                 * (SYN_COOKIE_SLOT_S * 1000))
+
+/* Sets LB node 'i''s wall clock to read 'wall_ms' now. */
+static void
+set_wall(int i, long long int wall_ms)
+{
+    lbnode_set_clock_offset(w.lbs[i], wall_ms - node_now(i));
+}
+
+/* A cookie handshake for client port 'sport' entering at 'ingress', whose
+ * SYN LB node index 'syn_node' handles as the only healthy LB node and
+ * whose ACK, 'delay_ms' later, LB node index 'ack_node' does.  Returns
+ * true if the ingress got the flow's mapping.  Empties the bus and the
+ * records of frames and mappings afterwards, so that any number fit. */
+static bool
+cookie_handshake_across(int ingress, uint16_t sport, int syn_node,
+                        int ack_node, long long int delay_ms)
+{
+    bool only_syn[N_LB] = { false }, only_ack[N_LB] = { false };
+    struct flow_key cp = cp_of(sport);
+    size_t n_maps = w.n_maps;
+    struct tcp_seg_info synack;
+    bool mapped;
+
+    only_syn[syn_node] = only_ack[ack_node] = true;
+    configure(only_syn, NULL, 3);
+    packet_in(ingress, sport, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, 1);
+    ck_assert_uint_eq(w.north[0].node, lb_id(syn_node));
+    synack = w.north[0].seg;
+    ck_assert(synack.opts.has_ts);
+
+    w.now += delay_ms;
+    configure(only_ack, NULL, 3);
+    ack_synack(ingress, sport, &synack);
+    mapped = false;
+    for (size_t i = n_maps; i < w.n_maps; i++) {
+        mapped |= (w.maps[i].node == lb_id(ingress)
+                   && flow_key_equals(&w.maps[i].cp, &cp));
+    }
+
+    ck_assert_uint_eq(w.head, w.n_queue);
+    w.head = w.n_queue = 0;
+    w.n_north = 0;
+    w.n_maps = 0;
+    return mapped;
+}
+
+START_TEST(test_cookie_clocks_apart)
+{
+    /* With two LB nodes' clocks 3 s apart, 1,000 handshakes whose SYN and
+     * ACK are handled by different nodes all complete.  The SYN goes to
+     * one node, the ACK 200 ms later to the other, in turn both ways;
+     * 300 ms apart, they cross five slot boundaries, where the node
+     * behind meets cookies of a slot it has not reached yet.  Their
+     * monotonic clocks, as on separate machines, have nothing in common:
+     * cookies must not use them. */
+    int completed = 0;
+
+    syn_table_max = 0;          /* Every SYN gets a cookie. */
+    w.mono[1] = 86400LL * 1000 * 40 + 12345;    /* Up for 40 days. */
+    w.mono[2] = 777777;
+    set_wall(0, WALL_MS - 10000);
+    set_wall(1, WALL_MS - 10000 + 3000);
+    set_wall(2, WALL_MS - 10000);
+    for (int i = 0; i < 1000; i++) {
+        int syn_node = i % 2;
+
+        completed += cookie_handshake_across(2, 20000 + i, syn_node,
+                                             1 - syn_node, 200);
+        w.now += 100;
+    }
+    ck_assert_int_eq(completed, 1000);
+    ck_assert_uint_eq(TOTAL(cookies_issued), 1000);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 1000);
+    ck_assert_uint_eq(TOTAL(acks_no_state), 0);
+}
+END_TEST
+
+START_TEST(test_cookie_slot_boundary)
+{
+    /* LB node 2's clock is 3 s ahead of LB node 1's. */
+    syn_table_max = 0;
+    set_wall(0, WALL_MS - 2000);
+    set_wall(1, WALL_MS + 1000);
+
+    /* Node 2 makes the cookie 1 s into a slot that node 1 reaches 2 s
+     * later; node 1 checks it 1 s later, still in the slot before. */
+    ck_assert(cookie_handshake_across(0, 30000, 1, 0, 1000));
+
+    /* Node 1 makes one in the last second of a slot, node 2 checks it a
+     * second later, 4 s into the next. */
+    set_wall(0, WALL_MS + SYN_COOKIE_SLOT_S * 1000 - 500);
+    set_wall(1, WALL_MS + SYN_COOKIE_SLOT_S * 1000 + 2500);
+    ck_assert(cookie_handshake_across(0, 30001, 0, 1, 1000));
+
+    /* An ACK that comes a whole slot late: too old.  The counters tell it
+     * from an ACK that matches nothing. */
+    ck_assert(!cookie_handshake_across(0, 30002, 0, 1,
+                                       2 * SYN_COOKIE_SLOT_S * 1000));
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[1])->cookies_too_old, 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[1])->acks_no_state, 1);
+
+    /* A node 20 s ahead, beyond the tolerance, just past a boundary: its
+     * cookies are too new for node 1. */
+    set_wall(0, WALL_MS + 2 * SYN_COOKIE_SLOT_S * 1000 - 18000);
+    set_wall(1, WALL_MS + 2 * SYN_COOKIE_SLOT_S * 1000 + 2000);
+    ck_assert(!cookie_handshake_across(0, 30003, 1, 0, 100));
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->cookies_too_new, 1);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->cookies_too_old, 0);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 2);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    lbnode_format_stats(w.lbs[0], &s);
+    ck_assert_ptr_nonnull(strstr(ds_cstr(&s), "cookies_too_new      1"));
+    ck_assert_ptr_nonnull(strstr(ds_cstr(&s), "cookies_too_old      0"));
+    ds_destroy(&s);
+}
+END_TEST
+
 /* Timers (issue 13): every kind in deadline order, so that lbnode_run() and
  * lbnode_retry() touch only what is due. */
 
@@ -1996,6 +2132,8 @@ lbnode_suite(void)
     tcase_add_test(tc, test_publish_conflict_kept);
     tcase_add_test(tc, test_publish_after_cp_reuse);
     tcase_add_test(tc, test_cookie_after_cp_reuse);
+    tcase_add_test(tc, test_cookie_clocks_apart);
+    tcase_add_test(tc, test_cookie_slot_boundary);
     tcase_add_test(tc, test_server_down_before_answer);
     tcase_add_test(tc, test_timers_visit_only_due);
     tcase_add_test(tc, test_next_deadline_handshake);
