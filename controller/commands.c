@@ -7,6 +7,7 @@
 #include "controller/controller-private.h"
 
 #include "bgp-speaker.h"
+#include "cluster-config.h"
 #include "ctl-sock.h"
 #include "health.h"
 #include "controller/lbnode.h"
@@ -46,6 +47,18 @@ ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_format(&s, "ports: north %"PRIu16", tunnel %"PRIu16"\n",
                   ofp_to_u16(c->north_port), ofp_to_u16(c->tunnel_port));
+    const struct node_settings *settings = node_daemon_settings(c->nd);
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    if (snap && settings) {
+        /* The switch counts the drops; ofctrl does not ask it for them. */
+        ds_put_format(&s, "meters: SYN %"PRIu32"/s (cookies above %"PRIu32
+                      " SYN/s per tracker), other %"PRIu32"/s; drops: "
+                      "ovs-ofctl -O OpenFlow15 meter-stats %s\n",
+                      snap->settings.syn_meter_rate,
+                      snap->settings.syn_cookie_rate,
+                      snap->settings.other_meter_rate,
+                      settings->bridge);
+    }
     if (c->bgp) {
         bgp_speaker_format(c->bgp, &s);
     } else {

@@ -19,11 +19,6 @@
 
 VLOG_DEFINE_THIS_MODULE(static_flows);
 
-/* Packet-in rates of the miss paths (packets per second), enforced by
- * OpenFlow meters in the switch. */
-#define SYN_METER_RATE 20000
-#define OTHER_METER_RATE 40000
-
 /* Installs the static flows and meters that the configuration and the
  * edge router's MAC call for, replacing those installed before. */
 void
@@ -81,11 +76,16 @@ static_flows_install(struct controller *c)
     pipeline_init(&new);
     lb_pipeline_build(&params, &new);
 
-    char *meter = xasprintf("pktps,band=type=drop,rate=%d", SYN_METER_RATE);
+    /* The packet-in rates of the two miss paths are settings
+     * (syn_meter_rate, other_meter_rate: packets per second of this node);
+     * ofctrl sends a meter-mod only when a rate changed. */
+    char *meter = xasprintf("pktps,band=type=drop,rate=%"PRIu32,
+                            snap->settings.syn_meter_rate);
     error = ofctrl_meter_set(ofctrl, LB_METER_SYN, meter);
     free(meter);
     if (!error) {
-        meter = xasprintf("pktps,band=type=drop,rate=%d", OTHER_METER_RATE);
+        meter = xasprintf("pktps,band=type=drop,rate=%"PRIu32,
+                          snap->settings.other_meter_rate);
         error = ofctrl_meter_set(ofctrl, LB_METER_OTHER, meter);
         free(meter);
     }

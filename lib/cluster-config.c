@@ -57,8 +57,16 @@ const struct cluster_setting cluster_setting_defs[] = {
             "bound of a flow tracker's SYN table"),
     SETTING(syn_cookie_threshold_pct, 80, 1, 100, false,
             "SYN table fill that switches to SYN cookies"),
-    SETTING(syn_cookie_rate, 50000, 1, 100000000, false,
-            "SYNs per second that switch to SYN cookies"),
+    /* The SYN meter and the cookie rate trigger are one policy: see
+     * cluster_settings_check(). */
+    SETTING(syn_cookie_rate, 20000, 1, 100000000, false,
+            "SYNs per second that switch a flow tracker to SYN cookies "
+            "(below syn_meter_rate)"),
+    SETTING(syn_meter_rate, 50000, 100, 10000000, false,
+            "SYNs per second an LB node's switch sends its controller"),
+    SETTING(other_meter_rate, 40000, 100, 10000000, false,
+            "other segments per second an LB node's switch sends its "
+            "controller"),
     SETTING(fabric_mtu, 1500, 576, 9216, false,
             "underlay MTU, which sets a VIP's default MSS"),
     SETTING(vip_wscale, 7, 0, 14, false,
@@ -160,7 +168,9 @@ cluster_setting_get(const struct cluster_settings *settings,
     return *p;
 }
 
-static void
+/* Sets setting 's' in 'settings' to 'value', which the caller has checked
+ * (cluster_setting_parse()). */
+void
 cluster_setting_set(struct cluster_settings *settings,
                     const struct cluster_setting *s, uint32_t value)
 {
@@ -189,6 +199,47 @@ cluster_settings_destroy(struct cluster_settings *settings)
         free(settings->name);
         free(settings->cluster_key);
     }
+}
+
+/* Checks the rules that tie settings together, which no single setting's
+ * range can express.  Returns NULL if 'settings' is coherent, otherwise an
+ * error message, naming the settings and what to do, that the caller must
+ * free.
+ *
+ * The SYN meter and the SYN-cookie rate trigger.  Each LB node's switch
+ * sends its controller at most 'syn_meter_rate' SYNs per second and drops
+ * the rest; the controller hands each SYN to the flow tracker (PFT) of its
+ * flow on the ring as SYN_INFO, and a PFT switches to SYN cookies when it
+ * receives more than 'syn_cookie_rate' of them per second (from all
+ * ingresses together).  In a flood from spread-out sources that saturates
+ * the meters of N LB nodes, each ingress sends each of the N PFTs 1/N of
+ * what its meter lets through, so each PFT counts about N * syn_meter_rate
+ * / N = syn_meter_rate SYNs per second; in a cluster of one LB node, exactly
+ * what its meter lets through.  (More reaches one PFT only if the flood's
+ * flows all hash to it, and the ring's hash is keyed.)  A PFT therefore
+ * cannot be relied upon to count more than syn_meter_rate, and the rate
+ * trigger is reachable only if
+ *
+ *     syn_cookie_rate < syn_meter_rate,
+ *
+ * which is refused otherwise: a trigger that can never fire is a setting
+ * accepted but not implemented.  The defaults (20000 < 50000) leave a margin
+ * on top: cookies start once a flood reaches 40 % of the meters' capacity,
+ * or when it reaches only some of the ingresses (uneven ECMP) as long as
+ * they are 40 % of the LB nodes, before the meters drop anything. */
+char *
+cluster_settings_check(const struct cluster_settings *s)
+{
+    if (s->syn_cookie_rate >= s->syn_meter_rate) {
+        return xasprintf("syn_cookie_rate (%"PRIu32") must be below "
+                         "syn_meter_rate (%"PRIu32"): a flow tracker never "
+                         "counts more SYNs per second than one LB node's "
+                         "SYN meter lets through, so SYN cookies would "
+                         "never start on the rate (lower syn_cookie_rate "
+                         "or raise syn_meter_rate)",
+                         s->syn_cookie_rate, s->syn_meter_rate);
+    }
+    return NULL;
 }
 
 static const char *const mode_names[] = {
@@ -613,6 +664,26 @@ read_settings(struct cluster_snapshot *snap, const struct ovsdb_idl *idl)
                 reject_row(snap, "setting", s->name, "value out of range");
             }
         }
+    }
+
+    /* A database written around ovslb-ctl may hold an incoherent pair: the
+     * pair is refused as a whole and both fall back to their defaults,
+     * which are coherent. */
+    char *error = cluster_settings_check(&snap->settings);
+    if (error) {
+        static const char *const pair[] = {
+            "syn_cookie_rate", "syn_meter_rate",
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(pair); i++) {
+            const struct cluster_setting *s = cluster_setting_find(pair[i]);
+            cluster_setting_set(&snap->settings, s, s->default_value);
+        }
+        char *why = xasprintf("%s; using the defaults of both", error);
+        reject_row(snap, "settings", "syn_cookie_rate and syn_meter_rate",
+                   why);
+        free(why);
+        free(error);
     }
 }
 

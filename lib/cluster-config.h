@@ -16,9 +16,13 @@
  * Rows that do not make sense (an unparsable address, a node id used twice)
  * are left out of the snapshot and counted, never trusted.
  *
- * The settings table (cluster_setting_defs[]), the enum conversions and
+ * The settings table (cluster_setting_defs[]), the rules that tie settings
+ * together (cluster_settings_check()), the enum conversions and
  * cluster_parse_address() are pure and shared with ovslb-ctl, so that the
- * CLI and the daemons agree on names, defaults and ranges.
+ * CLI and the daemons agree on names, defaults, ranges and coherence:
+ * ovslb-ctl refuses an incoherent combination, and a snapshot replaces one
+ * that reached the database some other way by the defaults, counted and
+ * logged.
  *
  * Single-threaded: call everything from the thread that runs the loop. */
 
@@ -39,8 +43,9 @@
 #define CLUSTER_GENEVE_OVERHEAD 58
 
 /* The cluster-wide settings: the Cluster row's columns, with the defaults of
- * PROTOCOL.md wherever a column is unset.  Times are in the unit their name
- * ends with. */
+ * PROTOCOL.md wherever a column is unset (except syn_cookie_rate, lowered
+ * below the SYN meter: see cluster_settings_check()).  Times are in the unit
+ * their name ends with. */
 struct cluster_settings {
     char *name;                 /* Cluster name ("" if unset). */
     char *cluster_key;          /* HMAC key of control messages ("" if
@@ -56,6 +61,8 @@ struct cluster_settings {
     uint32_t syn_table_max;             /* Bound of a PFT's SYN table. */
     uint32_t syn_cookie_threshold_pct;  /* SYN cookies above this fill... */
     uint32_t syn_cookie_rate;           /* ...or this many SYNs per second. */
+    uint32_t syn_meter_rate;            /* SYN packet-ins/s of an LB node. */
+    uint32_t other_meter_rate;          /* Other packet-ins/s of an LB node. */
     uint32_t fabric_mtu;                /* Underlay MTU (default MSS). */
     uint32_t vip_wscale;                /* Default window scale of a VIP. */
     uint32_t vip_ttl;                   /* Default retry TTL of a VIP. */
@@ -95,7 +102,11 @@ char *cluster_setting_parse(const struct cluster_setting *,
     OVS_WARN_UNUSED_RESULT;
 uint32_t cluster_setting_get(const struct cluster_settings *,
                              const struct cluster_setting *);
+void cluster_setting_set(struct cluster_settings *,
+                         const struct cluster_setting *, uint32_t value);
 void cluster_settings_init(struct cluster_settings *);
+char *cluster_settings_check(const struct cluster_settings *)
+    OVS_WARN_UNUSED_RESULT;
 void cluster_settings_destroy(struct cluster_settings *);
 
 /* How a VIP's flows are handled (DESIGN.md, "Two VIP modes"). */

@@ -312,8 +312,9 @@ syn_cookie_check(struct syn_cookie_key *key, const struct flow_key *cp,
     return SYN_COOKIE_INVALID;
 }
 
-/* Initializes 't' with the defaults of PROTOCOL.md: 80 % of the SYN table's
- * bound, 50,000 SYNs per second. */
+/* Initializes 't' with the defaults: 80 % of the SYN table's bound, as in
+ * PROTOCOL.md, and 20,000 SYNs per second, below the 50,000 of an LB node's
+ * SYN meter (cluster_settings_check()). */
 void
 syn_cookie_thresholds_init(struct syn_cookie_thresholds *t)
 {

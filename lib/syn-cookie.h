@@ -3,7 +3,9 @@
  * (PROTOCOL.md section 2).
  *
  * When its SYN table is above [80 %] of its bound or SYNs arrive faster
- * than [50 k/s] (syn_cookie_pressure()), the PFT makes ISN_lb a SYN cookie
+ * than [20 k/s] (syn_cookie_pressure(); the rate must stay below the SYN
+ * meter of an LB node, [50 k/s], or it could never be reached: see
+ * cluster_settings_check()), the PFT makes ISN_lb a SYN cookie
  * and keeps no state until an ACK whose ack-1 checks:
  *
  *   ISN_lb = MAC(key, CP, client ISN, time slot, MSS index, options)[29 bits]
@@ -121,7 +123,8 @@ struct syn_cookie_thresholds {
     uint64_t syn_rate;          /* SYNs per second. */
 };
 #define SYN_COOKIE_TABLE_PCT_DEFAULT 80
-#define SYN_COOKIE_SYN_RATE_DEFAULT 50000
+#define SYN_COOKIE_SYN_RATE_DEFAULT 20000  /* Below the SYN meter's 50 k/s:
+                                            * cluster_settings_check(). */
 
 void syn_cookie_thresholds_init(struct syn_cookie_thresholds *);
 bool syn_cookie_pressure(uint64_t table_entries, uint64_t table_bound,

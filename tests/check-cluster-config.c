@@ -1,7 +1,8 @@
 /*
  * Unit tests of cluster-config's pure parts: the settings table against the
  * schema (names, ranges, defaults of PROTOCOL.md), the parsing of setting
- * values, modes, algorithms and addresses, and the default MSS.  The client
+ * values, the rule across settings (SYN meter and cookie rate), modes,
+ * algorithms and addresses, and the default MSS.  The client
  * itself (connection, snapshots, reconnection) is tested against a real
  * ovsdb-server by tests/cluster-config-live.sh.
  */
@@ -17,6 +18,7 @@
 #include "ovsdb-idl-provider.h"
 #include "ovslb-idl.h"
 #include "packets.h"
+#include "syn-cookie.h"
 #include "util.h"
 
 static const struct ovsdb_idl_column *
@@ -86,7 +88,12 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.buffer_timeout_ms, 3000);
     ck_assert_uint_eq(s.syn_table_max, 1000000);
     ck_assert_uint_eq(s.syn_cookie_threshold_pct, 80);
-    ck_assert_uint_eq(s.syn_cookie_rate, 50000);
+    /* PROTOCOL.md says 50 k SYN/s, but the cookie rate must stay below the
+     * SYN meter (test_settings_check). */
+    ck_assert_uint_eq(s.syn_cookie_rate, 20000);
+    ck_assert_uint_eq(s.syn_cookie_rate, SYN_COOKIE_SYN_RATE_DEFAULT);
+    ck_assert_uint_eq(s.syn_meter_rate, 50000);
+    ck_assert_uint_eq(s.other_meter_rate, 40000);
     ck_assert_uint_eq(s.vip_wscale, 7);
     ck_assert_uint_eq(s.vip_ttl, 3);
     ck_assert_uint_eq(s.flow_idle_timeout_s, 60);
@@ -141,6 +148,82 @@ START_TEST(test_setting_parse)
     error = cluster_setting_parse(maglev, "9", &v);
     ck_assert_ptr_nonnull(error);
     free(error);
+}
+END_TEST
+
+/* Sets 'name' in 's' through the settings table, as ovslb-ctl does. */
+static void
+set(struct cluster_settings *s, const char *name, uint32_t value)
+{
+    const struct cluster_setting *def = cluster_setting_find(name);
+
+    ck_assert_ptr_nonnull(def);
+    ck_assert_uint_ge(value, def->min);
+    ck_assert_uint_le(value, def->max);
+    cluster_setting_set(s, def, value);
+}
+
+/* Returns the error of cluster_settings_check() for 's', asserting that it
+ * names both settings of the rule, or NULL. */
+static char *
+check_error(const struct cluster_settings *s)
+{
+    char *error = cluster_settings_check(s);
+
+    if (error) {
+        ck_assert_msg(strstr(error, "syn_cookie_rate")
+                      && strstr(error, "syn_meter_rate"), "%s", error);
+    }
+    return error;
+}
+
+START_TEST(test_settings_check)
+{
+    struct cluster_settings s;
+    char *error;
+
+    /* The defaults are coherent, with the margin the comment promises. */
+    cluster_settings_init(&s);
+    ck_assert_ptr_null(check_error(&s));
+    ck_assert_uint_le(s.syn_cookie_rate * 2, s.syn_meter_rate);
+
+    /* The rate trigger must be reachable: below the SYN meter, strictly. */
+    set(&s, "syn_cookie_rate", 49999);
+    ck_assert_ptr_null(check_error(&s));
+    set(&s, "syn_cookie_rate", 50000);
+    error = check_error(&s);
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(strstr(error, "syn_cookie_rate (50000) must be below "
+                         "syn_meter_rate (50000)"), "%s", error);
+    free(error);
+    set(&s, "syn_cookie_rate", 100000000);
+    error = check_error(&s);
+    ck_assert_ptr_nonnull(error);
+    free(error);
+
+    /* Lowering the meter under the default cookie rate is the same fault. */
+    cluster_settings_destroy(&s);
+    cluster_settings_init(&s);
+    set(&s, "syn_meter_rate", 20000);
+    error = check_error(&s);
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(strstr(error, "(20000)"), "%s", error);
+    free(error);
+    set(&s, "syn_cookie_rate", 19999);
+    ck_assert_ptr_null(check_error(&s));
+
+    /* At the bounds of the meter. */
+    set(&s, "syn_meter_rate", 100);
+    set(&s, "syn_cookie_rate", 99);
+    ck_assert_ptr_null(check_error(&s));
+    set(&s, "syn_meter_rate", 10000000);
+    set(&s, "syn_cookie_rate", 9999999);
+    ck_assert_ptr_null(check_error(&s));
+
+    /* The other meter takes no part in the rule. */
+    set(&s, "other_meter_rate", 100);
+    ck_assert_ptr_null(check_error(&s));
+    cluster_settings_destroy(&s);
 }
 END_TEST
 
@@ -237,6 +320,7 @@ cluster_config_suite(void)
     tcase_add_test(tc, test_settings_match_schema);
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_setting_parse);
+    tcase_add_test(tc, test_settings_check);
     tcase_add_test(tc, test_modes_and_algorithms);
     tcase_add_test(tc, test_addresses);
     tcase_add_test(tc, test_default_mss);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # cluster-config-live.sh: a running cluster-config client (the module the
 # daemons follow the configuration with) sees ovslb-ctl's changes without a
-# restart, and reconnects by itself when ovsdb-server restarts.  Then
+# restart, and reconnects by itself when ovsdb-server restarts; a SYN
+# meter and cookie rate that break cluster_settings_check(), written around
+# ovslb-ctl, fall back to their defaults.  Then
 # node-settings reads a node's settings from a local Open_vSwitch table that
 # ovs-vsctl set.
 
@@ -62,7 +64,18 @@ chmod +x "$TMP/restart.sh"
     "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 down" \
     "restart:$TMP/restart.sh" \
     "ctl:set cluster_key=0123456789abcdef-after-restart" \
-    "has:cluster name=lab key=0123456789abcdef-after-restart"
+    "has:cluster name=lab key=0123456789abcdef-after-restart" \
+    "has:setting syn_meter_rate=50000" \
+    "ctl:set syn_meter_rate=80000 syn_cookie_rate=30000 other_meter_rate=90000" \
+    "has:setting syn_meter_rate=80000" \
+    "has:setting syn_cookie_rate=30000" \
+    "has:setting other_meter_rate=90000" \
+    "has:rejected 0" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"Cluster\",\"where\":[],\"row\":{\"syn_cookie_rate\":90000}}]' >/dev/null" \
+    "has:setting syn_cookie_rate=20000" \
+    "has:setting syn_meter_rate=50000" \
+    "has:setting other_meter_rate=90000" \
+    "has:rejected 1"
 rc=$?
 # Fold the program's cases into this script's count.
 grep -v '^[0-9]* passed, [0-9]* failed$' "$TMP/live.out"

@@ -94,6 +94,7 @@ render(const struct cluster_snapshot *snap, struct ds *s)
         ds_put_format(s, "setting %s=%"PRIu32"\n", def->name,
                       cluster_setting_get(settings, def));
     }
+    ds_put_format(s, "rejected %"PRIuSIZE"\n", snap->n_rejected);
     for (size_t i = 0; i < snap->n_lb_nodes; i++) {
         const struct cluster_lb_node *node = &snap->lb_nodes[i];
 

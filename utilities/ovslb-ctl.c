@@ -490,6 +490,28 @@ unknown_setting(struct ctl_ctx *ctx, const char *key)
               "--help' or ovslb-ctl(8) for the list)", key);
 }
 
+/* Fails if the settings of 'row', as this command leaves them, break a rule
+ * that ties settings together (cluster_settings_check()), so that a value
+ * the daemons would have to ignore never reaches the database. */
+static void
+check_settings(struct ctl_ctx *ctx, const struct ovslbrec_cluster *row)
+{
+    struct cluster_settings settings;
+    char *error;
+
+    cluster_settings_init(&settings);
+    for (size_t i = 0; i < cluster_n_setting_defs; i++) {
+        const struct cluster_setting *s = &cluster_setting_defs[i];
+        cluster_setting_set(&settings, s, effective_setting(row, s));
+    }
+    error = cluster_settings_check(&settings);
+    if (error) {
+        ctl_error(ctx, EXIT_INVALID, "%s", error);
+        free(error);
+    }
+    cluster_settings_destroy(&settings);
+}
+
 static void
 cmd_set(struct ctl_ctx *ctx)
 {
@@ -528,6 +550,9 @@ cmd_set(struct ctl_ctx *ctx)
             unknown_setting(ctx, key);
         }
         free(key);
+    }
+    if (!ctx->error) {
+        check_settings(ctx, row);
     }
 }
 
