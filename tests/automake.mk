@@ -88,11 +88,21 @@ OVSLB_SYSTEM_TESTS =
 AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \
 	export OVSLB_SYSTEM_TESTS;
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/system-lib.sh \
-	tests/system/streams.py
+	tests/system/streams.py tests/system/rerun-lib.sh
 check-system: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SYSTEM_TESTS)' \
 	    OVSLB_SYSTEM_TESTS=1
 .PHONY: check-system
+# Their names, for utilities/ovslb-dev (which runs again those that failed
+# only timing checks: tests/system/rerun-lib.sh).
+system-tests-list:
+	@echo $(SYSTEM_TESTS)
+.PHONY: system-tests-list
+
+# What utilities/ovslb-dev does with failed system tests (rerun-lib.sh),
+# on made-up ones: no root, no lab.
+TESTS += tests/ovslb-dev-rerun.sh
+EXTRA_DIST += tests/ovslb-dev-rerun.sh
 
 # Dummy-datapath tests: a real ovs-vswitchd --enable-dummy, no root.
 DP_TESTS = tests/flows-golden.sh tests/lb-ingress.sh

@@ -233,7 +233,7 @@ lb_scenario() {
     echo "# $name killed at $t_kill: out of every ring after $t_ring ms, out of the edge's route $t_edge ms later"
     sleep_until "$(fadd "$t_kill" "$DEAD")"
     req_figures "$name killed" "$t_kill" "$(fadd "$(now)" -4)"
-    check "$name killed: new connections back to 100 % within $RECOVER_S s" \
+    check_timing "$name killed: new connections back to 100 % within $RECOVER_S s" \
         recovered_within "$RECOVER_S"
     scenario_end "$name killed (dead for $DEAD s)" "$t_kill"
 
@@ -248,7 +248,7 @@ lb_scenario() {
     check "$name back in every ring" [ "$t_back" != timeout ]
     sleep 4    # requests started before now have all ended (3 s timeout)
     req_figures "$name restarted" "$t_start" "$(fadd "$(now)" -4)"
-    check "$name restarted: new connections back to 100 % within $RECOVER_S s" \
+    check_timing "$name restarted: new connections back to 100 % within $RECOVER_S s" \
         recovered_within "$RECOVER_S"
     scenario_end "$name restarted" "$t_start"
 }
@@ -314,7 +314,7 @@ t_kill=$(now)
 t_ring=$(wait_for 5000 rings_are 5 1 3 4 5 6)
 t_edge=$(wait_for 5000 hops_are 5)
 echo "# lb$K's controller killed at $t_kill: out of the other rings after $t_ring ms, out of the edge's route $t_edge ms later"
-check "lb$K's controller killed: out of every other ring and of the edge's route within 2 s" \
+check_timing "lb$K's controller killed: out of every other ring and of the edge's route within 2 s" \
     within 2000 "$t_ring" "$t_edge"
 sleep_until "$(fadd "$t_kill" "$CTL_DEAD")"
 # The records of lb$K's journal still within their lease now: what the new
@@ -332,7 +332,7 @@ check "ovslb-lab start-daemon lb$K (its controller alone)" lab start-daemon "lb$
 t_start=$(now)
 dead_ms=$(awk -v a="$t_kill" -v b="$t_start" 'BEGIN { printf "%d", (b - a) * 1000 }')
 echo "# lb$K's controller restarted $dead_ms ms after the kill (lease ${lease_ms:-?} ms); its journal then held ${live:-?} records within their lease (${live_1s:-?} with 1 s to spare)"
-check "lb$K's controller restarted within the lease" \
+check_timing "lb$K's controller restarted within the lease" \
     [ "$dead_ms" -lt "${lease_ms:-0}" ]
 check "lb$K: a new controller" \
     eval "[ \"\$(cat $D/lb$K/ovslb-controller.pid)\" != $controller ] && kill -0 \$(cat $D/lb$K/ovslb-controller.pid)"
@@ -351,10 +351,10 @@ check "lb$K's new controller restored the journal's live records (>= ${live_1s:-
     eval "[ ${restored:-0} -gt 0 ] && [ ${restored:-0} -ge ${live_1s:-1} ] && [ ${restored:-0} -le ${live:-0} ]"
 sleep 4    # requests started before now have all ended (3 s timeout)
 req_figures "lb$K's controller killed" "$t_kill" "$t_start"
-check "lb$K's controller killed: new connections back to 100 % within $RECOVER_S s" \
+check_timing "lb$K's controller killed: new connections back to 100 % within $RECOVER_S s" \
     recovered_within "$RECOVER_S"
 req_figures "lb$K's controller restarted" "$t_start" "$(fadd "$(now)" -4)"
-check "lb$K's controller restarted: new connections back to 100 % within $RECOVER_S s" \
+check_timing "lb$K's controller restarted: new connections back to 100 % within $RECOVER_S s" \
     recovered_within "$RECOVER_S"
 scenario_end "lb$K's controller killed and restarted" "$t_kill"
 
@@ -479,7 +479,12 @@ if [ "$t" = timeout ]; then
     t=$(wait_for $(( ${lease_ms:-10000} * 3 )) all_forgotten) && t=$(ms_since "$t_closed")
 fi
 echo "# all closed: LB nodes held (mappings entries conntrack) $held forgotten by all after $t ms (lease ${lease_ms:-?} ms, one poll of the nodes $poll_ms ms)"
-check "closed connections forgotten by every LB node within one lease (+ sweep + one poll: $bound_ms ms)" \
+# Two checks: that they are forgotten at all (state left behind is a
+# defect wherever it shows), and within the bound (a loaded machine's
+# sweep and polls can miss it).
+check "closed connections forgotten by every LB node (at the latest 3 leases after the bound)" \
+    [ "$t" != timeout ]
+check_timing "closed connections forgotten by every LB node within one lease (+ sweep + one poll: $bound_ms ms)" \
     within "$bound_ms" "$t"
 
 check "lab down" lab down

@@ -509,7 +509,7 @@ check "after down: no namespace, process, state directory or root link left" \
     nothing_left
 TOTAL=$(awk -v a="$T_UP" -v b="$T_DOWN" 'BEGIN { printf "%.1f", a + b }')
 echo "# up + down for $N_LB+$N_SRV nodes: $TOTAL s"
-check "up + down under 60 s ($TOTAL s)" \
+check_timing "up + down under 60 s ($TOTAL s)" \
     awk -v t="$TOTAL" 'BEGIN { exit !(t < 60) }'
 
 # ---------------------------------------------------------------------------

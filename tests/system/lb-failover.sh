@@ -39,15 +39,15 @@ lab kill-lb 3 >/dev/null 2>&1
 t_ring=$(wait_for 3000 rings_are 4 1 2 4 5)
 t_edge=$(wait_for 3000 hops_are 4)
 echo "# lb3 killed: out of every ring after $t_ring ms, out of the edge's ECMP set after $t_edge ms"
-check "lb3 out of every other ring within 1 s" within 1000 "$t_ring"
-check "lb3 out of the edge's route within 2 s of the kill" \
+check_timing "lb3 out of every other ring within 1 s" within 1000 "$t_ring"
+check_timing "lb3 out of the edge's route within 2 s of the kill" \
     within 2000 "$t_ring" "$t_edge"
 check "new connections succeed without lb3" requests_ok 30
 lab start-lb 3 >/dev/null 2>&1
 t_back=$(wait_for 5000 rings_are 5 1 2 3 4 5)
 t_hops=$(wait_for 5000 hops_are 5)
 echo "# lb3 restarted: in every ring after $t_back ms, in the edge's route $t_hops ms later"
-check "lb3 back in every ring and in the edge's route within 2 s" \
+check_timing "lb3 back in every ring and in the edge's route within 2 s" \
     within 2000 "$t_back" "$t_hops"
 
 # Two adjacent LB nodes killed at once.
@@ -75,7 +75,7 @@ server_down_everywhere() {
 }
 t_srv=$(wait_for 4000 server_down_everywhere)
 echo "# srv2's agent killed: unhealthy on every LB node after $t_srv ms"
-check "a stopped agent is unhealthy on every LB node within 2 s" \
+check_timing "a stopped agent is unhealthy on every LB node within 2 s" \
     within 2000 "$t_srv"
 before=$(grep -c ' /' "$D/srv2/nginx-access.log")
 check "new connections succeed without srv2" requests_ok 30

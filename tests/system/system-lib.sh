@@ -10,9 +10,16 @@
 #                    directory and makes sure the lab goes down on exit.
 #   check DESC CMD...  run CMD quietly; print "PASS: DESC" or "FAIL: DESC"
 #                    (with CMD's output) and count it.
+#   check_timing DESC CMD...  like check, for an assertion whose subject is
+#                    a duration or a deadline ("back within 2 s"), which a
+#                    loaded shared machine can miss: prints "PASS (timing):
+#                    DESC" or "FAIL (timing): DESC".  utilities/ovslb-dev
+#                    runs a test again only if all its failed checks are
+#                    of this kind (tests/system/rerun-lib.sh).
 #   check_out DESC PATTERN CMD...  like check, CMD's output must match the
 #                    extended regular expression PATTERN.
-#   sys_finish       print "N passed, M failed", exit 0 or 1.
+#   sys_finish       print "N passed, M failed" (and ", K of them timing"
+#                    when K of the M are), exit 0 or 1.
 #   lab ARGS...      run ovslb-lab.
 #   in_node NODE CMD...  run CMD in the lab node's namespace.
 #   now, since T0    wall-clock seconds, for timings.
@@ -27,6 +34,7 @@
 
 SYS_PASSED=0
 SYS_FAILED=0
+SYS_FAILED_TIMING=0
 SYS_NAME=${0##*/}
 
 sys_skip() {
@@ -129,14 +137,17 @@ in_node() {
     ip netns exec "ovslb-$node" "$@"
 }
 
+# sys_pass DESC [timing], sys_fail DESC [timing]: a check's verdict, the
+# prefix of its line naming a timing check as such.
 sys_pass() {
     SYS_PASSED=$((SYS_PASSED + 1))
-    echo "PASS: $1"
+    echo "PASS${2:+ ($2)}: $1"
 }
 
 sys_fail() {
     SYS_FAILED=$((SYS_FAILED + 1))
-    echo "FAIL: $1"
+    [ "${2:-}" != timing ] || SYS_FAILED_TIMING=$((SYS_FAILED_TIMING + 1))
+    echo "FAIL${2:+ ($2)}: $1"
     if [ -s "$SYS_OUT" ]; then
         sed 's/^/#   /' "$SYS_OUT" | head -n 20
     fi
@@ -149,6 +160,16 @@ check() {
         sys_pass "$desc"
     else
         sys_fail "$desc"
+    fi
+}
+
+check_timing() {
+    local desc=$1
+    shift
+    if "$@" >"$SYS_OUT" 2>&1; then
+        sys_pass "$desc" timing
+    else
+        sys_fail "$desc" timing
     fi
 }
 
@@ -219,6 +240,7 @@ hops_are() {
 }
 
 sys_finish() {
-    echo "$SYS_PASSED passed, $SYS_FAILED failed"
+    echo "$SYS_PASSED passed, $SYS_FAILED failed$( [ "$SYS_FAILED_TIMING" = 0 ] \
+        || echo ", $SYS_FAILED_TIMING of them timing")"
     [ "$SYS_FAILED" -eq 0 ]
 }
