@@ -30,6 +30,10 @@ if ! /usr/bin/python3 -c 'import scapy.all' 2>/dev/null; then
 fi
 
 sandbox_start
+# Datapath flows stay until the test ends (by default they idle out after
+# 10 s): the checks compare their count before and after a step, and on a
+# loaded machine the steps between may take longer than that.
+vsctl set Open_vSwitch . other_config:max-idle=600000
 vsctl add-br br-phy -- set bridge br-phy datapath_type=dummy fail-mode=secure \
     -- add-port br-phy p0 -- set interface p0 type=dummy ofport_request=1 \
         options:tx_pcap="$SANDBOX/p0.pcap"
