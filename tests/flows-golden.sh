@@ -13,15 +13,8 @@ srcdir=${srcdir:-.}
 . "$srcdir/tests/ovs-sandbox.sh"
 
 sandbox_start
-vsctl add-br br0 -- set bridge br0 datapath_type=dummy fail-mode=secure \
-        protocols=OpenFlow13,OpenFlow15 \
-    -- add-port br0 north0 -- set interface north0 type=dummy \
-        ofport_request=1 \
-    -- add-port br0 gnv0 -- set interface gnv0 type=geneve \
-        options:remote_ip=flow options:key=flow ofport_request=100
+sandbox_lb_bridge
 
-ofctl add-meter br0 meter=1,pktps,band=type=drop,rate=20000
-ofctl add-meter br0 meter=2,pktps,band=type=drop,rate=40000
 ./tests/pipeline-print lb > "$SANDBOX/lb.flows"
 ofctl add-flows br0 "$SANDBOX/lb.flows"
 ofctl --no-stats --sort dump-flows br0 | sed 's/^ *//' > "$SANDBOX/lb.dump"

@@ -37,12 +37,7 @@ vsctl set Open_vSwitch . other_config:max-idle=600000
 vsctl add-br br-phy -- set bridge br-phy datapath_type=dummy fail-mode=secure \
     -- add-port br-phy p0 -- set interface p0 type=dummy ofport_request=1 \
         options:tx_pcap="$SANDBOX/p0.pcap"
-vsctl add-br br0 -- set bridge br0 datapath_type=dummy fail-mode=secure \
-        protocols=OpenFlow13,OpenFlow15 \
-    -- add-port br0 north0 -- set interface north0 type=dummy \
-        ofport_request=1 \
-    -- add-port br0 gnv0 -- set interface gnv0 type=geneve \
-        options:remote_ip=flow options:key=flow ofport_request=100
+sandbox_lb_bridge
 ofctl add-flow br-phy "priority=0,actions=NORMAL"
 appctl netdev-dummy/ip4addr br-phy 10.2.0.11/24 >/dev/null
 appctl ovs/route/add 10.2.0.0/24 br-phy >/dev/null
@@ -50,8 +45,6 @@ appctl tnl/neigh/set br-phy 10.2.0.102 aa:55:aa:55:00:02 >/dev/null
 appctl tnl/neigh/set br-phy 10.2.0.103 aa:55:aa:55:00:03 >/dev/null
 appctl dpctl/ct-disable-tcp-seq-chk >/dev/null
 
-ofctl add-meter br0 meter=1,pktps,band=type=drop,rate=20000
-ofctl add-meter br0 meter=2,pktps,band=type=drop,rate=40000
 ./tests/pipeline-print lb > "$SANDBOX/lb.flows"
 ofctl add-flows br0 "$SANDBOX/lb.flows"
 

@@ -43,6 +43,21 @@ sandbox_start() {
         -vconsole:off
 }
 
+# The LB node's ovslb bridge as the controller finds it: br0 with the north
+# port (OpenFlow port 1) and the flow-based Geneve port (100), and the two
+# meters of the pipeline's packet-in paths (1: SYNs, 2: other segments) at
+# the default syn_meter_rate and other_meter_rate.
+sandbox_lb_bridge() {
+    vsctl add-br br0 -- set bridge br0 datapath_type=dummy fail-mode=secure \
+            protocols=OpenFlow13,OpenFlow15 \
+        -- add-port br0 north0 -- set interface north0 type=dummy \
+            ofport_request=1 \
+        -- add-port br0 gnv0 -- set interface gnv0 type=geneve \
+            options:remote_ip=flow options:key=flow ofport_request=100
+    ofctl add-meter br0 meter=1,pktps,band=type=drop,rate=50000
+    ofctl add-meter br0 meter=2,pktps,band=type=drop,rate=40000
+}
+
 vsctl() { ovs-vsctl --db="unix:$SANDBOX/db.sock" --timeout=10 "$@"; }
 ofctl() { ovs-ofctl -O OpenFlow15 "$@"; }
 appctl() { ovs-appctl -t "$SANDBOX/ovs-vswitchd.ctl" "$@"; }
