@@ -78,7 +78,7 @@ fake_test passing \
     'check "lab up" true'
 fake_test skipped 'sys_skip "not here"' 'sys_skip "not here"'
 fake_test lost-request \
-    'check "1000 requests: all succeed" false; check_timing "under 1 s" false' \
+    'echo "# 3 requests lost, all to srv2"; check "1000 requests: all succeed" false; check_timing "under 1 s" false' \
     'check "1000 requests: all succeed" true; check_timing "under 1 s" true'
 fake_test slow-once \
     'check "lab up" true; check_timing "lb3 out of every ring within 1 s" false; check_timing "up + down under 60 s" false' \
@@ -144,6 +144,22 @@ expect "ERROR after a timing failure: FAIL at once" \
     grep -q '^FAIL: tests/system/error-after-timing.sh: not run again, ERROR' report
 expect "a test that ended before its count: FAIL at once" \
     grep -qx 'FAIL: tests/system/ended-early.sh: not run again, ended before its count of passed and failed checks' report
+# What CI prints to explain the failures: each failed test's comments
+# and failures, from its first run's log (here, with no copy of the first
+# run, from its log in place).
+rerun_evidence report no-such-dir >evidence
+sed 's/^/# /' evidence
+expect "the evidence names the failed test" \
+    grep -qx -- '--- tests/system/lost-request.sh: the lines before its failed checks (tests/system/lost-request.sh.log)' evidence
+expect "... with the comment printed before its failed check" \
+    grep -qx '# 3 requests lost, all to srv2' evidence
+expect "... and the failed check" \
+    grep -qx 'FAIL: 1000 requests: all succeed' evidence
+expect "... and the FLAKY tests too" \
+    grep -q -- '^--- tests/system/slow-once.sh: ' evidence
+expect "... but not the passing ones" \
+    eval '! grep -q passing.sh evidence'
+
 expect "the tests not run again ran once" \
     [ "$(cat tests/system/lost-request.sh.runs)" = 1 ]
 

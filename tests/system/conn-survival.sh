@@ -478,6 +478,20 @@ if [ "$t" = timeout ]; then
     done
     t=$(wait_for $(( ${lease_ms:-10000} * 3 )) all_forgotten) && t=$(ms_since "$t_closed")
 fi
+if [ "$t" = timeout ]; then
+    # Still there after three leases: a defect.  Say which node holds
+    # what, with a sample of each kind and the counters that explain it.
+    for k in 1 2 3 4 5 6; do
+        echo "# lb$k still holds (mappings entries conntrack): $(lb_holds "$k")"
+        ctl "$k" ovslb/flows | head -n 6 | sed "s/^ */#   lb$k flows: /"
+        ovs-appctl --timeout=5 -t "$D/lb$k/ovs-vswitchd.ctl" \
+            dpctl/dump-conntrack zone=1 2>/dev/null | grep 'mark=' \
+            | head -n 4 | sed "s/^/#   lb$k conntrack: /"
+        echo "#   lb$k stats: $(ctl "$k" ovslb/stats \
+            | grep -E 'flush|lapsed|expired|restored|replaced|conflicts' \
+            | tr '\n' ' ')"
+    done
+fi
 echo "# all closed: LB nodes held (mappings entries conntrack) $held forgotten by all after $t ms (lease ${lease_ms:-?} ms, one poll of the nodes $poll_ms ms)"
 # Two checks: that they are forgotten at all (state left behind is a
 # defect wherever it shows), and within the bound (a loaded machine's

@@ -26,6 +26,11 @@
 #                    prints and writes to the file REPORT a line per
 #                    failed test, "FLAKY: TEST: ..." or "FAIL: TEST: ...".
 #                    Returns 0 if every failed test is FLAKY.
+#   rerun_evidence REPORT DIR  for each test that REPORT names, what its
+#                    log in DIR (a copy of the first run's logs) printed
+#                    before each failed check: the comments (the test's
+#                    figures and diagnostics) and the failures, at most
+#                    80 lines a test, so that CI's output explains them.
 
 rerun_failed_checks() {
     case $1 in
@@ -117,4 +122,16 @@ rerun_system_tests() {
     fi
     cat "$report"
     return $rc
+}
+
+rerun_evidence() {
+    local report=$1 dir=$2 test log
+    sed -n 's/^\(FAIL\|FLAKY\): \([^:]*\): .*/\2/p' "$report" 2>/dev/null \
+        | sort -u | while read -r test; do
+            log="$dir/$(basename "$test").log"
+            [ -f "$log" ] || log="$test.log"
+            [ -f "$log" ] || continue
+            echo "--- $test: the lines before its failed checks ($log)"
+            grep -B 25 -E '^FAIL' "$log" | grep -E '^(#|FAIL)' | tail -n 80
+        done
 }
