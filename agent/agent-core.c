@@ -461,7 +461,7 @@ send_rejected(struct agent_core *core, uint32_t dst,
 /* Segments for the server. */
 
 static void
-emit_to_server(struct agent_core *core, const struct agent_conn *conn,
+emit_to_server(struct agent_core *core, const struct flow_key *cp,
                const struct tcp_seg_hdr *hdr)
 {
     struct tcp_seg_endpoints ep;
@@ -469,7 +469,7 @@ emit_to_server(struct agent_core *core, const struct agent_conn *conn,
     struct dp_packet b;
 
     dp_packet_use_stub(&b, stub, sizeof stub);
-    tcp_seg_endpoints_from_key(&ep, &conn->cp, FLOW_KEY_TO_VIP,
+    tcp_seg_endpoints_from_key(&ep, cp, FLOW_KEY_TO_VIP,
                                SERVER_PIPELINE_AGENT_MAC, eth_addr_zero);
     if (!tcp_seg_build(&b, &ep, hdr) && core->ops.to_server) {
         core->ops.to_server(core->aux, dp_packet_data(&b),
@@ -500,7 +500,7 @@ send_syn(struct agent_core *core, struct agent_conn *conn)
     tcp_opts_for_syn(&client, !IN6_IS_ADDR_V4MAPPED(&conn->cp.vip),
                      conn->mss, &hdr.opts);
 
-    emit_to_server(core, conn, &hdr);
+    emit_to_server(core, &conn->cp, &hdr);
     conn->syn_tries++;
     core->stats.syn_sent++;
 }
@@ -524,7 +524,27 @@ send_ack(struct agent_core *core, const struct agent_conn *conn)
         hdr.opts.tsval = conn->opts.tsval;
         hdr.opts.tsecr = conn->srv_tsval;
     }
-    emit_to_server(core, conn, &hdr);
+    emit_to_server(core, &conn->cp, &hdr);
+}
+
+/* Resets the server's half-open socket of 'cp', whose SYN/ACK 'info' has
+ * no handshake of ours to complete: the handshake was given up, or a
+ * restart lost it before the journal had it.  Without the RST the kernel
+ * would keep the socket in SYN-RECV, retransmitting its SYN/ACK for about
+ * a minute, and this agent would publish it all along; if the client is
+ * still there, the PFT's next CONNECT starts the handshake again. */
+static void
+reset_orphan_handshake(struct agent_core *core, const struct flow_key *cp,
+                       const struct tcp_seg_info *info)
+{
+    struct tcp_seg_hdr hdr = {
+        .seq = info->ack,
+        .flags = TCP_RST,
+        .ip_id = core->ip_id++,
+    };
+
+    emit_to_server(core, cp, &hdr);
+    core->stats.synack_resets++;
 }
 
 /* Admission. */
@@ -800,6 +820,9 @@ agent_core_from_server(struct agent_core *core, void *ip, size_t len,
         if (vp->tracked && info.flags & TCP_SYN) {
             /* A late answer to a handshake given up. */
             core->stats.drop_no_entry++;
+            if ((info.flags & (TCP_ACK | TCP_RST)) == TCP_ACK) {
+                reset_orphan_handshake(core, &cp, &info);
+            }
             return AGENT_DROP;
         }
         *egress = ring_egress(core->ring, &cp);
@@ -1212,6 +1235,7 @@ agent_core_format_stats(const struct agent_core *core, struct ds *s)
     PUT(syn_timeouts);
     PUT(server_refused);
     PUT(synack_dups);
+    PUT(synack_resets);
     ds_put_cstr(s, "translation:\n");
     PUT(to_server);
     PUT(to_client);

@@ -198,6 +198,8 @@ struct agent_stats {
     uint64_t syn_timeouts;      /* Handshakes given up. */
     uint64_t server_refused;    /* Server answered the SYN with a RST. */
     uint64_t synack_dups;       /* SYN/ACK retransmissions re-ACKed. */
+    uint64_t synack_resets;     /* SYN/ACKs of no handshake of ours,
+                                 * answered with a RST. */
 
     /* Translation. */
     uint64_t to_server;         /* Segments translated, client -> server. */

@@ -740,6 +740,58 @@ START_TEST(test_syn_retransmit_and_give_up)
 }
 END_TEST
 
+/* The server answers a SYN whose handshake was given up (or lost with a
+ * restart): its half-open socket is reset at once, not left in SYN-RECV
+ * (and published) until the kernel stops retransmitting. */
+START_TEST(test_orphan_synack_reset)
+{
+    struct flow_key cp = cp_make("198.51.100.2", 40011, "203.0.113.10", 80);
+    struct ctl_conn_req r = req_make(&cp, 500, 2, 3);
+    const struct agent_stats *st = agent_core_get_stats(core);
+    struct tcp_seg_info rst;
+    struct dp_packet b;
+    uint32_t egress;
+    void *ip;
+
+    conn_req(&r, &local_ok, 0);
+    for (long long int t = 1000; t <= 3000; t += 1000) {
+        agent_core_run(core, t);    /* at last given up: REJECTED */
+    }
+    ck_assert_uint_eq(agent_core_n_conns(core), 0);
+    clear_events();
+
+    ip = segment(&b, &cp, false, 7000, 501, TCP_SYN | TCP_ACK, 100, NULL, 0);
+    ck_assert_int_eq(agent_core_from_server(core, ip, ip_len(&b), 3500,
+                                            &egress), AGENT_DROP);
+    dp_packet_uninit(&b);
+    ck_assert_str_eq(kinds(), "F");
+    parse_frame(events[0].frame, &rst);
+    ck_assert_uint_eq(rst.flags & (TCP_RST | TCP_SYN | TCP_ACK), TCP_RST);
+    ck_assert_uint_eq(rst.seq, 501);
+    ck_assert_uint_eq(rst.tp_src, cp.client_port);
+    ck_assert_uint_eq(rst.tp_dst, cp.vip_port);
+    ck_assert(ipv6_addr_equals(&rst.ip_src, &cp.client));
+    ck_assert(ipv6_addr_equals(&rst.ip_dst, &cp.vip));
+    ck_assert_uint_eq(st->synack_resets, 1);
+    ck_assert_uint_eq(agent_core_n_conns(core), 0);
+
+    /* Nothing else of an unknown connection is answered: not a bare SYN,
+     * not a RST, and the server's other segments pass untouched. */
+    clear_events();
+    ip = segment(&b, &cp, false, 7000, 0, TCP_SYN, 100, NULL, 0);
+    ck_assert_int_eq(agent_core_from_server(core, ip, ip_len(&b), 3600,
+                                            &egress), AGENT_DROP);
+    dp_packet_uninit(&b);
+    ip = segment(&b, &cp, false, 7000, 501, TCP_SYN | TCP_ACK | TCP_RST, 100,
+                 NULL, 0);
+    ck_assert_int_eq(agent_core_from_server(core, ip, ip_len(&b), 3600,
+                                            &egress), AGENT_DROP);
+    dp_packet_uninit(&b);
+    ck_assert_str_eq(kinds(), "");
+    ck_assert_uint_eq(st->synack_resets, 1);
+}
+END_TEST
+
 /* The server resets the SYN (its listener went away). */
 START_TEST(test_server_refuses)
 {
@@ -1445,6 +1497,7 @@ agent_core_suite(void)
     tcase_add_test(tc, test_reject_not_ready_not_listening);
     tcase_add_test(tc, test_limits_and_ttl);
     tcase_add_test(tc, test_syn_retransmit_and_give_up);
+    tcase_add_test(tc, test_orphan_synack_reset);
     tcase_add_test(tc, test_server_refuses);
     tcase_add_test(tc, test_wrong_synack_ignored);
     tcase_add_test(tc, test_synack_retransmission);

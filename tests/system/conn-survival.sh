@@ -418,10 +418,11 @@ check "streams.py exited 0" [ "$rc" = 0 ]
 # the lease is timed from the moment the servers hold no socket of the
 # VIP's ports any more.
 server_sockets() {   # the server nodes' sockets of the VIP ports, but
-    local s          # listeners and TIME-WAIT (which publish nothing)
-    for s in 1 2 3; do
-        in_node "srv$s" ss -Htn '( sport = :80 or sport = :9000 )' \
-            | awk -v s="$s" '$1 != "LISTEN" && $1 != "TIME-WAIT" { print "srv" s ": " $0 }'
+    local s          # listeners, TIME-WAIT and closed ones (which the
+    for s in 1 2 3; do   # agent does not publish); all states (-a): ss
+        # alone omits SYN-RECV, which the agent publishes.
+        in_node "srv$s" ss -Htan '( sport = :80 or sport = :9000 )' \
+            | awk -v s="$s" '$1 != "LISTEN" && $1 != "TIME-WAIT" && $1 != "UNCONN" { print "srv" s ": " $0 }'
     done
 }
 no_server_sockets() { [ -z "$(server_sockets)" ]; }
