@@ -163,11 +163,16 @@ check() {
     fi
 }
 
+# With OVSLB_TIMING_CHECKS=report (the run under AddressSanitizer, whose
+# daemons are several times slower: timing is not what it checks), a missed
+# deadline is printed, not counted.
 check_timing() {
     local desc=$1
     shift
     if "$@" >"$SYS_OUT" 2>&1; then
         sys_pass "$desc" timing
+    elif [ "${OVSLB_TIMING_CHECKS:-}" = report ]; then
+        echo "MISSED (timing, not checked in this run): $desc"
     else
         sys_fail "$desc" timing
     fi
