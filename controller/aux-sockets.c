@@ -1,7 +1,8 @@
 /*
  * aux-sockets: the daemon's control sockets besides the node daemon's own
- * (node-daemon.h): one on the north address, for the health checks of the
- * north path, and one on the forwarding port, for PUBLISH_FWD.  Opened,
+ * (node-daemon.h): one on the north address and one on the south address
+ * (each unless it is the control address), for the health checks of the
+ * north and south paths, and one on the forwarding port, for PUBLISH_FWD.  Opened,
  * moved and keyed as the configuration says.  Part of the daemon
  * (controller-private.h).
  */
@@ -64,9 +65,10 @@ update_aux_socket(struct controller *c, struct ctl_sock **sockp,
 }
 
 /* Opens (or moves) the sockets on this node's own addresses: on the north
- * address, if it is not the control address, so that the health checks of
- * the north path reach us and answers go out from it; and on the
- * forwarding port of the control address, for PUBLISH_FWD. */
+ * and south addresses, each if it is not the control address (control
+ * traffic on a management network of its own), so that the health checks
+ * of the north and south paths reach us and answers go out from them; and
+ * on the forwarding port of the control address, for PUBLISH_FWD. */
 void
 aux_sockets_update(struct controller *c)
 {
@@ -74,7 +76,10 @@ aux_sockets_update(struct controller *c)
     const struct node_settings *ns = node_daemon_settings(c->nd);
     const struct cluster_lb_node *self;
 
-    if (!snap || !node_daemon_ctl_sock(c->nd) || !ns) {
+    /* (Not waiting for the node daemon's own socket: when the control
+     * address moves to our north or south address, that socket can bind
+     * only once ours there is closed.) */
+    if (!snap || !ns) {
         return;
     }
     self = cluster_snapshot_find_lb_node(snap, ns->node_id);
@@ -82,6 +87,10 @@ aux_sockets_update(struct controller *c)
                       (self && !ipv6_addr_equals(&self->north, &self->control)
                        ? &self->north : NULL),
                       snap->settings.control_port, "north health");
+    update_aux_socket(c, &c->south_sock,
+                      (self && !ipv6_addr_equals(&self->south, &self->control)
+                       ? &self->south : NULL),
+                      snap->settings.control_port, "south health");
     update_aux_socket(c, &c->fwd_sock, self ? &self->control : NULL,
                       snap->settings.publish_port, "publication forwarding");
 }

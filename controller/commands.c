@@ -125,6 +125,14 @@ ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ds_put_cstr(&s, "forwarding port:\n");
         ctl_sock_format_stats(c->fwd_sock, &s);
     }
+    if (c->north_sock) {
+        ds_put_cstr(&s, "north health port:\n");
+        ctl_sock_format_stats(c->north_sock, &s);
+    }
+    if (c->south_sock) {
+        ds_put_cstr(&s, "south health port:\n");
+        ctl_sock_format_stats(c->south_sock, &s);
+    }
     if (ofctrl) {
         ds_put_cstr(&s, "openflow:\n");
         ofctrl_format_stats(ofctrl, &s);

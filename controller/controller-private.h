@@ -67,6 +67,8 @@ struct controller {
     uint64_t health_seqno;      /* Of the last reconfiguration. */
     struct ctl_sock *north_sock;        /* On the north address, if it is
                                          * not the control address. */
+    struct ctl_sock *south_sock;        /* On the south address, if it is
+                                         * not the control address. */
     struct ctl_sock *reply_sock;        /* Where the message being handled
                                          * came in... */
     struct in6_addr reply_addr;         /* ...from whom... */

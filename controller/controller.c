@@ -315,7 +315,8 @@ static void
 handle_messages(struct controller *c, long long int now)
 {
     struct ctl_sock *socks[] = { node_daemon_ctl_sock(c->nd),
-                                 c->north_sock, c->fwd_sock };
+                                 c->north_sock, c->south_sock,
+                                 c->fwd_sock };
     struct in6_addr src;
     uint16_t src_port;
     struct ctl_msg msg;
@@ -407,6 +408,9 @@ controller_wait(struct controller *c)
     if (c->north_sock) {
         ctl_sock_wait(c->north_sock);
     }
+    if (c->south_sock) {
+        ctl_sock_wait(c->south_sock);
+    }
     if (c->fwd_sock) {
         ctl_sock_wait(c->fwd_sock);
     }
@@ -446,6 +450,7 @@ controller_destroy(struct controller *c)
     bgp_speaker_destroy(c->bgp);
     free(c->bgp_key);
     ctl_sock_close(c->north_sock);
+    ctl_sock_close(c->south_sock);
     ctl_sock_close(c->fwd_sock);
     lbnode_destroy(c->lb);
     lb_actions_destroy(c->actions);

@@ -47,6 +47,12 @@ health_io_send(void *c_, uint32_t dst, enum health_via via,
         }
         break;
     case HEALTH_VIA_SOUTH:
+        /* From our south address to theirs: the fabric, which the tunnels
+         * use, even when control traffic has a network of its own. */
+        if (c->south_sock) {
+            sock = c->south_sock;
+        }
+        break;
     case HEALTH_VIA_CONTROL:
     default:
         break;
