@@ -63,7 +63,10 @@
 # Environment: BENCH_ROUNDS (3), BENCH_CONNS ("8 32"), WRK_SECONDS (10),
 # WRK_THREADS (2), OVSLB_BUILDDIR (the build tree; default _build in the
 # source tree), OVSLB_LAB_DIR (the lab's state directory, which must not
-# exist yet; default /var/run/ovslb-lab).  With the defaults a run takes
+# exist yet; default /var/run/ovslb-lab), BENCH_CONTROL_NET (where the
+# daemons' control messages go: mgmt, the default, a management network
+# outside Open vSwitch, as an operator deploys it; or fabric, the underlay
+# through each node's switch: ovslb-lab's OVSLB_LAB_CONTROL_NET).  With the defaults a run takes
 # about 6 minutes.
 #
 # Root only.  It builds its own lab (refusing to start while one is up, or
@@ -86,6 +89,7 @@ BENCH_CONNS=${BENCH_CONNS:-8 32}
 WRK_SECONDS=${WRK_SECONDS:-10}
 WRK_THREADS=${WRK_THREADS:-2}
 WARMUP_SECONDS=2
+BENCH_CONTROL_NET=${BENCH_CONTROL_NET:-mgmt}
 LAB=$top/utilities/ovslb-lab
 D=${OVSLB_LAB_DIR:-/var/run/ovslb-lab}
 case $D in
@@ -278,6 +282,7 @@ read_lab_env() {
     N_LB=$(sed -n 's/^N_LB=//p' "$D/lab.env")
     N_SRV=$(sed -n 's/^N_SRV=//p' "$D/lab.env")
     ROUTES=$(sed -n 's/^ROUTES=//p' "$D/lab.env")
+    CONTROL_NET=$(sed -n 's/^CONTROL_NET=//p' "$D/lab.env")
     if ! is_count "$N_LB" || ! is_count "$N_SRV"; then
         die "cannot read the lab's size in $D/lab.env"
     fi
@@ -867,6 +872,10 @@ header() {
 write_report() {
     local c r mode
     echo "ovslb lab benchmark, $DATE, $(nproc) cores, $N_LB LB + $N_SRV server nodes, edge routes: $ROUTES"
+    case ${CONTROL_NET:-fabric} in
+        mgmt) echo "control messages: on a management network (kernel veths outside Open vSwitch; health checks still probe the north and south paths)" ;;
+        *) echo "control messages: on the underlay, through each node's Open vSwitch" ;;
+    esac
     echo "wrk: a new TCP connection per request (\"Connection: close\"), ${WRK_SECONDS} s a run, $BENCH_ROUNDS rounds"
     echo "columns: ovslb, VIP $VIP through the ovslb daemons;"
     echo "  hand-wired, the same VIP and path with static flows and no daemons;"
@@ -988,7 +997,7 @@ main() {
 
     progress "lab up (report: $REPORT)"
     LAB_STARTED=yes
-    lab up
+    OVSLB_LAB_CONTROL_NET=$BENCH_CONTROL_NET lab up
     read_lab_env
     haproxy_wire
     STATE=daemons
