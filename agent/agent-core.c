@@ -64,6 +64,7 @@ struct vip_count {
 struct agent_conn {
     struct hmap_node node;      /* In 'conns', by flow_key_hash(). */
     struct ovs_list pending_node;  /* In 'pending' while SYN_SENT. */
+    struct ovs_list idle_node;  /* In 'idle' while not 'live'. */
     struct flow_key cp;
     enum agent_conn_state state;
     bool live;                  /* Counted in its VIP's 'vip_count'. */
@@ -108,6 +109,17 @@ struct agent_core {
     struct hmap vip_counts;         /* "struct vip_count"s. */
     struct hmap conns;              /* "struct agent_conn"s. */
     struct ovs_list pending;        /* SYN_SENT entries, by deadline. */
+
+    /* The entries that are not 'live' (closed, or whose socket the kernel
+     * forgot), least recently used first: the ones the table's bound
+     * 'limits.max_entries' may evict.  An entry goes to the back when it
+     * stops being live and again at each of its packets (conn_touch()),
+     * both O(1), so the front is the one idle longest; a live entry (a
+     * handshake, or a connection whose socket exists) is never in it and
+     * never evicted.  A list, not the sweep's timers: entries have no
+     * timer of their own, the sweep visits the whole table once a
+     * second, and eviction must find its victim at once. */
+    struct ovs_list idle;
     struct ring *ring;              /* Healthy LB nodes (never NULL). */
     uint16_t ip_id;
     long long int next_sweep;
@@ -127,6 +139,7 @@ agent_limits_init(struct agent_limits *limits)
 {
     memset(limits, 0, sizeof *limits);
     limits->max_conns = AGENT_DEFAULT_MAX_CONNS;
+    limits->max_entries = AGENT_DEFAULT_MAX_ENTRIES;
     limits->syn_timeout_ms = 1000;
     limits->syn_tries = 3;
     limits->linger_ms = 10000;
@@ -162,6 +175,7 @@ agent_core_create(uint32_t self, const struct agent_core_ops *ops, void *aux)
     hmap_init(&core->vip_counts);
     hmap_init(&core->conns);
     ovs_list_init(&core->pending);
+    ovs_list_init(&core->idle);
     core->ring = ring_create(NULL, 0, 0, 0);
     core->next_sweep = LLONG_MIN;
     return core;
@@ -285,6 +299,12 @@ set_live(struct agent_core *core, struct agent_conn *conn, bool live)
         return;
     }
     conn->live = live;
+    if (live) {
+        ovs_list_remove(&conn->idle_node);
+        ovs_list_init(&conn->idle_node);
+    } else {
+        ovs_list_push_back(&core->idle, &conn->idle_node);
+    }
 
     struct vip_count *vc = vip_count_find(core, &conn->cp.vip);
     if (live) {
@@ -336,9 +356,25 @@ conn_create(struct agent_core *core, const struct flow_key *cp,
         core->next_sweep = now + SWEEP_INTERVAL_MS;
     }
     if (state != AGENT_CONN_CLOSED) {
+        ovs_list_init(&conn->idle_node);
         set_live(core, conn, true);
+    } else {
+        ovs_list_push_back(&core->idle, &conn->idle_node);
     }
     return conn;
+}
+
+/* Notes a packet of 'conn' at 'now': an idle entry goes to the back of
+ * 'idle', the most recently used. */
+static void
+conn_touch(struct agent_core *core, struct agent_conn *conn,
+           long long int now)
+{
+    conn->last_seen = now;
+    if (!conn->live) {
+        ovs_list_remove(&conn->idle_node);
+        ovs_list_push_back(&core->idle, &conn->idle_node);
+    }
 }
 
 static void
@@ -405,9 +441,44 @@ conn_remove(struct agent_core *core, struct agent_conn *conn)
         core->ops.journal_del(core->aux, &conn->cp);
     }
     set_live(core, conn, false);
+    ovs_list_remove(&conn->idle_node);
     hmap_remove(&core->conns, &conn->node);
     core->stats.removed++;
     free(conn);
+}
+
+/* Whether the table can take one more entry: below both bounds, or at
+ * 'max_entries' with an idle entry that conn_make_room() can evict.  A
+ * table full of live entries refuses, as admission always did at
+ * 'max_conns'. */
+static bool
+conn_has_room(const struct agent_core *core)
+{
+    size_t n = hmap_count(&core->conns);
+
+    return (n < core->limits.max_conns
+            && (n < core->limits.max_entries
+                || !ovs_list_is_empty(&core->idle)));
+}
+
+/* Makes room for one more entry in a table at 'max_entries' by evicting the
+ * entry idle longest, the front of 'idle'; in a table above it (the bound
+ * was lowered), two, so that it shrinks back one per insertion. */
+static void
+conn_make_room(struct agent_core *core)
+{
+    size_t n = hmap_count(&core->conns);
+    size_t max = core->limits.max_entries;
+    size_t n_evict = n < max ? 0 : n == max ? 1 : 2;
+
+    for (size_t i = 0; i < n_evict && !ovs_list_is_empty(&core->idle); i++) {
+        struct agent_conn *victim = CONTAINER_OF(ovs_list_front(&core->idle),
+                                                 struct agent_conn,
+                                                 idle_node);
+
+        core->stats.evicted++;
+        conn_remove(core, victim);
+    }
 }
 
 static void
@@ -604,7 +675,8 @@ agent_core_conn_req(struct agent_core *core, uint32_t sender,
         send_rejected(core, sender, cp, req->ttl, CTL_REJECT_NOT_LISTENING);
         return;
     }
-    if (hmap_count(&core->conns) >= core->limits.max_conns) {
+    if (!conn_has_room(core)) {
+        core->stats.table_full++;
         send_rejected(core, sender, cp, req->ttl, CTL_REJECT_MEMORY);
         return;
     }
@@ -630,6 +702,7 @@ agent_core_conn_req(struct agent_core *core, uint32_t sender,
         }
     }
 
+    conn_make_room(core);
     conn = conn_create(core, cp, AGENT_CONN_SYN_SENT, now);
     conn->requester = sender;
     conn->ttl = req->ttl;
@@ -778,7 +851,7 @@ agent_core_from_client(struct agent_core *core, void *ip, size_t len,
         core->stats.drop_malformed++;
         return AGENT_DROP;
     }
-    conn->last_seen = now;
+    conn_touch(core, conn, now);
     conn->pkts_to_server++;
     core->stats.to_server++;
     if (ingress && ingress != conn->ingress) {
@@ -873,7 +946,7 @@ agent_core_from_server(struct agent_core *core, void *ip, size_t len,
         core->stats.drop_malformed++;
         return AGENT_DROP;
     }
-    conn->last_seen = now;
+    conn_touch(core, conn, now);
     conn->pkts_to_client++;
     core->stats.to_client++;
     note_flags(core, conn, info.flags, false);
@@ -1086,13 +1159,18 @@ agent_core_restore(struct agent_core *core, const struct flow_key *cp,
         || cp->proto != IPPROTO_TCP || cp->pad[0] || cp->pad[1] || cp->pad[2]
         || IN6_IS_ADDR_V4MAPPED(&cp->client)
            != IN6_IS_ADDR_V4MAPPED(&cp->vip)
-        || conn_find(core, cp)
-        || hmap_count(&core->conns) >= core->limits.max_conns) {
+        || conn_find(core, cp)) {
         core->stats.restore_rejected++;
         COVERAGE_INC(agent_core_bad_record);
         return false;
     }
+    if (!conn_has_room(core)) {
+        core->stats.table_full++;
+        core->stats.restore_rejected++;
+        return false;
+    }
 
+    conn_make_room(core);
     conn = conn_create(core, cp, rec[1], now);
     conn->xlate.ts = rec[2] & REC_TS;
     conn->xlate.sack = rec[2] & REC_SACK;
@@ -1158,6 +1236,27 @@ size_t
 agent_core_n_conns(const struct agent_core *core)
 {
     return hmap_count(&core->conns);
+}
+
+/* Returns the number of idle entries of 'core' (closed, or whose socket the
+ * kernel forgot): those that its bound may evict. */
+size_t
+agent_core_n_idle(const struct agent_core *core)
+{
+    return ovs_list_size(&core->idle);
+}
+
+/* Appends to 's' a line with the table's fill, bounds, evictions and
+ * refusals. */
+void
+agent_core_format_bounds(const struct agent_core *core, struct ds *s)
+{
+    ds_put_format(s, "translation table: %"PRIuSIZE" entries (%"PRIuSIZE
+                  " idle), bound %"PRIuSIZE" (%"PRIu64" evicted), "
+                  "admission bound %"PRIuSIZE" (%"PRIu64" refused)\n",
+                  hmap_count(&core->conns), ovs_list_size(&core->idle),
+                  core->limits.max_entries, core->stats.evicted,
+                  core->limits.max_conns, core->stats.table_full);
 }
 
 static int
@@ -1254,6 +1353,8 @@ agent_core_format_stats(const struct agent_core *core, struct ds *s)
     PUT(restored);
     PUT(restore_rejected);
     PUT(egress_moves);
+    PUT(evicted);
+    PUT(table_full);
     ds_put_cstr(s, "publishing:\n");
     PUT(publish_msgs);
     PUT(publish_entries);

@@ -24,7 +24,9 @@
  *     healthy LB nodes, moved only when that node leaves the set;
  *   - the entry's life: it lives until the kernel forgets the socket
  *     (agent_core_sockets_*()), then 'linger_ms' more; a closed entry also
- *     goes after 'closed_idle_ms' without packets;
+ *     goes after 'closed_idle_ms' without packets; an idle entry (closed,
+ *     or its socket forgotten) goes earlier, least recently used first,
+ *     when the table is at 'max_entries' and a new one needs room;
  *   - connection publishing (§6): the kernel sockets of our VIPs, with the
  *     last ingress node of each translated one, split into PUBLISH messages;
  *   - the journal record of each entry, and its reload after a restart.
@@ -59,6 +61,12 @@ struct agent_limits {
     size_t max_conns;           /* Bound of the table (entries of any
                                  * state): beyond it every request is
                                  * refused for memory, whatever its TTL. */
+    size_t max_entries;         /* Bound of the table that an idle entry
+                                 * (closed, or its socket forgotten by the
+                                 * kernel) is evicted to keep, least
+                                 * recently used first; with none idle, a
+                                 * request is refused for memory
+                                 * (xlate_table_max). */
     uint32_t syn_timeout_ms;    /* SYN retransmission interval [1000]. */
     uint32_t syn_tries;         /* SYNs sent before giving up [3]. */
     uint32_t linger_ms;         /* Entry after the kernel forgot the socket
@@ -67,6 +75,7 @@ struct agent_limits {
 };
 
 #define AGENT_DEFAULT_MAX_CONNS 1000000
+#define AGENT_DEFAULT_MAX_ENTRIES 1000000
 
 void agent_limits_init(struct agent_limits *);
 
@@ -182,6 +191,8 @@ struct agent_conn_info {
 bool agent_core_get_conn(const struct agent_core *, const struct flow_key *,
                          struct agent_conn_info *);
 size_t agent_core_n_conns(const struct agent_core *);
+size_t agent_core_n_idle(const struct agent_core *);
+void agent_core_format_bounds(const struct agent_core *, struct ds *);
 uint32_t agent_core_n_live(const struct agent_core *,
                            const struct in6_addr *vip);
 void agent_core_format_conns(const struct agent_core *, struct ds *);
@@ -220,6 +231,12 @@ struct agent_stats {
     uint64_t restored;          /* Entries reloaded from the journal. */
     uint64_t restore_rejected;  /* Journal records not reloaded. */
     uint64_t egress_moves;      /* Connections moved to another egress. */
+    uint64_t evicted;           /* Idle entries removed to make room for
+                                 * another: the table was at
+                                 * 'max_entries'. */
+    uint64_t table_full;        /* Requests and journal records refused:
+                                 * the table was at its bound with no idle
+                                 * entry to evict. */
 
     /* Publishing. */
     uint64_t publish_msgs;      /* PUBLISH messages sent. */

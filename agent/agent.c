@@ -560,6 +560,22 @@ vip_has_server(const struct cluster_vip *vip, uint32_t node)
     return false;
 }
 
+/* The limits of the core: the operator's admission limits
+ * (ovslb/set-limits, options), with the cluster settings of 'snap' (if not
+ * NULL): how long a translation entry lingers and the bound of the
+ * table. */
+static struct agent_limits
+core_limits(const struct agent *a, const struct cluster_snapshot *snap)
+{
+    struct agent_limits limits = a->opts.limits;
+
+    if (snap) {
+        limits.linger_ms = snap->settings.xlate_linger_ms;
+        limits.max_entries = snap->settings.xlate_table_max;
+    }
+    return limits;
+}
+
 static void
 reconfigure(struct agent *a)
 {
@@ -661,8 +677,7 @@ reconfigure(struct agent *a)
     }
 
     /* The core. */
-    struct agent_limits limits = a->opts.limits;
-    limits.linger_ms = snap->settings.xlate_linger_ms;
+    struct agent_limits limits = core_limits(a, snap);
     if (!a->core) {
         a->core = agent_core_create(a->self, &agent_io, a);
     }
@@ -1185,6 +1200,9 @@ agent_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   "/1000 per CPU, memory %"PRIu64" kB (0: none)\n",
                   a->opts.limits.conn_limit, a->opts.limits.max_load_milli,
                   a->opts.limits.min_mem_kb);
+    if (a->core) {
+        agent_core_format_bounds(a->core, &s);
+    }
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
@@ -1284,10 +1302,7 @@ agent_unixctl_set_limits(struct unixctl_conn *conn, int argc,
     }
     a->opts.limits = limits;
     if (a->core) {
-        const struct cluster_snapshot *snap = node_daemon_config(a->nd);
-        if (snap) {
-            limits.linger_ms = snap->settings.xlate_linger_ms;
-        }
+        limits = core_limits(a, node_daemon_config(a->nd));
         agent_core_set_limits(a->core, &limits);
     }
     unixctl_command_reply(conn, NULL);

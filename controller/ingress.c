@@ -76,6 +76,53 @@ ingress_mapping_forget(struct lbnode *lb, struct mapping *m)
     free(m);
 }
 
+/* Evicts the mapping whose lease timer is 'd' (see "Bounds" in struct
+ * lbnode): its switch entry is removed through 'io' (with 'aux'), as when
+ * its lease lapses, unless a new connection on its CP already replaced
+ * it. */
+static void
+mapping_evict(struct lbnode *lb, struct deadline *d,
+              const struct lbnode_io *io, void *aux)
+{
+    struct mapping *victim = CONTAINER_OF(d, struct mapping, expiry);
+
+    FLOW_DBG(&victim->cp, "ingress: mapping evicted (%"PRIuSIZE" mappings, "
+             "bound %"PRIuSIZE")", hmap_count(&lb->mappings),
+             lb->mapping_table_max);
+    if (!victim->replaced) {
+        io->remove_mapping(aux, &victim->cp);
+    }
+    ingress_mapping_forget(lb, victim);
+    lb->stats.mappings_evicted++;
+}
+
+/* Makes room for one more mapping in a table at its bound by evicting the
+ * least recently renewed mappings, the front of 'mapping_leases', through
+ * 'io' (with 'aux').  Every mapping is in that queue, so there is always
+ * one to evict. */
+void
+ingress_mapping_make_room(struct lbnode *lb, const struct lbnode_io *io,
+                          void *aux)
+{
+    lbnode_make_room(lb, &lb->mapping_leases, hmap_count(&lb->mappings),
+                     lb->mapping_table_max, mapping_evict, io, aux);
+}
+
+/* Drops the pending flow whose expiry timer is 'd' with its buffered
+ * packets (see "Bounds" in struct lbnode). */
+static void
+pending_evict(struct lbnode *lb, struct deadline *d,
+              const struct lbnode_io *io OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    struct pending *victim = CONTAINER_OF(d, struct pending, expiry);
+
+    FLOW_DBG(&victim->cp, "ingress: pending flow evicted with %"PRIuSIZE
+             " packets", victim->n_packets);
+    lb->stats.buffer_drops += victim->n_packets;
+    lb->stats.pending_evicted++;
+    ingress_pending_destroy(lb, victim);
+}
+
 /* Asks a tracker of the pending flow 'p' for its mapping: its PFT, with the
  * numbers of its first segment (ACK_INFO) if 'use_ack_info', or its SFT,
  * by 'p''s stage. */
@@ -186,6 +233,10 @@ ingress_non_syn(struct lbnode *lb, const struct flow_key *cp,
 
     p = pending_find(lb, cp);
     if (!p) {
+        /* The oldest pending flows, the front of 'pending_expiry', make
+         * room; every pending flow is in that queue. */
+        lbnode_make_room(lb, &lb->pending_expiry, hmap_count(&lb->pending),
+                         lb->pending_table_max, pending_evict, io, aux);
         p = xzalloc(sizeof *p);
         p->cp = *cp;
         ovs_list_init(&p->packets);
@@ -274,6 +325,7 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
     struct mapping *m = mapping_find(lb, &map->cp);
 
     if (!m) {
+        ingress_mapping_make_room(lb, io, aux);
         m = xzalloc(sizeof *m);
         m->cp = map->cp;
         hmap_insert(&lb->mappings, &m->node, cp_hash(&map->cp));

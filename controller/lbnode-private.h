@@ -149,6 +149,49 @@ struct lbnode {
     uint32_t syn_table_max;
     uint32_t lease_ms;
 
+    /* Bounds.  PROTOCOL.md §6 forgets a lapsed entry "lazily, or when
+     * memory is needed"; these bounds are where memory is needed.  Each
+     * table has one (SIZE_MAX: none), and an insertion into a table at its
+     * bound first evicts the entry that has gone longest without a sign of
+     * life among those that may go:
+     *
+     *   - tracker entries ('entries'): only established ones, whose
+     *     connection lives on without them (the ingress's switch forwards
+     *     it, and the server's next publication rebuilds the entry if it is
+     *     still alive); a handshake in progress is never evicted, since it
+     *     could still complete and nothing else would remember it.  With
+     *     nothing but handshakes in the table the new entry is refused
+     *     (counted); a SYN then gets a SYN cookie, as when the SYN table is
+     *     full: the handshakes are bounded by the smaller of syn_table_max
+     *     and tracker_table_max (tracker_syn_bound());
+     *   - mappings: any, its conntrack entry removed from the switch
+     *     through 'io' exactly as when its lease lapses;
+     *   - pending flows: the oldest, with its buffered packets (counted as
+     *     buffer drops).
+     *
+     * The order is the lease queues themselves, not another list: an
+     * established entry's or a mapping's lease is renewed to now plus
+     * 'lease_ms' by every publication of its connection and every use (an
+     * ACK_INFO or MAPPING_QUERY for it), which moves it to the back of its
+     * queue's FIFO in O(1) (deadline-queue.h).  The front of
+     * 'entry_leases' and 'mapping_leases' is therefore the entry renewed
+     * longest ago, the least recently used, to within LEASE_SWEEP_MS (the
+     * rounding of lease expiries), and finding it is O(1): no second list
+     * node per entry, no second update per renewal, and the victim is the
+     * one that would lapse first anyway.  (Entries restored with what was
+     * left of their lease sit in the queue's heap, by the same order.)  A
+     * pending flow's deadline is its creation plus a fixed timeout, so the
+     * front of 'pending_expiry' is the oldest.
+     *
+     * A table can be above its bound after a reconfiguration lowered it:
+     * an insertion then evicts two entries, not one, so that the table
+     * shrinks by one per insertion, each in O(1), rather than all at once
+     * in one pass of the loop.  Evictions and refusals are counted
+     * (lbnode_stats). */
+    size_t tracker_table_max;
+    size_t mapping_table_max;
+    size_t pending_table_max;
+
     struct eth_addr own_mac, edge_mac;
     bool has_macs;
 
@@ -321,6 +364,15 @@ entry_state_name(enum entry_state state)
     }
 }
 
+/* Entries evicted by one insertion into a table above its bound (see
+ * "Bounds" in struct lbnode). */
+#define EVICT_BATCH 2
+
+/* Forgets the entry whose timer is 'd' (and counts it): a table's eviction
+ * (lbnode_make_room()). */
+typedef void lbnode_evict_func(struct lbnode *, struct deadline *d,
+                               const struct lbnode_io *, void *aux);
+
 /* lbnode.c. */
 
 bool lbnode_flow_dbg_enabled(void);
@@ -330,11 +382,16 @@ void lbnode_deliver(struct lbnode *, uint32_t dst, struct ctl_msg *,
                     long long int now, const struct lbnode_io *, void *aux);
 void lbnode_handle_self_msgs(struct lbnode *, long long int now,
                              const struct lbnode_io *, void *aux);
+bool lbnode_make_room(struct lbnode *, const struct deadline_queue *,
+                      size_t n, size_t max, lbnode_evict_func *,
+                      const struct lbnode_io *, void *aux);
 
 /* ingress.c. */
 
 void ingress_pending_destroy(struct lbnode *, struct pending *);
 void ingress_mapping_forget(struct lbnode *, struct mapping *);
+void ingress_mapping_make_room(struct lbnode *, const struct lbnode_io *,
+                               void *aux);
 void ingress_ask_trackers(struct lbnode *, struct pending *,
                           bool use_ack_info, long long int now,
                           const struct lbnode_io *, void *aux);
@@ -347,6 +404,8 @@ void ingress_unknown(struct lbnode *, const struct ctl_msg *,
 
 struct entry *tracker_entry_create(struct lbnode *, const struct flow_key *,
                                    enum ctl_tracker_role, long long int now);
+bool tracker_has_room(const struct lbnode *);
+size_t tracker_syn_bound(const struct lbnode *);
 void tracker_entry_set_state(struct lbnode *, struct entry *,
                              enum entry_state, long long int now);
 void tracker_entry_destroy(struct lbnode *, struct entry *);

@@ -139,6 +139,13 @@ lbnode_destroy(struct lbnode *lb)
     free(lb);
 }
 
+/* The bound of a table configured as 'max' (0: none). */
+static size_t
+table_bound(uint32_t max)
+{
+    return max ? max : SIZE_MAX;
+}
+
 /* (Re)configures 'lb' from 'cfg'.  Tracker entries, pending flows and
  * mappings are kept. */
 void
@@ -202,6 +209,9 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     lb->buffer_timeout_ms = cfg->buffer_timeout_ms;
     lb->syn_table_max = cfg->syn_table_max;
     lb->lease_ms = MAX(cfg->lease_ms, 1);
+    lb->tracker_table_max = table_bound(cfg->tracker_table_max);
+    lb->mapping_table_max = table_bound(cfg->mapping_table_max);
+    lb->pending_table_max = table_bound(cfg->pending_table_max);
 }
 
 /* Tells 'lb' the wall clock's lead over the 'now' it is given,
@@ -368,6 +378,28 @@ lbnode_handle_self_msgs(struct lbnode *lb, long long int now,
     }
 }
 
+/* Makes room for one more entry in a table of 'n' entries bounded by 'max'
+ * (see "Bounds" in struct lbnode): if the table is at its bound, evicts
+ * the entry whose timer is at the front of 'queue' by calling 'evict' (with
+ * 'io' and 'aux'), which must take that timer out of 'queue'; if it is
+ * above its bound, two of them, so that it shrinks back.  Returns false if
+ * the table is at or above its bound and 'queue' has nothing to evict. */
+bool
+lbnode_make_room(struct lbnode *lb, const struct deadline_queue *queue,
+                 size_t n, size_t max, lbnode_evict_func *evict,
+                 const struct lbnode_io *io, void *aux)
+{
+    size_t n_evict = n < max ? 0 : n == max ? 1 : EVICT_BATCH;
+    size_t n_evicted = 0;
+    struct deadline *d;
+
+    while (n_evicted < n_evict && (d = deadline_queue_first(queue))) {
+        evict(lb, d, io, aux);
+        n_evicted++;
+    }
+    return !n_evict || n_evicted;
+}
+
 /* Expires what timed out by 'now': pending flows, handshakes and lapsed
  * leases (whose ingress mappings are removed through 'io').  Touches only
  * the timers that are due. */
@@ -520,6 +552,28 @@ lbnode_n_pending(const struct lbnode *lb)
 
 /* Inspection. */
 
+/* Appends to 's' the bound 'max' of a table ("none" for SIZE_MAX). */
+static void
+format_max(struct ds *s, size_t max)
+{
+    if (max == SIZE_MAX) {
+        ds_put_cstr(s, "none");
+    } else {
+        ds_put_format(s, "%"PRIuSIZE, max);
+    }
+}
+
+/* Appends to 's' the fill 'n' of the table 'name', its bound 'max' and its
+ * evictions so far 'evicted'. */
+static void
+format_bound(struct ds *s, const char *name, size_t n, size_t max,
+             uint64_t evicted)
+{
+    ds_put_format(s, " %s %"PRIuSIZE"/", name, n);
+    format_max(s, max);
+    ds_put_format(s, " (%"PRIu64" evicted)", evicted);
+}
+
 /* Appends to 's' the node, its ring and its VIPs. */
 void
 lbnode_format_show(const struct lbnode *lb, struct ds *s)
@@ -542,6 +596,19 @@ lbnode_format_show(const struct lbnode *lb, struct ds *s)
                   "%"PRIuSIZE" in handshake), egress; lease %"PRIu32" ms\n",
                   hmap_count(&lb->mappings), hmap_count(&lb->pending),
                   hmap_count(&lb->entries), lb->n_syn_entries, lb->lease_ms);
+    ds_put_cstr(s, "bounds:");
+    format_bound(s, "tracker entries", hmap_count(&lb->entries),
+                 lb->tracker_table_max, lb->stats.entries_evicted);
+    ds_put_format(s, " (%"PRIu64" refused), handshakes %"PRIuSIZE"/",
+                  lb->stats.entries_refused, lb->n_syn_entries);
+    format_max(s, tracker_syn_bound(lb));
+    ds_put_char(s, ';');
+    format_bound(s, "mappings", hmap_count(&lb->mappings),
+                 lb->mapping_table_max, lb->stats.mappings_evicted);
+    ds_put_char(s, ';');
+    format_bound(s, "pending flows", hmap_count(&lb->pending),
+                 lb->pending_table_max, lb->stats.pending_evicted);
+    ds_put_char(s, '\n');
     for (size_t i = 0; i < lb->n_vips; i++) {
         const struct lbnode_vip *v = &lb->vips[i].cfg;
         char a[INET6_ADDRSTRLEN];
@@ -631,6 +698,8 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(mappings_installed);
     STAT(mappings_replaced);
     STAT(mappings_lapsed);
+    STAT(mappings_evicted);
+    STAT(pending_evicted);
     STAT(queries);
     STAT(unknown_flows);
     ds_put_cstr(s, "flow tracker:\n");
@@ -653,6 +722,8 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(connect_server_down);
     STAT(rsts_sent);
     STAT(table_full);
+    STAT(entries_evicted);
+    STAT(entries_refused);
     STAT(entries_expired);
     STAT(trackers_sent);
     STAT(trackers_received);

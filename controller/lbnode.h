@@ -121,6 +121,13 @@ struct lbnode_config {
                                  * an ingress mapping: renewed by the
                                  * servers' connection publications
                                  * (PROTOCOL.md §6) and by use. */
+
+    /* Bounds of the tables (0: none).  At a bound the least recently
+     * renewed idle entry makes room, never a handshake in progress
+     * (lbnode-private.h, "Bounds"). */
+    uint32_t tracker_table_max; /* Tracker entries, of any state. */
+    uint32_t mapping_table_max; /* Ingress mappings. */
+    uint32_t pending_table_max; /* Ingress pending flows. */
 };
 
 /* Counters, by role. */
@@ -131,7 +138,8 @@ struct lbnode_stats {
     uint64_t not_vip;           /* Packet-ins that were not for a VIP. */
     uint64_t bad_packets;       /* Packet-ins that did not parse. */
     uint64_t buffered;          /* Packets buffered. */
-    uint64_t buffer_drops;      /* Dropped: buffer full. */
+    uint64_t buffer_drops;      /* Dropped: buffer full, or their
+                                 * pending flow evicted. */
     uint64_t buffer_timeouts;   /* Pending flows given up. */
     uint64_t replayed;          /* Buffered packets sent on. */
     uint64_t acks_superseded;   /* Buffered bare ACKs not sent on: a later
@@ -147,6 +155,11 @@ struct lbnode_stats {
     uint64_t queries;           /* MAPPING_QUERY sent. */
     uint64_t unknown_flows;     /* UNKNOWN from both trackers. */
     uint64_t mappings_lapsed;   /* Removed: lease lapsed. */
+    uint64_t mappings_evicted;  /* Removed to make room for another: the
+                                 * table was at mapping_table_max. */
+    uint64_t pending_evicted;   /* Pending flows dropped, with their
+                                 * packets, to make room for another: the
+                                 * table was at pending_table_max. */
 
     /* Flow tracker. */
     uint64_t syn_infos;         /* SYN_INFO handled as PFT. */
@@ -175,6 +188,12 @@ struct lbnode_stats {
                                  * answered: another one chosen. */
     uint64_t rsts_sent;
     uint64_t table_full;        /* SYNs dropped: table full. */
+    uint64_t entries_evicted;   /* Established entries forgotten to make
+                                 * room for another: the table was at
+                                 * tracker_table_max. */
+    uint64_t entries_refused;   /* Entries not made: the table was at
+                                 * tracker_table_max with nothing but
+                                 * handshakes in it. */
     uint64_t entries_expired;
     uint64_t trackers_sent;     /* TRACKER_SYNC after ring changes. */
     uint64_t trackers_received;

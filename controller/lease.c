@@ -176,6 +176,10 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
 
     if (!e) {
         e = tracker_entry_create(lb, &pe->cp, role, now);
+        if (!e) {
+            /* Full of handshakes: the next publication tries again. */
+            return;
+        }
         e->server = server;
         e->ingress = pe->ingress;
         e->ttl = 1;
@@ -390,6 +394,9 @@ lbnode_restore(struct lbnode *lb, const char *table,
             return false;
         }
         e = tracker_entry_create(lb, cp, r.role, now);
+        if (!e) {
+            return false;
+        }
         e->isn_kind = r.isn_kind;
         e->ttl = r.ttl;
         e->client_isn = r.client_isn;
@@ -414,6 +421,7 @@ lbnode_restore(struct lbnode *lb, const char *table,
         if (r.version != RECORD_VERSION || mapping_find(lb, cp)) {
             return false;
         }
+        ingress_mapping_make_room(lb, io, aux);
         m = xzalloc(sizeof *m);
         m->cp = *cp;
         m->server = r.server;

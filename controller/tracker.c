@@ -48,11 +48,66 @@ entry_schedule_retry(struct lbnode *lb, struct entry *e)
     }
 }
 
-/* Creates the entry of 'cp', in the handshake, with our 'role'. */
+/* The bound of the entries in the handshake: syn_table_max, or the bound
+ * of the whole table if it is smaller, since handshakes are never evicted
+ * (see "Bounds" in struct lbnode). */
+size_t
+tracker_syn_bound(const struct lbnode *lb)
+{
+    return MIN(lb->syn_table_max, lb->tracker_table_max);
+}
+
+/* Returns true if tracker_entry_create() would make an entry: the table is
+ * below its bound, or holds an established entry to evict.  O(1). */
+bool
+tracker_has_room(const struct lbnode *lb)
+{
+    return (hmap_count(&lb->entries) < lb->tracker_table_max
+            || deadline_queue_count(&lb->entry_leases) > 0);
+}
+
+/* Evicts the established entry whose lease timer is 'd' (see "Bounds" in
+ * struct lbnode). */
+static void
+tracker_evict(struct lbnode *lb, struct deadline *d,
+              const struct lbnode_io *io OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    struct entry *victim = CONTAINER_OF(d, struct entry, expiry);
+
+    FLOW_DBG(&victim->cp, "tracker: evicted (%"PRIuSIZE" entries, bound %"
+             PRIuSIZE")", hmap_count(&lb->entries), lb->tracker_table_max);
+    tracker_entry_destroy(lb, victim);
+    lb->stats.entries_evicted++;
+}
+
+/* Makes room for one more entry in a table at its bound by evicting the
+ * least recently renewed established entries, the front of
+ * 'entry_leases'.  Returns false, counted, if the table is at its bound
+ * with nothing but handshakes in it. */
+static bool
+tracker_make_room(struct lbnode *lb)
+{
+    if (!lbnode_make_room(lb, &lb->entry_leases, hmap_count(&lb->entries),
+                          lb->tracker_table_max, tracker_evict, NULL,
+                          NULL)) {
+        lb->stats.entries_refused++;
+        return false;
+    }
+    return true;
+}
+
+/* Creates the entry of 'cp', in the handshake, with our 'role', evicting
+ * an established entry first if the table is at its bound.  Returns NULL,
+ * creating nothing, if the table is at its bound with nothing but
+ * handshakes in it. */
 struct entry *
 tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
                      enum ctl_tracker_role role, long long int now)
 {
+    if (!tracker_make_room(lb)) {
+        return NULL;
+    }
+
     struct entry *e = xzalloc(sizeof *e);
 
     e->cp = *cp;
@@ -281,9 +336,16 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         tracker_entry_destroy(lb, e);
     }
 
+    /* A table at its bound with nothing to evict (all handshakes) is a
+     * full SYN table too: a cookie keeps no state. */
+    bool full = !tracker_has_room(lb);
+    if (full) {
+        lb->stats.entries_refused++;
+    }
     if (lb->cookie_key
-        && syn_cookie_pressure(lb->n_syn_entries, lb->syn_table_max,
-                               lb->syn_rate, &lb->cookie_thresholds)) {
+        && (full
+            || syn_cookie_pressure(lb->n_syn_entries, tracker_syn_bound(lb),
+                                   lb->syn_rate, &lb->cookie_thresholds))) {
         struct syn_cookie_opts offered = {
             .mss = si->opts.has_mss ? si->opts.mss : 536,
             .wscale_ok = si->opts.has_wscale,
@@ -311,12 +373,13 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         }
         return;
     }
-    if (lb->n_syn_entries >= lb->syn_table_max) {
+    if (full || lb->n_syn_entries >= tracker_syn_bound(lb)) {
         lb->stats.table_full++;
         return;
     }
 
     e = tracker_entry_create(lb, &si->cp, CTL_ROLE_PFT, now);
+    ovs_assert(e);              /* tracker_has_room() said so. */
     e->client_isn = si->client_isn;
     e->opts = si->opts;
     e->ingress = si->ingress;
@@ -342,6 +405,9 @@ sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
 
     if (ss->isn_kind == CTL_ISN_STORED) {
         if (!e) {
+            /* NULL if the table is full of handshakes: the SYN/ACK goes
+             * out all the same, and the CONNECT brings what we would have
+             * kept. */
             e = tracker_entry_create(lb, &ss->syn.cp, CTL_ROLE_SFT, now);
         } else if (e->client_isn != ss->syn.client_isn
                    && e->state != ENTRY_SYN_RECEIVED) {
@@ -349,7 +415,7 @@ sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
             e->server = CTL_NODE_NONE;
             e->n_rejected = 0;
         }
-        if (e->role == CTL_ROLE_SFT) {
+        if (e && e->role == CTL_ROLE_SFT) {
             e->client_isn = ss->syn.client_isn;
             e->opts = ss->syn.opts;
             e->ingress = ss->syn.ingress;
@@ -521,6 +587,11 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             /* A valid SYN cookie: the handshake state comes back. */
             lb->stats.cookies_valid++;
             e = tracker_entry_create(lb, &ai->cp, CTL_ROLE_PFT, now);
+            if (!e) {
+                /* Full of handshakes: the client's next ACK tries again
+                 * (the cookie stays valid for a slot). */
+                return;
+            }
             e->client_isn = ai->seq - 1;
             e->isn_lb = ai->ack - 1;
             e->isn_kind = CTL_ISN_COOKIE;
@@ -608,6 +679,10 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
     e = entry_find(lb, &c->cp);
     if (!e) {
         e = tracker_entry_create(lb, &c->cp, CTL_ROLE_SFT, now);
+        if (!e) {
+            /* Full of handshakes: the PFT's retry asks again. */
+            return;
+        }
     }
     if (e->role == CTL_ROLE_SFT) {
         e->client_isn = c->client_isn;
@@ -845,11 +920,14 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
     }
     if (!e) {
         if (state != ENTRY_ESTABLISHED
-            && lb->n_syn_entries >= lb->syn_table_max) {
+            && lb->n_syn_entries >= tracker_syn_bound(lb)) {
             lb->stats.table_full++;
             return;
         }
         e = tracker_entry_create(lb, &ts->cp, ts->role, now);
+        if (!e) {
+            return;
+        }
     }
     entry_take_sync(lb, e, ts, now);
     lb->stats.trackers_received++;

@@ -67,6 +67,22 @@ const struct cluster_setting cluster_setting_defs[] = {
     SETTING(other_meter_rate, 40000, 100, 10000000, false,
             "other segments per second an LB node's switch sends its "
             "controller"),
+    /* Bounds of the per-connection tables (PROTOCOL.md §6: entries are
+     * "forgotten when memory is needed").  At a bound the least recently
+     * used idle entry is evicted, never a handshake in progress; see
+     * controller/lbnode-private.h and agent/agent-core.c. */
+    SETTING(tracker_table_max, 1000000, 100, 100000000, false,
+            "bound of a flow tracker's entries (established ones evicted "
+            "least recently used first)"),
+    SETTING(mapping_table_max, 1000000, 100, 100000000, false,
+            "bound of an ingress's mappings (least recently renewed "
+            "evicted first)"),
+    SETTING(pending_table_max, 100000, 10, 10000000, false,
+            "bound of an ingress's pending flows (oldest evicted first, "
+            "with their buffered packets)"),
+    SETTING(xlate_table_max, 1000000, 100, 100000000, false,
+            "bound of a server agent's translation table (closed and "
+            "forgotten entries evicted least recently used first)"),
     SETTING(fabric_mtu, 1500, 576, 9216, false,
             "underlay MTU, which sets a VIP's default MSS"),
     SETTING(vip_wscale, 7, 0, 14, false,

@@ -63,6 +63,10 @@ struct cluster_settings {
     uint32_t syn_cookie_rate;           /* ...or this many SYNs per second. */
     uint32_t syn_meter_rate;            /* SYN packet-ins/s of an LB node. */
     uint32_t other_meter_rate;          /* Other packet-ins/s of an LB node. */
+    uint32_t tracker_table_max;         /* Bound of a tracker's entries. */
+    uint32_t mapping_table_max;         /* Bound of an ingress's mappings. */
+    uint32_t pending_table_max;         /* ...and of its pending flows. */
+    uint32_t xlate_table_max;           /* Bound of an agent's table. */
     uint32_t fabric_mtu;                /* Underlay MTU (default MSS). */
     uint32_t vip_wscale;                /* Default window scale of a VIP. */
     uint32_t vip_ttl;                   /* Default retry TTL of a VIP. */

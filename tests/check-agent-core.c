@@ -1303,6 +1303,153 @@ START_TEST(test_closed_idle)
 }
 END_TEST
 
+/* The bound of the table (xlate_table_max, issue 18). */
+
+/* Closes the translated connection 'cp' with a RST from its client at
+ * 'now'. */
+static void
+reset_by_client(const struct flow_key *cp, long long int now)
+{
+    struct dp_packet b;
+    void *ip = segment(&b, cp, true, 2, 2, TCP_RST, 0, NULL, 0);
+
+    ck_assert_int_eq(agent_core_from_client(core, ip, ip_len(&b), 1, now),
+                     AGENT_FORWARD);
+    dp_packet_uninit(&b);
+}
+
+/* Returns true if 'core' has an entry for 'cp'. */
+static bool
+has_conn(const struct flow_key *cp)
+{
+    struct agent_conn_info info;
+
+    return agent_core_get_conn(core, cp, &info);
+}
+
+/* With room for 4 entries: closed entries are evicted least recently used
+ * first (a packet makes one recent again), never a live connection or a
+ * handshake in progress; a table full of live entries refuses the request
+ * for memory, as the admission bound does; a connection whose socket the
+ * kernel forgot is idle and goes next; the table never grows. */
+START_TEST(test_table_bound_evicts_idle)
+{
+    const struct agent_stats *st = agent_core_get_stats(core);
+    struct flow_key cp[8];
+    struct agent_limits limits;
+    struct ctl_conn_req r;
+    struct ds show = DS_EMPTY_INITIALIZER;
+
+    agent_limits_init(&limits);
+    ck_assert_uint_eq(limits.max_entries, 1000000);
+    limits.max_entries = 4;
+    agent_core_set_limits(core, &limits);
+    for (int i = 0; i < 8; i++) {
+        cp[i] = cp_make("198.51.100.7", 1000 + i, "203.0.113.10", 80);
+    }
+    for (int i = 0; i < 4; i++) {
+        establish(&cp[i], i, i, i, i, 7, 100 * i);
+    }
+    reset_by_client(&cp[1], 500);
+    reset_by_client(&cp[2], 600);
+    reset_by_client(&cp[3], 700);
+    reset_by_client(&cp[1], 800);      /* 1 used again: 2 is idle longest. */
+    ck_assert_uint_eq(agent_core_n_idle(core), 3);
+
+    establish(&cp[4], 4, 4, 4, 4, 7, 900);
+    ck_assert_uint_eq(st->evicted, 1);
+    ck_assert(!has_conn(&cp[2]));
+    ck_assert(has_conn(&cp[0]) && has_conn(&cp[1]) && has_conn(&cp[3]));
+    ck_assert_uint_eq(agent_core_n_conns(core), 4);
+
+    /* Two handshakes in progress take the places of 3 and 1, whose
+     * journal records go with them. */
+    for (int i = 5; i < 7; i++) {
+        clear_events();
+        r = req_make(&cp[i], i, i, 3);
+        conn_req(&r, &local_ok, 1000);
+        ck_assert_str_eq(kinds(), "DF");
+        ck_assert(flow_key_equals(&events[0].cp, &cp[i == 5 ? 3 : 1]));
+    }
+    ck_assert_uint_eq(st->evicted, 3);
+    ck_assert(!has_conn(&cp[1]) && !has_conn(&cp[3]));
+    ck_assert_uint_eq(agent_core_n_idle(core), 0);
+
+    /* Only live entries: 0 and 4 translated, 5 and 6 in the handshake.
+     * Nothing is evicted; the request is refused, whatever its TTL. */
+    clear_events();
+    r = req_make(&cp[7], 7, 7, 1);
+    conn_req(&r, &local_ok, 1100);
+    check_rejected(&cp[7], CTL_REJECT_MEMORY, 0);
+    ck_assert_uint_eq(st->table_full, 1);
+    ck_assert_uint_eq(st->evicted, 3);
+    ck_assert(has_conn(&cp[0]) && has_conn(&cp[4]) && has_conn(&cp[5])
+              && has_conn(&cp[6]));
+    agent_core_format_bounds(core, &show);
+    ck_assert_str_eq(ds_cstr(&show),
+                     "translation table: 4 entries (0 idle), bound 4 "
+                     "(3 evicted), admission bound 1000000 (1 refused)\n");
+    ds_destroy(&show);
+
+    /* The kernel forgets 0's socket: idle, and next to go. */
+    agent_core_sockets_begin(core, 2000);
+    agent_core_socket_seen(core, &cp[4], true);
+    agent_core_sockets_end(core, 2000, 0);
+    ck_assert_uint_eq(agent_core_n_idle(core), 1);
+    clear_events();
+    conn_req(&r, &local_ok, 2100);
+    ck_assert_str_eq(kinds(), "DF");
+    ck_assert(flow_key_equals(&events[0].cp, &cp[0]));
+    ck_assert(!has_conn(&cp[0]) && has_conn(&cp[7]));
+    ck_assert_uint_eq(st->evicted, 4);
+    ck_assert_uint_eq(agent_core_n_conns(core), 4);
+}
+END_TEST
+
+/* Many short connections through a table bounded at 4, with two long
+ * ones live throughout: the table never grows, every eviction is counted,
+ * and the live ones are never evicted. */
+START_TEST(test_table_bound_flat)
+{
+    const struct agent_stats *st = agent_core_get_stats(core);
+    struct flow_key live0 = cp_make("198.51.100.8", 1, "203.0.113.10", 80);
+    struct flow_key live1 = cp_make("198.51.100.8", 2, "203.0.113.10", 80);
+    struct agent_limits limits;
+
+    agent_limits_init(&limits);
+    limits.max_entries = 4;
+    agent_core_set_limits(core, &limits);
+    establish(&live0, 1, 1, 1, 1, 7, 0);
+    establish(&live1, 2, 2, 2, 2, 7, 0);
+    for (int i = 0; i < 200; i++) {
+        struct flow_key cp = cp_make("198.51.100.9", 1000 + i,
+                                     "203.0.113.10", 80);
+
+        clear_events();
+        establish(&cp, i, i, i, i, 7, 10 * i);
+        reset_by_client(&cp, 10 * i + 5);
+        ck_assert_uint_le(agent_core_n_conns(core), 4);
+    }
+    ck_assert_uint_eq(agent_core_n_conns(core), 4);
+    ck_assert_uint_eq(st->evicted, 198);
+    ck_assert_uint_eq(st->accepted, 202);
+    ck_assert_uint_eq(st->table_full, 0);
+    ck_assert(has_conn(&live0) && has_conn(&live1));
+    ck_assert_uint_eq(agent_core_n_live(core, &live0.vip), 2);
+
+    /* A lower bound, as a reconfiguration sets: each new entry evicts two
+     * idle ones until the table is back under it. */
+    limits.max_entries = 3;
+    agent_core_set_limits(core, &limits);
+    struct flow_key cp = cp_make("198.51.100.9", 5000, "203.0.113.10", 80);
+    clear_events();
+    establish(&cp, 9, 9, 9, 9, 7, 5000);
+    ck_assert_uint_eq(agent_core_n_conns(core), 3);
+    ck_assert_uint_eq(st->evicted, 200);
+    ck_assert(has_conn(&live0) && has_conn(&live1));
+}
+END_TEST
+
 /* Publishing: the kernel's open sockets of our VIPs, in as many PUBLISH
  * messages as needed, with the last ingress of translated ones. */
 START_TEST(test_publish)
@@ -1496,6 +1643,8 @@ agent_core_suite(void)
     tcase_add_test(tc, test_reject_not_mine);
     tcase_add_test(tc, test_reject_not_ready_not_listening);
     tcase_add_test(tc, test_limits_and_ttl);
+    tcase_add_test(tc, test_table_bound_evicts_idle);
+    tcase_add_test(tc, test_table_bound_flat);
     tcase_add_test(tc, test_syn_retransmit_and_give_up);
     tcase_add_test(tc, test_orphan_synack_reset);
     tcase_add_test(tc, test_server_refuses);

@@ -94,6 +94,11 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.syn_cookie_rate, SYN_COOKIE_SYN_RATE_DEFAULT);
     ck_assert_uint_eq(s.syn_meter_rate, 50000);
     ck_assert_uint_eq(s.other_meter_rate, 40000);
+    /* The bounds of the per-connection tables (issue 18). */
+    ck_assert_uint_eq(s.tracker_table_max, 1000000);
+    ck_assert_uint_eq(s.mapping_table_max, 1000000);
+    ck_assert_uint_eq(s.pending_table_max, 100000);
+    ck_assert_uint_eq(s.xlate_table_max, 1000000);
     ck_assert_uint_eq(s.vip_wscale, 7);
     ck_assert_uint_eq(s.vip_ttl, 3);
     ck_assert_uint_eq(s.flow_idle_timeout_s, 60);
@@ -227,6 +232,59 @@ START_TEST(test_settings_check)
 }
 END_TEST
 
+/* The bounds of the per-connection tables: the system test's 1,000 is
+ * accepted, a bound below the smallest useful table or above what a daemon
+ * could hold is refused with the setting's name and range, and none of them
+ * takes part in the rules across settings (a tracker bound below
+ * syn_table_max is coherent: the smaller bounds the handshakes). */
+START_TEST(test_table_bounds)
+{
+    static const struct {
+        const char *name;
+        const char *too_small, *too_large, *range;
+    } bounds[] = {
+        { "tracker_table_max", "99", "100000001", "from 100 to 100000000" },
+        { "mapping_table_max", "99", "100000001", "from 100 to 100000000" },
+        { "pending_table_max", "9", "10000001", "from 10 to 10000000" },
+        { "xlate_table_max", "99", "100000001", "from 100 to 100000000" },
+    };
+    struct cluster_settings s;
+
+    cluster_settings_init(&s);
+    for (size_t i = 0; i < ARRAY_SIZE(bounds); i++) {
+        const struct cluster_setting *def
+            = cluster_setting_find(bounds[i].name);
+        const char *bad[] = { bounds[i].too_small, bounds[i].too_large,
+                              "0", "-1000" };
+        uint32_t v = 42;
+        char *error;
+
+        ck_assert_ptr_nonnull(def);
+        ck_assert_ptr_null(def->retired);
+        ck_assert_ptr_null(cluster_setting_parse(def, "1000", &v));
+        ck_assert_uint_eq(v, 1000);
+        cluster_setting_set(&s, def, v);
+        ck_assert_uint_eq(cluster_setting_get(&s, def), 1000);
+        for (size_t j = 0; j < ARRAY_SIZE(bad); j++) {
+            v = 42;
+            error = cluster_setting_parse(def, bad[j], &v);
+            ck_assert_msg(error != NULL, "%s=%s accepted", bounds[i].name,
+                          bad[j]);
+            ck_assert_msg(strstr(error, bounds[i].name), "%s", error);
+            if (j < 2) {
+                ck_assert_msg(strstr(error, bounds[i].range), "%s", error);
+            }
+            ck_assert_uint_eq(v, 42);
+            free(error);
+        }
+    }
+    /* All four at 1,000 under the default syn_table_max of 1,000,000. */
+    ck_assert_uint_gt(s.syn_table_max, s.tracker_table_max);
+    ck_assert_ptr_null(cluster_settings_check(&s));
+    cluster_settings_destroy(&s);
+}
+END_TEST
+
 START_TEST(test_modes_and_algorithms)
 {
     enum cluster_vip_mode mode = CLUSTER_VIP_HASH;
@@ -321,6 +379,7 @@ cluster_config_suite(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_setting_parse);
     tcase_add_test(tc, test_settings_check);
+    tcase_add_test(tc, test_table_bounds);
     tcase_add_test(tc, test_modes_and_algorithms);
     tcase_add_test(tc, test_addresses);
     tcase_add_test(tc, test_default_mss);

@@ -79,6 +79,9 @@ static struct node_aux aux[N_LB];
 /* The trackers' SYN table bound: 1 puts them in SYN-cookie mode. */
 static uint32_t syn_table_max = 1000;
 
+/* The bounds of the tables (0: none). */
+static uint32_t tracker_table_max, mapping_table_max, pending_table_max;
+
 static uint32_t lb_id(int i) { return i + 1; }
 static uint32_t srv_id(int i) { return 101 + i; }
 
@@ -221,6 +224,9 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
             .buffer_timeout_ms = 3000, .syn_table_max = syn_table_max,
             .syn_cookie_pct = 80, .syn_cookie_rate = 50000,
             .lease_ms = LEASE_MS,
+            .tracker_table_max = tracker_table_max,
+            .mapping_table_max = mapping_table_max,
+            .pending_table_max = pending_table_max,
         };
         lbnode_configure(w.lbs[i], &cfg);
         lbnode_set_macs(w.lbs[i], (struct eth_addr) ETH_ADDR_C(02,00,00,00,00,0b),
@@ -241,6 +247,7 @@ setup(void)
     w.queue = xcalloc(MAX_MSGS, sizeof *w.queue);
     w.now = 1000000;
     syn_table_max = 1000;
+    tracker_table_max = mapping_table_max = pending_table_max = 0;
     for (int i = 0; i < N_LB; i++) {
         w.lbs[i] = lbnode_create();
         aux[i] = (struct node_aux) { .w = &w, .node = lb_id(i) };
@@ -2098,6 +2105,295 @@ START_TEST(test_retry_without_trackers)
 }
 END_TEST
 
+/* Bounds of the tables (issue 18). */
+
+/* Returns true if LB node index 'lb' has a tracker entry for client port
+ * 'sport' (in 'state', if not NULL), as ovslb/flows shows it. */
+static bool
+has_entry(int lb, uint16_t sport, const char *state)
+{
+    struct ds flows = DS_EMPTY_INITIALIZER;
+    struct ds key = DS_EMPTY_INITIALIZER;
+    struct flow_key cp = cp_of(sport);
+    const char *line;
+    bool found = false;
+
+    lbnode_format_flows(w.lbs[lb], w.now, &flows);
+    ds_put_cstr(&key, "  ");
+    flow_key_format(&cp, &key);
+    ds_put_char(&key, ' ');
+    line = strstr(ds_cstr(&flows), ds_cstr(&key));
+    /* Only the tracked flows' section lists entries. */
+    if (line && line < strstr(ds_cstr(&flows), "pending flows")) {
+        const char *eol = strchr(line, '\n');
+        const char *st = state ? strstr(line, state) : line;
+
+        found = st && st < eol;
+    }
+    ds_destroy(&key);
+    ds_destroy(&flows);
+    return found;
+}
+
+/* Returns true if ovslb/show of LB node index 'lb' says 'text'. */
+static bool
+show_says(int lb, const char *text)
+{
+    struct ds show = DS_EMPTY_INITIALIZER;
+    bool found;
+
+    lbnode_format_show(w.lbs[lb], &show);
+    found = strstr(ds_cstr(&show), text) != NULL;
+    if (!found) {
+        fprintf(stderr, "ovslb/show does not say \"%s\":\n%s", text,
+                ds_cstr(&show));
+    }
+    ds_destroy(&show);
+    return found;
+}
+
+/* Configures every LB node with the bounds 'tracker', 'mapping' and
+ * 'pending' (0: none), and only LB node index 0 healthy if 'only_first'. */
+static void
+configure_bounds(uint32_t tracker, uint32_t mapping, uint32_t pending,
+                 bool only_first)
+{
+    bool first[N_LB] = { true, false, false };
+
+    tracker_table_max = tracker;
+    mapping_table_max = mapping;
+    pending_table_max = pending;
+    configure(only_first ? first : NULL, NULL, 3);
+}
+
+/* Opens 'n' connections from client ports 'first' onwards through
+ * ingress 'lb', 'gap_ms' apart. */
+static void
+handshakes(int lb, uint16_t first, int n, long long int gap_ms)
+{
+    for (int i = 0; i < n; i++) {
+        handshake(lb, first + i);
+        w.now += gap_ms;
+    }
+}
+
+static void
+set_agents(enum agent_mode mode)
+{
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = mode;
+    }
+}
+
+START_TEST(test_tracker_bound_evicts_lru)
+{
+    /* One LB node, PFT and SFT of every flow, with room for 4 entries.
+     * Four connections established a second apart, the first renewed by
+     * its server's publication: the next one evicts the least recently
+     * renewed, the second, and the renewed first survives; then each new
+     * connection evicts the next oldest, and the table never grows. */
+    const struct lbnode_stats *st = lbnode_get_stats(w.lbs[0]);
+    uint16_t first = 60000;
+
+    configure_bounds(4, 0, 0, true);
+    handshakes(0, first, 4, 1000);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[0]), 4);
+    ck_assert_uint_eq(st->entries_evicted, 0);
+    ck_assert(show_says(0, "tracker entries 4/4 (0 evicted)"));
+
+    publish(server_of_map(0), 0, &first, 1, lb_id(0));
+    ck_assert_uint_eq(st->leases_renewed, 2);   /* Entry and mapping. */
+    w.now += 1000;
+    handshake(0, first + 4);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[0]), 4);
+    ck_assert_uint_eq(st->entries_evicted, 1);
+    ck_assert(has_entry(0, first, "established"));
+    ck_assert(!has_entry(0, first + 1, NULL));
+    ck_assert(has_entry(0, first + 2, "established"));
+    ck_assert(has_entry(0, first + 4, "established"));
+
+    /* The evicted connection is not lost: its server's next publication
+     * brings its entry back, at the cost of the least recently renewed
+     * one again. */
+    uint16_t second = first + 1;
+    publish(server_of_map(1), 0, &second, 1, lb_id(0));
+    ck_assert(has_entry(0, second, "established"));
+    ck_assert(!has_entry(0, first + 2, NULL));
+    ck_assert_uint_eq(st->entries_evicted, 2);
+    ck_assert_uint_eq(st->entries_restored, 1);
+
+    /* Many more: memory stays flat, and every eviction is counted. */
+    for (uint16_t p = first + 5; p < first + 45; p++) {
+        w.now += 300;
+        handshake(0, p);
+        ck_assert_uint_le(lbnode_n_entries(w.lbs[0]), 4);
+    }
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[0]), 4);
+    ck_assert_uint_eq(st->entries_evicted, 42);
+    ck_assert_uint_eq(st->entries_refused, 0);
+    ck_assert_uint_eq(st->accepted, 45);
+    ck_assert(show_says(0, "tracker entries 4/4 (42 evicted) (0 refused)"));
+}
+END_TEST
+
+START_TEST(test_tracker_bound_spares_handshakes)
+{
+    /* With room for 4 entries, two established connections and then
+     * handshakes whose server does not answer yet: new handshakes evict
+     * the established entries, never a handshake; once only handshakes
+     * are left, a SYN is refused an entry and answered with a SYN cookie,
+     * and every handshake kept completes when the servers answer. */
+    const struct lbnode_stats *st = lbnode_get_stats(w.lbs[0]);
+    uint16_t first = 61000;
+    size_t n_maps, n_north;
+
+    configure_bounds(4, 0, 0, true);
+    handshake(0, first);
+    w.now += 1000;
+    handshake(0, first + 1);
+    w.now += 1000;
+    set_agents(AGENT_SILENT);
+    for (uint16_t p = first + 2; p < first + 6; p++) {
+        handshake(0, p);
+        ck_assert_uint_eq(lbnode_n_entries(w.lbs[0]), MIN(p - first + 1, 4));
+    }
+    ck_assert_uint_eq(st->entries_evicted, 2);
+    ck_assert(!has_entry(0, first, NULL));
+    ck_assert(!has_entry(0, first + 1, NULL));
+    for (uint16_t p = first + 2; p < first + 6; p++) {
+        ck_assert(has_entry(0, p, "connecting"));
+    }
+    ck_assert(show_says(0, "handshakes 4/4"));
+
+    /* Nothing left to evict: the SYN gets a cookie, and no entry. */
+    n_north = w.n_north;
+    packet_in(0, first + 6, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    ck_assert_uint_eq(st->entries_refused, 1);
+    ck_assert_uint_eq(st->cookies_issued, 1);
+    ck_assert_uint_eq(st->entries_evicted, 2);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[0]), 4);
+    ck_assert(!has_entry(0, first + 6, NULL));
+
+    /* The servers answer the retried CONNECTs: all four handshakes kept
+     * complete, and their buffered ACKs reach the servers. */
+    set_agents(AGENT_ACCEPT);
+    n_maps = w.n_maps;
+    w.now += 1000;
+    lbnode_retry(w.lbs[0], w.now, &io, &aux[0]);
+    run_bus();
+    ck_assert_uint_eq(w.n_maps, n_maps + 4);
+    for (uint16_t p = first + 2; p < first + 6; p++) {
+        ck_assert(has_entry(0, p, "established"));
+    }
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
+    ck_assert_uint_eq(st->entries_evicted, 2);
+}
+END_TEST
+
+/* Returns the index in w.maps of the mapping of 'sport' installed on LB
+ * node index 'lb' (removed or not). */
+static size_t
+map_index(int lb, uint16_t sport)
+{
+    struct flow_key cp = cp_of(sport);
+
+    for (size_t i = 0; i < w.n_maps; i++) {
+        if (flow_key_equals(&w.maps[i].cp, &cp)
+            && (w.maps[i].node == lb_id(lb) || w.maps[i].node == 0)) {
+            return i;
+        }
+    }
+    ck_abort_msg("no mapping for port %"PRIu16, sport);
+}
+
+START_TEST(test_mapping_bound_evicts_lru)
+{
+    /* An ingress with room for 4 mappings: four connections a second
+     * apart, the first renewed by a publication; the fifth evicts the
+     * second's mapping and has the switch forget it (its conntrack entry),
+     * as a lapsed lease would, and the table never grows. */
+    const struct lbnode_stats *st = lbnode_get_stats(w.lbs[0]);
+    uint16_t first = 62000;
+    size_t removed;
+
+    configure_bounds(0, 4, 0, false);
+    handshakes(0, first, 4, 1000);
+    ck_assert(show_says(0, "mappings 4/4 (0 evicted)"));
+    publish(server_of_map(map_index(0, first)), 1, &first, 1, lb_id(0));
+    removed = w.n_removed;
+    handshake(0, first + 4);
+    ck_assert_uint_eq(st->mappings_evicted, 1);
+    ck_assert_uint_eq(w.n_removed, removed + 1);
+    ck_assert_uint_eq(w.maps[map_index(0, first + 1)].node, 0);
+    ck_assert_uint_eq(w.maps[map_index(0, first)].node, lb_id(0));
+    ck_assert_uint_eq(w.maps[map_index(0, first + 4)].node, lb_id(0));
+    ck_assert_uint_eq(st->mappings_lapsed, 0);
+
+    handshakes(0, first + 5, 20, 300);
+    ck_assert_uint_eq(st->mappings_evicted, 21);
+    ck_assert_uint_eq(w.n_removed, removed + 21);
+    ck_assert(show_says(0, "mappings 4/4 (21 evicted)"));
+    /* The other LB nodes, trackers only, have no mapping to bound. */
+    ck_assert_uint_eq(TOTAL(mappings_evicted), 21);
+
+    /* An evicted mapping's flow is asked for again by its next packet
+     * that the switch sends the controller, and mapped again. */
+    size_t n_maps = w.n_maps;
+    packet_in(0, first + 1, TCP_ACK, 1001, 7);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_uint_eq(w.maps[n_maps].node, lb_id(0));
+}
+END_TEST
+
+START_TEST(test_pending_bound_drops_oldest)
+{
+    /* An ingress with room for 3 pending flows, whose servers do not
+     * answer yet: the fourth pending flow drops the oldest with its
+     * buffered packets, counted. */
+    const struct lbnode_stats *st = lbnode_get_stats(w.lbs[0]);
+    uint16_t first = 63000;
+    size_t n_fwd;
+
+    configure_bounds(0, 0, 3, false);
+    set_agents(AGENT_SILENT);
+    for (uint16_t p = first; p < first + 3; p++) {
+        handshake(0, p);
+        packet_in(0, p, TCP_ACK, 1001, 1);
+        w.now += 100;
+    }
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 3);
+    ck_assert_uint_eq(st->buffered, 6);
+    handshake(0, first + 3);
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 3);
+    ck_assert_uint_eq(st->pending_evicted, 1);
+    ck_assert_uint_eq(st->buffer_drops, 2);
+    ck_assert(show_says(0, "pending flows 3/3 (1 evicted)"));
+
+    /* The servers answer: the three pending flows kept replay their
+     * packets.  The dropped one, as after a buffer timeout, is mapped
+     * again by its client's next packet. */
+    set_agents(AGENT_ACCEPT);
+    n_fwd = w.n_forwarded;
+    w.now += 1000;
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
+    for (uint16_t p = first + 1; p < first + 4; p++) {
+        ck_assert_uint_eq(w.maps[map_index(0, p)].node, lb_id(0));
+    }
+    /* Two packets of each of the two older flows kept, one of the
+     * newest. */
+    ck_assert_uint_eq(st->replayed + st->acks_superseded, 5);
+    ck_assert_uint_eq(w.n_forwarded - n_fwd, st->replayed);
+    packet_in(0, first, TCP_ACK, 1001, 1);
+    ck_assert_uint_eq(w.maps[map_index(0, first)].node, lb_id(0));
+    ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
+}
+END_TEST
+
 static Suite *
 lbnode_suite(void)
 {
@@ -2141,6 +2437,10 @@ lbnode_suite(void)
     tcase_add_test(tc, test_restored_leases_in_order);
     tcase_add_test(tc, test_timers_follow_role_changes);
     tcase_add_test(tc, test_retry_without_trackers);
+    tcase_add_test(tc, test_tracker_bound_evicts_lru);
+    tcase_add_test(tc, test_tracker_bound_spares_handshakes);
+    tcase_add_test(tc, test_mapping_bound_evicts_lru);
+    tcase_add_test(tc, test_pending_bound_drops_oldest);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -96,6 +96,32 @@ expect 0 "back to the defaults" -- \
     $C set syn_meter_rate= syn_cookie_rate= other_meter_rate=
 expect 0 "...syn_meter_rate default" "^50000$" -- $C get syn_meter_rate
 
+# The bounds of the per-connection tables (schema 1.3.0).
+expect 0 "tracker_table_max default" "^1000000$" -- $C get tracker_table_max
+expect 0 "mapping_table_max default" "^1000000$" -- $C get mapping_table_max
+expect 0 "pending_table_max default" "^100000$" -- $C get pending_table_max
+expect 0 "xlate_table_max default" "^1000000$" -- $C get xlate_table_max
+expect 0 "show lists the bounds" "tracker_table_max: 1000000 \(default\)" \
+    -- $C show
+expect 0 "all four bounds set to 1000" -- \
+    $C set tracker_table_max=1000 mapping_table_max=1000 \
+    pending_table_max=1000 xlate_table_max=1000
+expect 0 "...tracker_table_max set" "^1000$" -- $C get tracker_table_max
+expect 0 "...xlate_table_max set" "^1000$" -- $C get xlate_table_max
+expect 1 "a tracker bound below 100" \
+    "tracker_table_max.*from 100 to 100000000" \
+    -- $C set tracker_table_max=99
+expect 1 "a pending bound above 10000000" \
+    "pending_table_max.*from 10 to 10000000" -- \
+    $C set pending_table_max=10000001
+expect 1 "a refused bound changes nothing" -- \
+    $C set mapping_table_max=2000 xlate_table_max=0
+expect 0 "...mapping_table_max unchanged" "^1000$" -- $C get mapping_table_max
+expect 0 "bounds back to the defaults" -- \
+    $C set tracker_table_max= mapping_table_max= pending_table_max= \
+    xlate_table_max=
+expect 0 "...pending_table_max default" "^100000$" -- $C get pending_table_max
+
 # LB nodes.
 expect 0 "lb-node-add (control defaults to south)" -- \
     $C lb-node-add 1 172.16.0.11 10.0.0.11
