@@ -50,6 +50,8 @@ struct cluster_settings {
     char *name;                 /* Cluster name ("" if unset). */
     char *cluster_key;          /* HMAC key of control messages ("" if
                                  * unset: daemons must refuse to run). */
+    char *cluster_key_next;     /* Staged key, accepted but not used to
+                                 * sign until promoted ("" if none). */
 
     uint32_t ring_vnodes;               /* Points per LB node on the ring. */
     uint32_t control_port;              /* UDP control port. */
@@ -108,6 +110,12 @@ void cluster_settings_init(struct cluster_settings *);
 char *cluster_settings_check(const struct cluster_settings *)
     OVS_WARN_UNUSED_RESULT;
 void cluster_settings_destroy(struct cluster_settings *);
+
+/* Bounds on a cluster key's length, in bytes (ctl-msg.h's CTL_KEY_*_LEN). */
+#define CLUSTER_KEY_MIN_LEN 16
+#define CLUSTER_KEY_MAX_LEN 64
+char *cluster_key_check(const char *name, const char *key)
+    OVS_WARN_UNUSED_RESULT;
 
 /* How a VIP's flows are handled (DESIGN.md, "Two VIP modes"). */
 enum cluster_vip_mode {
