@@ -18,6 +18,7 @@
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "util.h"
+#include "uuid.h"
 
 VLOG_DEFINE_THIS_MODULE(cluster_config);
 
@@ -592,6 +593,7 @@ cluster_snapshot_equals(const struct cluster_snapshot *a,
                         const struct cluster_snapshot *b)
 {
     if (a->has_cluster_row != b->has_cluster_row
+        || !uuid_equals(&a->cluster_uuid, &b->cluster_uuid)
         || !settings_equal(&a->settings, &b->settings)
         || a->n_vips != b->n_vips
         || a->n_lb_nodes != b->n_lb_nodes
@@ -664,6 +666,7 @@ read_settings(struct cluster_snapshot *snap, const struct ovsdb_idl *idl)
         return;
     }
     snap->has_cluster_row = true;
+    snap->cluster_uuid = row->header_.uuid;
     free(snap->settings.name);
     snap->settings.name = xstrdup(row->name);
     free(snap->settings.cluster_key);

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "openvswitch/compiler.h"
+#include "openvswitch/uuid.h"
 
 /* Bytes a packet grows by when an LB node encapsulates it towards a server:
  * outer IPv4 (20) + UDP (8) + Geneve (8) + one 8-byte Geneve option + inner
@@ -195,6 +196,10 @@ struct cluster_server_node {
 struct cluster_snapshot {
     struct cluster_settings settings;
     bool has_cluster_row;       /* False: settings are all defaults. */
+    struct uuid cluster_uuid;   /* The Cluster row's (zero if none): what
+                                 * the rings' key derives from, since it
+                                 * does not change when the cluster key is
+                                 * rotated. */
     struct cluster_vip *vips;
     size_t n_vips;
     struct cluster_lb_node *lb_nodes;

@@ -528,16 +528,22 @@ node_daemon_flush(struct node_daemon *nd)
 }
 
 /* Returns the key of the consistent-hash rings (trackers, egress, server
- * checkers), derived from the cluster key so that every node of the cluster
- * computes the same rings, or 0 before the configuration is known. */
+ * checkers), or 0 before the configuration is known.  Every node of the
+ * cluster must compute the same rings, and keep them while the cluster key
+ * is rotated (README.md, "Rotating the cluster key"): nodes apply a
+ * promotion one after the other, and rings keyed by the cluster key would
+ * disagree meanwhile about every flow's trackers.  So the key derives from
+ * the Cluster row's UUID, which every node reads from the config service,
+ * which is random (ovsdb-server draws it when 'ovslb-ctl init' creates the
+ * row) and which no message carries. */
 uint64_t
 node_daemon_ring_key(const struct node_daemon *nd)
 {
     const struct cluster_snapshot *snap = node_daemon_config(nd);
-    const char *key = snap ? snap->settings.cluster_key : NULL;
 
-    return (key
-            ? flow_key_siphash(key, strlen(key),
+    return (snap && snap->has_cluster_row
+            ? flow_key_siphash(&snap->cluster_uuid,
+                               sizeof snap->cluster_uuid,
                                UINT64_C(0x72696e672d6b6579),
                                UINT64_C(0x6f76736c622d7267))
             : 0);
