@@ -525,7 +525,8 @@ ctl_sock_get_stats(const struct ctl_sock *sock)
 }
 
 /* Appends 'sock''s counters to 's', one "name: value" per line, leaving out
- * zeros. */
+ * zeros, and its keys, by fingerprint (ctl_key_fingerprint()): an operator
+ * checks that every node holds the same ones before promoting a key. */
 void
 ctl_sock_format_stats(const struct ctl_sock *sock, struct ds *s)
 {
@@ -565,13 +566,13 @@ ctl_sock_format_stats(const struct ctl_sock *sock, struct ds *s)
         }
     }
     ds_put_char(s, '\n');
-    ds_put_cstr(s, "  accepted by key:");
+    ds_put_cstr(s, "  messages by key:");
     for (int slot = 0; slot < CTL_KEY_N_SLOTS; slot++) {
         ds_put_format(s, " %s %"PRIu64, ctl_key_slot_to_string(slot),
                       st->rx.rx_key[slot]);
     }
-    ds_put_format(s, "; key changes %"PRIu64", expired %"PRIu64"\n",
-                  st->key_changes, st->keys_expired);
+    ds_put_format(s, "; key changes %"PRIu64", previous keys dropped "
+                  "%"PRIu64"\n", st->key_changes, st->keys_expired);
     if (st->tx_errors || st->rx_errors || st->no_key) {
         ds_put_format(s, "  send errors: %"PRIu64", receive errors: %"PRIu64
                       ", dropped without key: %"PRIu64"\n",
