@@ -30,7 +30,6 @@ update_aux_socket(struct controller *c, struct ctl_sock **sockp,
 {
     const struct cluster_snapshot *snap = node_daemon_config(c->nd);
     const struct node_settings *ns = node_daemon_settings(c->nd);
-    struct ctl_key key;
 
     if (!addr) {
         ctl_sock_close(*sockp);
@@ -51,16 +50,11 @@ update_aux_socket(struct controller *c, struct ctl_sock **sockp,
             return;
         }
     }
-    if (!ctl_key_init(&key, snap->settings.cluster_key,
-                      strlen(snap->settings.cluster_key))) {
-        int error = ctl_sock_set_key(*sockp, &key);
-
-        ctl_key_destroy(&key);
-        if (error) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "%s socket: cannot set the cluster key: %s",
-                         what, ovs_strerror(error));
-        }
+    char *error = node_daemon_set_sock_keys(*sockp, &snap->settings);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%s socket: %s", what, error);
+        free(error);
     }
 }
 

@@ -134,6 +134,14 @@ struct lbnode {
     uint64_t isn_key;
     uint64_t isn_counter;
     struct syn_cookie_key *cookie_key;
+    struct syn_cookie_key *cookie_key_prev; /* Made from the cluster key
+                                             * before its last change: its
+                                             * cookies are still accepted
+                                             * as long as any could be
+                                             * valid, so that rotating the
+                                             * key loses no handshake. */
+    long long int cookie_key_prev_expiry;   /* LLONG_MIN: not yet set
+                                             * (lbnode_run() sets it). */
     struct syn_cookie_thresholds cookie_thresholds;
     long long int wall_offset;  /* Wall clock minus 'now', ms: SYN cookies'
                                  * time (lbnode_set_clock_offset()). */

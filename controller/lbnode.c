@@ -128,6 +128,7 @@ lbnode_destroy(struct lbnode *lb)
 
     ring_destroy(lb->ring);
     syn_cookie_key_destroy(lb->cookie_key);
+    syn_cookie_key_destroy(lb->cookie_key_prev);
     free(lb->lbs);
     free(lb->servers);
     free_vips(lb);
@@ -154,12 +155,21 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     uint32_t *healthy;
     size_t n_healthy = 0;
 
-    lb->self = cfg->self;
-    lb->isn_key = flow_key_siphash(cfg->secret, cfg->secret_len,
-                                   UINT64_C(0x69736e2d6b657931),
-                                   UINT64_C(0x6f76736c622d6973));
+    uint64_t isn_key = flow_key_siphash(cfg->secret, cfg->secret_len,
+                                        UINT64_C(0x69736e2d6b657931),
+                                        UINT64_C(0x6f76736c622d6973));
 
-    syn_cookie_key_destroy(lb->cookie_key);
+    lb->self = cfg->self;
+    if (lb->cookie_key && isn_key != lb->isn_key) {
+        /* The cluster key changed (a rotation): the cookies that the SYN
+         * tables' overflow sent out in the last minutes stay valid. */
+        syn_cookie_key_destroy(lb->cookie_key_prev);
+        lb->cookie_key_prev = lb->cookie_key;
+        lb->cookie_key_prev_expiry = LLONG_MIN;
+    } else {
+        syn_cookie_key_destroy(lb->cookie_key);
+    }
+    lb->isn_key = isn_key;
     lb->cookie_key = (cfg->secret_len >= SYN_COOKIE_MIN_KEY_LEN
                       ? syn_cookie_key_create(cfg->secret,
                                               MIN(cfg->secret_len,
@@ -408,6 +418,17 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
            void *aux)
 {
     struct deadline *d;
+
+    if (lb->cookie_key_prev) {
+        /* No cookie of the previous key is valid after this. */
+        if (lb->cookie_key_prev_expiry == LLONG_MIN) {
+            lb->cookie_key_prev_expiry
+                = now + (2 * SYN_COOKIE_SLOT_S + SYN_COOKIE_MAX_SKEW_S) * 1000;
+        } else if (now >= lb->cookie_key_prev_expiry) {
+            syn_cookie_key_destroy(lb->cookie_key_prev);
+            lb->cookie_key_prev = NULL;
+        }
+    }
 
     while ((d = deadline_queue_due(&lb->pending_expiry, now))) {
         lb->stats.timer_visits++;
@@ -710,6 +731,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(cookies_valid);
     STAT(cookies_too_old);
     STAT(cookies_too_new);
+    STAT(cookies_prev_key);
     STAT(synacks_sent);
     STAT(acks_valid);
     STAT(acks_invalid);

@@ -98,9 +98,12 @@ struct lbnode_server {
  * service.  lbnode_configure() copies what it needs. */
 struct lbnode_config {
     uint32_t self;
-    uint64_t ring_key;          /* Keyed hash of the ring (from the cluster
-                                 * key, so that all nodes agree). */
-    const void *secret;         /* Cluster key: ISNs and SYN cookies. */
+    uint64_t ring_key;          /* Keyed hash of the ring (the same on
+                                 * all nodes, and kept when the cluster key
+                                 * is rotated: node_daemon_ring_key()). */
+    const void *secret;         /* Cluster key: ISNs and SYN cookies (the
+                                 * previous key's cookies stay valid after
+                                 * a change). */
     size_t secret_len;
     unsigned int vnodes;
 
@@ -174,6 +177,9 @@ struct lbnode_stats {
     uint64_t cookies_too_new;   /* ...made in the slot after them: the
                                  * issuer's wall clock or ours is off by
                                  * more than SYN_COOKIE_MAX_SKEW_S. */
+    uint64_t cookies_prev_key;  /* Valid cookies made with the cluster
+                                 * key before its last change (counted in
+                                 * cookies_valid as well). */
     uint64_t synacks_sent;
     uint64_t acks_valid;        /* ACKs whose ack-1 was ISN_lb. */
     uint64_t acks_invalid;      /* Wrong ack number: dropped. */

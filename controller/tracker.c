@@ -556,6 +556,17 @@ ack_picks_other(const struct entry *e, const struct ctl_ack_info *ai)
     return e->state == ENTRY_SYN_RECEIVED && !completes_ours;
 }
 
+/* Checks with 'key' the SYN cookie that 'ai''s ACK acknowledges. */
+static enum syn_cookie_verdict
+check_cookie(const struct lbnode *lb, struct syn_cookie_key *key,
+             const struct ctl_ack_info *ai, long long int now,
+             struct syn_cookie_opts *decoded)
+{
+    return syn_cookie_check(key, &ai->cp, ai->seq - 1, ai->ack - 1,
+                            cookie_time_s(lb, now),
+                            ai->has_ts ? &ai->tsecr : NULL, decoded);
+}
+
 /* PFT: the client's ACK, seen by an ingress. */
 void
 pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
@@ -567,9 +578,14 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
     enum syn_cookie_verdict verdict = SYN_COOKIE_INVALID;
 
     if (v && lb->cookie_key && (!e || e->from_publication)) {
-        verdict = syn_cookie_check(lb->cookie_key, &ai->cp, ai->seq - 1,
-                                   ai->ack - 1, cookie_time_s(lb, now),
-                                   ai->has_ts ? &ai->tsecr : NULL, &decoded);
+        verdict = check_cookie(lb, lb->cookie_key, ai, now, &decoded);
+        if (verdict != SYN_COOKIE_VALID && lb->cookie_key_prev
+            && check_cookie(lb, lb->cookie_key_prev, ai, now, &decoded)
+               == SYN_COOKIE_VALID) {
+            /* Made before the cluster key's last change. */
+            lb->stats.cookies_prev_key++;
+            verdict = SYN_COOKIE_VALID;
+        }
     }
     bool cookie = verdict == SYN_COOKIE_VALID;
 

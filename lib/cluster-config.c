@@ -18,6 +18,7 @@
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "util.h"
+#include "uuid.h"
 
 VLOG_DEFINE_THIS_MODULE(cluster_config);
 
@@ -201,6 +202,7 @@ cluster_settings_init(struct cluster_settings *settings)
     memset(settings, 0, sizeof *settings);
     settings->name = xstrdup("");
     settings->cluster_key = xstrdup("");
+    settings->cluster_key_next = xstrdup("");
     for (size_t i = 0; i < cluster_n_setting_defs; i++) {
         const struct cluster_setting *s = &cluster_setting_defs[i];
         cluster_setting_set(settings, s, s->default_value);
@@ -214,7 +216,27 @@ cluster_settings_destroy(struct cluster_settings *settings)
     if (settings) {
         free(settings->name);
         free(settings->cluster_key);
+        free(settings->cluster_key_next);
     }
+}
+
+/* Checks that 'key', the value of the setting 'name' ("cluster_key" or
+ * "cluster_key_next"), can serve as a cluster key.  Returns NULL if so,
+ * otherwise an error message that the caller must free. */
+char *
+cluster_key_check(const char *name, const char *key)
+{
+    size_t len = strlen(key);
+
+    if (len < CLUSTER_KEY_MIN_LEN) {
+        return xasprintf("%s is too short (at least %d characters; "
+                         "'ovslb-ctl init' and 'ovslb-ctl key-stage' make "
+                         "a random one)", name, CLUSTER_KEY_MIN_LEN);
+    } else if (len > CLUSTER_KEY_MAX_LEN) {
+        return xasprintf("%s is too long (at most %d characters)",
+                         name, CLUSTER_KEY_MAX_LEN);
+    }
+    return NULL;
 }
 
 /* Checks the rules that tie settings together, which no single setting's
@@ -517,7 +539,8 @@ static bool
 settings_equal(const struct cluster_settings *a,
                const struct cluster_settings *b)
 {
-    if (strcmp(a->name, b->name) || strcmp(a->cluster_key, b->cluster_key)) {
+    if (strcmp(a->name, b->name) || strcmp(a->cluster_key, b->cluster_key)
+        || strcmp(a->cluster_key_next, b->cluster_key_next)) {
         return false;
     }
     for (size_t i = 0; i < cluster_n_setting_defs; i++) {
@@ -586,6 +609,7 @@ cluster_snapshot_equals(const struct cluster_snapshot *a,
                         const struct cluster_snapshot *b)
 {
     if (a->has_cluster_row != b->has_cluster_row
+        || !uuid_equals(&a->cluster_uuid, &b->cluster_uuid)
         || !settings_equal(&a->settings, &b->settings)
         || a->n_vips != b->n_vips
         || a->n_lb_nodes != b->n_lb_nodes
@@ -658,10 +682,27 @@ read_settings(struct cluster_snapshot *snap, const struct ovsdb_idl *idl)
         return;
     }
     snap->has_cluster_row = true;
+    snap->cluster_uuid = row->header_.uuid;
     free(snap->settings.name);
     snap->settings.name = xstrdup(row->name);
     free(snap->settings.cluster_key);
     snap->settings.cluster_key = xstrdup(row->cluster_key);
+    if (row->cluster_key_next) {
+        /* Written around ovslb-ctl, a next key that cannot serve is
+         * ignored: the current key alone keeps the cluster running. */
+        char *error = cluster_key_check("cluster_key_next",
+                                        row->cluster_key_next);
+        if (!error && !strcmp(row->cluster_key_next, row->cluster_key)) {
+            error = xstrdup("the same as cluster_key");
+        }
+        if (error) {
+            reject_row(snap, "setting", "cluster_key_next", error);
+            free(error);
+        } else {
+            free(snap->settings.cluster_key_next);
+            snap->settings.cluster_key_next = xstrdup(row->cluster_key_next);
+        }
+    }
 
     for (size_t i = 0; i < cluster_n_setting_defs; i++) {
         const struct cluster_setting *s = &cluster_setting_defs[i];

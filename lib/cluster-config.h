@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "openvswitch/compiler.h"
+#include "openvswitch/uuid.h"
 
 /* Bytes a packet grows by when an LB node encapsulates it towards a server:
  * outer IPv4 (20) + UDP (8) + Geneve (8) + one 8-byte Geneve option + inner
@@ -50,6 +51,8 @@ struct cluster_settings {
     char *name;                 /* Cluster name ("" if unset). */
     char *cluster_key;          /* HMAC key of control messages ("" if
                                  * unset: daemons must refuse to run). */
+    char *cluster_key_next;     /* Staged key, accepted but not used to
+                                 * sign until promoted ("" if none). */
 
     uint32_t ring_vnodes;               /* Points per LB node on the ring. */
     uint32_t control_port;              /* UDP control port. */
@@ -112,6 +115,12 @@ void cluster_settings_init(struct cluster_settings *);
 char *cluster_settings_check(const struct cluster_settings *)
     OVS_WARN_UNUSED_RESULT;
 void cluster_settings_destroy(struct cluster_settings *);
+
+/* Bounds on a cluster key's length, in bytes (ctl-msg.h's CTL_KEY_*_LEN). */
+#define CLUSTER_KEY_MIN_LEN 16
+#define CLUSTER_KEY_MAX_LEN 64
+char *cluster_key_check(const char *name, const char *key)
+    OVS_WARN_UNUSED_RESULT;
 
 /* How a VIP's flows are handled (DESIGN.md, "Two VIP modes"). */
 enum cluster_vip_mode {
@@ -191,6 +200,10 @@ struct cluster_server_node {
 struct cluster_snapshot {
     struct cluster_settings settings;
     bool has_cluster_row;       /* False: settings are all defaults. */
+    struct uuid cluster_uuid;   /* The Cluster row's (zero if none): what
+                                 * the rings' key derives from, since it
+                                 * does not change when the cluster key is
+                                 * rotated. */
     struct cluster_vip *vips;
     size_t n_vips;
     struct cluster_lb_node *lb_nodes;

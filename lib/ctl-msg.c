@@ -240,6 +240,45 @@ compute_mac(const struct ctl_key *key, const void *data, size_t len,
     return true;
 }
 
+/* Returns true if 'a' and 'b' hold the same key bytes (two keys that hold
+ * none are equal). */
+bool
+ctl_key_equals(const struct ctl_key *a, const struct ctl_key *b)
+{
+    return (a->len == b->len
+            && !CRYPTO_memcmp(a->bytes, b->bytes, a->len));
+}
+
+/* Returns a 32-bit fingerprint of 'key', 0 if it holds none: the first
+ * bytes of its MAC over a fixed string, so that an operator can tell
+ * whether two nodes hold the same key without either showing it. */
+uint32_t
+ctl_key_fingerprint(const struct ctl_key *key)
+{
+    static const char label[] = "ovslb cluster key fingerprint";
+    uint8_t mac[CTL_MSG_MAC_LEN];
+
+    if (!compute_mac(key, label, sizeof label - 1, mac)) {
+        return 0;
+    }
+    return ((uint32_t) mac[0] << 24 | (uint32_t) mac[1] << 16
+            | (uint32_t) mac[2] << 8 | mac[3]);
+}
+
+/* Returns the name of 'slot' ("current", ...), or "<invalid>". */
+const char *
+ctl_key_slot_to_string(enum ctl_key_slot slot)
+{
+    switch (slot) {
+    case CTL_KEY_CURRENT: return "current";
+    case CTL_KEY_NEXT: return "next";
+    case CTL_KEY_PREVIOUS: return "previous";
+    case CTL_KEY_N_SLOTS:
+    default:
+        return "<invalid>";
+    }
+}
+
 /* Body codec.
  *
  * One function per body layout serves both directions, so that the encoder
@@ -722,12 +761,33 @@ ctl_msg_encode(const struct ctl_msg *msg, const struct ctl_key *key,
     return 0;
 }
 
+/* Returns the slot of the first of 'keys' (null or keyless slots skipped)
+ * whose MAC over the 'len' bytes at 'data' matches the one that follows
+ * them, or CTL_KEY_N_SLOTS if none does. */
+static enum ctl_key_slot
+verify_mac(const void *data, size_t len,
+           const struct ctl_key *const keys[CTL_KEY_N_SLOTS])
+{
+    const uint8_t *theirs = (const uint8_t *) data + len;
+
+    for (int slot = 0; slot < CTL_KEY_N_SLOTS; slot++) {
+        uint8_t mac[CTL_MSG_MAC_LEN];
+
+        if (keys[slot] && keys[slot]->state
+            && compute_mac(keys[slot], data, len, mac)
+            && !CRYPTO_memcmp(mac, theirs, CTL_MSG_MAC_LEN)) {
+            return slot;
+        }
+    }
+    return CTL_KEY_N_SLOTS;
+}
+
 static enum ctl_msg_error
-decode__(const void *data, size_t len, const struct ctl_key *key,
-         struct ctl_msg *msg)
+decode__(const void *data, size_t len,
+         const struct ctl_key *const keys[CTL_KEY_N_SLOTS],
+         struct ctl_msg *msg, enum ctl_key_slot *slotp)
 {
     struct ctl_codec c;
-    uint8_t mac[CTL_MSG_MAC_LEN];
     uint32_t magic;
     uint8_t version, type;
     uint16_t length;
@@ -756,9 +816,8 @@ decode__(const void *data, size_t len, const struct ctl_key *key,
     }
 
     /* Nothing past the header is looked at before the MAC matches. */
-    if (!compute_mac(key, data, len - CTL_MSG_MAC_LEN, mac)
-        || CRYPTO_memcmp(mac, (const uint8_t *) data + len - CTL_MSG_MAC_LEN,
-                         CTL_MSG_MAC_LEN)) {
+    *slotp = verify_mac(data, len - CTL_MSG_MAC_LEN, keys);
+    if (*slotp == CTL_KEY_N_SLOTS) {
         return CTL_MSG_ERR_MAC;
     }
 
@@ -786,7 +845,23 @@ enum ctl_msg_error
 ctl_msg_decode(const void *data, size_t len, const struct ctl_key *key,
                struct ctl_msg *msg, struct ctl_stats *stats)
 {
-    enum ctl_msg_error error = decode__(data, len, key, msg);
+    const struct ctl_key *keys[CTL_KEY_N_SLOTS] = { key };
+    enum ctl_key_slot slot;
+
+    return ctl_msg_decode_keys(data, len, keys, msg, stats, &slot);
+}
+
+/* Like ctl_msg_decode(), but accepts a MAC made with any of 'keys' (a null
+ * slot, or one holding no key, is skipped), trying them in slot order, and
+ * stores in '*slotp' the slot of the key that verified the message.  '*slotp'
+ * is unspecified after an error. */
+enum ctl_msg_error
+ctl_msg_decode_keys(const void *data, size_t len,
+                    const struct ctl_key *const keys[CTL_KEY_N_SLOTS],
+                    struct ctl_msg *msg, struct ctl_stats *stats,
+                    enum ctl_key_slot *slotp)
+{
+    enum ctl_msg_error error = decode__(data, len, keys, msg, slotp);
     count_error(stats, error);
     return error;
 }
@@ -801,12 +876,31 @@ ctl_msg_receive(const void *data, size_t len, const struct ctl_key *key,
                 struct ctl_replay *replay, struct ctl_msg *msg,
                 struct ctl_stats *stats)
 {
-    enum ctl_msg_error error = ctl_msg_decode(data, len, key, msg, stats);
+    const struct ctl_key *keys[CTL_KEY_N_SLOTS] = { key };
+    enum ctl_key_slot slot;
+
+    return ctl_msg_receive_keys(data, len, keys, replay, msg, stats, &slot);
+}
+
+/* Like ctl_msg_receive(), with the keys of ctl_msg_decode_keys().  Also
+ * counts an accepted message in 'stats''s rx_key[] by the slot that
+ * verified it, which it stores in '*slotp'.  A message signed with any of
+ * the keys shares its sender's one replay window: what changes during a
+ * rotation is the key, not the sequence numbers. */
+enum ctl_msg_error
+ctl_msg_receive_keys(const void *data, size_t len,
+                     const struct ctl_key *const keys[CTL_KEY_N_SLOTS],
+                     struct ctl_replay *replay, struct ctl_msg *msg,
+                     struct ctl_stats *stats, enum ctl_key_slot *slotp)
+{
+    enum ctl_msg_error error = ctl_msg_decode_keys(data, len, keys, msg,
+                                                   stats, slotp);
     if (!error) {
         error = ctl_replay_check_and_update(replay, msg->sender, msg->seq,
                                             stats);
         if (!error && stats) {
             stats->rx_ok[msg->type]++;
+            stats->rx_key[*slotp]++;
         }
     }
     return error;
@@ -934,7 +1028,7 @@ ctl_msg_error_to_string(enum ctl_msg_error error)
     case CTL_MSG_ERR_COUNT: return "entry count over bound or wrong";
     case CTL_MSG_ERR_FIELD: return "field out of range";
     case CTL_MSG_ERR_REPLAY: return "replayed sequence number";
-    case CTL_MSG_ERR_TOO_OLD: return "sequence number below window";
+    case CTL_MSG_ERR_TOO_OLD: return "stale: sequence number below window";
     case CTL_MSG_N_ERRORS:
     default:
         return "<invalid>";

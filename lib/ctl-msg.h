@@ -24,7 +24,8 @@
  *   12  seq       u64   per-sender sequence number, strictly increasing
  *   20  body            fixed layout per type, described below
  *    .  mac       16    HMAC-SHA-256(cluster key, header + body), first 16
- *                       bytes
+ *                       bytes; during a key rotation any of the keys the
+ *                       receiver holds (enum ctl_key_slot)
  *
  * A datagram is at most CTL_MSG_MAX_LEN bytes, so that the largest one
  * (PUBLISH) fits one fabric packet.  Every variable-length body ends with its
@@ -149,12 +150,37 @@ struct ctl_key {
 int ctl_key_init(struct ctl_key *, const void *bytes, size_t len);
 int ctl_key_clone(struct ctl_key *dst, const struct ctl_key *src);
 void ctl_key_destroy(struct ctl_key *);
+bool ctl_key_equals(const struct ctl_key *, const struct ctl_key *);
+uint32_t ctl_key_fingerprint(const struct ctl_key *);
+
+/* Key rotation.  A receiver may hold up to three keys at once, one per
+ * slot; a message is accepted if any of them verifies its MAC.  There is
+ * no key id on the wire: ctl_msg_decode_keys() tries the slots in order,
+ * current first, so that outside a rotation (and for every message signed
+ * with the current key) verifying costs one HMAC as before, a message
+ * signed with the next or previous key two or three, and a forgery at most
+ * three.  A key id would save the second HMAC only in the seconds a
+ * rotation lasts, and would need a cluster-wide numbering of keys (another
+ * setting to keep consistent) for no gain in security: the MAC already
+ * says which key signed.  ctl-sock.h describes the rotation itself. */
+enum ctl_key_slot {
+    CTL_KEY_CURRENT,            /* Signs what we send; accepted. */
+    CTL_KEY_NEXT,               /* Staged: accepted, never used to sign. */
+    CTL_KEY_PREVIOUS,           /* Promoted away: accepted for a grace
+                                 * period. */
+    CTL_KEY_N_SLOTS
+};
+
+const char *ctl_key_slot_to_string(enum ctl_key_slot);
 
 /* Counters of received messages, kept by the caller (one per socket or per
  * node, as it likes) and passed to the functions below, which only add. */
 struct ctl_stats {
     uint64_t rx_ok[CTL_MSG_N_TYPES];       /* By type, ctl_msg_receive(). */
     uint64_t rx_error[CTL_MSG_N_ERRORS];   /* By error; [0] unused. */
+    uint64_t rx_key[CTL_KEY_N_SLOTS];      /* Accepted, by the slot whose
+                                            * key verified them,
+                                            * ctl_msg_receive_keys(). */
     uint64_t replay_evicted;               /* Senders dropped from window. */
 };
 
@@ -496,6 +522,10 @@ int ctl_msg_encode(const struct ctl_msg *, const struct ctl_key *,
 enum ctl_msg_error ctl_msg_decode(const void *data, size_t len,
                                   const struct ctl_key *, struct ctl_msg *,
                                   struct ctl_stats *);
+enum ctl_msg_error ctl_msg_decode_keys(
+    const void *data, size_t len,
+    const struct ctl_key *const keys[CTL_KEY_N_SLOTS], struct ctl_msg *,
+    struct ctl_stats *, enum ctl_key_slot *slotp);
 size_t ctl_msg_frame_len(const void *data, size_t len);
 size_t ctl_msg_max_entries(enum ctl_msg_type);
 uint64_t ctl_seq_base(long long int wall_msec);
@@ -522,5 +552,9 @@ enum ctl_msg_error ctl_msg_receive(const void *data, size_t len,
                                    const struct ctl_key *,
                                    struct ctl_replay *, struct ctl_msg *,
                                    struct ctl_stats *);
+enum ctl_msg_error ctl_msg_receive_keys(
+    const void *data, size_t len,
+    const struct ctl_key *const keys[CTL_KEY_N_SLOTS], struct ctl_replay *,
+    struct ctl_msg *, struct ctl_stats *, enum ctl_key_slot *slotp);
 
 #endif /* ctl-msg.h */

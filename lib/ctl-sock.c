@@ -46,8 +46,11 @@ struct ctl_sock {
     struct in6_addr addr;       /* Bound to this address... */
     uint16_t port;              /* ...and port. */
     uint64_t next_seq;
-    struct ctl_key key;         /* Our own copy, if 'has_key'. */
-    bool has_key;
+    struct ctl_key keys[CTL_KEY_N_SLOTS];   /* Our own copies; a slot
+                                             * whose 'state' is null holds
+                                             * no key. */
+    long long int previous_expiry;  /* keys[CTL_KEY_PREVIOUS] dropped then. */
+    long long int key_grace_ms;     /* Previous key's life. */
     struct ctl_replay *replay;
     struct ctl_sock_stats stats;
     struct ofpbuf buf;          /* Encoding buffer, reused. */
@@ -117,6 +120,7 @@ ctl_sock_open(const struct in6_addr *addr, uint16_t port, uint32_t self,
     sock->port = port;
     sock->next_seq = ctl_seq_base(time_wall_msec());
     sock->replay = ctl_replay_create(CTL_SOCK_MAX_SENDERS);
+    sock->key_grace_ms = CTL_SOCK_KEY_GRACE_MS;
     ofpbuf_init(&sock->buf, CTL_MSG_MAX_LEN);
     *sockp = sock;
     return NULL;
@@ -131,15 +135,18 @@ ctl_sock_close(struct ctl_sock *sock)
         free(sock->outboxes);
         close(sock->fd);
         ctl_replay_destroy(sock->replay);
-        ctl_key_destroy(&sock->key);
+        for (int slot = 0; slot < CTL_KEY_N_SLOTS; slot++) {
+            ctl_key_destroy(&sock->keys[slot]);
+        }
         ofpbuf_uninit(&sock->buf);
         free(sock);
     }
 }
 
-/* Sets the cluster key with which 'sock' authenticates what it sends and
- * receives to a copy of 'key' (the caller keeps 'key' and destroys it as
- * usual).  Until a key is set nothing is sent or accepted.
+/* Sets the only cluster key with which 'sock' authenticates what it sends
+ * and receives to a copy of 'key' (the caller keeps 'key' and destroys it as
+ * usual): ctl_sock_set_keys() with no next key.  Until a key is set nothing
+ * is sent or accepted.
  *
  * Returns 0, or a positive errno if 'key' cannot be copied (see
  * ctl_key_clone()); 'sock' then has no key at all, rather than the previous
@@ -147,19 +154,106 @@ ctl_sock_close(struct ctl_sock *sock)
 int
 ctl_sock_set_key(struct ctl_sock *sock, const struct ctl_key *key)
 {
+    return ctl_sock_set_keys(sock, key, NULL);
+}
+
+static bool
+slot_is_set(const struct ctl_sock *sock, enum ctl_key_slot slot)
+{
+    return sock->keys[slot].state != NULL;
+}
+
+/* Drops 'sock''s previous key if its grace period is over. */
+static void
+expire_previous_key(struct ctl_sock *sock)
+{
+    if (slot_is_set(sock, CTL_KEY_PREVIOUS)
+        && time_msec() >= sock->previous_expiry) {
+        ctl_key_destroy(&sock->keys[CTL_KEY_PREVIOUS]);
+        sock->stats.keys_expired++;
+        VLOG_INFO("port %u: previous cluster key dropped after its grace "
+                  "period", sock->port);
+    }
+}
+
+/* Sets the keys of 'sock' to copies of 'current', with which it signs what
+ * it sends and verifies what it receives, and of 'next' (null if none),
+ * which it accepts but does not sign with.  The caller keeps both.
+ *
+ * If 'current' differs from the key 'sock' signed with so far, that key
+ * becomes the previous key, still accepted for the grace period (see
+ * ctl_sock_set_key_grace()); an older previous key is dropped.  Calling
+ * again with the same keys changes nothing, so the caller may pass the
+ * configuration's keys each time it changes.
+ *
+ * Returns 0, or a positive errno if a key cannot be copied (see
+ * ctl_key_clone()); 'sock' then has no key at all, rather than old ones. */
+int
+ctl_sock_set_keys(struct ctl_sock *sock, const struct ctl_key *current,
+                  const struct ctl_key *next)
+{
+    struct ctl_key *held = sock->keys;
+    struct ctl_key keys[CTL_KEY_N_SLOTS];
+    long long int previous_expiry = sock->previous_expiry;
+    bool changed;
     int error;
 
-    ctl_key_destroy(&sock->key);
-    error = ctl_key_clone(&sock->key, key);
-    sock->has_key = !error;
+    memset(keys, 0, sizeof keys);
+    expire_previous_key(sock);
+    error = ctl_key_clone(&keys[CTL_KEY_CURRENT], current);
+    if (!error && next && !ctl_key_equals(next, current)) {
+        error = ctl_key_clone(&keys[CTL_KEY_NEXT], next);
+    }
+    if (!error && slot_is_set(sock, CTL_KEY_CURRENT)
+        && !ctl_key_equals(&held[CTL_KEY_CURRENT], current)) {
+        /* A promotion (or any change of the current key). */
+        error = ctl_key_clone(&keys[CTL_KEY_PREVIOUS], &held[CTL_KEY_CURRENT]);
+        previous_expiry = time_msec() + sock->key_grace_ms;
+    } else if (!error && slot_is_set(sock, CTL_KEY_PREVIOUS)
+               && !ctl_key_equals(&held[CTL_KEY_PREVIOUS], current)) {
+        /* Still in the grace period of an earlier promotion. */
+        error = ctl_key_clone(&keys[CTL_KEY_PREVIOUS],
+                              &held[CTL_KEY_PREVIOUS]);
+    }
+
+    changed = false;
+    for (int slot = 0; slot < CTL_KEY_N_SLOTS; slot++) {
+        if (error) {
+            ctl_key_destroy(&keys[slot]);
+        }
+        changed = changed || !ctl_key_equals(&held[slot], &keys[slot]);
+        ctl_key_destroy(&held[slot]);
+        held[slot] = keys[slot];    /* Moved, not copied: 'keys' dies. */
+    }
+    sock->previous_expiry = previous_expiry;
+    if (changed) {
+        sock->stats.key_changes++;
+    }
     return error;
 }
 
-/* Returns true if 'sock' has a cluster key. */
+/* Sets to 'msec' milliseconds how long 'sock' still accepts the key that a
+ * promotion replaced (CTL_SOCK_KEY_GRACE_MS unless set).  Applies from the
+ * next promotion on. */
+void
+ctl_sock_set_key_grace(struct ctl_sock *sock, long long int msec)
+{
+    sock->key_grace_ms = MAX(msec, 0);
+}
+
+/* Returns true if 'sock' has a cluster key to sign with. */
 bool
 ctl_sock_has_key(const struct ctl_sock *sock)
 {
-    return sock->has_key;
+    return slot_is_set(sock, CTL_KEY_CURRENT);
+}
+
+/* Returns true if 'sock' holds a key in 'slot'.  A previous key whose grace
+ * period is over counts until 'sock' next receives or changes keys. */
+bool
+ctl_sock_has_key_slot(const struct ctl_sock *sock, enum ctl_key_slot slot)
+{
+    return slot < CTL_KEY_N_SLOTS && slot_is_set(sock, slot);
 }
 
 /* Gives 'msg' (whose type and body the caller filled in) 'sock''s sender id
@@ -171,14 +265,14 @@ encode_msg(struct ctl_sock *sock, struct ctl_msg *msg)
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     int error;
 
-    if (!sock->has_key) {
+    if (!ctl_sock_has_key(sock)) {
         sock->stats.no_key++;
         return ENOKEY;
     }
     msg->sender = sock->self;
     msg->seq = sock->next_seq++;
     ofpbuf_clear(&sock->buf);
-    error = ctl_msg_encode(msg, &sock->key, &sock->buf);
+    error = ctl_msg_encode(msg, &sock->keys[CTL_KEY_CURRENT], &sock->buf);
     if (error) {
         VLOG_WARN_RL(&rl, "cannot encode %s: %s",
                      ctl_msg_type_to_string(msg->type), ovs_strerror(error));
@@ -341,7 +435,8 @@ ctl_sock_recv(struct ctl_sock *sock, struct ctl_msg *msg,
                 return false;
             }
             sock->stats.rx_datagrams++;
-            if (!sock->has_key) {
+            expire_previous_key(sock);
+            if (!ctl_sock_has_key(sock)) {
                 sock->stats.no_key++;
                 continue;
             }
@@ -359,9 +454,16 @@ ctl_sock_recv(struct ctl_sock *sock, struct ctl_msg *msg,
         }
         sock->rx_off += len;
 
-        enum ctl_msg_error error = ctl_msg_receive(p, len, &sock->key,
-                                                   sock->replay, msg,
-                                                   &sock->stats.rx);
+        const struct ctl_key *keys[CTL_KEY_N_SLOTS];
+        enum ctl_key_slot slot;
+
+        for (int i = 0; i < CTL_KEY_N_SLOTS; i++) {
+            keys[i] = &sock->keys[i];
+        }
+        enum ctl_msg_error error = ctl_msg_receive_keys(p, len, keys,
+                                                        sock->replay, msg,
+                                                        &sock->stats.rx,
+                                                        &slot);
         if (error) {
             char s[INET6_ADDRSTRLEN];
 
@@ -423,7 +525,8 @@ ctl_sock_get_stats(const struct ctl_sock *sock)
 }
 
 /* Appends 'sock''s counters to 's', one "name: value" per line, leaving out
- * zeros. */
+ * zeros, and its keys, by fingerprint (ctl_key_fingerprint()): an operator
+ * checks that every node holds the same ones before promoting a key. */
 void
 ctl_sock_format_stats(const struct ctl_sock *sock, struct ds *s)
 {
@@ -447,6 +550,29 @@ ctl_sock_format_stats(const struct ctl_sock *sock, struct ds *s)
         ds_put_format(s, "  datagrams sent %"PRIu64" received %"PRIu64"\n",
                       st->tx_datagrams, st->rx_datagrams);
     }
+    ds_put_cstr(s, "  keys:");
+    for (int slot = 0; slot < CTL_KEY_N_SLOTS; slot++) {
+        const struct ctl_key *key = &sock->keys[slot];
+
+        ds_put_format(s, " %s ", ctl_key_slot_to_string(slot));
+        if (key->state) {
+            ds_put_format(s, "%08"PRIx32, ctl_key_fingerprint(key));
+        } else {
+            ds_put_cstr(s, "none");
+        }
+        if (key->state && slot == CTL_KEY_PREVIOUS) {
+            long long int left = sock->previous_expiry - time_msec();
+            ds_put_format(s, " (%lld ms of grace left)", MAX(left, 0));
+        }
+    }
+    ds_put_char(s, '\n');
+    ds_put_cstr(s, "  messages by key:");
+    for (int slot = 0; slot < CTL_KEY_N_SLOTS; slot++) {
+        ds_put_format(s, " %s %"PRIu64, ctl_key_slot_to_string(slot),
+                      st->rx.rx_key[slot]);
+    }
+    ds_put_format(s, "; key changes %"PRIu64", previous keys dropped "
+                  "%"PRIu64"\n", st->key_changes, st->keys_expired);
     if (st->tx_errors || st->rx_errors || st->no_key) {
         ds_put_format(s, "  send errors: %"PRIu64", receive errors: %"PRIu64
                       ", dropped without key: %"PRIu64"\n",

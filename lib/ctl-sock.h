@@ -17,6 +17,19 @@
  * about half the datagrams (each costs a trip through both nodes'
  * switches).  ctl_sock_wait() wakes the loop at once while anything waits.
  *
+ * Key rotation (README.md, "Rotating the cluster key").  A socket holds up
+ * to three keys (enum ctl_key_slot): it signs with the current key and
+ * accepts a message that the current, the next or the previous key
+ * verifies.  The daemon passes what the config service says, current and
+ * next, to ctl_sock_set_keys() each time it changes; the socket keeps the
+ * key that a promotion replaced as the previous key for a grace period
+ * (CTL_SOCK_KEY_GRACE_MS, ctl_sock_set_key_grace()), so that messages from
+ * nodes that have not applied the promotion yet, and those already in
+ * flight, are still accepted.  Rotating in two steps, stage then promote,
+ * therefore loses no message as long as every node has applied the stage
+ * before any applies the promotion, and every node applies the promotion
+ * within the grace period.
+ *
  * The socket is AF_INET6 with IPV6_V6ONLY off, so IPv4 peers are handled as
  * v4-mapped addresses, like every address in ovslb.
  *
@@ -39,6 +52,13 @@ struct ds;
 /* Senders tracked by the replay window. */
 #define CTL_SOCK_MAX_SENDERS 4096
 
+/* How long a socket still accepts the key that a promotion replaced: well
+ * above the time a configuration change takes to reach every node (tens of
+ * milliseconds), and above the longest reconnection backoff of the config
+ * service's client (8 s), so that a node that was briefly cut off from the
+ * config service when the key was promoted still gets through. */
+#define CTL_SOCK_KEY_GRACE_MS 10000
+
 struct ctl_sock_stats {
     struct ctl_stats rx;            /* Received, by type and by error. */
     uint64_t tx[CTL_MSG_N_TYPES];   /* Sent, by type. */
@@ -48,6 +68,10 @@ struct ctl_sock_stats {
     uint64_t rx_datagrams;          /* Datagrams received. */
     uint64_t rx_errors;             /* recvfrom() failures. */
     uint64_t no_key;                /* Dropped: no cluster key yet. */
+    uint64_t key_changes;           /* ctl_sock_set_keys() calls that
+                                     * changed a key. */
+    uint64_t keys_expired;          /* Previous keys dropped after the
+                                     * grace period. */
 };
 
 struct ctl_sock;
@@ -59,7 +83,12 @@ void ctl_sock_close(struct ctl_sock *);
 
 int ctl_sock_set_key(struct ctl_sock *, const struct ctl_key *)
     OVS_WARN_UNUSED_RESULT;
+int ctl_sock_set_keys(struct ctl_sock *, const struct ctl_key *current,
+                      const struct ctl_key *next)
+    OVS_WARN_UNUSED_RESULT;
+void ctl_sock_set_key_grace(struct ctl_sock *, long long int msec);
 bool ctl_sock_has_key(const struct ctl_sock *);
+bool ctl_sock_has_key_slot(const struct ctl_sock *, enum ctl_key_slot);
 
 int ctl_sock_send(struct ctl_sock *, struct ctl_msg *,
                   const struct in6_addr *dst, uint16_t port);

@@ -49,6 +49,7 @@ struct node_daemon {
     uint16_t sock_port;
     char *sock_error;
     char *key;                  /* Cluster key the socket has, or NULL. */
+    char *key_next;             /* Its next key ("" if none), if 'key'. */
     char *key_error;
 
     /* SQLite store. */
@@ -91,6 +92,8 @@ close_socket(struct node_daemon *nd)
     nd->sock = NULL;
     free(nd->key);
     nd->key = NULL;
+    free(nd->key_next);
+    nd->key_next = NULL;
 }
 
 /* Frees 'nd' and everything it opened.  A null 'nd' is a no-op. */
@@ -262,36 +265,62 @@ update_socket(struct node_daemon *nd)
         nd->sock_port = port;
     }
 
-    const char *key = snap->settings.cluster_key;
-    if (!nd->key || strcmp(nd->key, key)) {
-        struct ctl_key ck;
-        int error = ctl_key_init(&ck, key, strlen(key));
+    const struct cluster_settings *cs = &snap->settings;
+    if (!nd->key || strcmp(nd->key, cs->cluster_key)
+        || strcmp(nd->key_next, cs->cluster_key_next)) {
+        char *error = node_daemon_set_sock_keys(nd->sock, cs);
 
-        if (error == EINVAL) {
-            set_error(&nd->key_error,
-                      xasprintf("the cluster key must be %d to %d bytes "
-                                "(set it with 'ovslb-ctl set cluster_key=')",
-                                CTL_KEY_MIN_LEN, CTL_KEY_MAX_LEN));
-            return;
-        }
-        if (!error) {
-            error = ctl_sock_set_key(nd->sock, &ck);
-            ctl_key_destroy(&ck);
-        }
+        free(nd->key);
+        free(nd->key_next);
+        nd->key = nd->key_next = NULL;
         if (error) {
             /* The socket may have lost its key: try again on the next
              * run. */
-            set_error(&nd->key_error,
-                      xasprintf("cannot set up the cluster key: %s",
-                                ovs_strerror(error)));
-            free(nd->key);
-            nd->key = NULL;
+            set_error(&nd->key_error, error);
             return;
         }
         set_error(&nd->key_error, NULL);
-        free(nd->key);
-        nd->key = xstrdup(key);
+        nd->key = xstrdup(cs->cluster_key);
+        nd->key_next = xstrdup(cs->cluster_key_next);
     }
+}
+
+/* Gives 'sock' the cluster keys of 'cs': the current key, and the next one
+ * if one is staged (see ctl_sock_set_keys() for what a socket does with
+ * them, and README.md for the rotation).  Returns NULL, or an error message
+ * that the caller must free. */
+char *
+node_daemon_set_sock_keys(struct ctl_sock *sock,
+                          const struct cluster_settings *cs)
+{
+    struct ctl_key current, next;
+    int error;
+
+    BUILD_ASSERT_DECL(CLUSTER_KEY_MIN_LEN == CTL_KEY_MIN_LEN);
+    BUILD_ASSERT_DECL(CLUSTER_KEY_MAX_LEN == CTL_KEY_MAX_LEN);
+
+    error = ctl_key_init(&current, cs->cluster_key, strlen(cs->cluster_key));
+    if (error == EINVAL) {
+        return xasprintf("the cluster key must be %d to %d bytes "
+                         "(set it with 'ovslb-ctl set cluster_key=')",
+                         CTL_KEY_MIN_LEN, CTL_KEY_MAX_LEN);
+    }
+    memset(&next, 0, sizeof next);
+    if (!error && cs->cluster_key_next[0]) {
+        /* cluster-config lets through only a next key of a valid length. */
+        error = ctl_key_init(&next, cs->cluster_key_next,
+                             strlen(cs->cluster_key_next));
+    }
+    if (!error) {
+        error = ctl_sock_set_keys(sock, &current,
+                                  next.state ? &next : NULL);
+    }
+    ctl_key_destroy(&current);
+    ctl_key_destroy(&next);
+    return (error
+            ? xasprintf("cannot set up the cluster key: %s",
+                        ovs_strerror(error))
+            : NULL);
 }
 
 /* Runs the drivers: reads the local database and the config service,
@@ -499,16 +528,22 @@ node_daemon_flush(struct node_daemon *nd)
 }
 
 /* Returns the key of the consistent-hash rings (trackers, egress, server
- * checkers), derived from the cluster key so that every node of the cluster
- * computes the same rings, or 0 before the configuration is known. */
+ * checkers), or 0 before the configuration is known.  Every node of the
+ * cluster must compute the same rings, and keep them while the cluster key
+ * is rotated (README.md, "Rotating the cluster key"): nodes apply a
+ * promotion one after the other, and rings keyed by the cluster key would
+ * disagree meanwhile about every flow's trackers.  So the key derives from
+ * the Cluster row's UUID, which every node reads from the config service,
+ * which is random (ovsdb-server draws it when 'ovslb-ctl init' creates the
+ * row) and which no message carries. */
 uint64_t
 node_daemon_ring_key(const struct node_daemon *nd)
 {
     const struct cluster_snapshot *snap = node_daemon_config(nd);
-    const char *key = snap ? snap->settings.cluster_key : NULL;
 
-    return (key
-            ? flow_key_siphash(key, strlen(key),
+    return (snap && snap->has_cluster_row
+            ? flow_key_siphash(&snap->cluster_uuid,
+                               sizeof snap->cluster_uuid,
                                UINT64_C(0x72696e672d6b6579),
                                UINT64_C(0x6f76736c622d7267))
             : 0);

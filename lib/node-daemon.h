@@ -26,8 +26,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "node-settings.h"
+#include "openvswitch/compiler.h"
 #include "openflow/openflow.h"
 
+struct cluster_settings;
 struct cluster_snapshot;
 struct ctl_msg;
 struct ctl_sock;
@@ -64,6 +66,9 @@ int node_daemon_send_via(const struct node_daemon *, struct ctl_sock *,
                          uint16_t port, uint32_t dst, struct ctl_msg *);
 void node_daemon_flush(struct node_daemon *);
 uint64_t node_daemon_ring_key(const struct node_daemon *);
+char *node_daemon_set_sock_keys(struct ctl_sock *,
+                                const struct cluster_settings *)
+    OVS_WARN_UNUSED_RESULT;
 void node_daemon_status(const struct node_daemon *, struct ds *);
 
 #endif /* node-daemon.h */

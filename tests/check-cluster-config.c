@@ -78,6 +78,7 @@ START_TEST(test_defaults)
     cluster_settings_init(&s);
     ck_assert_str_eq(s.name, "");
     ck_assert_str_eq(s.cluster_key, "");
+    ck_assert_str_eq(s.cluster_key_next, "");
     /* PROTOCOL.md's numbers. */
     ck_assert_uint_eq(s.ring_vnodes, 64);
     ck_assert_uint_eq(s.control_port, 7700);
@@ -285,6 +286,39 @@ START_TEST(test_table_bounds)
 }
 END_TEST
 
+/* A cluster key is 16 to 64 characters, and the error names the setting
+ * and the bound. */
+START_TEST(test_key_check)
+{
+    static const struct {
+        size_t len;
+        const char *error;
+    } cases[] = {
+        { 0, "cluster_key_next is too short (at least 16" },
+        { 15, "cluster_key_next is too short (at least 16" },
+        { 16, NULL },
+        { 64, NULL },
+        { 65, "cluster_key_next is too long (at most 64" },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char key[80];
+        char *error;
+
+        memset(key, 'k', cases[i].len);
+        key[cases[i].len] = '\0';
+        error = cluster_key_check("cluster_key_next", key);
+        if (cases[i].error) {
+            ck_assert_ptr_nonnull(error);
+            ck_assert_msg(strstr(error, cases[i].error), "%s", error);
+        } else {
+            ck_assert_ptr_null(error);
+        }
+        free(error);
+    }
+}
+END_TEST
+
 START_TEST(test_modes_and_algorithms)
 {
     enum cluster_vip_mode mode = CLUSTER_VIP_HASH;
@@ -380,6 +414,7 @@ cluster_config_suite(void)
     tcase_add_test(tc, test_setting_parse);
     tcase_add_test(tc, test_settings_check);
     tcase_add_test(tc, test_table_bounds);
+    tcase_add_test(tc, test_key_check);
     tcase_add_test(tc, test_modes_and_algorithms);
     tcase_add_test(tc, test_addresses);
     tcase_add_test(tc, test_default_mss);

@@ -1051,6 +1051,72 @@ START_TEST(test_key_clone_destroy)
 }
 END_TEST
 
+/* ctl_msg_decode_keys() accepts a MAC by any key it holds, says which slot
+ * verified it, skips empty slots, and counts a MAC that none verifies once;
+ * ctl_msg_receive_keys() counts what it accepts by slot. */
+START_TEST(test_decode_keys)
+{
+    static const char *const texts[] = {
+        "rotation test key number zero", "rotation test key number one",
+        "rotation test key number two", "rotation test key, held by none",
+    };
+    struct ctl_key k[ARRAY_SIZE(texts)], empty;
+    struct ctl_replay *r = ctl_replay_create(4);
+    struct ctl_stats stats;
+    struct ofpbuf buf;
+    struct ctl_msg m, out;
+
+    memset(&stats, 0, sizeof stats);
+    memset(&empty, 0, sizeof empty);
+    for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+        ck_assert_int_eq(ctl_key_init(&k[i], texts[i], strlen(texts[i])), 0);
+        ck_assert(ctl_key_equals(&k[i], &k[i]));
+        for (size_t j = 0; j < i; j++) {
+            ck_assert(!ctl_key_equals(&k[i], &k[j]));
+            ck_assert_uint_ne(ctl_key_fingerprint(&k[i]),
+                              ctl_key_fingerprint(&k[j]));
+        }
+    }
+    ck_assert_uint_eq(ctl_key_fingerprint(&empty), 0);
+
+    const struct ctl_key *held[CTL_KEY_N_SLOTS] = { &k[0], NULL, &k[2] };
+    ofpbuf_init(&buf, 0);
+    for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+        enum ctl_key_slot slot;
+        bool accepted = i == 0 || i == 2;
+
+        make_msg(&m, CTL_MSG_LB_LIST, V_TYPICAL);
+        m.sender = 1;
+        m.seq = 100 + i;
+        ofpbuf_clear(&buf);
+        ck_assert_int_eq(ctl_msg_encode(&m, &k[i], &buf), 0);
+        ck_assert_int_eq(ctl_msg_receive_keys(buf.data, buf.size, held, r,
+                                              &out, &stats, &slot),
+                         accepted ? CTL_MSG_OK : CTL_MSG_ERR_MAC);
+        if (accepted) {
+            ck_assert_int_eq(slot, i);
+        }
+    }
+    ck_assert_uint_eq(stats.rx_key[CTL_KEY_CURRENT], 1);
+    ck_assert_uint_eq(stats.rx_key[CTL_KEY_NEXT], 0);
+    ck_assert_uint_eq(stats.rx_key[CTL_KEY_PREVIOUS], 1);
+    ck_assert_uint_eq(stats.rx_error[CTL_MSG_ERR_MAC], 2);
+
+    /* An empty key in a slot verifies nothing. */
+    held[CTL_KEY_CURRENT] = &empty;
+    held[CTL_KEY_PREVIOUS] = NULL;
+    ck_assert_int_eq(ctl_msg_decode_keys(buf.data, buf.size, held, &out,
+                                         NULL, &(enum ctl_key_slot) {0}),
+                     CTL_MSG_ERR_MAC);
+
+    for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+        ctl_key_destroy(&k[i]);
+    }
+    ctl_replay_destroy(r);
+    ofpbuf_uninit(&buf);
+}
+END_TEST
+
 /* Datagrams longer than the maximum, even authenticated, are rejected, and
  * the encoder refuses entry counts over the bound. */
 START_TEST(test_oversize)
@@ -1757,6 +1823,7 @@ ctl_msg_suite(void)
     tcase_add_test(tc, test_body_length_authenticated);
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_wrong_key);
+    tcase_add_test(tc, test_decode_keys);
     tcase_add_test(tc, test_key_init);
     tcase_add_test(tc, test_mac_reference);
     tcase_add_test(tc, test_key_clone_destroy);

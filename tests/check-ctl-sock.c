@@ -5,6 +5,13 @@
  * a received datagram is split into its messages, each authenticated and
  * replay-checked on its own, and a bad message or trailing garbage costs
  * only what follows an unreadable header, counted by reason.
+ *
+ * Key rotation: a receiver that holds a staged next key accepts both keys
+ * while senders still sign with the current one; after a promotion that
+ * only some nodes have applied, messages get through in both directions;
+ * the replaced key is rejected once its grace period is over.  And for
+ * every message type, forged, truncated, replayed and stale messages are
+ * rejected and counted by reason, whichever key signed them.
  */
 #include <config.h>
 #include "ctl-sock.h"
@@ -17,6 +24,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include "ctl-msg.h"
 #include "flow-key.h"
 #include "openvswitch/dynamic-string.h"
@@ -25,8 +34,11 @@
 #include "util.h"
 
 #define TEST_KEY "ovslb unit-test cluster key 0123"
+#define NEXT_KEY "ovslb unit-test cluster key, the next one"
+#define OTHER_KEY "ovslb unit-test cluster key, a previous one"
+#define STRANGER_KEY "a key that no node of the test holds"
 
-static struct ctl_key key;
+static struct ctl_key key, next_key, other_key;
 static struct in6_addr loopback;        /* ::ffff:127.0.0.1 */
 static struct ctl_sock *a, *b;          /* Nodes 1 and 2. */
 static uint16_t b_port;
@@ -56,6 +68,9 @@ setup(void)
     uint16_t a_port;
 
     ck_assert_int_eq(ctl_key_init(&key, TEST_KEY, strlen(TEST_KEY)), 0);
+    ck_assert_int_eq(ctl_key_init(&next_key, NEXT_KEY, strlen(NEXT_KEY)), 0);
+    ck_assert_int_eq(ctl_key_init(&other_key, OTHER_KEY, strlen(OTHER_KEY)),
+                     0);
     in6_addr_set_mapped_ipv4(&loopback, htonl(INADDR_LOOPBACK));
     a = open_sock(1, 47100 + getpid() % 500 * 4, &a_port);
     b = open_sock(2, a_port + 1, &b_port);
@@ -67,6 +82,8 @@ teardown(void)
     ctl_sock_close(a);
     ctl_sock_close(b);
     ctl_key_destroy(&key);
+    ctl_key_destroy(&next_key);
+    ctl_key_destroy(&other_key);
 }
 
 /* A MAPPING_QUERY for client port 'port', so that messages are told apart. */
@@ -79,17 +96,24 @@ query_init(struct ctl_msg *msg, uint16_t port)
     msg->mapping_query.ingress = 3;
 }
 
-/* Receives on 'b', waiting up to a second for the first datagram. */
+/* Receives on 'sock', waiting up to a second for the first datagram. */
 static bool
-recv_b(struct ctl_msg *msg)
+recv_on(struct ctl_sock *sock, struct ctl_msg *msg)
 {
     for (int i = 0; i < 1000; i++) {
-        if (ctl_sock_recv(b, msg, NULL, NULL)) {
+        if (ctl_sock_recv(sock, msg, NULL, NULL)) {
             return true;
         }
         usleep(1000);
     }
     return false;
+}
+
+/* Receives on 'b', waiting up to a second for the first datagram. */
+static bool
+recv_b(struct ctl_msg *msg)
+{
+    return recv_on(b, msg);
 }
 
 /* Receives nothing on 'b' within 50 ms. */
@@ -297,6 +321,317 @@ START_TEST(test_hostile_datagrams)
 }
 END_TEST
 
+/* Key rotation. */
+
+/* Sends a MAPPING_QUERY for client 'port' from 'from' to 'to' (bound to
+ * 'to_port') and returns true if 'to' accepts it, counting it in the slot
+ * stats of 'to'. */
+static bool
+delivered(struct ctl_sock *from, struct ctl_sock *to, uint16_t to_port,
+          uint16_t port)
+{
+    struct ctl_msg msg;
+
+    query_init(&msg, port);
+    ck_assert_int_eq(ctl_sock_send(from, &msg, &loopback, to_port), 0);
+    if (!recv_on(to, &msg)) {
+        return false;
+    }
+    ck_assert_uint_eq(ntohs(msg.mapping_query.cp.client_port), port);
+    return true;
+}
+
+START_TEST(test_rotation)
+{
+    const struct ctl_sock_stats *sa = ctl_sock_get_stats(a);
+    const struct ctl_sock_stats *sb = ctl_sock_get_stats(b);
+    uint16_t a_port = ctl_sock_port(a);
+
+    /* Stage on 'b' only: 'a' still signs with the current key, which 'b'
+     * accepts as its current key. */
+    ck_assert_int_eq(ctl_sock_set_keys(b, &key, &next_key), 0);
+    ck_assert(ctl_sock_has_key_slot(b, CTL_KEY_NEXT));
+    ck_assert(delivered(a, b, b_port, 1));
+    ck_assert(delivered(b, a, a_port, 2));
+    ck_assert_uint_eq(sb->rx.rx_key[CTL_KEY_CURRENT], 1);
+
+    /* Staging the same keys again changes nothing. */
+    uint64_t changes = sb->key_changes;
+    ck_assert_int_eq(ctl_sock_set_keys(b, &key, &next_key), 0);
+    ck_assert_uint_eq(sb->key_changes, changes);
+
+    /* 'a' applies the stage and the promotion at once: it signs with the
+     * new key, which 'b' accepts as its next key; 'b' still signs with the
+     * old key, which 'a' accepts as its previous one. */
+    ck_assert_int_eq(ctl_sock_set_keys(a, &next_key, NULL), 0);
+    ck_assert(ctl_sock_has_key_slot(a, CTL_KEY_PREVIOUS));
+    ck_assert(!ctl_sock_has_key_slot(a, CTL_KEY_NEXT));
+    ck_assert(delivered(a, b, b_port, 3));
+    ck_assert_uint_eq(sb->rx.rx_key[CTL_KEY_NEXT], 1);
+    ck_assert(delivered(b, a, a_port, 4));
+    ck_assert_uint_eq(sa->rx.rx_key[CTL_KEY_PREVIOUS], 1);
+
+    /* 'b' promotes too: both sign and verify with the new key. */
+    ck_assert_int_eq(ctl_sock_set_keys(b, &next_key, NULL), 0);
+    ck_assert(delivered(a, b, b_port, 5));
+    ck_assert(delivered(b, a, a_port, 6));
+    ck_assert_uint_eq(sb->rx.rx_key[CTL_KEY_CURRENT], 2);
+    ck_assert_uint_eq(sa->rx.rx_key[CTL_KEY_CURRENT], 2);
+    ck_assert_uint_eq(sb->rx.rx_error[CTL_MSG_ERR_MAC], 0);
+    ck_assert_uint_eq(sa->rx.rx_error[CTL_MSG_ERR_MAC], 0);
+
+    /* The stats name the keys by fingerprint, never by value. */
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char fp[9];
+
+    ctl_sock_format_stats(b, &out);
+    snprintf(fp, sizeof fp, "%08"PRIx32, ctl_key_fingerprint(&next_key));
+    ck_assert_ptr_nonnull(strstr(ds_cstr(&out), fp));
+    ck_assert_ptr_nonnull(strstr(ds_cstr(&out), "grace left"));
+    ck_assert_ptr_null(strstr(ds_cstr(&out), NEXT_KEY));
+    ds_destroy(&out);
+}
+END_TEST
+
+/* A node that never staged the new key rejects what it signs: the reason
+ * rotation takes two steps. */
+START_TEST(test_unstaged_key_rejected)
+{
+    const struct ctl_sock_stats *sb = ctl_sock_get_stats(b);
+
+    ck_assert_int_eq(ctl_sock_set_keys(a, &next_key, NULL), 0);
+    ck_assert(!delivered(a, b, b_port, 1));
+    ck_assert_uint_eq(sb->rx.rx_error[CTL_MSG_ERR_MAC], 1);
+}
+END_TEST
+
+START_TEST(test_previous_key_expires)
+{
+    const struct ctl_sock_stats *sb = ctl_sock_get_stats(b);
+
+    ctl_sock_set_key_grace(b, 100);
+    ck_assert_int_eq(ctl_sock_set_keys(b, &next_key, NULL), 0);
+    ck_assert(delivered(a, b, b_port, 1));
+    ck_assert_uint_eq(sb->rx.rx_key[CTL_KEY_PREVIOUS], 1);
+
+    /* Setting the same keys again does not extend the grace period. */
+    usleep(60 * 1000);
+    ck_assert_int_eq(ctl_sock_set_keys(b, &next_key, NULL), 0);
+    usleep(60 * 1000);
+    ck_assert(!delivered(a, b, b_port, 2));
+    ck_assert_uint_eq(sb->rx.rx_error[CTL_MSG_ERR_MAC], 1);
+    ck_assert_uint_eq(sb->keys_expired, 1);
+    ck_assert(!ctl_sock_has_key_slot(b, CTL_KEY_PREVIOUS));
+
+    /* The new key still works. */
+    ck_assert_int_eq(ctl_sock_set_keys(a, &next_key, NULL), 0);
+    ck_assert(delivered(a, b, b_port, 3));
+}
+END_TEST
+
+/* Hostile messages of every type. */
+
+/* A valid message of 'type' from node 1 with sequence number 'seq'. */
+static void
+valid_msg(struct ctl_msg *msg, enum ctl_msg_type type, uint64_t seq)
+{
+    struct flow_key cp;
+
+    flow_key_init_v4(&cp, htonl(0xc0000201), htons(4242),
+                     htonl(0xcb00710a), htons(80), IPPROTO_TCP);
+    ctl_msg_init(msg, type, 1, seq);
+    if (type == CTL_MSG_OWNER) {
+        msg->owner.server = 7;
+        msg->owner.cp = cp;
+    } else if (type == CTL_MSG_PUBLISH || type == CTL_MSG_PUBLISH_FWD) {
+        msg->publish.server = 7;
+        msg->publish.n = 1;
+        msg->publish.entries[0].cp = cp;
+    } else if (type != CTL_MSG_PING && type != CTL_MSG_PONG
+               && type != CTL_MSG_GOSSIP && type != CTL_MSG_LB_LIST) {
+        /* Every other body starts with the CP; zeros fit the rest. */
+        msg->unknown.cp = cp;
+    }
+}
+
+/* Encodes into 'out' (cleared first) a valid message of 'type' from node 1
+ * with sequence number 'seq', signed with 'k'. */
+static void
+encode_valid(struct ofpbuf *out, enum ctl_msg_type type, uint64_t seq,
+             const struct ctl_key *k)
+{
+    struct ctl_msg msg;
+
+    valid_msg(&msg, type, seq);
+    ofpbuf_clear(out);
+    ck_assert_msg(!ctl_msg_encode(&msg, k, out), "cannot encode %s",
+                  ctl_msg_type_to_string(type));
+}
+
+/* Appends to 'dg' the MAC of its bytes under 'k', computed with libcrypto
+ * directly, as a holder of 'k' could. */
+static void
+resign(struct ofpbuf *dg, const struct ctl_key *k)
+{
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int md_len;
+
+    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), k->bytes, k->len, dg->data,
+                               dg->size, md, &md_len));
+    ofpbuf_put(dg, md, CTL_MSG_MAC_LEN);
+}
+
+/* Sends 'dg' to 'b', then a valid marker message with sequence number
+ * 'marker_seq', and checks what 'b' accepts: 'dg''s message of 'type' (if
+ * 'accepted'), then the marker, and nothing else.  Since loopback keeps
+ * datagrams in order, the marker shows that 'dg' was dealt with. */
+static void
+send_expecting(const struct ofpbuf *dg, enum ctl_msg_type type,
+               bool accepted, uint64_t marker_seq)
+{
+    struct ofpbuf marker;
+    struct ctl_msg msg;
+
+    ofpbuf_init(&marker, 0);
+    append_query(&marker, 65535, marker_seq);
+    send_raw(dg);
+    send_raw(&marker);
+    if (accepted) {
+        ck_assert(recv_b(&msg));
+        ck_assert_msg(msg.type == type, "%s: got %s instead",
+                      ctl_msg_type_to_string(type),
+                      ctl_msg_type_to_string(msg.type));
+    }
+    ck_assert(recv_b(&msg));
+    ck_assert_msg(msg.type == CTL_MSG_MAPPING_QUERY
+                  && ntohs(msg.mapping_query.cp.client_port) == 65535,
+                  "%s: hostile message accepted",
+                  ctl_msg_type_to_string(type));
+    ofpbuf_uninit(&marker);
+}
+
+/* Checks that 'b''s rejection counters equal 'expected'. */
+static void
+check_rejections(const uint64_t expected[CTL_MSG_N_ERRORS],
+                 enum ctl_msg_type type)
+{
+    const struct ctl_sock_stats *sb = ctl_sock_get_stats(b);
+
+    for (int e = 1; e < CTL_MSG_N_ERRORS; e++) {
+        ck_assert_msg(sb->rx.rx_error[e] == expected[e],
+                      "%s: %"PRIu64" rejected for \"%s\", expected %"PRIu64,
+                      ctl_msg_type_to_string(type), sb->rx.rx_error[e],
+                      ctl_msg_error_to_string(e), expected[e]);
+    }
+}
+
+START_TEST(test_hostile_every_type)
+{
+    const struct ctl_sock_stats *sb = ctl_sock_get_stats(b);
+    uint64_t expected[CTL_MSG_N_ERRORS] = { 0 };
+    uint64_t seq = 1000;
+    struct ofpbuf dg;
+
+    /* 'b' in mid-rotation: previous key 'other_key', current 'key', next
+     * 'next_key'.  A message signed with any of them must pass the same
+     * checks. */
+    ctl_sock_set_key_grace(b, 600 * 1000);
+    ck_assert_int_eq(ctl_sock_set_keys(b, &other_key, NULL), 0);
+    ck_assert_int_eq(ctl_sock_set_keys(b, &key, &next_key), 0);
+    const struct ctl_key *signers[] = { &key, &next_key, &other_key };
+    struct ctl_key stranger;
+
+    ck_assert_int_eq(ctl_key_init(&stranger, STRANGER_KEY,
+                                  strlen(STRANGER_KEY)), 0);
+
+    ofpbuf_init(&dg, 0);
+    for (int t = 1; t < CTL_MSG_N_TYPES; t++) {
+        const struct ctl_key *k = signers[t % ARRAY_SIZE(signers)];
+        size_t size;
+
+        /* Valid, then replayed. */
+        encode_valid(&dg, t, seq++, k);
+        send_expecting(&dg, t, true, seq++);
+        send_expecting(&dg, t, false, seq++);
+        expected[CTL_MSG_ERR_REPLAY]++;
+        check_rejections(expected, t);
+
+        /* Forged: signed with a key 'b' does not hold; a valid one altered
+         * in its header, its body or its MAC. */
+        encode_valid(&dg, t, seq++, &stranger);
+        send_expecting(&dg, t, false, seq++);
+        expected[CTL_MSG_ERR_MAC]++;
+        encode_valid(&dg, t, seq++, k);
+        size = dg.size;
+        for (size_t ofs = 8; ofs < size; ofs += (size - 8) / 3) {
+            ((uint8_t *) dg.data)[ofs] ^= 0x40;
+            send_expecting(&dg, t, false, seq++);
+            ((uint8_t *) dg.data)[ofs] ^= 0x40;
+            expected[CTL_MSG_ERR_MAC]++;
+        }
+        check_rejections(expected, t);
+
+        /* Truncated: shorter than a header and MAC, or than the length
+         * its header gives. */
+        const size_t cuts[] = { 1, CTL_MSG_HEADER_LEN,
+                                CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN - 1,
+                                CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN,
+                                size - CTL_MSG_MAC_LEN, size - 1 };
+        for (size_t i = 0; i < ARRAY_SIZE(cuts); i++) {
+            size_t len = cuts[i];
+
+            if (len >= size) {
+                continue;
+            }
+            dg.size = len;
+            send_expecting(&dg, t, false, seq++);
+            expected[len < CTL_MSG_HEADER_LEN + CTL_MSG_MAC_LEN
+                     ? CTL_MSG_ERR_SHORT : CTL_MSG_ERR_LENGTH]++;
+            dg.size = size;
+        }
+        check_rejections(expected, t);
+
+        /* The untouched message is still accepted: nothing above used up
+         * its sequence number. */
+        send_expecting(&dg, t, true, seq++);
+
+        /* Stale: a valid message of a sequence number never seen but below
+         * the window. */
+        uint64_t old_seq = seq++;
+        seq += CTL_REPLAY_WINDOW;
+        encode_valid(&dg, t, seq++, k);
+        send_expecting(&dg, t, true, seq++);
+        encode_valid(&dg, t, old_seq, k);
+        send_expecting(&dg, t, false, seq++);
+        expected[CTL_MSG_ERR_TOO_OLD]++;
+        check_rejections(expected, t);
+    }
+
+    /* An unknown type, correctly signed, is rejected as such. */
+    const uint8_t bad_types[] = { 0, CTL_MSG_N_TYPES, 255 };
+    for (size_t i = 0; i < ARRAY_SIZE(bad_types); i++) {
+        struct ctl_msg msg;
+
+        query_init(&msg, 1);
+        msg.sender = 1;
+        msg.seq = seq++;
+        ofpbuf_clear(&dg);
+        ck_assert_int_eq(ctl_msg_encode(&msg, &next_key, &dg), 0);
+        /* Re-sign with the changed type byte, as a key holder could. */
+        ((uint8_t *) dg.data)[5] = bad_types[i];
+        dg.size -= CTL_MSG_MAC_LEN;
+        resign(&dg, &next_key);
+        send_expecting(&dg, CTL_MSG_MAPPING_QUERY, false, seq++);
+        expected[CTL_MSG_ERR_TYPE]++;
+    }
+    check_rejections(expected, CTL_MSG_MAPPING_QUERY);
+    ck_assert_uint_gt(sb->rx.rx_key[CTL_KEY_NEXT], 0);
+    ck_assert_uint_gt(sb->rx.rx_key[CTL_KEY_PREVIOUS], 0);
+    ofpbuf_uninit(&dg);
+    ctl_key_destroy(&stranger);
+}
+END_TEST
+
 static Suite *
 ctl_sock_suite(void)
 {
@@ -308,6 +643,14 @@ ctl_sock_suite(void)
     tcase_add_test(tc, test_send_does_not_wait);
     tcase_add_test(tc, test_split_when_full);
     tcase_add_test(tc, test_hostile_datagrams);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("keys");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_rotation);
+    tcase_add_test(tc, test_unstaged_key_rejected);
+    tcase_add_test(tc, test_previous_key_expires);
+    tcase_add_test(tc, test_hostile_every_type);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -27,6 +27,8 @@
 #define LEASE_MS 10000
 
 static const char SECRET[] = "0123456789abcdef0123456789abcdef";
+static const char *secret;      /* The cluster key: SECRET unless a test
+                                 * rotates it. */
 
 /* What an agent does with CONN_REQ. */
 enum agent_mode { AGENT_ACCEPT, AGENT_REJECT, AGENT_SILENT };
@@ -215,8 +217,8 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
     }
     for (int i = lo; i < hi; i++) {
         struct lbnode_config cfg = {
-            .self = lb_id(i), .ring_key = 42, .secret = SECRET,
-            .secret_len = strlen(SECRET), .vnodes = 64,
+            .self = lb_id(i), .ring_key = 42, .secret = secret,
+            .secret_len = strlen(secret), .vnodes = 64,
             .lbs = lbs, .n_lbs = N_LB,
             .servers = servers, .n_servers = N_SRV,
             .vips = &vip, .n_vips = 1,
@@ -243,6 +245,7 @@ configure(bool *lb_healthy, bool *srv_healthy, uint8_t ttl)
 static void
 setup(void)
 {
+    secret = SECRET;
     memset(&w, 0, sizeof w);
     w.queue = xcalloc(MAX_MSGS, sizeof *w.queue);
     w.now = 1000000;
@@ -1578,6 +1581,49 @@ START_TEST(test_cookie_clocks_apart)
 }
 END_TEST
 
+START_TEST(test_cookie_across_key_rotation)
+{
+    /* Every SYN gets a cookie; the cluster key is rotated between two SYNs
+     * and their ACKs.  The first ACK completes its handshake.  The second
+     * comes after the previous key's cookies can no longer be valid on the
+     * monotonic clock that tells its expiry; the wall clock of the cookies
+     * is held back so that only the forgotten key can refuse it. */
+    struct tcp_seg_info synack[2];
+    uint16_t sport = 31000;
+
+    syn_table_max = 0;
+    for (int i = 0; i < N_LB; i++) {
+        set_wall(i, WALL_MS);
+    }
+    configure(NULL, NULL, 3);
+    for (int i = 0; i < 2; i++) {
+        packet_in(0, sport + i, TCP_SYN, 1000, 0);
+        ck_assert_uint_eq(w.n_north, i + 1);
+        synack[i] = w.north[i].seg;
+    }
+
+    secret = "a cluster key that was just promoted";
+    configure(NULL, NULL, 3);
+    configure(NULL, NULL, 3);   /* The same key again changes nothing. */
+    ack_synack(0, sport, &synack[0]);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 1);
+    ck_assert_uint_eq(TOTAL(cookies_prev_key), 1);
+    ck_assert_uint_eq(TOTAL(acks_no_state), 0);
+
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_run(w.lbs[i], node_now(i), &io, &aux[i]);
+    }
+    w.now += (2 * SYN_COOKIE_SLOT_S + SYN_COOKIE_MAX_SKEW_S) * 1000;
+    for (int i = 0; i < N_LB; i++) {
+        set_wall(i, WALL_MS + 2000);
+        lbnode_run(w.lbs[i], node_now(i), &io, &aux[i]);
+    }
+    ack_synack(0, sport + 1, &synack[1]);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 1);
+    ck_assert_uint_eq(TOTAL(acks_no_state), 1);
+}
+END_TEST
+
 START_TEST(test_cookie_slot_boundary)
 {
     /* LB node 2's clock is 3 s ahead of LB node 1's. */
@@ -2430,6 +2476,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_cookie_after_cp_reuse);
     tcase_add_test(tc, test_cookie_clocks_apart);
     tcase_add_test(tc, test_cookie_slot_boundary);
+    tcase_add_test(tc, test_cookie_across_key_rotation);
     tcase_add_test(tc, test_server_down_before_answer);
     tcase_add_test(tc, test_timers_visit_only_due);
     tcase_add_test(tc, test_next_deadline_handshake);

@@ -3,7 +3,9 @@
 # daemons follow the configuration with) sees ovslb-ctl's changes without a
 # restart, and reconnects by itself when ovsdb-server restarts; a SYN
 # meter and cookie rate that break cluster_settings_check(), written around
-# ovslb-ctl, fall back to their defaults.  Then
+# ovslb-ctl, fall back to their defaults; a staged cluster key follows
+# key-stage and key-promote, and one equal to the current key, written
+# around ovslb-ctl, is ignored.  Then
 # node-settings reads a node's settings from a local Open_vSwitch table that
 # ovs-vsctl set.
 
@@ -64,7 +66,17 @@ chmod +x "$TMP/restart.sh"
     "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 down" \
     "restart:$TMP/restart.sh" \
     "ctl:set cluster_key=0123456789abcdef-after-restart" \
-    "has:cluster name=lab key=0123456789abcdef-after-restart" \
+    "has:cluster name=lab key=0123456789abcdef-after-restart next=" \
+    "ctl:key-stage 0123456789abcdef-the-next-one" \
+    "has:cluster name=lab key=0123456789abcdef-after-restart next=0123456789abcdef-the-next-one" \
+    "ctl:key-promote" \
+    "has:cluster name=lab key=0123456789abcdef-the-next-one next=" \
+    "has:rejected 0" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"Cluster\",\"where\":[],\"row\":{\"cluster_key_next\":\"0123456789abcdef-the-next-one\"}}]' >/dev/null" \
+    "has:rejected 1" \
+    "has:cluster name=lab key=0123456789abcdef-the-next-one next=" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"Cluster\",\"where\":[],\"row\":{\"cluster_key_next\":[\"set\",[]]}}]' >/dev/null" \
+    "has:rejected 0" \
     "has:setting syn_meter_rate=50000" \
     "ctl:set syn_meter_rate=80000 syn_cookie_rate=30000 other_meter_rate=90000" \
     "has:setting syn_meter_rate=80000" \

@@ -51,6 +51,53 @@ expect 0 "get after reset is the default" "^64$" -- $C get ring_vnodes
 expect 0 "set cluster_key" -- $C set cluster_key=0123456789abcdef0123
 expect 0 "get cluster_key" "^0123456789abcdef0123$" -- $C get cluster_key
 expect 1 "short cluster_key" "too short" -- $C set cluster_key=abc
+long=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+expect 1 "long cluster_key" "cluster_key is too long \(at most 64" -- \
+    $C set cluster_key=${long}0
+expect 0 "...cluster_key unchanged" "^0123456789abcdef0123$" -- \
+    $C get cluster_key
+
+# Key rotation: stage, then promote.
+expect 0 "no next key at first" "^$" -- $C get cluster_key_next
+expect 2 "promote with nothing staged" \
+    "no next key staged \(stage one with 'ovslb-ctl key-stage'" -- \
+    $C key-promote
+expect 0 "...cluster_key unchanged" "^0123456789abcdef0123$" -- \
+    $C get cluster_key
+expect 1 "stage the current key" \
+    "cluster_key_next is the current cluster_key" -- \
+    $C key-stage 0123456789abcdef0123
+expect 1 "set the current key as next" \
+    "cluster_key_next is the current cluster_key" -- \
+    $C set cluster_key_next=0123456789abcdef0123
+expect 1 "stage a short key" "cluster_key_next is too short" -- \
+    $C key-stage abc
+expect 1 "stage a long key" "cluster_key_next is too long" -- \
+    $C key-stage ${long}0
+expect 1 "set a short next key" "cluster_key_next is too short" -- \
+    $C set cluster_key_next=abc
+expect 0 "...nothing staged by the refusals" "^$" -- $C get cluster_key_next
+expect 0 "stage a key of the maximum length" -- $C key-stage $long
+expect 0 "get cluster_key_next" "^$long$" -- $C get cluster_key_next
+expect 0 "...the current key is unchanged by a stage" \
+    "^0123456789abcdef0123$" -- $C get cluster_key
+expect 0 "show says a next key is staged" \
+    "^cluster \"lab\" \(cluster key: set, next key staged\)$" -- $C show
+expect 0 "set cluster_key_next= unstages it" -- $C set cluster_key_next=
+expect 0 "...nothing staged" "^$" -- $C get cluster_key_next
+expect 0 "key-stage with no KEY stages a random one and prints it" \
+    "^[0-9a-f]{64}$" -- $C key-stage
+next=$($C get cluster_key_next)
+expect 0 "...the one it printed" "^[0-9a-f]{64}$" -- $C get cluster_key_next
+expect 0 "key-promote" -- $C key-promote
+expect 0 "...the staged key is current" "^$next$" -- $C get cluster_key
+expect 0 "...and nothing is staged" "^$" -- $C get cluster_key_next
+expect 2 "promote twice" "no next key staged" -- $C key-promote
+expect 0 "set cluster_key_next=KEY stages too" -- \
+    $C set cluster_key_next=0123456789abcdef0123
+expect 0 "...and promotes" -- $C key-promote
+expect 0 "...back to the earlier key" "^0123456789abcdef0123$" -- \
+    $C get cluster_key
 expect 1 "set unknown key" "bogus: unknown setting" -- $C set bogus=1
 expect 1 "get unknown key" "bogus: unknown setting" -- $C get bogus
 expect 1 "set out of range" "from 1 to 4096" -- $C set ring_vnodes=0
@@ -96,7 +143,7 @@ expect 0 "back to the defaults" -- \
     $C set syn_meter_rate= syn_cookie_rate= other_meter_rate=
 expect 0 "...syn_meter_rate default" "^50000$" -- $C get syn_meter_rate
 
-# The bounds of the per-connection tables (schema 1.3.0).
+# The bounds of the per-connection tables (schema 1.3.0 and later).
 expect 0 "tracker_table_max default" "^1000000$" -- $C get tracker_table_max
 expect 0 "mapping_table_max default" "^1000000$" -- $C get mapping_table_max
 expect 0 "pending_table_max default" "^100000$" -- $C get pending_table_max

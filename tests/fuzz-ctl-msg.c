@@ -3,7 +3,9 @@
  * key, and (so that the fuzzer gets past the MAC into the body parsers) on
  * the same bytes authenticated with that key, as a key holder could send
  * them, and on each message ctl_msg_frame_len() splits the input into.
- * Whatever decodes must re-encode to the same bytes.  The rest of the
+ * Whatever decodes must re-encode to the same bytes, and a receiver that
+ * also holds another key (a key rotation) must reach the same verdict.
+ * The rest of the
  * input also drives a small replay window.
  *
  * Build (clang only):
@@ -25,11 +27,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_KEY "ovslb fuzzing cluster key, fixed"
+#define FUZZ_OTHER_KEY "ovslb fuzzing: another key, held too"
 
-/* Decodes the 'size' bytes at 'data' and, if they are accepted, checks that
- * they re-encode identically. */
+/* Decodes the 'size' bytes at 'data' with 'key' and, if they are accepted,
+ * checks that they re-encode identically; and checks that a receiver that
+ * holds 'other' as well reaches the same verdict. */
 static void
-decode_and_check(const struct ctl_key *key, const uint8_t *data, size_t size)
+decode_and_check(const struct ctl_key *key, const struct ctl_key *other,
+                 const uint8_t *data, size_t size)
 {
     struct ctl_stats stats;
     struct ctl_msg msg;
@@ -39,6 +44,18 @@ decode_and_check(const struct ctl_key *key, const uint8_t *data, size_t size)
     error = ctl_msg_decode(data, size, key, &msg, &stats);
     if (error >= CTL_MSG_N_ERRORS
         || (error && stats.rx_error[error] != 1)) {
+        abort();
+    }
+
+    /* As a receiver in mid-rotation holding another key first, an empty
+     * slot and this key last: the same verdict, this key's slot. */
+    const struct ctl_key *keys[CTL_KEY_N_SLOTS] = {
+        [CTL_KEY_CURRENT] = other, [CTL_KEY_PREVIOUS] = key,
+    };
+    enum ctl_key_slot slot;
+    struct ctl_msg msg2;
+    if (ctl_msg_decode_keys(data, size, keys, &msg2, NULL, &slot) != error
+        || (!error && slot != CTL_KEY_PREVIOUS)) {
         abort();
     }
     if (!error) {
@@ -56,11 +73,13 @@ decode_and_check(const struct ctl_key *key, const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct ctl_key key;
+    static struct ctl_key key, other;
     static bool initialized;
 
     if (!initialized) {
-        if (ctl_key_init(&key, FUZZ_KEY, strlen(FUZZ_KEY))) {
+        if (ctl_key_init(&key, FUZZ_KEY, strlen(FUZZ_KEY))
+            || ctl_key_init(&other, FUZZ_OTHER_KEY,
+                            strlen(FUZZ_OTHER_KEY))) {
             abort();
         }
         initialized = true;
@@ -68,7 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* As received: the whole datagram, then message by message as a
      * receiver splits it (ctl_sock_recv()). */
-    decode_and_check(&key, data, size);
+    decode_and_check(&key, &other, data, size);
     for (size_t off = 0; off < size; ) {
         size_t len = ctl_msg_frame_len(data + off, size - off);
 
@@ -77,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (len > size - off) {
             abort();
         }
-        decode_and_check(&key, data + off, len);
+        decode_and_check(&key, &other, data + off, len);
         off += len;
     }
 
@@ -99,7 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         memcpy(signed_msg + size, md, CTL_MSG_MAC_LEN);
-        decode_and_check(&key, signed_msg, len);
+        decode_and_check(&key, &other, signed_msg, len);
         free(signed_msg);
     }
 

@@ -87,8 +87,8 @@ render(const struct cluster_snapshot *snap, struct ds *s)
 {
     const struct cluster_settings *settings = &snap->settings;
 
-    ds_put_format(s, "cluster name=%s key=%s\n", settings->name,
-                  settings->cluster_key);
+    ds_put_format(s, "cluster name=%s key=%s next=%s\n", settings->name,
+                  settings->cluster_key, settings->cluster_key_next);
     for (size_t i = 0; i < cluster_n_setting_defs; i++) {
         const struct cluster_setting *def = &cluster_setting_defs[i];
         ds_put_format(s, "setting %s=%"PRIu32"\n", def->name,

@@ -472,12 +472,24 @@ cmd_init(struct ctl_ctx *ctx)
 
 /* set, get */
 
+/* Fails unless 'key' can serve as the value of 'name', "cluster_key" or
+ * "cluster_key_next"; a next key must also differ from the current one
+ * of 'row' (if any). */
 static bool
-check_cluster_key(struct ctl_ctx *ctx, const char *key)
+check_cluster_key(struct ctl_ctx *ctx, const char *name, const char *key,
+                  const struct ovslbrec_cluster *row)
 {
-    if (strlen(key) < 16) {
-        ctl_error(ctx, EXIT_INVALID, "cluster_key is too short (at least 16 "
-                  "characters; 'ovslb-ctl init' makes a random one)");
+    char *error = cluster_key_check(name, key);
+
+    if (error) {
+        ctl_error(ctx, EXIT_INVALID, "%s", error);
+        free(error);
+        return false;
+    }
+    if (!strcmp(name, "cluster_key_next") && row
+        && !strcmp(key, row->cluster_key)) {
+        ctl_error(ctx, EXIT_INVALID, "cluster_key_next is the current "
+                  "cluster_key: stage a different key");
         return false;
     }
     return true;
@@ -530,8 +542,14 @@ cmd_set(struct ctl_ctx *ctx)
                 ovslbrec_cluster_set_name(row, value);
             }
         } else if (!strcmp(key, "cluster_key")) {
-            if (check_cluster_key(ctx, value)) {
+            if (check_cluster_key(ctx, key, value, row)) {
                 ovslbrec_cluster_set_cluster_key(row, value);
+            }
+        } else if (!strcmp(key, "cluster_key_next")) {
+            if (!value[0]) {
+                ovslbrec_cluster_set_cluster_key_next(row, NULL);
+            } else if (check_cluster_key(ctx, key, value, row)) {
+                ovslbrec_cluster_set_cluster_key_next(row, value);
             }
         } else if ((s = cluster_setting_find(key)) != NULL) {
             if (!value[0]) {
@@ -567,11 +585,59 @@ cmd_get(struct ctl_ctx *ctx)
         ds_put_format(&ctx->output, "%s\n", row ? row->name : "");
     } else if (!strcmp(key, "cluster_key")) {
         ds_put_format(&ctx->output, "%s\n", row ? row->cluster_key : "");
+    } else if (!strcmp(key, "cluster_key_next")) {
+        ds_put_format(&ctx->output, "%s\n",
+                      row && row->cluster_key_next ? row->cluster_key_next
+                                                   : "");
     } else if ((s = cluster_setting_find(key)) != NULL) {
         ds_put_format(&ctx->output, "%"PRIu32"\n", effective_setting(row, s));
     } else {
         unknown_setting(ctx, key);
     }
+}
+
+/* key-stage, key-promote: rotating the cluster key in two steps (README.md,
+ * "Rotating the cluster key").  Staging makes every node accept the next key
+ * while still signing with the current one; promoting, once the stage has
+ * reached every node, makes the next key the current one, and the nodes
+ * keep accepting the replaced key for a grace period. */
+
+static void
+cmd_key_stage(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_cluster *row = cluster_row(ctx);
+    char *key;
+
+    if (!row) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "no cluster key to rotate (run "
+                  "'ovslb-ctl init' first)");
+        return;
+    }
+    ovslbrec_cluster_verify_cluster_key(row);
+    key = ctx->argc ? xstrdup(ctx->argv[0]) : random_key();
+    if (check_cluster_key(ctx, "cluster_key_next", key, row)) {
+        ovslbrec_cluster_set_cluster_key_next(row, key);
+        if (!ctx->argc) {
+            ds_put_format(&ctx->output, "%s\n", key);
+        }
+    }
+    free(key);
+}
+
+static void
+cmd_key_promote(struct ctl_ctx *ctx)
+{
+    const struct ovslbrec_cluster *row = cluster_row(ctx);
+
+    if (!row || !row->cluster_key_next) {
+        ctl_error(ctx, EXIT_NOT_FOUND, "no next key staged (stage one with "
+                  "'ovslb-ctl key-stage', and wait until every node "
+                  "accepts it before promoting it)");
+        return;
+    }
+    ovslbrec_cluster_verify_cluster_key_next(row);
+    ovslbrec_cluster_set_cluster_key(row, row->cluster_key_next);
+    ovslbrec_cluster_set_cluster_key_next(row, NULL);
 }
 
 /* Nodes. */
@@ -1296,8 +1362,9 @@ cmd_show(struct ctl_ctx *ctx)
     uint32_t fabric_mtu, vip_wscale, vip_ttl;
 
     if (row) {
-        ds_put_format(s, "cluster \"%s\" (cluster key: %s)\n", row->name,
-                      strlen(row->cluster_key) ? "set" : "NOT SET");
+        ds_put_format(s, "cluster \"%s\" (cluster key: %s%s)\n", row->name,
+                      strlen(row->cluster_key) ? "set" : "NOT SET",
+                      row->cluster_key_next ? ", next key staged" : "");
     } else {
         ds_put_cstr(s, "cluster not initialized (run 'ovslb-ctl init'), "
                     "defaults:\n");
@@ -1398,6 +1465,8 @@ static const struct ctl_command commands[] = {
     { "set", 1, INT_MAX, "KEY=VALUE...", "", false, cmd_set },
     { "get", 1, 1, "KEY", "", true, cmd_get },
     { "show", 0, 0, "", "", true, cmd_show },
+    { "key-stage", 0, 1, "[KEY]", "", false, cmd_key_stage },
+    { "key-promote", 0, 0, "", "", false, cmd_key_promote },
     { "lb-node-add", 3, 4, "ID NORTH_IP SOUTH_IP [CONTROL_IP]",
       "--may-exist", false, cmd_lb_node_add },
     { "lb-node-del", 1, 1, "ID", "--if-exists", false, cmd_lb_node_del },
@@ -1504,6 +1573,12 @@ usage(void)
            "VALUE: default)\n"
            "  get KEY                     print a cluster setting\n"
            "  show                        print the whole configuration\n"
+           "  key-stage [KEY]             stage the next cluster key (random "
+           "if no KEY):\n"
+           "                              accepted by every node, not used "
+           "to sign yet\n"
+           "  key-promote                 make the staged key the current "
+           "one\n"
            "\nLB node commands:\n"
            "  [--may-exist] lb-node-add ID NORTH_IP SOUTH_IP [CONTROL_IP]\n"
            "  [--if-exists] lb-node-del ID\n"
@@ -1533,7 +1608,8 @@ usage(void)
            "  [--if-exists] vip-server-del NAME SERVER_ID\n"
            "\nALG: random weighted-random round-robin least-connections "
            "lowest-latency\n     hash source\n"
-           "\nCluster settings (KEY of set/get): name cluster_key",
+           "\nCluster settings (KEY of set/get): name cluster_key "
+           "cluster_key_next",
            program_name, program_name);
     for (size_t i = 0; i < cluster_n_setting_defs; i++) {
         printf("%s%s", i % 4 ? " " : "\n  ", cluster_setting_defs[i].name);
