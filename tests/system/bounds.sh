@@ -22,9 +22,6 @@ STREAMS_PID=
 SAMPLER_PID=
 trap '[ -z "$STREAMS_PID" ] || kill -KILL "$STREAMS_PID" 2>/dev/null; [ -z "$SAMPLER_PID" ] || kill "$SAMPLER_PID" 2>/dev/null; sys_cleanup' EXIT
 
-octl() {
-    ovslb-ctl --db="unix:$D/config/ovslb.sock" --timeout=30 "$@"
-}
 lbctl() {
     ovs-appctl --timeout=5 -t "$D/lb$1/ovslb-controller.ctl" "$2" 2>/dev/null
 }
@@ -57,9 +54,7 @@ rss_kb() {   # the ovslb daemons' resident memory, in KiB, summed
     done
     echo "$total"
 }
-st() {
-    sed -n "s/^$1 //p" "$D/streams.status" 2>/dev/null | head -n 1
-}
+st() { streams_status "$D/streams.status" "$1"; }
 established() {
     [ "$(st established)" = 50 ]
 }
@@ -152,11 +147,7 @@ rc=$?
 STREAMS_PID=
 summary=$(tail -n 1 "$D/streams.summary")
 echo "# streams.py exit $rc: $summary"
-js() {
-    printf '%s' "$summary" | "$PY" -c \
-        'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], -1))' "$1" \
-        2>/dev/null || echo -1
-}
+js() { json_num "$summary" "$1"; }
 check "the 50 active connections lived through the evictions: 0 broken" \
     [ "$(js broken)" = 0 ]
 check "every byte they sent was echoed and verified" \

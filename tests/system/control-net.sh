@@ -20,9 +20,6 @@ VIP=203.0.113.10
 ctl() {   # ctl K COMMAND: ovs-appctl to LB node K's controller
     ovs-appctl --timeout=5 -t "$D/lb$1/ovslb-controller.ctl" "$2" 2>/dev/null
 }
-octl() {
-    ovslb-ctl --db="unix:$D/config/ovslb.sock" --timeout=30 "$@"
-}
 control_socket() {   # control_socket K: the address LB node K's is bound to
     ctl "$1" ovslb/show | sed -n 's/^control socket: \[\(.*\)\]:.*/\1/p'
 }

@@ -19,9 +19,6 @@ STREAMS=$srcdir/tests/system/streams.py
 STREAMS_PID=
 trap '[ -z "$STREAMS_PID" ] || kill -KILL "$STREAMS_PID" 2>/dev/null; sys_cleanup' EXIT
 
-octl() {
-    ovslb-ctl --db="unix:$D/config/ovslb.sock" --timeout=30 "$@"
-}
 # Every daemon's ovslb/stats, one "NODE: LINE" per line.
 all_stats() {
     local k
@@ -49,9 +46,7 @@ mac_rejections() {
 sockets() {   # how many control sockets report keys
     all_stats | grep -c ' keys:'
 }
-st() {
-    sed -n "s/^$1 //p" "$D/streams.status" 2>/dev/null | head -n 1
-}
+st() { streams_status "$D/streams.status" "$1"; }
 one_next() {   # every socket holds the same staged key, $1
     [ "$(slot_values next)" = "$1" ]
 }
@@ -110,11 +105,7 @@ rc=$?
 STREAMS_PID=
 summary=$(tail -n 1 "$D/streams.summary")
 echo "# streams.py exit $rc: $summary"
-js() {
-    printf '%s' "$summary" | "$PY" -c \
-        'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], -1))' "$1" \
-        2>/dev/null || echo -1
-}
+js() { json_num "$summary" "$1"; }
 check "0 of 100 long-lived connections broken" [ "$(js broken)" = 0 ]
 check "every byte sent was echoed and verified" \
     eval "[ $(js bytes_sent) = $(js bytes_verified) ] && [ $(js bytes_sent) -gt 0 ]"

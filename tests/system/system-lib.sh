@@ -244,6 +244,26 @@ hops_are() {
     [ "$(edge_hops)" = "$1" ]
 }
 
+# octl ARGS...: ovslb-ctl on the lab's config service.
+octl() {
+    ovslb-ctl --db="unix:$OVSLB_LAB_DIR/config/ovslb.sock" --timeout=30 "$@"
+}
+
+# streams_status FILE KEY: a value of streams.py's status file FILE (0 if
+# it has none yet).
+streams_status() {
+    awk -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }' \
+        "$1" 2>/dev/null
+}
+
+# json_num JSON KEY: a number of streams.py's one-line JSON summary JSON,
+# -1 if it has none.
+json_num() {
+    printf '%s' "$1" | "${PYTHON:-python3}" -c \
+        'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], -1))' "$2" \
+        2>/dev/null || echo -1
+}
+
 sys_finish() {
     echo "$SYS_PASSED passed, $SYS_FAILED failed$( [ "$SYS_FAILED_TIMING" = 0 ] \
         || echo ", $SYS_FAILED_TIMING of them timing")"
