@@ -118,10 +118,13 @@ tests_pipeline_print_LDADD = controller/libcontroller.la flows/libflows.la \
 EXTRA_DIST += $(DP_TESTS) tests/ovs-sandbox.sh flows/lb-pipeline.golden
 
 # Fuzzing (clang's libFuzzer): 'make fuzz' builds the targets, 'make
-# fuzz-run' runs each for FUZZ_SECONDS from its checked-in seed corpus
-# (tests/corpus/NAME, copied first: new inputs are not written back).
+# fuzz-run' runs each for FUZZ_SECONDS (CI's short run) and
+# 'make fuzz-long' for FUZZ_LONG_SECONDS, from its checked-in seed corpus
+# (tests/corpus/NAME, copied first: new inputs are not written back), and
+# print the executions and coverage reached per target (tests/fuzz-run.sh).
 FUZZ_TARGETS = tests/fuzz-ctl-msg tests/fuzz-tcp-opts
 FUZZ_SECONDS = 20
+FUZZ_LONG_SECONDS = 600
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
@@ -136,18 +139,15 @@ tests/fuzz-tcp-opts: tests/fuzz-tcp-opts.c lib/tcp-seg.c lib/seq-xlate.c \
 	$(AM_V_CCLD)$(FUZZ_BUILD)
 fuzz: $(FUZZ_TARGETS)
 fuzz-run: fuzz
-	@for f in $(FUZZ_TARGETS); do \
-	    name=`basename $$f | sed 's/^fuzz-//'`; \
-	    rm -rf $$f.corpus && mkdir -p $$f.corpus && \
-	    cp $(srcdir)/tests/corpus/$$name/* $$f.corpus/ && \
-	    echo "fuzzing $$name for $(FUZZ_SECONDS) s" && \
-	    ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        $$f.corpus > $$f.log 2>&1 || { tail -40 $$f.log; exit 1; }; \
-	    grep -E '^stat::number_of_executed_units|^Done' $$f.log; \
-	done
+	@$(SHELL) $(srcdir)/tests/fuzz-run.sh $(srcdir) $(FUZZ_SECONDS) \
+	    $(FUZZ_TARGETS)
+fuzz-long: fuzz
+	@$(SHELL) $(srcdir)/tests/fuzz-run.sh $(srcdir) $(FUZZ_LONG_SECONDS) \
+	    $(FUZZ_TARGETS)
 CLEANFILES += $(FUZZ_TARGETS)
-EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/corpus
-.PHONY: fuzz fuzz-run
+EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/fuzz-run.sh \
+	tests/corpus
+.PHONY: fuzz fuzz-run fuzz-long
 
 # The config service (schema/ovslb.ovsschema): Check suites of
 # cluster-config and node-settings, ovslb-ctl's commands against a private
