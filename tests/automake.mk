@@ -117,18 +117,22 @@ tests_pipeline_print_LDADD = controller/libcontroller.la flows/libflows.la \
 	lib/libovslb.la $(OVS_LIBS)
 EXTRA_DIST += $(DP_TESTS) tests/ovs-sandbox.sh flows/lb-pipeline.golden
 
-# Fuzzing (clang's libFuzzer): 'make fuzz' builds the targets, 'make
-# fuzz-run' runs each for FUZZ_SECONDS (CI's short run) and
+# Fuzzing (clang's libFuzzer): 'make fuzz' builds the targets, one per
+# decoder, 'make fuzz-run' runs each for FUZZ_SECONDS (CI's short run) and
 # 'make fuzz-long' for FUZZ_LONG_SECONDS, from its checked-in seed corpus
 # (tests/corpus/NAME, copied first: new inputs are not written back), and
 # print the executions and coverage reached per target (tests/fuzz-run.sh).
-FUZZ_TARGETS = tests/fuzz-ctl-msg tests/fuzz-tcp-opts
+# 'make fuzz-corpus' writes the seeds of the targets that read event streams
+# again (tests/fuzz-corpus.c).
+FUZZ_TARGETS = tests/fuzz-ctl-msg tests/fuzz-tcp-opts tests/fuzz-lbnode \
+	tests/fuzz-agent-core tests/fuzz-config
 FUZZ_SECONDS = 20
 FUZZ_LONG_SECONDS = 600
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZ_BUILD = $(FUZZ_CC) $(FUZZ_CFLAGS) -I. -I$(srcdir)/lib -I$(srcdir) \
+FUZZ_BUILD = $(FUZZ_CC) $(FUZZ_CFLAGS) -I. -Ilib -I$(srcdir)/lib -I$(srcdir) \
+	-I$(srcdir)/agent -I$(srcdir)/tests \
 	$(OVS_CPPFLAGS) -o $@ $^ $(OVS_BUILDDIR)/lib/.libs/libopenvswitch.a \
 	`sed -n "s/^dependency_libs='\(.*\)'/\1/p" \
 	    $(OVS_BUILDDIR)/lib/libopenvswitch.la | sed 's/[^ ]*\.la//g'`
@@ -137,6 +141,19 @@ tests/fuzz-ctl-msg: tests/fuzz-ctl-msg.c lib/ctl-msg.c lib/flow-key.c
 tests/fuzz-tcp-opts: tests/fuzz-tcp-opts.c lib/tcp-seg.c lib/seq-xlate.c \
 		lib/flow-key.c
 	$(AM_V_CCLD)$(FUZZ_BUILD)
+FUZZ_STREAM = tests/fuzz-stream.c lib/ctl-msg.c lib/flow-key.c
+tests/fuzz-lbnode: tests/fuzz-lbnode.c $(FUZZ_STREAM) controller/lbnode.c \
+		controller/ingress.c controller/tracker.c controller/lease.c \
+		lib/tcp-seg.c lib/ring.c lib/selection.c lib/maglev.c \
+		lib/syn-cookie.c lib/deadline-queue.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
+tests/fuzz-agent-core: tests/fuzz-agent-core.c $(FUZZ_STREAM) \
+		agent/agent-core.c lib/tcp-seg.c lib/seq-xlate.c lib/ring.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
+tests/fuzz-config: tests/fuzz-config.c lib/cluster-config.c \
+		lib/ovslb-idl.c lib/node-settings.c lib/selection.c \
+		lib/maglev.c lib/flow-key.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
 fuzz: $(FUZZ_TARGETS)
 fuzz-run: fuzz
 	@$(SHELL) $(srcdir)/tests/fuzz-run.sh $(srcdir) $(FUZZ_SECONDS) \
@@ -144,10 +161,19 @@ fuzz-run: fuzz
 fuzz-long: fuzz
 	@$(SHELL) $(srcdir)/tests/fuzz-run.sh $(srcdir) $(FUZZ_LONG_SECONDS) \
 	    $(FUZZ_TARGETS)
-CLEANFILES += $(FUZZ_TARGETS)
-EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/fuzz-run.sh \
+EXTRA_PROGRAMS = tests/fuzz-corpus
+tests_fuzz_corpus_SOURCES = tests/fuzz-corpus.c tests/fuzz-stream.c \
+	tests/fuzz-stream.h
+tests_fuzz_corpus_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent
+tests_fuzz_corpus_LDADD = controller/libcontroller.la agent/libagent.la \
+	flows/libflows.la $(TEST_LDADD)
+fuzz-corpus: tests/fuzz-corpus
+	./tests/fuzz-corpus $(srcdir)/tests/corpus
+CLEANFILES += $(FUZZ_TARGETS) tests/fuzz-corpus
+EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/fuzz-lbnode.c \
+	tests/fuzz-agent-core.c tests/fuzz-config.c tests/fuzz-run.sh \
 	tests/corpus
-.PHONY: fuzz fuzz-run fuzz-long
+.PHONY: fuzz fuzz-run fuzz-long fuzz-corpus
 
 # The config service (schema/ovslb.ovsschema): Check suites of
 # cluster-config and node-settings, ovslb-ctl's commands against a private
