@@ -1,7 +1,8 @@
 /*
  * fuzz-corpus: writes the seed corpus of the fuzz targets that read event
  * streams or strings (tests/fuzz-lbnode.c, tests/fuzz-agent-core.c,
- * tests/fuzz-config.c) into DIR/lbnode, DIR/agent-core and DIR/config.
+ * tests/fuzz-health.c, tests/fuzz-config.c) into DIR/lbnode,
+ * DIR/agent-core, DIR/health and DIR/config.
  * 'make fuzz-corpus' runs it on tests/corpus.
  *
  * The seeds are what the targets' simulated peers and the daemons would
@@ -23,6 +24,7 @@
 #include "dp-packet.h"
 #include "flow-key.h"
 #include "fuzz-stream.h"
+#include "health.h"
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
 #include "selection.h"
@@ -583,6 +585,79 @@ agent_seeds(void)
     free(msg);
 }
 
+/* The seeds of tests/fuzz-health.c. */
+static void
+health_seeds(void)
+{
+    struct ctl_msg *msg = xmalloc(sizeof *msg);
+    const uint8_t ready[] = { 1, 1, 1, 0 };
+    struct ofpbuf b;
+
+    /* Checks answered, or not, with time passing; the node stops serving
+     * for a while. */
+    ofpbuf_init(&b, 0);
+    for (int i = 0; i < 12; i++) {
+        put_time(&b, FUZZ_HEALTH_TIME, 100);
+        if (i % 4 != 3) {
+            fuzz_stream_put(&b, FUZZ_HEALTH_PONGS, ready, sizeof ready);
+        }
+        if (i == 6 || i == 9) {
+            put_u8(&b, FUZZ_HEALTH_SERVING, i == 9);
+        }
+    }
+    fuzz_stream_put(&b, FUZZ_HEALTH_FORMAT, NULL, 0);
+    write_seed("health", "checks", &b);
+    ofpbuf_uninit(&b);
+
+    /* Messages from the other nodes: PINGs (one for another node, one on
+     * the agent path), a GOSSIP table and an LB_LIST. */
+    ofpbuf_init(&b, 0);
+    for (int i = 0; i < 3; i++) {
+        ctl_msg_init(msg, CTL_MSG_PING, 2, 1);
+        msg->ping.nonce = 0x1234 + i;
+        msg->ping.path = i == 2 ? CTL_PATH_AGENT : CTL_PATH_NORTH + i;
+        msg->ping.checker = 2;
+        msg->ping.target = i == 1 ? 3 : 1;
+        fuzz_stream_put_msg(&b, FUZZ_HEALTH_MSG, NULL, 0, msg);
+    }
+    ctl_msg_init(msg, CTL_MSG_GOSSIP, 3, 1);
+    msg->gossip.n = 4;
+    for (int i = 0; i < 4; i++) {
+        msg->gossip.entries[i] = (struct ctl_gossip_entry) {
+            .node = i < 3 ? 1 + i : 101,
+            .kind = i < 3 ? CTL_NODE_LB : CTL_NODE_SERVER,
+            .heartbeat = 1700000001000ULL + i,
+        };
+    }
+    fuzz_stream_put_msg(&b, FUZZ_HEALTH_MSG, NULL, 0, msg);
+    ctl_msg_init(msg, CTL_MSG_LB_LIST, 2, 1);
+    msg->lb_list.version = 1;
+    msg->lb_list.n = 1;
+    msg->lb_list.nodes[0] = 2;
+    fuzz_stream_put_msg(&b, FUZZ_HEALTH_MSG, NULL, 0, msg);
+    put_time(&b, FUZZ_HEALTH_TIME, 400);
+    write_seed("health", "messages", &b);
+    ofpbuf_uninit(&b);
+
+    /* The heartbeat table read back from the journal. */
+    ofpbuf_init(&b, 0);
+    for (int i = 0; i < 3; i++) {
+        struct health_record rec = {
+            .node = i ? 100 + i : 2,
+            .kind = i ? CTL_NODE_SERVER : CTL_NODE_LB,
+            .heartbeat = 1700000000500ULL,
+        };
+        uint8_t kv[HEALTH_RECORD_KEY_LEN + HEALTH_RECORD_VALUE_LEN];
+
+        health_record_encode(&rec, kv, kv + HEALTH_RECORD_KEY_LEN);
+        fuzz_stream_put(&b, FUZZ_HEALTH_IMPORT, kv, sizeof kv);
+    }
+    put_time(&b, FUZZ_HEALTH_TIME, 200);
+    write_seed("health", "import", &b);
+    ofpbuf_uninit(&b);
+    free(msg);
+}
+
 /* The seeds of tests/fuzz-config.c: NUL-separated strings. */
 static void
 config_seeds(void)
@@ -630,6 +705,7 @@ main(int argc, char *argv[])
     dir = argv[1];
     lbnode_seeds();
     agent_seeds();
+    health_seeds();
     config_seeds();
     return n_errors ? EXIT_FAILURE : EXIT_SUCCESS;
 }

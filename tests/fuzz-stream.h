@@ -1,7 +1,7 @@
 /*
  * fuzz-stream: the input of the libFuzzer targets that drive a protocol
- * core (tests/fuzz-lbnode.c, tests/fuzz-agent-core.c) with a sequence of
- * events, and the checks those targets share.
+ * core (tests/fuzz-lbnode.c, tests/fuzz-agent-core.c, tests/fuzz-health.c)
+ * with a sequence of events, and the checks those targets share.
  *
  * An input is a sequence of records:
  *
@@ -51,6 +51,17 @@ enum fuzz_lb_op {
     FUZZ_LB_CLIENT,
     FUZZ_LB_SERVER,
     FUZZ_LB_N_OPS
+};
+
+/* The records of tests/fuzz-health.c, likewise. */
+enum fuzz_health_op {
+    FUZZ_HEALTH_MSG,
+    FUZZ_HEALTH_TIME,
+    FUZZ_HEALTH_IMPORT,
+    FUZZ_HEALTH_SERVING,
+    FUZZ_HEALTH_FORMAT,
+    FUZZ_HEALTH_PONGS,
+    FUZZ_HEALTH_N_OPS
 };
 
 /* The records of tests/fuzz-agent-core.c, likewise. */
