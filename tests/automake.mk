@@ -157,7 +157,8 @@ tests/fuzz-config: tests/fuzz-config.c lib/cluster-config.c \
 		lib/ovslb-idl.c lib/node-settings.c lib/selection.c \
 		lib/maglev.c lib/flow-key.c
 	$(AM_V_CCLD)$(FUZZ_BUILD)
-fuzz: $(FUZZ_TARGETS)
+# The seed writer is built with the targets, so that CI builds it.
+fuzz: $(FUZZ_TARGETS) tests/fuzz-corpus
 fuzz-run: fuzz
 	@$(SHELL) $(srcdir)/tests/fuzz-run.sh $(srcdir) $(FUZZ_SECONDS) \
 	    $(FUZZ_TARGETS)
