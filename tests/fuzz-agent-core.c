@@ -4,7 +4,7 @@
  * tracked, one in hash mode), driven by a stream of events
  * (tests/fuzz-stream.h):
  *
- *   op % 7 == 0  segment from a client: ingress node u8, then the IP
+ *   op % 10 == 0 segment from a client: ingress node u8, then the IP
  *                packet, for agent_core_from_client();
  *             1  segment from the server: the IP packet, for
  *                agent_core_from_server();

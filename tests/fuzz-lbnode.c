@@ -3,7 +3,7 @@
  * LB node 1 of a cluster of three LB nodes and three servers with one IPv4
  * and one IPv6 VIP, driven by a stream of events (tests/fuzz-stream.h):
  *
- *   op % 6 == 0  packet-in: the data is the Ethernet frame;
+ *   op % 8 == 0  packet-in: the data is the Ethernet frame;
  *             1  control message (SYN_INFO ... PUBLISH, PUBLISH_FWD ...):
  *                authenticated, decoded, and handed to lbnode_recv();
  *             2  journal record: table u8 (bit 0: mapping, otherwise
