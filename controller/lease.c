@@ -10,9 +10,11 @@
 #include <config.h>
 #include "lbnode-private.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h"
 #include "deadline-queue.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
@@ -20,6 +22,8 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(lease);
+
+COVERAGE_DEFINE(lbnode_bad_record);
 
 /* Lapsed leases are swept lazily: at most once per this period. */
 #define LEASE_SWEEP_MS 250
@@ -371,26 +375,60 @@ lease_publish(struct lbnode *lb, const struct ctl_msg *msg,
     free(fwd);
 }
 
+/* Returns true if the booleans of the TCP options in the tracker record
+ * 'data' are 0 or 1, as this version writes them.  They are read as bytes:
+ * any other value in a bool is undefined behaviour. */
+static bool
+record_opts_are_valid(const void *data)
+{
+    static const size_t bools[] = {
+        offsetof(struct ctl_tcp_opts, has_mss),
+        offsetof(struct ctl_tcp_opts, has_wscale),
+        offsetof(struct ctl_tcp_opts, sack_permitted),
+        offsetof(struct ctl_tcp_opts, has_ts),
+        offsetof(struct ctl_tcp_opts, ece),
+        offsetof(struct ctl_tcp_opts, cwr),
+    };
+    const uint8_t *opts = ((const uint8_t *) data
+                           + offsetof(struct entry_record, opts));
+
+    for (size_t i = 0; i < ARRAY_SIZE(bools); i++) {
+        if (opts[bools[i]] > 1) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Restores a record that 'lb''s journal wrote before a restart: 'len' bytes
  * at 'data' for 'cp' in 'table', still valid for 'ttl_ms'.  A mapping is
  * installed again through 'io'.  Returns false (and restores nothing) if the
- * record is not one this version wrote. */
+ * record is not one this version wrote, for a 'cp' that it could have
+ * written. */
 bool
 lbnode_restore(struct lbnode *lb, const char *table,
                const struct flow_key *cp, const void *data, size_t len,
                long long int ttl_ms, long long int now,
                const struct lbnode_io *io, void *aux)
 {
+    if (!flow_key_is_valid(cp)) {
+        COVERAGE_INC(lbnode_bad_record);
+        return false;
+    }
     if (!strcmp(table, LBNODE_JOURNAL_TRACKER)) {
         struct entry_record r;
         struct entry *e;
 
-        if (len != sizeof r) {
+        if (len != sizeof r || !record_opts_are_valid(data)) {
+            COVERAGE_INC(lbnode_bad_record);
             return false;
         }
         memcpy(&r, data, sizeof r);
         if (r.version != RECORD_VERSION || r.role >= CTL_ROLE_N_ROLES
-            || r.isn_kind >= CTL_ISN_N_KINDS || entry_find(lb, cp)) {
+            || r.isn_kind >= CTL_ISN_N_KINDS) {
+            COVERAGE_INC(lbnode_bad_record);
+            return false;
+        } else if (entry_find(lb, cp)) {
             return false;
         }
         e = tracker_entry_create(lb, cp, r.role, now);
@@ -415,10 +453,14 @@ lbnode_restore(struct lbnode *lb, const char *table,
         struct mapping *m;
 
         if (len != sizeof r) {
+            COVERAGE_INC(lbnode_bad_record);
             return false;
         }
         memcpy(&r, data, sizeof r);
-        if (r.version != RECORD_VERSION || mapping_find(lb, cp)) {
+        if (r.version != RECORD_VERSION) {
+            COVERAGE_INC(lbnode_bad_record);
+            return false;
+        } else if (mapping_find(lb, cp)) {
             return false;
         }
         ingress_mapping_make_room(lb, io, aux);

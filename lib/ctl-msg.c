@@ -405,8 +405,7 @@ codec_cp(struct ctl_codec *c, struct flow_key *cp)
     codec_raw(c, &cp->vip_port, sizeof cp->vip_port);
     cp->proto = codec_u8(c, cp->proto);
     codec_raw(c, cp->pad, sizeof cp->pad);
-    if ((cp->proto != IPPROTO_TCP && cp->proto != IPPROTO_UDP)
-        || cp->pad[0] || cp->pad[1] || cp->pad[2]) {
+    if (!flow_key_is_valid(cp)) {
         codec_fail(c, CTL_MSG_ERR_FIELD);
     }
 }

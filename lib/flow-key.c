@@ -53,6 +53,17 @@ flow_key_init_v6(struct flow_key *key, const struct in6_addr *client,
     key->proto = proto;
 }
 
+/* Returns true if 'key' has a protocol of ours (TCP or UDP) and zero
+ * padding: what control messages may carry (ctl-msg.h), so what a key read
+ * back from outside the process (a journal) must be before anything uses
+ * it. */
+bool
+flow_key_is_valid(const struct flow_key *key)
+{
+    return ((key->proto == IPPROTO_TCP || key->proto == IPPROTO_UDP)
+            && !key->pad[0] && !key->pad[1] && !key->pad[2]);
+}
+
 /* Returns true if both addresses of 'key' are IPv4 (v4-mapped).  Keys built by
  * this module never mix families. */
 bool

@@ -44,6 +44,7 @@ void flow_key_init_v6(struct flow_key *, const struct in6_addr *client,
                       ovs_be16 client_port, const struct in6_addr *vip,
                       ovs_be16 vip_port, uint8_t proto);
 
+bool flow_key_is_valid(const struct flow_key *);
 bool flow_key_is_v4(const struct flow_key *);
 ovs_be32 flow_key_client_v4(const struct flow_key *);
 ovs_be32 flow_key_vip_v4(const struct flow_key *);

@@ -119,15 +119,22 @@ tests_pipeline_print_LDADD = controller/libcontroller.la flows/libflows.la \
 	lib/libovslb.la $(OVS_LIBS)
 EXTRA_DIST += $(DP_TESTS) tests/ovs-sandbox.sh flows/lb-pipeline.golden
 
-# Fuzzing (clang's libFuzzer): 'make fuzz' builds the targets, 'make
-# fuzz-run' runs each for FUZZ_SECONDS from its checked-in seed corpus
-# (tests/corpus/NAME, copied first: new inputs are not written back).
-FUZZ_TARGETS = tests/fuzz-ctl-msg tests/fuzz-tcp-opts
+# Fuzzing (clang's libFuzzer): 'make fuzz' builds the targets, one per
+# decoder, 'make fuzz-run' runs each for FUZZ_SECONDS (CI's short run) and
+# 'make fuzz-long' for FUZZ_LONG_SECONDS, from its checked-in seed corpus
+# (tests/corpus/NAME, copied first: new inputs are not written back), and
+# print the executions and coverage reached per target (tests/fuzz-run.sh).
+# 'make fuzz-corpus' writes the seeds of the targets that read event streams
+# again (tests/fuzz-corpus.c).
+FUZZ_TARGETS = tests/fuzz-ctl-msg tests/fuzz-tcp-opts tests/fuzz-lbnode \
+	tests/fuzz-agent-core tests/fuzz-health tests/fuzz-config
 FUZZ_SECONDS = 20
+FUZZ_LONG_SECONDS = 600
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZ_BUILD = $(FUZZ_CC) $(FUZZ_CFLAGS) -I. -I$(srcdir)/lib -I$(srcdir) \
+FUZZ_BUILD = $(FUZZ_CC) $(FUZZ_CFLAGS) -I. -Ilib -I$(srcdir)/lib -I$(srcdir) \
+	-I$(srcdir)/agent -I$(srcdir)/tests \
 	$(OVS_CPPFLAGS) -o $@ $^ $(OVS_BUILDDIR)/lib/.libs/libopenvswitch.a \
 	`sed -n "s/^dependency_libs='\(.*\)'/\1/p" \
 	    $(OVS_BUILDDIR)/lib/libopenvswitch.la | sed 's/[^ ]*\.la//g'`
@@ -136,20 +143,43 @@ tests/fuzz-ctl-msg: tests/fuzz-ctl-msg.c lib/ctl-msg.c lib/flow-key.c
 tests/fuzz-tcp-opts: tests/fuzz-tcp-opts.c lib/tcp-seg.c lib/seq-xlate.c \
 		lib/flow-key.c
 	$(AM_V_CCLD)$(FUZZ_BUILD)
-fuzz: $(FUZZ_TARGETS)
+FUZZ_STREAM = tests/fuzz-stream.c lib/ctl-msg.c lib/flow-key.c
+tests/fuzz-lbnode: tests/fuzz-lbnode.c $(FUZZ_STREAM) controller/lbnode.c \
+		controller/ingress.c controller/tracker.c controller/lease.c \
+		lib/tcp-seg.c lib/ring.c lib/selection.c lib/maglev.c \
+		lib/syn-cookie.c lib/deadline-queue.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
+tests/fuzz-agent-core: tests/fuzz-agent-core.c $(FUZZ_STREAM) \
+		agent/agent-core.c lib/tcp-seg.c lib/seq-xlate.c lib/ring.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
+tests/fuzz-health: tests/fuzz-health.c $(FUZZ_STREAM) lib/health.c \
+		lib/tcp-seg.c lib/ring.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
+tests/fuzz-config: tests/fuzz-config.c lib/cluster-config.c \
+		lib/ovslb-idl.c lib/node-settings.c lib/selection.c \
+		lib/maglev.c lib/flow-key.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
+# The seed writer is built with the targets, so that CI builds it.
+fuzz: $(FUZZ_TARGETS) tests/fuzz-corpus
 fuzz-run: fuzz
-	@for f in $(FUZZ_TARGETS); do \
-	    name=`basename $$f | sed 's/^fuzz-//'`; \
-	    rm -rf $$f.corpus && mkdir -p $$f.corpus && \
-	    cp $(srcdir)/tests/corpus/$$name/* $$f.corpus/ && \
-	    echo "fuzzing $$name for $(FUZZ_SECONDS) s" && \
-	    ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        $$f.corpus > $$f.log 2>&1 || { tail -40 $$f.log; exit 1; }; \
-	    grep -E '^stat::number_of_executed_units|^Done' $$f.log; \
-	done
-CLEANFILES += $(FUZZ_TARGETS)
-EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/corpus
-.PHONY: fuzz fuzz-run
+	@$(SHELL) $(srcdir)/tests/fuzz-run.sh $(srcdir) $(FUZZ_SECONDS) \
+	    $(FUZZ_TARGETS)
+fuzz-long: fuzz
+	@$(SHELL) $(srcdir)/tests/fuzz-run.sh $(srcdir) $(FUZZ_LONG_SECONDS) \
+	    $(FUZZ_TARGETS)
+EXTRA_PROGRAMS = tests/fuzz-corpus
+tests_fuzz_corpus_SOURCES = tests/fuzz-corpus.c tests/fuzz-stream.c \
+	tests/fuzz-stream.h
+tests_fuzz_corpus_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent
+tests_fuzz_corpus_LDADD = controller/libcontroller.la agent/libagent.la \
+	flows/libflows.la $(TEST_LDADD)
+fuzz-corpus: tests/fuzz-corpus
+	./tests/fuzz-corpus $(srcdir)/tests/corpus
+CLEANFILES += $(FUZZ_TARGETS) tests/fuzz-corpus
+EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/fuzz-lbnode.c \
+	tests/fuzz-agent-core.c tests/fuzz-health.c tests/fuzz-config.c \
+	tests/fuzz-run.sh tests/corpus
+.PHONY: fuzz fuzz-run fuzz-long fuzz-corpus
 
 # The config service (schema/ovslb.ovsschema): Check suites of
 # cluster-config and node-settings, ovslb-ctl's commands against a private

@@ -864,6 +864,32 @@ START_TEST(test_journal_restart)
     ck_assert(!lbnode_restore(w.lbs[0], LBNODE_JOURNAL_TRACKER,
                               &journal[0][0].cp, journal[0][0].data, 3, 1000,
                               w.now, &io, &aux[0]));
+
+    /* So is a record for a key that no connection has (a corrupt store):
+     * it would end up in messages that no node can decode. */
+    const struct journal_rec *tracker = NULL;
+    for (size_t i = 0; !tracker && i < ARRAY_SIZE(journal[0]); i++) {
+        if (journal[0][i].live
+            && !strcmp(journal[0][i].table, LBNODE_JOURNAL_TRACKER)) {
+            tracker = &journal[0][i];
+        }
+    }
+    ck_assert_ptr_nonnull(tracker);
+    struct flow_key other = tracker->cp;
+    other.client_port = htons(47099);
+    other.proto = 0;
+    ck_assert(!lbnode_restore(w.lbs[0], LBNODE_JOURNAL_TRACKER, &other,
+                              tracker->data, tracker->len, 1000, w.now, &io,
+                              &aux[0]));
+    other.proto = IPPROTO_TCP;
+    other.pad[1] = 1;
+    ck_assert(!lbnode_restore(w.lbs[0], LBNODE_JOURNAL_TRACKER, &other,
+                              tracker->data, tracker->len, 1000, w.now, &io,
+                              &aux[0]));
+    other.pad[1] = 0;
+    ck_assert(lbnode_restore(w.lbs[0], LBNODE_JOURNAL_TRACKER, &other,
+                             tracker->data, tracker->len, 1000, w.now, &io,
+                             &aux[0]));
     /* The trackers answer a new ingress for the first flow. */
     packet_in(2, 47000, TCP_ACK, 1001, 7);
     ck_assert_uint_eq(w.n_maps, n_maps + 3);
