@@ -460,6 +460,19 @@ update_healthy(struct agent *a)
 
     bool changed = (n != a->n_healthy
                     || (n && memcmp(set, a->healthy, n * sizeof *set)));
+    if (changed) {
+        /* Every change moves the egress of the connections whose node
+         * left: say when, and from which list. */
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        for (size_t i = 0; i < n; i++) {
+            ds_put_format(&s, " %"PRIu32, set[i]);
+        }
+        VLOG_INFO("healthy LB nodes (%s):%s", a->has_lb_list
+                  ? "LB_LIST" : "configuration, until an LB_LIST comes",
+                  n ? ds_cstr(&s) : " none");
+        ds_destroy(&s);
+    }
     if (changed || !a->core) {
         free(a->healthy);
         a->healthy = set;
