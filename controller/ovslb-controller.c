@@ -157,7 +157,7 @@ usage(void)
     daemon_usage();
     vlog_usage();
     printf("\nCommands of ovs-appctl -t %s: ovslb/show, ovslb/flows, "
-           "ovslb/stats, exit,\nplus vlog/set, vlog/list and coverage/show.\n",
-           program_name);
+           "ovslb/stats,\novslb/health, exit, plus vlog/set, vlog/list and "
+           "coverage/show.\n", program_name);
     exit(EXIT_SUCCESS);
 }
