@@ -5,6 +5,7 @@ agent_ovslb_agent_SOURCES = \
 	agent/ovslb-agent.c
 agent_ovslb_agent_LDADD = agent/libagent.la flows/libflows.la \
 	lib/libovslb.la $(OVS_LIBS) $(PCAP_LIBS)
+dist_man_MANS += agent/ovslb-agent.8
 
 # The core (pure) and the drivers, also linked by the unit tests.
 noinst_LTLIBRARIES += agent/libagent.la

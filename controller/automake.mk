@@ -16,6 +16,7 @@ controller_ovslb_controller_SOURCES = \
 	controller/switch-conntrack.c controller/switch-conntrack.h
 controller_ovslb_controller_LDADD = controller/libcontroller.la \
 	flows/libflows.la lib/libovslb.la $(OVS_LIBS)
+dist_man_MANS += controller/ovslb-controller.8
 
 # The pure cores, also linked by the unit tests and the simulator.
 noinst_LTLIBRARIES += controller/libcontroller.la

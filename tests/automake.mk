@@ -245,3 +245,10 @@ tests_agent_lb_peer_CFLAGS = $(TEST_CFLAGS)
 tests_agent_lb_peer_LDADD = $(TEST_LDADD)
 SYSTEM_TESTS += tests/agent-system.sh
 EXTRA_DIST += tests/agent-system.sh
+
+# The manual pages describe every table, column, ovs-appctl command,
+# counter, option and ovslb-ctl command, and render without a warning.
+TESTS += tests/manpages.sh
+EXTRA_DIST += tests/manpages.sh
+tests/manpages.log: schema/ovslb.5 utilities/ovslb-ctl \
+	controller/ovslb-controller agent/ovslb-agent
