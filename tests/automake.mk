@@ -14,6 +14,7 @@ UNIT_TESTS += \
 	tests/check-health \
 	tests/check-lbnode \
 	tests/check-maglev \
+	tests/check-metrics \
 	tests/check-ofctrl \
 	tests/check-ring \
 	tests/check-selection \
@@ -49,6 +50,9 @@ tests_check_health_LDADD = $(TEST_LDADD)
 tests_check_maglev_SOURCES = tests/check-maglev.c
 tests_check_maglev_CFLAGS = $(TEST_CFLAGS)
 tests_check_maglev_LDADD = $(TEST_LDADD)
+tests_check_metrics_SOURCES = tests/check-metrics.c
+tests_check_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_check_metrics_LDADD = $(TEST_LDADD)
 tests_check_ring_SOURCES = tests/check-ring.c
 tests_check_ring_CFLAGS = $(TEST_CFLAGS)
 tests_check_ring_LDADD = $(TEST_LDADD)
