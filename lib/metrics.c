@@ -256,6 +256,59 @@ metrics_clear(struct metrics *m)
     }
 }
 
+/* Adds to 'm' one gauge family per entry of 'gauges' ('n' of them), named
+ * 'prefix' and the entry's name, with one sample: the entry's value, with
+ * the labels that follow as in metrics_add(). */
+void
+metrics_put_gauges(struct metrics *m, const char *prefix,
+                   const struct metrics_gauge *gauges, size_t n, ...)
+{
+    va_list args;
+
+    va_start(args, n);
+    for (size_t i = 0; i < n; i++) {
+        char *name = xasprintf("%s%s", prefix, gauges[i].name);
+        struct metrics_family *f = metrics_family(m, name, METRICS_GAUGE,
+                                                  gauges[i].help);
+        va_list labels;
+
+        va_copy(labels, args);
+        add_sample(f, gauges[i].value, labels);
+        va_end(labels);
+        free(name);
+    }
+    va_end(args);
+}
+
+/* Adds to 'm' one counter family per entry of 'counters' ('n' of them),
+ * named 'prefix', the entry's name and "_total", with one sample: the
+ * uint64_t at the entry's offset in 'stats', with the labels that follow
+ * as in metrics_add(). */
+void
+metrics_put_counters(struct metrics *m, const char *prefix,
+                     const struct metrics_counter *counters, size_t n,
+                     const void *stats, ...)
+{
+    va_list args;
+
+    va_start(args, stats);
+    for (size_t i = 0; i < n; i++) {
+        const struct metrics_counter *c = &counters[i];
+        char *name = xasprintf("%s%s_total", prefix, c->name);
+        struct metrics_family *f = metrics_family(m, name, METRICS_COUNTER,
+                                                  c->help);
+        uint64_t value;
+        va_list labels;
+
+        memcpy(&value, (const char *) stats + c->offset, sizeof value);
+        va_copy(labels, args);
+        add_sample(f, value, labels);
+        va_end(labels);
+        free(name);
+    }
+    va_end(args);
+}
+
 static void
 put_value(struct ds *s, double v)
 {

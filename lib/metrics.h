@@ -27,6 +27,7 @@
 #define OVSLB_METRICS_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "compiler.h"
 
@@ -60,6 +61,28 @@ void metrics_put(struct metrics *, const char *name, enum metrics_type,
                  const char *help, double value, ...)
     SENTINEL(0);
 void metrics_clear(struct metrics *);
+
+/* A uint64_t counter of a statistics struct, for metrics_put_counters(). */
+struct metrics_counter {
+    const char *name;           /* Family: PREFIX + name + "_total". */
+    size_t offset;              /* offsetof(struct ..., member). */
+    const char *help;
+};
+#define METRICS_COUNTER_FIELD(STRUCT, MEMBER, NAME, HELP) \
+    { NAME, offsetof(STRUCT, MEMBER), HELP }
+/* A gauge's value, for metrics_put_gauges(). */
+struct metrics_gauge {
+    const char *name;           /* Family: PREFIX + name. */
+    const char *help;
+    double value;
+};
+void metrics_put_gauges(struct metrics *, const char *prefix,
+                        const struct metrics_gauge *, size_t n, ...)
+    SENTINEL(0);
+void metrics_put_counters(struct metrics *, const char *prefix,
+                          const struct metrics_counter *, size_t n,
+                          const void *stats, ...)
+    SENTINEL(0);
 
 void metrics_render(const struct metrics *, struct ds *);
 int metrics_write(struct metrics *, const char *path, bool sync);

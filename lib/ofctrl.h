@@ -76,6 +76,7 @@
 #include "openvswitch/types.h"
 
 struct ds;
+struct metrics;
 struct match;
 struct ofpact;
 struct ofpbuf;
@@ -219,5 +220,6 @@ struct ofctrl_stats {
 
 void ofctrl_get_stats(const struct ofctrl *, struct ofctrl_stats *);
 void ofctrl_format_stats(const struct ofctrl *, struct ds *);
+void ofctrl_put_metrics(const struct ofctrl *, struct metrics *);
 
 #endif /* ofctrl.h */

@@ -615,6 +615,57 @@ START_TEST(test_write_failures)
 }
 END_TEST
 
+struct test_stats {
+    uint64_t drops;
+    uint64_t sent;
+};
+
+START_TEST(test_put_tables)
+{
+    static const struct metrics_counter counters[] = {
+        METRICS_COUNTER_FIELD(struct test_stats, sent, "messages_sent",
+                              "Sent."),
+        METRICS_COUNTER_FIELD(struct test_stats, drops, "drops", "Drops."),
+    };
+    struct test_stats st = { .drops = 3, .sent = 5 };
+    char *text;
+
+    metrics_set_common_label(m, "node", "2");
+    metrics_put_counters(m, "ovslb_test_", counters, ARRAY_SIZE(counters),
+                         &st, NULL);
+    metrics_put_counters(m, "ovslb_test_", counters, ARRAY_SIZE(counters),
+                         &st, "socket", "north", NULL);
+    text = render(m);
+    ck_assert_str_eq(text,
+        "# HELP ovslb_test_messages_sent_total Sent.\n"
+        "# TYPE ovslb_test_messages_sent_total counter\n"
+        "ovslb_test_messages_sent_total{node=\"2\"} 5\n"
+        "ovslb_test_messages_sent_total{node=\"2\",socket=\"north\"} 5\n"
+        "# HELP ovslb_test_drops_total Drops.\n"
+        "# TYPE ovslb_test_drops_total counter\n"
+        "ovslb_test_drops_total{node=\"2\"} 3\n"
+        "ovslb_test_drops_total{node=\"2\",socket=\"north\"} 3\n");
+    free(text);
+
+    const struct metrics_gauge gauges[] = {
+        { "entries", "Entries.", 12 },
+        { "load_ratio", "Load.", 0.5 },
+    };
+    metrics_clear(m);
+    metrics_put_gauges(m, "ovslb_test_", gauges, ARRAY_SIZE(gauges),
+                       "vip", "web", NULL);
+    text = render(m);
+    ck_assert_str_eq(text,
+        "# HELP ovslb_test_entries Entries.\n"
+        "# TYPE ovslb_test_entries gauge\n"
+        "ovslb_test_entries{node=\"2\",vip=\"web\"} 12\n"
+        "# HELP ovslb_test_load_ratio Load.\n"
+        "# TYPE ovslb_test_load_ratio gauge\n"
+        "ovslb_test_load_ratio{node=\"2\",vip=\"web\"} 0.5\n");
+    free(text);
+}
+END_TEST
+
 START_TEST(test_names)
 {
     ck_assert(metrics_is_valid_name("ovslb_lb_syns_total"));
@@ -642,6 +693,7 @@ metrics_suite(void)
     tcase_add_test(tc, test_random_labels_round_trip);
     tcase_add_test(tc, test_label_utf8);
     tcase_add_test(tc, test_parser_rejects);
+    tcase_add_test(tc, test_put_tables);
     tcase_add_test(tc, test_names);
     suite_add_tcase(s, tc);
 
