@@ -84,8 +84,8 @@ tests_check_tcp_seg_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/metrics-sample
 tests_metrics_sample_SOURCES = tests/metrics-sample.c
 tests_metrics_sample_LDADD = lib/libovslb.la $(OVS_LIBS)
-TESTS += tests/metrics-exporter.sh
-EXTRA_DIST += tests/metrics-exporter.sh
+TESTS += tests/metrics-exporter.sh tests/metrics-daemons.sh
+EXTRA_DIST += tests/metrics-exporter.sh tests/metrics-daemons.sh
 
 # The unit suites alone (the ASan/UBSan build runs these).
 check-unit:
