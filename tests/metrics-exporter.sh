@@ -64,8 +64,8 @@ exporter_pid=$!
 echo "# $("$exporter" --version 2>&1 | head -1), port $port"
 
 scrape() {   # scrape FILE: the exporter's /metrics into FILE
-    local i
-    for i in $(seq 100); do
+
+    for _ in $(seq 100); do
         if curl -sf "http://127.0.0.1:$port/metrics" -o "$1"; then
             return 0
         fi
@@ -84,39 +84,39 @@ if [ ! -s "$dir/scrape1" ]; then
     exit 1
 fi
 s=$dir/scrape1
-expect "no textfile scrape error" has $s 'node_textfile_scrape_error 0'
+expect "no textfile scrape error" has "$s" 'node_textfile_scrape_error 0'
 expect "the file's mtime is reported" \
-    grep -q "^node_textfile_mtime_seconds{file=\"$dir/ovslb.prom\"} " $s
-expect "HELP of a family" has $s \
+    grep -q "^node_textfile_mtime_seconds{file=\"$dir/ovslb.prom\"} " "$s"
+expect "HELP of a family" has "$s" \
     '# HELP ovslb_lb_packet_ins_total Packet-ins handled, by kind (client SYN, other client segment, ARP).'
-expect "TYPE counter" has $s '# TYPE ovslb_lb_packet_ins_total counter'
-expect "TYPE gauge" has $s '# TYPE ovslb_agent_load_ratio gauge'
-expect "packet-ins per kind" has $s \
+expect "TYPE counter" has "$s" '# TYPE ovslb_lb_packet_ins_total counter'
+expect "TYPE gauge" has "$s" '# TYPE ovslb_agent_load_ratio gauge'
+expect "packet-ins per kind" has "$s" \
     'ovslb_lb_packet_ins_total{kind="syn",node="1",role="lb"} 1000'
-expect "... arp" has $s \
+expect "... arp" has "$s" \
     'ovslb_lb_packet_ins_total{kind="arp",node="1",role="lb"} 3'
-expect "connections accepted (connections/s is its rate)" has $s \
+expect "connections accepted (connections/s is its rate)" has "$s" \
     'ovslb_lb_connections_accepted_total{node="1",role="lb"} 900'
-expect "rejects per reason" has $s \
+expect "rejects per reason" has "$s" \
     'ovslb_lb_rejected_by_reason_total{node="1",reason="limit",role="lb"} 7'
-expect "per VIP" has $s \
+expect "per VIP" has "$s" \
     'ovslb_lb_vip_healthy_servers{node="1",role="lb",vip="web"} 2'
-expect "an escaped label value survives" has $s \
+expect "an escaped label value survives" has "$s" \
     'ovslb_lb_vip_healthy_servers{node="1",role="lb",vip="odd \"name\"\\with\nnewline"} 1'
-expect "control messages per type" has $s \
+expect "control messages per type" has "$s" \
     'ovslb_ctl_messages_sent_total{node="1",role="lb",socket="control",type="SYN_INFO"} 42'
-expect "agent translation counters" has $s \
+expect "agent translation counters" has "$s" \
     'ovslb_agent_translated_to_server_total{node="1",role="lb"} 1.23456789012e+11'
-expect "... to the client" has $s \
+expect "... to the client" has "$s" \
     'ovslb_agent_translated_to_client_total{node="1",role="lb"} 98765'
-expect "health per peer: LB node 2 healthy" has $s \
+expect "health per peer: LB node 2 healthy" has "$s" \
     'ovslb_health_peer_healthy{kind="lb",node="1",peer="2",role="lb"} 1'
-expect "health per peer: server 101 healthy" has $s \
+expect "health per peer: server 101 healthy" has "$s" \
     'ovslb_health_peer_healthy{kind="server",node="1",peer="101",role="lb"} 1'
-expect "health state" has $s \
+expect "health state" has "$s" \
     'ovslb_health_peer_state{kind="server",node="1",peer="101",role="lb",state="healthy"} 1'
 expect "health counters with reasons" \
-    grep -q '^ovslb_health_rejected_total{node="1",reason=".*",role="lb"} 0$' $s
+    grep -q '^ovslb_health_rejected_total{node="1",reason=".*",role="lb"} 0$' "$s"
 
 # Rewritten (atomically): the next scrape has the new values.
 "$sample" "$dir/ovslb.prom" 2 || exit 99
@@ -124,12 +124,12 @@ expect "no temporary file left" [ ! -e "$dir/ovslb.prom.tmp" ]
 expect "the exporter answers again" scrape "$dir/scrape2"
 s=$dir/scrape2
 expect "no textfile scrape error after the rewrite" \
-    has $s 'node_textfile_scrape_error 0'
-expect "new packet-in count" has $s \
+    has "$s" 'node_textfile_scrape_error 0'
+expect "new packet-in count" has "$s" \
     'ovslb_lb_packet_ins_total{kind="syn",node="1",role="lb"} 2000'
-expect "LB node 2 now unhealthy" has $s \
+expect "LB node 2 now unhealthy" has "$s" \
     'ovslb_health_peer_healthy{kind="lb",node="1",peer="2",role="lb"} 0'
-expect "... in state unhealthy" has $s \
+expect "... in state unhealthy" has "$s" \
     'ovslb_health_peer_state{kind="lb",node="1",peer="2",role="lb",state="unhealthy"} 1'
 
 # The exporter does find errors in a file: a broken one beside ours.
