@@ -27,6 +27,7 @@
 #include "coverage.h"
 #include "dp-packet.h"
 #include "hash.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -1375,4 +1376,94 @@ agent_core_format_stats(const struct agent_core *core, struct ds *s)
     PUT(publish_msgs);
     PUT(publish_entries);
 #undef PUT
+}
+
+#define AGENT_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct agent_stats, MEMBER, NAME, HELP)
+static const struct metrics_counter agent_counters[] = {
+    AGENT_COUNTER(requests, "requests", "CONN_REQ messages handled."),
+    AGENT_COUNTER(accepted, "connections_accepted",
+                  "Connections accepted (ACCEPTED for a new connection)."),
+    AGENT_COUNTER(reaccepted, "reaccepted",
+                  "ACCEPTED sent again for a retransmitted request."),
+    AGENT_COUNTER(pending_dups, "pending_duplicates",
+                  "Requests for a handshake in progress."),
+    AGENT_COUNTER(syn_sent, "syns_sent",
+                  "SYNs given to the server, retransmissions included."),
+    AGENT_COUNTER(syn_timeouts, "syn_timeouts", "Handshakes given up."),
+    AGENT_COUNTER(server_refused, "server_refused",
+                  "SYNs the server answered with a RST."),
+    AGENT_COUNTER(synack_dups, "synack_duplicates",
+                  "SYN/ACK retransmissions acknowledged again."),
+    AGENT_COUNTER(synack_resets, "synack_resets",
+                  "SYN/ACKs of no handshake of ours, answered with a RST."),
+    AGENT_COUNTER(to_server, "translated_to_server",
+                  "Segments translated, client to server."),
+    AGENT_COUNTER(to_client, "translated_to_client",
+                  "Segments translated, server to client."),
+    AGENT_COUNTER(passed_to_server, "passed_to_server",
+                  "Segments to the server passed untranslated (hash-mode "
+                  "VIP)."),
+    AGENT_COUNTER(passed_to_client, "passed_to_client",
+                  "Segments to the client passed untranslated (no entry)."),
+    AGENT_COUNTER(drop_malformed, "dropped_malformed",
+                  "Segments dropped: malformed."),
+    AGENT_COUNTER(drop_not_vip, "dropped_not_vip",
+                  "Segments dropped: not for a VIP port of ours."),
+    AGENT_COUNTER(drop_no_entry, "dropped_no_entry",
+                  "Client segments of a tracked VIP dropped: no entry."),
+    AGENT_COUNTER(drop_client_syn, "dropped_client_syn",
+                  "SYNs from a client of a tracked VIP dropped."),
+    AGENT_COUNTER(drop_pending, "dropped_pending",
+                  "Segments dropped during the handshake."),
+    AGENT_COUNTER(drop_no_egress, "dropped_no_egress",
+                  "Segments dropped: no healthy LB node to send them to."),
+    AGENT_COUNTER(closed, "entries_closed",
+                  "Translation entries closed by RST or FINs."),
+    AGENT_COUNTER(removed, "entries_removed", "Translation entries removed."),
+    AGENT_COUNTER(restored, "entries_restored",
+                  "Translation entries reloaded from the journal."),
+    AGENT_COUNTER(restore_rejected, "restore_rejected",
+                  "Journal records not reloaded."),
+    AGENT_COUNTER(egress_moves, "egress_moves",
+                  "Connections moved to another egress LB node."),
+    AGENT_COUNTER(evicted, "entries_evicted",
+                  "Idle translation entries removed to make room: the "
+                  "table was at its bound."),
+    AGENT_COUNTER(table_full, "table_full",
+                  "Requests and journal records refused: the table was "
+                  "full with nothing idle to evict."),
+    AGENT_COUNTER(publish_msgs, "publish_messages",
+                  "PUBLISH messages sent."),
+    AGENT_COUNTER(publish_entries, "publish_entries",
+                  "Connection entries in PUBLISH messages sent."),
+};
+
+/* Adds to 'm' the counters of 'core' (ovslb/stats) and its table's fill
+ * and bounds (ovslb/show). */
+void
+agent_core_put_metrics(const struct agent_core *core, struct metrics *m)
+{
+    const struct agent_stats *st = &core->stats;
+    struct metrics_family *f;
+
+    metrics_put_counters(m, "ovslb_agent_", agent_counters,
+                         ARRAY_SIZE(agent_counters), st, NULL);
+    f = metrics_family(m, "ovslb_agent_rejected_total", METRICS_COUNTER,
+                       "Connection requests rejected, by reason.");
+    for (int i = 0; i < CTL_REJECT_N_REASONS; i++) {
+        metrics_add(f, st->rejected[i],
+                    "reason", ctl_reject_reason_to_string(i), NULL);
+    }
+    const struct metrics_gauge gauges[] = {
+        { "entries", "Translation entries.", hmap_count(&core->conns) },
+        { "idle_entries",
+          "Idle translation entries (closed, or socket forgotten).",
+          ovs_list_size(&core->idle) },
+        { "entries_max", "Bound of the translation table that idle entries "
+          "are evicted to keep (0: none).", core->limits.max_entries },
+        { "admission_max", "Bound of the translation table beyond which "
+          "every request is refused (0: none).", core->limits.max_conns },
+    };
+    metrics_put_gauges(m, "ovslb_agent_", gauges, ARRAY_SIZE(gauges), NULL);
 }

@@ -65,6 +65,7 @@
 #include "seq-xlate.h"
 
 struct ds;
+struct metrics;
 
 /* Limits, thresholds and timers.  agent_limits_init() gives the defaults. */
 struct agent_limits {
@@ -261,5 +262,6 @@ struct agent_stats {
 
 const struct agent_stats *agent_core_get_stats(const struct agent_core *);
 void agent_core_format_stats(const struct agent_core *, struct ds *);
+void agent_core_put_metrics(const struct agent_core *, struct metrics *);
 
 #endif /* agent-core.h */

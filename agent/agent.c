@@ -38,6 +38,7 @@
 #include "flows/pipeline.h"
 #include "flows/server-pipeline.h"
 #include "hash.h"
+#include "metrics.h"
 #include "node-daemon.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
@@ -1123,6 +1124,114 @@ agent_destroy(struct agent *a)
     free(a);
 }
 
+#define XLATE_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct xlate_path_stats, MEMBER, NAME, HELP)
+static const struct metrics_counter xlate_counters[] = {
+    XLATE_COUNTER(rx, "frames_read", "Frames read from the port."),
+    XLATE_COUNTER(rx_truncated, "frames_truncated",
+                  "Frames read shorter than on the wire."),
+    XLATE_COUNTER(tx, "frames_written", "Frames written to the port."),
+    XLATE_COUNTER(tx_errors, "write_errors",
+                  "Frames that could not be written."),
+    XLATE_COUNTER(kernel_drops, "capture_drops",
+                  "Frames the capture buffer dropped."),
+};
+
+#define SOCK_DIAG_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct sock_diag_stats, MEMBER, NAME, HELP)
+static const struct metrics_counter sock_diag_counters[] = {
+    SOCK_DIAG_COUNTER(dumps, "dumps", "Socket table dumps completed."),
+    SOCK_DIAG_COUNTER(sockets, "sockets", "Sockets reported by dumps."),
+    SOCK_DIAG_COUNTER(errors, "errors", "Socket table dumps that failed."),
+    SOCK_DIAG_COUNTER(malformed, "malformed",
+                      "Socket table messages skipped as malformed."),
+};
+
+#define AGENT_DRIVER_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct agent, MEMBER, NAME, HELP)
+static const struct metrics_counter agent_driver_counters[] = {
+    AGENT_DRIVER_COUNTER(frames_to_server, "frames_to_server",
+                         "Frames sent to the server."),
+    AGENT_DRIVER_COUNTER(frames_to_client, "frames_to_client",
+                         "Frames sent towards the client."),
+    AGENT_DRIVER_COUNTER(frames_bad, "frames_bad",
+                         "Frames from the translation port not IP or not "
+                         "handled."),
+    AGENT_DRIVER_COUNTER(frames_unsent, "frames_unsent",
+                         "Frames that could not be sent."),
+    AGENT_DRIVER_COUNTER(pings, "pings", "Health PINGs received."),
+    AGENT_DRIVER_COUNTER(pongs, "pongs", "PONGs sent."),
+    AGENT_DRIVER_COUNTER(pings_unready, "pings_unready",
+                         "PINGs answered not ready."),
+    AGENT_DRIVER_COUNTER(pings_foreign, "pings_foreign",
+                         "PINGs for another node: ignored."),
+    AGENT_DRIVER_COUNTER(lb_lists, "lb_lists",
+                         "LB_LIST messages received."),
+    AGENT_DRIVER_COUNTER(lb_lists_stale, "lb_lists_stale",
+                         "LB_LIST messages older than the list held."),
+    AGENT_DRIVER_COUNTER(msgs_ignored, "messages_ignored",
+                         "Control messages ignored (unconfigured, unknown "
+                         "sender or type)."),
+    AGENT_DRIVER_COUNTER(msgs_no_route, "messages_no_route",
+                         "Messages to nodes without a known address."),
+    AGENT_DRIVER_COUNTER(publish_rounds, "publish_rounds",
+                         "Rounds of connection publishing."),
+    AGENT_DRIVER_COUNTER(journal_loaded, "journal_loaded",
+                         "Journal records reloaded at start."),
+};
+
+/* Adds to 'm' what ovslb/stats shows of 'a' (and the gauges of
+ * ovslb/show), beyond what the shared drivers added. */
+static void
+put_metrics(struct agent *a, struct metrics *m)
+{
+    metrics_put_counters(m, "ovslb_agent_", agent_driver_counters,
+                         ARRAY_SIZE(agent_driver_counters), a, NULL);
+    const struct metrics_gauge gauges[] = {
+        { "ready", "1 if the agent accepts connections.", agent_is_ready(a) },
+        { "healthy_lb_nodes",
+          "LB nodes the agent holds healthy (its egress choices).",
+          a->n_healthy },
+        { "vip_ports", "VIP ports served by this node.", a->n_vips },
+        { "load_ratio", "Runnable tasks per CPU, as admission sees it.",
+          a->load_milli / 1000.0 },
+        { "memory_available_bytes", "Available memory, as admission sees it.",
+          a->mem_kb * 1024.0 },
+    };
+    metrics_put_gauges(m, "ovslb_agent_", gauges, ARRAY_SIZE(gauges), NULL);
+    if (a->core) {
+        agent_core_put_metrics(a->core, m);
+    }
+    if (a->xp) {
+        struct xlate_path_stats xs;
+
+        xlate_path_get_stats(a->xp, &xs);
+        metrics_put_counters(m, "ovslb_agent_xlate_port_", xlate_counters,
+                             ARRAY_SIZE(xlate_counters), &xs, NULL);
+    }
+    for (size_t i = 0; i < a->n_diags; i++) {
+        const struct sock_diag_stats *st = sock_diag_get_stats(a->diags[i]);
+
+        metrics_put_counters(m, "ovslb_agent_socket_table_",
+                             sock_diag_counters,
+                             ARRAY_SIZE(sock_diag_counters), st,
+                             "netns", a->netns[i][0] ? a->netns[i] : "",
+                             NULL);
+    }
+}
+
+/* Writes the node's metrics file, if it has one and a write is due. */
+static void
+write_metrics(struct agent *a)
+{
+    struct metrics *m = node_daemon_metrics_begin(a->nd, a->now);
+
+    if (m) {
+        put_metrics(a, m);
+        node_daemon_metrics_write(a->nd, a->now);
+    }
+}
+
 /* Runs one pass of the agent's work. */
 void
 agent_run(struct agent *a)
@@ -1133,6 +1242,7 @@ agent_run(struct agent *a)
         a->nd_seqno = node_daemon_seqno(a->nd);
         reconfigure(a);
     }
+    write_metrics(a);
     if (!a->configured) {
         return;
     }

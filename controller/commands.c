@@ -16,7 +16,8 @@
 
 /*
  * commands: the daemon's ovs-appctl commands (ovslb/show, ovslb/flows,
- * ovslb/stats, ovslb/health) and their registration.  Part of the daemon
+ * ovslb/stats, ovslb/health) and their registration, and the same counters
+ * and gauges as Prometheus metrics.  Part of the daemon
  * (controller-private.h).
  */
 #include <config.h>
@@ -26,6 +27,7 @@
 #include "cluster-config.h"
 #include "ctl-sock.h"
 #include "health.h"
+#include "metrics.h"
 #include "controller/lbnode.h"
 #include "controller/switch-conntrack.h"
 #include "flow.h"
@@ -155,4 +157,72 @@ ovslb_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
+}
+
+#define CONTROLLER_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct controller, MEMBER, NAME, HELP)
+static const struct metrics_counter controller_counters[] = {
+    CONTROLLER_COUNTER(msgs_no_route, "messages_no_route",
+                       "Messages to nodes without a known address."),
+    CONTROLLER_COUNTER(packet_outs_failed, "packet_outs_failed",
+                       "Packet-outs that failed."),
+    CONTROLLER_COUNTER(ct_flushes_failed, "conntrack_flushes_failed",
+                       "Conntrack flushes that failed."),
+    CONTROLLER_COUNTER(restored_records, "journal_restored",
+                       "Journal records restored at start."),
+    CONTROLLER_COUNTER(journal_errors, "journal_write_errors",
+                       "Journal write errors."),
+    CONTROLLER_COUNTER(publish_wrong_port, "publish_wrong_port",
+                       "Publications on the wrong port: dropped."),
+};
+
+/* Adds to 'm' what ovslb/stats shows (and the gauges of ovslb/show and
+ * ovslb/health) of 'c', beyond what the shared drivers added. */
+static void
+put_metrics(struct controller *c, struct metrics *m)
+{
+    struct metrics_family *f;
+
+    f = metrics_family(m, "ovslb_lb_packet_ins_total", METRICS_COUNTER,
+                       "Packet-ins handled, by kind (client SYN, other "
+                       "client segment, ARP).");
+    metrics_add(f, c->packet_ins_syn, "kind", "syn", NULL);
+    metrics_add(f, c->packet_ins_other, "kind", "other", NULL);
+    metrics_add(f, c->packet_ins_arp, "kind", "arp", NULL);
+
+    metrics_put_counters(m, "ovslb_lb_", controller_counters,
+                         ARRAY_SIZE(controller_counters), c, NULL);
+
+    metrics_put(m, "ovslb_lb_configured", METRICS_GAUGE,
+                "1 if the node has its cluster configuration.",
+                c->configured, NULL);
+    switch_conntrack_put_metrics(c->ct, m);
+    if (c->configured) {
+        lbnode_put_metrics(c->lb, m);
+    }
+    if (c->health) {
+        health_put_metrics(c->health, m);
+    }
+    if (c->fwd_sock) {
+        ctl_sock_put_metrics(c->fwd_sock, m, "forwarding");
+    }
+    if (c->north_sock) {
+        ctl_sock_put_metrics(c->north_sock, m, "north");
+    }
+    if (c->south_sock) {
+        ctl_sock_put_metrics(c->south_sock, m, "south");
+    }
+}
+
+/* Writes the node's metrics file, if it has one and a write is due at
+ * 'now'. */
+void
+commands_write_metrics(struct controller *c, long long int now)
+{
+    struct metrics *m = node_daemon_metrics_begin(c->nd, now);
+
+    if (m) {
+        put_metrics(c, m);
+        node_daemon_metrics_write(c->nd, now);
+    }
 }

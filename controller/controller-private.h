@@ -29,7 +29,7 @@
  *   edge-mac.c        the edge router's MAC, learnt from ARP;
  *   journal.c         the daemon's side of the journal (the node's store);
  *   bgp-control.c     the BGP speaker, towards the edge router;
- *   commands.c        the ovs-appctl commands.
+ *   commands.c        the ovs-appctl commands and the metrics file.
  *
  * Only those files include this header.  Single-threaded.
  */
@@ -163,5 +163,6 @@ void bgp_control_update(struct controller *, const struct cluster_snapshot *,
 /* commands.c. */
 
 void commands_register(struct controller *);
+void commands_write_metrics(struct controller *, long long int now);
 
 #endif /* controller/controller-private.h */

@@ -403,6 +403,7 @@ controller_run(struct controller *c)
         ofctrl_commit(ofctrl);
         c->flows_changed = false;
     }
+    commands_write_metrics(c, now);
 }
 
 /* Arranges for poll_block() to wake when controller_run() has work. */

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "deadline-queue.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -793,5 +794,212 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
                           ctl_reject_reason_to_string(r),
                           st->rejected_by_reason[r]);
         }
+    }
+}
+
+#define LBNODE_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct lbnode_stats, MEMBER, NAME, HELP)
+static const struct metrics_counter lbnode_counters[] = {
+    LBNODE_COUNTER(syns, "syns", "Client SYNs seen in packet-ins (ingress)."),
+    LBNODE_COUNTER(non_syns, "non_syns",
+                   "Other client packets seen in packet-ins (ingress)."),
+    LBNODE_COUNTER(not_vip, "not_vip", "Packet-ins that were not for a VIP."),
+    LBNODE_COUNTER(bad_packets, "bad_packets",
+                   "Packet-ins that did not parse."),
+    LBNODE_COUNTER(buffered, "buffered",
+                   "Packets buffered while their flow's mapping was "
+                   "awaited."),
+    LBNODE_COUNTER(buffer_drops, "buffer_drops",
+                   "Buffered packets dropped: buffer full, or their pending "
+                   "flow evicted."),
+    LBNODE_COUNTER(buffer_timeouts, "buffer_timeouts",
+                   "Pending flows given up."),
+    LBNODE_COUNTER(replayed, "replayed", "Buffered packets sent on."),
+    LBNODE_COUNTER(acks_superseded, "acks_superseded",
+                   "Buffered bare ACKs not sent on: a later buffered packet "
+                   "acknowledges as much."),
+    LBNODE_COUNTER(mapping_recommits, "mapping_recommits",
+                   "Packets of a mapped flow that the switch did not "
+                   "forward: sent on, mapping given again."),
+    LBNODE_COUNTER(mappings_installed, "mappings_installed",
+                   "Ingress mappings installed."),
+    LBNODE_COUNTER(mappings_replaced, "mappings_replaced",
+                   "Stale mappings of a reused client/public pair removed."),
+    LBNODE_COUNTER(mappings_lapsed, "mappings_lapsed",
+                   "Ingress mappings removed: lease lapsed."),
+    LBNODE_COUNTER(mappings_evicted, "mappings_evicted",
+                   "Ingress mappings removed to make room: the table was at "
+                   "its bound."),
+    LBNODE_COUNTER(pending_evicted, "pending_evicted",
+                   "Pending flows dropped to make room: the table was at "
+                   "its bound."),
+    LBNODE_COUNTER(queries, "queries", "MAPPING_QUERY messages sent."),
+    LBNODE_COUNTER(unknown_flows, "unknown_flows",
+                   "Flows that both trackers answered UNKNOWN."),
+    LBNODE_COUNTER(syn_infos, "syn_infos",
+                   "SYN_INFO handled as primary flow tracker."),
+    LBNODE_COUNTER(syn_retransmits, "syn_retransmits",
+                   "SYN_INFO of repeated SYNs."),
+    LBNODE_COUNTER(syn_infos_misdirected, "syn_infos_misdirected",
+                   "SYN_INFO for which our ring has another primary: handed "
+                   "over."),
+    LBNODE_COUNTER(cookies_issued, "cookies_issued", "SYN cookies issued."),
+    LBNODE_COUNTER(cookies_valid, "cookies_valid",
+                   "Valid SYN cookies received."),
+    LBNODE_COUNTER(cookies_too_old, "cookies_too_old",
+                   "ACKs whose cookie was made before the accepted slots."),
+    LBNODE_COUNTER(cookies_too_new, "cookies_too_new",
+                   "ACKs whose cookie was made after the accepted slots "
+                   "(clock skew)."),
+    LBNODE_COUNTER(cookies_prev_key, "cookies_prev_key",
+                   "Valid cookies made with the previous cluster key."),
+    LBNODE_COUNTER(synacks_sent, "synacks_sent", "SYN/ACKs sent to clients."),
+    LBNODE_COUNTER(acks_valid, "acks_valid",
+                   "Handshake ACKs with the right acknowledgement number."),
+    LBNODE_COUNTER(acks_invalid, "acks_invalid",
+                   "Handshake ACKs with a wrong acknowledgement number: "
+                   "dropped."),
+    LBNODE_COUNTER(acks_no_state, "acks_no_state",
+                   "ACKs with no entry and no valid cookie: UNKNOWN."),
+    LBNODE_COUNTER(connects, "connects",
+                   "CONNECT messages sent as primary flow tracker."),
+    LBNODE_COUNTER(conn_reqs, "conn_reqs",
+                   "CONN_REQ messages sent to agents as secondary flow "
+                   "tracker."),
+    LBNODE_COUNTER(accepted, "connections_accepted",
+                   "Connections accepted by a server (ACCEPTED received)."),
+    LBNODE_COUNTER(rejected, "connections_rejected",
+                   "Connection requests rejected by a server (REJECTED "
+                   "received)."),
+    LBNODE_COUNTER(no_server, "no_server",
+                   "Final decisions without a server."),
+    LBNODE_COUNTER(connect_server_down, "connect_server_down",
+                   "Chosen servers that went down before answering: another "
+                   "chosen."),
+    LBNODE_COUNTER(rsts_sent, "rsts_sent", "RSTs sent to clients."),
+    LBNODE_COUNTER(table_full, "table_full",
+                   "SYNs dropped: tracker table full."),
+    LBNODE_COUNTER(entries_evicted, "entries_evicted",
+                   "Established tracker entries forgotten to make room: the "
+                   "table was at its bound."),
+    LBNODE_COUNTER(entries_refused, "entries_refused",
+                   "Tracker entries not made: the table was full of "
+                   "handshakes."),
+    LBNODE_COUNTER(entries_expired, "entries_expired",
+                   "Tracker entries expired."),
+    LBNODE_COUNTER(trackers_sent, "trackers_sent",
+                   "TRACKER_SYNC messages sent after ring changes."),
+    LBNODE_COUNTER(trackers_received, "trackers_received",
+                   "TRACKER_SYNC messages received."),
+    LBNODE_COUNTER(cp_conflicts, "cp_conflicts",
+                   "TRACKER_SYNC of another connection on an entry's "
+                   "client/public pair."),
+    LBNODE_COUNTER(cp_conflicts_other, "cp_conflicts_other",
+                   "...that the client's ACK then showed to be its "
+                   "connection."),
+    LBNODE_COUNTER(msgs_ignored, "messages_ignored",
+                   "Messages for flows this node does not hold."),
+    LBNODE_COUNTER(timer_visits, "timer_visits",
+                   "Timers found due: their work per pass."),
+    LBNODE_COUNTER(publish_msgs, "publish_messages",
+                   "PUBLISH messages received from agents."),
+    LBNODE_COUNTER(publish_fwd_msgs, "publish_fwd_messages",
+                   "PUBLISH_FWD messages received from LB nodes."),
+    LBNODE_COUNTER(publish_rejected, "publish_rejected",
+                   "Publications refused: sender not who it claims."),
+    LBNODE_COUNTER(publish_entries, "publish_entries",
+                   "Published connection entries received."),
+    LBNODE_COUNTER(publish_invalid, "publish_invalid",
+                   "Published entries for no VIP: dropped."),
+    LBNODE_COUNTER(publish_consumed, "publish_consumed",
+                   "Published entries for which this node is ingress or "
+                   "tracker."),
+    LBNODE_COUNTER(publish_forwarded, "publish_forwarded",
+                   "Published entry copies sent on in PUBLISH_FWD."),
+    LBNODE_COUNTER(publish_fwd_sent, "publish_fwd_sent",
+                   "PUBLISH_FWD messages sent."),
+    LBNODE_COUNTER(publish_misdirected, "publish_misdirected",
+                   "PUBLISH_FWD entries not for this node."),
+    LBNODE_COUNTER(publish_handshake, "publish_handshake",
+                   "Published entries for flows still in handshake."),
+    LBNODE_COUNTER(leases_renewed, "leases_renewed",
+                   "Entries and mappings whose lease a publication "
+                   "extended."),
+    LBNODE_COUNTER(leases_lapsed, "leases_lapsed",
+                   "Established entries and mappings forgotten: no "
+                   "publication in time."),
+    LBNODE_COUNTER(entries_restored, "entries_restored",
+                   "Tracker entries rebuilt from publications."),
+    LBNODE_COUNTER(mappings_restored, "mappings_restored",
+                   "Ingress mappings installed or moved from publications."),
+    LBNODE_COUNTER(publish_conflicts, "publish_conflicts",
+                   "Published entries from another server than the flow's: "
+                   "ignored."),
+};
+
+/* Adds to 'm' the counters of 'lb' (ovslb/stats), its table sizes and
+ * bounds and, per VIP ("vip"), whether it is up and its servers (those of
+ * ovslb/show). */
+void
+lbnode_put_metrics(const struct lbnode *lb, struct metrics *m)
+{
+    const struct lbnode_stats *st = &lb->stats;
+    struct metrics_family *f;
+
+    metrics_put_counters(m, "ovslb_lb_", lbnode_counters,
+                         ARRAY_SIZE(lbnode_counters), st, NULL);
+    f = metrics_family(m, "ovslb_lb_rejected_by_reason_total",
+                       METRICS_COUNTER,
+                       "Connection requests rejected by a server, by "
+                       "reason.");
+    for (int r = 0; r < CTL_REJECT_N_REASONS; r++) {
+        metrics_add(f, st->rejected_by_reason[r],
+                    "reason", ctl_reject_reason_to_string(r), NULL);
+    }
+
+    const struct metrics_gauge gauges[] = {
+        { "ring_nodes", "LB nodes on the flow-tracker ring (healthy set).",
+          lbnode_n_healthy(lb) },
+        { "tracker_entries", "Flow tracker entries.",
+          hmap_count(&lb->entries) },
+        { "tracker_handshakes", "Flow tracker entries in handshake.",
+          lb->n_syn_entries },
+        { "mappings", "Ingress mappings.", hmap_count(&lb->mappings) },
+        { "pending_flows", "Ingress flows awaiting their mapping.",
+          hmap_count(&lb->pending) },
+        { "tracker_entries_max", "Bound of the flow tracker table (0: none).",
+          lb->tracker_table_max },
+        { "tracker_handshakes_max",
+          "Bound of the handshakes in the flow tracker table.",
+          tracker_syn_bound(lb) },
+        { "mappings_max", "Bound of the ingress mappings (0: none).",
+          lb->mapping_table_max },
+        { "pending_flows_max", "Bound of the ingress pending flows (0: none).",
+          lb->pending_table_max },
+        { "lease_seconds", "Lease of an established entry and of a mapping.",
+          lb->lease_ms / 1000.0 },
+    };
+    metrics_put_gauges(m, "ovslb_lb_", gauges, ARRAY_SIZE(gauges), NULL);
+
+    struct metrics_family *up, *servers, *healthy;
+    up = metrics_family(m, "ovslb_lb_vip_up", METRICS_GAUGE,
+                        "1 if the VIP is enabled.");
+    servers = metrics_family(m, "ovslb_lb_vip_servers", METRICS_GAUGE,
+                             "Servers of the VIP.");
+    healthy = metrics_family(m, "ovslb_lb_vip_healthy_servers",
+                             METRICS_GAUGE,
+                             "Servers of the VIP that are healthy.");
+    for (size_t i = 0; i < lb->n_vips; i++) {
+        const struct lbnode_vip *v = &lb->vips[i].cfg;
+        size_t n_healthy = 0;
+
+        for (size_t j = 0; j < v->n_servers; j++) {
+            const struct lbnode_server *srv = server_find(lb,
+                                                          v->servers[j].node);
+            n_healthy += srv && srv->healthy;
+        }
+        metrics_add(up, v->enabled, "vip", v->name, NULL);
+        metrics_add(servers, v->n_servers, "vip", v->name, NULL);
+        metrics_add(healthy, n_healthy, "vip", v->name, NULL);
     }
 }

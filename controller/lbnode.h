@@ -47,6 +47,7 @@
 
 struct dp_packet;
 struct ds;
+struct metrics;
 
 /* What the core asks its driver to do. */
 struct lbnode_io {
@@ -312,5 +313,6 @@ void lbnode_format_show(const struct lbnode *, struct ds *);
 void lbnode_format_flows(const struct lbnode *, long long int now,
                          struct ds *);
 void lbnode_format_stats(const struct lbnode *, struct ds *);
+void lbnode_put_metrics(const struct lbnode *, struct metrics *);
 
 #endif /* lbnode.h */

@@ -26,6 +26,7 @@
 #include "coverage.h"
 #include "daemon.h"
 #include "jsonrpc.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "unixctl.h"
@@ -231,4 +232,23 @@ switch_conntrack_format(const struct switch_conntrack *sc, struct ds *s)
                   sc->ready ? "off" : "not known to be off", sc->n_applied,
                   sc->n_errors, sc->last_error ? ", last: " : "",
                   sc->last_error ? sc->last_error : "");
+}
+
+/* Adds to 'm' whether the switch's TCP sequence checking is known to be off
+ * and the counts of 'sc'. */
+void
+switch_conntrack_put_metrics(const struct switch_conntrack *sc,
+                             struct metrics *m)
+{
+    metrics_put(m, "ovslb_lb_switch_seq_check_off", METRICS_GAUGE,
+                "1 if the switch's TCP sequence checking is known to be "
+                "off.", sc->ready, NULL);
+    metrics_put(m, "ovslb_lb_switch_seq_check_turned_off_total",
+                METRICS_COUNTER,
+                "Times the switch's TCP sequence checking was turned off.",
+                sc->n_applied, NULL);
+    metrics_put(m, "ovslb_lb_switch_seq_check_errors_total",
+                METRICS_COUNTER,
+                "Failures to turn the switch's TCP sequence checking off.",
+                sc->n_errors, NULL);
 }

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 struct ds;
+struct metrics;
 
 #define SWITCH_CONNTRACK_CHECK_MS 10000
 #define SWITCH_CONNTRACK_RETRY_MS 1000
@@ -54,5 +55,7 @@ void switch_conntrack_run(struct switch_conntrack *, uint64_t connection,
 long long int switch_conntrack_next_deadline(const struct switch_conntrack *);
 bool switch_conntrack_ready(const struct switch_conntrack *);
 void switch_conntrack_format(const struct switch_conntrack *, struct ds *);
+void switch_conntrack_put_metrics(const struct switch_conntrack *,
+                                  struct metrics *);
 
 #endif /* switch-conntrack.h */

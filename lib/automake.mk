@@ -11,6 +11,7 @@ lib_libovslb_la_SOURCES = \
 	lib/flow-key.c lib/flow-key.h \
 	lib/health.c lib/health.h \
 	lib/maglev.c lib/maglev.h \
+	lib/metrics.c lib/metrics.h \
 	lib/node-daemon.c lib/node-daemon.h \
 	lib/node-settings.c lib/node-settings.h \
 	lib/ofctrl.c lib/ofctrl.h \

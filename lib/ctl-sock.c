@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "coverage.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
@@ -594,4 +595,68 @@ ctl_sock_format_stats(const struct ctl_sock *sock, struct ds *s)
                       ", dropped without key: %"PRIu64"\n",
                       st->tx_errors, st->rx_errors, st->no_key);
     }
+}
+
+#define CTL_SOCK_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct ctl_sock_stats, MEMBER, NAME, HELP)
+static const struct metrics_counter ctl_sock_counters[] = {
+    CTL_SOCK_COUNTER(tx_datagrams, "datagrams_sent", "Datagrams sent."),
+    CTL_SOCK_COUNTER(rx_datagrams, "datagrams_received",
+                     "Datagrams received."),
+    CTL_SOCK_COUNTER(tx_errors, "send_errors",
+                     "Messages not sent: encoding or sendto() failures."),
+    CTL_SOCK_COUNTER(rx_errors, "receive_errors", "recvfrom() failures."),
+    CTL_SOCK_COUNTER(no_key, "no_key_drops",
+                     "Messages dropped: no cluster key yet."),
+    CTL_SOCK_COUNTER(key_changes, "key_changes",
+                     "Changes of a cluster key."),
+    CTL_SOCK_COUNTER(keys_expired, "previous_keys_dropped",
+                     "Previous cluster keys dropped after their grace."),
+    CTL_SOCK_COUNTER(rx.replay_evicted, "replay_senders_evicted",
+                     "Senders dropped from the replay window table."),
+};
+
+/* Adds the counters of 'sock' to 'm', labelled socket='socket' (which
+ * socket of the daemon it is: "control", "forwarding"...). */
+void
+ctl_sock_put_metrics(const struct ctl_sock *sock, struct metrics *m,
+                     const char *socket)
+{
+    const struct ctl_sock_stats *st = &sock->stats;
+    struct metrics_family *sent, *received, *rejected, *by_key;
+
+    sent = metrics_family(m, "ovslb_ctl_messages_sent_total",
+                          METRICS_COUNTER,
+                          "Control messages sent, by type.");
+    received = metrics_family(m, "ovslb_ctl_messages_received_total",
+                              METRICS_COUNTER,
+                              "Control messages received and accepted, "
+                              "by type.");
+    for (int t = 1; t < CTL_MSG_N_TYPES; t++) {
+        const char *type = ctl_msg_type_to_string(t);
+
+        metrics_add(sent, st->tx[t], "socket", socket, "type", type, NULL);
+        metrics_add(received, st->rx.rx_ok[t], "socket", socket,
+                    "type", type, NULL);
+    }
+    rejected = metrics_family(m, "ovslb_ctl_messages_rejected_total",
+                              METRICS_COUNTER,
+                              "Control messages received and rejected, "
+                              "by reason.");
+    for (int e = 1; e < CTL_MSG_N_ERRORS; e++) {
+        metrics_add(rejected, st->rx.rx_error[e], "socket", socket,
+                    "reason", ctl_msg_error_to_string(e), NULL);
+    }
+    by_key = metrics_family(m, "ovslb_ctl_messages_by_key_total",
+                            METRICS_COUNTER,
+                            "Control messages accepted, by the cluster key "
+                            "slot that verified them.");
+    for (int slot = 0; slot < CTL_KEY_N_SLOTS; slot++) {
+        metrics_add(by_key, st->rx.rx_key[slot], "socket", socket,
+                    "key", ctl_key_slot_to_string(slot), NULL);
+    }
+
+    metrics_put_counters(m, "ovslb_ctl_", ctl_sock_counters,
+                         ARRAY_SIZE(ctl_sock_counters), st,
+                         "socket", socket, NULL);
 }

@@ -61,6 +61,7 @@
 #include "openvswitch/compiler.h"
 
 struct ds;
+struct metrics;
 
 /* Most datagrams read by one ctl_sock_recv() loop before yielding. */
 #define CTL_SOCK_MAX_RECV_PER_RUN 256
@@ -120,5 +121,7 @@ uint16_t ctl_sock_port(const struct ctl_sock *);
 const struct in6_addr *ctl_sock_addr(const struct ctl_sock *);
 const struct ctl_sock_stats *ctl_sock_get_stats(const struct ctl_sock *);
 void ctl_sock_format_stats(const struct ctl_sock *, struct ds *);
+void ctl_sock_put_metrics(const struct ctl_sock *, struct metrics *,
+                          const char *socket);
 
 #endif /* ctl-sock.h */

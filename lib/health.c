@@ -27,6 +27,7 @@
 #include "byte-order.h"
 #include "coverage.h"
 #include "hash.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/util.h"
@@ -1293,6 +1294,100 @@ health_format(const struct health *h, long long int now, struct ds *s)
 }
 
 /* Journal. */
+
+#define HEALTH_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct health_stats, MEMBER, NAME, HELP)
+static const struct metrics_counter health_counters[] = {
+    HEALTH_COUNTER(checks_started, "checks_started",
+                   "LB and server checks started."),
+    HEALTH_COUNTER(suspect_checks, "suspect_checks",
+                   "Checks started of suspect nodes."),
+    HEALTH_COUNTER(checks_ok, "checks_ok", "Checks that raised a counter."),
+    HEALTH_COUNTER(checks_failed, "checks_failed",
+                   "Checks that timed out or found the agent not ready."),
+    HEALTH_COUNTER(checks_not_ready, "checks_not_ready",
+                   "Checks failed by an agent not ready."),
+    HEALTH_COUNTER(pings_sent, "pings_sent", "PINGs sent, one per path."),
+    HEALTH_COUNTER(pongs_received, "pongs_received",
+                   "PONGs received for an awaited path."),
+    HEALTH_COUNTER(pings_answered, "pings_answered", "PONGs sent."),
+    HEALTH_COUNTER(pings_not_serving, "pings_not_serving",
+                   "PINGs not answered: this node cannot serve."),
+    HEALTH_COUNTER(gossip_sent, "gossip_sent", "GOSSIP messages sent."),
+    HEALTH_COUNTER(gossip_received, "gossip_received",
+                   "GOSSIP messages received from a known LB node."),
+    HEALTH_COUNTER(gossip_rises, "gossip_rises",
+                   "GOSSIP entries that raised a counter."),
+    HEALTH_COUNTER(gossip_answers, "gossip_answers",
+                   "GOSSIP answers sent (push-pull)."),
+    HEALTH_COUNTER(lb_lists_sent, "lb_lists_sent", "LB_LIST messages sent."),
+    HEALTH_COUNTER(state_changes, "state_changes",
+                   "Health state changes of any node, in this node's "
+                   "view."),
+};
+
+static void
+put_node_metrics(const struct health_node *node,
+                 struct metrics_family *healthy,
+                 struct metrics_family *state)
+{
+    const char *kind = node->kind == CTL_NODE_LB ? "lb" : "server";
+    char peer[16];
+
+    snprintf(peer, sizeof peer, "%"PRIu32, node->id);
+    metrics_add(healthy, node->state != HEALTH_UNHEALTHY,
+                "peer", peer, "kind", kind, NULL);
+    for (int i = 0; i < HEALTH_N_STATES; i++) {
+        metrics_add(state, node->state == i, "peer", peer, "kind", kind,
+                    "state", health_state_to_string(i), NULL);
+    }
+}
+
+/* Adds to 'm' the counters of 'h', the size of its healthy LB set and, per
+ * configured node ("peer", of "kind" lb or server), whether it is healthy
+ * and its state. */
+void
+health_put_metrics(const struct health *h, struct metrics *m)
+{
+    const struct health_stats *st = &h->stats;
+    struct metrics_family *healthy, *state, *rejected;
+
+    metrics_put_counters(m, "ovslb_health_", health_counters,
+                         ARRAY_SIZE(health_counters), st, NULL);
+    rejected = metrics_family(m, "ovslb_health_rejected_total",
+                              METRICS_COUNTER,
+                              "Health messages or entries ignored, by "
+                              "reason.");
+    for (int i = 0; i < HEALTH_N_REJECTS; i++) {
+        metrics_add(rejected, st->rejected[i],
+                    "reason", health_reject_to_string(i), NULL);
+    }
+    const struct metrics_gauge gauges[] = {
+        { "serving", "1 if this node answers PINGs (it can serve).",
+          h->serving },
+        { "healthy_lb_nodes",
+          "LB nodes in the healthy set (healthy or suspect).", h->n_healthy },
+        { "lb_nodes", "LB nodes configured.", h->n_lbs },
+        { "server_nodes", "Server nodes configured.", h->n_servers },
+        { "checks_in_flight", "Checks awaiting their answers.",
+          hmap_count(&h->checks) },
+    };
+    metrics_put_gauges(m, "ovslb_health_", gauges, ARRAY_SIZE(gauges),
+                       NULL);
+
+    healthy = metrics_family(m, "ovslb_health_peer_healthy", METRICS_GAUGE,
+                             "1 if the node is in the healthy set (healthy "
+                             "or suspect) in this node's view, else 0.");
+    state = metrics_family(m, "ovslb_health_peer_state", METRICS_GAUGE,
+                           "1 for the node's health state in this node's "
+                           "view, 0 for the others.");
+    for (size_t i = 0; i < h->n_lbs; i++) {
+        put_node_metrics(h->lbs[i], healthy, state);
+    }
+    for (size_t i = 0; i < h->n_servers; i++) {
+        put_node_metrics(h->servers[i], healthy, state);
+    }
+}
 
 /* Stores in '*recsp' a new array of the entries of 'h''s heartbeat table
  * that were ever raised, LB nodes then servers by ascending id, and returns

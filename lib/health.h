@@ -135,6 +135,7 @@
 #include "ctl-msg.h"
 
 struct ds;
+struct metrics;
 
 /* Defaults of PROTOCOL.md §8, used for the zero fields of
  * 'struct health_config'. */
@@ -289,6 +290,7 @@ uint64_t health_lb_list_version(const struct health *);
 const struct health_stats *health_get_stats(const struct health *);
 
 void health_format(const struct health *, long long int now, struct ds *);
+void health_put_metrics(const struct health *, struct metrics *);
 const char *health_state_to_string(enum health_state);
 const char *health_reject_to_string(enum health_reject);
 

@@ -18,6 +18,7 @@
 #include "node-daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "cluster-config.h"
@@ -27,9 +28,11 @@
 #include "ctl-sock.h"
 #include "dirs.h"
 #include "flow-key.h"
+#include "metrics.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "openvswitch/poll-loop.h"
 #include "ovsdb-idl.h"
 #include "packets.h"
 #include "store.h"
@@ -71,6 +74,10 @@ struct node_daemon {
     /* SQLite store. */
     struct store *store;
     char *store_error;
+
+    /* Prometheus metrics, if the settings name a file (metrics.h). */
+    struct metrics *metrics;
+    long long int next_metrics; /* Next write, ms of time_msec(). */
 };
 
 /* Creates the shared drivers of a daemon of 'role', reading the node's
@@ -127,11 +134,33 @@ node_daemon_destroy(struct node_daemon *nd)
             node_settings_destroy(&nd->settings);
         }
         ovsdb_idl_destroy(nd->ovs_idl);
+        metrics_destroy(nd->metrics);
         free(nd->settings_error);
         free(nd->sock_error);
         free(nd->key_error);
         free(nd->store_error);
         free(nd);
+    }
+}
+
+/* Starts writing metrics as 'new' says, labelled with its node id and this
+ * daemon's role, or stops. */
+static void
+update_metrics(struct node_daemon *nd, const struct node_settings *new)
+{
+    metrics_destroy(nd->metrics);
+    nd->metrics = NULL;
+    if (new->metrics_file) {
+        char id[16];
+
+        snprintf(id, sizeof id, "%"PRIu32, new->node_id);
+        nd->metrics = metrics_create();
+        metrics_set_common_label(nd->metrics, "node", id);
+        metrics_set_common_label(nd->metrics, "role",
+                                 node_role_to_string(nd->role));
+        nd->next_metrics = LLONG_MIN;
+        VLOG_INFO("metrics: %s, every %d ms", new->metrics_file,
+                  NODE_DAEMON_METRICS_INTERVAL_MS);
     }
 }
 
@@ -179,6 +208,11 @@ apply_settings(struct node_daemon *nd, struct node_settings *new)
             VLOG_INFO("store: %s", new->store);
             set_error(&nd->store_error, NULL);
         }
+    }
+    if (!old || old->node_id != new->node_id
+        || !nullable_string_is_equal(old->metrics_file,
+                                     new->metrics_file)) {
+        update_metrics(nd, new);
     }
     if (nd->has_settings) {
         if (old->node_id != new->node_id) {
@@ -385,6 +419,9 @@ node_daemon_wait(struct node_daemon *nd)
     }
     if (nd->store) {
         store_wait(nd->store);
+    }
+    if (nd->metrics) {
+        poll_timer_wait_until(nd->next_metrics);
     }
 }
 
@@ -609,5 +646,62 @@ node_daemon_status(const struct node_daemon *nd, struct ds *s)
         ds_put_format(s, "store: %s\n", nd->settings.store);
     } else if (nd->store_error) {
         ds_put_format(s, "store: %s\n", nd->store_error);
+    }
+    if (nd->metrics) {
+        const struct metrics_write_stats *ws
+            = metrics_get_write_stats(nd->metrics);
+
+        ds_put_format(s, "metrics: %s, %"PRIu64" writes, %"PRIu64" failed",
+                      nd->settings.metrics_file, ws->writes, ws->errors);
+        if (ws->last_error) {
+            ds_put_format(s, " (last: %s)", ovs_strerror(ws->last_error));
+        }
+        ds_put_char(s, '\n');
+    }
+}
+
+/* If this node's settings name a metrics file and a write is due at 'now'
+ * (ms of time_msec(); one a NODE_DAEMON_METRICS_INTERVAL_MS), returns the
+ * daemon's metrics, cleared and holding those of the shared drivers (the
+ * control socket, labelled socket="control", and the OpenFlow connection),
+ * to which the role code adds its own before it calls
+ * node_daemon_metrics_write().  Otherwise returns NULL. */
+struct metrics *
+node_daemon_metrics_begin(struct node_daemon *nd, long long int now)
+{
+    struct metrics *m = nd->metrics;
+
+    if (!m || now < nd->next_metrics) {
+        return NULL;
+    }
+    metrics_clear(m);
+
+    const struct metrics_write_stats *ws = metrics_get_write_stats(m);
+    metrics_put(m, "ovslb_metrics_writes_total", METRICS_COUNTER,
+                "Metrics files written.", ws->writes, NULL);
+    metrics_put(m, "ovslb_metrics_write_errors_total", METRICS_COUNTER,
+                "Metrics files that could not be written.", ws->errors,
+                NULL);
+    metrics_put(m, "ovslb_node_ready", METRICS_GAUGE,
+                "1 if the daemon has its settings, configuration, control "
+                "socket and OpenFlow connection.",
+                node_daemon_is_ready(nd), NULL);
+    if (node_daemon_ctl_sock(nd)) {
+        ctl_sock_put_metrics(nd->sock, m, "control");
+    }
+    if (nd->ofctrl) {
+        ofctrl_put_metrics(nd->ofctrl, m);
+    }
+    return m;
+}
+
+/* Writes the metrics that node_daemon_metrics_begin() returned to the
+ * settings' file, atomically; failures are counted and logged. */
+void
+node_daemon_metrics_write(struct node_daemon *nd, long long int now)
+{
+    if (nd->metrics) {
+        metrics_write(nd->metrics, nd->settings.metrics_file, false);
+        nd->next_metrics = now + NODE_DAEMON_METRICS_INTERVAL_MS;
     }
 }

@@ -27,7 +27,11 @@
  *     per role, re-created when the bridge changes;
  *   - the UDP control socket (ctl-sock.h), bound to the node's control
  *     address from the config service, with the cluster key;
- *   - the node's SQLite store (store.h), opened once from the settings.
+ *   - the node's SQLite store (store.h), opened once from the settings;
+ *   - the node's metrics (metrics.h), if the settings name a file: once a
+ *     second the role code fills them (node_daemon_metrics_begin() adds
+ *     those of the drivers above) and writes the file
+ *     (node_daemon_metrics_write()).
  * Each piece appears when what it needs is known and is re-created when that
  * changes; until then the accessors return NULL and node_daemon_status()
  * says what is missing.  The role code calls node_daemon_run() and
@@ -50,6 +54,7 @@ struct cluster_snapshot;
 struct ctl_msg;
 struct ctl_sock;
 struct ds;
+struct metrics;
 struct ofctrl;
 struct ovsdb_idl;
 struct store;
@@ -86,5 +91,10 @@ char *node_daemon_set_sock_keys(struct ctl_sock *,
                                 const struct cluster_settings *)
     OVS_WARN_UNUSED_RESULT;
 void node_daemon_status(const struct node_daemon *, struct ds *);
+
+#define NODE_DAEMON_METRICS_INTERVAL_MS 1000
+struct metrics *node_daemon_metrics_begin(struct node_daemon *,
+                                          long long int now);
+void node_daemon_metrics_write(struct node_daemon *, long long int now);
 
 #endif /* node-daemon.h */

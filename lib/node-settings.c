@@ -111,6 +111,17 @@ is_valid_remote_list(const char *remotes)
     return ok && n > 0;
 }
 
+/* A file the node exporter's textfile collector reads: "/DIR/NAME.prom". */
+static bool
+is_valid_metrics_file(const char *path)
+{
+    size_t len = strlen(path);
+    const char *base = strrchr(path, '/');
+
+    return (path[0] == '/' && len > 5 && !strcmp(path + len - 5, ".prom")
+            && base && base[1] != '.' && !strchr(path, '\n'));
+}
+
 /* Validates the ovslb-* keys of 'external_ids' (the Open_vSwitch row's) and
  * fills in 's'.  'rundir' is the run directory that the default store path
  * is in.  Returns NULL on success (the caller must then call
@@ -177,6 +188,14 @@ node_settings_parse(const struct smap *external_ids, const char *rundir,
                   "default)", NODE_KEY_STORE);
     }
 
+    const char *metrics_file = smap_get(external_ids, NODE_KEY_METRICS_FILE);
+    if (metrics_file && !is_valid_metrics_file(metrics_file)) {
+        add_error(&errors, "external_ids:%s=%s is not an absolute path "
+                  "ending in \".prom\" (the node exporter's textfile "
+                  "collector reads only those; remove the key to write no "
+                  "metrics)", NODE_KEY_METRICS_FILE, metrics_file);
+    }
+
     if (errors.length) {
         return ds_steal_cstr(&errors);
     }
@@ -190,6 +209,7 @@ node_settings_parse(const struct smap *external_ids, const char *rundir,
     s->store = (store
                 ? xstrdup(store)
                 : xasprintf("%s/ovslb-%u.db", rundir, id));
+    s->metrics_file = nullable_xstrdup(metrics_file);
     return NULL;
 }
 
@@ -234,7 +254,8 @@ node_settings_equals(const struct node_settings *a,
             && nullable_string_equals(a->bridge, b->bridge)
             && nullable_string_equals(a->config, b->config)
             && nullable_string_equals(a->north_port, b->north_port)
-            && nullable_string_equals(a->store, b->store));
+            && nullable_string_equals(a->store, b->store)
+            && nullable_string_equals(a->metrics_file, b->metrics_file));
 }
 
 /* Frees what 's' owns (not 's' itself).  A null 's' is a no-op. */
@@ -246,6 +267,7 @@ node_settings_destroy(struct node_settings *s)
         free(s->config);
         free(s->north_port);
         free(s->store);
+        free(s->metrics_file);
         memset(s, 0, sizeof *s);
     }
 }

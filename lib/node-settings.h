@@ -36,6 +36,10 @@
  *   ovslb-north-port  LB nodes: the bridge port towards the edge router;
  *                     required for role "lb", ignored for "server".
  *   ovslb-store       the node's SQLite file; default RUNDIR/ovslb-ID.db.
+ *   ovslb-metrics-file  where the daemon writes its counters and gauges
+ *                     once a second in the Prometheus text format, for the
+ *                     node exporter's textfile collector: an absolute path
+ *                     ending in ".prom" (metrics.h); default none (off).
  *
  * node_settings_parse() is pure (it checks an smap); node_settings_read()
  * takes the row from an IDL of the local database built on OVS's vswitch IDL
@@ -58,6 +62,7 @@ struct smap;
 #define NODE_KEY_CONFIG     "ovslb-config"
 #define NODE_KEY_NORTH_PORT "ovslb-north-port"
 #define NODE_KEY_STORE      "ovslb-store"
+#define NODE_KEY_METRICS_FILE "ovslb-metrics-file"
 
 enum node_role {
     NODE_ROLE_LB,
@@ -74,6 +79,7 @@ struct node_settings {
     char *config;               /* OVSDB remote(s) of the config service. */
     char *north_port;           /* NULL unless 'role' is NODE_ROLE_LB. */
     char *store;                /* SQLite file. */
+    char *metrics_file;         /* Prometheus text file, or NULL: off. */
 };
 
 char *node_settings_parse(const struct smap *external_ids, const char *rundir,

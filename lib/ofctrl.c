@@ -30,6 +30,7 @@
 #include "byte-order.h"
 #include "coverage.h"
 #include "hash.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/match.h"
@@ -2344,4 +2345,69 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
     FIELD(n_desired_groups);
     FIELD(n_desired_meters);
 #undef FIELD
+}
+
+#define OFCTRL_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct ofctrl_stats, MEMBER, NAME, HELP)
+static const struct metrics_counter ofctrl_counters[] = {
+    OFCTRL_COUNTER(n_connections, "connections",
+                   "OpenFlow connections to the switch established."),
+    OFCTRL_COUNTER(n_flow_mods, "flow_mods", "Flow-mods sent."),
+    OFCTRL_COUNTER(n_group_mods, "group_mods", "Group-mods sent."),
+    OFCTRL_COUNTER(n_meter_mods, "meter_mods", "Meter-mods sent."),
+    OFCTRL_COUNTER(n_bundles, "bundles", "Bundles sent."),
+    OFCTRL_COUNTER(n_barriers, "barriers", "Barriers sent."),
+    OFCTRL_COUNTER(n_txn_failed, "transactions_failed",
+                   "Flow table transactions with an error."),
+    OFCTRL_COUNTER(n_errors, "errors", "OpenFlow errors received."),
+    OFCTRL_COUNTER(n_retries, "retries",
+                   "Messages sent again alone after an error."),
+    OFCTRL_COUNTER(n_dumps, "dumps", "Flow dumps after a connection."),
+    OFCTRL_COUNTER(n_wipes, "wipes",
+                   "Deletes of all our flows (a dump failed)."),
+    OFCTRL_COUNTER(n_repairs, "repairs",
+                   "Our flows deleted by others, added again."),
+    OFCTRL_COUNTER(n_expired, "flows_expired", "Flow expiries reported."),
+    OFCTRL_COUNTER(n_expired_drops, "flows_expired_drops",
+                   "Flow expiries lost to a full queue."),
+    OFCTRL_COUNTER(n_packet_ins, "packet_ins", "Packet-ins queued."),
+    OFCTRL_COUNTER(n_packet_in_drops, "packet_in_drops",
+                   "Packet-ins lost to a full queue."),
+    OFCTRL_COUNTER(n_packet_outs, "packet_outs", "Packet-outs queued."),
+    OFCTRL_COUNTER(n_packet_out_drops, "packet_out_drops",
+                   "Packet-outs refused."),
+    OFCTRL_COUNTER(n_ct_flushes, "conntrack_flushes",
+                   "Conntrack flushes queued."),
+    OFCTRL_COUNTER(n_ct_flush_drops, "conntrack_flush_drops",
+                   "Conntrack flushes refused."),
+    OFCTRL_COUNTER(n_bad_msgs, "bad_messages",
+                   "Messages from the switch not decoded."),
+    OFCTRL_COUNTER(n_tlv_conflicts, "tlv_conflicts",
+                   "Our Geneve TLV mappings taken by others."),
+};
+
+/* Adds the counters and table sizes of 'oc' to 'm'. */
+void
+ofctrl_put_metrics(const struct ofctrl *oc, struct metrics *m)
+{
+    const struct ofctrl_stats *st = &oc->stats;
+
+    metrics_put_counters(m, "ovslb_openflow_", ofctrl_counters,
+                         ARRAY_SIZE(ofctrl_counters), st, NULL);
+    const struct metrics_gauge gauges[] = {
+        { "connected", "1 if the OpenFlow connection to the switch is up.",
+          ofctrl_is_connected(oc) },
+        { "synced", "1 if the switch has the desired flow table.",
+          ofctrl_is_synced(oc) },
+        { "desired_flows", "Flows in the desired table.",
+          st->n_desired_flows },
+        { "installed_flows", "Flows confirmed installed.",
+          st->n_installed_flows },
+        { "desired_groups", "Groups in the desired table.",
+          st->n_desired_groups },
+        { "desired_meters", "Meters in the desired table.",
+          st->n_desired_meters },
+    };
+    metrics_put_gauges(m, "ovslb_openflow_", gauges, ARRAY_SIZE(gauges),
+                       NULL);
 }

@@ -92,6 +92,7 @@
 #include "openvswitch/types.h"
 
 struct ds;
+struct metrics;
 struct match;
 struct ofpact;
 struct ofpbuf;
@@ -235,5 +236,6 @@ struct ofctrl_stats {
 
 void ofctrl_get_stats(const struct ofctrl *, struct ofctrl_stats *);
 void ofctrl_format_stats(const struct ofctrl *, struct ds *);
+void ofctrl_put_metrics(const struct ofctrl *, struct metrics *);
 
 #endif /* ofctrl.h */

@@ -14,6 +14,7 @@ UNIT_TESTS += \
 	tests/check-health \
 	tests/check-lbnode \
 	tests/check-maglev \
+	tests/check-metrics \
 	tests/check-ofctrl \
 	tests/check-ring \
 	tests/check-selection \
@@ -40,15 +41,21 @@ tests_check_deadline_queue_LDADD = $(TEST_LDADD)
 tests_check_flow_key_SOURCES = tests/check-flow-key.c
 tests_check_flow_key_CFLAGS = $(TEST_CFLAGS)
 tests_check_flow_key_LDADD = $(TEST_LDADD)
-tests_check_lbnode_SOURCES = tests/check-lbnode.c
+tests_check_lbnode_SOURCES = tests/check-lbnode.c tests/exposition.c \
+	tests/exposition.h
 tests_check_lbnode_CFLAGS = $(TEST_CFLAGS)
 tests_check_lbnode_LDADD = controller/libcontroller.la $(TEST_LDADD)
-tests_check_health_SOURCES = tests/check-health.c
+tests_check_health_SOURCES = tests/check-health.c tests/exposition.c \
+	tests/exposition.h
 tests_check_health_CFLAGS = $(TEST_CFLAGS)
 tests_check_health_LDADD = $(TEST_LDADD)
 tests_check_maglev_SOURCES = tests/check-maglev.c
 tests_check_maglev_CFLAGS = $(TEST_CFLAGS)
 tests_check_maglev_LDADD = $(TEST_LDADD)
+tests_check_metrics_SOURCES = tests/check-metrics.c tests/exposition.c \
+	tests/exposition.h
+tests_check_metrics_CFLAGS = $(TEST_CFLAGS)
+tests_check_metrics_LDADD = $(TEST_LDADD)
 tests_check_ring_SOURCES = tests/check-ring.c
 tests_check_ring_CFLAGS = $(TEST_CFLAGS)
 tests_check_ring_LDADD = $(TEST_LDADD)
@@ -71,6 +78,14 @@ tests_check_store_LDADD = $(TEST_LDADD)
 tests_check_tcp_seg_SOURCES = tests/check-tcp-seg.c
 tests_check_tcp_seg_CFLAGS = $(TEST_CFLAGS)
 tests_check_tcp_seg_LDADD = $(TEST_LDADD)
+
+# The metrics file served by the real node exporter (Debian's
+# prometheus-node-exporter, on loopback); skips without it.
+check_PROGRAMS += tests/metrics-sample
+tests_metrics_sample_SOURCES = tests/metrics-sample.c
+tests_metrics_sample_LDADD = lib/libovslb.la $(OVS_LIBS)
+TESTS += tests/metrics-exporter.sh tests/metrics-daemons.sh
+EXTRA_DIST += tests/metrics-exporter.sh tests/metrics-daemons.sh
 
 # The unit suites alone (the ASan/UBSan build runs these).
 check-unit:
@@ -225,7 +240,8 @@ check-config-service: utilities/ovslb-ctl tests/test-cluster-config
 # ovslb-agent (agent/ and flows/server-pipeline): the core's suite and the
 # server pipeline's golden and trace tests.
 UNIT_TESTS += tests/check-agent-core tests/check-agent-pipeline
-tests_check_agent_core_SOURCES = tests/check-agent-core.c
+tests_check_agent_core_SOURCES = tests/check-agent-core.c \
+	tests/exposition.c tests/exposition.h
 tests_check_agent_core_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent \
 	-I$(top_srcdir)/flows
 tests_check_agent_core_LDADD = agent/libagent.la flows/libflows.la \

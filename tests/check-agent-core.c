@@ -28,14 +28,17 @@
 #include "agent-core.h"
 #include "csum.h"
 #include "dp-packet.h"
+#include "exposition.h"
 #include "ctl-msg.h"
 #include "flow-key.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
 #include "random.h"
 #include "ring.h"
 #include "server-pipeline.h"
+#include "smap.h"
 #include "tcp-seg.h"
 #include "unaligned.h"
 #include "util.h"
@@ -943,6 +946,29 @@ run_capture(uint8_t lb_wscale)
     ck_assert_uint_eq(agent_core_n_live(core, &cp.vip), 0);
     ck_assert_uint_eq(agent_core_get_stats(core)->to_server, 4);
     ck_assert_uint_eq(agent_core_get_stats(core)->to_client, 2);
+
+    /* The same counts as metrics. */
+    struct metrics *m = metrics_create();
+    struct smap samples = SMAP_INITIALIZER(&samples);
+    struct ds text = DS_EMPTY_INITIALIZER;
+
+    metrics_set_common_label(m, "role", "server");
+    agent_core_put_metrics(core, m);
+    metrics_render(m, &text);
+    assert_parses(ds_cstr(&text), &samples);
+    ck_assert_str_eq(smap_get(&samples, "ovslb_agent_translated_to_server"
+                              "_total{role=server}"), "4");
+    ck_assert_str_eq(smap_get(&samples, "ovslb_agent_translated_to_client"
+                              "_total{role=server}"), "2");
+    ck_assert_str_eq(smap_get(&samples, "ovslb_agent_connections_accepted"
+                              "_total{role=server}"), "1");
+    ck_assert_str_eq(smap_get(&samples,
+                              "ovslb_agent_entries{role=server}"), "1");
+    ck_assert_str_eq(smap_get(&samples, "ovslb_agent_rejected_total"
+                              "{role=server,reason=limit}"), "0");
+    smap_destroy(&samples);
+    ds_destroy(&text);
+    metrics_destroy(m);
 }
 
 START_TEST(test_capture_same_wscale)

@@ -39,9 +39,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ctl-msg.h"
+#include "exposition.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "ring.h"
+#include "smap.h"
 #include "util.h"
 
 #define RING_KEY UINT64_C(0x0123456789abcdef)
@@ -1088,6 +1091,72 @@ answer_pings(struct health *h, const struct capture *cap, uint32_t target,
     return n;
 }
 
+static void
+drop_send(void *aux OVS_UNUSED, uint32_t dst OVS_UNUSED,
+          enum health_via via OVS_UNUSED,
+          const struct in6_addr *addr OVS_UNUSED,
+          struct ctl_msg *msg OVS_UNUSED)
+{
+}
+
+/* Renders what health_put_metrics() exports of 'h' and parses it into
+ * 'samples' (cleared first). */
+static void
+parse_metrics(const struct health *h, struct smap *samples)
+{
+    struct metrics *m = metrics_create();
+    struct ds text = DS_EMPTY_INITIALIZER;
+
+    health_put_metrics(h, m);
+    metrics_render(m, &text);
+    smap_clear(samples);
+    assert_parses(ds_cstr(&text), samples);
+    ds_destroy(&text);
+    metrics_destroy(m);
+}
+
+/* The health state per peer, as metrics: every node healthy at start-up,
+ * none after 10 s without an answer. */
+START_TEST(test_metrics)
+{
+    static const struct health_io silent_io = { drop_send };
+    struct health_config cfg = solo_config();
+    struct health *h = health_create(LB_ID(0), &cfg, 1, 0);
+    struct smap samples = SMAP_INITIALIZER(&samples);
+    char *lb1 = xasprintf("ovslb_health_peer_healthy{peer=%d,kind=lb}",
+                          LB_ID(1));
+    char *srv = xasprintf("ovslb_health_peer_healthy{peer=%d,kind=server}",
+                          SERVER_ID(0));
+    char *lb1_state = xasprintf("ovslb_health_peer_state{peer=%d,kind=lb,"
+                                "state=unhealthy}", LB_ID(1));
+
+    parse_metrics(h, &samples);
+    ck_assert_str_eq(smap_get(&samples, lb1), "1");
+    ck_assert_str_eq(smap_get(&samples, srv), "1");
+    ck_assert_str_eq(smap_get(&samples, lb1_state), "0");
+    ck_assert_str_eq(smap_get(&samples,
+                              "ovslb_health_healthy_lb_nodes{}"), "3");
+
+    for (long long int now = 0; now <= 10000; now += 50) {
+        health_run(h, now, &silent_io, NULL);
+    }
+    parse_metrics(h, &samples);
+    ck_assert_str_eq(smap_get(&samples, lb1), "0");
+    ck_assert_str_eq(smap_get(&samples, srv), "0");
+    ck_assert_str_eq(smap_get(&samples, lb1_state), "1");
+    ck_assert_double_eq(exposition_sum(&samples,
+                                       "ovslb_health_pings_sent_total"),
+                        health_get_stats(h)->pings_sent);
+    ck_assert_uint_gt(health_get_stats(h)->pings_sent, 0);
+
+    free(lb1);
+    free(srv);
+    free(lb1_state);
+    smap_destroy(&samples);
+    health_destroy(h);
+}
+END_TEST
+
 START_TEST(test_hostile)
 {
     struct health_config cfg = solo_config();
@@ -1632,6 +1701,7 @@ health_suite(void)
     tcase_add_test(tc, test_clock_skew);
     tcase_add_test(tc, test_not_serving);
     tcase_add_test(tc, test_hostile);
+    tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_timers_and_gossip_content);
     tcase_add_test(tc, test_old_news);
     tcase_add_test(tc, test_config_change);

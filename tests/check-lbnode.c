@@ -27,12 +27,15 @@
 #include "controller/lbnode.h"
 #include "ctl-msg.h"
 #include "dp-packet.h"
+#include "exposition.h"
 #include "flow-key.h"
+#include "metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "packets.h"
 #include "ring.h"
 #include "selection.h"
+#include "smap.h"
 #include "syn-cookie.h"
 #include "tcp-seg.h"
 #include "util.h"
@@ -489,6 +492,48 @@ total_stat(size_t offset)
     return n;
 }
 #define TOTAL(MEMBER) total_stat(offsetof(struct lbnode_stats, MEMBER))
+
+/* What lbnode_put_metrics() exports parses, counts what ovslb/stats
+ * counts, and has the VIP's gauges. */
+START_TEST(test_metrics)
+{
+    struct smap samples = SMAP_INITIALIZER(&samples);
+    double accepted = 0, syns = 0;
+
+    for (int f = 0; f < 12; f++) {
+        handshake(f % N_LB, 31000 + f);
+    }
+    for (int i = 0; i < N_LB; i++) {
+        struct metrics *m = metrics_create();
+        struct ds text = DS_EMPTY_INITIALIZER;
+
+        metrics_set_common_label(m, "role", "lb");
+        lbnode_put_metrics(w.lbs[i], m);
+        metrics_render(m, &text);
+        smap_clear(&samples);
+        assert_parses(ds_cstr(&text), &samples);
+        accepted += exposition_sum(&samples,
+                                   "ovslb_lb_connections_accepted_total");
+        syns += exposition_sum(&samples, "ovslb_lb_syns_total");
+        ck_assert_str_eq(smap_get(&samples,
+                                  "ovslb_lb_vip_servers{role=lb,vip=web}"),
+                         "3");
+        ck_assert_str_eq(smap_get(&samples, "ovslb_lb_vip_healthy_servers"
+                                  "{role=lb,vip=web}"), "3");
+        ck_assert_str_eq(smap_get(&samples, "ovslb_lb_ring_nodes{role=lb}"),
+                         "3");
+        ck_assert_str_eq(smap_get(&samples, "ovslb_lb_rejected_by_reason_total"
+                                  "{role=lb,reason=limit}"), "0");
+        ds_destroy(&text);
+        metrics_destroy(m);
+    }
+    ck_assert_uint_eq(TOTAL(accepted), 12);
+    ck_assert_double_eq(accepted, 12);
+    ck_assert_double_eq(syns, TOTAL(syns));
+    ck_assert_double_ge(syns, 12);
+    smap_destroy(&samples);
+}
+END_TEST
 
 /* A client segment of 'payload_len' bytes of payload ('flags' and the
  * numbers as given) into ingress 'lb'. */
@@ -2490,6 +2535,7 @@ lbnode_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_handshake_every_ingress);
+    tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_wrong_ack_dropped);
     tcase_add_test(tc, test_handshake_ack_superseded);
     tcase_add_test(tc, test_mapping_from_sft);

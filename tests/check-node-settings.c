@@ -99,6 +99,7 @@ START_TEST(test_server_node)
     /* A server node has no north port, even if the key is there. */
     ck_assert_ptr_null(s.north_port);
     ck_assert_str_eq(s.store, "/var/lib/ovslb/node.db");
+    ck_assert_ptr_null(s.metrics_file);
 
     /* Without a north port: the same server settings. */
     smap_remove(&ids, "ovslb-north-port");
@@ -108,6 +109,16 @@ START_TEST(test_server_node)
 
     smap_replace(&ids, "ovslb-bridge", "br-lb");
     ck_assert_ptr_null(node_settings_parse(&ids, "/run", &t));
+    ck_assert(!node_settings_equals(&s, &t));
+    node_settings_destroy(&t);
+    smap_replace(&ids, "ovslb-bridge", "br-int");
+
+    /* A metrics file: kept, and a different setting. */
+    smap_add(&ids, "ovslb-metrics-file",
+             "/var/lib/prometheus/node-exporter/ovslb.prom");
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &t));
+    ck_assert_str_eq(t.metrics_file,
+                     "/var/lib/prometheus/node-exporter/ovslb.prom");
     ck_assert(!node_settings_equals(&s, &t));
     node_settings_destroy(&t);
 
@@ -177,6 +188,10 @@ START_TEST(test_invalid_values)
         { "ovslb-config", ",unix:/a", "not a list" },
         { "ovslb-north-port", "north:0", "not a port name" },
         { "ovslb-store", "", "ovslb-store is empty" },
+        { "ovslb-metrics-file", "", "not an absolute path ending in" },
+        { "ovslb-metrics-file", "ovslb.prom", "not an absolute path" },
+        { "ovslb-metrics-file", "/var/lib/ovslb.txt", "ending in \".prom\"" },
+        { "ovslb-metrics-file", "/var/lib/.prom", "ending in \".prom\"" },
     };
     struct smap ids;
 

@@ -100,12 +100,7 @@ if [ $rc -ne 0 ] && [ "$CFG_FAILED" -eq 0 ]; then
 fi
 
 # node-settings: the node's own keys in its local Open_vSwitch table.
-. ./tests/atlocal
-VSCHEMA=
-for f in /usr/share/openvswitch/vswitch.ovsschema \
-         "$OVS_SRCDIR/vswitchd/vswitch.ovsschema"; do
-    [ -f "$f" ] && { VSCHEMA=$f; break; }
-done
+cfg_vswitch_schema
 if [ -z "$VSCHEMA" ] || ! command -v ovs-vsctl >/dev/null 2>&1; then
     echo "SKIP: no ovs-vsctl or vswitch schema: node-settings not tested"
     cfg_finish

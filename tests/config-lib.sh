@@ -16,6 +16,8 @@
 #                    if PATTERN is given, print (stdout + stderr) something
 #                    that matches the extended regular expression PATTERN.
 #                    Prints "PASS: DESC" or "FAIL: DESC" with the details.
+#   cfg_vswitch_schema  set $VSCHEMA to Open vSwitch's schema (for a
+#                    node's local database), or to "" if there is none.
 #   cfg_finish       print "N passed, M failed"; exit 0 or 1.
 
 CFG_PASSED=0
@@ -100,6 +102,15 @@ expect() {
         echo "PASS: $desc"
         CFG_PASSED=$((CFG_PASSED + 1))
     fi
+}
+
+cfg_vswitch_schema() {
+    . ./tests/atlocal
+    VSCHEMA=
+    for f in /usr/share/openvswitch/vswitch.ovsschema \
+             "$OVS_SRCDIR/vswitchd/vswitch.ovsschema"; do
+        [ -f "$f" ] && { VSCHEMA=$f; break; }
+    done
 }
 
 cfg_finish() {
