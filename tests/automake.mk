@@ -158,7 +158,7 @@ tests/fuzz-ctl-msg: tests/fuzz-ctl-msg.c lib/ctl-msg.c lib/flow-key.c
 tests/fuzz-tcp-opts: tests/fuzz-tcp-opts.c lib/tcp-seg.c lib/seq-xlate.c \
 		lib/flow-key.c
 	$(AM_V_CCLD)$(FUZZ_BUILD)
-FUZZ_STREAM = tests/fuzz-stream.c lib/ctl-msg.c lib/flow-key.c
+FUZZ_STREAM = tests/fuzz-stream.c lib/ctl-msg.c lib/flow-key.c lib/metrics.c
 tests/fuzz-lbnode: tests/fuzz-lbnode.c $(FUZZ_STREAM) controller/lbnode.c \
 		controller/ingress.c controller/tracker.c controller/lease.c \
 		lib/tcp-seg.c lib/ring.c lib/selection.c lib/maglev.c \
