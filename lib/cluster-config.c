@@ -62,8 +62,12 @@ const struct cluster_setting cluster_setting_defs[] = {
             "UDP port of control messages"),
     SETTING(publish_port, 7701, 1, 65535, false,
             "UDP port of forwarded connection publications"),
-    SETTING(replay_window, 64, 1, 1024, false,
-            "per-sender replay window of control messages"),
+    /* Fixed until they are implemented: the control sockets' replay window
+     * is built in, and only hash mode, not implemented yet, would use the
+     * Maglev table.  A value the daemons would ignore is refused. */
+    SETTING(replay_window, 64, 64, 64, false,
+            "per-sender replay window of control messages (fixed at 64 in "
+            "this version)"),
     SETTING(buffer_packets, 8, 1, 1024, false,
             "packets an ingress buffers per pending flow"),
     SETTING(buffer_bytes, 65536, 1500, 16777216, false,
@@ -113,8 +117,9 @@ const struct cluster_setting cluster_setting_defs[] = {
                     "as their lease (lease_ms)"),
     SETTING(xlate_linger_ms, 10000, 0, 3600000, false,
             "how long a translation entry outlives its socket"),
-    SETTING(maglev_table_size, 65537, 7, 1000003, true,
-            "slots of a hash-mode VIP's table (a prime)"),
+    SETTING(maglev_table_size, 65537, 65537, 65537, true,
+            "slots of a hash-mode VIP's table (a prime; fixed at 65537 "
+            "until hash mode is implemented)"),
     SETTING(publish_interval_ms, 1000, 10, 600000, false,
             "period of connection publishing"),
     SETTING(lease_ms, 10000, 100, 3600000, false,
@@ -311,6 +316,27 @@ static const char *const algorithm_names[] = {
     [CLUSTER_ALG_SOURCE] = "source",
 };
 BUILD_ASSERT_DECL(ARRAY_SIZE(algorithm_names) == CLUSTER_N_ALGS);
+
+/* Returns an error message (the caller frees it) if a VIP of 'mode' and
+ * 'protocol' (their names in the database) asks for what this version does
+ * not implement, NULL otherwise.  Such a VIP would be accepted and then
+ * silently not served: ovslb-ctl refuses it, and the daemons skip a row
+ * written around ovslb-ctl, saying why. */
+char *
+cluster_vip_unimplemented(const char *mode, const char *protocol)
+{
+    if (mode && !strcmp(mode, "hash")) {
+        return xstrdup("mode hash is not implemented yet: the LB nodes "
+                       "would install no flow for such a VIP and drop its "
+                       "traffic (use mode=tracked)");
+    }
+    if (protocol && !strcmp(protocol, "udp")) {
+        return xstrdup("protocol udp is not implemented yet: the LB nodes "
+                       "steer and the agents translate TCP only (use "
+                       "protocol=tcp)");
+    }
+    return NULL;
+}
 
 /* Returns the name of 'mode' ("tracked" or "hash"). */
 const char *
@@ -773,6 +799,12 @@ read_vip(struct cluster_snapshot *snap, const struct ovslbrec_vip *row,
     }
     if (!row->n_ports) {
         reject_row(snap, "VIP", row->name, "no ports");
+        return false;
+    }
+    char *unimplemented = cluster_vip_unimplemented(row->mode, row->protocol);
+    if (unimplemented) {
+        reject_row(snap, "VIP", row->name, unimplemented);
+        free(unimplemented);
         return false;
     }
     if (!cluster_vip_mode_from_string(row->mode, &vip->mode)) {

@@ -161,8 +161,12 @@ START_TEST(test_setting_parse)
         free(error);
     }
 
-    ck_assert_ptr_null(cluster_setting_parse(maglev, "65521", &v));
-    ck_assert_uint_eq(v, 65521);
+    /* Fixed at 65537 until hash mode, which uses it, is implemented. */
+    ck_assert_ptr_null(cluster_setting_parse(maglev, "65537", &v));
+    ck_assert_uint_eq(v, 65537);
+    error = cluster_setting_parse(maglev, "65521", &v);
+    ck_assert_ptr_nonnull(error);
+    free(error);
     error = cluster_setting_parse(maglev, "65536", &v);
     ck_assert_ptr_nonnull(error);
     ck_assert_msg(strstr(error, "prime") != NULL, "%s", error);

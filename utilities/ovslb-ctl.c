@@ -215,6 +215,22 @@ parse_ports(struct ctl_ctx *ctx, const char *s, int64_t **portsp,
     return true;
 }
 
+/* A VIP of 'mode' or 'protocol' (either may be NULL) that this version
+ * would accept and not serve is refused (cluster_vip_unimplemented()). */
+static bool
+check_implemented(struct ctl_ctx *ctx, const char *mode,
+                  const char *protocol)
+{
+    char *error = cluster_vip_unimplemented(mode, protocol);
+
+    if (error) {
+        ctl_error(ctx, EXIT_INVALID, "%s", error);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
 static bool
 check_protocol(struct ctl_ctx *ctx, const char *s)
 {
@@ -223,7 +239,7 @@ check_protocol(struct ctl_ctx *ctx, const char *s)
                   "udp)", s);
         return false;
     }
-    return true;
+    return check_implemented(ctx, NULL, s);
 }
 
 static bool
@@ -236,7 +252,7 @@ check_mode(struct ctl_ctx *ctx, const char *s)
                   "hash)", s);
         return false;
     }
-    return true;
+    return check_implemented(ctx, s, NULL);
 }
 
 static bool
