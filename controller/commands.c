@@ -70,7 +70,7 @@ ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     if (snap && settings) {
         /* The switch counts the drops; ofctrl does not ask it for them. */
         ds_put_format(&s, "meters: SYN %"PRIu32"/s (cookies above %"PRIu32
-                      " SYN/s per tracker), other %"PRIu32"/s; drops: "
+                      " SYN/s to the tier), other %"PRIu32"/s; drops: "
                       "ovs-ofctl -O OpenFlow15 meter-stats %s\n",
                       snap->settings.syn_meter_rate,
                       snap->settings.syn_cookie_rate,

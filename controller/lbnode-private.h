@@ -40,6 +40,7 @@
 #include "openvswitch/compiler.h"
 #include "controller/lbnode.h"
 #include "deadline-queue.h"
+#include "event-rate.h"
 #include "flow-key.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -224,9 +225,7 @@ struct lbnode {
     struct hmap pending;        /* Ingress flows waiting for a mapping. */
     struct hmap mappings;       /* Ingress mappings installed. */
 
-    long long int syn_second;   /* SYN rate estimate: current second... */
-    uint64_t syns_this_second;  /* ...its SYNs... */
-    uint64_t syn_rate;          /* ...and the last full second's. */
+    struct event_rate syn_rate; /* SYN_INFOs this node's PFT received. */
 
     uint16_t ip_id;
     struct lbnode_stats stats;

@@ -200,18 +200,18 @@ isn_choose(struct lbnode *lb, const struct flow_key *cp, long long int now)
     return (uint32_t) (h ^ (h >> 32)) + (uint32_t) (now * 250);
 }
 
-static void
-count_syn_rate(struct lbnode *lb, long long int now)
+/* The SYNs per second that the whole LB tier receives, as this PFT sees
+ * them: the ring gives each of its N healthy trackers about 1/N of the
+ * flows (its hash is keyed, so a flood cannot aim at one), so this node's
+ * rate times N.  'syn_cookie_rate' is a setting of the cluster and means
+ * the same whatever N is. */
+static uint64_t
+tier_syn_rate(struct lbnode *lb, long long int now)
 {
-    long long int second = now / 1000;
+    uint64_t rate = event_rate_per_s(&lb->syn_rate, now);
+    size_t n = lb->ring ? MAX(ring_n_nodes(lb->ring), 1) : 1;
 
-    if (second != lb->syn_second) {
-        lb->syn_rate = second == lb->syn_second + 1 ? lb->syns_this_second
-                                                    : 0;
-        lb->syn_second = second;
-        lb->syns_this_second = 0;
-    }
-    lb->syns_this_second++;
+    return rate > UINT64_MAX / n ? UINT64_MAX : rate * n;
 }
 
 static void
@@ -326,7 +326,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
     struct entry *e;
 
     lb->stats.syn_infos++;
-    count_syn_rate(lb, now);
+    event_rate_add(&lb->syn_rate, now, 1);
     if (!lbnode_trackers(lb, &si->cp, &pft, &sft) || !vip_for_cp(lb, &si->cp)) {
         lb->stats.msgs_ignored++;
         return;
@@ -361,7 +361,8 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
     if (lb->cookie_key
         && (full
             || syn_cookie_pressure(lb->n_syn_entries, tracker_syn_bound(lb),
-                                   lb->syn_rate, &lb->cookie_thresholds))) {
+                                   tier_syn_rate(lb, now),
+                                   &lb->cookie_thresholds))) {
         struct syn_cookie_opts offered = {
             .mss = si->opts.has_mss ? si->opts.mss : 536,
             .wscale_ok = si->opts.has_wscale,

@@ -8,6 +8,7 @@ lib_libovslb_la_SOURCES = \
 	lib/ctl-msg.c lib/ctl-msg.h \
 	lib/ctl-sock.c lib/ctl-sock.h \
 	lib/deadline-queue.c lib/deadline-queue.h \
+	lib/event-rate.c lib/event-rate.h \
 	lib/flow-key.c lib/flow-key.h \
 	lib/health.c lib/health.h \
 	lib/maglev.c lib/maglev.h \

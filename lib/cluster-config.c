@@ -80,9 +80,9 @@ const struct cluster_setting cluster_setting_defs[] = {
             "SYN table fill that switches to SYN cookies"),
     /* The SYN meter and the cookie rate trigger are one policy: see
      * cluster_settings_check(). */
-    SETTING(syn_cookie_rate, 20000, 1, 100000000, false,
-            "SYNs per second that switch a flow tracker to SYN cookies "
-            "(below syn_meter_rate)"),
+    SETTING(syn_cookie_rate, 10000, 1, 100000000, false,
+            "SYNs per second to the whole LB tier that switch the flow "
+            "trackers to SYN cookies (below syn_meter_rate)"),
     SETTING(syn_meter_rate, 50000, 100, 10000000, false,
             "SYNs per second an LB node's switch sends its controller"),
     SETTING(other_meter_rate, 40000, 100, 10000000, false,
@@ -268,24 +268,21 @@ cluster_key_check(const char *name, const char *key)
  * The SYN meter and the SYN-cookie rate trigger.  Each LB node's switch
  * sends its controller at most 'syn_meter_rate' SYNs per second and drops
  * the rest; the controller hands each SYN to the flow tracker (PFT) of its
- * flow on the ring as SYN_INFO, and a PFT switches to SYN cookies when it
- * receives more than 'syn_cookie_rate' of them per second (from all
- * ingresses together).  In a flood from spread-out sources that saturates
- * the meters of N LB nodes, each ingress sends each of the N PFTs 1/N of
- * what its meter lets through, so each PFT counts about N * syn_meter_rate
- * / N = syn_meter_rate SYNs per second; in a cluster of one LB node, exactly
- * what its meter lets through.  (More reaches one PFT only if the flood's
- * flows all hash to it, and the ring's hash is keyed.)  A PFT therefore
- * cannot be relied upon to count more than syn_meter_rate, and the rate
- * trigger is reachable only if
+ * flow on the ring as SYN_INFO.  'syn_cookie_rate' is the SYNs per second
+ * that the whole LB tier receives above which the flow trackers answer
+ * with SYN cookies: the ring gives each of the N healthy trackers about 1/N
+ * of the flows, so each PFT estimates the tier's rate as N times its own
+ * (within 100 ms of a flood's start: lib/event-rate.h) and compares that.
+ * The tier cannot pass its trackers more than N * syn_meter_rate SYNs per
+ * second, so the trigger is reachable for every N, a cluster of one LB node
+ * included, only if
  *
  *     syn_cookie_rate < syn_meter_rate,
  *
  * which is refused otherwise: a trigger that can never fire is a setting
- * accepted but not implemented.  The defaults (20000 < 50000) leave a margin
- * on top: cookies start once a flood reaches 40 % of the meters' capacity,
- * or when it reaches only some of the ingresses (uneven ECMP) as long as
- * they are 40 % of the LB nodes, before the meters drop anything. */
+ * accepted but not implemented.  The defaults (10000 < 50000) start cookies
+ * long before any meter drops a SYN, however unevenly the edge router
+ * spreads a flood over the LB nodes. */
 char *
 cluster_settings_check(const struct cluster_settings *s)
 {

@@ -139,7 +139,7 @@ struct syn_cookie_thresholds {
     uint64_t syn_rate;          /* SYNs per second. */
 };
 #define SYN_COOKIE_TABLE_PCT_DEFAULT 80
-#define SYN_COOKIE_SYN_RATE_DEFAULT 20000  /* Below the SYN meter's 50 k/s:
+#define SYN_COOKIE_SYN_RATE_DEFAULT 10000  /* Below the SYN meter's 50 k/s:
                                             * cluster_settings_check(). */
 
 void syn_cookie_thresholds_init(struct syn_cookie_thresholds *);

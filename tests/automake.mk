@@ -10,6 +10,7 @@ UNIT_TESTS += \
 	tests/check-ctl-msg \
 	tests/check-ctl-sock \
 	tests/check-deadline-queue \
+	tests/check-event-rate \
 	tests/check-flow-key \
 	tests/check-health \
 	tests/check-lbnode \
@@ -38,6 +39,9 @@ tests_check_ctl_sock_LDADD = $(TEST_LDADD)
 tests_check_deadline_queue_SOURCES = tests/check-deadline-queue.c
 tests_check_deadline_queue_CFLAGS = $(TEST_CFLAGS)
 tests_check_deadline_queue_LDADD = $(TEST_LDADD)
+tests_check_event_rate_SOURCES = tests/check-event-rate.c
+tests_check_event_rate_CFLAGS = $(TEST_CFLAGS)
+tests_check_event_rate_LDADD = $(TEST_LDADD)
 tests_check_flow_key_SOURCES = tests/check-flow-key.c
 tests_check_flow_key_CFLAGS = $(TEST_CFLAGS)
 tests_check_flow_key_LDADD = $(TEST_LDADD)
@@ -162,7 +166,7 @@ FUZZ_STREAM = tests/fuzz-stream.c lib/ctl-msg.c lib/flow-key.c lib/metrics.c
 tests/fuzz-lbnode: tests/fuzz-lbnode.c $(FUZZ_STREAM) controller/lbnode.c \
 		controller/ingress.c controller/tracker.c controller/lease.c \
 		lib/tcp-seg.c lib/ring.c lib/selection.c lib/maglev.c \
-		lib/syn-cookie.c lib/deadline-queue.c
+		lib/syn-cookie.c lib/deadline-queue.c lib/event-rate.c
 	$(AM_V_CCLD)$(FUZZ_BUILD)
 tests/fuzz-agent-core: tests/fuzz-agent-core.c $(FUZZ_STREAM) \
 		agent/agent-core.c lib/tcp-seg.c lib/seq-xlate.c lib/ring.c

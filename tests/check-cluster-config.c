@@ -107,7 +107,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.syn_cookie_threshold_pct, 80);
     /* PROTOCOL.md says 50 k SYN/s, but the cookie rate must stay below the
      * SYN meter (test_settings_check). */
-    ck_assert_uint_eq(s.syn_cookie_rate, 20000);
+    ck_assert_uint_eq(s.syn_cookie_rate, 10000);
     ck_assert_uint_eq(s.syn_cookie_rate, SYN_COOKIE_SYN_RATE_DEFAULT);
     ck_assert_uint_eq(s.syn_meter_rate, 50000);
     ck_assert_uint_eq(s.other_meter_rate, 40000);
@@ -230,12 +230,12 @@ START_TEST(test_settings_check)
     /* Lowering the meter under the default cookie rate is the same fault. */
     cluster_settings_destroy(&s);
     cluster_settings_init(&s);
-    set(&s, "syn_meter_rate", 20000);
+    set(&s, "syn_meter_rate", 10000);
     error = check_error(&s);
     ck_assert_ptr_nonnull(error);
-    ck_assert_msg(strstr(error, "(20000)"), "%s", error);
+    ck_assert_msg(strstr(error, "(10000)"), "%s", error);
     free(error);
-    set(&s, "syn_cookie_rate", 19999);
+    set(&s, "syn_cookie_rate", 9999);
     ck_assert_ptr_null(check_error(&s));
 
     /* At the bounds of the meter. */

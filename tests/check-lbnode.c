@@ -100,6 +100,9 @@ static struct node_aux aux[N_LB];
 /* The trackers' SYN table bound: 1 puts them in SYN-cookie mode. */
 static uint32_t syn_table_max = 1000;
 
+/* The tier's SYN rate above which trackers answer with cookies. */
+static uint32_t syn_cookie_rate = 50000;
+
 /* The bounds of the tables (0: none). */
 static uint32_t tracker_table_max, mapping_table_max, pending_table_max;
 
@@ -243,7 +246,7 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
             .vips = &vip, .n_vips = 1,
             .buffer_packets = 8, .buffer_bytes = 65536,
             .buffer_timeout_ms = 3000, .syn_table_max = syn_table_max,
-            .syn_cookie_pct = 80, .syn_cookie_rate = 50000,
+            .syn_cookie_pct = 80, .syn_cookie_rate = syn_cookie_rate,
             .lease_ms = LEASE_MS,
             .tracker_table_max = tracker_table_max,
             .mapping_table_max = mapping_table_max,
@@ -269,6 +272,7 @@ setup(void)
     w.queue = xcalloc(MAX_MSGS, sizeof *w.queue);
     w.now = 1000000;
     syn_table_max = 1000;
+    syn_cookie_rate = 50000;
     tracker_table_max = mapping_table_max = pending_table_max = 0;
     for (int i = 0; i < N_LB; i++) {
         w.lbs[i] = lbnode_create();
@@ -1637,6 +1641,61 @@ cookie_handshake_across(int ingress, uint16_t sport, int syn_node,
     return mapped;
 }
 
+/* 'per_s' SYNs per second to the whole tier for 'ms' milliseconds, from
+ * client ports 'sport' on, spread over the ingresses as ECMP would. */
+static uint16_t
+syn_flood(uint16_t sport, int per_s, int ms)
+{
+    long long int n = (long long int) per_s * ms / 1000;
+    long long int start = w.now;
+
+    for (long long int i = 0; i < n; i++) {
+        w.now = start + i * 1000 / per_s;
+        packet_in(i % N_LB, sport++, TCP_SYN, 1000, 0);
+        w.n_north = 0;
+        w.head = w.n_queue = 0;
+    }
+    w.now = start + ms;
+    return sport;
+}
+
+START_TEST(test_cookie_rate_of_the_tier)
+{
+    /* syn_cookie_rate is the SYN rate to the whole tier: each of the three
+     * trackers sees about a third of it and multiplies by three.  At 1,500
+     * SYN/s against a trigger of 3,000, every handshake is kept; a flood of
+     * 20,000 SYN/s switches every tracker to cookies within 100 ms, having
+     * cost each about 100 kept handshakes; once it has stopped for a
+     * second, handshakes are kept again. */
+    uint16_t sport = 10000;
+    uint64_t kept, cookies;
+
+    syn_table_max = 100000;
+    syn_cookie_rate = 3000;
+    configure(NULL, NULL, 3);
+    w.now = 2000000;
+
+    sport = syn_flood(sport, 1500, 2000);
+    ck_assert_uint_eq(TOTAL(syn_infos), 3000);
+    ck_assert_uint_eq(TOTAL(cookies_issued), 0);
+
+    sport = syn_flood(sport, 20000, 1000);
+    cookies = TOTAL(cookies_issued);
+    kept = TOTAL(syn_infos) - 3000 - cookies;
+    ck_assert_uint_eq(TOTAL(syn_infos), 23000);
+    /* 100 ms at 20,000 SYN/s would be 2,000: the trigger fires long
+     * before, once a tracker's slot holds more than 3,000 / 10 / 3 = 100
+     * SYNs on top of what it had. */
+    ck_assert_msg(kept <= 3 * 110, "%"PRIu64" handshakes kept", kept);
+    ck_assert_uint_ge(cookies, 20000 - 3 * 110);
+
+    /* Quiet for a second: back to kept handshakes. */
+    w.now += 1000;
+    syn_flood(sport, 1500, 1000);
+    ck_assert_uint_eq(TOTAL(cookies_issued), cookies);
+}
+END_TEST
+
 START_TEST(test_cookie_clocks_apart)
 {
     /* With two LB nodes' clocks 3 s apart, 1,000 handshakes whose SYN and
@@ -2562,6 +2621,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_publish_conflict_kept);
     tcase_add_test(tc, test_publish_after_cp_reuse);
     tcase_add_test(tc, test_cookie_after_cp_reuse);
+    tcase_add_test(tc, test_cookie_rate_of_the_tier);
     tcase_add_test(tc, test_cookie_clocks_apart);
     tcase_add_test(tc, test_cookie_slot_boundary);
     tcase_add_test(tc, test_cookie_across_key_rotation);

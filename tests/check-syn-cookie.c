@@ -596,20 +596,20 @@ START_TEST(test_pressure)
 
     syn_cookie_thresholds_init(&t);
     ck_assert_uint_eq(t.table_pct, 80);
-    ck_assert_uint_eq(t.syn_rate, 20000);
+    ck_assert_uint_eq(t.syn_rate, 10000);
 
-    /* 80 % of 1 M entries; 20 k SYN/s. */
+    /* 80 % of 1 M entries; 10 k SYN/s. */
     ck_assert(!syn_cookie_pressure(0, 1000000, 0, &t));
-    ck_assert(!syn_cookie_pressure(800000, 1000000, 20000, &t));
+    ck_assert(!syn_cookie_pressure(800000, 1000000, 10000, &t));
     ck_assert(syn_cookie_pressure(800001, 1000000, 0, &t));
-    ck_assert(syn_cookie_pressure(0, 1000000, 20001, &t));
+    ck_assert(syn_cookie_pressure(0, 1000000, 10001, &t));
     ck_assert(syn_cookie_pressure(1000000, 1000000, 0, &t));
     ck_assert(syn_cookie_pressure(2000000, 1000000, 0, &t));
 
     /* NULL means the defaults. */
-    ck_assert(!syn_cookie_pressure(800000, 1000000, 20000, NULL));
+    ck_assert(!syn_cookie_pressure(800000, 1000000, 10000, NULL));
     ck_assert(syn_cookie_pressure(800001, 1000000, 0, NULL));
-    ck_assert(syn_cookie_pressure(0, 1000000, 20001, NULL));
+    ck_assert(syn_cookie_pressure(0, 1000000, 10001, NULL));
 
     /* Rounding: 80 % of 7 is 5.6. */
     ck_assert(!syn_cookie_pressure(5, 7, 0, &t));
