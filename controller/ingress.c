@@ -201,7 +201,6 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
     if (!lbnode_trackers(lb, cp, &pft, &sft)) {
         return;
     }
-    FLOW_DBG(cp, "ingress: SYN to PFT %"PRIu32, pft);
     msg_init(&msg, CTL_MSG_SYN_INFO, lb->self);
     msg.syn_info.cp = *cp;
     msg.syn_info.ingress = lb->self;
@@ -220,6 +219,13 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
     if (msg.syn_info.opts.ece != msg.syn_info.opts.cwr) {
         msg.syn_info.opts.ece = msg.syn_info.opts.cwr = false;
     }
+    event_rate_add(&lb->ingress_syn_rate, now, 1);
+    if (tracker_syn_flood(lb, &lb->ingress_syn_rate, now)
+        && tracker_answer_with_cookie(lb, &msg.syn_info, now, io, aux)) {
+        FLOW_DBG(cp, "ingress: SYN answered with a cookie (SYN flood)");
+        return;
+    }
+    FLOW_DBG(cp, "ingress: SYN to PFT %"PRIu32, pft);
     lbnode_deliver(lb, pft, &msg, now, io, aux);
 }
 

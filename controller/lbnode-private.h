@@ -226,6 +226,7 @@ struct lbnode {
     struct hmap mappings;       /* Ingress mappings installed. */
 
     struct event_rate syn_rate; /* SYN_INFOs this node's PFT received. */
+    struct event_rate ingress_syn_rate;    /* SYNs this ingress saw. */
 
     uint16_t ip_id;
     struct lbnode_stats stats;
@@ -432,6 +433,11 @@ size_t tracker_syn_bound(const struct lbnode *);
 void tracker_entry_set_state(struct lbnode *, struct entry *,
                              enum entry_state, long long int now);
 void tracker_entry_destroy(struct lbnode *, struct entry *);
+bool tracker_syn_flood(const struct lbnode *, struct event_rate *,
+                       long long int now);
+bool tracker_answer_with_cookie(struct lbnode *, const struct ctl_syn_info *,
+                                long long int now, const struct lbnode_io *,
+                                void *aux);
 void pft_syn_info(struct lbnode *, const struct ctl_syn_info *,
                   long long int now, const struct lbnode_io *, void *aux);
 void sft_syn_sync(struct lbnode *, const struct ctl_syn_sync *,

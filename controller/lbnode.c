@@ -744,6 +744,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(syn_infos);
     STAT(syn_retransmits);
     STAT(syn_infos_misdirected);
+    STAT(syn_cookies_at_ingress);
     STAT(cookies_issued);
     STAT(cookies_valid);
     STAT(cookies_too_old);
@@ -843,6 +844,9 @@ static const struct metrics_counter lbnode_counters[] = {
     LBNODE_COUNTER(syn_infos_misdirected, "syn_infos_misdirected",
                    "SYN_INFO for which our ring has another primary: handed "
                    "over."),
+    LBNODE_COUNTER(syn_cookies_at_ingress, "syn_cookies_at_ingress",
+                   "SYNs that their ingress answered with a cookie itself, "
+                   "the tier being flooded."),
     LBNODE_COUNTER(cookies_issued, "cookies_issued", "SYN cookies issued."),
     LBNODE_COUNTER(cookies_valid, "cookies_valid",
                    "Valid SYN cookies received."),

@@ -186,6 +186,8 @@ struct lbnode_stats {
     uint64_t syn_retransmits;   /* ...of which repeated SYNs. */
     uint64_t syn_infos_misdirected; /* ...for which our ring has another
                                  * PFT: the entry handed over to it. */
+    uint64_t syn_cookies_at_ingress; /* SYNs answered with a cookie by
+                                      * their ingress (a flood). */
     uint64_t cookies_issued;
     uint64_t cookies_valid;
     uint64_t cookies_too_old;   /* ACKs with no entry whose cookie was made

@@ -200,18 +200,29 @@ isn_choose(struct lbnode *lb, const struct flow_key *cp, long long int now)
     return (uint32_t) (h ^ (h >> 32)) + (uint32_t) (now * 250);
 }
 
-/* The SYNs per second that the whole LB tier receives, as this PFT sees
- * them: the ring gives each of its N healthy trackers about 1/N of the
- * flows (its hash is keyed, so a flood cannot aim at one), so this node's
- * rate times N.  'syn_cookie_rate' is a setting of the cluster and means
- * the same whatever N is. */
+/* The SYNs per second that the whole LB tier receives, from 'er', the SYNs
+ * that one of its N healthy nodes sees in one role: the edge router's ECMP
+ * gives each ingress about 1/N of the flows, and the ring each PFT about
+ * 1/N (its hash is keyed, so a flood cannot aim at one), so N times what
+ * 'er' counts.  'syn_cookie_rate' is a setting of the cluster and means the
+ * same whatever N is. */
 static uint64_t
-tier_syn_rate(struct lbnode *lb, long long int now)
+tier_syn_rate(const struct lbnode *lb, struct event_rate *er,
+              long long int now)
 {
-    uint64_t rate = event_rate_per_s(&lb->syn_rate, now);
+    uint64_t rate = event_rate_per_s(er, now);
     size_t n = lb->ring ? MAX(ring_n_nodes(lb->ring), 1) : 1;
 
     return rate > UINT64_MAX / n ? UINT64_MAX : rate * n;
+}
+
+/* Whether the SYNs reaching the tier, as 'er' counts them, are above the
+ * rate that starts SYN cookies. */
+bool
+tracker_syn_flood(const struct lbnode *lb, struct event_rate *er,
+                  long long int now)
+{
+    return tier_syn_rate(lb, er, now) > lb->cookie_thresholds.syn_rate;
 }
 
 static void
@@ -310,6 +321,64 @@ static void entry_hand_over(struct lbnode *, struct entry *,
 static void entry_take_sync(struct lbnode *, struct entry *,
                             const struct ctl_tracker_sync *, long long int now);
 
+/* Fills 'ss' with the SYN_SYNC of a SYN-cookie answer to 'si': nothing is
+ * kept, the ISN and the TSval carry what the ACK will need.  Returns false
+ * if no cookie can be made. */
+static bool
+make_cookie_syn_sync(struct lbnode *lb, const struct ctl_syn_info *si,
+                     long long int now, struct ctl_syn_sync *ss)
+{
+    struct syn_cookie_opts offered = {
+        .mss = si->opts.has_mss ? si->opts.mss : 536,
+        .wscale_ok = si->opts.has_wscale,
+        .wscale = MIN(si->opts.wscale, CTL_TCP_MAX_WSCALE),
+        .sack_ok = si->opts.sack_permitted,
+        .ecn_ok = si->opts.ece && si->opts.cwr,
+        .tstamp_ok = si->opts.has_ts,
+    };
+    struct syn_cookie_opts granted;
+    uint32_t isn, tsval;
+
+    if (syn_cookie_make(lb->cookie_key, &si->cp, si->client_isn,
+                        cookie_time_s(lb, now), (uint32_t) now,
+                        &offered, &isn, &tsval, &granted)) {
+        return false;
+    }
+    ss->syn = *si;
+    ss->syn.opts.has_wscale = granted.wscale_ok;
+    ss->syn.opts.sack_permitted = granted.sack_ok;
+    ss->syn.opts.has_mss = true;
+    ss->syn.opts.mss = granted.mss;
+    ss->isn_lb = isn;
+    ss->ts_lb = tsval;
+    ss->isn_kind = CTL_ISN_COOKIE;
+    lb->stats.cookies_issued++;
+    return true;
+}
+
+/* Ingress, while SYNs flood the tier (tracker_syn_flood()): answers the SYN
+ * 'si' with a SYN cookie itself, out of this node's north port, instead of
+ * handing it to its PFT.  The cookie is made with the cluster key that
+ * every node holds, so the PFT validates the client's ACK as if it had
+ * made it: no message and no state per SYN, which is what a flood must
+ * cost.  Returns false if no cookie can be made (the SYN then goes to the
+ * PFT). */
+bool
+tracker_answer_with_cookie(struct lbnode *lb, const struct ctl_syn_info *si,
+                           long long int now, const struct lbnode_io *io,
+                           void *aux)
+{
+    struct ctl_syn_sync ss;
+
+    if (!lb->cookie_key || !vip_for_cp(lb, &si->cp)
+        || !make_cookie_syn_sync(lb, si, now, &ss)) {
+        return false;
+    }
+    lb->stats.syn_cookies_at_ingress++;
+    send_synack(lb, &ss, io, aux);
+    return true;
+}
+
 /* PFT: a client's SYN.  The ingress sent it to the PFT of its own ring; if
  * this node's ring has another PFT (the rings disagree for a moment while
  * the healthy set changes, and the ring changes that make them agree again
@@ -361,31 +430,9 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
     if (lb->cookie_key
         && (full
             || syn_cookie_pressure(lb->n_syn_entries, tracker_syn_bound(lb),
-                                   tier_syn_rate(lb, now),
+                                   tier_syn_rate(lb, &lb->syn_rate, now),
                                    &lb->cookie_thresholds))) {
-        struct syn_cookie_opts offered = {
-            .mss = si->opts.has_mss ? si->opts.mss : 536,
-            .wscale_ok = si->opts.has_wscale,
-            .wscale = MIN(si->opts.wscale, CTL_TCP_MAX_WSCALE),
-            .sack_ok = si->opts.sack_permitted,
-            .ecn_ok = si->opts.ece && si->opts.cwr,
-            .tstamp_ok = si->opts.has_ts,
-        };
-        struct syn_cookie_opts granted;
-        uint32_t isn, tsval;
-
-        if (!syn_cookie_make(lb->cookie_key, &si->cp, si->client_isn,
-                             cookie_time_s(lb, now), (uint32_t) now,
-                             &offered, &isn, &tsval, &granted)) {
-            msg.syn_sync.syn = *si;
-            msg.syn_sync.syn.opts.has_wscale = granted.wscale_ok;
-            msg.syn_sync.syn.opts.sack_permitted = granted.sack_ok;
-            msg.syn_sync.syn.opts.has_mss = true;
-            msg.syn_sync.syn.opts.mss = granted.mss;
-            msg.syn_sync.isn_lb = isn;
-            msg.syn_sync.ts_lb = tsval;
-            msg.syn_sync.isn_kind = CTL_ISN_COOKIE;
-            lb->stats.cookies_issued++;
+        if (make_cookie_syn_sync(lb, si, now, &msg.syn_sync)) {
             lbnode_deliver(lb, sft, &msg, now, io, aux);
         }
         return;
@@ -594,7 +641,15 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
     const struct vip *v = vip_for_cp(lb, &ai->cp);
     enum syn_cookie_verdict verdict = SYN_COOKIE_INVALID;
 
-    if (v && lb->cookie_key && (!e || e->from_publication)) {
+    /* A cookie is looked for where no handshake of ours explains the ACK:
+     * no entry, an entry that only a publication rebuilt, or a handshake
+     * whose ISN the ACK does not acknowledge, because an ingress answered
+     * the client's retransmitted SYN with a cookie when a flood began. */
+    bool stale = e && (e->from_publication
+                       || (e->state == ENTRY_SYN_RECEIVED
+                           && e->role == CTL_ROLE_PFT
+                           && ai->ack - 1 != e->isn_lb));
+    if (v && lb->cookie_key && (!e || stale)) {
         verdict = check_cookie(lb, lb->cookie_key, ai, now, &decoded);
         if (verdict != SYN_COOKIE_VALID && lb->cookie_key_prev
             && check_cookie(lb, lb->cookie_key_prev, ai, now, &decoded)
@@ -610,8 +665,11 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
         /* A SYN-cookie handshake of a new connection that reuses the CP
          * of one whose entry only a publication rebuilt (its server keeps
          * a half-open socket and published it after the new SYN): the new
-         * connection wins, or its ACK would be sent to the old server. */
-        lb->stats.publish_conflicts++;
+         * connection wins, or its ACK would be sent to the old server.  Or
+         * the client took a cookie SYN/ACK over ours: the cookie wins. */
+        if (e->from_publication) {
+            lb->stats.publish_conflicts++;
+        }
         tracker_entry_destroy(lb, e);
         e = NULL;
     }

@@ -1662,11 +1662,12 @@ syn_flood(uint16_t sport, int per_s, int ms)
 START_TEST(test_cookie_rate_of_the_tier)
 {
     /* syn_cookie_rate is the SYN rate to the whole tier: each of the three
-     * trackers sees about a third of it and multiplies by three.  At 1,500
-     * SYN/s against a trigger of 3,000, every handshake is kept; a flood of
-     * 20,000 SYN/s switches every tracker to cookies within 100 ms, having
-     * cost each about 100 kept handshakes; once it has stopped for a
-     * second, handshakes are kept again. */
+     * nodes sees about a third of it and multiplies by three.  At 1,500
+     * SYN/s against a trigger of 3,000, every handshake is kept by its PFT;
+     * a flood of 20,000 SYN/s makes every ingress answer with cookies
+     * itself within 100 ms (no message, no state), having let about 100
+     * SYNs through to the PFTs; a handshake completes on such a cookie; once
+     * the flood has stopped for a second, handshakes are kept again. */
     uint16_t sport = 10000;
     uint64_t kept, cookies;
 
@@ -1676,20 +1677,64 @@ START_TEST(test_cookie_rate_of_the_tier)
     w.now = 2000000;
 
     sport = syn_flood(sport, 1500, 2000);
+    ck_assert_uint_eq(TOTAL(syns), 3000);
     ck_assert_uint_eq(TOTAL(syn_infos), 3000);
     ck_assert_uint_eq(TOTAL(cookies_issued), 0);
 
+    size_t msgs0 = TOTAL(syn_infos);
     sport = syn_flood(sport, 20000, 1000);
     cookies = TOTAL(cookies_issued);
-    kept = TOTAL(syn_infos) - 3000 - cookies;
-    ck_assert_uint_eq(TOTAL(syn_infos), 23000);
-    /* 100 ms at 20,000 SYN/s would be 2,000: the trigger fires long
-     * before, once a tracker's slot holds more than 3,000 / 10 / 3 = 100
-     * SYNs on top of what it had. */
+    kept = TOTAL(syns) - 3000 - cookies;
+    ck_assert_uint_eq(TOTAL(syns), 23000);
+    /* 100 ms at 20,000 SYN/s would be 2,000: each ingress switches once
+     * its slot holds more than 3,000 / 10 / 3 = 100 SYNs. */
     ck_assert_msg(kept <= 3 * 110, "%"PRIu64" handshakes kept", kept);
-    ck_assert_uint_ge(cookies, 20000 - 3 * 110);
+    ck_assert_uint_ge(TOTAL(syn_cookies_at_ingress), 20000 - 3 * 110);
+    ck_assert_uint_le(TOTAL(syn_infos) - msgs0, 3 * 110);
+
+    /* Still flooded: a client that completes its handshake gets its
+     * connection on the cookie its ingress made. */
+    struct tcp_seg_info synack;
+    size_t n_maps = w.n_maps;
+    bool mapped = false;
+
+    packet_in(1, sport, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, 1);
+    ck_assert_uint_eq(w.north[0].node, lb_id(1));
+    synack = w.north[0].seg;
+    w.now += 10;
+    ack_synack(1, sport, &synack);
+    for (size_t i = n_maps; i < w.n_maps; i++) {
+        mapped |= w.maps[i].node == lb_id(1);
+    }
+    ck_assert(mapped);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 1);
+    w.n_north = 0;
+    w.head = w.n_queue = 0;
+    sport++;
+
+    /* A client whose handshake its PFT kept before the flood retransmits
+     * its SYN during it: its ingress answers with a cookie, and the ACK of
+     * that cookie wins over the kept handshake's ISN. */
+    struct flow_key old_cp = cp_of(12999);
+    n_maps = w.n_maps;
+    mapped = false;
+    packet_in(0, 12999, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, 1);
+    synack = w.north[0].seg;
+    w.now += 10;
+    ack_synack(0, 12999, &synack);
+    for (size_t i = n_maps; i < w.n_maps; i++) {
+        mapped |= (w.maps[i].node == lb_id(0)
+                   && flow_key_equals(&w.maps[i].cp, &old_cp));
+    }
+    ck_assert(mapped);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 2);
+    w.n_north = 0;
+    w.head = w.n_queue = 0;
 
     /* Quiet for a second: back to kept handshakes. */
+    cookies = TOTAL(cookies_issued);
     w.now += 1000;
     syn_flood(sport, 1500, 1000);
     ck_assert_uint_eq(TOTAL(cookies_issued), cookies);

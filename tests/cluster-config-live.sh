@@ -85,7 +85,7 @@ chmod +x "$TMP/restart.sh"
     "has:setting other_meter_rate=90000" \
     "has:rejected 0" \
     "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"Cluster\",\"where\":[],\"row\":{\"syn_cookie_rate\":90000}}]' >/dev/null" \
-    "has:setting syn_cookie_rate=20000" \
+    "has:setting syn_cookie_rate=10000" \
     "has:setting syn_meter_rate=50000" \
     "has:setting other_meter_rate=90000" \
     "has:rejected 1" \

@@ -121,24 +121,24 @@ expect 0 "...lease_ms unchanged" "^5000$" -- $C get lease_ms
 # settings after every pair of the command is applied.
 expect 0 "syn_meter_rate default" "^50000$" -- $C get syn_meter_rate
 expect 0 "other_meter_rate default" "^40000$" -- $C get other_meter_rate
-expect 0 "syn_cookie_rate default, below the SYN meter" "^20000$" -- \
+expect 0 "syn_cookie_rate default, below the SYN meter" "^10000$" -- \
     $C get syn_cookie_rate
 expect 1 "a cookie rate the SYN meter never lets a tracker count" \
     "syn_cookie_rate \(50000\) must be below syn_meter_rate \(50000\)" -- \
     $C set syn_cookie_rate=50000
 expect 1 "a SYN meter below the cookie rate" \
-    "syn_cookie_rate \(20000\) must be below syn_meter_rate \(10000\)" -- \
-    $C set syn_meter_rate=10000
+    "syn_cookie_rate \(10000\) must be below syn_meter_rate \(5000\)" -- \
+    $C set syn_meter_rate=5000
 expect 0 "...syn_meter_rate unchanged" "^50000$" -- $C get syn_meter_rate
 expect 1 "an incoherent pair refuses the whole command" "must be below" -- \
     $C set lease_ms=7000 syn_cookie_rate=60000
 expect 0 "...lease_ms unchanged" "^5000$" -- $C get lease_ms
 expect 0 "meter and cookie rate lowered together" -- \
-    $C set syn_meter_rate=10000 syn_cookie_rate=4000
-expect 0 "...syn_meter_rate set" "^10000$" -- $C get syn_meter_rate
+    $C set syn_meter_rate=5000 syn_cookie_rate=4000
+expect 0 "...syn_meter_rate set" "^5000$" -- $C get syn_meter_rate
 expect 0 "...syn_cookie_rate set" "^4000$" -- $C get syn_cookie_rate
 expect 1 "resetting to a default is checked too" \
-    "syn_cookie_rate \(20000\) must be below syn_meter_rate \(10000\)" -- \
+    "syn_cookie_rate \(10000\) must be below syn_meter_rate \(5000\)" -- \
     $C set syn_cookie_rate=
 expect 1 "meter rate out of range" "from 100 to 10000000" -- \
     $C set other_meter_rate=99
