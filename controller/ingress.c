@@ -41,6 +41,7 @@ VLOG_DEFINE_THIS_MODULE(ingress);
 
 COVERAGE_DEFINE(lbnode_buffer_drop);
 COVERAGE_DEFINE(lbnode_bad_packet);
+COVERAGE_DEFINE(lbnode_syn_no_tracker);
 
 /* A packet an ingress holds until its flow's mapping arrives. */
 struct buffered {
@@ -198,9 +199,6 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
         lb->stats.mappings_replaced++;
     }
 
-    if (!lbnode_trackers(lb, cp, &pft, &sft)) {
-        return;
-    }
     msg_init(&msg, CTL_MSG_SYN_INFO, lb->self);
     msg.syn_info.cp = *cp;
     msg.syn_info.ingress = lb->self;
@@ -219,10 +217,18 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
     if (msg.syn_info.opts.ece != msg.syn_info.opts.cwr) {
         msg.syn_info.opts.ece = msg.syn_info.opts.cwr = false;
     }
+
+    /* In a flood, a cookie needs no tracker, and no healthy node at all:
+     * the health checks may be what the flood delays. */
     event_rate_add(&lb->ingress_syn_rate, now, 1);
     if (tracker_syn_flood(lb, &lb->ingress_syn_rate, now)
         && tracker_answer_with_cookie(lb, &msg.syn_info, now, io, aux)) {
         FLOW_DBG(cp, "ingress: SYN answered with a cookie (SYN flood)");
+        return;
+    }
+    if (!lbnode_trackers(lb, cp, &pft, &sft)) {
+        lb->stats.syns_no_tracker++;
+        COVERAGE_INC(lbnode_syn_no_tracker);
         return;
     }
     FLOW_DBG(cp, "ingress: SYN to PFT %"PRIu32, pft);

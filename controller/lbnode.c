@@ -724,6 +724,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
 #define STAT(NAME) ds_put_format(s, "  %-20s %"PRIu64"\n", #NAME, st->NAME)
     ds_put_cstr(s, "ingress:\n");
     STAT(syns);
+    STAT(syns_no_tracker);
     STAT(non_syns);
     STAT(not_vip);
     STAT(bad_packets);
@@ -802,6 +803,9 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     METRICS_COUNTER_FIELD(struct lbnode_stats, MEMBER, NAME, HELP)
 static const struct metrics_counter lbnode_counters[] = {
     LBNODE_COUNTER(syns, "syns", "Client SYNs seen in packet-ins (ingress)."),
+    LBNODE_COUNTER(syns_no_tracker, "syns_no_tracker",
+                   "Client SYNs dropped because no LB node was healthy to "
+                   "track them (ingress)."),
     LBNODE_COUNTER(non_syns, "non_syns",
                    "Other client packets seen in packet-ins (ingress)."),
     LBNODE_COUNTER(not_vip, "not_vip", "Packet-ins that were not for a VIP."),

@@ -154,6 +154,7 @@ struct lbnode_config {
 struct lbnode_stats {
     /* Ingress. */
     uint64_t syns;              /* Client SYNs seen (packet-ins). */
+    uint64_t syns_no_tracker;   /* ...dropped: no LB node healthy. */
     uint64_t non_syns;          /* Other client packets seen. */
     uint64_t not_vip;           /* Packet-ins that were not for a VIP. */
     uint64_t bad_packets;       /* Packet-ins that did not parse. */

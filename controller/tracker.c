@@ -201,17 +201,20 @@ isn_choose(struct lbnode *lb, const struct flow_key *cp, long long int now)
 }
 
 /* The SYNs per second that the whole LB tier receives, from 'er', the SYNs
- * that one of its N healthy nodes sees in one role: the edge router's ECMP
- * gives each ingress about 1/N of the flows, and the ring each PFT about
- * 1/N (its hash is keyed, so a flood cannot aim at one), so N times what
- * 'er' counts.  'syn_cookie_rate' is a setting of the cluster and means the
- * same whatever N is. */
+ * that one of its nodes sees in one role: the edge router's ECMP gives each
+ * of N ingresses about 1/N of the flows, and the ring each PFT about 1/N
+ * (its hash is keyed, so a flood cannot aim at one), so N times what 'er'
+ * counts.  N is the number of LB nodes configured, not of those healthy
+ * now: a flood can make health checks late and shrink the ring, and a
+ * node that saw itself alone would take a flood for a trickle.  With nodes
+ * down, this errs on the side of cookies.  'syn_cookie_rate' is a setting
+ * of the cluster and means the same whatever N is. */
 static uint64_t
 tier_syn_rate(const struct lbnode *lb, struct event_rate *er,
               long long int now)
 {
     uint64_t rate = event_rate_per_s(er, now);
-    size_t n = lb->ring ? MAX(ring_n_nodes(lb->ring), 1) : 1;
+    size_t n = MAX(lb->n_lbs, 1);
 
     return rate > UINT64_MAX / n ? UINT64_MAX : rate * n;
 }
