@@ -640,8 +640,9 @@ node_daemon_status(const struct node_daemon *nd, struct ds *s)
                       cluster_config_is_connected(nd->config)
                       ? "connected" : "not connected",
                       cluster_config_n_connects(nd->config));
-        ds_put_format(s, "config acknowledgements: cfg %"PRId64", %"PRIu64
-                      " written, %"PRIu64" failed\n",
+        ds_put_format(s, "config service cfg: %"PRId64" read, "
+                      "acknowledgements %"PRIu64" written, %"PRIu64
+                      " failed\n",
                       cluster_config_cfg(nd->config), n_acks,
                       n_ack_failures);
     }
