@@ -1048,7 +1048,9 @@ void
 cluster_config_destroy(struct cluster_config *cc)
 {
     if (cc) {
-        ovsdb_idl_txn_destroy(cc->ack_txn);
+        if (cc->ack_txn) {
+            ovsdb_idl_txn_destroy(cc->ack_txn);
+        }
         ovsdb_idl_destroy(cc->idl);
         cluster_snapshot_unref(cc->snapshot);
         free(cc->remotes);
