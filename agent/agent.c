@@ -1232,6 +1232,18 @@ write_metrics(struct agent *a)
     }
 }
 
+/* Returns true if the data path of 'a' reflects the configuration it last
+ * read: the core's VIP ports, limits and LB nodes set from it, the
+ * pipeline built from it and confirmed installed by the switch (a
+ * barrier), the control socket bound and keyed.  What 'ovslb-ctl --wait'
+ * waits for (ovslb-ctl(8)). */
+static bool
+agent_config_applied(const struct agent *a)
+{
+    return (a->configured && a->pipeline_installed
+            && node_daemon_is_ready(a->nd));
+}
+
 /* Runs one pass of the agent's work. */
 void
 agent_run(struct agent *a)
@@ -1241,6 +1253,9 @@ agent_run(struct agent *a)
     if (node_daemon_seqno(a->nd) != a->nd_seqno) {
         a->nd_seqno = node_daemon_seqno(a->nd);
         reconfigure(a);
+    }
+    if (agent_config_applied(a)) {
+        node_daemon_ack_config(a->nd);
     }
     write_metrics(a);
     if (!a->configured) {

@@ -105,6 +105,8 @@ struct controller {
                                          * checking, kept off. */
 
     struct pipeline pipeline;   /* Installed static flows. */
+    bool static_flows_built;    /* 'pipeline' is the current
+                                 * configuration's. */
     bool flows_changed;         /* Commit at the end of this pass. */
 
     /* Counters of the driver. */

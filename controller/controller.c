@@ -70,6 +70,8 @@ COVERAGE_DEFINE(controller_packet_in_other);
 
 /* Configuration. */
 
+static bool controller_config_applied(const struct controller *);
+
 /* A connection is published every publish_interval_ms, so a shorter lease
  * than three of those would lapse between the publications of a live
  * connection (one lost datagram is enough) and drop its state: such a
@@ -403,7 +405,23 @@ controller_run(struct controller *c)
         ofctrl_commit(ofctrl);
         c->flows_changed = false;
     }
+    if (controller_config_applied(c)) {
+        node_daemon_ack_config(c->nd);
+    }
     commands_write_metrics(c, now);
+}
+
+/* Returns true if the data path of 'c' reflects the configuration it last
+ * read: the lbnode core (its rings, VIPs and servers) and the health
+ * checker configured from it, the static flows and meters built from it
+ * and confirmed installed by the switch (a barrier: ofctrl's installed
+ * table equals the desired one), the control socket bound and keyed.  What
+ * 'ovslb-ctl --wait' waits for (ovslb-ctl(8)). */
+static bool
+controller_config_applied(const struct controller *c)
+{
+    return c->configured && c->static_flows_built
+           && node_daemon_is_ready(c->nd);
 }
 
 /* Arranges for poll_block() to wake when controller_run() has work. */

@@ -49,6 +49,7 @@ static_flows_install(struct controller *c)
     size_t n_vips = 0;
     char *error;
 
+    c->static_flows_built = false;
     if (!ofctrl || !snap || c->north_port == OFPP_NONE
         || c->tunnel_port == OFPP_NONE) {
         return;
@@ -125,6 +126,8 @@ static_flows_install(struct controller *c)
     if (error) {
         VLOG_ERR("pipeline: %s", error);
         free(error);
+    } else {
+        c->static_flows_built = true;
     }
     pipeline_destroy(&c->pipeline);
     c->pipeline = new;

@@ -31,8 +31,10 @@
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
 #include "ovslb-idl.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "timeval.h"
 #include "util.h"
 #include "uuid.h"
 
@@ -41,6 +43,13 @@ VLOG_DEFINE_THIS_MODULE(cluster_config);
 COVERAGE_DEFINE(cluster_config_rebuild);
 COVERAGE_DEFINE(cluster_config_change);
 COVERAGE_DEFINE(cluster_config_rejected_row);
+COVERAGE_DEFINE(cluster_config_ack);
+COVERAGE_DEFINE(cluster_config_ack_failed);
+
+/* Delay before a failed acknowledgement is tried again. */
+#define CLUSTER_ACK_RETRY_MS 1000
+
+static void ack_run(struct cluster_config *);
 
 #define SETTING(NAME, DEFAULT, MIN, MAX, PRIME, HELP)                   \
     { #NAME, offsetof(struct cluster_settings, NAME), DEFAULT, MIN, MAX, \
@@ -997,8 +1006,16 @@ struct cluster_config {
     unsigned int idl_seqno;     /* IDL change seqno last looked at. */
     uint64_t seqno;             /* Bumped when the snapshot changes. */
     struct cluster_snapshot *snapshot;
+    int64_t cfg;                /* Cluster.cfg the snapshot came with. */
     bool connected;
     unsigned int n_connects;
+
+    /* Acknowledgement of 'cfg' in this node's row (cluster_config_ack()). */
+    struct ovsdb_idl_txn *ack_txn;      /* In flight, or NULL. */
+    int64_t ack_sent;                   /* Value 'ack_txn' writes. */
+    long long int ack_retry_at;         /* After a failure, ms. */
+    uint64_t n_acks;                    /* Acknowledgements committed. */
+    uint64_t n_ack_failures;            /* ...and failed. */
 };
 
 /* Creates a client of the config service at 'remotes': one OVSDB remote
@@ -1012,8 +1029,13 @@ cluster_config_create(const char *remotes)
 
     cc->remotes = xstrdup(remotes);
     cc->idl = ovsdb_idl_create(remotes, &ovslbrec_idl_class, true, true);
-    /* Reads are fine from any member that is part of the cluster. */
+    /* Reads are fine from any member that is part of the cluster (and a
+     * follower forwards the acknowledgements to the leader). */
     ovsdb_idl_set_leader_only(cc->idl, false);
+    /* Every node's acknowledgement would otherwise wake every daemon to
+     * rebuild a snapshot that does not depend on it. */
+    ovsdb_idl_omit_alert(cc->idl, &ovslbrec_lb_node_col_applied_cfg);
+    ovsdb_idl_omit_alert(cc->idl, &ovslbrec_server_node_col_applied_cfg);
     cc->idl_seqno = ovsdb_idl_get_seqno(cc->idl);
     return cc;
 }
@@ -1023,6 +1045,9 @@ void
 cluster_config_destroy(struct cluster_config *cc)
 {
     if (cc) {
+        if (cc->ack_txn) {
+            ovsdb_idl_txn_destroy(cc->ack_txn);
+        }
         ovsdb_idl_destroy(cc->idl);
         cluster_snapshot_unref(cc->snapshot);
         free(cc->remotes);
@@ -1049,6 +1074,8 @@ cluster_config_run(struct cluster_config *cc)
         }
     }
 
+    ack_run(cc);
+
     unsigned int idl_seqno = ovsdb_idl_get_seqno(cc->idl);
     if (idl_seqno == cc->idl_seqno || !ovsdb_idl_has_ever_connected(cc->idl)) {
         return;
@@ -1057,6 +1084,11 @@ cluster_config_run(struct cluster_config *cc)
 
     COVERAGE_INC(cluster_config_rebuild);
     struct cluster_snapshot *snap = snapshot_from_idl(cc->idl);
+    const struct ovslbrec_cluster *cluster = ovslbrec_cluster_first(cc->idl);
+    /* The snapshot reflects every change up to this 'cfg': what the
+     * daemon acknowledges once it has applied the snapshot, even if the
+     * change that raised it left the snapshot as it was. */
+    cc->cfg = cluster ? cluster->cfg : 0;
     if (cc->snapshot && cluster_snapshot_equals(cc->snapshot, snap)) {
         cluster_snapshot_unref(snap);
         return;
@@ -1076,6 +1108,125 @@ void
 cluster_config_wait(struct cluster_config *cc)
 {
     ovsdb_idl_wait(cc->idl);
+    if (cc->ack_txn) {
+        ovsdb_idl_txn_wait(cc->ack_txn);
+    }
+    if (cc->ack_retry_at > time_msec()) {
+        poll_timer_wait_until(cc->ack_retry_at);
+    }
+}
+
+/* Acknowledgements (Cluster.cfg, LB_Node and Server_Node applied_cfg). */
+
+/* Completes the acknowledgement in flight, if any. */
+static void
+ack_run(struct cluster_config *cc)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    enum ovsdb_idl_txn_status status;
+
+    if (!cc->ack_txn) {
+        return;
+    }
+    status = ovsdb_idl_txn_commit(cc->ack_txn);
+    if (status == TXN_INCOMPLETE) {
+        return;
+    }
+    if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
+        cc->n_acks++;
+        COVERAGE_INC(cluster_config_ack);
+        VLOG_DBG("acknowledged configuration %"PRId64, cc->ack_sent);
+    } else {
+        /* Whatever the reason (a lost leader, a row deleted meanwhile),
+         * try again a little later if the value still differs. */
+        cc->n_ack_failures++;
+        COVERAGE_INC(cluster_config_ack_failed);
+        VLOG_WARN_RL(&rl, "acknowledging configuration %"PRId64" failed "
+                     "(%s), retrying", cc->ack_sent,
+                     ovsdb_idl_txn_status_to_string(status));
+        cc->ack_retry_at = time_msec() + CLUSTER_ACK_RETRY_MS;
+    }
+    ovsdb_idl_txn_destroy(cc->ack_txn);
+    cc->ack_txn = NULL;
+}
+
+/* Tells the config service that node 'node_id' of 'kind' has applied the
+ * configuration of cluster_config_cfg(): its data path reflects the
+ * current snapshot.  The daemon calls it whenever that is true (cheap when
+ * nothing changed).  It writes the node's applied_cfg column, and nothing
+ * else, when the value there differs, one transaction at a time; a node
+ * without a row, a database without the column (an older schema) or a
+ * configuration without a Cluster row gets no write. */
+void
+cluster_config_ack(struct cluster_config *cc, enum cluster_node_kind kind,
+                   uint32_t node_id)
+{
+    const struct ovslbrec_lb_node *lb = NULL;
+    const struct ovslbrec_server_node *server = NULL;
+    const struct ovsdb_idl_column *column;
+    int64_t applied;
+
+    if (cc->ack_txn || !cc->cfg || !cc->snapshot
+        || !ovsdb_idl_is_connected(cc->idl)
+        || time_msec() < cc->ack_retry_at) {
+        return;
+    }
+    if (kind == CLUSTER_NODE_LB) {
+        const struct ovslbrec_lb_node *row;
+
+        OVSLBREC_LB_NODE_FOR_EACH (row, cc->idl) {
+            if (row->node_id == node_id) {
+                lb = row;
+                break;
+            }
+        }
+        column = &ovslbrec_lb_node_col_applied_cfg;
+        applied = lb ? lb->applied_cfg : 0;
+    } else {
+        const struct ovslbrec_server_node *row;
+
+        OVSLBREC_SERVER_NODE_FOR_EACH (row, cc->idl) {
+            if (row->node_id == node_id) {
+                server = row;
+                break;
+            }
+        }
+        column = &ovslbrec_server_node_col_applied_cfg;
+        applied = server ? server->applied_cfg : 0;
+    }
+    if ((!lb && !server) || applied == cc->cfg
+        || !ovsdb_idl_server_has_column(cc->idl, column)) {
+        return;
+    }
+
+    cc->ack_txn = ovsdb_idl_txn_create(cc->idl);
+    ovsdb_idl_txn_add_comment(cc->ack_txn, "%s node %"PRIu32": applied "
+                              "configuration %"PRId64,
+                              lb ? "LB" : "server", node_id, cc->cfg);
+    if (lb) {
+        ovslbrec_lb_node_set_applied_cfg(lb, cc->cfg);
+    } else {
+        ovslbrec_server_node_set_applied_cfg(server, cc->cfg);
+    }
+    cc->ack_sent = cc->cfg;
+    ack_run(cc);
+}
+
+/* Returns the Cluster row's 'cfg' that the current snapshot reflects (0
+ * without a Cluster row or a snapshot). */
+int64_t
+cluster_config_cfg(const struct cluster_config *cc)
+{
+    return cc->snapshot ? cc->cfg : 0;
+}
+
+/* Returns how many acknowledgements 'cc' committed and how many failed. */
+void
+cluster_config_ack_stats(const struct cluster_config *cc, uint64_t *n_acks,
+                         uint64_t *n_failures)
+{
+    *n_acks = cc->n_acks;
+    *n_failures = cc->n_ack_failures;
 }
 
 /* Returns a number that changes whenever the configuration of 'cc' changes:

@@ -32,6 +32,11 @@
  * Rows that do not make sense (an unparsable address, a node id used twice)
  * are left out of the snapshot and counted, never trusted.
  *
+ * The client writes one thing: once the daemon says its data path reflects
+ * the snapshot (cluster_config_ack()), the Cluster row's 'cfg' that came
+ * with it goes into the daemon's own node row, as applied_cfg, for
+ * 'ovslb-ctl --wait' to see.
+ *
  * The settings table (cluster_setting_defs[]), the rules that tie settings
  * together (cluster_settings_check()), the enum conversions and
  * cluster_parse_address() are pure and shared with ovslb-ctl, so that the
@@ -253,5 +258,18 @@ const struct cluster_snapshot *cluster_config_snapshot(
 bool cluster_config_is_connected(const struct cluster_config *);
 unsigned int cluster_config_n_connects(const struct cluster_config *);
 const char *cluster_config_remotes(const struct cluster_config *);
+
+/* Acknowledging configurations (ovslb-ctl --wait): the Cluster row's 'cfg'
+ * that the current snapshot reflects, and the write of this node's
+ * applied_cfg once the daemon's data path reflects that snapshot. */
+enum cluster_node_kind {
+    CLUSTER_NODE_LB,            /* An LB_Node row. */
+    CLUSTER_NODE_SERVER,        /* A Server_Node row. */
+};
+int64_t cluster_config_cfg(const struct cluster_config *);
+void cluster_config_ack(struct cluster_config *, enum cluster_node_kind,
+                        uint32_t node_id);
+void cluster_config_ack_stats(const struct cluster_config *,
+                              uint64_t *n_acks, uint64_t *n_failures);
 
 #endif /* cluster-config.h */

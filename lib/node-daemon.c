@@ -448,6 +448,22 @@ node_daemon_config(const struct node_daemon *nd)
     return nd->config ? cluster_config_snapshot(nd->config) : NULL;
 }
 
+/* Tells the config service that this node has applied the configuration
+ * that node_daemon_config() returns: the role code calls it, on every pass
+ * of its loop, when its data path reflects that configuration (what that
+ * means is the role's to say: ovslb-ctl(8), "--wait").  It writes to the
+ * config service only when the acknowledged value changes. */
+void
+node_daemon_ack_config(struct node_daemon *nd)
+{
+    if (nd->config && nd->has_settings) {
+        cluster_config_ack(nd->config,
+                           nd->role == NODE_ROLE_LB ? CLUSTER_NODE_LB
+                                                    : CLUSTER_NODE_SERVER,
+                           nd->settings.node_id);
+    }
+}
+
 /* Returns the OpenFlow connection, or NULL until the bridge is known. */
 struct ofctrl *
 node_daemon_ofctrl(const struct node_daemon *nd)
@@ -616,11 +632,19 @@ node_daemon_status(const struct node_daemon *nd, struct ds *s)
         ds_put_format(s, "settings: %s\n", nd->settings_error);
     }
     if (nd->config) {
+        uint64_t n_acks, n_ack_failures;
+
+        cluster_config_ack_stats(nd->config, &n_acks, &n_ack_failures);
         ds_put_format(s, "config service: %s, %s (%u connections)\n",
                       cluster_config_remotes(nd->config),
                       cluster_config_is_connected(nd->config)
                       ? "connected" : "not connected",
                       cluster_config_n_connects(nd->config));
+        ds_put_format(s, "config service cfg: %"PRId64" read, "
+                      "acknowledgements %"PRIu64" written, %"PRIu64
+                      " failed\n",
+                      cluster_config_cfg(nd->config), n_acks,
+                      n_ack_failures);
     }
     if (nd->ofctrl) {
         ds_put_format(s, "openflow: %s, %s\n",

@@ -74,6 +74,7 @@ void node_daemon_wait(struct node_daemon *);
 uint64_t node_daemon_seqno(const struct node_daemon *);
 const struct node_settings *node_daemon_settings(const struct node_daemon *);
 const struct cluster_snapshot *node_daemon_config(const struct node_daemon *);
+void node_daemon_ack_config(struct node_daemon *);
 struct ofctrl *node_daemon_ofctrl(const struct node_daemon *);
 struct ctl_sock *node_daemon_ctl_sock(const struct node_daemon *);
 struct store *node_daemon_store(const struct node_daemon *);

@@ -267,6 +267,13 @@ tests_agent_lb_peer_LDADD = $(TEST_LDADD)
 SYSTEM_TESTS += tests/agent-system.sh
 EXTRA_DIST += tests/agent-system.sh
 
+# ovslb-ctl --wait against a running ovslb-controller and ovslb-agent, each
+# on its own ovs-vswitchd with the dummy datapath (no root).
+TESTS += tests/ctl-wait.sh
+EXTRA_DIST += tests/ctl-wait.sh
+tests/ctl-wait.log: utilities/ovslb-ctl controller/ovslb-controller \
+	agent/ovslb-agent
+
 # The manual pages describe every table, column, ovs-appctl command,
 # counter, option and ovslb-ctl command, and render without a warning.
 TESTS += tests/manpages.sh

@@ -35,6 +35,11 @@
  *                 reconnection alone did not change the configuration's
  *                 sequence number.
  *   dump          print the rendered snapshot.
+ *   acked:I:ARGS  run "CTL ARGS" (with a --wait) in the background while a
+ *                 second client, on the I-th remote of REMOTES alone (1 is
+ *                 the first), acknowledges every configuration as LB node 1
+ *                 (cluster_config_ack(), as ovslb-controller does); it must
+ *                 exit 0 within 10 s.
  * Each "has", "lacks" and "restart" step is one case: it prints "PASS:" or
  * "FAIL:", and the program ends with "N passed, M failed".
  *
@@ -47,10 +52,14 @@
 
 #include <config.h>
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cluster-config.h"
 #include "node-settings.h"
@@ -259,6 +268,69 @@ run_shell(const char *command)
     }
 }
 
+/* The "acked" step: see the comment at the top. */
+static bool
+run_acked(const char *remotes, const char *ctl, const char *arg)
+{
+    char **remote_list = NULL;
+    size_t n_remotes = 0, allocated = 0;
+    char *copy = xstrdup(remotes), *save_ptr = NULL;
+    unsigned int index;
+    int n = 0;
+
+    for (char *r = strtok_r(copy, ",", &save_ptr); r;
+         r = strtok_r(NULL, ",", &save_ptr)) {
+        if (n_remotes >= allocated) {
+            remote_list = x2nrealloc(remote_list, &allocated,
+                                     sizeof *remote_list);
+        }
+        remote_list[n_remotes++] = r;
+    }
+    if (sscanf(arg, "%u:%n", &index, &n) != 1 || !n || !index
+        || index > n_remotes) {
+        ovs_fatal(0, "acked:%s: expected acked:I:ARGS, I from 1 to %"PRIuSIZE,
+                  arg, n_remotes);
+    }
+
+    struct cluster_config *acker = cluster_config_create(
+        remote_list[index - 1]);
+    char *command = xasprintf("%s %s", ctl, arg + n);
+    long long int deadline = time_msec() + WAIT_MS;
+    bool ok = false;
+
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        ovs_fatal(errno, "fork");
+    } else if (!pid) {
+        execl("/bin/sh", "sh", "-c", command, (char *) NULL);
+        _exit(127);
+    }
+    for (;;) {
+        int status;
+
+        cluster_config_run(acker);
+        cluster_config_ack(acker, CLUSTER_NODE_LB, 1);
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            ok = WIFEXITED(status) && !WEXITSTATUS(status);
+            break;
+        }
+        if (time_msec() >= deadline) {
+            kill(pid, SIGTERM);
+            waitpid(pid, NULL, 0);
+            break;
+        }
+        cluster_config_wait(acker);
+        poll_timer_wait(50);    /* For the child's exit. */
+        poll_block();
+    }
+    cluster_config_destroy(acker);
+    free(command);
+    free(remote_list);
+    free(copy);
+    return ok;
+}
+
 static int
 run_steps(const char *remotes, const char *ctl, int n_steps, char *steps[])
 {
@@ -299,6 +371,12 @@ run_steps(const char *remotes, const char *ctl, int n_steps, char *steps[])
                    "reconnecting to the same configuration changes nothing "
                    "(seqno %"PRIu64", was %"PRIu64")",
                    cluster_config_seqno(cc), seqno);
+        } else if (!strcmp(kind, "acked")) {
+            report(run_acked(remotes, ctl, arg),
+                   "'%s' returns once a client of remote %.*s alone has "
+                   "acknowledged", strchr(arg, ':') ? strchr(arg, ':') + 1
+                                                    : arg,
+                   (int) strcspn(arg, ":"), arg);
         } else if (!strcmp(kind, "dump")) {
             dump(cc);
         } else {

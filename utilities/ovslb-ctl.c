@@ -56,6 +56,14 @@ enum {
     EXIT_EXISTS = 3,            /* Duplicate name, id or address:port. */
     EXIT_DB = 4,                /* Database unreachable, timeout, or the
                                  * database refused the transaction. */
+    EXIT_WAIT = 5,              /* Committed, but --wait timed out. */
+};
+
+/* Which nodes --wait waits for. */
+enum wait_scope {
+    WAIT_NONE,                  /* None (the default). */
+    WAIT_LB,                    /* LB nodes. */
+    WAIT_ALL,                   /* LB nodes and server nodes. */
 };
 
 #define DEFAULT_RUNDIR "/var/run/ovslb"
@@ -1492,8 +1500,17 @@ cmd_show(struct ctl_ctx *ctx)
     free(vips);
 }
 
+/* sync: changes nothing; with --wait (which parse_options() requires), the
+ * increment of Cluster.cfg alone makes it wait for every change made
+ * before. */
+static void
+cmd_sync(struct ctl_ctx *ctx OVS_UNUSED)
+{
+}
+
 static const struct ctl_command commands[] = {
     { "init", 0, 0, "", "", false, cmd_init },
+    { "sync", 0, 0, "", "", false, cmd_sync },
     { "set", 1, INT_MAX, "KEY=VALUE...", "", false, cmd_set },
     { "get", 1, 1, "KEY", "", true, cmd_get },
     { "show", 0, 0, "", "", true, cmd_show },
@@ -1605,6 +1622,9 @@ usage(void)
            "VALUE: default)\n"
            "  get KEY                     print a cluster setting\n"
            "  show                        print the whole configuration\n"
+           "  sync                        with --wait: wait until the nodes "
+           "have applied\n"
+           "                              every change made so far\n"
            "  key-stage [KEY]             stage the next cluster key (random "
            "if no KEY):\n"
            "                              accepted by every node, not used "
@@ -1653,6 +1673,11 @@ usage(void)
            "                      (default: %s)\n"
            "  --timeout=SECS      give up after SECS seconds (default: 0, "
            "never)\n"
+           "  --wait=none|lb|all  after a change, wait until every LB node "
+           "(lb) or every\n"
+           "                      LB and server node (all) that is "
+           "administratively up\n"
+           "                      has applied it (default: none)\n"
            "  -p, --private-key=FILE, -c, --certificate=FILE, "
            "-C, --ca-cert=FILE\n"
            "                      SSL credentials\n"
@@ -1661,9 +1686,163 @@ usage(void)
            "  -V, --version       print the version\n"
            "\nExit status: 0 success, 1 invalid command line or value, "
            "2 not found,\n3 already exists, 4 database unreachable, timeout "
-           "or refusal.\n", db);
+           "or refusal,\n5 committed but --wait timed out.\n", db);
     free(db);
     exit(EXIT_OK);
+}
+
+/* --wait: Cluster.cfg, raised by the change's transaction, and the nodes'
+ * applied_cfg, which their daemons write once their data path reflects it
+ * (ovslb(5)).  Kept apart from the commands so that it can follow them to
+ * another command framework. */
+
+static bool
+wait_scope_from_string(const char *s, enum wait_scope *scope)
+{
+    if (!strcmp(s, "none")) {
+        *scope = WAIT_NONE;
+    } else if (!strcmp(s, "lb")) {
+        *scope = WAIT_LB;
+    } else if (!strcmp(s, "all")) {
+        *scope = WAIT_ALL;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Adds to 'txn' the increment of the Cluster row's 'cfg' in 'idl' (a row
+ * that 'txn' may have just inserted).  Returns false if there is no
+ * Cluster row. */
+static bool
+wait_add_increment(struct ovsdb_idl *idl, struct ovsdb_idl_txn *txn)
+{
+    const struct ovslbrec_cluster *row = ovslbrec_cluster_first(idl);
+
+    if (!row) {
+        return false;
+    }
+    /* Forced: a change that turns out to change nothing still waits for
+     * the changes before it. */
+    ovsdb_idl_txn_increment(txn, &row->header_, &ovslbrec_cluster_col_cfg,
+                            true);
+    return true;
+}
+
+/* A node that has not applied the configuration waited for. */
+struct wait_lag {
+    bool lb;                    /* LB node, or server node? */
+    int64_t node_id;
+    int64_t applied_cfg;
+};
+
+static int
+compare_wait_lags(const void *a_, const void *b_)
+{
+    const struct wait_lag *a = a_, *b = b_;
+
+    if (a->lb != b->lb) {
+        return a->lb ? -1 : 1;
+    }
+    return a->node_id < b->node_id ? -1 : a->node_id > b->node_id;
+}
+
+static bool
+wait_node_counts(const char *admin_state)
+{
+    return !admin_state || strcmp(admin_state, "down");
+}
+
+/* Returns the nodes of 'scope' in 'idl' that are administratively up and
+ * whose applied_cfg is below 'cfg', sorted (LB nodes first, by id), and
+ * their number in '*np'. */
+static struct wait_lag *
+wait_find_lagging(struct ovsdb_idl *idl, enum wait_scope scope, int64_t cfg,
+                  size_t *np)
+{
+    const struct ovslbrec_lb_node *lb;
+    const struct ovslbrec_server_node *server;
+    struct wait_lag *lags = NULL;
+    size_t n = 0, allocated = 0;
+
+    OVSLBREC_LB_NODE_FOR_EACH (lb, idl) {
+        if (wait_node_counts(lb->admin_state) && lb->applied_cfg < cfg) {
+            if (n >= allocated) {
+                lags = x2nrealloc(lags, &allocated, sizeof *lags);
+            }
+            lags[n++] = (struct wait_lag) { true, lb->node_id,
+                                            lb->applied_cfg };
+        }
+    }
+    if (scope == WAIT_ALL) {
+        OVSLBREC_SERVER_NODE_FOR_EACH (server, idl) {
+            if (wait_node_counts(server->admin_state)
+                && server->applied_cfg < cfg) {
+                if (n >= allocated) {
+                    lags = x2nrealloc(lags, &allocated, sizeof *lags);
+                }
+                lags[n++] = (struct wait_lag) { false, server->node_id,
+                                                server->applied_cfg };
+            }
+        }
+    }
+    if (n) {
+        qsort(lags, n, sizeof *lags, compare_wait_lags);
+    }
+    *np = n;
+    return lags;
+}
+
+/* Waits until every node of 'scope' that is administratively up has
+ * applied configuration 'cfg' or a later one.  At 'deadline' (LLONG_MAX:
+ * none), exits with EXIT_WAIT and a message naming the nodes that lag. */
+static void
+wait_for_nodes(struct ovsdb_idl *idl, enum wait_scope scope, int64_t cfg,
+               long long int deadline, const char *db)
+{
+    for (;;) {
+        struct wait_lag *lags;
+        size_t n;
+
+        ovsdb_idl_run(idl);
+        if (!ovsdb_idl_is_alive(idl)) {
+            db_error("%s: database connection failed while waiting for the "
+                     "nodes (%s); the change was committed", db,
+                     ovs_retval_to_string(ovsdb_idl_get_last_error(idl)));
+        }
+        lags = wait_find_lagging(idl, scope, cfg, &n);
+        if (!n) {
+            return;
+        }
+        if (time_msec() >= deadline) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            for (size_t i = 0; i < n; i++) {
+                ds_put_format(&s, "%s%s %"PRId64, i ? ", " : "",
+                              lags[i].lb ? "lb-node" : "server-node",
+                              lags[i].node_id);
+                if (lags[i].applied_cfg > 0) {
+                    ds_put_format(&s, " (at %"PRId64")",
+                                  lags[i].applied_cfg);
+                } else {
+                    ds_put_cstr(&s, " (never acknowledged)");
+                }
+            }
+            fprintf(stderr, "%s: timeout: the change was committed as "
+                    "configuration %"PRId64", but %"PRIuSIZE" node%s not "
+                    "applied it: %s\n", program_name, cfg, n,
+                    n == 1 ? " has" : "s have", ds_cstr(&s));
+            ds_destroy(&s);
+            free(lags);
+            exit(EXIT_WAIT);
+        }
+        free(lags);
+        ovsdb_idl_wait(idl);
+        if (deadline != LLONG_MAX) {
+            poll_timer_wait_until(deadline);
+        }
+        poll_block();
+    }
 }
 
 /* Options of the commands, all accepted anywhere on the command line. */
@@ -1675,6 +1854,7 @@ static const char *const command_options[] = {
 enum {
     OPT_DB = UCHAR_MAX + 1,
     OPT_TIMEOUT,
+    OPT_WAIT,
     OPT_COMMAND_BASE,           /* Plus index in command_options[]. */
     OPT_COMMAND_LAST = OPT_COMMAND_BASE + ARRAY_SIZE(command_options) - 1,
     VLOG_OPTION_ENUMS,
@@ -1683,6 +1863,7 @@ enum {
 struct parsed_args {
     char *db;
     int timeout;
+    enum wait_scope wait;
     const struct ctl_command *command;
     int argc;
     char **argv;
@@ -1695,6 +1876,7 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
     static const struct option global_options[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"wait", required_argument, NULL, OPT_WAIT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"private-key", required_argument, NULL, 'p'},
@@ -1739,6 +1921,13 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
         case OPT_TIMEOUT:
             if (!str_to_int(optarg, 10, &pa->timeout) || pa->timeout < 0) {
                 usage_error("--timeout: \"%s\" is not a number of seconds",
+                            optarg);
+            }
+            break;
+
+        case OPT_WAIT:
+            if (!wait_scope_from_string(optarg, &pa->wait)) {
+                usage_error("--wait: \"%s\" is not none, lb or all",
                             optarg);
             }
             break;
@@ -1820,6 +2009,9 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
                         node->name);
         }
     }
+    if (pa->command->run == cmd_sync && pa->wait == WAIT_NONE) {
+        usage_error("'sync' does nothing without --wait=lb or --wait=all");
+    }
     if (!pa->db) {
         pa->db = default_db();
     }
@@ -1839,10 +2031,11 @@ check_deadline(long long int deadline, const char *db)
 
 /* Runs the command once against the replica in 'idl'.  Returns true if it is
  * done (success), false if it must be retried after the next change; exits
- * on error. */
+ * on error.  With --wait, a change also raises Cluster.cfg, whose new value
+ * goes into '*cfgp' (otherwise 0). */
 static bool
 run_command(struct ovsdb_idl *idl, const struct parsed_args *pa,
-            long long int deadline)
+            long long int deadline, int64_t *cfgp)
 {
     struct ctl_ctx ctx = {
         .idl = idl,
@@ -1865,7 +2058,13 @@ run_command(struct ovsdb_idl *idl, const struct parsed_args *pa,
         ds_destroy(&comment);
     }
 
+    *cfgp = 0;
     pa->command->run(&ctx);
+    if (!ctx.error && ctx.txn && pa->wait != WAIT_NONE
+        && !wait_add_increment(idl, ctx.txn)) {
+        ctl_error(&ctx, EXIT_NOT_FOUND, "--wait needs the Cluster row "
+                  "(run 'ovslb-ctl init' first)");
+    }
     if (ctx.error) {
         fprintf(stderr, "%s: %s\n", program_name, ctx.error);
         exit(ctx.exit_code);
@@ -1903,9 +2102,13 @@ run_command(struct ovsdb_idl *idl, const struct parsed_args *pa,
             db_error("transaction error: %s",
                      ovsdb_idl_txn_get_error(ctx.txn));
         }
+        if (status == TXN_SUCCESS && pa->wait != WAIT_NONE) {
+            *cfgp = ovsdb_idl_txn_get_increment_new_value(ctx.txn);
+        }
         ovsdb_idl_txn_destroy(ctx.txn);
     }
     fputs(ds_cstr(&ctx.output), stdout);
+    fflush(stdout);
     ds_destroy(&ctx.output);
     return true;
 }
@@ -1931,6 +2134,7 @@ main(int argc, char *argv[])
     idl = ovsdb_idl_create(pa.db, &ovslbrec_idl_class, true, cluster);
     ovsdb_idl_set_leader_only(idl, cluster);
 
+    int64_t cfg = 0;
     seqno = ovsdb_idl_get_seqno(idl);
     for (;;) {
         ovsdb_idl_run(idl);
@@ -1943,7 +2147,7 @@ main(int argc, char *argv[])
         }
         if (seqno != ovsdb_idl_get_seqno(idl)) {
             seqno = ovsdb_idl_get_seqno(idl);
-            if (run_command(idl, &pa, deadline)) {
+            if (run_command(idl, &pa, deadline, &cfg)) {
                 break;
             }
         }
@@ -1952,6 +2156,10 @@ main(int argc, char *argv[])
             check_deadline(deadline, pa.db);
             poll_block();
         }
+    }
+
+    if (cfg > 0) {
+        wait_for_nodes(idl, pa.wait, cfg, deadline, pa.db);
     }
 
     ovsdb_idl_destroy(idl);

@@ -82,9 +82,9 @@ EOF
 
 check "lab up (3 LB nodes, 3 server nodes)" lab up
 [ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"
-check "bounds of 1,000 set, leases of 60 s" octl set tracker_table_max=1000 \
-    mapping_table_max=1000 pending_table_max=1000 xlate_table_max=1000 \
-    lease_ms=60000
+check "bounds of 1,000 set, leases of 60 s (--wait=all)" octl --wait=all \
+    set tracker_table_max=1000 mapping_table_max=1000 \
+    pending_table_max=1000 xlate_table_max=1000 lease_ms=60000
 bounds_seen() {
     local k
     for k in 1 2 3; do
@@ -93,7 +93,8 @@ bounds_seen() {
         agentctl "$k" ovslb/show | grep -q 'bound 1000 ' || return 1
     done
 }
-check "every daemon shows the bounds" wait_for 10000 bounds_seen
+# --wait=all returned: every daemon has applied them, no polling.
+check "every daemon shows the bounds at once" bounds_seen
 check "warm-up (demo of 20 requests)" lab demo --requests 20
 
 ip netns exec ovslb-cli "$PY" "$STREAMS" run --vip "$VIP" --conns 50 \

@@ -73,6 +73,9 @@ VIP="192.0.2.10 ports=80 tcp mode=tracked algorithm=random mss=1402 wscale=7 ttl
     "sh:$M start 3 && $M wait 3" \
     "ctl:set ring_vnodes=16" \
     "has:setting ring_vnodes=16" \
+    "acked:1:--wait=lb --may-exist vip-server-add web 101 3" \
+    "acked:2:--wait=lb vip-set web ttl=5" \
+    "acked:3:--wait=lb sync" \
     > "$TMP/raft.out" 2>&1
 rc=$?
 grep -v '^[0-9]* passed, [0-9]* failed$' "$TMP/raft.out"
@@ -83,6 +86,11 @@ CFG_FAILED=$((CFG_FAILED + ${failed:-0}))
 if [ $rc -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then
     CFG_FAILED=$((CFG_FAILED + 1))
 fi
+
+# The acknowledgements went through whichever member each client had (two
+# of the three are followers, which pass writes to the leader).
+expect 0 "LB node 1's applied_cfg is the last --wait's (3)" "^3$" -- \
+    sh -c "ovsdb-client -f csv --no-headings dump unix:$TMP/s1.sock OVSLB LB_Node applied_cfg | tail -n 1"
 
 # The member restarted last has caught up with what it missed.
 expect 0 "a restarted member has the changes made while it was down" \

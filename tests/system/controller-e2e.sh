@@ -146,12 +146,12 @@ check "256 MiB download through the VIP is intact" [ "$got" = "$want" ]
 check "controllers saw only the handshake of the download (<= 20 packet-ins)" \
     [ $((after - before)) -le 20 ]
 
-# 3. No server: RST.
+# 3. No server: RST.  --wait=all: every LB node and agent has applied the
+# change (ovslb-ctl(8)) when ovslb-ctl returns.
 for s in 101 102 103; do
-    ovslb-ctl --db="unix:$D/config/ovslb.sock" vip-server-del web2 "$s" \
-        >/dev/null
+    ovslb-ctl --db="unix:$D/config/ovslb.sock" --wait=all --timeout=30 \
+        vip-server-del web2 "$s" >/dev/null
 done
-sleep 1
 rsts0=$(sum_stat rsts_sent)
 t0=$(now)
 in_node cli curl -s -o /dev/null --max-time 5 http://203.0.113.11/
@@ -161,8 +161,8 @@ check "a SYN to a VIP with no server is answered by a RST (curl: connection refu
     bash -c "[ $rc = 7 ] || [ $rc = 56 ]"
 check "the RST is counted" [ "$(sum_stat rsts_sent)" -gt "$rsts0" ]
 for s in 101 102 103; do
-    ovslb-ctl --db="unix:$D/config/ovslb.sock" vip-server-add web2 "$s" \
-        >/dev/null
+    ovslb-ctl --db="unix:$D/config/ovslb.sock" --wait=all --timeout=30 \
+        vip-server-add web2 "$s" >/dev/null
 done
 
 # 4. A wrong ack number: nothing comes back, and it is counted.

@@ -76,10 +76,10 @@ ip netns exec ovslb-cli "$PY" "$STREAMS" run --vip "$VIP" --conns 100 \
 STREAMS_PID=$!
 check "100 streams established" wait_for 30000 established
 mac0=$(mac_rejections)
-sleep 3
+sleep 3     # Traffic on the first key alone, before the stage.
 
 # Stage: every node accepts the new key, none signs with it yet.
-new=$(octl key-stage)
+new=$(octl --wait=all key-stage)
 check "ovslb-ctl key-stage prints the new key" [ -n "$new" ]
 check "the config service holds the staged key" \
     eval 'octl get cluster_key_next | grep -qx "$new"'
@@ -87,17 +87,17 @@ t=$(wait_for 10000 eval '[ "$(slot_values next)" != none ] && [ "$(slot_values n
 staged=$(slot_values next)
 echo "# staged key $staged on every socket after $t ms"
 check "every control socket holds the staged key" [ "$t" != timeout ]
-sleep 2
+sleep 2     # Traffic while every node holds both keys, before the promotion.
 
 # Promote: nodes switch one by one; messages from the ones already on the
 # new key are accepted by the others as their next key, and the others'
 # as the previous key.
-check "ovslb-ctl key-promote" octl key-promote
+check "ovslb-ctl --wait=all key-promote" octl --wait=all key-promote
 t=$(wait_for 10000 one_current "$staged")
 echo "# every socket signs with $staged after $t ms"
 check "every control socket signs with the new key, nothing staged" \
     [ "$t" != timeout ]
-sleep 3
+sleep 3     # Traffic signed with the new key alone, while the streams run.
 echo "# messages verified by key over the run: current $(by_key 1), next $(by_key 2), previous $(by_key 3)"
 
 wait "$STREAMS_PID"
