@@ -21,7 +21,8 @@ UNIT_TESTS += \
 	tests/check-seq-xlate \
 	tests/check-store \
 	tests/check-syn-cookie \
-	tests/check-tcp-seg
+	tests/check-tcp-seg \
+	tests/check-tls-files
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/ovs-config-agree.sh
 EXTRA_DIST += tests/ovs-config-agree.sh tests/atlocal.in
@@ -29,6 +30,9 @@ EXTRA_DIST += tests/ovs-config-agree.sh tests/atlocal.in
 tests_check_bgp_speaker_SOURCES = tests/check-bgp-speaker.c
 tests_check_bgp_speaker_CFLAGS = $(TEST_CFLAGS)
 tests_check_bgp_speaker_LDADD = $(TEST_LDADD)
+tests_check_tls_files_SOURCES = tests/check-tls-files.c
+tests_check_tls_files_CFLAGS = $(TEST_CFLAGS)
+tests_check_tls_files_LDADD = $(TEST_LDADD)
 tests_check_ctl_msg_SOURCES = tests/check-ctl-msg.c
 tests_check_ctl_msg_CFLAGS = $(TEST_CFLAGS)
 tests_check_ctl_msg_LDADD = $(TEST_LDADD)
