@@ -87,14 +87,17 @@ is_valid_port_name(const char *name)
     return true;
 }
 
+/* Returns true if 'remotes' is a list of OVSDB remotes, and then sets
+ * '*has_ssl' to whether one of them is an "ssl:" one. */
 static bool
-is_valid_remote_list(const char *remotes)
+is_valid_remote_list(const char *remotes, bool *has_ssl)
 {
     size_t n = 0;
     bool ok = true;
     char *copy = xstrdup(remotes);
     char *save_ptr = NULL;
 
+    *has_ssl = false;
     if (remotes[0] == ',' || remotes[strlen(remotes) - 1] == ','
         || strstr(remotes, ",,")) {
         ok = false;
@@ -105,34 +108,22 @@ is_valid_remote_list(const char *remotes)
         if (!colon || !colon[1] || stream_verify_name(r)) {
             ok = false;
         }
+        if (!strncmp(r, "ssl:", 4)) {
+            *has_ssl = true;
+        }
         n++;
     }
     free(copy);
     return ok && n > 0;
 }
 
-/* Returns true if one of the comma-separated 'remotes' is an "ssl:" one. */
-static bool
-remote_list_has_ssl(const char *remotes)
-{
-    for (const char *p = remotes; ; p++) {
-        if (!strncmp(p, "ssl:", 4)) {
-            return true;
-        }
-        p = strchr(p, ',');
-        if (!p) {
-            return false;
-        }
-    }
-}
-
 /* Checks the node's TLS files: the keys of 'ssl_keys', whose values (or
  * nulls) are in 'files', must all be there or none, must be absolute paths,
- * and must be there if 'config' (a valid remote list, or NULL) names an
- * ssl: remote. */
+ * and must be there if 'config', a valid remote list, names an ssl: remote
+ * ('config_has_ssl'). */
 static void
 check_ssl_files(const char *const ssl_keys[3], const char *const files[3],
-                const char *config, struct ds *errors)
+                const char *config, bool config_has_ssl, struct ds *errors)
 {
     size_t n = 0;
 
@@ -154,7 +145,7 @@ check_ssl_files(const char *const ssl_keys[3], const char *const files[3],
                           ssl_keys[2]);
             }
         }
-    } else if (!n && config && remote_list_has_ssl(config)) {
+    } else if (!n && config_has_ssl) {
         add_error(errors, "external_ids:%s=%s names an ssl: remote, but the "
                   "node has no TLS files (set external_ids:%s, %s and %s "
                   "to its private key, its certificate and the CA "
@@ -219,11 +210,12 @@ node_settings_parse(const struct smap *external_ids, const char *rundir,
     const char *config = get_required(external_ids, NODE_KEY_CONFIG,
                                       "unix:/var/run/ovslb/ovslb.sock",
                                       &errors);
-    if (config && !is_valid_remote_list(config)) {
+    bool config_has_ssl = false;
+    if (config && !is_valid_remote_list(config, &config_has_ssl)) {
         add_error(&errors, "external_ids:%s=%s is not a list of OVSDB "
                   "remotes (unix:PATH, tcp:IP:PORT or ssl:IP:PORT, "
                   "comma-separated)", NODE_KEY_CONFIG, config);
-        config = NULL;
+        config_has_ssl = false;
     }
 
     static const char *const ssl_keys[3] = {
@@ -234,7 +226,7 @@ node_settings_parse(const struct smap *external_ids, const char *rundir,
     for (size_t i = 0; i < 3; i++) {
         ssl_files[i] = smap_get(external_ids, ssl_keys[i]);
     }
-    check_ssl_files(ssl_keys, ssl_files, config, &errors);
+    check_ssl_files(ssl_keys, ssl_files, config, config_has_ssl, &errors);
 
     const char *north_port = NULL;
     if (role == NODE_ROLE_LB) {

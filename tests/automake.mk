@@ -203,7 +203,8 @@ EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/fuzz-lbnode.c \
 # The config service (schema/ovslb.ovsschema): Check suites of
 # cluster-config and node-settings, ovslb-ctl's commands against a private
 # ovsdb-server, a running cluster-config client following ovslb-ctl's changes
-# across ovsdb-server restarts, and a 3-member Raft cluster (no root needed).
+# across ovsdb-server restarts, a 3-member Raft cluster, and TLS (ovs-pki,
+# ovslb-ctl and ovslb-controller over ssl:) (no root needed).
 # These programs are built from the sources they test (and the generated
 # IDL), not from libovslb.la.
 UNIT_TESTS += tests/check-cluster-config tests/check-node-settings
@@ -232,11 +233,13 @@ $(tests_check_cluster_config_OBJECTS) $(tests_test_cluster_config_OBJECTS): \
 CONFIG_SERVICE_TESTS = \
 	tests/ctl-commands.sh \
 	tests/cluster-config-live.sh \
-	tests/system/config-raft.sh
+	tests/system/config-raft.sh \
+	tests/tls-config.sh
 TESTS += $(CONFIG_SERVICE_TESTS)
 EXTRA_DIST += $(CONFIG_SERVICE_TESTS) tests/config-lib.sh
 # The scripts need ovslb-ctl and the client program.
 $(CONFIG_SERVICE_TESTS:.sh=.log): utilities/ovslb-ctl tests/test-cluster-config
+tests/tls-config.log: controller/ovslb-controller
 check-config-service: utilities/ovslb-ctl tests/test-cluster-config
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CONFIG_SERVICE_TESTS)'
 .PHONY: check-config-service

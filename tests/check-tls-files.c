@@ -18,7 +18,7 @@
  * Unit tests of tls-files: files that cannot be read are named, a replaced
  * file is given to stream-ssl again once it has settled (not while it may
  * be half-written), and not at all when nothing changed.  What OpenSSL
- * makes of real PEM files is tested with ovsdb-server by tests/ssl.sh.
+ * makes of real PEM files is tested with ovsdb-server by tests/tls-config.sh.
  */
 #include <config.h>
 #include "tls-files.h"
