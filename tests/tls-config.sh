@@ -150,24 +150,15 @@ expect 0 "... and uses the configuration it read" \
     "meters: SYN 50000/s" -- show_has "^meters: "
 
 # A change over ssl: reaches the controller.
-wait_for() {   # wait_for FILE PATTERN: at most 10 s
-    i=0
-    while [ $i -lt 100 ]; do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 expect 0 "the VIP added over ssl: is in the controller's metrics" -- \
-    wait_for "$TMP/lb.prom" '^ovslb_lb_vip_servers\{node="1",role="lb",vip="web"\} 1$'
+    cfg_wait_grep "$TMP/lb.prom" '^ovslb_lb_vip_servers\{node="1",role="lb",vip="web"\} 1$'
 expect 0 "ovslb-ctl over ssl: another VIP" -- \
     $SSLCTL vip-add web2 192.0.2.11 80
 expect 0 "... and a meter" -- $SSLCTL set syn_meter_rate=60000
 expect 0 "the controller follows them live" "meters: SYN 60000/s" -- \
     show_has "^meters: SYN 60000/s"
 expect 0 "... the new VIP too" -- \
-    wait_for "$TMP/lb.prom" '^ovslb_lb_vip_servers\{node="1",role="lb",vip="web2"\} 0$'
+    cfg_wait_grep "$TMP/lb.prom" '^ovslb_lb_vip_servers\{node="1",role="lb",vip="web2"\} 0$'
 
 # Paths changed at runtime take effect: a CA that did not sign the
 # server's certificate, then the right one again.
