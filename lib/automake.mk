@@ -21,6 +21,7 @@ lib_libovslb_la_SOURCES = \
 	lib/seq-xlate.c lib/seq-xlate.h \
 	lib/store.c lib/store.h \
 	lib/syn-cookie.c lib/syn-cookie.h \
-	lib/tcp-seg.c lib/tcp-seg.h
+	lib/tcp-seg.c lib/tcp-seg.h \
+	lib/tls-files.c lib/tls-files.h
 lib_libovslb_la_LIBADD = $(OVS_LIBS) $(SQLITE3_LIBS) $(PCAP_LIBS) \
 	$(LIBCRYPTO_LIBS)

@@ -1268,3 +1268,21 @@ cluster_config_remotes(const struct cluster_config *cc)
 {
     return cc->remotes;
 }
+
+/* Returns the error of the last failed attempt to connect to (or talk with)
+ * the config service, as an errno value, or 0 if there was none. */
+int
+cluster_config_last_error(const struct cluster_config *cc)
+{
+    return ovsdb_idl_get_last_error(cc->idl);
+}
+
+/* Drops 'cc''s connection, if it has one, and connects again (at once if it
+ * was connected; otherwise at the next attempt of its back-off): for a
+ * daemon whose TLS files changed.  The snapshot stays until the new
+ * connection replaces it. */
+void
+cluster_config_force_reconnect(struct cluster_config *cc)
+{
+    ovsdb_idl_force_reconnect(cc->idl);
+}

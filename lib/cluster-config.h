@@ -258,6 +258,8 @@ const struct cluster_snapshot *cluster_config_snapshot(
 bool cluster_config_is_connected(const struct cluster_config *);
 unsigned int cluster_config_n_connects(const struct cluster_config *);
 const char *cluster_config_remotes(const struct cluster_config *);
+int cluster_config_last_error(const struct cluster_config *);
+void cluster_config_force_reconnect(struct cluster_config *);
 
 /* Acknowledging configurations (ovslb-ctl --wait): the Cluster row's 'cfg'
  * that the current snapshot reflects, and the write of this node's

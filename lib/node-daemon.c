@@ -37,6 +37,7 @@
 #include "packets.h"
 #include "store.h"
 #include "timeval.h"
+#include "tls-files.h"
 #include "util.h"
 #include "vswitch-idl.h"
 
@@ -55,9 +56,11 @@ struct node_daemon {
     bool has_settings;
     char *settings_error;
 
-    /* The config service. */
+    /* The config service, and the node's TLS files for ssl: remotes (NULL
+     * if the settings name none). */
     struct cluster_config *config;
     uint64_t config_seqno;
+    struct tls_files *tls;
 
     /* OpenFlow connection to the bridge. */
     struct ofctrl *ofctrl;
@@ -127,6 +130,7 @@ node_daemon_destroy(struct node_daemon *nd)
         close_socket(nd);
         ofctrl_destroy(nd->ofctrl);
         cluster_config_destroy(nd->config);
+        tls_files_destroy(nd->tls);
         if (nd->store) {
             store_close(nd->store);
         }
@@ -164,11 +168,34 @@ update_metrics(struct node_daemon *nd, const struct node_settings *new)
     }
 }
 
+/* Returns true if 'a' and 'b' name the same TLS files (or none). */
+static bool
+same_tls_files(const struct node_settings *a, const struct node_settings *b)
+{
+    return (nullable_string_is_equal(a->ssl_private_key, b->ssl_private_key)
+            && nullable_string_is_equal(a->ssl_certificate,
+                                        b->ssl_certificate)
+            && nullable_string_is_equal(a->ssl_ca_cert, b->ssl_ca_cert));
+}
+
 static void
 apply_settings(struct node_daemon *nd, struct node_settings *new)
 {
     const struct node_settings *old = nd->has_settings ? &nd->settings : NULL;
 
+    /* The TLS files first: a new ssl: remote needs them to connect. */
+    if (!old || !same_tls_files(old, new)) {
+        tls_files_destroy(nd->tls);
+        nd->tls = (new->ssl_private_key
+                   ? tls_files_create(new->ssl_private_key,
+                                      new->ssl_certificate, new->ssl_ca_cert,
+                                      time_msec())
+                   : NULL);
+        if (nd->tls && nd->config && old
+            && !strcmp(old->config, new->config)) {
+            cluster_config_force_reconnect(nd->config);
+        }
+    }
     if (!old || strcmp(old->config, new->config)) {
         VLOG_INFO("config service: %s", new->config);
         cluster_config_destroy(nd->config);
@@ -385,6 +412,10 @@ node_daemon_run(struct node_daemon *nd)
         read_settings(nd);
         nd->seqno++;            /* Port numbers or addresses may differ. */
     }
+    if (nd->tls && tls_files_run(nd->tls, time_msec()) && nd->config) {
+        /* Renewed files: connect with them now. */
+        cluster_config_force_reconnect(nd->config);
+    }
     if (nd->config) {
         cluster_config_run(nd->config);
         if (cluster_config_seqno(nd->config) != nd->config_seqno) {
@@ -408,6 +439,9 @@ void
 node_daemon_wait(struct node_daemon *nd)
 {
     ovsdb_idl_wait(nd->ovs_idl);
+    if (nd->tls) {
+        tls_files_wait(nd->tls);
+    }
     if (nd->config) {
         cluster_config_wait(nd->config);
     }
@@ -633,18 +667,31 @@ node_daemon_status(const struct node_daemon *nd, struct ds *s)
     }
     if (nd->config) {
         uint64_t n_acks, n_ack_failures;
+        bool connected = cluster_config_is_connected(nd->config);
+        int error = cluster_config_last_error(nd->config);
 
         cluster_config_ack_stats(nd->config, &n_acks, &n_ack_failures);
-        ds_put_format(s, "config service: %s, %s (%u connections)\n",
+        ds_put_format(s, "config service: %s, %s (%u connections)",
                       cluster_config_remotes(nd->config),
-                      cluster_config_is_connected(nd->config)
-                      ? "connected" : "not connected",
+                      connected ? "connected" : "not connected",
                       cluster_config_n_connects(nd->config));
+        if (!connected && error) {
+            ds_put_format(s, ", last error: %s",
+                          ovs_retval_to_string(error));
+            if (error == ENOPROTOOPT && nd->tls) {
+                ds_put_cstr(s, " (no usable TLS private key, certificate "
+                            "or CA certificate: see the log)");
+            }
+        }
+        ds_put_char(s, '\n');
         ds_put_format(s, "config service cfg: %"PRId64" read, "
                       "acknowledgements %"PRIu64" written, %"PRIu64
                       " failed\n",
                       cluster_config_cfg(nd->config), n_acks,
                       n_ack_failures);
+    }
+    if (nd->tls) {
+        tls_files_status(nd->tls, s);
     }
     if (nd->ofctrl) {
         ds_put_format(s, "openflow: %s, %s\n",

@@ -87,14 +87,17 @@ is_valid_port_name(const char *name)
     return true;
 }
 
+/* Returns true if 'remotes' is a list of OVSDB remotes, and then sets
+ * '*has_ssl' to whether one of them is an "ssl:" one. */
 static bool
-is_valid_remote_list(const char *remotes)
+is_valid_remote_list(const char *remotes, bool *has_ssl)
 {
     size_t n = 0;
     bool ok = true;
     char *copy = xstrdup(remotes);
     char *save_ptr = NULL;
 
+    *has_ssl = false;
     if (remotes[0] == ',' || remotes[strlen(remotes) - 1] == ','
         || strstr(remotes, ",,")) {
         ok = false;
@@ -105,10 +108,51 @@ is_valid_remote_list(const char *remotes)
         if (!colon || !colon[1] || stream_verify_name(r)) {
             ok = false;
         }
+        if (!strncmp(r, "ssl:", 4)) {
+            *has_ssl = true;
+        }
         n++;
     }
     free(copy);
     return ok && n > 0;
+}
+
+/* Checks the node's TLS files: the keys of 'ssl_keys', whose values (or
+ * nulls) are in 'files', must all be there or none, must be absolute paths,
+ * and must be there if 'config', a valid remote list, names an ssl: remote
+ * ('config_has_ssl'). */
+static void
+check_ssl_files(const char *const ssl_keys[3], const char *const files[3],
+                const char *config, bool config_has_ssl, struct ds *errors)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < 3; i++) {
+        if (files[i]) {
+            n++;
+            if (files[i][0] != '/' || strchr(files[i], '\n')) {
+                add_error(errors, "external_ids:%s=%s is not an absolute "
+                          "path (of a PEM file)", ssl_keys[i], files[i]);
+            }
+        }
+    }
+    if (n && n < 3) {
+        for (size_t i = 0; i < 3; i++) {
+            if (!files[i]) {
+                add_error(errors, "external_ids:%s is missing (the node's "
+                          "TLS files %s, %s and %s go together)",
+                          ssl_keys[i], ssl_keys[0], ssl_keys[1],
+                          ssl_keys[2]);
+            }
+        }
+    } else if (!n && config_has_ssl) {
+        add_error(errors, "external_ids:%s=%s names an ssl: remote, but the "
+                  "node has no TLS files (set external_ids:%s, %s and %s "
+                  "to its private key, its certificate and the CA "
+                  "certificate, PEM files as 'ovs-pki req+sign' makes)",
+                  NODE_KEY_CONFIG, config, ssl_keys[0], ssl_keys[1],
+                  ssl_keys[2]);
+    }
 }
 
 /* A file the node exporter's textfile collector reads: "/DIR/NAME.prom". */
@@ -166,11 +210,23 @@ node_settings_parse(const struct smap *external_ids, const char *rundir,
     const char *config = get_required(external_ids, NODE_KEY_CONFIG,
                                       "unix:/var/run/ovslb/ovslb.sock",
                                       &errors);
-    if (config && !is_valid_remote_list(config)) {
+    bool config_has_ssl = false;
+    if (config && !is_valid_remote_list(config, &config_has_ssl)) {
         add_error(&errors, "external_ids:%s=%s is not a list of OVSDB "
                   "remotes (unix:PATH, tcp:IP:PORT or ssl:IP:PORT, "
                   "comma-separated)", NODE_KEY_CONFIG, config);
+        config_has_ssl = false;
     }
+
+    static const char *const ssl_keys[3] = {
+        NODE_KEY_SSL_PRIVATE_KEY, NODE_KEY_SSL_CERTIFICATE,
+        NODE_KEY_SSL_CA_CERT,
+    };
+    const char *ssl_files[3];
+    for (size_t i = 0; i < 3; i++) {
+        ssl_files[i] = smap_get(external_ids, ssl_keys[i]);
+    }
+    check_ssl_files(ssl_keys, ssl_files, config, config_has_ssl, &errors);
 
     const char *north_port = NULL;
     if (role == NODE_ROLE_LB) {
@@ -210,6 +266,9 @@ node_settings_parse(const struct smap *external_ids, const char *rundir,
                 ? xstrdup(store)
                 : xasprintf("%s/ovslb-%u.db", rundir, id));
     s->metrics_file = nullable_xstrdup(metrics_file);
+    s->ssl_private_key = nullable_xstrdup(ssl_files[0]);
+    s->ssl_certificate = nullable_xstrdup(ssl_files[1]);
+    s->ssl_ca_cert = nullable_xstrdup(ssl_files[2]);
     return NULL;
 }
 
@@ -255,7 +314,10 @@ node_settings_equals(const struct node_settings *a,
             && nullable_string_equals(a->config, b->config)
             && nullable_string_equals(a->north_port, b->north_port)
             && nullable_string_equals(a->store, b->store)
-            && nullable_string_equals(a->metrics_file, b->metrics_file));
+            && nullable_string_equals(a->metrics_file, b->metrics_file)
+            && nullable_string_equals(a->ssl_private_key, b->ssl_private_key)
+            && nullable_string_equals(a->ssl_certificate, b->ssl_certificate)
+            && nullable_string_equals(a->ssl_ca_cert, b->ssl_ca_cert));
 }
 
 /* Frees what 's' owns (not 's' itself).  A null 's' is a no-op. */
@@ -268,6 +330,9 @@ node_settings_destroy(struct node_settings *s)
         free(s->north_port);
         free(s->store);
         free(s->metrics_file);
+        free(s->ssl_private_key);
+        free(s->ssl_certificate);
+        free(s->ssl_ca_cert);
         memset(s, 0, sizeof *s);
     }
 }

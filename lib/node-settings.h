@@ -40,6 +40,13 @@
  *                     once a second in the Prometheus text format, for the
  *                     node exporter's textfile collector: an absolute path
  *                     ending in ".prom" (metrics.h); default none (off).
+ *   ovslb-ssl-private-key, ovslb-ssl-certificate, ovslb-ssl-ca-cert
+ *                     the PEM files of the node's TLS identity towards the
+ *                     config service (its private key, its certificate, and
+ *                     the CA certificate that the config service's
+ *                     certificate must be signed by), for "ssl:" remotes in
+ *                     ovslb-config: absolute paths, all three or none, and
+ *                     required as soon as ovslb-config names an ssl: remote.
  *
  * node_settings_parse() is pure (it checks an smap); node_settings_read()
  * takes the row from an IDL of the local database built on OVS's vswitch IDL
@@ -63,6 +70,9 @@ struct smap;
 #define NODE_KEY_NORTH_PORT "ovslb-north-port"
 #define NODE_KEY_STORE      "ovslb-store"
 #define NODE_KEY_METRICS_FILE "ovslb-metrics-file"
+#define NODE_KEY_SSL_PRIVATE_KEY "ovslb-ssl-private-key"
+#define NODE_KEY_SSL_CERTIFICATE "ovslb-ssl-certificate"
+#define NODE_KEY_SSL_CA_CERT "ovslb-ssl-ca-cert"
 
 enum node_role {
     NODE_ROLE_LB,
@@ -80,6 +90,11 @@ struct node_settings {
     char *north_port;           /* NULL unless 'role' is NODE_ROLE_LB. */
     char *store;                /* SQLite file. */
     char *metrics_file;         /* Prometheus text file, or NULL: off. */
+
+    /* TLS to the config service: all three PEM files, or all NULL. */
+    char *ssl_private_key;
+    char *ssl_certificate;
+    char *ssl_ca_cert;
 };
 
 char *node_settings_parse(const struct smap *external_ids, const char *rundir,

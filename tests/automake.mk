@@ -22,7 +22,8 @@ UNIT_TESTS += \
 	tests/check-seq-xlate \
 	tests/check-store \
 	tests/check-syn-cookie \
-	tests/check-tcp-seg
+	tests/check-tcp-seg \
+	tests/check-tls-files
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS) tests/ovs-config-agree.sh
 EXTRA_DIST += tests/ovs-config-agree.sh tests/atlocal.in
@@ -30,6 +31,9 @@ EXTRA_DIST += tests/ovs-config-agree.sh tests/atlocal.in
 tests_check_bgp_speaker_SOURCES = tests/check-bgp-speaker.c
 tests_check_bgp_speaker_CFLAGS = $(TEST_CFLAGS)
 tests_check_bgp_speaker_LDADD = $(TEST_LDADD)
+tests_check_tls_files_SOURCES = tests/check-tls-files.c
+tests_check_tls_files_CFLAGS = $(TEST_CFLAGS)
+tests_check_tls_files_LDADD = $(TEST_LDADD)
 tests_check_ctl_msg_SOURCES = tests/check-ctl-msg.c
 tests_check_ctl_msg_CFLAGS = $(TEST_CFLAGS)
 tests_check_ctl_msg_LDADD = $(TEST_LDADD)
@@ -104,7 +108,7 @@ SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
 	tests/system/lb-failover.sh tests/system/conn-survival.sh \
 	tests/system/control-net.sh tests/system/key-rotation.sh \
 	tests/system/bounds.sh tests/system/metrics-lab.sh \
-	tests/system/syn-flood.sh
+	tests/system/syn-flood.sh tests/system/config-ssl.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 # Check's own per-test timeout (4 s unless a suite sets one) is there to
@@ -204,7 +208,8 @@ EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/fuzz-lbnode.c \
 # The config service (schema/ovslb.ovsschema): Check suites of
 # cluster-config and node-settings, ovslb-ctl's commands against a private
 # ovsdb-server, a running cluster-config client following ovslb-ctl's changes
-# across ovsdb-server restarts, and a 3-member Raft cluster (no root needed).
+# across ovsdb-server restarts, a 3-member Raft cluster, and TLS (ovs-pki,
+# ovslb-ctl and ovslb-controller over ssl:) (no root needed).
 # These programs are built from the sources they test (and the generated
 # IDL), not from libovslb.la.
 UNIT_TESTS += tests/check-cluster-config tests/check-node-settings
@@ -233,11 +238,13 @@ $(tests_check_cluster_config_OBJECTS) $(tests_test_cluster_config_OBJECTS): \
 CONFIG_SERVICE_TESTS = \
 	tests/ctl-commands.sh \
 	tests/cluster-config-live.sh \
-	tests/system/config-raft.sh
+	tests/system/config-raft.sh \
+	tests/tls-config.sh
 TESTS += $(CONFIG_SERVICE_TESTS)
 EXTRA_DIST += $(CONFIG_SERVICE_TESTS) tests/config-lib.sh
 # The scripts need ovslb-ctl and the client program.
 $(CONFIG_SERVICE_TESTS:.sh=.log): utilities/ovslb-ctl tests/test-cluster-config
+tests/tls-config.log: controller/ovslb-controller
 check-config-service: utilities/ovslb-ctl tests/test-cluster-config
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CONFIG_SERVICE_TESTS)'
 .PHONY: check-config-service

@@ -91,6 +91,9 @@ START_TEST(test_server_node)
     smap_replace(&ids, "ovslb-config",
                  "tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,ssl:10.0.0.3:6641");
     smap_add(&ids, "ovslb-store", "/var/lib/ovslb/node.db");
+    smap_add(&ids, "ovslb-ssl-private-key", "/etc/ovslb/node-privkey.pem");
+    smap_add(&ids, "ovslb-ssl-certificate", "/etc/ovslb/node-cert.pem");
+    smap_add(&ids, "ovslb-ssl-ca-cert", "/etc/ovslb/cacert.pem");
     ck_assert_ptr_null(node_settings_parse(&ids, "/run", &s));
     ck_assert_uint_eq(s.node_id, 101);
     ck_assert_int_eq(s.role, NODE_ROLE_SERVER);
@@ -100,6 +103,9 @@ START_TEST(test_server_node)
     ck_assert_ptr_null(s.north_port);
     ck_assert_str_eq(s.store, "/var/lib/ovslb/node.db");
     ck_assert_ptr_null(s.metrics_file);
+    ck_assert_str_eq(s.ssl_private_key, "/etc/ovslb/node-privkey.pem");
+    ck_assert_str_eq(s.ssl_certificate, "/etc/ovslb/node-cert.pem");
+    ck_assert_str_eq(s.ssl_ca_cert, "/etc/ovslb/cacert.pem");
 
     /* Without a north port: the same server settings. */
     smap_remove(&ids, "ovslb-north-port");
@@ -112,6 +118,13 @@ START_TEST(test_server_node)
     ck_assert(!node_settings_equals(&s, &t));
     node_settings_destroy(&t);
     smap_replace(&ids, "ovslb-bridge", "br-int");
+
+    /* Another certificate: a different setting. */
+    smap_replace(&ids, "ovslb-ssl-certificate", "/etc/ovslb/new-cert.pem");
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &t));
+    ck_assert(!node_settings_equals(&s, &t));
+    node_settings_destroy(&t);
+    smap_replace(&ids, "ovslb-ssl-certificate", "/etc/ovslb/node-cert.pem");
 
     /* A metrics file: kept, and a different setting. */
     smap_add(&ids, "ovslb-metrics-file",
@@ -204,6 +217,67 @@ START_TEST(test_invalid_values)
 }
 END_TEST
 
+/* The TLS files: none is fine without an ssl: remote; an ssl: remote, even
+ * one of several, needs all three; they go together and are absolute. */
+START_TEST(test_ssl_files)
+{
+    static const char *const keys[] = {
+        "ovslb-ssl-private-key", "ovslb-ssl-certificate", "ovslb-ssl-ca-cert",
+    };
+    struct node_settings s;
+    struct smap ids;
+
+    lb_ids(&ids);
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &s));
+    ck_assert_ptr_null(s.ssl_private_key);
+    ck_assert_ptr_null(s.ssl_certificate);
+    ck_assert_ptr_null(s.ssl_ca_cert);
+    node_settings_destroy(&s);
+
+    smap_replace(&ids, "ovslb-config", "ssl:10.0.0.1:6641");
+    expect_error(&ids, "ovslb-config=ssl:10.0.0.1:6641 names an ssl: remote, "
+                 "but the node has no TLS files");
+    expect_error(&ids, "ovslb-ssl-private-key, ovslb-ssl-certificate and "
+                 "ovslb-ssl-ca-cert");
+    smap_replace(&ids, "ovslb-config", "tcp:10.0.0.1:6641,ssl:10.0.0.2:6641");
+    expect_error(&ids, "names an ssl: remote");
+
+    /* Each one missing is named. */
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        for (size_t j = 0; j < ARRAY_SIZE(keys); j++) {
+            if (j != i) {
+                smap_replace(&ids, keys[j], "/etc/ovslb/x.pem");
+            }
+        }
+        char *what = xasprintf("external_ids:%s is missing (the node's TLS "
+                               "files", keys[i]);
+        expect_error(&ids, what);
+        free(what);
+        /* ...even without an ssl: remote. */
+        smap_replace(&ids, "ovslb-config", "unix:/run/ovslb.sock");
+        expect_error(&ids, "go together");
+        smap_replace(&ids, "ovslb-config", "ssl:10.0.0.2:6641");
+        for (size_t j = 0; j < ARRAY_SIZE(keys); j++) {
+            smap_remove(&ids, keys[j]);
+        }
+    }
+
+    /* Relative or empty paths are refused. */
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        smap_replace(&ids, keys[i], "/etc/ovslb/x.pem");
+    }
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &s));
+    ck_assert_str_eq(s.ssl_private_key, "/etc/ovslb/x.pem");
+    node_settings_destroy(&s);
+    smap_replace(&ids, "ovslb-ssl-ca-cert", "cacert.pem");
+    expect_error(&ids, "external_ids:ovslb-ssl-ca-cert=cacert.pem is not an "
+                 "absolute path");
+    smap_replace(&ids, "ovslb-ssl-ca-cert", "");
+    expect_error(&ids, "ovslb-ssl-ca-cert= is not an absolute path");
+    smap_destroy(&ids);
+}
+END_TEST
+
 static Suite *
 node_settings_suite(void)
 {
@@ -214,6 +288,7 @@ node_settings_suite(void)
     tcase_add_test(tc, test_server_node);
     tcase_add_test(tc, test_missing_keys);
     tcase_add_test(tc, test_invalid_values);
+    tcase_add_test(tc, test_ssl_files);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -18,6 +18,9 @@
 #                    Prints "PASS: DESC" or "FAIL: DESC" with the details.
 #   cfg_vswitch_schema  set $VSCHEMA to Open vSwitch's schema (for a
 #                    node's local database), or to "" if there is none.
+#   cfg_wait_grep FILE PATTERN  wait (10 s at most) until FILE has a line
+#                    matching the extended regular expression PATTERN;
+#                    fail (return 1) if it has none by then.
 #   cfg_finish       print "N passed, M failed"; exit 0 or 1.
 
 CFG_PASSED=0
@@ -111,6 +114,16 @@ cfg_vswitch_schema() {
              "$OVS_SRCDIR/vswitchd/vswitch.ovsschema"; do
         [ -f "$f" ] && { VSCHEMA=$f; break; }
     done
+}
+
+cfg_wait_grep() {
+    i=0
+    while [ $i -lt 100 ]; do
+        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
 }
 
 cfg_finish() {

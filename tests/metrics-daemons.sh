@@ -49,17 +49,6 @@ start lb controller/ovslb-controller lb 1 \
     external_ids:ovslb-north-port=north0
 start server agent/ovslb-agent server 101
 
-# wait_for FILE PATTERN: at most 10 s until FILE has a line matching the
-# extended regular expression PATTERN.
-wait_for() {
-    i=0
-    while [ $i -lt 100 ]; do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 # writes FILE: the file's ovslb_metrics_writes_total.
 writes() {
     sed -n 's/^ovslb_metrics_writes_total{[^}]*} //p' "$1"
@@ -68,19 +57,19 @@ writes() {
 LB=$TMP/metrics/lb.prom
 SRV=$TMP/metrics/server.prom
 expect 0 "the controller writes its metrics file" -- \
-    wait_for "$LB" '^ovslb_lb_packet_ins_total\{node="1",role="lb",kind="syn"\} 0$'
+    cfg_wait_grep "$LB" '^ovslb_lb_packet_ins_total\{node="1",role="lb",kind="syn"\} 0$'
 expect 0 "... HELP and TYPE before the samples" -- \
     grep -qx '# TYPE ovslb_lb_packet_ins_total counter' "$LB"
 expect 0 "... with the shared drivers' metrics" -- \
     grep -q '^ovslb_node_ready{node="1",role="lb"} [01]$' "$LB"
 expect 0 "... the VIP's gauges, once configured" -- \
-    wait_for "$LB" '^ovslb_lb_vip_servers\{node="1",role="lb",vip="web"\} 1$'
+    cfg_wait_grep "$LB" '^ovslb_lb_vip_servers\{node="1",role="lb",vip="web"\} 1$'
 expect 0 "... the health state per peer" -- \
-    wait_for "$LB" '^ovslb_health_peer_healthy\{node="1",role="lb",peer="101",kind="server"\} [01]$'
+    cfg_wait_grep "$LB" '^ovslb_health_peer_healthy\{node="1",role="lb",peer="101",kind="server"\} [01]$'
 expect 0 "the agent writes its metrics file" -- \
-    wait_for "$SRV" '^ovslb_agent_frames_to_server_total\{node="101",role="server"\} 0$'
+    cfg_wait_grep "$SRV" '^ovslb_agent_frames_to_server_total\{node="101",role="server"\} 0$'
 expect 0 "... with its translation counters, once configured" -- \
-    wait_for "$SRV" '^ovslb_agent_translated_to_server_total\{node="101",role="server"\} 0$'
+    cfg_wait_grep "$SRV" '^ovslb_agent_translated_to_server_total\{node="101",role="server"\} 0$'
 expect 0 "no temporary file is left" -- \
     sh -c "! ls '$TMP/metrics' | grep -q tmp"
 

@@ -1680,7 +1680,9 @@ usage(void)
            "                      has applied it (default: none)\n"
            "  -p, --private-key=FILE, -c, --certificate=FILE, "
            "-C, --ca-cert=FILE\n"
-           "                      SSL credentials\n"
+           "                      TLS key, certificate and CA certificate "
+           "(PEM files),\n"
+           "                      required with an ssl: remote\n"
            "  -v, --verbose[=SPEC] log more\n"
            "  -h, --help          print this help\n"
            "  -V, --version       print the version\n"
@@ -1870,6 +1872,14 @@ struct parsed_args {
     struct shash options;
 };
 
+/* Returns true if 'db', one remote or several separated by commas, names an
+ * "ssl:" remote. */
+static bool
+db_uses_ssl(const char *db)
+{
+    return !strncmp(db, "ssl:", 4) || strstr(db, ",ssl:");
+}
+
 static void
 parse_options(int argc, char *argv[], struct parsed_args *pa)
 {
@@ -1890,6 +1900,7 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
     char **names = xcalloc(ARRAY_SIZE(command_options), sizeof *names);
     char *short_options;
     bool show_help = false;
+    bool has_key = false, has_cert = false, has_ca_cert = false;
 
     memcpy(options, global_options, sizeof global_options);
     for (size_t i = 0; i < ARRAY_SIZE(command_options); i++) {
@@ -1942,14 +1953,17 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
 
         case 'p':
             stream_ssl_set_private_key_file(optarg);
+            has_key = true;
             break;
 
         case 'c':
             stream_ssl_set_certificate_file(optarg);
+            has_cert = true;
             break;
 
         case 'C':
             stream_ssl_set_ca_cert_file(optarg, false);
+            has_ca_cert = true;
             break;
 
         VLOG_OPTION_HANDLERS
@@ -2015,6 +2029,33 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
     if (!pa->db) {
         pa->db = default_db();
     }
+    if (db_uses_ssl(pa->db) && (!has_key || !has_cert || !has_ca_cert)) {
+        usage_error("%s: an ssl: remote needs --private-key, --certificate "
+                    "and --ca-cert (PEM files; missing:%s%s%s)", pa->db,
+                    has_key ? "" : " --private-key",
+                    has_cert ? "" : " --certificate",
+                    has_ca_cert ? "" : " --ca-cert");
+    }
+}
+
+/* What to add to the error 'retval' of a connection to 'db', to help. */
+static const char *
+connection_hint(const char *db, int retval)
+{
+    if (!db_uses_ssl(db)) {
+        return "";
+    } else if (retval == ENOPROTOOPT) {
+        return "; the TLS private key, certificate or CA certificate could "
+               "not be used (see the errors above)";
+    } else if (retval == EPROTO || retval == EIO || retval == EPIPE
+               || retval == ECONNRESET) {
+        /* The server drops a client whose certificate it does not trust
+         * during the handshake, which the client sees as any of these. */
+        return "; if the TLS handshake failed, check that --ca-cert signed "
+               "the server's certificate and that the server trusts the CA "
+               "that signed --certificate";
+    }
+    return "";
 }
 
 static void
@@ -2142,8 +2183,9 @@ main(int argc, char *argv[])
             int retval = ovsdb_idl_get_last_error(idl);
 
             ovsdb_idl_destroy(idl);
-            db_error("%s: database connection failed (%s)", pa.db,
-                     ovs_retval_to_string(retval));
+            db_error("%s: database connection failed (%s)%s", pa.db,
+                     ovs_retval_to_string(retval),
+                     connection_hint(pa.db, retval));
         }
         if (seqno != ovsdb_idl_get_seqno(idl)) {
             seqno = ovsdb_idl_get_seqno(idl);

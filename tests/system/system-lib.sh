@@ -31,6 +31,8 @@
 #                    K... all have N nodes in their ring.
 #   edge_hops, hops_are N  the edge router's next hops for $VIP (default
 #                    203.0.113.10).
+#   octl ARGS...     ovslb-ctl on the lab's config service (over ssl: in a
+#                    lab up with OVSLB_LAB_CONFIG_SSL=1).
 
 SYS_PASSED=0
 SYS_FAILED=0
@@ -244,9 +246,14 @@ hops_are() {
     [ "$(edge_hops)" = "$1" ]
 }
 
-# octl ARGS...: ovslb-ctl on the lab's config service.
+# octl ARGS...: ovslb-ctl on the lab's config service; in a lab up with
+# OVSLB_LAB_CONFIG_SSL=1, over ssl: as the nodes reach it ('ovslb-lab ctl').
 octl() {
-    ovslb-ctl --db="unix:$OVSLB_LAB_DIR/config/ovslb.sock" --timeout=30 "$@"
+    if grep -qx 'CONFIG_SSL=1' "$OVSLB_LAB_DIR/lab.env" 2>/dev/null; then
+        "$LAB" ctl --timeout=30 "$@"
+    else
+        ovslb-ctl --db="unix:$OVSLB_LAB_DIR/config/ovslb.sock" --timeout=30 "$@"
+    fi
 }
 
 # streams_status FILE KEY: a value of streams.py's status file FILE (0 if
