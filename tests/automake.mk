@@ -87,6 +87,11 @@ tests_metrics_sample_LDADD = lib/libovslb.la $(OVS_LIBS)
 TESTS += tests/metrics-exporter.sh tests/metrics-daemons.sh
 EXTRA_DIST += tests/metrics-exporter.sh tests/metrics-daemons.sh
 
+# The daemons under --user: capabilities kept, files kept from other users
+# (root only, skips otherwise).
+TESTS += tests/privileges-daemons.sh
+EXTRA_DIST += tests/privileges-daemons.sh
+
 # The unit suites alone (the ASan/UBSan build runs these).
 check-unit:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)'
