@@ -104,7 +104,8 @@ SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
 	tests/system/agent-limits.sh tests/system/bgp.sh \
 	tests/system/lb-failover.sh tests/system/conn-survival.sh \
 	tests/system/control-net.sh tests/system/key-rotation.sh \
-	tests/system/bounds.sh tests/system/metrics-lab.sh
+	tests/system/bounds.sh tests/system/metrics-lab.sh \
+	tests/system/privileges.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 # Check's own per-test timeout (4 s unless a suite sets one) is there to
