@@ -18,6 +18,9 @@
 #                    Prints "PASS: DESC" or "FAIL: DESC" with the details.
 #   cfg_vswitch_schema  set $VSCHEMA to Open vSwitch's schema (for a
 #                    node's local database), or to "" if there is none.
+#   cfg_need_vswitch  cfg_vswitch_schema, and skip (exit 77) without the
+#                    schema, ovs-vsctl or ovs-appctl (tests that run the
+#                    daemons on a local database of their own).
 #   cfg_finish       print "N passed, M failed"; exit 0 or 1.
 
 CFG_PASSED=0
@@ -111,6 +114,15 @@ cfg_vswitch_schema() {
              "$OVS_SRCDIR/vswitchd/vswitch.ovsschema"; do
         [ -f "$f" ] && { VSCHEMA=$f; break; }
     done
+}
+
+cfg_need_vswitch() {
+    cfg_vswitch_schema
+    if [ -z "$VSCHEMA" ] || ! command -v ovs-vsctl >/dev/null 2>&1 ||
+       ! command -v ovs-appctl >/dev/null 2>&1; then
+        echo "SKIP: no ovs-vsctl, ovs-appctl or vswitch schema"
+        exit 77
+    fi
 }
 
 cfg_finish() {

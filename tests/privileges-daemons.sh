@@ -26,12 +26,7 @@ for prog in runuser ip; do
     command -v $prog >/dev/null 2>&1 || { echo "SKIP: no $prog"; exit 77; }
 done
 cfg_init
-cfg_vswitch_schema
-if [ -z "$VSCHEMA" ] || ! command -v ovs-vsctl >/dev/null 2>&1 ||
-   ! command -v ovs-appctl >/dev/null 2>&1; then
-    echo "SKIP: no ovs-vsctl, ovs-appctl or vswitch schema"
-    exit 77
-fi
+cfg_need_vswitch
 
 DUSER=${OVSLB_TEST_USER:-}
 if [ -z "$DUSER" ]; then
