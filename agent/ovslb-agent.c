@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "fatal-signal.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "privileges.h"
 #include "unixctl.h"
 #include "util.h"
 
@@ -41,6 +43,26 @@ VLOG_DEFINE_THIS_MODULE(ovslb_agent);
 static char *unixctl_path;
 static char *ovs_remote;
 static struct agent_options options;
+
+/* What the daemon keeps under --user (privileges.h, ovslb-agent(8)); with
+ * --netns-access also CAP_SYS_ADMIN, only permitted (sock-diag.c raises it
+ * around setns()).  OpenFlow and both databases are unix sockets (group
+ * access), the store and the metrics file are the user's own files, and
+ * the socket table of the agent's own namespace needs nothing. */
+static bool netns_access;
+static const struct privileges_cap caps[] = {
+    {CAP_NET_RAW, true,
+     "reading and writing the translation port (libpcap, AF_PACKET)"},
+    {CAP_NET_ADMIN, true,
+     "bringing the translation port up and turning IPv6 off on it"},
+    {CAP_NET_BIND_SERVICE, true,
+     "binding the control port if the config service sets one below 1024 "
+     "(control_port)"},
+    /* Last: left out without --netns-access. */
+    {CAP_SYS_ADMIN, false,
+     "entering the network namespaces that the config service names for "
+     "this server (netns) to read their socket tables (--netns-access)"},
+};
 
 static void parse_options(int argc, char *argv[]);
 OVS_NO_RETURN static void usage(void);
@@ -60,6 +82,7 @@ main(int argc, char *argv[])
     parse_options(argc, argv);
     fatal_ignore_sigpipe();
 
+    privileges_drop(caps, ARRAY_SIZE(caps) - !netns_access);
     daemonize_start(false);
     if (unixctl_server_create(unixctl_path, &unixctl)) {
         exit(EXIT_FAILURE);
@@ -118,6 +141,8 @@ parse_options(int argc, char *argv[])
         OPT_MIN_MEM_MB,
         OPT_GENEVE_PORT,
         OPT_XLATE_PORT,
+        OPT_NETNS_ACCESS,
+        PRIVILEGES_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -130,7 +155,9 @@ parse_options(int argc, char *argv[])
         {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
         {"xlate-port", required_argument, NULL, OPT_XLATE_PORT},
         {"help", no_argument, NULL, 'h'},
+        {"netns-access", no_argument, NULL, OPT_NETNS_ACCESS},
         {"version", no_argument, NULL, 'V'},
+        PRIVILEGES_LONG_OPTIONS,    /* Before DAEMON_LONG_OPTIONS' "user". */
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -176,11 +203,15 @@ parse_options(int argc, char *argv[])
         case OPT_XLATE_PORT:
             options.xlate_port = optarg;
             break;
+        case OPT_NETNS_ACCESS:
+            netns_access = true;
+            break;
         case 'h':
             usage();
         case 'V':
             printf("%s (ovslb) %s\n", program_name, PACKAGE_VERSION);
             exit(EXIT_SUCCESS);
+        PRIVILEGES_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         DAEMON_OPTION_HANDLERS
         case '?':
@@ -221,11 +252,15 @@ usage(void)
            "  --min-mem-mb=N     refuse below this available memory\n"
            "  --geneve-port=NAME Geneve port of the bridge (default %s)\n"
            "  --xlate-port=NAME  translation port of the bridge (default %s)\n"
+           "  --netns-access     with --user, keep the capability to enter\n"
+           "                     the network namespaces of the config's\n"
+           "                     netns column (CAP_SYS_ADMIN)\n"
            "  -h, --help         this help\n"
            "  -V, --version      the version\n",
            program_name, program_name, ovs_rundir(), options.geneve_port,
            options.xlate_port);
     daemon_usage();
+    privileges_usage();
     vlog_usage();
     printf("\nCommands of ovs-appctl -t %s: ovslb/show, ovslb/conns,\n"
            "ovslb/stats, ovslb/set-limits, exit, plus vlog/set, vlog/list "

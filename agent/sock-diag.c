@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -37,6 +38,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "privileges.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(sock_diag);
@@ -57,7 +59,12 @@ struct sock_diag {
 /* Opens the inet_diag socket of network namespace 'netns' (a name under
  * /run/netns, or an absolute path; NULL or "" for the agent's own).
  * Returns NULL and stores the new object in '*sdp', or returns an error
- * message (to be freed by the caller) and stores NULL. */
+ * message (to be freed by the caller) and stores NULL.
+ *
+ * Entering another namespace takes CAP_SYS_ADMIN, which an agent running
+ * as another user (--user) keeps, only permitted, with --netns-access:
+ * raised for the two setns() calls.  The socket stays bound to the
+ * namespace it was created in, so the dumps need nothing. */
 char *
 sock_diag_open(const char *netns, struct sock_diag **sdp)
 {
@@ -66,6 +73,12 @@ sock_diag_open(const char *netns, struct sock_diag **sdp)
 
     *sdp = NULL;
     if (netns && netns[0]) {
+        if (privileges_raise(CAP_SYS_ADMIN)) {
+            return xasprintf("network namespace %s: entering it needs "
+                             "CAP_SYS_ADMIN, which ovslb-agent keeps under "
+                             "--user only with --netns-access", netns);
+        }
+
         char *path = (netns[0] == '/' ? xstrdup(netns)
                       : xasprintf("/run/netns/%s", netns));
         int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -74,6 +87,7 @@ sock_diag_open(const char *netns, struct sock_diag **sdp)
         free(path);
         if (self < 0 || target < 0) {
             error = errno;
+            privileges_lower(CAP_SYS_ADMIN);
             if (self >= 0) {
                 close(self);
             }
@@ -85,6 +99,7 @@ sock_diag_open(const char *netns, struct sock_diag **sdp)
         }
         if (setns(target, CLONE_NEWNET)) {
             error = errno;
+            privileges_lower(CAP_SYS_ADMIN);
             close(self);
             close(target);
             return xasprintf("network namespace %s: setns: %s", netns,
@@ -95,6 +110,7 @@ sock_diag_open(const char *netns, struct sock_diag **sdp)
             /* Staying in the wrong namespace would break everything. */
             ovs_fatal(errno, "cannot return to own network namespace");
         }
+        privileges_lower(CAP_SYS_ADMIN);
         close(self);
         close(target);
     } else {

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "fatal-signal.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "privileges.h"
 #include "unixctl.h"
 #include "util.h"
 
@@ -45,6 +47,16 @@ static void parse_options(int argc, char *argv[]);
 OVS_NO_RETURN static void usage(void);
 
 static unixctl_cb_func ovslb_exit;
+
+/* What the daemon keeps under --user (privileges.h, ovslb-controller(8)).
+ * Nothing else needs a capability: OpenFlow and both databases are unix
+ * sockets (group access), BGP is vtysh on bgpd's vty socket (group
+ * frrvty), the store and the metrics file are the user's own files. */
+static const struct privileges_cap caps[] = {
+    {CAP_NET_BIND_SERVICE, true,
+     "binding the control and publication ports if the config service "
+     "sets one below 1024 (control_port, publish_port)"},
+};
 
 int
 main(int argc, char *argv[])
@@ -59,6 +71,7 @@ main(int argc, char *argv[])
     parse_options(argc, argv);
     fatal_ignore_sigpipe();
 
+    privileges_drop(caps, ARRAY_SIZE(caps));
     daemonize_start(false);
     retval = unixctl_server_create(unixctl_path, &unixctl);
     if (retval) {
@@ -101,6 +114,7 @@ parse_options(int argc, char *argv[])
 {
     enum {
         OPT_UNIXCTL = UCHAR_MAX + 1,
+        PRIVILEGES_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -109,6 +123,7 @@ parse_options(int argc, char *argv[])
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        PRIVILEGES_LONG_OPTIONS,    /* Before DAEMON_LONG_OPTIONS' "user". */
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -133,6 +148,7 @@ parse_options(int argc, char *argv[])
         case 'V':
             printf("%s (ovslb) %s\n", program_name, PACKAGE_VERSION);
             exit(EXIT_SUCCESS);
+        PRIVILEGES_OPTION_HANDLERS
         VLOG_OPTION_HANDLERS
         DAEMON_OPTION_HANDLERS
         case '?':
@@ -171,6 +187,7 @@ usage(void)
            "  -V, --version    the version\n",
            program_name, program_name, ovs_rundir());
     daemon_usage();
+    privileges_usage();
     vlog_usage();
     printf("\nCommands of ovs-appctl -t %s: ovslb/show, ovslb/flows, "
            "ovslb/stats,\novslb/health, exit, plus vlog/set, vlog/list and "

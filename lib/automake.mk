@@ -16,6 +16,7 @@ lib_libovslb_la_SOURCES = \
 	lib/node-daemon.c lib/node-daemon.h \
 	lib/node-settings.c lib/node-settings.h \
 	lib/ofctrl.c lib/ofctrl.h \
+	lib/privileges.c lib/privileges.h \
 	lib/ring.c lib/ring.h \
 	lib/selection.c lib/selection.h \
 	lib/seq-xlate.c lib/seq-xlate.h \
@@ -24,4 +25,4 @@ lib_libovslb_la_SOURCES = \
 	lib/tcp-seg.c lib/tcp-seg.h \
 	lib/tls-files.c lib/tls-files.h
 lib_libovslb_la_LIBADD = $(OVS_LIBS) $(SQLITE3_LIBS) $(PCAP_LIBS) \
-	$(LIBCRYPTO_LIBS)
+	$(LIBCRYPTO_LIBS) $(CAPNG_LDADD)

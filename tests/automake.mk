@@ -95,6 +95,11 @@ tests_metrics_sample_LDADD = lib/libovslb.la $(OVS_LIBS)
 TESTS += tests/metrics-exporter.sh tests/metrics-daemons.sh
 EXTRA_DIST += tests/metrics-exporter.sh tests/metrics-daemons.sh
 
+# The daemons under --user: capabilities kept, files kept from other users
+# (root only, skips otherwise).
+TESTS += tests/privileges-daemons.sh
+EXTRA_DIST += tests/privileges-daemons.sh
+
 # The unit suites alone (the ASan/UBSan build runs these).
 check-unit:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)'
@@ -108,7 +113,8 @@ SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
 	tests/system/lb-failover.sh tests/system/conn-survival.sh \
 	tests/system/control-net.sh tests/system/key-rotation.sh \
 	tests/system/bounds.sh tests/system/metrics-lab.sh \
-	tests/system/syn-flood.sh tests/system/config-ssl.sh
+	tests/system/syn-flood.sh tests/system/config-ssl.sh \
+	tests/system/privileges.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 # Check's own per-test timeout (4 s unless a suite sets one) is there to

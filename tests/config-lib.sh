@@ -21,6 +21,9 @@
 #   cfg_wait_grep FILE PATTERN  wait (10 s at most) until FILE has a line
 #                    matching the extended regular expression PATTERN;
 #                    fail (return 1) if it has none by then.
+#   cfg_need_vswitch  cfg_vswitch_schema, and skip (exit 77) without the
+#                    schema, ovs-vsctl or ovs-appctl (tests that run the
+#                    daemons on a local database of their own).
 #   cfg_finish       print "N passed, M failed"; exit 0 or 1.
 
 CFG_PASSED=0
@@ -124,6 +127,15 @@ cfg_wait_grep() {
         i=$((i + 1))
     done
     return 1
+}
+
+cfg_need_vswitch() {
+    cfg_vswitch_schema
+    if [ -z "$VSCHEMA" ] || ! command -v ovs-vsctl >/dev/null 2>&1 ||
+       ! command -v ovs-appctl >/dev/null 2>&1; then
+        echo "SKIP: no ovs-vsctl, ovs-appctl or vswitch schema"
+        exit 77
+    fi
 }
 
 cfg_finish() {

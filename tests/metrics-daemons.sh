@@ -8,12 +8,7 @@
 
 . "${srcdir:-$(dirname "$0")/..}/tests/config-lib.sh"
 cfg_init
-cfg_vswitch_schema
-if [ -z "$VSCHEMA" ] || ! command -v ovs-vsctl >/dev/null 2>&1 ||
-   ! command -v ovs-appctl >/dev/null 2>&1; then
-    echo "SKIP: no ovs-vsctl, ovs-appctl or vswitch schema"
-    exit 77
-fi
+cfg_need_vswitch
 
 cfg_start_db ovslb
 OCTL="$CTL --db=unix:$TMP/ovslb.sock"
