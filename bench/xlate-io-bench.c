@@ -17,12 +17,13 @@
 /* xlate-io-bench: the agent's own I/O ceiling, with OVS out of the way.
  * bench/xlate-io-bench.sh runs it on a veth pair in a namespace of its own:
  *
- *   xlate-io-bench fwd DEV SECONDS
+ *   xlate-io-bench fwd DEV SECONDS [frames|blocks]
  *       Opens the agent's translation path (agent/xlate-path.c) on DEV and,
  *       for SECONDS, does per frame what the agent does for a server ->
  *       client segment of a translated connection: parse, translate
  *       (lib/seq-xlate.c), rewrite the MACs, write back.  Prints frames
- *       per second written and the path's counters.
+ *       per second written and the path's counters.  The receive ring is
+ *       of frames (TPACKET_V2, the default) or of blocks (TPACKET_V3).
  *
  *   xlate-io-bench gen DEV SECONDS [PAYLOAD]
  *       Floods DEV with IPv4 TCP segments of PAYLOAD bytes (default 1448)
@@ -105,8 +106,9 @@ build_frame(struct dp_packet *b, size_t payload_len, struct eth_addr dst)
     }
 }
 
+/* Opens a raw socket on 'dev' that also receives if 'rx'. */
 static int
-open_raw(const char *dev)
+open_raw(const char *dev, bool rx)
 {
     struct sockaddr_ll sll;
     int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -117,7 +119,7 @@ open_raw(const char *dev)
     }
     memset(&sll, 0, sizeof sll);
     sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_protocol = rx ? htons(ETH_P_ALL) : 0;
     sll.sll_ifindex = if_nametoindex(dev);
     if (!sll.sll_ifindex) {
         ovs_fatal(errno, "%s", dev);
@@ -169,14 +171,15 @@ cpu_seconds(void)
 #define IDLE_MS 300
 
 static void
-run_fwd(const char *dev, int seconds)
+run_fwd(const char *dev, int seconds, enum xlate_path_ring ring)
 {
     struct fwd fwd = {
         .x = { .delta = 0x9e3779b9, .ts_delta = 777, .ws_srv = 7,
                .ws_lb = 7, .ts = true, .sack = true },
     };
+    struct xlate_path_options opts = { .ring = ring };
     struct xlate_path_stats st0, st;
-    char *error = xlate_path_open(dev, &fwd.path);
+    char *error = xlate_path_open(dev, &opts, &fwd.path);
 
     if (error) {
         ovs_fatal(0, "%s", error);
@@ -236,7 +239,7 @@ run_gen(const char *dev, int seconds, size_t payload_len)
     struct iovec iov;
     struct dp_packet b;
     uint64_t sent = 0, refused = 0;
-    int fd = open_raw(dev);
+    int fd = open_raw(dev, false);
 
     build_frame(&b, payload_len, gen_dst);
     iov.iov_base = dp_packet_data(&b);
@@ -291,7 +294,7 @@ run_ping(const char *dev, int count)
     long long int *rtt = xcalloc(count, sizeof *rtt);
     struct dp_packet b;
     uint8_t buf[2048];
-    int fd = open_raw(dev);
+    int fd = open_raw(dev, true);
     int lost = 0;
 
     build_frame(&b, 0, gen_dst);
@@ -338,13 +341,15 @@ main(int argc, char *argv[])
     vlog_set_levels(vlog_module_from_name("poll_loop"), VLF_ANY_DESTINATION,
                     VLL_WARN);
     if (argc >= 4 && !strcmp(argv[1], "fwd")) {
-        run_fwd(argv[2], atoi(argv[3]));
+        run_fwd(argv[2], atoi(argv[3]),
+                argc > 4 && !strcmp(argv[4], "blocks")
+                ? XLATE_PATH_RING_BLOCKS : XLATE_PATH_RING_FRAMES);
     } else if (argc >= 4 && !strcmp(argv[1], "gen")) {
         run_gen(argv[2], atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 1448);
     } else if (argc >= 4 && !strcmp(argv[1], "ping")) {
         run_ping(argv[2], MAX(atoi(argv[3]), 1));
     } else {
-        ovs_fatal(0, "usage: %s fwd DEV SECONDS | gen DEV SECONDS [PAYLOAD] "
+        ovs_fatal(0, "usage: %s fwd DEV SECONDS [frames|blocks] | gen DEV SECONDS [PAYLOAD] "
                   "| ping DEV COUNT", program_name);
     }
     return 0;
