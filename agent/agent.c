@@ -821,7 +821,13 @@ handle_frame(void *a_, uint8_t *frame, size_t len)
         uint32_t egress;
 
         if (agent_core_from_server(a->core, l3, l3_len, a->now, &egress)
-            == AGENT_FORWARD && egress <= SERVER_PIPELINE_MAX_NODE_ID) {
+            != AGENT_FORWARD) {
+            /* Counted by the core, by reason. */
+        } else if (egress > SERVER_PIPELINE_MAX_NODE_ID) {
+            /* The pipeline has no MAC for this node. */
+            a->frames_bad++;
+            COVERAGE_INC(agent_frame_bad);
+        } else {
             eth->eth_dst = server_pipeline_node_mac(egress);
             eth->eth_src = SERVER_PIPELINE_AGENT_MAC;
             if (!xlate_path_send(a->xp, frame, len)) {

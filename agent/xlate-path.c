@@ -555,7 +555,9 @@ run_frame(struct xlate_path *path, xlate_path_frame_func *cb, void *aux)
     struct tpacket2_hdr *h = frame_at(path, path->head);
     uint32_t status = *(volatile uint32_t *) &h->tp_status;
 
-    if (!(status & TP_STATUS_USER)) {
+    if (path->unreleased >= path->n_frames || !(status & TP_STATUS_USER)) {
+        /* Went round the ring (its frames are still ours until written), or
+         * nothing more to read. */
         return false;
     }
     atomic_thread_fence(memory_order_acquire);
@@ -583,7 +585,8 @@ run_block_frame(struct xlate_path *path, xlate_path_frame_func *cb,
         struct tpacket_block_desc *bd = block_at(path, path->block);
         uint32_t status = *(volatile uint32_t *) &bd->hdr.bh1.block_status;
 
-        if (!(status & TP_STATUS_USER)) {
+        if (path->blocks_unreleased >= path->n_blocks
+            || !(status & TP_STATUS_USER)) {
             return false;
         }
         atomic_thread_fence(memory_order_acquire);
