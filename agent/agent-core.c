@@ -870,10 +870,7 @@ agent_core_from_client(struct agent_core *core, void *ip, size_t len,
         return AGENT_DROP;
     }
 
-    if (seq_xlate_to_server(&conn->xlate, ip, len)) {
-        core->stats.drop_malformed++;
-        return AGENT_DROP;
-    }
+    seq_xlate_seg_to_server(&conn->xlate, ip, &info);
     conn_touch(core, conn, now);
     conn->pkts_to_server++;
     core->stats.to_server++;
@@ -969,10 +966,7 @@ agent_core_from_server(struct agent_core *core, void *ip, size_t len,
         COVERAGE_INC(agent_core_no_egress);
         return AGENT_DROP;
     }
-    if (seq_xlate_to_client(&conn->xlate, ip, len)) {
-        core->stats.drop_malformed++;
-        return AGENT_DROP;
-    }
+    seq_xlate_seg_to_client(&conn->xlate, ip, &info);
     conn_touch(core, conn, now);
     conn->pkts_to_client++;
     core->stats.to_client++;
