@@ -47,7 +47,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dp-packet.h"
@@ -66,17 +65,6 @@ static const struct eth_addr gen_src = ETH_ADDR_C(02,00,00,00,00,01);
 static const struct eth_addr gen_dst = ETH_ADDR_C(02,00,00,00,00,02);
 static const struct eth_addr fwd_src = ETH_ADDR_C(02,00,00,00,00,03);
 
-static struct in6_addr
-v4(const char *s)
-{
-    struct in6_addr a;
-    ovs_be32 ip;
-
-    ovs_assert(ip_parse(s, &ip));
-    in6_addr_set_mapped_ipv4(&a, ip);
-    return a;
-}
-
 /* Builds a server -> client segment with 'payload_len' bytes of payload and
  * timestamps, as an Ethernet frame, into 'b'. */
 static void
@@ -86,8 +74,9 @@ build_frame(struct dp_packet *b, size_t payload_len, struct eth_addr dst)
     struct tcp_seg_endpoints ep = {
         .eth_src = gen_src,
         .eth_dst = dst,
-        .ip_src = v4("203.0.113.10"),
-        .ip_dst = v4("198.51.100.2"),
+        /* 203.0.113.10 -> 198.51.100.2 */
+        .ip_src = in6_addr_mapped_ipv4(htonl(0xcb00710a)),
+        .ip_dst = in6_addr_mapped_ipv4(htonl(0xc6336402)),
         .tp_src = htons(80),
         .tp_dst = htons(40000),
     };
@@ -272,20 +261,11 @@ run_gen(const char *dev, int seconds, size_t payload_len)
 /* The ping. */
 
 static int
-compare_ns(const void *a_, const void *b_)
+compare_rtt(const void *a_, const void *b_)
 {
     const long long int *a = a_, *b = b_;
 
     return *a < *b ? -1 : *a > *b;
-}
-
-static long long int
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static void
@@ -299,7 +279,7 @@ run_ping(const char *dev, int count)
 
     build_frame(&b, 0, gen_dst);
     for (int i = 0; i < count; i++) {
-        long long int t0 = now_ns();
+        long long int t0 = time_usec();
 
         rtt[i] = LLONG_MAX;
         if (send(fd, dp_packet_data(&b), dp_packet_size(&b), 0) < 0) {
@@ -315,17 +295,17 @@ run_ping(const char *dev, int count)
             if (n >= ETH_HEADER_LEN
                 && eth_addr_equals(((struct eth_header *) buf)->eth_src,
                                    fwd_src)) {
-                rtt[i] = now_ns() - t0;
+                rtt[i] = time_usec() - t0;
                 break;
             }
         }
     }
-    qsort(rtt, count, sizeof *rtt, compare_ns);
+    qsort(rtt, count, sizeof *rtt, compare_rtt);
     int n_ok = count - lost;
     if (n_ok) {
-        printf("round trips: %d, lost %d: median %.1f us, 99th percentile "
-               "%.1f us\n", count, lost, rtt[n_ok / 2] / 1e3,
-               rtt[MIN(n_ok - 1, n_ok * 99 / 100)] / 1e3);
+        printf("round trips: %d, lost %d: median %lld us, 99th percentile "
+               "%lld us\n", count, lost, rtt[n_ok / 2],
+               rtt[MIN(n_ok - 1, n_ok * 99 / 100)]);
     } else {
         printf("round trips: %d, all lost\n", count);
     }
