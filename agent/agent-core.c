@@ -42,6 +42,9 @@ COVERAGE_DEFINE(agent_core_malformed);
 COVERAGE_DEFINE(agent_core_not_vip);
 COVERAGE_DEFINE(agent_core_no_entry);
 COVERAGE_DEFINE(agent_core_rejected);
+COVERAGE_DEFINE(agent_core_client_syn);
+COVERAGE_DEFINE(agent_core_pending);
+COVERAGE_DEFINE(agent_core_no_egress);
 COVERAGE_DEFINE(agent_core_bad_record);
 
 /* Window of the SYN given to the server: the client's is not known. */
@@ -849,6 +852,7 @@ agent_core_from_client(struct agent_core *core, void *ip, size_t len,
         }
         if (info.flags & TCP_SYN) {
             core->stats.drop_client_syn++;
+            COVERAGE_INC(agent_core_client_syn);
         } else {
             core->stats.drop_no_entry++;
             COVERAGE_INC(agent_core_no_entry);
@@ -857,17 +861,16 @@ agent_core_from_client(struct agent_core *core, void *ip, size_t len,
     }
     if (info.flags & TCP_SYN) {
         core->stats.drop_client_syn++;
+        COVERAGE_INC(agent_core_client_syn);
         return AGENT_DROP;
     }
     if (conn->state == AGENT_CONN_SYN_SENT) {
         core->stats.drop_pending++;
+        COVERAGE_INC(agent_core_pending);
         return AGENT_DROP;
     }
 
-    if (seq_xlate_to_server(&conn->xlate, ip, len)) {
-        core->stats.drop_malformed++;
-        return AGENT_DROP;
-    }
+    seq_xlate_seg_to_server(&conn->xlate, ip, &info);
     conn_touch(core, conn, now);
     conn->pkts_to_server++;
     core->stats.to_server++;
@@ -918,6 +921,7 @@ agent_core_from_server(struct agent_core *core, void *ip, size_t len,
         *egress = ring_egress(core->ring, &cp);
         if (!*egress) {
             core->stats.drop_no_egress++;
+            COVERAGE_INC(agent_core_no_egress);
             return AGENT_DROP;
         }
         core->stats.passed_to_client++;
@@ -935,6 +939,7 @@ agent_core_from_server(struct agent_core *core, void *ip, size_t len,
             handshake_done(core, conn, &info, now);
         } else {
             core->stats.drop_pending++;
+            COVERAGE_INC(agent_core_pending);
         }
         return AGENT_DROP;
     }
@@ -946,6 +951,7 @@ agent_core_from_server(struct agent_core *core, void *ip, size_t len,
             send_ack(core, conn);
         } else {
             core->stats.drop_pending++;
+            COVERAGE_INC(agent_core_pending);
         }
         return AGENT_DROP;
     }
@@ -957,12 +963,10 @@ agent_core_from_server(struct agent_core *core, void *ip, size_t len,
     }
     if (!conn->egress) {
         core->stats.drop_no_egress++;
+        COVERAGE_INC(agent_core_no_egress);
         return AGENT_DROP;
     }
-    if (seq_xlate_to_client(&conn->xlate, ip, len)) {
-        core->stats.drop_malformed++;
-        return AGENT_DROP;
-    }
+    seq_xlate_seg_to_client(&conn->xlate, ip, &info);
     conn_touch(core, conn, now);
     conn->pkts_to_client++;
     core->stats.to_client++;

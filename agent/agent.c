@@ -792,7 +792,7 @@ open_xlate_path(struct agent *a)
                                           ovs_strerror(error)));
         return;
     }
-    char *msg = xlate_path_open(a->xlate_port_name, &a->xp);
+    char *msg = xlate_path_open(a->xlate_port_name, NULL, &a->xp);
     if (msg) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 1);
         VLOG_WARN_RL(&rl, "%s", msg);
@@ -821,7 +821,13 @@ handle_frame(void *a_, uint8_t *frame, size_t len)
         uint32_t egress;
 
         if (agent_core_from_server(a->core, l3, l3_len, a->now, &egress)
-            == AGENT_FORWARD && egress <= SERVER_PIPELINE_MAX_NODE_ID) {
+            != AGENT_FORWARD) {
+            /* Counted by the core, by reason. */
+        } else if (egress > SERVER_PIPELINE_MAX_NODE_ID) {
+            /* The pipeline has no MAC for this node. */
+            a->frames_bad++;
+            COVERAGE_INC(agent_frame_bad);
+        } else {
             eth->eth_dst = server_pipeline_node_mac(egress);
             eth->eth_src = SERVER_PIPELINE_AGENT_MAC;
             if (!xlate_path_send(a->xp, frame, len)) {
@@ -1129,12 +1135,21 @@ agent_destroy(struct agent *a)
 static const struct metrics_counter xlate_counters[] = {
     XLATE_COUNTER(rx, "frames_read", "Frames read from the port."),
     XLATE_COUNTER(rx_truncated, "frames_truncated",
-                  "Frames read shorter than on the wire."),
+                  "Frames larger than a ring frame, dropped."),
+    XLATE_COUNTER(ring_drops, "capture_drops",
+                  "Frames the receive ring had no room for."),
+    XLATE_COUNTER(ring_freezes, "ring_freezes",
+                  "Times the receive ring (of blocks) was full."),
     XLATE_COUNTER(tx, "frames_written", "Frames written to the port."),
+    XLATE_COUNTER(tx_batches, "write_batches",
+                  "Batches of frames written (sendmmsg calls)."),
+    XLATE_COUNTER(tx_queue_full, "write_queue_full",
+                  "Frames not written: no buffer or queue room."),
     XLATE_COUNTER(tx_errors, "write_errors",
-                  "Frames that could not be written."),
-    XLATE_COUNTER(kernel_drops, "capture_drops",
-                  "Frames the capture buffer dropped."),
+                  "Frames not written for another reason."),
+    XLATE_COUNTER(port_tx_dropped, "port_tx_dropped",
+                  "Frames the port dropped after taking them (a full tap "
+                  "queue)."),
 };
 
 #define SOCK_DIAG_COUNTER(MEMBER, NAME, HELP) \
@@ -1267,6 +1282,10 @@ agent_run(struct agent *a)
     run_xlate_path(a);
     agent_core_run(a->core, a->now);
     publish(a);
+    if (a->xp) {
+        /* What the core made itself (a SYN, an ACK) leaves now. */
+        xlate_path_flush(a->xp);
+    }
     node_daemon_flush(a->nd);
 }
 

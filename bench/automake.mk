@@ -29,3 +29,15 @@ noinst_PROGRAMS += bench/lbnode-bench
 bench_lbnode_bench_SOURCES = bench/lbnode-bench.c
 bench_lbnode_bench_LDADD = controller/libcontroller.la lib/libovslb.la \
 	$(OVS_LIBS)
+
+# The agent's own packet I/O ceiling on a veth pair, OVS out of the way
+# (root; not part of 'make bench'): 'make bench-xlate-io'.
+noinst_PROGRAMS += bench/xlate-io-bench
+bench_xlate_io_bench_SOURCES = bench/xlate-io-bench.c
+bench_xlate_io_bench_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/agent
+bench_xlate_io_bench_LDADD = agent/libagent.la lib/libovslb.la $(OVS_LIBS) \
+	$(PCAP_LIBS)
+EXTRA_DIST += bench/xlate-io-bench.sh
+bench-xlate-io: bench/xlate-io-bench
+	$(srcdir)/bench/xlate-io-bench.sh '$(abs_top_builddir)'
+.PHONY: bench-xlate-io

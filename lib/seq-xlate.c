@@ -87,6 +87,56 @@ put_csum(uint8_t *tcp, ovs_be16 csum16)
     put_unaligned_be16((ovs_be16 *) (tcp + TCP_OFS_CSUM), csum16);
 }
 
+/* The translations, from a parse ('info') of 'ip'.  Inlined in each
+ * caller. */
+static inline void
+translate_to_server(const struct seq_xlate *x, void *ip,
+                    const struct tcp_seg_info *info)
+{
+    if (!(info->flags & TCP_ACK)) {
+        return;
+    }
+
+    uint8_t *tcp = (uint8_t *) ip + info->l4_ofs;
+    ovs_be16 csum16 = get_csum(tcp);
+    uint32_t minus_delta = -x->delta;
+
+    csum16 = add32_at(tcp, TCP_OFS_ACK, minus_delta, csum16);
+    if (x->ts && info->opts.has_ts) {
+        csum16 = add32_at(tcp, info->opts.ts_ofs + 4, -x->ts_delta, csum16);
+    }
+    if (x->sack) {
+        for (size_t i = 0; i < 2 * info->opts.n_sack; i++) {
+            csum16 = add32_at(tcp, info->opts.sack_ofs + 4 * i, minus_delta,
+                              csum16);
+        }
+    }
+    put_csum(tcp, csum16);
+}
+
+static inline void
+translate_to_client(const struct seq_xlate *x, void *ip,
+                    const struct tcp_seg_info *info)
+{
+    uint8_t *tcp = (uint8_t *) ip + info->l4_ofs;
+    ovs_be16 csum16 = get_csum(tcp);
+
+    csum16 = add32_at(tcp, TCP_OFS_SEQ, x->delta, csum16);
+    if (x->ts && info->opts.has_ts) {
+        csum16 = add32_at(tcp, info->opts.ts_ofs, x->ts_delta, csum16);
+    }
+    if (!(info->flags & TCP_SYN)) {
+        uint16_t window = seq_xlate_window(x, info->window);
+        if (window != info->window) {
+            ovs_be16 *field = (ovs_be16 *) (tcp + TCP_OFS_WINDOW);
+            put_unaligned_be16(field, htons(window));
+            csum16 = recalc_csum16(csum16, htons(info->window),
+                                   htons(window));
+        }
+    }
+    put_csum(tcp, csum16);
+}
+
 /* Translates in place the IP packet 'ip' ('len' readable bytes) that the
  * client sent to the server of the connection described by 'x': its
  * acknowledgment number is lowered by 'x->delta', with 'x->sack' both edges
@@ -106,30 +156,20 @@ seq_xlate_to_server(const struct seq_xlate *x, void *ip, size_t len)
     int error;
 
     error = parse(ip, len, &info);
-    if (error) {
-        return error;
+    if (!error) {
+        translate_to_server(x, ip, &info);
     }
+    return error;
+}
 
-    if (!(info.flags & TCP_ACK)) {
-        return 0;
-    }
-
-    uint8_t *tcp = (uint8_t *) ip + info.l4_ofs;
-    ovs_be16 csum16 = get_csum(tcp);
-    uint32_t minus_delta = -x->delta;
-
-    csum16 = add32_at(tcp, TCP_OFS_ACK, minus_delta, csum16);
-    if (x->ts && info.opts.has_ts) {
-        csum16 = add32_at(tcp, info.opts.ts_ofs + 4, -x->ts_delta, csum16);
-    }
-    if (x->sack) {
-        for (size_t i = 0; i < 2 * info.opts.n_sack; i++) {
-            csum16 = add32_at(tcp, info.opts.sack_ofs + 4 * i, minus_delta,
-                              csum16);
-        }
-    }
-    put_csum(tcp, csum16);
-    return 0;
+/* Translates in place, as seq_xlate_to_server() does, the IP packet 'ip'
+ * that tcp_seg_parse_ip() parsed into 'info' (and that has not changed
+ * since): for a caller that already parsed it. */
+void
+seq_xlate_seg_to_server(const struct seq_xlate *x, void *ip,
+                        const struct tcp_seg_info *info)
+{
+    translate_to_server(x, ip, info);
 }
 
 /* Returns the window 'window' that the server advertised (scaled by
@@ -166,26 +206,18 @@ seq_xlate_to_client(const struct seq_xlate *x, void *ip, size_t len)
     int error;
 
     error = parse(ip, len, &info);
-    if (error) {
-        return error;
+    if (!error) {
+        translate_to_client(x, ip, &info);
     }
+    return error;
+}
 
-    uint8_t *tcp = (uint8_t *) ip + info.l4_ofs;
-    ovs_be16 csum16 = get_csum(tcp);
-
-    csum16 = add32_at(tcp, TCP_OFS_SEQ, x->delta, csum16);
-    if (x->ts && info.opts.has_ts) {
-        csum16 = add32_at(tcp, info.opts.ts_ofs, x->ts_delta, csum16);
-    }
-    if (!(info.flags & TCP_SYN)) {
-        uint16_t window = seq_xlate_window(x, info.window);
-        if (window != info.window) {
-            ovs_be16 *field = (ovs_be16 *) (tcp + TCP_OFS_WINDOW);
-            put_unaligned_be16(field, htons(window));
-            csum16 = recalc_csum16(csum16, htons(info.window),
-                                   htons(window));
-        }
-    }
-    put_csum(tcp, csum16);
-    return 0;
+/* Translates in place, as seq_xlate_to_client() does, the IP packet 'ip'
+ * that tcp_seg_parse_ip() parsed into 'info' (and that has not changed
+ * since): for a caller that already parsed it. */
+void
+seq_xlate_seg_to_client(const struct seq_xlate *x, void *ip,
+                        const struct tcp_seg_info *info)
+{
+    translate_to_client(x, ip, info);
 }

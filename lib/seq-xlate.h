@@ -20,9 +20,11 @@
  * The LB tier answered the client's SYN with its own initial sequence number
  * ISN_lb (and, with timestamps, its own TSval clock and window scale); the
  * server answered the agent's copy of that SYN with ISN_srv.  A seq_xlate
- * describes the difference for one connection, and the two functions below
+ * describes the difference for one connection, and the functions below
  * rewrite, in place, one IP packet of that connection in either direction,
- * updating the TCP checksum incrementally (RFC 1624).
+ * updating the TCP checksum incrementally (RFC 1624): parsing it first, or
+ * from what the caller's own parse found (the agent's core parses every
+ * segment once).
  *
  * Pure: no I/O, no clock, no state other than coverage counters.  Any thread
  * may call these functions; a seq_xlate is only read.
@@ -46,8 +48,16 @@ struct seq_xlate {
     bool sack;                  /* SACK negotiated: translate SACK blocks. */
 };
 
+struct tcp_seg_info;
+
 int seq_xlate_to_server(const struct seq_xlate *, void *ip, size_t len);
 int seq_xlate_to_client(const struct seq_xlate *, void *ip, size_t len);
+
+/* The same for a packet that the caller parsed with tcp_seg_parse_ip(). */
+void seq_xlate_seg_to_server(const struct seq_xlate *, void *ip,
+                             const struct tcp_seg_info *);
+void seq_xlate_seg_to_client(const struct seq_xlate *, void *ip,
+                             const struct tcp_seg_info *);
 uint16_t seq_xlate_window(const struct seq_xlate *, uint16_t window);
 
 #endif /* seq-xlate.h */

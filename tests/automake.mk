@@ -269,6 +269,13 @@ tests_check_agent_pipeline_SOURCES = tests/check-agent-pipeline.c \
 tests_check_agent_pipeline_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/flows \
 	-DOVSLB_SRCDIR='"$(abs_top_srcdir)"'
 tests_check_agent_pipeline_LDADD = flows/libflows.la $(TEST_LDADD)
+
+# The translation port's drops counted (root: a tap in a namespace of the
+# test's own; skipped otherwise).
+UNIT_TESTS += tests/check-xlate-path
+tests_check_xlate_path_SOURCES = tests/check-xlate-path.c
+tests_check_xlate_path_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent
+tests_check_xlate_path_LDADD = agent/libagent.la $(TEST_LDADD)
 EXTRA_DIST += flows/server-pipeline.golden
 
 # The system test of the agent alone (root; namespaces agt-*), with its
