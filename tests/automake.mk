@@ -227,6 +227,7 @@ $(tests_check_cluster_config_OBJECTS) $(tests_test_cluster_config_OBJECTS): \
 
 CONFIG_SERVICE_TESTS = \
 	tests/ctl-commands.sh \
+	tests/db-prepare.sh \
 	tests/cluster-config-live.sh \
 	tests/system/config-raft.sh
 TESTS += $(CONFIG_SERVICE_TESTS)
