@@ -263,6 +263,12 @@ tests_agent_lb_peer_LDADD = $(TEST_LDADD)
 SYSTEM_TESTS += tests/agent-system.sh
 EXTRA_DIST += tests/agent-system.sh
 
+# The Debian packages (debian/, 'make deb') unpacked and brought up as their
+# systemd units would: root only, and skips unless OVSLB_DEB_DIR names the
+# built packages (utilities/ovslb-dev test does both).
+TESTS += tests/deb-install.sh
+EXTRA_DIST += tests/deb-install.sh
+
 # The manual pages describe every table, column, ovs-appctl command,
 # counter, option and ovslb-ctl command, and render without a warning.
 TESTS += tests/manpages.sh
