@@ -209,6 +209,7 @@ unit_run() {
                     if [ -f "$file" ]; then
                         relocate <"$file" >"$T/$name.env"
                         set -a
+                        # shellcheck source=/dev/null # the unit's file, moved
                         . "$T/$name.env"
                         set +a
                     elif [ "$file" = "$value" ]; then
@@ -244,12 +245,12 @@ unit_run() {
         echo "$pre" | while IFS= read -r cmd; do
             [ -n "$cmd" ] || continue
             eval "set -- $(echo "$cmd" | quote)"
-            echo "# $name: ExecStartPre: $*"
+            echo "# $name: ExecStartPre: $*" | tee -a "$T/units.log"
             ip netns exec "$ns" "$@" || {
                 echo "ERROR: $name: ExecStartPre failed: $*"; exit 1; }
         done || exit 1
         eval "set -- $(echo "$start" | quote)"
-        echo "# $name: ExecStart: $*"
+        echo "# $name: ExecStart: $*" | tee -a "$T/units.log"
         ip netns exec "$ns" "$@" >"$T/$name.stdout" 2>"$T/$name.stderr" &
         echo $! >"$T/$name.started"
     )
@@ -402,6 +403,14 @@ expect 0 "the controller logs to its --log-file" "ovslb-controller" -- \
     cat "$T/lb/ovslb-controller.log"
 expect 0 "... and nothing to the console (the journal)" -- \
     test ! -s "$T/ovslb-controller.stderr"
+
+# The lines run, and what an operator sees, for the log.
+cat "$T/units.log"
+for node in lb srv; do
+    echo "# ovs-appctl version / ovslb/show of the $node node:"
+    "${node}_appctl" version 2>&1 | sed 's/^/#   /'
+    "${node}_appctl" ovslb/show 2>&1 | head -5 | sed 's/^/#   /'
+done
 
 if [ "$CFG_FAILED" -ne 0 ]; then
     for f in "$T"/lb/ovslb-controller.log "$T"/srv/ovslb-agent.log; do
