@@ -292,26 +292,26 @@ node_ovs srv "$NS_SRV"
 vsctl() { node=$1; shift; ovs-vsctl --db="unix:$T/$node/db.sock" --timeout=30 "$@"; }
 
 CONFIG=unix:$T/run/ovslb/ovslb.sock
-vsctl lb set Open_vSwitch . external_ids:ovslb-node-id=1 \
-    external_ids:ovslb-role=lb external_ids:ovslb-bridge=br-int \
-    external_ids:ovslb-north-port=north0 external_ids:ovslb-config="$CONFIG"
-vsctl lb add-br br-int -- set bridge br-int datapath_type=netdev \
-        fail_mode=secure protocols=OpenFlow13,OpenFlow15 \
-    -- add-port br-int gnv0 -- set interface gnv0 type=geneve \
-        options:remote_ip=flow options:key=flow ofport_request=100 \
-    -- add-port br-int north0 -- set interface north0 type=internal \
-        ofport_request=1 || exit 99
-ip -n "$NS_LB" addr add 172.16.0.11/24 dev north0 && ip -n "$NS_LB" link set north0 up ||
-    exit 99
-vsctl srv set Open_vSwitch . external_ids:ovslb-node-id=101 \
-    external_ids:ovslb-role=server external_ids:ovslb-bridge=br-int \
-    external_ids:ovslb-config="$CONFIG"
-vsctl srv add-br br-int -- set bridge br-int datapath_type=netdev \
-        fail_mode=secure protocols=OpenFlow13,OpenFlow15 \
-    -- add-port br-int gnv0 -- set interface gnv0 type=geneve \
-        options:remote_ip=flow options:key=flow ofport_request=100 \
-    -- add-port br-int xlt0 -- set interface xlt0 type=internal \
-        ofport_request=200 || exit 99
+# node_config NODE ID ROLE PORT OFPORT [KEY=VALUE...]: NODE's settings, and
+# its bridge br-int with the Geneve port and PORT (an internal port).
+node_config() {
+    node=$1 id=$2 role=$3 port=$4 ofport=$5
+    shift 5
+    vsctl "$node" set Open_vSwitch . external_ids:ovslb-node-id="$id" \
+        external_ids:ovslb-role="$role" external_ids:ovslb-bridge=br-int \
+        external_ids:ovslb-config="$CONFIG" "$@" || exit 99
+    vsctl "$node" add-br br-int -- set bridge br-int datapath_type=netdev \
+            fail_mode=secure protocols=OpenFlow13,OpenFlow15 \
+        -- add-port br-int gnv0 -- set interface gnv0 type=geneve \
+            options:remote_ip=flow options:key=flow ofport_request=100 \
+        -- add-port br-int "$port" -- set interface "$port" type=internal \
+            ofport_request="$ofport" || exit 99
+}
+node_config lb 1 lb north0 1 external_ids:ovslb-north-port=north0
+# The north address, which the LB node's health socket binds.
+ip -n "$NS_LB" addr add 172.16.0.11/24 dev north0 &&
+    ip -n "$NS_LB" link set north0 up || exit 99
+node_config srv 101 server xlt0 200
 
 # ---------------------------------------------------------------------------
 # The config service, in the LB node's namespace: first the package of an
