@@ -76,7 +76,8 @@ main(int argc, char *argv[])
     struct agent *agent;
     bool exiting = false;
 
-    set_program_name(argv[0]);
+    /* ovslb's version, not libopenvswitch's, for "ovs-appctl version". */
+    ovs_set_program_name(argv[0], "(ovslb) " PACKAGE_VERSION);
     ovs_cmdl_proctitle_init(argc, argv);
     agent_options_init(&options);
     parse_options(argc, argv);

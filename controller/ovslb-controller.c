@@ -66,7 +66,8 @@ main(int argc, char *argv[])
     bool exiting = false;
     int retval;
 
-    set_program_name(argv[0]);
+    /* ovslb's version, not libopenvswitch's, for "ovs-appctl version". */
+    ovs_set_program_name(argv[0], "(ovslb) " PACKAGE_VERSION);
     ovs_cmdl_proctitle_init(argc, argv);
     parse_options(argc, argv);
     fatal_ignore_sigpipe();

@@ -243,6 +243,7 @@ $(tests_check_cluster_config_OBJECTS) $(tests_test_cluster_config_OBJECTS): \
 
 CONFIG_SERVICE_TESTS = \
 	tests/ctl-commands.sh \
+	tests/db-prepare.sh \
 	tests/cluster-config-live.sh \
 	tests/system/config-raft.sh \
 	tests/tls-config.sh
@@ -293,6 +294,12 @@ TESTS += tests/ctl-wait.sh
 EXTRA_DIST += tests/ctl-wait.sh
 tests/ctl-wait.log: utilities/ovslb-ctl controller/ovslb-controller \
 	agent/ovslb-agent
+
+# The Debian packages (debian/, 'make deb') unpacked and brought up as their
+# systemd units would: root only, and skips unless OVSLB_DEB_DIR names the
+# built packages (utilities/ovslb-dev test does both).
+TESTS += tests/deb-install.sh
+EXTRA_DIST += tests/deb-install.sh
 
 # The manual pages describe every table, column, ovs-appctl command,
 # counter, option and ovslb-ctl command, and render without a warning.

@@ -3,6 +3,10 @@
 bin_SCRIPTS += utilities/ovslb-lab
 EXTRA_DIST += utilities/ovslb-bootstrap utilities/ovslb-dev utilities/ovslb-lab
 
+# ovslb-db-prepare: creates or converts the config service's database
+# before its ovsdb-server starts (ExecStartPre of debian/'s ovslb-db.service).
+dist_pkglibexec_SCRIPTS = utilities/ovslb-db-prepare
+
 # ovslb-ctl: the config service's CLI (ovslb-ctl(8)).  It needs only the
 # IDL and cluster-config's shared tables, not the rest of libovslb, so it is
 # built from those sources (its own objects, through its own CPPFLAGS).
