@@ -85,8 +85,10 @@ vswitchd_command(const struct switch_conntrack *sc, const char *command,
     size_t n = 0;
     char *error = NULL;
 
-    /* (read_pidfile() logs a warning when the file is missing.) */
-    if (!access(pidfile, R_OK)) {
+    /* (read_pidfile() logs a warning when the file is missing, and opens
+     * it for writing: a daemon run as another user than the switch's
+     * reaches it by its socket's fixed name alone.) */
+    if (!access(pidfile, R_OK | W_OK)) {
         pid = read_pidfile(pidfile);
     }
     free(pidfile);
