@@ -220,8 +220,8 @@ ingress_syn(struct lbnode *lb, const struct flow_key *cp,
 
     /* In a flood, a cookie needs no tracker, and no healthy node at all:
      * the health checks may be what the flood delays. */
-    event_rate_add(&lb->ingress_syn_rate, now, 1);
-    if (tracker_syn_flood(lb, &lb->ingress_syn_rate, now)
+    event_rate_add(&lb->ingress_syns.rate, now, 1);
+    if (tracker_syn_flood(lb, &lb->ingress_syns, now)
         && tracker_answer_with_cookie(lb, &msg.syn_info, now, io, aux)) {
         FLOW_DBG(cp, "ingress: SYN answered with a cookie (SYN flood)");
         return;

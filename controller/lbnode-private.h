@@ -145,6 +145,13 @@ struct vip {
     struct selection *sel;
 };
 
+/* The SYNs that one node sees in one role (ingress or PFT), to tell a SYN
+ * flood: tracker_syn_flood(). */
+struct syn_flood_watch {
+    struct event_rate rate;     /* SYNs seen. */
+    long long int until;        /* A flood is assumed until then. */
+};
+
 struct lbnode {
     uint32_t self;
     struct ring *ring;          /* Healthy LB nodes. */
@@ -225,8 +232,8 @@ struct lbnode {
     struct hmap pending;        /* Ingress flows waiting for a mapping. */
     struct hmap mappings;       /* Ingress mappings installed. */
 
-    struct event_rate syn_rate; /* SYN_INFOs this node's PFT received. */
-    struct event_rate ingress_syn_rate;    /* SYNs this ingress saw. */
+    struct syn_flood_watch pft_syns;       /* SYN_INFOs this PFT received. */
+    struct syn_flood_watch ingress_syns;   /* SYNs this ingress saw. */
 
     uint16_t ip_id;
     struct lbnode_stats stats;
@@ -433,7 +440,7 @@ size_t tracker_syn_bound(const struct lbnode *);
 void tracker_entry_set_state(struct lbnode *, struct entry *,
                              enum entry_state, long long int now);
 void tracker_entry_destroy(struct lbnode *, struct entry *);
-bool tracker_syn_flood(const struct lbnode *, struct event_rate *,
+bool tracker_syn_flood(const struct lbnode *, struct syn_flood_watch *,
                        long long int now);
 bool tracker_answer_with_cookie(struct lbnode *, const struct ctl_syn_info *,
                                 long long int now, const struct lbnode_io *,

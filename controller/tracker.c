@@ -209,6 +209,12 @@ isn_choose(struct lbnode *lb, const struct flow_key *cp, long long int now)
  * node that saw itself alone would take a flood for a trickle.  With nodes
  * down, this errs on the side of cookies.  'syn_cookie_rate' is a setting
  * of the cluster and means the same whatever N is. */
+/* How long cookies go on after the SYN rate was last above the trigger: a
+ * lull of a flood, or a node's absence from the edge router's routes,
+ * shorter than this does not end them.  Cookies cost a legitimate client
+ * nothing but its less common TCP options. */
+#define SYN_FLOOD_HOLD_MS 10000
+
 static uint64_t
 tier_syn_rate(const struct lbnode *lb, struct event_rate *er,
               long long int now)
@@ -219,13 +225,21 @@ tier_syn_rate(const struct lbnode *lb, struct event_rate *er,
     return rate > UINT64_MAX / n ? UINT64_MAX : rate * n;
 }
 
-/* Whether the SYNs reaching the tier, as 'er' counts them, are above the
- * rate that starts SYN cookies. */
+/* Whether the tier is flooded with SYNs, as 'w' (after counting the SYN
+ * at hand) tells: its rate is above the one that starts SYN cookies, or was
+ * within the last SYN_FLOOD_HOLD_MS.  The hold keeps cookies on through the
+ * flood's lulls and through the moments a node sees none of it, the edge
+ * router having withdrawn it when a flood delayed its health checks: on
+ * its return, it would otherwise hand its trackers the SYNs of the first
+ * tenth of a second before its rate showed the flood again. */
 bool
-tracker_syn_flood(const struct lbnode *lb, struct event_rate *er,
+tracker_syn_flood(const struct lbnode *lb, struct syn_flood_watch *w,
                   long long int now)
 {
-    return tier_syn_rate(lb, er, now) > lb->cookie_thresholds.syn_rate;
+    if (tier_syn_rate(lb, &w->rate, now) > lb->cookie_thresholds.syn_rate) {
+        w->until = now + SYN_FLOOD_HOLD_MS;
+    }
+    return now < w->until;
 }
 
 static void
@@ -398,7 +412,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
     struct entry *e;
 
     lb->stats.syn_infos++;
-    event_rate_add(&lb->syn_rate, now, 1);
+    event_rate_add(&lb->pft_syns.rate, now, 1);
     if (!lbnode_trackers(lb, &si->cp, &pft, &sft) || !vip_for_cp(lb, &si->cp)) {
         lb->stats.msgs_ignored++;
         return;
@@ -431,10 +445,9 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         lb->stats.entries_refused++;
     }
     if (lb->cookie_key
-        && (full
+        && (full || tracker_syn_flood(lb, &lb->pft_syns, now)
             || syn_cookie_pressure(lb->n_syn_entries, tracker_syn_bound(lb),
-                                   tier_syn_rate(lb, &lb->syn_rate, now),
-                                   &lb->cookie_thresholds))) {
+                                   0, &lb->cookie_thresholds))) {
         if (make_cookie_syn_sync(lb, si, now, &msg.syn_sync)) {
             lbnode_deliver(lb, sft, &msg, now, io, aux);
         }

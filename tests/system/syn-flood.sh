@@ -15,14 +15,14 @@
 #
 # Checked: at least 99 % of 200 legitimate connections succeed; from 2 s
 # into the flood the ingresses answer the SYNs with cookies themselves,
-# with no message to a flow tracker (all but 0.2 %: see below), and the
+# with no message to a flow tracker (0.1 % allowed: see below), and the
 # handshakes kept are only those of the flood's first moments (at most
-# 1 %); the ingresses keep nothing per
-# SYN; the controllers' memory grows by less than 10 MiB; the ACK flood is
-# dropped and counted by the ingresses, passes no cookie check, and the
-# legitimate client still gets through.  Reported: flood rates sent and
-# reaching the controllers, cookies, the controllers' CPU and memory, the
-# client's times.  Root only; run by 'make check-system'.
+# 1 %); the ingresses keep nothing per SYN; the controllers' memory grows
+# by less than 10 MiB; the ACK flood is dropped and counted by the
+# ingresses, passes no cookie check, and the legitimate client still gets
+# through.  Reported: flood rates sent and reaching the controllers,
+# cookies, the controllers' CPU and memory, the client's times.  Root
+# only; run by 'make check-system'.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/system/system-lib.sh
@@ -116,10 +116,11 @@ cookie_rate_is() {
     done
 }
 # legit N RATE OUT: N new HTTP connections through the VIP, RATE a second,
-# each given 30 s, as a client with the kernel's default retransmissions
-# (SYN again after 1, 3, 7 and 15 s) would: a SYN that the saturated
-# switches drop is retried, one for which the LB tier kept or answered
-# wrongly fails.  Writes "ok failed p50_ms p90_ms max_ms" (the time to
+# each given 60 s, as a client with the kernel's default retransmissions
+# (SYN again after 1, 3, 7, 15 and 31 s; connect() gives up after about
+# 127 s) would: a SYN that the saturated switches drop is retried, one for
+# which the LB tier kept or answered wrongly fails.  How long they take is
+# reported: that depends on the machine.  Writes "ok failed p50_ms p90_ms max_ms" (the time to
 # connect and get the whole answer) to OUT.
 legit() {
     ip netns exec ovslb-cli "$PY" - "$VIP" "$1" "$2" >"$3" 2>&1 <<'EOF'
@@ -130,8 +131,8 @@ def one(i):
     time.sleep(i / rate)
     t0 = time.monotonic()
     try:
-        s = socket.create_connection((vip, 80), timeout=30)
-        s.settimeout(30)
+        s = socket.create_connection((vip, 80), timeout=60)
+        s.settimeout(60)
         s.sendall(b"GET / HTTP/1.0\r\n\r\n")
         data = b""
         while True:
@@ -241,13 +242,13 @@ check "the flood reached the controllers (more than 1,000 SYNs a second)" \
     test "$((syns * 1000 / flood_ms))" -gt 1000
 check "at least 99 % of $LEGIT legitimate connections succeed under the SYN flood ($ok)" \
     test "$ok" -ge $((LEGIT * 99 / 100))
-# Not none: the flood delays the LB nodes' health checks, which share its
-# datapath; a node found unhealthy is withdrawn from the edge router's
-# routes, sees no SYN for a second, and hands a tracker the few SYNs (a
-# tenth of syn_cookie_rate / N) that it sees on its return before its
-# estimate of the rate is back up.
-check "from 2 s into the flood, a cookie answers nearly every SYN ($handed_steady of $syns handed to a flow tracker, $health_changes health changes)" \
-    test "$handed_steady" -le $((syns / 500))
+# The flood delays the LB nodes' health checks, which share its datapath: a
+# node found unhealthy is withdrawn from the edge router's routes and sees
+# no SYN for a while.  Cookies go on for 10 s after a node last saw the
+# flood, so that it does not hand its trackers SYNs on its return; only an
+# absence longer than that could (0.1 % allowed, for a machine so loaded).
+check "from 2 s into the flood, a cookie answers every SYN ($handed_steady of $syns handed to a flow tracker, $health_changes health changes)" \
+    test "$handed_steady" -le $((syns / 1000))
 check "the handshakes kept are those of the flood's first moments (at most 1 % of $syns: $kept)" \
     test "$kept" -le $((syns / 100))
 check "cookies answer the flood (at least 90 % of $syns SYNs: $cookies)" \
@@ -274,8 +275,9 @@ echo "# ACK flood: $(flood_sent) ACKs sent; $((n1 - n0)) segments reached the in
 # (its first ACK, its request) that are not dropped.
 check "the spoofed ACKs are dropped and counted ($((d1 - d0)) of $((n1 - n0)))" \
     test $((d1 - d0)) -ge $(( (n1 - n0 - 4 * 50) * 99 / 100 ))
-check "no spoofed ACK passes for a cookie (valid cookies $((v1 - v0)), issued to the client $((i1 - i0)))" \
-    test $((v1 - v0)) -le $((i1 - i0))
+# (A cookie of the SYN flood's may still come back from the client.)
+check "no spoofed ACK passes for a cookie (valid cookies $((v1 - v0)), at most the client's 50)" \
+    test $((v1 - v0)) -le 50
 check "at least 49 of 50 legitimate connections succeed under the ACK flood ($ok2)" \
     test "$ok2" -ge 49
 
