@@ -23,9 +23,9 @@ expect 1 "--timeout must be a number" "not a number" -- \
 # Command line.
 expect 1 "no command" "missing command" -- $C
 expect 1 "unknown command" "unknown command 'frobnicate'" -- $C frobnicate
-expect 1 "too many arguments" "fewer arguments" -- $C show extra
-expect 1 "too few arguments" "more arguments" -- $C vip-add web
-expect 1 "option the command does not take" "does not accept option" -- \
+expect 1 "too many arguments" "takes at most 0 arguments" -- $C show extra
+expect 1 "too few arguments" "requires at least 3 arguments" -- $C vip-add web
+expect 1 "option the command does not take" "has no '--zone' option" -- \
     $C lb-node-list --zone=a
 expect 0 "--help lists the commands" "vip-server-add" -- $C --help
 expect 0 "--version" "ovslb" -- $C --version
