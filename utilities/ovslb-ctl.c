@@ -407,17 +407,6 @@ find_server_node(const struct ctl_ctx *ctx, int64_t id)
 
 /* Generic access to the integer settings of the Cluster row. */
 
-static const struct ovsdb_idl_column *
-cluster_column(const char *name)
-{
-    for (size_t i = 0; i < OVSLBREC_CLUSTER_N_COLUMNS; i++) {
-        if (!strcmp(ovslbrec_cluster_columns[i].name, name)) {
-            return &ovslbrec_cluster_columns[i];
-        }
-    }
-    return NULL;
-}
-
 /* Returns true and stores the value if 'row' sets setting 's'. */
 static bool
 read_setting(const struct ovslbrec_cluster *row,
