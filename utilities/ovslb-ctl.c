@@ -2165,7 +2165,10 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
     error = ctl_parse_commands(argc - optind, argv + optind, &local_options,
                                &pa->commands, &pa->n_commands);
     if (error) {
-        usage_error("%s", error);
+        /* The framework's message already points to --help. */
+        fprintf(stderr, "%s: %s\n", program_name, error);
+        free(error);
+        exit(EXIT_INVALID);
     }
     shash_destroy_free_data(&local_options);
 
