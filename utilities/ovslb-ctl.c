@@ -1782,8 +1782,8 @@ usage(void)
 
 /* --wait: Cluster.cfg, raised by the change's transaction, and the nodes'
  * applied_cfg, which their daemons write once their data path reflects it
- * (ovslb(5)).  Kept apart from the commands so that it can follow them to
- * another command framework. */
+ * (ovslb(5)).  Raised once per transaction, whatever commands it chains,
+ * and waited for after the commit. */
 
 static bool
 wait_scope_from_string(const char *s, enum wait_scope *scope)
@@ -2341,6 +2341,7 @@ run_commands(struct ovsdb_idl *idl, struct parsed_args *pa,
     }
     if (error) {
         fprintf(stderr, "%s: %s\n", program_name, error);
+        free(error);
         exit(exit_code);
     }
 
