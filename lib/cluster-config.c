@@ -709,7 +709,8 @@ parse_row_address(struct cluster_snapshot *snap, const char *what,
     return true;
 }
 
-static const struct ovsdb_idl_column *
+/* Returns the Cluster table's column named 'name', or NULL. */
+const struct ovsdb_idl_column *
 cluster_column(const char *name)
 {
     for (size_t i = 0; i < OVSLBREC_CLUSTER_N_COLUMNS; i++) {

@@ -58,6 +58,8 @@
 #include "openvswitch/compiler.h"
 #include "openvswitch/uuid.h"
 
+struct ovsdb_idl_column;
+
 /* Bytes a packet grows by when an LB node encapsulates it towards a server:
  * outer IPv4 (20) + UDP (8) + Geneve (8) + one 8-byte Geneve option + inner
  * Ethernet (14).  A VIP's default MSS is the fabric MTU minus this and minus
@@ -125,6 +127,7 @@ extern const struct cluster_setting cluster_setting_defs[];
 extern const size_t cluster_n_setting_defs;
 
 const struct cluster_setting *cluster_setting_find(const char *name);
+const struct ovsdb_idl_column *cluster_column(const char *name);
 char *cluster_setting_parse(const struct cluster_setting *,
                             const char *value, uint32_t *valuep)
     OVS_WARN_UNUSED_RESULT;

@@ -37,17 +37,6 @@
 #include "syn-cookie.h"
 #include "util.h"
 
-static const struct ovsdb_idl_column *
-cluster_column(const char *name)
-{
-    for (size_t i = 0; i < OVSLBREC_CLUSTER_N_COLUMNS; i++) {
-        if (!strcmp(ovslbrec_cluster_columns[i].name, name)) {
-            return &ovslbrec_cluster_columns[i];
-        }
-    }
-    return NULL;
-}
-
 START_TEST(test_settings_match_schema)
 {
     for (size_t i = 0; i < cluster_n_setting_defs; i++) {

@@ -23,9 +23,9 @@ expect 1 "--timeout must be a number" "not a number" -- \
 # Command line.
 expect 1 "no command" "missing command" -- $C
 expect 1 "unknown command" "unknown command 'frobnicate'" -- $C frobnicate
-expect 1 "too many arguments" "fewer arguments" -- $C show extra
-expect 1 "too few arguments" "more arguments" -- $C vip-add web
-expect 1 "option the command does not take" "does not accept option" -- \
+expect 1 "too many arguments" "takes at most 0 arguments" -- $C show extra
+expect 1 "too few arguments" "requires at least 3 arguments" -- $C vip-add web
+expect 1 "option the command does not take" "has no '--zone' option" -- \
     $C lb-node-list --zone=a
 expect 0 "--help lists the commands" "vip-server-add" -- $C --help
 expect 0 "--version" "ovslb" -- $C --version
@@ -368,6 +368,46 @@ expect 0 "vip-del" -- $C vip-del dns
 expect 2 "vip-del unknown" "dns: no VIP" -- $C vip-del dns
 expect 0 "vip-del --if-exists" -- $C --if-exists vip-del dns
 expect 0 "...gone" -- sh -c "! $C vip-list | grep -q '^dns '"
+
+# The generic database commands of OVS's db-ctl framework.
+expect 0 "list VIP" '^name +: "?web"?$' -- $C list VIP
+expect 0 "get LB_Node by node id" '^2$' -- $C get LB_Node 2 node_id
+expect 0 "get Cluster by name" '^"?lab"?$' -- $C get Cluster lab name
+expect 1 "get a row that does not exist" 'no row "nosuch" in table VIP' -- \
+    $C get VIP nosuch name
+expect 0 "--columns=name find VIP" '^name +: "?web"?$' -- \
+    $C --columns=name find VIP 'ports{>=}8080'
+expect 0 "...finds only that one" -- \
+    sh -c "[ \$($C --bare --columns=name find VIP 'ports{>=}8080' | grep -c .) = 1 ]"
+expect 0 "-f csv list VIP" '^name$' -- $C -f csv --columns=name list VIP
+expect 0 "...one line per VIP" '^web6?$' -- $C -f csv --columns=name list VIP
+expect 0 "-f json list VIP" '"headings":\["name"\]' -- \
+    $C -f json --columns=name list VIP
+expect 0 "-- chains commands in one transaction" -- \
+    $C vip-add chain 192.0.2.40 80 -- vip-server-add chain 101 4
+expect 0 "...both applied" "^chain 192.0.2.40 80/tcp .* servers=101:4 " -- \
+    $C vip-list
+expect 2 "a failing command fails the whole chain" "109: no server node" -- \
+    $C vip-add chain2 192.0.2.41 80 -- vip-server-add chain2 109
+expect 0 "...the first command was not committed" -- \
+    sh -c "! $C vip-list | grep -q '^chain2 '"
+expect 0 "--dry-run vip-add" -- $C --dry-run vip-add dry 192.0.2.42 80
+expect 0 "...changed nothing" -- sh -c "! $C vip-list | grep -q '^dry '"
+expect 0 "--if-exists vip-del of no VIP" -- $C --if-exists vip-del nosuch
+expect 0 "--oneline prints each command's output on one line" -- \
+    sh -c "[ \$($C --oneline show -- vip-list | wc -l) = 2 ]"
+expect 0 "generic destroy" -- $C destroy VIP chain
+expect 0 "...gone" -- sh -c "! $C vip-list | grep -q '^chain '"
+# Generic writes bypass the friendly checks (ovslb-ctl(8)): the schema
+# bounds each value, and the daemons refuse an incoherent pair as a whole.
+expect 1 "set refuses a SYN cookie rate at the SYN meter rate" \
+    "syn_cookie_rate" -- $C set syn_cookie_rate=60000 syn_meter_rate=60000
+expect 0 "the generic set writes it" -- \
+    $C set Cluster . syn_cookie_rate=60000 syn_meter_rate=60000
+expect 0 "...as written" "^60000$" -- $C get syn_cookie_rate
+expect 0 "generic clear returns to the default" -- \
+    $C clear Cluster . syn_cookie_rate syn_meter_rate
+expect 0 "...default again" "^10000$" -- $C get syn_cookie_rate
 
 # The database itself refuses what the schema forbids, whoever writes it.
 expect 0 "ovsdb-server refuses an invalid mode from a raw client" \

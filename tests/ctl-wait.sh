@@ -145,6 +145,19 @@ expect 0 "... and of the agent" \
     "config service cfg: $n read, acknowledgements [1-9][0-9]* written, 0 failed" -- \
     ovs-appctl -t "$TMP/server-d.ctl" ovslb/show
 
+# A '--' chain is one transaction: it raises cfg once and waits once;
+# --dry-run commits nothing and so waits for nothing.
+expect 0 "--wait=all on a chain of a VIP and its server returns" -- \
+    $OCTL --wait=all --timeout=30 vip-add webc 192.0.2.40 8081 -- \
+    vip-server-add webc 101
+expect 0 "... having raised cfg once" -- test "$(cfg)" = "$((n + 1))"
+expect 0 "... with the VIP's flows in the agent's bridge already" \
+    "nw_dst=192\.0\.2\.40" -- flows server
+expect 0 "--dry-run with --wait=all returns" -- \
+    $OCTL --dry-run --wait=all --timeout=5 vip-set webc ttl=9
+expect 0 "... leaving cfg alone" -- test "$(cfg)" = "$((n + 1))"
+expect 0 "... and the VIP" -- sh -c "! $OCTL show | grep -q 'ttl: 9\$'"
+
 # A switch stopped: the daemon runs, but its flows cannot be confirmed.
 kill -STOP "$(cat "$TMP/lb-vswitchd.pid")"
 expect 5 "with the LB node's switch stopped, --wait=lb vip-add waits for the flows (exit 5)" \

@@ -28,10 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cluster-config.h"
 #include "command-line.h"
+#include "db-ctl-base.h"
 #include "fatal-signal.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -43,6 +45,7 @@
 #include "packets.h"
 #include "sset.h"
 #include "stream-ssl.h"
+#include "table.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -81,22 +84,14 @@ struct ctl_ctx {
     char *error;
 };
 
-struct ctl_command {
-    const char *name;
-    int min_args, max_args;
-    const char *args;           /* For --help. */
-    const char *options;        /* Accepted options, comma-separated. */
-    bool read_only;
-    void (*run)(struct ctl_ctx *);
-};
 
-static void ctl_error(struct ctl_ctx *, int exit_code, const char *, ...)
+static void verb_error(struct ctl_ctx *, int exit_code, const char *, ...)
     OVS_PRINTF_FORMAT(3, 4);
 
 /* Records the first error of a command run: the message is printed and the
  * program exits with 'exit_code' instead of committing. */
 static void
-ctl_error(struct ctl_ctx *ctx, int exit_code, const char *format, ...)
+verb_error(struct ctl_ctx *ctx, int exit_code, const char *format, ...)
 {
     if (!ctx->error) {
         va_list args;
@@ -129,7 +124,7 @@ parse_uint(struct ctl_ctx *ctx, const char *what, const char *s,
     long long int value;
 
     if (!str_to_llong(s, 10, &value) || value < min || value > max) {
-        ctl_error(ctx, EXIT_INVALID, "%s: invalid %s (expected an integer "
+        verb_error(ctx, EXIT_INVALID, "%s: invalid %s (expected an integer "
                   "from %lld to %lld)", s, what, min, max);
         return false;
     }
@@ -154,7 +149,7 @@ parse_address(struct ctl_ctx *ctx, const char *s, struct in6_addr *addr)
 {
     char *error = cluster_parse_address(s, addr);
     if (error) {
-        ctl_error(ctx, EXIT_INVALID, "%s", error);
+        verb_error(ctx, EXIT_INVALID, "%s", error);
         free(error);
         return false;
     }
@@ -176,7 +171,7 @@ parse_name(struct ctl_ctx *ctx, const char *what, const char *s)
     if (!len || len > MAX_NAME_LEN
         || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                   "0123456789_.-") != len) {
-        ctl_error(ctx, EXIT_INVALID, "\"%s\": invalid %s (1 to %d letters, "
+        verb_error(ctx, EXIT_INVALID, "\"%s\": invalid %s (1 to %d letters, "
                   "digits, '_', '.' or '-')", s, what, MAX_NAME_LEN);
         return false;
     }
@@ -214,7 +209,7 @@ parse_ports(struct ctl_ctx *ctx, const char *s, int64_t **portsp,
     free(copy);
     if (!ok || !n) {
         free(ports);
-        ctl_error(ctx, EXIT_INVALID, "%s: invalid port list (expected "
+        verb_error(ctx, EXIT_INVALID, "%s: invalid port list (expected "
                   "PORT[,PORT...] with ports from 1 to 65535)", s);
         return false;
     }
@@ -232,7 +227,7 @@ check_implemented(struct ctl_ctx *ctx, const char *mode,
     char *error = cluster_vip_unimplemented(mode, protocol);
 
     if (error) {
-        ctl_error(ctx, EXIT_INVALID, "%s", error);
+        verb_error(ctx, EXIT_INVALID, "%s", error);
         free(error);
         return false;
     }
@@ -243,7 +238,7 @@ static bool
 check_protocol(struct ctl_ctx *ctx, const char *s)
 {
     if (strcmp(s, "tcp") && strcmp(s, "udp")) {
-        ctl_error(ctx, EXIT_INVALID, "%s: invalid protocol (expected tcp or "
+        verb_error(ctx, EXIT_INVALID, "%s: invalid protocol (expected tcp or "
                   "udp)", s);
         return false;
     }
@@ -256,7 +251,7 @@ check_mode(struct ctl_ctx *ctx, const char *s)
     enum cluster_vip_mode mode;
 
     if (!cluster_vip_mode_from_string(s, &mode)) {
-        ctl_error(ctx, EXIT_INVALID, "%s: invalid mode (expected tracked or "
+        verb_error(ctx, EXIT_INVALID, "%s: invalid mode (expected tracked or "
                   "hash)", s);
         return false;
     }
@@ -274,7 +269,7 @@ check_algorithm(struct ctl_ctx *ctx, const char *s)
             ds_put_format(&names, "%s%s", i ? ", " : "",
                           cluster_vip_algorithm_to_string(i));
         }
-        ctl_error(ctx, EXIT_INVALID, "%s: invalid algorithm (expected one "
+        verb_error(ctx, EXIT_INVALID, "%s: invalid algorithm (expected one "
                   "of %s)", s, ds_cstr(&names));
         ds_destroy(&names);
         return false;
@@ -286,7 +281,7 @@ static bool
 check_admin_state(struct ctl_ctx *ctx, const char *s)
 {
     if (strcmp(s, "up") && strcmp(s, "down")) {
-        ctl_error(ctx, EXIT_INVALID, "%s: invalid admin_state (expected up "
+        verb_error(ctx, EXIT_INVALID, "%s: invalid admin_state (expected up "
                   "or down)", s);
         return false;
     }
@@ -297,13 +292,13 @@ static bool
 check_zone(struct ctl_ctx *ctx, const char *s)
 {
     if (strlen(s) > MAX_NAME_LEN) {
-        ctl_error(ctx, EXIT_INVALID, "zone \"%s\" is longer than %d "
+        verb_error(ctx, EXIT_INVALID, "zone \"%s\" is longer than %d "
                   "characters", s, MAX_NAME_LEN);
         return false;
     }
     for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
         if (*p <= ' ' || *p >= 127) {
-            ctl_error(ctx, EXIT_INVALID, "zone \"%s\" has a space or a "
+            verb_error(ctx, EXIT_INVALID, "zone \"%s\" has a space or a "
                       "non-printable character", s);
             return false;
         }
@@ -331,7 +326,7 @@ parse_netns(struct ctl_ctx *ctx, const char *s, struct sset *netns)
     }
     free(copy);
     if (!ok) {
-        ctl_error(ctx, EXIT_INVALID, "%s: invalid network namespace list "
+        verb_error(ctx, EXIT_INVALID, "%s: invalid network namespace list "
                   "(expected NS[,NS...], names without '/' or spaces)", s);
     }
     return ok;
@@ -345,7 +340,7 @@ split_key_value(struct ctl_ctx *ctx, const char *arg, char **keyp,
     const char *eq = strchr(arg, '=');
 
     if (!eq || eq == arg) {
-        ctl_error(ctx, EXIT_INVALID, "%s: expected KEY=VALUE", arg);
+        verb_error(ctx, EXIT_INVALID, "%s: expected KEY=VALUE", arg);
         return false;
     }
     *keyp = xmemdup0(arg, eq - arg);
@@ -379,7 +374,7 @@ get_vip(struct ctl_ctx *ctx, const char *name)
 {
     const struct ovslbrec_vip *vip = find_vip(ctx, name);
     if (!vip) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "%s: no VIP with this name", name);
+        verb_error(ctx, EXIT_NOT_FOUND, "%s: no VIP with this name", name);
     }
     return vip;
 }
@@ -411,17 +406,6 @@ find_server_node(const struct ctl_ctx *ctx, int64_t id)
 }
 
 /* Generic access to the integer settings of the Cluster row. */
-
-static const struct ovsdb_idl_column *
-cluster_column(const char *name)
-{
-    for (size_t i = 0; i < OVSLBREC_CLUSTER_N_COLUMNS; i++) {
-        if (!strcmp(ovslbrec_cluster_columns[i].name, name)) {
-            return &ovslbrec_cluster_columns[i];
-        }
-    }
-    return NULL;
-}
 
 /* Returns true and stores the value if 'row' sets setting 's'. */
 static bool
@@ -474,7 +458,8 @@ random_key(void)
     int fd = open("/dev/urandom", O_RDONLY);
 
     if (fd < 0 || read(fd, bytes, sizeof bytes) != sizeof bytes) {
-        ovs_fatal(errno, "/dev/urandom: could not read a cluster key");
+        ctl_fatal("/dev/urandom: could not read a cluster key (%s)",
+                  ovs_strerror(errno));
     }
     close(fd);
     for (size_t i = 0; i < sizeof bytes; i++) {
@@ -522,13 +507,13 @@ check_cluster_key(struct ctl_ctx *ctx, const char *name, const char *key,
     char *error = cluster_key_check(name, key);
 
     if (error) {
-        ctl_error(ctx, EXIT_INVALID, "%s", error);
+        verb_error(ctx, EXIT_INVALID, "%s", error);
         free(error);
         return false;
     }
     if (!strcmp(name, "cluster_key_next") && row
         && !strcmp(key, row->cluster_key)) {
-        ctl_error(ctx, EXIT_INVALID, "cluster_key_next is the current "
+        verb_error(ctx, EXIT_INVALID, "cluster_key_next is the current "
                   "cluster_key: stage a different key");
         return false;
     }
@@ -538,7 +523,7 @@ check_cluster_key(struct ctl_ctx *ctx, const char *name, const char *key,
 static void
 unknown_setting(struct ctl_ctx *ctx, const char *key)
 {
-    ctl_error(ctx, EXIT_INVALID, "%s: unknown setting (see 'ovslb-ctl "
+    verb_error(ctx, EXIT_INVALID, "%s: unknown setting (see 'ovslb-ctl "
               "--help' or ovslb-ctl(8) for the list)", key);
 }
 
@@ -558,7 +543,7 @@ check_settings(struct ctl_ctx *ctx, const struct ovslbrec_cluster *row)
     }
     error = cluster_settings_check(&settings);
     if (error) {
-        ctl_error(ctx, EXIT_INVALID, "%s", error);
+        verb_error(ctx, EXIT_INVALID, "%s", error);
         free(error);
     }
     cluster_settings_destroy(&settings);
@@ -598,7 +583,7 @@ cmd_set(struct ctl_ctx *ctx)
                 uint32_t n;
                 char *error = cluster_setting_parse(s, value, &n);
                 if (error) {
-                    ctl_error(ctx, EXIT_INVALID, "%s", error);
+                    verb_error(ctx, EXIT_INVALID, "%s", error);
                     free(error);
                 } else {
                     write_setting(row, s, &n);
@@ -649,7 +634,7 @@ cmd_key_stage(struct ctl_ctx *ctx)
     char *key;
 
     if (!row) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "no cluster key to rotate (run "
+        verb_error(ctx, EXIT_NOT_FOUND, "no cluster key to rotate (run "
                   "'ovslb-ctl init' first)");
         return;
     }
@@ -670,7 +655,7 @@ cmd_key_promote(struct ctl_ctx *ctx)
     const struct ovslbrec_cluster *row = cluster_row(ctx);
 
     if (!row || !row->cluster_key_next) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "no next key staged (stage one with "
+        verb_error(ctx, EXIT_NOT_FOUND, "no next key staged (stage one with "
                   "'ovslb-ctl key-stage', and wait until every node "
                   "accepts it before promoting it)");
         return;
@@ -689,7 +674,7 @@ check_id_unused_by(struct ctl_ctx *ctx, int64_t id, bool lb)
 {
     if (lb ? find_server_node(ctx, id) != NULL
            : find_lb_node(ctx, id) != NULL) {
-        ctl_error(ctx, EXIT_EXISTS, "%"PRId64": node id already used by %s "
+        verb_error(ctx, EXIT_EXISTS, "%"PRId64": node id already used by %s "
                   "node (node ids are unique across LB and server nodes)",
                   id, lb ? "a server" : "an LB");
         return false;
@@ -714,7 +699,7 @@ cmd_lb_node_add(struct ctl_ctx *ctx)
     const struct ovslbrec_lb_node *node = find_lb_node(ctx, id);
     if (node) {
         if (!has_option(ctx, "--may-exist")) {
-            ctl_error(ctx, EXIT_EXISTS, "%"PRId64": LB node already exists",
+            verb_error(ctx, EXIT_EXISTS, "%"PRId64": LB node already exists",
                       id);
             return;
         }
@@ -741,7 +726,7 @@ cmd_lb_node_del(struct ctl_ctx *ctx)
     if (node) {
         ovslbrec_lb_node_delete(node);
     } else if (!has_option(ctx, "--if-exists")) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no LB node with this id",
+        verb_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no LB node with this id",
                   id);
     }
 }
@@ -757,7 +742,7 @@ cmd_lb_node_set(struct ctl_ctx *ctx)
     }
     node = find_lb_node(ctx, id);
     if (!node) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no LB node with this id",
+        verb_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no LB node with this id",
                   id);
         return;
     }
@@ -785,7 +770,7 @@ cmd_lb_node_set(struct ctl_ctx *ctx)
                 ovslbrec_lb_node_set_admin_state(node, value);
             }
         } else {
-            ctl_error(ctx, EXIT_INVALID, "%s: unknown LB node key (expected "
+            verb_error(ctx, EXIT_INVALID, "%s: unknown LB node key (expected "
                       "north_address, south_address, control_address or "
                       "admin_state)", key);
         }
@@ -873,7 +858,7 @@ cmd_server_add(struct ctl_ctx *ctx)
     const struct ovslbrec_server_node *node = find_server_node(ctx, id);
     if (node) {
         if (!has_option(ctx, "--may-exist")) {
-            ctl_error(ctx, EXIT_EXISTS, "%"PRId64": server node already "
+            verb_error(ctx, EXIT_EXISTS, "%"PRId64": server node already "
                       "exists", id);
             goto out;
         }
@@ -909,7 +894,7 @@ cmd_server_del(struct ctl_ctx *ctx)
         /* The VIPs' references to it are weak: they go with it. */
         ovslbrec_server_node_delete(node);
     } else if (!has_option(ctx, "--if-exists")) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
+        verb_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
                   "id", id);
     }
 }
@@ -925,7 +910,7 @@ cmd_server_set(struct ctl_ctx *ctx)
     }
     node = find_server_node(ctx, id);
     if (!node) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
+        verb_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
                   "id", id);
         return;
     }
@@ -959,7 +944,7 @@ cmd_server_set(struct ctl_ctx *ctx)
                 ovslbrec_server_node_set_admin_state(node, value);
             }
         } else {
-            ctl_error(ctx, EXIT_INVALID, "%s: unknown server node key "
+            verb_error(ctx, EXIT_INVALID, "%s: unknown server node key "
                       "(expected underlay_address, control_address, zone, "
                       "netns or admin_state)", key);
         }
@@ -1070,7 +1055,7 @@ check_vip_unique(struct ctl_ctx *ctx, const struct ovslbrec_vip *self,
         for (size_t i = 0; i < n_ports; i++) {
             for (size_t j = 0; j < vip->n_ports; j++) {
                 if (ports[i] == vip->ports[j]) {
-                    ctl_error(ctx, EXIT_EXISTS, "VIP %s already serves %s "
+                    verb_error(ctx, EXIT_EXISTS, "VIP %s already serves %s "
                               "port %"PRId64"/%s", vip->name, address,
                               ports[i], protocol);
                     return false;
@@ -1127,7 +1112,7 @@ set_vip_option(struct ctl_ctx *ctx, const struct ovslbrec_vip *vip,
         }
         ovslbrec_vip_set_admin_state(vip, value);
     } else {
-        ctl_error(ctx, EXIT_INVALID, "%s: unknown VIP key (expected address, "
+        verb_error(ctx, EXIT_INVALID, "%s: unknown VIP key (expected address, "
                   "ports, protocol, mode, algorithm, mss, wscale, ttl or "
                   "admin_state)", key);
         return false;
@@ -1157,7 +1142,7 @@ cmd_vip_add(struct ctl_ctx *ctx)
 
     const struct ovslbrec_vip *vip = find_vip(ctx, name);
     if (vip && !has_option(ctx, "--may-exist")) {
-        ctl_error(ctx, EXIT_EXISTS, "%s: VIP already exists", name);
+        verb_error(ctx, EXIT_EXISTS, "%s: VIP already exists", name);
         goto out;
     }
     if (!check_vip_unique(ctx, vip, address, ports, n_ports, protocol)) {
@@ -1194,7 +1179,7 @@ cmd_vip_del(struct ctl_ctx *ctx)
     if (vip) {
         ovslbrec_vip_delete(vip);
     } else if (!has_option(ctx, "--if-exists")) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "%s: no VIP with this name",
+        verb_error(ctx, EXIT_NOT_FOUND, "%s: no VIP with this name",
                   ctx->argv[0]);
     }
 }
@@ -1356,14 +1341,14 @@ cmd_vip_server_add(struct ctl_ctx *ctx)
     }
     server = find_server_node(ctx, id);
     if (!server) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
+        verb_error(ctx, EXIT_NOT_FOUND, "%"PRId64": no server node with this "
                   "id", id);
         return;
     }
     for (size_t i = 0; i < vip->n_servers; i++) {
         if (vip->key_servers[i] == server
             && !has_option(ctx, "--may-exist")) {
-            ctl_error(ctx, EXIT_EXISTS, "server node %"PRId64" is already a "
+            verb_error(ctx, EXIT_EXISTS, "server node %"PRId64" is already a "
                       "server of VIP %s", id, vip->name);
             return;
         }
@@ -1387,7 +1372,7 @@ cmd_vip_server_del(struct ctl_ctx *ctx)
         }
     }
     if (!has_option(ctx, "--if-exists")) {
-        ctl_error(ctx, EXIT_NOT_FOUND, "server node %"PRId64" is not a "
+        verb_error(ctx, EXIT_NOT_FOUND, "server node %"PRId64" is not a "
                   "server of VIP %s", id, vip->name);
     }
 }
@@ -1508,60 +1493,126 @@ cmd_sync(struct ctl_ctx *ctx OVS_UNUSED)
 {
 }
 
-static const struct ctl_command commands[] = {
-    { "init", 0, 0, "", "", false, cmd_init },
-    { "sync", 0, 0, "", "", false, cmd_sync },
-    { "set", 1, INT_MAX, "KEY=VALUE...", "", false, cmd_set },
-    { "get", 1, 1, "KEY", "", true, cmd_get },
-    { "show", 0, 0, "", "", true, cmd_show },
-    { "key-stage", 0, 1, "[KEY]", "", false, cmd_key_stage },
-    { "key-promote", 0, 0, "", "", false, cmd_key_promote },
-    { "lb-node-add", 3, 4, "ID NORTH_IP SOUTH_IP [CONTROL_IP]",
-      "--may-exist", false, cmd_lb_node_add },
-    { "lb-node-del", 1, 1, "ID", "--if-exists", false, cmd_lb_node_del },
-    { "lb-node-set", 2, INT_MAX, "ID KEY=VALUE...", "", false,
-      cmd_lb_node_set },
-    { "lb-node-list", 0, 0, "", "", true, cmd_lb_node_list },
-    { "server-add", 2, 3, "ID UNDERLAY_IP [CONTROL_IP]",
-      "--may-exist,--zone,--netns", false, cmd_server_add },
-    { "server-del", 1, 1, "ID", "--if-exists", false, cmd_server_del },
-    { "server-set", 2, INT_MAX, "ID KEY=VALUE...", "", false,
-      cmd_server_set },
-    { "server-list", 0, 0, "", "", true, cmd_server_list },
-    { "vip-add", 3, 3, "NAME ADDRESS PORT[,PORT...]",
-      "--may-exist,--protocol,--mode,--algorithm,--mss,--wscale,--ttl",
-      false, cmd_vip_add },
-    { "vip-del", 1, 1, "NAME", "--if-exists", false, cmd_vip_del },
-    { "vip-set", 2, INT_MAX, "NAME KEY=VALUE...", "", false, cmd_vip_set },
-    { "vip-list", 0, 0, "", "", true, cmd_vip_list },
-    { "vip-server-add", 2, 3, "NAME SERVER_ID [WEIGHT]", "--may-exist",
-      false, cmd_vip_server_add },
-    { "vip-server-del", 2, 2, "NAME SERVER_ID", "--if-exists", false,
-      cmd_vip_server_del },
+/* The friendly verbs as commands of OVS's db-ctl framework, next to its
+ * generic ones (list, get, set, find, ...).  A verb runs on a 'struct
+ * ctl_ctx' built from the framework's context, whose error it reports with
+ * the verb's exit code. */
+
+struct lbctl_context {
+    struct ctl_context base;
+    int exit_code;              /* Exit code for base.error. */
 };
 
-static const struct ctl_command *
-find_command(const char *name)
+static void
+run_verb(struct ctl_context *base, void (*run)(struct ctl_ctx *))
 {
-    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-        if (!strcmp(commands[i].name, name)) {
-            return &commands[i];
-        }
+    struct lbctl_context *lctx = CONTAINER_OF(base, struct lbctl_context,
+                                              base);
+    struct ctl_ctx ctx = {
+        .idl = base->idl,
+        .txn = base->txn,
+        .argc = base->argc - 1,
+        .argv = base->argv + 1,
+        .options = &base->options,
+        .output = DS_EMPTY_INITIALIZER,
+    };
+
+    ds_swap(&ctx.output, &base->output);
+    run(&ctx);
+    ds_swap(&ctx.output, &base->output);
+    ds_destroy(&ctx.output);
+    if (ctx.error) {
+        lctx->exit_code = ctx.exit_code;
+        ctl_error(base, "%s", ctx.error);
+        free(ctx.error);
     }
-    return NULL;
 }
 
-static bool
-command_accepts(const struct ctl_command *cmd, const char *option_name)
-{
-    struct sset accepted = SSET_INITIALIZER(&accepted);
-    bool ok;
+#define VERB(NAME)                              \
+    static void                                 \
+    run_##NAME(struct ctl_context *base)        \
+    {                                           \
+        run_verb(base, cmd_##NAME);             \
+    }
+VERB(init)
+VERB(sync)
+VERB(set)
+VERB(get)
+VERB(show)
+VERB(key_stage)
+VERB(key_promote)
+VERB(lb_node_add)
+VERB(lb_node_del)
+VERB(lb_node_set)
+VERB(lb_node_list)
+VERB(server_add)
+VERB(server_del)
+VERB(server_set)
+VERB(server_list)
+VERB(vip_add)
+VERB(vip_del)
+VERB(vip_set)
+VERB(vip_list)
+VERB(vip_server_add)
+VERB(vip_server_del)
+#undef VERB
 
-    sset_from_delimited_string(&accepted, cmd->options, ",");
-    ok = sset_contains(&accepted, option_name);
-    sset_destroy(&accepted);
-    return ok;
-}
+/* "get KEY" and "set KEY=VALUE..." on the cluster settings are registered
+ * as "cluster-get" and "cluster-set", since the generic "get" and "set"
+ * have those names; rename_cluster_verbs() tells them apart. */
+static const struct ctl_command_syntax verbs[] = {
+    { "init", 0, 0, "", NULL, run_init, NULL, "", RW },
+    { "sync", 0, 0, "", NULL, run_sync, NULL, "", RW },
+    { "cluster-set", 1, INT_MAX, "KEY=VALUE...", NULL, run_set, NULL, "",
+      RW },
+    { "cluster-get", 1, 1, "KEY", NULL, run_get, NULL, "", RO },
+    { "show", 0, 0, "", NULL, run_show, NULL, "", RO },
+    { "key-stage", 0, 1, "[KEY]", NULL, run_key_stage, NULL, "", RW },
+    { "key-promote", 0, 0, "", NULL, run_key_promote, NULL, "", RW },
+    { "lb-node-add", 3, 4, "ID NORTH_IP SOUTH_IP [CONTROL_IP]", NULL,
+      run_lb_node_add, NULL, "--may-exist", RW },
+    { "lb-node-del", 1, 1, "ID", NULL, run_lb_node_del, NULL, "--if-exists",
+      RW },
+    { "lb-node-set", 2, INT_MAX, "ID KEY=VALUE...", NULL, run_lb_node_set,
+      NULL, "", RW },
+    { "lb-node-list", 0, 0, "", NULL, run_lb_node_list, NULL, "", RO },
+    { "server-add", 2, 3, "ID UNDERLAY_IP [CONTROL_IP]", NULL,
+      run_server_add, NULL, "--may-exist,--zone=,--netns=", RW },
+    { "server-del", 1, 1, "ID", NULL, run_server_del, NULL, "--if-exists",
+      RW },
+    { "server-set", 2, INT_MAX, "ID KEY=VALUE...", NULL, run_server_set,
+      NULL, "", RW },
+    { "server-list", 0, 0, "", NULL, run_server_list, NULL, "", RO },
+    { "vip-add", 3, 3, "NAME ADDRESS PORT[,PORT...]", NULL, run_vip_add,
+      NULL, "--may-exist,--protocol=,--mode=,--algorithm=,--mss=,--wscale=,"
+      "--ttl=", RW },
+    { "vip-del", 1, 1, "NAME", NULL, run_vip_del, NULL, "--if-exists", RW },
+    { "vip-set", 2, INT_MAX, "NAME KEY=VALUE...", NULL, run_vip_set, NULL,
+      "", RW },
+    { "vip-list", 0, 0, "", NULL, run_vip_list, NULL, "", RO },
+    { "vip-server-add", 2, 3, "NAME SERVER_ID [WEIGHT]", NULL,
+      run_vip_server_add, NULL, "--may-exist", RW },
+    { "vip-server-del", 2, 2, "NAME SERVER_ID", NULL, run_vip_server_del,
+      NULL, "--if-exists", RW },
+    { NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, RO },
+};
+
+/* How the generic commands name a row besides its UUID: the cluster by its
+ * name (or "."), a node by its id, a VIP by its name. */
+static const struct ctl_table_class table_classes[OVSLBREC_N_TABLES] = {
+    [OVSLBREC_TABLE_CLUSTER] = {{
+        { &ovslbrec_cluster_col_name, NULL, NULL },
+    }},
+    [OVSLBREC_TABLE_LB_NODE] = {{
+        { &ovslbrec_lb_node_col_node_id, NULL, NULL },
+    }},
+    [OVSLBREC_TABLE_SERVER_NODE] = {{
+        { &ovslbrec_server_node_col_node_id, NULL, NULL },
+    }},
+    [OVSLBREC_TABLE_VIP] = {{
+        { &ovslbrec_vip_col_name, NULL, NULL },
+    }},
+};
 
 OVS_NO_RETURN static void
 usage_error(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
@@ -1658,6 +1709,33 @@ usage(void)
            "  vip-list\n"
            "  [--may-exist] vip-server-add NAME SERVER_ID [WEIGHT]\n"
            "  [--if-exists] vip-server-del NAME SERVER_ID\n"
+           "\nDatabase commands (any table, see ovslb(5); REC: a UUID, a "
+           "VIP's name,\na node's id, the cluster's name or \".\"):\n"
+           "  list TABLE [REC...]         print whole rows "
+           "[--columns=COL,...] [--if-exists]\n"
+           "  find TABLE COL[:KEY]=VALUE...  print the rows that match "
+           "[--columns=...]\n"
+           "  get TABLE REC COL[:KEY]...  print values "
+           "[--if-exists] [--id=@NAME]\n"
+           "  set TABLE REC COL[:KEY]=VALUE...  write values "
+           "[--if-exists]\n"
+           "  add TABLE REC COL [KEY=]VALUE...  add to a set or map "
+           "column [--if-exists]\n"
+           "  remove TABLE REC COL [KEY=]VALUE...  remove from one "
+           "[--if-exists]\n"
+           "  clear TABLE REC COL...      empty columns [--if-exists]\n"
+           "  create TABLE COL[:KEY]=VALUE...  insert a row "
+           "[--id=@NAME]\n"
+           "  destroy TABLE REC...        delete rows [--if-exists] "
+           "[--all]\n"
+           "  wait-until TABLE REC [COL[:KEY]=VALUE...]  wait until "
+           "the row exists and\n"
+           "                              matches\n"
+           "  comment [ARG...]            nothing (a note in the "
+           "transaction)\n"
+           "Join commands with \"--\" to run them in one transaction.  "
+           "Generic writes skip\nthe checks of the commands above "
+           "(ovslb-ctl(8)).\n"
            "\nALG: random weighted-random round-robin least-connections "
            "lowest-latency\n     hash source\n"
            "\nCluster settings (KEY of set/get): name cluster_key "
@@ -1683,6 +1761,15 @@ usage(void)
            "                      TLS key, certificate and CA certificate "
            "(PEM files),\n"
            "                      required with an ssl: remote\n"
+           "  --dry-run           run the commands, commit nothing\n"
+           "  --oneline           print each command's output on one "
+           "line\n"
+           "  -f, --format=table|list|html|csv|json  output format of "
+           "list, find\n"
+           "  -d, --data=string|bare|json  format of the cells\n"
+           "  --no-headings, --pretty, --bare, --max-column-width=N\n"
+           "                      more of the output format of list and "
+           "find\n"
            "  -v, --verbose[=SPEC] log more\n"
            "  -h, --help          print this help\n"
            "  -V, --version       print the version\n"
@@ -1695,8 +1782,8 @@ usage(void)
 
 /* --wait: Cluster.cfg, raised by the change's transaction, and the nodes'
  * applied_cfg, which their daemons write once their data path reflects it
- * (ovslb(5)).  Kept apart from the commands so that it can follow them to
- * another command framework. */
+ * (ovslb(5)).  Raised once per transaction, whatever commands it chains,
+ * and waited for after the commit. */
 
 static bool
 wait_scope_from_string(const char *s, enum wait_scope *scope)
@@ -1847,29 +1934,26 @@ wait_for_nodes(struct ovsdb_idl *idl, enum wait_scope scope, int64_t cfg,
     }
 }
 
-/* Options of the commands, all accepted anywhere on the command line. */
-static const char *const command_options[] = {
-    "may-exist", "if-exists", "protocol=", "mode=", "algorithm=", "mss=",
-    "wscale=", "ttl=", "zone=", "netns=",
-};
-
 enum {
     OPT_DB = UCHAR_MAX + 1,
     OPT_TIMEOUT,
     OPT_WAIT,
-    OPT_COMMAND_BASE,           /* Plus index in command_options[]. */
-    OPT_COMMAND_LAST = OPT_COMMAND_BASE + ARRAY_SIZE(command_options) - 1,
+    OPT_DRY_RUN,
+    OPT_ONELINE,
+    OPT_LOCAL,                  /* An option of the first command. */
     VLOG_OPTION_ENUMS,
+    TABLE_OPTION_ENUMS,
 };
 
 struct parsed_args {
     char *db;
     int timeout;
     enum wait_scope wait;
-    const struct ctl_command *command;
-    int argc;
-    char **argv;
-    struct shash options;
+    bool dry_run;
+    bool oneline;
+    struct table_style table_style;
+    struct ctl_command *commands;
+    size_t n_commands;
 };
 
 /* Returns true if 'db', one remote or several separated by commas, names an
@@ -1880,6 +1964,78 @@ db_uses_ssl(const char *db)
     return !strncmp(db, "ssl:", 4) || strstr(db, ",ssl:");
 }
 
+/* The options of a command may follow its arguments ("vip-add web
+ * 192.0.2.1 80 --mode=hash"), as before the framework, which wants them
+ * first: moves every "--NAME..." argument of a command of argv[0...argc-1]
+ * (commands separated by "--") in front of the command's name. */
+static void
+move_command_options(int argc, char *argv[])
+{
+    for (int start = 0; start < argc; ) {
+        int end = start;
+
+        while (end < argc && strcmp(argv[end], "--")) {
+            end++;
+        }
+        /* Stable partition of argv[start...end-1]: options first. */
+        char **copy = xmemdup(&argv[start], (end - start) * sizeof *argv);
+        int n = start;
+        for (int i = 0; i < end - start; i++) {
+            if (!strncmp(copy[i], "--", 2) && copy[i][2]) {
+                argv[n++] = copy[i];
+            }
+        }
+        for (int i = 0; i < end - start; i++) {
+            if (strncmp(copy[i], "--", 2) || !copy[i][2]) {
+                argv[n++] = copy[i];
+            }
+        }
+        free(copy);
+        start = end + 1;
+    }
+}
+
+static bool
+is_table_name(const char *s)
+{
+    for (size_t i = 0; i < ovslbrec_idl_class.n_tables; i++) {
+        if (!strcasecmp(ovslbrec_idl_class.tables[i].name, s)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Renames the cluster settings' "get KEY" and "set KEY=VALUE..." in
+ * argv[0...argc-1] to "cluster-get" and "cluster-set": the generic "get"
+ * takes at least two arguments (TABLE RECORD) and the generic "set" a TABLE
+ * first. */
+static void
+rename_cluster_verbs(int argc, char *argv[])
+{
+    for (int start = 0; start < argc; ) {
+        int end = start, name = -1;
+
+        while (end < argc && strcmp(argv[end], "--")) {
+            if (name < 0 && strncmp(argv[end], "--", 2)) {
+                name = end;
+            }
+            end++;
+        }
+        if (name >= 0) {
+            int n_args = end - name - 1;
+
+            if (!strcmp(argv[name], "get") && n_args == 1) {
+                argv[name] = CONST_CAST(char *, "cluster-get");
+            } else if (!strcmp(argv[name], "set") && n_args >= 1
+                       && !is_table_name(argv[name + 1])) {
+                argv[name] = CONST_CAST(char *, "cluster-set");
+            }
+        }
+        start = end + 1;
+    }
+}
+
 static void
 parse_options(int argc, char *argv[], struct parsed_args *pa)
 {
@@ -1887,39 +2043,39 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
         {"db", required_argument, NULL, OPT_DB},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"wait", required_argument, NULL, OPT_WAIT},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"oneline", no_argument, NULL, OPT_ONELINE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"private-key", required_argument, NULL, 'p'},
         {"certificate", required_argument, NULL, 'c'},
         {"ca-cert", required_argument, NULL, 'C'},
         VLOG_LONG_OPTIONS,
+        TABLE_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
     };
-    size_t n_global = ARRAY_SIZE(global_options);
-    size_t n_options = n_global + ARRAY_SIZE(command_options) + 1;
-    struct option *options = xcalloc(n_options, sizeof *options);
-    char **names = xcalloc(ARRAY_SIZE(command_options), sizeof *names);
-    char *short_options;
+    struct shash local_options = SHASH_INITIALIZER(&local_options);
+    size_t n_options = ARRAY_SIZE(global_options) - 1;
+    size_t allocated = ARRAY_SIZE(global_options);
+    struct option *options = xmemdup(global_options, sizeof global_options);
+    char *short_options, *tmp, *error;
     bool show_help = false;
     bool has_key = false, has_cert = false, has_ca_cert = false;
 
-    memcpy(options, global_options, sizeof global_options);
-    for (size_t i = 0; i < ARRAY_SIZE(command_options); i++) {
-        const char *name = command_options[i];
-        size_t len = strlen(name);
-        bool has_arg = name[len - 1] == '=';
-        struct option *o = &options[n_global + i];
-
-        names[i] = xmemdup0(name, has_arg ? len - 1 : len);
-        o->name = names[i];
-        o->has_arg = has_arg ? required_argument : no_argument;
-        o->val = OPT_COMMAND_BASE + i;
-    }
-    short_options = ovs_cmdl_long_options_to_short_options(options);
-
     memset(pa, 0, sizeof *pa);
-    shash_init(&pa->options);
+    pa->table_style = (struct table_style) TABLE_STYLE_DEFAULT;
+
+    /* The options of the commands, for the first command's options given
+     * before its name. */
+    ctl_add_cmd_options(&options, &n_options, &allocated, OPT_LOCAL);
+    tmp = ovs_cmdl_long_options_to_short_options(options);
+    short_options = xasprintf("+%s", tmp);
+    free(tmp);
+
+    move_command_options(argc - 1, argv + 1);
     for (;;) {
-        int c = getopt_long(argc, argv, short_options, options, NULL);
+        int idx;
+        int c = getopt_long(argc, argv, short_options, options, &idx);
         if (c == -1) {
             break;
         }
@@ -1942,6 +2098,24 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
                             optarg);
             }
             break;
+
+        case OPT_DRY_RUN:
+            pa->dry_run = true;
+            break;
+
+        case OPT_ONELINE:
+            pa->oneline = true;
+            break;
+
+        case OPT_LOCAL: {
+            char *name = xasprintf("--%s", options[idx].name);
+            if (shash_find(&local_options, name)) {
+                usage_error("%s given twice", name);
+            }
+            shash_add_nocopy(&local_options, name,
+                             nullable_xstrdup(optarg));
+            break;
+        }
 
         case 'h':
             show_help = true;
@@ -1967,64 +2141,45 @@ parse_options(int argc, char *argv[], struct parsed_args *pa)
             break;
 
         VLOG_OPTION_HANDLERS
+        TABLE_OPTION_HANDLERS(&pa->table_style)
 
         case '?':
             exit(EXIT_INVALID);
 
         default:
-            if (c >= OPT_COMMAND_BASE
-                && c < OPT_COMMAND_BASE + (int) ARRAY_SIZE(command_options)) {
-                char *name = xasprintf("--%s", names[c - OPT_COMMAND_BASE]);
-                if (!shash_find(&pa->options, name)) {
-                    shash_add(&pa->options, name,
-                              optarg ? xstrdup(optarg) : NULL);
-                } else {
-                    usage_error("%s given twice", name);
-                }
-                free(name);
-                break;
-            }
             OVS_NOT_REACHED();
         }
     }
-
-    for (size_t i = 0; i < ARRAY_SIZE(command_options); i++) {
-        free(names[i]);
+    for (size_t i = ARRAY_SIZE(global_options) - 1; i < n_options; i++) {
+        free(CONST_CAST(char *, options[i].name));
     }
-    free(names);
     free(short_options);
     free(options);
     if (show_help) {
-        shash_destroy_free_data(&pa->options);
+        shash_destroy_free_data(&local_options);
         free(pa->db);
         usage();
     }
 
-    if (optind >= argc) {
-        usage_error("missing command name");
+    rename_cluster_verbs(argc - optind, argv + optind);
+    error = ctl_parse_commands(argc - optind, argv + optind, &local_options,
+                               &pa->commands, &pa->n_commands);
+    if (error) {
+        /* The framework's message already points to --help. */
+        fprintf(stderr, "%s: %s\n", program_name, error);
+        free(error);
+        exit(EXIT_INVALID);
     }
-    pa->command = find_command(argv[optind]);
-    if (!pa->command) {
-        usage_error("unknown command '%s'", argv[optind]);
-    }
-    pa->argc = argc - optind - 1;
-    pa->argv = argv + optind + 1;
-    if (pa->argc < pa->command->min_args
-        || pa->argc > pa->command->max_args) {
-        usage_error("'%s' takes %s (usage: %s %s)", pa->command->name,
-                    pa->argc < pa->command->min_args
-                    ? "more arguments" : "fewer arguments",
-                    pa->command->name, pa->command->args);
-    }
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &pa->options) {
-        if (!command_accepts(pa->command, node->name)) {
-            usage_error("'%s' does not accept option %s", pa->command->name,
-                        node->name);
+    shash_destroy_free_data(&local_options);
+
+    for (size_t i = 0; i < pa->n_commands; i++) {
+        ds_init(&pa->commands[i].output);
+        pa->commands[i].table = NULL;
+        if (!strcmp(pa->commands[i].syntax->name, "sync")
+            && pa->wait == WAIT_NONE) {
+            usage_error("'sync' does nothing without --wait=lb or "
+                        "--wait=all");
         }
-    }
-    if (pa->command->run == cmd_sync && pa->wait == WAIT_NONE) {
-        usage_error("'sync' does nothing without --wait=lb or --wait=all");
     }
     if (!pa->db) {
         pa->db = default_db();
@@ -2070,88 +2225,192 @@ check_deadline(long long int deadline, const char *db)
     }
 }
 
-/* Runs the command once against the replica in 'idl'.  Returns true if it is
- * done (success), false if it must be retried after the next change; exits
- * on error.  With --wait, a change also raises Cluster.cfg, whose new value
- * goes into '*cfgp' (otherwise 0). */
-static bool
-run_command(struct ovsdb_idl *idl, const struct parsed_args *pa,
-            long long int deadline, int64_t *cfgp)
+/* Prints 'output' of one command, with --oneline on one line: its newlines
+ * but the last become "\n" and its backslashes "\\". */
+static void
+print_output(const struct ds *output, bool oneline)
 {
-    struct ctl_ctx ctx = {
-        .idl = idl,
-        .argc = pa->argc,
-        .argv = pa->argv,
-        .options = &pa->options,
-        .output = DS_EMPTY_INITIALIZER,
-    };
-    enum ovsdb_idl_txn_status status = TXN_UNCHANGED;
+    if (!oneline) {
+        fputs(ds_cstr_ro(output), stdout);
+        return;
+    }
+    for (size_t i = 0; i < output->length; i++) {
+        char c = output->string[i];
 
-    if (!pa->command->read_only) {
-        struct ds comment = DS_EMPTY_INITIALIZER;
-
-        ctx.txn = ovsdb_idl_txn_create(idl);
-        ds_put_format(&comment, "ovslb-ctl: %s", pa->command->name);
-        for (int i = 0; i < pa->argc; i++) {
-            ds_put_format(&comment, " %s", pa->argv[i]);
+        if (c == '\n' && i + 1 < output->length) {
+            fputs("\\n", stdout);
+        } else if (c == '\\') {
+            fputs("\\\\", stdout);
+        } else if (c != '\n') {
+            putchar(c);
         }
-        ovsdb_idl_txn_add_comment(ctx.txn, "%s", ds_cstr(&comment));
-        ds_destroy(&comment);
+    }
+    putchar('\n');
+}
+
+static void
+free_commands(struct parsed_args *pa)
+{
+    for (size_t i = 0; i < pa->n_commands; i++) {
+        struct ctl_command *c = &pa->commands[i];
+
+        shash_destroy_free_data(&c->options);
+        ds_destroy(&c->output);
+        table_destroy(c->table);
+        free(c->table);
+    }
+    free(pa->commands);
+}
+
+/* Runs the commands once, in one transaction, against the replica in 'idl'.
+ * Returns true if done (success), false if they must be retried after the
+ * next change; exits on error.  With --wait, a change also raises
+ * Cluster.cfg, whose new value goes into '*cfgp' (otherwise 0). */
+static bool
+run_commands(struct ovsdb_idl *idl, struct parsed_args *pa,
+             long long int deadline, int64_t *cfgp)
+{
+    struct ovsdb_symbol_table *symtab = ovsdb_symbol_table_create();
+    struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(idl);
+    enum ovsdb_idl_txn_status status;
+    struct ds comment = DS_EMPTY_INITIALIZER;
+    bool writes = ctl_might_write_to_db(pa->commands, pa->n_commands);
+    struct lbctl_context ctx;
+    char *error = NULL;
+    int exit_code = EXIT_INVALID;
+
+    ds_put_cstr(&comment, "ovslb-ctl:");
+    for (size_t i = 0; i < pa->n_commands; i++) {
+        const struct ctl_command *c = &pa->commands[i];
+
+        ds_put_format(&comment, "%s %s", i ? " --" : "", c->syntax->name);
+        for (int j = 1; j < c->argc; j++) {
+            ds_put_format(&comment, " %s", c->argv[j]);
+        }
+    }
+    ovsdb_idl_txn_add_comment(txn, "%s", ds_cstr(&comment));
+    ds_destroy(&comment);
+    if (pa->dry_run) {
+        ovsdb_idl_txn_set_dry_run(txn);
     }
 
     *cfgp = 0;
-    pa->command->run(&ctx);
-    if (!ctx.error && ctx.txn && pa->wait != WAIT_NONE
-        && !wait_add_increment(idl, ctx.txn)) {
-        ctl_error(&ctx, EXIT_NOT_FOUND, "--wait needs the Cluster row "
-                  "(run 'ovslb-ctl init' first)");
-    }
-    if (ctx.error) {
-        fprintf(stderr, "%s: %s\n", program_name, ctx.error);
-        exit(ctx.exit_code);
-    }
+    for (size_t i = 0; i < pa->n_commands && !error; i++) {
+        struct ctl_command *c = &pa->commands[i];
 
-    if (ctx.txn) {
-        for (;;) {
-            status = ovsdb_idl_txn_commit(ctx.txn);
-            if (status != TXN_INCOMPLETE) {
+        ds_clear(&c->output);
+        table_destroy(c->table);
+        free(c->table);
+        c->table = NULL;
+
+        memset(&ctx, 0, sizeof ctx);
+        ds_init(&ctx.base.output);
+        ctl_context_init(&ctx.base, c, idl, txn, symtab, NULL);
+        ctx.exit_code = EXIT_INVALID;
+        if (c->syntax->run) {
+            c->syntax->run(&ctx.base);
+        }
+        if (ctx.base.error) {
+            error = xstrdup(ctx.base.error);
+            exit_code = ctx.exit_code;
+        } else if (ctx.base.try_again) {
+            ctl_context_done(&ctx.base, c);
+            goto try_again;
+        }
+        ctl_context_done(&ctx.base, c);
+    }
+    if (!error) {
+        const struct shash_node *node;
+
+        SHASH_FOR_EACH (node, &symtab->sh) {
+            const struct ovsdb_symbol *symbol = node->data;
+
+            if (!symbol->created) {
+                error = xasprintf("row id \"%s\" is referenced but never "
+                                  "created (e.g. with \"-- --id=%s create "
+                                  "...\")", node->name, node->name);
                 break;
             }
-            ovsdb_idl_run(idl);
-            ovsdb_idl_wait(idl);
-            ovsdb_idl_txn_wait(ctx.txn);
-            check_deadline(deadline, pa->db);
-            poll_block();
         }
-        switch (status) {
-        case TXN_UNCOMMITTED:
-        case TXN_INCOMPLETE:
-            OVS_NOT_REACHED();
-
-        case TXN_UNCHANGED:
-        case TXN_SUCCESS:
-            break;
-
-        case TXN_TRY_AGAIN:
-            ovsdb_idl_txn_destroy(ctx.txn);
-            ds_destroy(&ctx.output);
-            return false;
-
-        case TXN_ABORTED:
-        case TXN_ERROR:
-        case TXN_NOT_LOCKED:
-            db_error("transaction error: %s",
-                     ovsdb_idl_txn_get_error(ctx.txn));
-        }
-        if (status == TXN_SUCCESS && pa->wait != WAIT_NONE) {
-            *cfgp = ovsdb_idl_txn_get_increment_new_value(ctx.txn);
-        }
-        ovsdb_idl_txn_destroy(ctx.txn);
     }
-    fputs(ds_cstr(&ctx.output), stdout);
+    if (!error && writes && pa->wait != WAIT_NONE && !pa->dry_run
+        && !wait_add_increment(idl, txn)) {
+        error = xstrdup("--wait needs the Cluster row (run 'ovslb-ctl "
+                        "init' first)");
+        exit_code = EXIT_NOT_FOUND;
+    }
+    if (error) {
+        fprintf(stderr, "%s: %s\n", program_name, error);
+        free(error);
+        exit(exit_code);
+    }
+
+    for (;;) {
+        status = ovsdb_idl_txn_commit(txn);
+        if (status != TXN_INCOMPLETE) {
+            break;
+        }
+        ovsdb_idl_run(idl);
+        ovsdb_idl_wait(idl);
+        ovsdb_idl_txn_wait(txn);
+        check_deadline(deadline, pa->db);
+        poll_block();
+    }
+    switch (status) {
+    case TXN_UNCOMMITTED:
+    case TXN_INCOMPLETE:
+        OVS_NOT_REACHED();
+
+    case TXN_UNCHANGED:
+    case TXN_SUCCESS:
+        break;
+
+    case TXN_TRY_AGAIN:
+        goto try_again;
+
+    case TXN_ABORTED:
+    case TXN_ERROR:
+    case TXN_NOT_LOCKED:
+        db_error("transaction error: %s", ovsdb_idl_txn_get_error(txn));
+    }
+
+    for (size_t i = 0; i < pa->n_commands; i++) {
+        struct ctl_command *c = &pa->commands[i];
+
+        if (c->syntax->postprocess) {
+            memset(&ctx, 0, sizeof ctx);
+            ds_init(&ctx.base.output);
+            ctl_context_init(&ctx.base, c, idl, txn, symtab, NULL);
+            c->syntax->postprocess(&ctx.base);
+            if (ctx.base.error) {
+                db_error("%s", ctx.base.error);
+            }
+            ctl_context_done(&ctx.base, c);
+        }
+    }
+    if (status == TXN_SUCCESS && writes && pa->wait != WAIT_NONE) {
+        *cfgp = ovsdb_idl_txn_get_increment_new_value(txn);
+    }
+    ovsdb_idl_txn_destroy(txn);
+    ovsdb_symbol_table_destroy(symtab);
+
+    for (size_t i = 0; i < pa->n_commands; i++) {
+        struct ctl_command *c = &pa->commands[i];
+
+        if (c->table) {
+            table_print(c->table, &pa->table_style);
+        } else if (c->output.length || pa->oneline) {
+            print_output(&c->output, pa->oneline);
+        }
+    }
     fflush(stdout);
-    ds_destroy(&ctx.output);
     return true;
+
+try_again:
+    ovsdb_idl_txn_abort(txn);
+    ovsdb_idl_txn_destroy(txn);
+    ovsdb_symbol_table_destroy(symtab);
+    return false;
 }
 
 int
@@ -2166,11 +2425,14 @@ main(int argc, char *argv[])
     set_program_name(argv[0]);
     fatal_ignore_sigpipe();
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_ERR);
+    ctl_init__(&ovslbrec_idl_class, table_classes, NULL, NULL);
+    ctl_register_commands(verbs);
     parse_options(argc, argv, &pa);
 
     deadline = pa.timeout ? time_msec() + pa.timeout * 1000LL : LLONG_MAX;
     /* One remote: fail at once if it cannot be reached.  Several (a Raft
-     * cluster): keep trying them, and write through the leader. */
+     * cluster): keep trying them, and write through the leader.  Every
+     * column is replicated, so the commands need no prerequisites. */
     cluster = strchr(pa.db, ',') != NULL;
     idl = ovsdb_idl_create(pa.db, &ovslbrec_idl_class, true, cluster);
     ovsdb_idl_set_leader_only(idl, cluster);
@@ -2189,7 +2451,7 @@ main(int argc, char *argv[])
         }
         if (seqno != ovsdb_idl_get_seqno(idl)) {
             seqno = ovsdb_idl_get_seqno(idl);
-            if (run_command(idl, &pa, deadline, &cfg)) {
+            if (run_commands(idl, &pa, deadline, &cfg)) {
                 break;
             }
         }
@@ -2205,7 +2467,7 @@ main(int argc, char *argv[])
     }
 
     ovsdb_idl_destroy(idl);
-    shash_destroy_free_data(&pa.options);
+    free_commands(&pa);
     free(pa.db);
     return EXIT_OK;
 }
