@@ -196,6 +196,7 @@ controller_reconfigure(struct controller *c)
         .syn_cookie_pct = s->syn_cookie_threshold_pct,
         .syn_cookie_rate = s->syn_cookie_rate,
         .lease_ms = lease_ms,
+        .handshake_timeout_ms = s->handshake_timeout_ms,
         .tracker_table_max = s->tracker_table_max,
         .mapping_table_max = s->mapping_table_max,
         .pending_table_max = s->pending_table_max,

@@ -173,6 +173,7 @@ struct lbnode {
     uint32_t buffer_packets, buffer_bytes, buffer_timeout_ms;
     uint32_t syn_table_max;
     uint32_t lease_ms;
+    uint32_t handshake_timeout_ms;
 
     /* Bounds.  PROTOCOL.md §6 forgets a lapsed entry "lazily, or when
      * memory is needed"; these bounds are where memory is needed.  Each

@@ -236,6 +236,7 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     lb->buffer_timeout_ms = cfg->buffer_timeout_ms;
     lb->syn_table_max = cfg->syn_table_max;
     lb->lease_ms = MAX(cfg->lease_ms, 1);
+    lb->handshake_timeout_ms = MAX(cfg->handshake_timeout_ms, 1);
     lb->tracker_table_max = table_bound(cfg->tracker_table_max);
     lb->mapping_table_max = table_bound(cfg->mapping_table_max);
     lb->pending_table_max = table_bound(cfg->pending_table_max);

@@ -141,6 +141,8 @@ struct lbnode_config {
                                  * an ingress mapping: renewed by the
                                  * servers' connection publications
                                  * (PROTOCOL.md §6) and by use. */
+    uint32_t handshake_timeout_ms; /* Life of a tracker entry whose
+                                    * handshake has not completed. */
 
     /* Bounds of the tables (0: none).  At a bound the least recently
      * renewed idle entry makes room, never a handshake in progress

@@ -133,6 +133,9 @@ const struct cluster_setting cluster_setting_defs[] = {
             "period of connection publishing"),
     SETTING(lease_ms, 10000, 100, 3600000, false,
             "lease a publication gives a connection"),
+    SETTING(handshake_timeout_ms, 30000, 1000, 600000, false,
+            "how long a flow tracker keeps a connection whose handshake "
+            "has not completed"),
     SETTING(ping_interval_ms, 100, 10, 600000, false,
             "period of LB node health checks"),
     SETTING(gossip_interval_ms, 100, 10, 600000, false,

@@ -126,6 +126,8 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.maglev_table_size, 65537);
     ck_assert_uint_eq(s.publish_interval_ms, 1000);
     ck_assert_uint_eq(s.lease_ms, 10000);
+    /* Was controller/tracker.c's HANDSHAKE_TIMEOUT_MS (issue 19). */
+    ck_assert_uint_eq(s.handshake_timeout_ms, 30000);
     ck_assert_uint_eq(s.ping_interval_ms, 100);
     ck_assert_uint_eq(s.gossip_interval_ms, 100);
     ck_assert_uint_eq(s.suspect_ms, 300);

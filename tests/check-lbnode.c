@@ -105,6 +105,7 @@ static uint32_t syn_cookie_rate = 50000;
 
 /* The bounds of the tables (0: none). */
 static uint32_t tracker_table_max, mapping_table_max, pending_table_max;
+static uint32_t handshake_timeout_ms;   /* handshake_timeout_ms setting. */
 
 static uint32_t lb_id(int i) { return i + 1; }
 static uint32_t srv_id(int i) { return 101 + i; }
@@ -248,6 +249,7 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
             .buffer_timeout_ms = 3000, .syn_table_max = syn_table_max,
             .syn_cookie_pct = 80, .syn_cookie_rate = syn_cookie_rate,
             .lease_ms = LEASE_MS,
+            .handshake_timeout_ms = handshake_timeout_ms,
             .tracker_table_max = tracker_table_max,
             .mapping_table_max = mapping_table_max,
             .pending_table_max = pending_table_max,
@@ -274,6 +276,7 @@ setup(void)
     syn_table_max = 1000;
     syn_cookie_rate = 50000;
     tracker_table_max = mapping_table_max = pending_table_max = 0;
+    handshake_timeout_ms = 30000;
     for (int i = 0; i < N_LB; i++) {
         w.lbs[i] = lbnode_create();
         aux[i] = (struct node_aux) { .w = &w, .node = lb_id(i) };
@@ -1264,6 +1267,44 @@ total_entries(void)
     }
     return n;
 }
+
+/* The cluster setting handshake_timeout_ms: a SYN answered but never
+ * ACKed is forgotten by its trackers after that long, not before, and not
+ * at the 30 s that used to be built in. */
+START_TEST(test_handshake_timeout_setting)
+{
+    handshake_timeout_ms = 5000;
+    configure(NULL, NULL, 3);
+
+    long long int start = w.now;
+    size_t n_north = w.n_north;
+    packet_in(0, 47000, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);     /* The SYN/ACK. */
+    size_t n = total_entries();
+    ck_assert_uint_gt(n, 0);
+
+    w.now = start + 4000;
+    run_all();
+    ck_assert_uint_eq(total_entries(), n);
+    w.now = start + 5250;                   /* Swept every 250 ms. */
+    run_all();
+    ck_assert_uint_eq(total_entries(), 0);
+
+    /* The default keeps it well past 5 s. */
+    handshake_timeout_ms = 30000;
+    configure(NULL, NULL, 3);
+    start = w.now = start + 10000;
+    packet_in(0, 47001, TCP_SYN, 1000, 0);
+    n = total_entries();
+    ck_assert_uint_gt(n, 0);
+    w.now = start + 5250;
+    run_all();
+    ck_assert_uint_eq(total_entries(), n);
+    w.now = start + 30250;
+    run_all();
+    ck_assert_uint_eq(total_entries(), 0);
+}
+END_TEST
 
 
 START_TEST(test_publish_renews_then_lapses)
@@ -2639,6 +2680,7 @@ lbnode_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_handshake_every_ingress);
+    tcase_add_test(tc, test_handshake_timeout_setting);
     tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_wrong_ack_dropped);
     tcase_add_test(tc, test_handshake_ack_superseded);
