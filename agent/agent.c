@@ -181,8 +181,6 @@ static unixctl_cb_func agent_unixctl_show, agent_unixctl_conns,
 void
 agent_options_init(struct agent_options *opts)
 {
-    opts->geneve_port = SERVER_PIPELINE_GENEVE_PORT_NAME;
-    opts->xlate_port = SERVER_PIPELINE_XLATE_PORT_NAME;
     agent_limits_init(&opts->limits);
 }
 
@@ -717,7 +715,21 @@ reconfigure(struct agent *a)
     update_healthy(a);
     a->configured = true;
 
-    /* The bridge. */
+    /* The bridge, with the ports that the node's settings name. */
+    if (strcmp(a->geneve_port_name, settings->tunnel_port)) {
+        free(a->geneve_port_name);
+        a->geneve_port_name = xstrdup(settings->tunnel_port);
+    }
+    if (strcmp(a->xlate_port_name, settings->xlate_port)) {
+        free(a->xlate_port_name);
+        a->xlate_port_name = xstrdup(settings->xlate_port);
+        if (a->xp) {
+            /* Translate through the new port from now on. */
+            xlate_path_close(a->xp);
+            a->xp = NULL;
+            a->next_xp_try = a->now;
+        }
+    }
     a->geneve_port = node_daemon_ofport(a->nd, a->geneve_port_name);
     a->xlate_port = node_daemon_ofport(a->nd, a->xlate_port_name);
     a->has_local_mac = node_daemon_port_mac(a->nd, settings->bridge,
@@ -1078,8 +1090,8 @@ agent_create(const char *ovs_remote, const struct agent_options *opts)
 
     a->nd = node_daemon_create(ovs_remote, NODE_ROLE_SERVER);
     a->opts = *opts;
-    a->geneve_port_name = xstrdup(opts->geneve_port);
-    a->xlate_port_name = xstrdup(opts->xlate_port);
+    a->geneve_port_name = xstrdup(NODE_DEFAULT_TUNNEL_PORT);
+    a->xlate_port_name = xstrdup(NODE_DEFAULT_XLATE_PORT);
     a->geneve_port = a->xlate_port = OFPP_NONE;
     hmap_init(&a->listeners);
     a->config_error = xstrdup("starting");

@@ -140,8 +140,6 @@ parse_options(int argc, char *argv[])
         OPT_CONN_LIMIT,
         OPT_MAX_LOAD,
         OPT_MIN_MEM_MB,
-        OPT_GENEVE_PORT,
-        OPT_XLATE_PORT,
         OPT_NETNS_ACCESS,
         PRIVILEGES_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -153,8 +151,6 @@ parse_options(int argc, char *argv[])
         {"conn-limit", required_argument, NULL, OPT_CONN_LIMIT},
         {"max-load", required_argument, NULL, OPT_MAX_LOAD},
         {"min-mem-mb", required_argument, NULL, OPT_MIN_MEM_MB},
-        {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
-        {"xlate-port", required_argument, NULL, OPT_XLATE_PORT},
         {"help", no_argument, NULL, 'h'},
         {"netns-access", no_argument, NULL, OPT_NETNS_ACCESS},
         {"version", no_argument, NULL, 'V'},
@@ -197,12 +193,6 @@ parse_options(int argc, char *argv[])
             options.limits.min_mem_kb = 1024 * parse_number("min-mem-mb",
                                                             optarg,
                                                             UINT32_MAX);
-            break;
-        case OPT_GENEVE_PORT:
-            options.geneve_port = optarg;
-            break;
-        case OPT_XLATE_PORT:
-            options.xlate_port = optarg;
             break;
         case OPT_NETNS_ACCESS:
             netns_access = true;
@@ -251,15 +241,12 @@ usage(void)
            "  --conn-limit=N     live connections per VIP (0: no limit)\n"
            "  --max-load=X       refuse above this load per CPU (0: never)\n"
            "  --min-mem-mb=N     refuse below this available memory\n"
-           "  --geneve-port=NAME Geneve port of the bridge (default %s)\n"
-           "  --xlate-port=NAME  translation port of the bridge (default %s)\n"
            "  --netns-access     with --user, keep the capability to enter\n"
            "                     the network namespaces of the config's\n"
            "                     netns column (CAP_SYS_ADMIN)\n"
            "  -h, --help         this help\n"
            "  -V, --version      the version\n",
-           program_name, program_name, ovs_rundir(), options.geneve_port,
-           options.xlate_port);
+           program_name, program_name, ovs_rundir());
     daemon_usage();
     privileges_usage();
     vlog_usage();

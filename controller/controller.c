@@ -62,9 +62,6 @@ VLOG_DEFINE_THIS_MODULE(controller);
 COVERAGE_DEFINE(controller_packet_in_syn);
 COVERAGE_DEFINE(controller_packet_in_other);
 
-/* The Geneve port of the ovslb bridge (LAB.md). */
-#define TUNNEL_PORT_NAME "gnv0"
-
 /* Most packet-ins handled per pass of the main loop. */
 #define MAX_PACKET_INS_PER_RUN 256
 
@@ -109,7 +106,7 @@ controller_reconfigure(struct controller *c)
     }
 
     c->north_port = node_daemon_ofport(c->nd, settings->north_port);
-    c->tunnel_port = node_daemon_ofport(c->nd, TUNNEL_PORT_NAME);
+    c->tunnel_port = node_daemon_ofport(c->nd, settings->tunnel_port);
     lb_actions_set_ports(c->actions, c->north_port, c->tunnel_port);
     c->has_own_mac = node_daemon_port_mac(c->nd, settings->bridge,
                                           &c->own_mac);

@@ -6,7 +6,7 @@
 #   - ovslb-controller(8) and ovslb-agent(8) describe every ovs-appctl
 #     command that their sources register, every counter that their
 #     ovslb/stats prints (the names in the formatting code) and every option
-#     of their --help;
+#     of their --help, and every external_ids key of lib/node-settings.h;
 #   - ovslb-ctl(8) describes every command, cluster setting and option of
 #     'ovslb-ctl --help';
 #   - each page renders without a warning (groff -ww), when groff is here.
@@ -116,6 +116,19 @@ for daemon in controller/ovslb-controller agent/ovslb-agent; do
     section "$page" OPTIONS > "$tmp/options"
     options=$(./$daemon --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
     check_words "$page" "$tmp/options" "the option" $options
+done
+
+# The node settings: every external_ids key of lib/node-settings.h is in
+# the NODE SETTINGS section of both daemons' pages.
+keys=$(sed -n 's/^#define NODE_KEY_[A-Z_]* *"\(ovslb-[a-z-]*\)"$/\1/p' \
+           "$srcdir/lib/node-settings.h")
+set -- $keys
+if [ $# -lt 10 ]; then
+    fail "found only $# node settings keys: is the search wrong?"
+fi
+for page in "$controller_page" "$agent_page"; do
+    section "$page" "NODE SETTINGS" > "$tmp/node-settings"
+    check_words "$page" "$tmp/node-settings" "the node setting" $keys
 done
 
 # ovslb-ctl: commands (the lines of the command sections indented by two
