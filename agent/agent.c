@@ -101,6 +101,9 @@ struct agent {
     struct node_daemon *nd;
     uint64_t nd_seqno;
     struct agent_options opts;
+    bool has_node_limits;       /* 'node_limits' applied at least once. */
+    struct agent_limits node_limits;    /* The node settings' admission
+                                         * limits that were last applied. */
     char *geneve_port_name;
     char *xlate_port_name;
     long long int now;
@@ -589,7 +592,7 @@ vip_has_server(const struct cluster_vip *vip, uint32_t node)
 }
 
 /* The limits of the core: the operator's admission limits
- * (ovslb/set-limits, options), with the cluster settings of 'snap' (if not
+ * (node settings, ovslb/set-limits), with the cluster settings of 'snap' (if not
  * NULL): how long a translation entry lingers and the bound of the
  * table. */
 static struct agent_limits
@@ -702,6 +705,23 @@ reconfigure(struct agent *a)
             .node_id = lb->node_id, .south = lb->south,
             .enabled = lb->enabled,
         };
+    }
+
+    /* The admission limits of the node's settings, when they change (so
+     * that ovslb/set-limits holds until then). */
+    struct agent_limits node_limits = a->opts.limits;
+    node_limits.conn_limit = settings->conn_limit;
+    node_limits.max_load_milli = settings->max_load_milli;
+    node_limits.min_mem_kb = (uint64_t) settings->min_mem_mb * 1024;
+    if (!a->has_node_limits
+        || node_limits.conn_limit != a->node_limits.conn_limit
+        || node_limits.max_load_milli != a->node_limits.max_load_milli
+        || node_limits.min_mem_kb != a->node_limits.min_mem_kb) {
+        a->has_node_limits = true;
+        a->node_limits = node_limits;
+        a->opts.limits.conn_limit = node_limits.conn_limit;
+        a->opts.limits.max_load_milli = node_limits.max_load_milli;
+        a->opts.limits.min_mem_kb = node_limits.min_mem_kb;
     }
 
     /* The core. */

@@ -41,6 +41,11 @@
  *   ovslb-xlate-port  server nodes: the bridge's internal port through which
  *                     the agent translates segments; default "xlt0",
  *                     ignored for "lb".
+ *   ovslb-conn-limit, ovslb-max-load, ovslb-min-mem-mb
+ *                     server nodes: the agent's admission limits (live
+ *                     connections per VIP address, load average per CPU as
+ *                     a decimal number, available memory in MB); 0 or
+ *                     absent: none.  Ignored for "lb".
  *   ovslb-metrics-file  where the daemon writes its counters and gauges
  *                     once a second in the Prometheus text format, for the
  *                     node exporter's textfile collector: an absolute path
@@ -80,6 +85,9 @@ struct smap;
 #define NODE_KEY_SSL_CA_CERT "ovslb-ssl-ca-cert"
 #define NODE_KEY_TUNNEL_PORT "ovslb-tunnel-port"
 #define NODE_KEY_XLATE_PORT "ovslb-xlate-port"
+#define NODE_KEY_CONN_LIMIT "ovslb-conn-limit"
+#define NODE_KEY_MAX_LOAD "ovslb-max-load"
+#define NODE_KEY_MIN_MEM_MB "ovslb-min-mem-mb"
 
 /* The defaults of the optional port names (LAB.md's). */
 #define NODE_DEFAULT_TUNNEL_PORT "gnv0"
@@ -103,6 +111,11 @@ struct node_settings {
     char *metrics_file;         /* Prometheus text file, or NULL: off. */
     char *tunnel_port;          /* Geneve port of the bridge. */
     char *xlate_port;           /* NULL unless 'role' is NODE_ROLE_SERVER. */
+
+    /* Server nodes' admission limits (0: none; always 0 for LB nodes). */
+    uint32_t conn_limit;        /* Live connections per VIP address. */
+    uint32_t max_load_milli;    /* Load average per CPU, in thousandths. */
+    uint32_t min_mem_mb;        /* Available memory. */
 
     /* TLS to the config service: all three PEM files, or all NULL. */
     char *ssl_private_key;
