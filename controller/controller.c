@@ -194,6 +194,8 @@ controller_reconfigure(struct controller *c)
         .syn_cookie_rate = s->syn_cookie_rate,
         .lease_ms = lease_ms,
         .handshake_timeout_ms = s->handshake_timeout_ms,
+        .connect_retry_ms = s->connect_retry_ms,
+        .query_retry_ms = s->query_retry_ms,
         .tracker_table_max = s->tracker_table_max,
         .mapping_table_max = s->mapping_table_max,
         .pending_table_max = s->pending_table_max,

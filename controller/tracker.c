@@ -55,7 +55,7 @@ entry_schedule_retry(struct lbnode *lb, struct entry *e)
 {
     if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING) {
         deadline_queue_set(&lb->connect_retries, &e->connect_retry,
-                           e->connect_sent + CONNECT_RETRY_MS);
+                           e->connect_sent + lb->connect_retry_ms);
     } else {
         deadline_cancel(&e->connect_retry);
     }

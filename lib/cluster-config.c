@@ -136,6 +136,12 @@ const struct cluster_setting cluster_setting_defs[] = {
     SETTING(handshake_timeout_ms, 30000, 1000, 600000, false,
             "how long a flow tracker keeps a connection whose handshake "
             "has not completed"),
+    SETTING(connect_retry_ms, 1000, 100, 60000, false,
+            "how long a flow tracker waits for a server's answer to a "
+            "connection request before asking again"),
+    SETTING(query_retry_ms, 500, 50, 60000, false,
+            "how long an ingress waits for a flow tracker's answer before "
+            "asking again"),
     SETTING(ping_interval_ms, 100, 10, 600000, false,
             "period of LB node health checks"),
     SETTING(gossip_interval_ms, 100, 10, 600000, false,

@@ -100,6 +100,8 @@ struct cluster_settings {
     uint32_t publish_interval_ms;       /* Connection publishing period. */
     uint32_t lease_ms;                  /* Lease of a published entry. */
     uint32_t handshake_timeout_ms;      /* Tracker entry before the ACK. */
+    uint32_t connect_retry_ms;          /* PFT's CONN_REQ retry period. */
+    uint32_t query_retry_ms;            /* Ingress's tracker query retry. */
     uint32_t ping_interval_ms;          /* LB node health checks. */
     uint32_t gossip_interval_ms;        /* Heartbeat table gossip. */
     uint32_t suspect_ms;                /* No rise for this: suspect... */

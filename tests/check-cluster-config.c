@@ -128,6 +128,10 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.lease_ms, 10000);
     /* Was controller/tracker.c's HANDSHAKE_TIMEOUT_MS (issue 19). */
     ck_assert_uint_eq(s.handshake_timeout_ms, 30000);
+    /* Were controller/lbnode-private.h's CONNECT_RETRY_MS and
+     * QUERY_RETRY_MS. */
+    ck_assert_uint_eq(s.connect_retry_ms, 1000);
+    ck_assert_uint_eq(s.query_retry_ms, 500);
     ck_assert_uint_eq(s.ping_interval_ms, 100);
     ck_assert_uint_eq(s.gossip_interval_ms, 100);
     ck_assert_uint_eq(s.suspect_ms, 300);

@@ -106,6 +106,7 @@ static uint32_t syn_cookie_rate = 50000;
 /* The bounds of the tables (0: none). */
 static uint32_t tracker_table_max, mapping_table_max, pending_table_max;
 static uint32_t handshake_timeout_ms;   /* handshake_timeout_ms setting. */
+static uint32_t connect_retry_ms;       /* connect_retry_ms setting. */
 
 static uint32_t lb_id(int i) { return i + 1; }
 static uint32_t srv_id(int i) { return 101 + i; }
@@ -250,6 +251,7 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
             .syn_cookie_pct = 80, .syn_cookie_rate = syn_cookie_rate,
             .lease_ms = LEASE_MS,
             .handshake_timeout_ms = handshake_timeout_ms,
+            .connect_retry_ms = connect_retry_ms, .query_retry_ms = 500,
             .tracker_table_max = tracker_table_max,
             .mapping_table_max = mapping_table_max,
             .pending_table_max = pending_table_max,
@@ -277,6 +279,7 @@ setup(void)
     syn_cookie_rate = 50000;
     tracker_table_max = mapping_table_max = pending_table_max = 0;
     handshake_timeout_ms = 30000;
+    connect_retry_ms = 1000;
     for (int i = 0; i < N_LB; i++) {
         w.lbs[i] = lbnode_create();
         aux[i] = (struct node_aux) { .w = &w, .node = lb_id(i) };
@@ -811,6 +814,32 @@ START_TEST(test_buffer_bound_and_timeout)
     lbnode_run(w.lbs[0], w.now, &io, &aux[0]);
     ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
     ck_assert_uint_eq(st->buffer_timeouts, 1);
+}
+END_TEST
+
+/* The cluster setting connect_retry_ms: a PFT asks a silent server again
+ * after that long, not at the 1 s that used to be built in. */
+START_TEST(test_connect_retry_setting)
+{
+    connect_retry_ms = 2000;
+    configure(NULL, NULL, 3);
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(0, 46100);
+
+    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now + 1999, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], reqs);
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now + 2000, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs + 1);
 }
 END_TEST
 
@@ -2681,6 +2710,7 @@ lbnode_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_handshake_every_ingress);
     tcase_add_test(tc, test_handshake_timeout_setting);
+    tcase_add_test(tc, test_connect_retry_setting);
     tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_wrong_ack_dropped);
     tcase_add_test(tc, test_handshake_ack_superseded);
