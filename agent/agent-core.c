@@ -47,7 +47,8 @@ COVERAGE_DEFINE(agent_core_pending);
 COVERAGE_DEFINE(agent_core_no_egress);
 COVERAGE_DEFINE(agent_core_bad_record);
 
-/* Window of the SYN given to the server: the client's is not known. */
+/* Window of the SYN given to the server: the client's is not known.  Not
+ * a setting: a SYN's window is never scaled, so this is the largest. */
 #define SYN_WINDOW 65535
 
 /* Interval of the sweep that removes closed and forgotten entries. */

@@ -62,7 +62,8 @@ VLOG_DEFINE_THIS_MODULE(controller);
 COVERAGE_DEFINE(controller_packet_in_syn);
 COVERAGE_DEFINE(controller_packet_in_other);
 
-/* Most packet-ins handled per pass of the main loop. */
+/* Most packet-ins handled per pass of the main loop: fairness between the
+ * loop's inputs, not a setting (it changes nothing a client sees). */
 #define MAX_PACKET_INS_PER_RUN 256
 
 /* Configuration. */

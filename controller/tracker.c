@@ -45,7 +45,8 @@ VLOG_DEFINE_THIS_MODULE(tracker);
 
 COVERAGE_DEFINE(lbnode_ack_invalid);
 
-/* Window field of the SYN/ACK (never scaled in a SYN segment). */
+/* Window field of the SYN/ACK (never scaled in a SYN segment, so not a
+ * setting: this is the largest it can say). */
 #define SYNACK_WINDOW 65535
 
 /* Keeps 'e' in 'connect_retries' while it waits, as PFT, for its server's

@@ -779,6 +779,27 @@ START_TEST(test_unknown_flow_forgotten)
 }
 END_TEST
 
+/* With every server silent, the PFT sends the CONN_REQ of the flow just
+ * handshaken again 'period' ms from now, not before. */
+static void
+expect_connect_retry(long long int period)
+{
+    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+
+    for (int i = 0; i < N_LB; i++) {
+        ck_assert_int_gt(lbnode_next_deadline(w.lbs[i]), w.now);
+        lbnode_retry(w.lbs[i], w.now + period - 1, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], reqs);
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now + period, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs + 1);
+}
+
 START_TEST(test_buffer_bound_and_timeout)
 {
     const struct lbnode_stats *st = lbnode_get_stats(w.lbs[0]);
@@ -796,19 +817,7 @@ START_TEST(test_buffer_bound_and_timeout)
     ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 1);
 
     /* The PFT asks the silent server again after a second, not before. */
-    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
-    for (int i = 0; i < N_LB; i++) {
-        ck_assert_int_gt(lbnode_next_deadline(w.lbs[i]), w.now);
-        lbnode_retry(w.lbs[i], w.now + 999, &io, &aux[i]);
-    }
-    run_bus();
-    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], reqs);
-    for (int i = 0; i < N_LB; i++) {
-        lbnode_retry(w.lbs[i], w.now + 1000, &io, &aux[i]);
-    }
-    run_bus();
-    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
-                      reqs + 1);
+    expect_connect_retry(1000);
 
     w.now += 3000;
     lbnode_run(w.lbs[0], w.now, &io, &aux[0]);
@@ -827,19 +836,7 @@ START_TEST(test_connect_retry_setting)
         w.agent[i] = AGENT_SILENT;
     }
     handshake(0, 46100);
-
-    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
-    for (int i = 0; i < N_LB; i++) {
-        lbnode_retry(w.lbs[i], w.now + 1999, &io, &aux[i]);
-    }
-    run_bus();
-    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], reqs);
-    for (int i = 0; i < N_LB; i++) {
-        lbnode_retry(w.lbs[i], w.now + 2000, &io, &aux[i]);
-    }
-    run_bus();
-    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
-                      reqs + 1);
+    expect_connect_retry(2000);
 }
 END_TEST
 
