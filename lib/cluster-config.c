@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "coverage.h"
+#include "ctl-sock.h"
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
 #include "ovslb-idl.h"
@@ -65,6 +66,9 @@ static void ack_run(struct cluster_config *);
  * The defaults are PROTOCOL.md's; the ranges are the schema's (a test
  * checks that they agree). */
 const struct cluster_setting cluster_setting_defs[] = {
+    SETTING(key_grace_ms, CTL_SOCK_KEY_GRACE_MS, 1000, 3600000, false,
+            "how long the nodes still accept the cluster key that a "
+            "promotion replaced"),
     SETTING(ring_vnodes, 64, 1, 4096, false,
             "points per LB node on the flow-tracker ring"),
     SETTING(control_port, 7700, 1, 65535, false,

@@ -75,6 +75,8 @@ struct cluster_settings {
     char *cluster_key_next;     /* Staged key, accepted but not used to
                                  * sign until promoted ("" if none). */
 
+    uint32_t key_grace_ms;              /* Old key accepted after a
+                                         * promotion for this long. */
     uint32_t ring_vnodes;               /* Points per LB node on the ring. */
     uint32_t control_port;              /* UDP control port. */
     uint32_t publish_port;              /* UDP port of PUBLISH_FWD. */

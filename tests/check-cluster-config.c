@@ -131,6 +131,7 @@ START_TEST(test_defaults)
     /* Were controller/lbnode-private.h's CONNECT_RETRY_MS and
      * QUERY_RETRY_MS. */
     ck_assert_uint_eq(s.connect_retry_ms, 1000);
+    ck_assert_uint_eq(s.key_grace_ms, 10000);   /* CTL_SOCK_KEY_GRACE_MS. */
     ck_assert_uint_eq(s.query_retry_ms, 500);
     ck_assert_uint_eq(s.ping_interval_ms, 100);
     ck_assert_uint_eq(s.gossip_interval_ms, 100);
