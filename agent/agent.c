@@ -593,8 +593,8 @@ vip_has_server(const struct cluster_vip *vip, uint32_t node)
 
 /* The limits of the core: the operator's admission limits
  * (node settings, ovslb/set-limits), with the cluster settings of 'snap' (if not
- * NULL): how long a translation entry lingers and the bound of the
- * table. */
+ * NULL): how long a translation entry lingers, the bound of the table and
+ * the timers of the server-side handshake and of closed entries. */
 static struct agent_limits
 core_limits(const struct agent *a, const struct cluster_snapshot *snap)
 {
@@ -602,6 +602,9 @@ core_limits(const struct agent *a, const struct cluster_snapshot *snap)
 
     if (snap) {
         limits.linger_ms = snap->settings.xlate_linger_ms;
+        limits.syn_timeout_ms = snap->settings.xlate_syn_timeout_ms;
+        limits.syn_tries = snap->settings.xlate_syn_tries;
+        limits.closed_idle_ms = snap->settings.xlate_closed_idle_ms;
         limits.max_entries = snap->settings.xlate_table_max;
     }
     return limits;

@@ -130,6 +130,15 @@ const struct cluster_setting cluster_setting_defs[] = {
                     "as their lease (lease_ms)"),
     SETTING(xlate_linger_ms, 10000, 0, 3600000, false,
             "how long a translation entry outlives its socket"),
+    SETTING(xlate_syn_timeout_ms, 1000, 100, 60000, false,
+            "how long a server agent waits for its server's SYN/ACK before "
+            "sending the SYN again"),
+    SETTING(xlate_syn_tries, 3, 1, 20, false,
+            "SYNs a server agent sends its server before refusing the "
+            "connection"),
+    SETTING(xlate_closed_idle_ms, 70000, 1000, 3600000, false,
+            "how long a closed connection's translation entry stays "
+            "without packets"),
     SETTING(maglev_table_size, 65537, 65537, 65537, true,
             "slots of a hash-mode VIP's table (a prime; fixed at 65537 "
             "until hash mode is implemented)"),

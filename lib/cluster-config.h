@@ -98,6 +98,9 @@ struct cluster_settings {
     uint32_t vip_ttl;                   /* Default retry TTL of a VIP. */
     uint32_t flow_idle_timeout_s;       /* Retired (schema column kept). */
     uint32_t xlate_linger_ms;           /* Translation entry after close. */
+    uint32_t xlate_syn_timeout_ms;      /* Agent's SYN to its server... */
+    uint32_t xlate_syn_tries;           /* ...sent this many times. */
+    uint32_t xlate_closed_idle_ms;      /* Closed entry without packets. */
     uint32_t maglev_table_size;         /* hash-mode table slots (prime). */
     uint32_t publish_interval_ms;       /* Connection publishing period. */
     uint32_t lease_ms;                  /* Lease of a published entry. */

@@ -123,6 +123,10 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.vip_ttl, 3);
     ck_assert_uint_eq(s.flow_idle_timeout_s, 60);
     ck_assert_uint_eq(s.xlate_linger_ms, 10000);
+    /* Were agent_limits_init()'s built-in timers (issue 19): the same. */
+    ck_assert_uint_eq(s.xlate_syn_timeout_ms, 1000);
+    ck_assert_uint_eq(s.xlate_syn_tries, 3);
+    ck_assert_uint_eq(s.xlate_closed_idle_ms, 70000);
     ck_assert_uint_eq(s.maglev_table_size, 65537);
     ck_assert_uint_eq(s.publish_interval_ms, 1000);
     ck_assert_uint_eq(s.lease_ms, 10000);
