@@ -9,6 +9,7 @@
 #     of their --help, and every external_ids key of lib/node-settings.h;
 #   - ovslb-ctl(8) describes every command, cluster setting and option of
 #     'ovslb-ctl --help';
+#   - doc/settings.md lists every cluster setting and node setting;
 #   - each page renders without a warning (groff -ww), when groff is here.
 #
 # Run from the top of the build tree (as 'make check' does); 'srcdir' is the
@@ -129,6 +130,20 @@ fi
 for page in "$controller_page" "$agent_page"; do
     section "$page" "NODE SETTINGS" > "$tmp/node-settings"
     check_words "$page" "$tmp/node-settings" "the node setting" $keys
+done
+
+# doc/settings.md, the list of every setting, names every cluster setting
+# (the names in lib/cluster-config.c's table) and every node setting.
+settings=$(sed -n 's/^ *\(RETIRED_\)\{0,1\}SETTING(\([a-z_0-9]*\),.*/\2/p' \
+               "$srcdir/lib/cluster-config.c")
+set -- $settings
+if [ $# -lt 30 ]; then
+    fail "found only $# cluster settings: is the search wrong?"
+fi
+for name in $settings $keys; do
+    if ! grep -q "\`$name\`" "$srcdir/doc/settings.md"; then
+        fail "doc/settings.md does not list the setting $name"
+    fi
 done
 
 # ovslb-ctl: commands (the lines of the command sections indented by two
