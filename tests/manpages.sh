@@ -57,6 +57,15 @@ check_words() {
     done
 }
 
+# at_least N WHAT WORD...: a search found N WORDs or more.
+at_least() {
+    n=$1 what=$2
+    shift 2
+    if [ $# -lt "$n" ]; then
+        fail "found only $# $what: is the search wrong?"
+    fi
+}
+
 tmp=${TMPDIR:-/tmp}/manpages.$$
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
@@ -123,10 +132,7 @@ done
 # the NODE SETTINGS section of both daemons' pages.
 keys=$(sed -n 's/^#define NODE_KEY_[A-Z_]* *"\(ovslb-[a-z-]*\)"$/\1/p' \
            "$srcdir/lib/node-settings.h")
-set -- $keys
-if [ $# -lt 10 ]; then
-    fail "found only $# node settings keys: is the search wrong?"
-fi
+at_least 10 "node settings keys" $keys
 for page in "$controller_page" "$agent_page"; do
     section "$page" "NODE SETTINGS" > "$tmp/node-settings"
     check_words "$page" "$tmp/node-settings" "the node setting" $keys
@@ -136,10 +142,7 @@ done
 # (the names in lib/cluster-config.c's table) and every node setting.
 settings=$(sed -n 's/^ *\(RETIRED_\)\{0,1\}SETTING(\([a-z_0-9]*\),.*/\2/p' \
                "$srcdir/lib/cluster-config.c")
-set -- $settings
-if [ $# -lt 30 ]; then
-    fail "found only $# cluster settings: is the search wrong?"
-fi
+at_least 30 "cluster settings" $settings
 for name in $settings $keys; do
     if ! grep -q "\`$name\`" "$srcdir/doc/settings.md"; then
         fail "doc/settings.md does not list the setting $name"
