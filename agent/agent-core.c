@@ -47,7 +47,8 @@ COVERAGE_DEFINE(agent_core_pending);
 COVERAGE_DEFINE(agent_core_no_egress);
 COVERAGE_DEFINE(agent_core_bad_record);
 
-/* Window of the SYN given to the server: the client's is not known. */
+/* Window of the SYN given to the server: the client's is not known.  Not
+ * a setting: a SYN's window is never scaled, so this is the largest. */
 #define SYN_WINDOW 65535
 
 /* Interval of the sweep that removes closed and forgotten entries. */
@@ -160,6 +161,9 @@ agent_limits_init(struct agent_limits *limits)
     memset(limits, 0, sizeof *limits);
     limits->max_conns = AGENT_DEFAULT_MAX_CONNS;
     limits->max_entries = AGENT_DEFAULT_MAX_ENTRIES;
+    /* The defaults of the cluster settings that the daemon passes on
+     * (xlate_syn_timeout_ms, xlate_syn_tries, xlate_linger_ms,
+     * xlate_closed_idle_ms). */
     limits->syn_timeout_ms = 1000;
     limits->syn_tries = 3;
     limits->linger_ms = 10000;

@@ -101,6 +101,9 @@ struct agent {
     struct node_daemon *nd;
     uint64_t nd_seqno;
     struct agent_options opts;
+    bool has_node_limits;       /* 'node_limits' applied at least once. */
+    struct agent_limits node_limits;    /* The node settings' admission
+                                         * limits that were last applied. */
     char *geneve_port_name;
     char *xlate_port_name;
     long long int now;
@@ -181,8 +184,6 @@ static unixctl_cb_func agent_unixctl_show, agent_unixctl_conns,
 void
 agent_options_init(struct agent_options *opts)
 {
-    opts->geneve_port = SERVER_PIPELINE_GENEVE_PORT_NAME;
-    opts->xlate_port = SERVER_PIPELINE_XLATE_PORT_NAME;
     agent_limits_init(&opts->limits);
 }
 
@@ -591,9 +592,9 @@ vip_has_server(const struct cluster_vip *vip, uint32_t node)
 }
 
 /* The limits of the core: the operator's admission limits
- * (ovslb/set-limits, options), with the cluster settings of 'snap' (if not
- * NULL): how long a translation entry lingers and the bound of the
- * table. */
+ * (node settings, ovslb/set-limits), with the cluster settings of 'snap' (if not
+ * NULL): how long a translation entry lingers, the bound of the table and
+ * the timers of the server-side handshake and of closed entries. */
 static struct agent_limits
 core_limits(const struct agent *a, const struct cluster_snapshot *snap)
 {
@@ -601,6 +602,9 @@ core_limits(const struct agent *a, const struct cluster_snapshot *snap)
 
     if (snap) {
         limits.linger_ms = snap->settings.xlate_linger_ms;
+        limits.syn_timeout_ms = snap->settings.xlate_syn_timeout_ms;
+        limits.syn_tries = snap->settings.xlate_syn_tries;
+        limits.closed_idle_ms = snap->settings.xlate_closed_idle_ms;
         limits.max_entries = snap->settings.xlate_table_max;
     }
     return limits;
@@ -706,6 +710,23 @@ reconfigure(struct agent *a)
         };
     }
 
+    /* The admission limits of the node's settings, when they change (so
+     * that ovslb/set-limits holds until then). */
+    struct agent_limits node_limits = a->opts.limits;
+    node_limits.conn_limit = settings->conn_limit;
+    node_limits.max_load_milli = settings->max_load_milli;
+    node_limits.min_mem_kb = (uint64_t) settings->min_mem_mb * 1024;
+    if (!a->has_node_limits
+        || node_limits.conn_limit != a->node_limits.conn_limit
+        || node_limits.max_load_milli != a->node_limits.max_load_milli
+        || node_limits.min_mem_kb != a->node_limits.min_mem_kb) {
+        a->has_node_limits = true;
+        a->node_limits = node_limits;
+        a->opts.limits.conn_limit = node_limits.conn_limit;
+        a->opts.limits.max_load_milli = node_limits.max_load_milli;
+        a->opts.limits.min_mem_kb = node_limits.min_mem_kb;
+    }
+
     /* The core. */
     struct agent_limits limits = core_limits(a, snap);
     if (!a->core) {
@@ -717,7 +738,21 @@ reconfigure(struct agent *a)
     update_healthy(a);
     a->configured = true;
 
-    /* The bridge. */
+    /* The bridge, with the ports that the node's settings name. */
+    if (strcmp(a->geneve_port_name, settings->tunnel_port)) {
+        free(a->geneve_port_name);
+        a->geneve_port_name = xstrdup(settings->tunnel_port);
+    }
+    if (strcmp(a->xlate_port_name, settings->xlate_port)) {
+        free(a->xlate_port_name);
+        a->xlate_port_name = xstrdup(settings->xlate_port);
+        if (a->xp) {
+            /* Translate through the new port from now on. */
+            xlate_path_close(a->xp);
+            a->xp = NULL;
+            a->next_xp_try = a->now;
+        }
+    }
     a->geneve_port = node_daemon_ofport(a->nd, a->geneve_port_name);
     a->xlate_port = node_daemon_ofport(a->nd, a->xlate_port_name);
     a->has_local_mac = node_daemon_port_mac(a->nd, settings->bridge,
@@ -1078,8 +1113,8 @@ agent_create(const char *ovs_remote, const struct agent_options *opts)
 
     a->nd = node_daemon_create(ovs_remote, NODE_ROLE_SERVER);
     a->opts = *opts;
-    a->geneve_port_name = xstrdup(opts->geneve_port);
-    a->xlate_port_name = xstrdup(opts->xlate_port);
+    a->geneve_port_name = xstrdup(NODE_DEFAULT_TUNNEL_PORT);
+    a->xlate_port_name = xstrdup(NODE_DEFAULT_XLATE_PORT);
     a->geneve_port = a->xlate_port = OFPP_NONE;
     hmap_init(&a->listeners);
     a->config_error = xstrdup("starting");

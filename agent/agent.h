@@ -33,8 +33,6 @@
 #include "agent-core.h"
 
 struct agent_options {
-    const char *geneve_port;    /* Name of the Geneve port ("gnv0"). */
-    const char *xlate_port;     /* Name of the translation port ("xlt0"). */
     struct agent_limits limits; /* Admission limits; the timers that the
                                  * config service sets are overridden. */
 };

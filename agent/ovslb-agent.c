@@ -117,31 +117,11 @@ ovslb_agent_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
     unixctl_command_reply(conn, NULL);
 }
 
-static unsigned long long int
-parse_number(const char *option, const char *s, unsigned long long int max)
-{
-    unsigned long long int n;
-    char *end;
-
-    errno = 0;
-    n = strtoull(s, &end, 10);
-    if (errno || end == s || *end || n > max || s[0] == '-') {
-        ovs_fatal(0, "--%s: \"%s\" is not a number from 0 to %llu", option,
-                  s, max);
-    }
-    return n;
-}
-
 static void
 parse_options(int argc, char *argv[])
 {
     enum {
         OPT_UNIXCTL = UCHAR_MAX + 1,
-        OPT_CONN_LIMIT,
-        OPT_MAX_LOAD,
-        OPT_MIN_MEM_MB,
-        OPT_GENEVE_PORT,
-        OPT_XLATE_PORT,
         OPT_NETNS_ACCESS,
         PRIVILEGES_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -150,11 +130,6 @@ parse_options(int argc, char *argv[])
     static const struct option long_options[] = {
         {"db", required_argument, NULL, 'd'},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
-        {"conn-limit", required_argument, NULL, OPT_CONN_LIMIT},
-        {"max-load", required_argument, NULL, OPT_MAX_LOAD},
-        {"min-mem-mb", required_argument, NULL, OPT_MIN_MEM_MB},
-        {"geneve-port", required_argument, NULL, OPT_GENEVE_PORT},
-        {"xlate-port", required_argument, NULL, OPT_XLATE_PORT},
         {"help", no_argument, NULL, 'h'},
         {"netns-access", no_argument, NULL, OPT_NETNS_ACCESS},
         {"version", no_argument, NULL, 'V'},
@@ -167,9 +142,6 @@ parse_options(int argc, char *argv[])
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
-        double load;
-        char *end;
-
         if (c == -1) {
             break;
         }
@@ -180,29 +152,6 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_UNIXCTL:
             unixctl_path = optarg;
-            break;
-        case OPT_CONN_LIMIT:
-            options.limits.conn_limit = parse_number("conn-limit", optarg,
-                                                     UINT32_MAX);
-            break;
-        case OPT_MAX_LOAD:
-            load = strtod(optarg, &end);
-            if (end == optarg || *end || !(load >= 0 && load < 1e6)) {
-                ovs_fatal(0, "--max-load: \"%s\" is not a load per CPU",
-                          optarg);
-            }
-            options.limits.max_load_milli = load * 1000;
-            break;
-        case OPT_MIN_MEM_MB:
-            options.limits.min_mem_kb = 1024 * parse_number("min-mem-mb",
-                                                            optarg,
-                                                            UINT32_MAX);
-            break;
-        case OPT_GENEVE_PORT:
-            options.geneve_port = optarg;
-            break;
-        case OPT_XLATE_PORT:
-            options.xlate_port = optarg;
             break;
         case OPT_NETNS_ACCESS:
             netns_access = true;
@@ -248,18 +197,12 @@ usage(void)
            "                     unix:%s/db.sock)\n"
            "  --unixctl=SOCKET   ovs-appctl socket (default: in the run "
            "directory)\n"
-           "  --conn-limit=N     live connections per VIP (0: no limit)\n"
-           "  --max-load=X       refuse above this load per CPU (0: never)\n"
-           "  --min-mem-mb=N     refuse below this available memory\n"
-           "  --geneve-port=NAME Geneve port of the bridge (default %s)\n"
-           "  --xlate-port=NAME  translation port of the bridge (default %s)\n"
            "  --netns-access     with --user, keep the capability to enter\n"
            "                     the network namespaces of the config's\n"
            "                     netns column (CAP_SYS_ADMIN)\n"
            "  -h, --help         this help\n"
            "  -V, --version      the version\n",
-           program_name, program_name, ovs_rundir(), options.geneve_port,
-           options.xlate_port);
+           program_name, program_name, ovs_rundir());
     daemon_usage();
     privileges_usage();
     vlog_usage();

@@ -157,6 +157,8 @@ configure(struct lbnode *lb)
         .buffer_timeout_ms = 3000, .syn_table_max = 100000,
         .syn_cookie_pct = 80, .syn_cookie_rate = 50000,
         .lease_ms = LEASE_MS,
+        .handshake_timeout_ms = 30000,
+        .connect_retry_ms = 1000, .query_retry_ms = 500,
     };
     lbnode_configure(lb, &cfg);
 }

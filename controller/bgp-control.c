@@ -43,7 +43,9 @@ VLOG_DEFINE_THIS_MODULE(bgp_control);
  * numbers of the config service (bgp_local_as, bgp_router_as); the edge
  * router is this node's default gateway; session source addresses are
  * A.B.X.Y in the /16 of this node's north address, X the announcer's id and
- * Y the announced node's (see lib/bgp-speaker.h). */
+ * Y the announced node's (see lib/bgp-speaker.h).  A fixed addressing
+ * scheme for now: doc/settings.md lists it among the candidates for a
+ * setting. */
 #define BGP_SESSION_MASK 0xffff0000
 
 /* Creates or updates the BGP speaker from the configuration and announces

@@ -62,10 +62,8 @@ VLOG_DEFINE_THIS_MODULE(controller);
 COVERAGE_DEFINE(controller_packet_in_syn);
 COVERAGE_DEFINE(controller_packet_in_other);
 
-/* The Geneve port of the ovslb bridge (LAB.md). */
-#define TUNNEL_PORT_NAME "gnv0"
-
-/* Most packet-ins handled per pass of the main loop. */
+/* Most packet-ins handled per pass of the main loop: fairness between the
+ * loop's inputs, not a setting (it changes nothing a client sees). */
 #define MAX_PACKET_INS_PER_RUN 256
 
 /* Configuration. */
@@ -109,7 +107,7 @@ controller_reconfigure(struct controller *c)
     }
 
     c->north_port = node_daemon_ofport(c->nd, settings->north_port);
-    c->tunnel_port = node_daemon_ofport(c->nd, TUNNEL_PORT_NAME);
+    c->tunnel_port = node_daemon_ofport(c->nd, settings->tunnel_port);
     lb_actions_set_ports(c->actions, c->north_port, c->tunnel_port);
     c->has_own_mac = node_daemon_port_mac(c->nd, settings->bridge,
                                           &c->own_mac);
@@ -196,6 +194,9 @@ controller_reconfigure(struct controller *c)
         .syn_cookie_pct = s->syn_cookie_threshold_pct,
         .syn_cookie_rate = s->syn_cookie_rate,
         .lease_ms = lease_ms,
+        .handshake_timeout_ms = s->handshake_timeout_ms,
+        .connect_retry_ms = s->connect_retry_ms,
+        .query_retry_ms = s->query_retry_ms,
         .tracker_table_max = s->tracker_table_max,
         .mapping_table_max = s->mapping_table_max,
         .pending_table_max = s->pending_table_max,

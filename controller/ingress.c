@@ -155,7 +155,7 @@ ingress_ask_trackers(struct lbnode *lb, struct pending *p, bool use_ack_info,
     }
     p->asked = now;
     deadline_queue_set(&lb->query_retries, &p->query_retry,
-                       now + QUERY_RETRY_MS);
+                       now + lb->query_retry_ms);
     FLOW_DBG(&p->cp, "ingress: %s to %s %"PRIu32,
              p->stage == PENDING_ASKED_PFT && use_ack_info
              ? "ACK_INFO" : "MAPPING_QUERY",

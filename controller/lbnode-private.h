@@ -50,13 +50,6 @@
 struct ring;
 struct selection;
 
-/* How long an ingress waits for one tracker's answer before asking again
- * (or asking the other one). */
-#define QUERY_RETRY_MS 500
-
-/* How long a PFT waits for a server's answer before choosing again. */
-#define CONNECT_RETRY_MS 1000
-
 /* Ingresses remembered per flow while its server is being chosen. */
 #define MAX_WAITERS 4
 
@@ -180,6 +173,8 @@ struct lbnode {
     uint32_t buffer_packets, buffer_bytes, buffer_timeout_ms;
     uint32_t syn_table_max;
     uint32_t lease_ms;
+    uint32_t handshake_timeout_ms;
+    uint32_t connect_retry_ms, query_retry_ms;
 
     /* Bounds.  PROTOCOL.md §6 forgets a lapsed entry "lazily, or when
      * memory is needed"; these bounds are where memory is needed.  Each
@@ -270,10 +265,10 @@ struct lbnode {
                                          * rounded up. */
     struct deadline_queue connect_retries; /* PFT entries in CONNECTING:
                                          * 'connect_sent' plus
-                                         * CONNECT_RETRY_MS. */
+                                         * connect_retry_ms. */
     struct deadline_queue pending_expiry;  /* Pending flows: 'deadline'. */
     struct deadline_queue query_retries;   /* Pending flows asked: 'asked'
-                                            * plus QUERY_RETRY_MS. */
+                                            * plus query_retry_ms. */
     struct deadline_queue mapping_leases;  /* Mappings: 'expires', rounded
                                             * up. */
 };

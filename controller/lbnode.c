@@ -236,6 +236,9 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     lb->buffer_timeout_ms = cfg->buffer_timeout_ms;
     lb->syn_table_max = cfg->syn_table_max;
     lb->lease_ms = MAX(cfg->lease_ms, 1);
+    lb->handshake_timeout_ms = MAX(cfg->handshake_timeout_ms, 1);
+    lb->connect_retry_ms = MAX(cfg->connect_retry_ms, 1);
+    lb->query_retry_ms = MAX(cfg->query_retry_ms, 1);
     lb->tracker_table_max = table_bound(cfg->tracker_table_max);
     lb->mapping_table_max = table_bound(cfg->mapping_table_max);
     lb->pending_table_max = table_bound(cfg->pending_table_max);
@@ -499,7 +502,7 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         /* Due again in a period, even if no tracker can be asked now
          * (ingress_ask_trackers() sets the same time when it asks one). */
         lb->stats.timer_visits++;
-        deadline_queue_set(&lb->query_retries, d, now + QUERY_RETRY_MS);
+        deadline_queue_set(&lb->query_retries, d, now + lb->query_retry_ms);
         ingress_ask_trackers(lb, p, p->stage == PENDING_ASKED_PFT, now, io,
                              aux);
     }
@@ -516,7 +519,7 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         /* Every change of role or state reschedules the retry. */
         ovs_assert(e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING);
         lb->stats.timer_visits++;
-        deadline_queue_set(&lb->connect_retries, d, now + CONNECT_RETRY_MS);
+        deadline_queue_set(&lb->connect_retries, d, now + lb->connect_retry_ms);
         if (!s || !s->healthy) {
             /* The server went down before it answered: choose another, as
              * if it had refused. */

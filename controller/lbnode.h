@@ -141,6 +141,11 @@ struct lbnode_config {
                                  * an ingress mapping: renewed by the
                                  * servers' connection publications
                                  * (PROTOCOL.md §6) and by use. */
+    uint32_t handshake_timeout_ms; /* Life of a tracker entry whose
+                                    * handshake has not completed. */
+    uint32_t connect_retry_ms;  /* PFT: CONN_REQ again after this. */
+    uint32_t query_retry_ms;    /* Ingress: tracker query again after
+                                 * this. */
 
     /* Bounds of the tables (0: none).  At a bound the least recently
      * renewed idle entry makes room, never a handshake in progress

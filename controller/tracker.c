@@ -45,10 +45,8 @@ VLOG_DEFINE_THIS_MODULE(tracker);
 
 COVERAGE_DEFINE(lbnode_ack_invalid);
 
-/* How long a tracker keeps a flow still in the handshake. */
-#define HANDSHAKE_TIMEOUT_MS 30000
-
-/* Window field of the SYN/ACK (never scaled in a SYN segment). */
+/* Window field of the SYN/ACK (never scaled in a SYN segment, so not a
+ * setting: this is the largest it can say). */
 #define SYNACK_WINDOW 65535
 
 /* Keeps 'e' in 'connect_retries' while it waits, as PFT, for its server's
@@ -58,7 +56,7 @@ entry_schedule_retry(struct lbnode *lb, struct entry *e)
 {
     if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING) {
         deadline_queue_set(&lb->connect_retries, &e->connect_retry,
-                           e->connect_sent + CONNECT_RETRY_MS);
+                           e->connect_sent + lb->connect_retry_ms);
     } else {
         deadline_cancel(&e->connect_retry);
     }
@@ -129,7 +127,7 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
     e->cp = *cp;
     e->role = role;
     e->state = ENTRY_SYN_RECEIVED;
-    e->expires = now + HANDSHAKE_TIMEOUT_MS;
+    e->expires = now + lb->handshake_timeout_ms;
     lease_entry_schedule_expiry(lb, e);
     hmap_insert(&lb->entries, &e->node, cp_hash(cp));
     lb->n_syn_entries++;
@@ -153,7 +151,7 @@ tracker_entry_set_state(struct lbnode *lb, struct entry *e,
                && state != ENTRY_ESTABLISHED) {
         lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
         lb->n_syn_entries++;
-        e->expires = now + HANDSHAKE_TIMEOUT_MS;
+        e->expires = now + lb->handshake_timeout_ms;
     }
     e->state = state;
     lease_entry_schedule_expiry(lb, e);

@@ -60,11 +60,10 @@ struct pipeline;
 #define SERVER_PIPELINE_TABLE_INGRESS 10
 #define SERVER_PIPELINE_TABLE_EGRESS 20
 
-/* Default OpenFlow port numbers and names (LAB.md). */
+/* Default OpenFlow port numbers (LAB.md); the port names are node
+ * settings (node-settings.h). */
 #define SERVER_PIPELINE_GENEVE_OFPORT 100
 #define SERVER_PIPELINE_XLATE_OFPORT 200
-#define SERVER_PIPELINE_GENEVE_PORT_NAME "gnv0"
-#define SERVER_PIPELINE_XLATE_PORT_NAME "xlt0"
 
 /* MACs that the pipeline and the agent agree on (locally administered,
  * unicast).  Node MACs are 02:6f:76:00:HH:LL for node ids 0 to 65535. */

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "coverage.h"
+#include "ctl-sock.h"
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
 #include "ovslb-idl.h"
@@ -65,6 +66,9 @@ static void ack_run(struct cluster_config *);
  * The defaults are PROTOCOL.md's; the ranges are the schema's (a test
  * checks that they agree). */
 const struct cluster_setting cluster_setting_defs[] = {
+    SETTING(key_grace_ms, CTL_SOCK_KEY_GRACE_MS, 1000, 3600000, false,
+            "how long the nodes still accept the cluster key that a "
+            "promotion replaced"),
     SETTING(ring_vnodes, 64, 1, 4096, false,
             "points per LB node on the flow-tracker ring"),
     SETTING(control_port, 7700, 1, 65535, false,
@@ -126,6 +130,15 @@ const struct cluster_setting cluster_setting_defs[] = {
                     "as their lease (lease_ms)"),
     SETTING(xlate_linger_ms, 10000, 0, 3600000, false,
             "how long a translation entry outlives its socket"),
+    SETTING(xlate_syn_timeout_ms, 1000, 100, 60000, false,
+            "how long a server agent waits for its server's SYN/ACK before "
+            "sending the SYN again"),
+    SETTING(xlate_syn_tries, 3, 1, 20, false,
+            "SYNs a server agent sends its server before refusing the "
+            "connection"),
+    SETTING(xlate_closed_idle_ms, 70000, 1000, 3600000, false,
+            "how long a closed connection's translation entry stays "
+            "without packets"),
     SETTING(maglev_table_size, 65537, 65537, 65537, true,
             "slots of a hash-mode VIP's table (a prime; fixed at 65537 "
             "until hash mode is implemented)"),
@@ -133,6 +146,15 @@ const struct cluster_setting cluster_setting_defs[] = {
             "period of connection publishing"),
     SETTING(lease_ms, 10000, 100, 3600000, false,
             "lease a publication gives a connection"),
+    SETTING(handshake_timeout_ms, 30000, 1000, 600000, false,
+            "how long a flow tracker keeps a connection whose handshake "
+            "has not completed"),
+    SETTING(connect_retry_ms, 1000, 100, 60000, false,
+            "how long a flow tracker waits for a server's answer to a "
+            "connection request before asking again"),
+    SETTING(query_retry_ms, 500, 50, 60000, false,
+            "how long an ingress waits for a flow tracker's answer before "
+            "asking again"),
     SETTING(ping_interval_ms, 100, 10, 600000, false,
             "period of LB node health checks"),
     SETTING(gossip_interval_ms, 100, 10, 600000, false,

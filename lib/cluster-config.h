@@ -77,6 +77,8 @@ struct cluster_settings {
     char *cluster_key_next;     /* Staged key, accepted but not used to
                                  * sign until promoted ("" if none). */
 
+    uint32_t key_grace_ms;              /* Old key accepted after a
+                                         * promotion for this long. */
     uint32_t ring_vnodes;               /* Points per LB node on the ring. */
     uint32_t control_port;              /* UDP control port. */
     uint32_t publish_port;              /* UDP port of PUBLISH_FWD. */
@@ -98,9 +100,15 @@ struct cluster_settings {
     uint32_t vip_ttl;                   /* Default retry TTL of a VIP. */
     uint32_t flow_idle_timeout_s;       /* Retired (schema column kept). */
     uint32_t xlate_linger_ms;           /* Translation entry after close. */
+    uint32_t xlate_syn_timeout_ms;      /* Agent's SYN to its server... */
+    uint32_t xlate_syn_tries;           /* ...sent this many times. */
+    uint32_t xlate_closed_idle_ms;      /* Closed entry without packets. */
     uint32_t maglev_table_size;         /* hash-mode table slots (prime). */
     uint32_t publish_interval_ms;       /* Connection publishing period. */
     uint32_t lease_ms;                  /* Lease of a published entry. */
+    uint32_t handshake_timeout_ms;      /* Tracker entry before the ACK. */
+    uint32_t connect_retry_ms;          /* PFT's CONN_REQ retry period. */
+    uint32_t query_retry_ms;            /* Ingress's tracker query retry. */
     uint32_t ping_interval_ms;          /* LB node health checks. */
     uint32_t gossip_interval_ms;        /* Heartbeat table gossip. */
     uint32_t suspect_ms;                /* No rise for this: suspect... */

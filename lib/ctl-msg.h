@@ -86,6 +86,9 @@
 struct ofpbuf;
 struct ds;
 
+/* The wire format (PROTOCOL.md): every node must agree on these, so none
+ * of them is a setting.  CTL_MSG_MAX_LEN keeps a message in one datagram
+ * under the fabric's smallest MTU. */
 #define CTL_MSG_MAGIC 0x4f564c42        /* "OVLB" */
 #define CTL_MSG_VERSION 1
 #define CTL_MSG_HEADER_LEN 20
@@ -94,7 +97,8 @@ struct ds;
 #define CTL_MSG_MAX_BODY (CTL_MSG_MAX_LEN - CTL_MSG_HEADER_LEN \
                           - CTL_MSG_MAC_LEN)
 
-/* Default UDP ports (PROTOCOL.md §10). */
+/* Default UDP ports (PROTOCOL.md §10): the defaults of the cluster
+ * settings control_port and publish_port. */
 #define CTL_MSG_PORT 7700
 #define CTL_MSG_FWD_PORT 7701           /* PUBLISH_FWD only. */
 

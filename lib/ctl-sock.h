@@ -74,7 +74,7 @@ struct metrics;
  * milliseconds), and above the longest reconnection backoff of the config
  * service's client (8 s), so that a node that was briefly cut off from the
  * config service when the key was promoted still gets through. */
-#define CTL_SOCK_KEY_GRACE_MS 10000
+#define CTL_SOCK_KEY_GRACE_MS 10000     /* Default of key_grace_ms. */
 
 struct ctl_sock_stats {
     struct ctl_stats rx;            /* Received, by type and by error. */

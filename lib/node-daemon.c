@@ -389,6 +389,8 @@ node_daemon_set_sock_keys(struct ctl_sock *sock,
                              strlen(cs->cluster_key_next));
     }
     if (!error) {
+        /* Before the keys: it applies to the promotion they may make. */
+        ctl_sock_set_key_grace(sock, cs->key_grace_ms);
         error = ctl_sock_set_keys(sock, &current,
                                   next.state ? &next : NULL);
     }

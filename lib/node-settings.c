@@ -23,6 +23,7 @@
 
 #include "node-settings.h"
 
+#include <limits.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,23 @@ is_valid_port_name(const char *name)
         }
     }
     return true;
+}
+
+/* Returns the port name of optional key 'key' of 'ids', 'dflt' if it is
+ * absent, or NULL after adding an error to 'errors' if it is not a port
+ * name. */
+static const char *
+optional_port(const struct smap *ids, const char *key, const char *dflt,
+              struct ds *errors)
+{
+    const char *value = smap_get_def(ids, key, dflt);
+
+    if (!is_valid_port_name(value)) {
+        add_error(errors, "external_ids:%s=%s is not a port name (remove "
+                  "the key to use the default %s)", key, value, dflt);
+        return NULL;
+    }
+    return value;
 }
 
 /* Returns true if 'remotes' is a list of OVSDB remotes, and then sets
@@ -238,6 +256,46 @@ node_settings_parse(const struct smap *external_ids, const char *rundir,
         }
     }
 
+    const char *tunnel_port = optional_port(external_ids,
+                                            NODE_KEY_TUNNEL_PORT,
+                                            NODE_DEFAULT_TUNNEL_PORT,
+                                            &errors);
+    const char *xlate_port = NULL;
+    if (role == NODE_ROLE_SERVER) {
+        xlate_port = optional_port(external_ids, NODE_KEY_XLATE_PORT,
+                                   NODE_DEFAULT_XLATE_PORT, &errors);
+        if (xlate_port && tunnel_port && !strcmp(xlate_port, tunnel_port)) {
+            add_error(&errors, "external_ids:%s and external_ids:%s name the "
+                      "same port %s (the Geneve port and the translation "
+                      "port must differ)", NODE_KEY_TUNNEL_PORT,
+                      NODE_KEY_XLATE_PORT, xlate_port);
+        }
+    }
+
+    unsigned int conn_limit = 0, min_mem_mb = 0;
+    double max_load = 0;
+    if (role == NODE_ROLE_SERVER) {
+        value = smap_get(external_ids, NODE_KEY_CONN_LIMIT);
+        if (value && !str_to_uint(value, 10, &conn_limit)) {
+            add_error(&errors, "external_ids:%s=%s is not a number of "
+                      "connections (an integer from 0, no limit, to %u)",
+                      NODE_KEY_CONN_LIMIT, value, UINT_MAX);
+        }
+        value = smap_get(external_ids, NODE_KEY_MAX_LOAD);
+        if (value && (!str_to_double(value, &max_load)
+                      || !(max_load >= 0 && max_load < 1e6))) {
+            add_error(&errors, "external_ids:%s=%s is not a load per CPU "
+                      "(a decimal number from 0, never refuse, to below "
+                      "1000000)", NODE_KEY_MAX_LOAD, value);
+        }
+        value = smap_get(external_ids, NODE_KEY_MIN_MEM_MB);
+        if (value && !str_to_uint(value, 10, &min_mem_mb)) {
+            add_error(&errors, "external_ids:%s=%s is not a number of "
+                      "megabytes (an integer from 0, never refuse, to %u)",
+                      NODE_KEY_MIN_MEM_MB, value, UINT_MAX);
+        }
+    }
+
     const char *store = smap_get(external_ids, NODE_KEY_STORE);
     if (store && !store[0]) {
         add_error(&errors, "external_ids:%s is empty (remove it to use the "
@@ -266,6 +324,11 @@ node_settings_parse(const struct smap *external_ids, const char *rundir,
                 ? xstrdup(store)
                 : xasprintf("%s/ovslb-%u.db", rundir, id));
     s->metrics_file = nullable_xstrdup(metrics_file);
+    s->tunnel_port = xstrdup(tunnel_port);
+    s->conn_limit = conn_limit;
+    s->max_load_milli = max_load * 1000;
+    s->min_mem_mb = min_mem_mb;
+    s->xlate_port = nullable_xstrdup(xlate_port);
     s->ssl_private_key = nullable_xstrdup(ssl_files[0]);
     s->ssl_certificate = nullable_xstrdup(ssl_files[1]);
     s->ssl_ca_cert = nullable_xstrdup(ssl_files[2]);
@@ -315,6 +378,11 @@ node_settings_equals(const struct node_settings *a,
             && nullable_string_equals(a->north_port, b->north_port)
             && nullable_string_equals(a->store, b->store)
             && nullable_string_equals(a->metrics_file, b->metrics_file)
+            && nullable_string_equals(a->tunnel_port, b->tunnel_port)
+            && nullable_string_equals(a->xlate_port, b->xlate_port)
+            && a->conn_limit == b->conn_limit
+            && a->max_load_milli == b->max_load_milli
+            && a->min_mem_mb == b->min_mem_mb
             && nullable_string_equals(a->ssl_private_key, b->ssl_private_key)
             && nullable_string_equals(a->ssl_certificate, b->ssl_certificate)
             && nullable_string_equals(a->ssl_ca_cert, b->ssl_ca_cert));
@@ -330,6 +398,8 @@ node_settings_destroy(struct node_settings *s)
         free(s->north_port);
         free(s->store);
         free(s->metrics_file);
+        free(s->tunnel_port);
+        free(s->xlate_port);
         free(s->ssl_private_key);
         free(s->ssl_certificate);
         free(s->ssl_ca_cert);

@@ -36,6 +36,16 @@
  *   ovslb-north-port  LB nodes: the bridge port towards the edge router;
  *                     required for role "lb", ignored for "server".
  *   ovslb-store       the node's SQLite file; default RUNDIR/ovslb-ID.db.
+ *   ovslb-tunnel-port the bridge's Geneve port, towards the other nodes;
+ *                     default "gnv0".
+ *   ovslb-xlate-port  server nodes: the bridge's internal port through which
+ *                     the agent translates segments; default "xlt0",
+ *                     ignored for "lb".
+ *   ovslb-conn-limit, ovslb-max-load, ovslb-min-mem-mb
+ *                     server nodes: the agent's admission limits (live
+ *                     connections per VIP address, load average per CPU as
+ *                     a decimal number, available memory in MB); 0 or
+ *                     absent: none.  Ignored for "lb".
  *   ovslb-metrics-file  where the daemon writes its counters and gauges
  *                     once a second in the Prometheus text format, for the
  *                     node exporter's textfile collector: an absolute path
@@ -73,6 +83,15 @@ struct smap;
 #define NODE_KEY_SSL_PRIVATE_KEY "ovslb-ssl-private-key"
 #define NODE_KEY_SSL_CERTIFICATE "ovslb-ssl-certificate"
 #define NODE_KEY_SSL_CA_CERT "ovslb-ssl-ca-cert"
+#define NODE_KEY_TUNNEL_PORT "ovslb-tunnel-port"
+#define NODE_KEY_XLATE_PORT "ovslb-xlate-port"
+#define NODE_KEY_CONN_LIMIT "ovslb-conn-limit"
+#define NODE_KEY_MAX_LOAD "ovslb-max-load"
+#define NODE_KEY_MIN_MEM_MB "ovslb-min-mem-mb"
+
+/* The defaults of the optional port names (LAB.md's). */
+#define NODE_DEFAULT_TUNNEL_PORT "gnv0"
+#define NODE_DEFAULT_XLATE_PORT "xlt0"
 
 enum node_role {
     NODE_ROLE_LB,
@@ -90,6 +109,13 @@ struct node_settings {
     char *north_port;           /* NULL unless 'role' is NODE_ROLE_LB. */
     char *store;                /* SQLite file. */
     char *metrics_file;         /* Prometheus text file, or NULL: off. */
+    char *tunnel_port;          /* Geneve port of the bridge. */
+    char *xlate_port;           /* NULL unless 'role' is NODE_ROLE_SERVER. */
+
+    /* Server nodes' admission limits (0: none; always 0 for LB nodes). */
+    uint32_t conn_limit;        /* Live connections per VIP address. */
+    uint32_t max_load_milli;    /* Load average per CPU, in thousandths. */
+    uint32_t min_mem_mb;        /* Available memory. */
 
     /* TLS to the config service: all three PEM files, or all NULL. */
     char *ssl_private_key;

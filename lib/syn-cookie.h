@@ -89,6 +89,8 @@
 
 struct flow_key;
 
+/* The cookie's encoding: any flow tracker must check another's cookies,
+ * so these are not settings. */
 #define SYN_COOKIE_SLOT_S 64            /* Length of a time slot. */
 #define SYN_COOKIE_MAX_SKEW_S 8         /* Clock difference tolerated
                                          * between issuer and checker. */

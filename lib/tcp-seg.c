@@ -45,6 +45,8 @@ enum {
     OPT_TS = 8,
 };
 
+/* IP TTL (hop limit) of the segments built here, the usual host default.
+ * Not a setting: the segments go to clients as if from the VIP's host. */
 #define TTL_DEFAULT 64
 
 static const char *const error_strings[TCP_SEG_N_ERRORS] = {

@@ -112,9 +112,20 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.vip_ttl, 3);
     ck_assert_uint_eq(s.flow_idle_timeout_s, 60);
     ck_assert_uint_eq(s.xlate_linger_ms, 10000);
+    /* Were agent_limits_init()'s built-in timers (issue 19): the same. */
+    ck_assert_uint_eq(s.xlate_syn_timeout_ms, 1000);
+    ck_assert_uint_eq(s.xlate_syn_tries, 3);
+    ck_assert_uint_eq(s.xlate_closed_idle_ms, 70000);
     ck_assert_uint_eq(s.maglev_table_size, 65537);
     ck_assert_uint_eq(s.publish_interval_ms, 1000);
     ck_assert_uint_eq(s.lease_ms, 10000);
+    /* Was controller/tracker.c's HANDSHAKE_TIMEOUT_MS (issue 19). */
+    ck_assert_uint_eq(s.handshake_timeout_ms, 30000);
+    /* Were controller/lbnode-private.h's CONNECT_RETRY_MS and
+     * QUERY_RETRY_MS. */
+    ck_assert_uint_eq(s.connect_retry_ms, 1000);
+    ck_assert_uint_eq(s.key_grace_ms, 10000);   /* CTL_SOCK_KEY_GRACE_MS. */
+    ck_assert_uint_eq(s.query_retry_ms, 500);
     ck_assert_uint_eq(s.ping_interval_ms, 100);
     ck_assert_uint_eq(s.gossip_interval_ms, 100);
     ck_assert_uint_eq(s.suspect_ms, 300);

@@ -42,8 +42,10 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include "cluster-config.h"
 #include "ctl-msg.h"
 #include "flow-key.h"
+#include "node-daemon.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
@@ -445,6 +447,41 @@ START_TEST(test_previous_key_expires)
 }
 END_TEST
 
+/* The cluster setting key_grace_ms reaches the socket with the keys
+ * (node_daemon_set_sock_keys()): a promotion with a short grace stops
+ * accepting the old key after it, one with the default does not.  (The test
+ * uses 100 ms, below the setting's range, to stay short.) */
+START_TEST(test_key_grace_setting)
+{
+    const struct ctl_sock_stats *sb = ctl_sock_get_stats(b);
+    struct cluster_settings cs;
+
+    cluster_settings_init(&cs);
+    free(cs.cluster_key);
+    cs.cluster_key = xstrdup(NEXT_KEY);
+    ck_assert_uint_eq(cs.key_grace_ms, CTL_SOCK_KEY_GRACE_MS);
+
+    /* The default: the old key still works 150 ms after the promotion. */
+    ck_assert_ptr_null(node_daemon_set_sock_keys(b, &cs));
+    usleep(150 * 1000);
+    ck_assert(delivered(a, b, b_port, 1));
+    ck_assert_uint_eq(sb->rx.rx_key[CTL_KEY_PREVIOUS], 1);
+
+    /* Back to the old key, then promoted again with 100 ms of grace. */
+    free(cs.cluster_key);
+    cs.cluster_key = xstrdup(TEST_KEY);
+    ck_assert_ptr_null(node_daemon_set_sock_keys(b, &cs));
+    free(cs.cluster_key);
+    cs.cluster_key = xstrdup(NEXT_KEY);
+    cs.key_grace_ms = 100;
+    ck_assert_ptr_null(node_daemon_set_sock_keys(b, &cs));
+    usleep(150 * 1000);
+    ck_assert(!delivered(a, b, b_port, 2));
+    ck_assert_uint_ge(sb->keys_expired, 1);
+    cluster_settings_destroy(&cs);
+}
+END_TEST
+
 /* Hostile messages of every type. */
 
 /* A valid message of 'type' from node 1 with sequence number 'seq'. */
@@ -666,6 +703,7 @@ ctl_sock_suite(void)
     tcase_add_test(tc, test_rotation);
     tcase_add_test(tc, test_unstaged_key_rejected);
     tcase_add_test(tc, test_previous_key_expires);
+    tcase_add_test(tc, test_key_grace_setting);
     tcase_add_test(tc, test_hostile_every_type);
     suite_add_tcase(s, tc);
     return s;

@@ -105,6 +105,8 @@ static uint32_t syn_cookie_rate = 50000;
 
 /* The bounds of the tables (0: none). */
 static uint32_t tracker_table_max, mapping_table_max, pending_table_max;
+static uint32_t handshake_timeout_ms;   /* handshake_timeout_ms setting. */
+static uint32_t connect_retry_ms;       /* connect_retry_ms setting. */
 
 static uint32_t lb_id(int i) { return i + 1; }
 static uint32_t srv_id(int i) { return 101 + i; }
@@ -248,6 +250,8 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
             .buffer_timeout_ms = 3000, .syn_table_max = syn_table_max,
             .syn_cookie_pct = 80, .syn_cookie_rate = syn_cookie_rate,
             .lease_ms = LEASE_MS,
+            .handshake_timeout_ms = handshake_timeout_ms,
+            .connect_retry_ms = connect_retry_ms, .query_retry_ms = 500,
             .tracker_table_max = tracker_table_max,
             .mapping_table_max = mapping_table_max,
             .pending_table_max = pending_table_max,
@@ -274,6 +278,8 @@ setup(void)
     syn_table_max = 1000;
     syn_cookie_rate = 50000;
     tracker_table_max = mapping_table_max = pending_table_max = 0;
+    handshake_timeout_ms = 30000;
+    connect_retry_ms = 1000;
     for (int i = 0; i < N_LB; i++) {
         w.lbs[i] = lbnode_create();
         aux[i] = (struct node_aux) { .w = &w, .node = lb_id(i) };
@@ -773,6 +779,27 @@ START_TEST(test_unknown_flow_forgotten)
 }
 END_TEST
 
+/* With every server silent, the PFT sends the CONN_REQ of the flow just
+ * handshaken again 'period' ms from now, not before. */
+static void
+expect_connect_retry(long long int period)
+{
+    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
+
+    for (int i = 0; i < N_LB; i++) {
+        ck_assert_int_gt(lbnode_next_deadline(w.lbs[i]), w.now);
+        lbnode_retry(w.lbs[i], w.now + period - 1, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], reqs);
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_retry(w.lbs[i], w.now + period, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
+                      reqs + 1);
+}
+
 START_TEST(test_buffer_bound_and_timeout)
 {
     const struct lbnode_stats *st = lbnode_get_stats(w.lbs[0]);
@@ -790,24 +817,26 @@ START_TEST(test_buffer_bound_and_timeout)
     ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 1);
 
     /* The PFT asks the silent server again after a second, not before. */
-    size_t reqs = w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2];
-    for (int i = 0; i < N_LB; i++) {
-        ck_assert_int_gt(lbnode_next_deadline(w.lbs[i]), w.now);
-        lbnode_retry(w.lbs[i], w.now + 999, &io, &aux[i]);
-    }
-    run_bus();
-    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2], reqs);
-    for (int i = 0; i < N_LB; i++) {
-        lbnode_retry(w.lbs[i], w.now + 1000, &io, &aux[i]);
-    }
-    run_bus();
-    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[1] + w.conn_reqs[2],
-                      reqs + 1);
+    expect_connect_retry(1000);
 
     w.now += 3000;
     lbnode_run(w.lbs[0], w.now, &io, &aux[0]);
     ck_assert_uint_eq(lbnode_n_pending(w.lbs[0]), 0);
     ck_assert_uint_eq(st->buffer_timeouts, 1);
+}
+END_TEST
+
+/* The cluster setting connect_retry_ms: a PFT asks a silent server again
+ * after that long, not at the 1 s that used to be built in. */
+START_TEST(test_connect_retry_setting)
+{
+    connect_retry_ms = 2000;
+    configure(NULL, NULL, 3);
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(0, 46100);
+    expect_connect_retry(2000);
 }
 END_TEST
 
@@ -1264,6 +1293,44 @@ total_entries(void)
     }
     return n;
 }
+
+/* The cluster setting handshake_timeout_ms: a SYN answered but never
+ * ACKed is forgotten by its trackers after that long, not before, and not
+ * at the 30 s that used to be built in. */
+START_TEST(test_handshake_timeout_setting)
+{
+    handshake_timeout_ms = 5000;
+    configure(NULL, NULL, 3);
+
+    long long int start = w.now;
+    size_t n_north = w.n_north;
+    packet_in(0, 47000, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);     /* The SYN/ACK. */
+    size_t n = total_entries();
+    ck_assert_uint_gt(n, 0);
+
+    w.now = start + 4000;
+    run_all();
+    ck_assert_uint_eq(total_entries(), n);
+    w.now = start + 5250;                   /* Swept every 250 ms. */
+    run_all();
+    ck_assert_uint_eq(total_entries(), 0);
+
+    /* The default keeps it well past 5 s. */
+    handshake_timeout_ms = 30000;
+    configure(NULL, NULL, 3);
+    start = w.now = start + 10000;
+    packet_in(0, 47001, TCP_SYN, 1000, 0);
+    n = total_entries();
+    ck_assert_uint_gt(n, 0);
+    w.now = start + 5250;
+    run_all();
+    ck_assert_uint_eq(total_entries(), n);
+    w.now = start + 30250;
+    run_all();
+    ck_assert_uint_eq(total_entries(), 0);
+}
+END_TEST
 
 
 START_TEST(test_publish_renews_then_lapses)
@@ -2646,6 +2713,8 @@ lbnode_suite(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_handshake_every_ingress);
+    tcase_add_test(tc, test_handshake_timeout_setting);
+    tcase_add_test(tc, test_connect_retry_setting);
     tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_wrong_ack_dropped);
     tcase_add_test(tc, test_handshake_ack_superseded);

@@ -73,6 +73,17 @@ START_TEST(test_lb_node)
     ck_assert_str_eq(s.config, "unix:/var/run/ovslb/ovslb.sock");
     ck_assert_str_eq(s.north_port, "north0");
     ck_assert_str_eq(s.store, "/var/run/ovslb/ovslb-1.db");
+    /* The Geneve port's default; an LB node has no translation port. */
+    ck_assert_str_eq(s.tunnel_port, "gnv0");
+    ck_assert_ptr_null(s.xlate_port);
+    node_settings_destroy(&s);
+
+    /* A server node's keys are ignored on an LB node, even malformed. */
+    smap_add(&ids, "ovslb-xlate-port", "bad/name");
+    smap_add(&ids, "ovslb-conn-limit", "lots");
+    ck_assert_ptr_null(node_settings_parse(&ids, "/var/run/ovslb", &s));
+    ck_assert_ptr_null(s.xlate_port);
+    ck_assert_uint_eq(s.conn_limit, 0);
     node_settings_destroy(&s);
     ck_assert_ptr_null(s.bridge);
     node_settings_destroy(NULL);
@@ -134,6 +145,57 @@ START_TEST(test_server_node)
                      "/var/lib/prometheus/node-exporter/ovslb.prom");
     ck_assert(!node_settings_equals(&s, &t));
     node_settings_destroy(&t);
+
+    /* The ports: defaults, then the node's own names (issue 19: they
+     * were a #define and daemon flags), each a different setting. */
+    ck_assert_str_eq(s.tunnel_port, "gnv0");
+    ck_assert_str_eq(s.xlate_port, "xlt0");
+    smap_add(&ids, "ovslb-tunnel-port", "geneve1");
+    smap_add(&ids, "ovslb-xlate-port", "xlate1");
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &t));
+    ck_assert_str_eq(t.tunnel_port, "geneve1");
+    ck_assert_str_eq(t.xlate_port, "xlate1");
+    ck_assert(!node_settings_equals(&s, &t));
+    node_settings_destroy(&t);
+    smap_replace(&ids, "ovslb-xlate-port", "geneve1");
+    expect_error(&ids, "name the same port geneve1");
+    smap_replace(&ids, "ovslb-xlate-port", "bad/name");
+    expect_error(&ids, "external_ids:ovslb-xlate-port=bad/name is not a "
+                 "port name");
+    smap_remove(&ids, "ovslb-xlate-port");
+    smap_replace(&ids, "ovslb-tunnel-port", "");
+    expect_error(&ids, "external_ids:ovslb-tunnel-port= is not a port name");
+    smap_remove(&ids, "ovslb-tunnel-port");
+
+    /* The admission limits (were the agent's options): none by default,
+     * parsed, a different setting, refused when malformed. */
+    ck_assert_uint_eq(s.conn_limit, 0);
+    ck_assert_uint_eq(s.max_load_milli, 0);
+    ck_assert_uint_eq(s.min_mem_mb, 0);
+    smap_add(&ids, "ovslb-conn-limit", "10");
+    smap_add(&ids, "ovslb-max-load", "2.5");
+    smap_add(&ids, "ovslb-min-mem-mb", "512");
+    ck_assert_ptr_null(node_settings_parse(&ids, "/run", &t));
+    ck_assert_uint_eq(t.conn_limit, 10);
+    ck_assert_uint_eq(t.max_load_milli, 2500);
+    ck_assert_uint_eq(t.min_mem_mb, 512);
+    ck_assert(!node_settings_equals(&s, &t));
+    node_settings_destroy(&t);
+    smap_replace(&ids, "ovslb-conn-limit", "-1");
+    expect_error(&ids, "external_ids:ovslb-conn-limit=-1 is not a number "
+                 "of connections");
+    smap_replace(&ids, "ovslb-conn-limit", "10");
+    smap_replace(&ids, "ovslb-max-load", "lots");
+    expect_error(&ids, "external_ids:ovslb-max-load=lots is not a load");
+    smap_replace(&ids, "ovslb-max-load", "-0.5");
+    expect_error(&ids, "external_ids:ovslb-max-load=-0.5 is not a load");
+    smap_replace(&ids, "ovslb-max-load", "2.5");
+    smap_replace(&ids, "ovslb-min-mem-mb", "1e3");
+    expect_error(&ids, "external_ids:ovslb-min-mem-mb=1e3 is not a number "
+                 "of megabytes");
+    smap_remove(&ids, "ovslb-conn-limit");
+    smap_remove(&ids, "ovslb-max-load");
+    smap_remove(&ids, "ovslb-min-mem-mb");
 
     node_settings_destroy(&s);
     smap_destroy(&ids);

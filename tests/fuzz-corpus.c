@@ -237,6 +237,8 @@ lbnode_records(const struct flow_key *cp)
         .buffer_packets = 4, .buffer_bytes = 4096,
         .buffer_timeout_ms = 1000, .syn_table_max = 100,
         .syn_cookie_pct = 80, .syn_cookie_rate = 1000, .lease_ms = 10000,
+        .handshake_timeout_ms = 30000,
+        .connect_retry_ms = 1000, .query_retry_ms = 500,
     };
     struct lbnode *node = lbnode_create();
     struct tcp_seg_hdr h = { .flags = TCP_SYN, .seq = 1000,

@@ -235,6 +235,8 @@ configure(struct lbnode *lb, uint8_t health, uint32_t syn_table_max)
         .buffer_timeout_ms = 3000, .syn_table_max = syn_table_max,
         .syn_cookie_pct = 80, .syn_cookie_rate = 50000,
         .lease_ms = 10000,
+        .handshake_timeout_ms = 30000,
+        .connect_retry_ms = 1000, .query_retry_ms = 500,
     };
     lbnode_configure(lb, &cfg);
 }

@@ -6,9 +6,10 @@
 #   - ovslb-controller(8) and ovslb-agent(8) describe every ovs-appctl
 #     command that their sources register, every counter that their
 #     ovslb/stats prints (the names in the formatting code) and every option
-#     of their --help;
+#     of their --help, and every external_ids key of lib/node-settings.h;
 #   - ovslb-ctl(8) describes every command, cluster setting and option of
 #     'ovslb-ctl --help';
+#   - doc/settings.md lists every cluster setting and node setting;
 #   - each page renders without a warning (groff -ww), when groff is here.
 #
 # Run from the top of the build tree (as 'make check' does); 'srcdir' is the
@@ -54,6 +55,15 @@ check_words() {
             fail "$page does not describe $what $w"
         fi
     done
+}
+
+# at_least N WHAT WORD...: a search found N WORDs or more.
+at_least() {
+    n=$1 what=$2
+    shift 2
+    if [ $# -lt "$n" ]; then
+        fail "found only $# $what: is the search wrong?"
+    fi
 }
 
 tmp=${TMPDIR:-/tmp}/manpages.$$
@@ -116,6 +126,27 @@ for daemon in controller/ovslb-controller agent/ovslb-agent; do
     section "$page" OPTIONS > "$tmp/options"
     options=$(./$daemon --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
     check_words "$page" "$tmp/options" "the option" $options
+done
+
+# The node settings: every external_ids key of lib/node-settings.h is in
+# the NODE SETTINGS section of both daemons' pages.
+keys=$(sed -n 's/^#define NODE_KEY_[A-Z_]* *"\(ovslb-[a-z-]*\)"$/\1/p' \
+           "$srcdir/lib/node-settings.h")
+at_least 10 "node settings keys" $keys
+for page in "$controller_page" "$agent_page"; do
+    section "$page" "NODE SETTINGS" > "$tmp/node-settings"
+    check_words "$page" "$tmp/node-settings" "the node setting" $keys
+done
+
+# doc/settings.md, the list of every setting, names every cluster setting
+# (the names in lib/cluster-config.c's table) and every node setting.
+settings=$(sed -n 's/^ *\(RETIRED_\)\{0,1\}SETTING(\([a-z_0-9]*\),.*/\2/p' \
+               "$srcdir/lib/cluster-config.c")
+at_least 30 "cluster settings" $settings
+for name in $settings $keys; do
+    if ! grep -q "\`$name\`" "$srcdir/doc/settings.md"; then
+        fail "doc/settings.md does not list the setting $name"
+    fi
 done
 
 # ovslb-ctl: commands (the lines of the command sections indented by two
