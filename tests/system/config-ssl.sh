@@ -93,21 +93,21 @@ check_out "100 requests over new connections, all answered" \
 # Changes over ssl: reach the nodes and steer the traffic.
 check_out "ovslb-ctl over ssl: (ovslb-lab ctl) shows the lab's VIPs" \
     '^ *vip web2$' octl show
-check "ovslb-ctl over ssl: takes server 102 out of web2" \
-    octl vip-server-del web2 102
+check "ovslb-ctl over ssl: takes server 102 out of web2 (--wait=all)" \
+    octl --wait=all vip-server-del web2 102
 check "every LB node follows: web2 has server 101 only" \
-    wait_for 10000 web2_servers_are "101(w1)"
+    web2_servers_are "101(w1)"
 check "web2 is answered by srv1 only" only_srv1_answers
-check "ovslb-ctl over ssl: puts server 102 back" \
-    octl vip-server-add web2 102
+check "ovslb-ctl over ssl: puts server 102 back (--wait=all)" \
+    octl --wait=all vip-server-add web2 102
 check "every LB node follows: web2 has servers 101 and 102" \
-    wait_for 10000 web2_servers_are "101(w1) 102(w1)"
+    web2_servers_are "101(w1) 102(w1)"
 check "ovslb-ctl over ssl: a new VIP (echo on 203.0.113.11:9000)" \
     octl vip-add echo2 203.0.113.11 9000
 check "... server 101" octl vip-server-add echo2 101
-check "... server 102" octl vip-server-add echo2 102
+check "... server 102 (--wait=all)" octl --wait=all vip-server-add echo2 102
 check "every LB node has the new VIP" \
-    wait_for 10000 has_vip "echo2 203.0.113.11:9000 up"
+    has_vip "echo2 203.0.113.11:9000 up"
 check "the new VIP carries traffic" wait_for 10000 echo_answers
 
 # A client certificate signed by another CA (ovs-pki's controller CA) is

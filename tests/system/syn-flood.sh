@@ -120,8 +120,9 @@ cookie_rate_is() {
 # (SYN again after 1, 3, 7, 15 and 31 s; connect() gives up after about
 # 127 s) would: a SYN that the saturated switches drop is retried, one for
 # which the LB tier kept or answered wrongly fails.  How long they take is
-# reported: that depends on the machine.  Writes "ok failed p50_ms p90_ms max_ms" (the time to
-# connect and get the whole answer) to OUT.
+# reported: that depends on the machine.  Writes "ok failed p50_ms p90_ms
+# max_ms errors" (the time to connect and get the whole answer; the
+# failures by kind) to OUT.
 legit() {
     ip netns exec ovslb-cli "$PY" - "$VIP" "$1" "$2" >"$3" 2>&1 <<'EOF'
 import socket, sys, time
@@ -143,15 +144,20 @@ def one(i):
         s.close()
         if data.startswith(b"HTTP/1.1 200") or data.startswith(b"HTTP/1.0 200"):
             return time.monotonic() - t0
-    except OSError:
-        pass
-    return None
+        return "bad-answer(%d-bytes)" % len(data)
+    except OSError as e:
+        return type(e).__name__
 with ThreadPoolExecutor(n) as ex:
     results = list(ex.map(one, range(n)))
-times = sorted(t for t in results if t is not None)
+times = sorted(t for t in results if isinstance(t, float))
+errors = {}
+for r in results:
+    if not isinstance(r, float):
+        errors[r] = errors.get(r, 0) + 1
 def pct(p):
     return int(times[min(len(times) - 1, int(len(times) * p))] * 1000) if times else -1
-print(len(times), n - len(times), pct(0.5), pct(0.9), pct(1.0))
+print(len(times), n - len(times), pct(0.5), pct(0.9), pct(1.0),
+      ",".join("%s:%d" % kv for kv in sorted(errors.items())) or "-")
 EOF
 }
 # flood KIND SECONDS: FLOOD_PROCS hping3 processes sending spoofed
@@ -187,10 +193,18 @@ echo "# lab up"
 lab up >"$SYS_OUT" 2>&1 || { cat "$SYS_OUT"; sys_error "lab up failed"; }
 check "the lab answers through the VIP" \
     ip netns exec ovslb-cli curl -sf --max-time 5 -o /dev/null "http://$VIP/"
-octl set syn_cookie_rate=500 >"$SYS_OUT" 2>&1 \
-    || { cat "$SYS_OUT"; sys_error "ovslb-ctl set syn_cookie_rate failed"; }
-check "every LB node applies syn_cookie_rate=500" \
-    wait_for 10000 cookie_rate_is 500
+# Health checks that a flood cannot fool: the probes share the flooded
+# datapath, and at the defaults (a node suspect after 300 ms without an
+# answer and unhealthy 300 ms later, a server after 1.5 s) the saturated
+# switches delay them enough that nodes and servers flap, the ring churns
+# and a client may meet a moment with no server.  An operator who expects
+# floods sets thresholds above the delays they cause; keeping the probes
+# out of the flood's way is still to be done (the closing note of this
+# test's session).
+octl --wait=all set syn_cookie_rate=500 suspect_ms=2000 unhealthy_ms=2000 \
+    server_check_interval_ms=2000 >"$SYS_OUT" 2>&1 \
+    || { cat "$SYS_OUT"; sys_error "ovslb-ctl set failed"; }
+check "every LB node applies syn_cookie_rate=500" cookie_rate_is 500
 
 # --- The SYN flood ---
 rss0=$(rss_kb)
@@ -216,8 +230,8 @@ ing1=$(sum_stat syn_cookies_at_ingress)
 cpu1=$(cpu_ticks)
 rss_max=$(awk -v m="$rss0" '$7 > m { m = $7 } END { print m }' "$D/samples")
 sent=$(flood_sent)
-read -r ok failed p50 p90 pmax <"$D/legit.out" \
-    || { ok=0; failed=$LEGIT; p50=-1; p90=-1; pmax=-1; }
+read -r ok failed p50 p90 pmax errors <"$D/legit.out" \
+    || { ok=0; failed=$LEGIT; p50=-1; p90=-1; pmax=-1; errors=?; }
 syns=$((s1 - s0))
 cookies=$((c1 - c0))
 kept=$((k1 - k0))
@@ -235,7 +249,7 @@ health_changes=$(cat "$D"/lb*/ovslb-controller.log | grep -c 'health changed')
 pending_max=$(awk 'BEGIN { m = 0 } $6 > m { m = $6 } END { print m }' "$D/samples")
 hz=$(getconf CLK_TCK)
 echo "# SYN flood: $sent SYNs sent in ${flood_ms} ms ($((sent * 1000 / flood_ms))/s) by $FLOOD_PROCS hping3; $syns reached the controllers ($((syns * 1000 / flood_ms))/s), $cookies answered with cookies ($((ing1 - ing0)) by their ingress), $kept kept handshakes (for SYNs of the flood's first moments); from 2 s on, $handed_steady SYNs handed to a flow tracker"
-echo "# legitimate client: $ok of $LEGIT connections succeeded; time to the whole answer p50 $p50 ms, p90 $p90 ms, max $pmax ms"
+echo "# legitimate client: $ok of $LEGIT connections succeeded; time to the whole answer p50 $p50 ms, p90 $p90 ms, max $pmax ms; failures: $errors"
 echo "# controllers: memory $((rss0 / 1024)) MiB before, at most $((rss_max / 1024)) MiB during; CPU $(( (cpu1 - cpu0) * 1000 / hz )) ms over the three in ${flood_ms} ms; pending flows at most $pending_max"
 
 check "the flood reached the controllers (more than 1,000 SYNs a second)" \
@@ -269,8 +283,9 @@ wait $FLOOD_PIDS
 FLOOD_PIDS=
 sleep 4     # Past the ingresses' buffer timeout (3 s): every ACK counted.
 read -r n1 d1 v1 i1 a1 < <(ack_stats)
-read -r ok2 failed2 _ <"$D/legit-ack.out" || { ok2=0; failed2=50; }
-echo "# ACK flood: $(flood_sent) ACKs sent; $((n1 - n0)) segments reached the ingresses' controllers, $((d1 - d0)) dropped and counted by the ingresses (the flow trackers found $((a1 - a0)) ACKs matching no handshake and no cookie), $((v1 - v0)) valid cookies of $((i1 - i0)) issued; legitimate client: $ok2 of 50"
+read -r ok2 failed2 _ _ _ errors2 <"$D/legit-ack.out" \
+    || { ok2=0; failed2=50; errors2=?; }
+echo "# ACK flood: $(flood_sent) ACKs sent; $((n1 - n0)) segments reached the ingresses' controllers, $((d1 - d0)) dropped and counted by the ingresses (the flow trackers found $((a1 - a0)) ACKs matching no handshake and no cookie), $((v1 - v0)) valid cookies of $((i1 - i0)) issued; legitimate client: $ok2 of 50 (failures: $errors2)"
 # Each of the client's 50 connections sends its controller a few segments
 # (its first ACK, its request) that are not dropped.
 check "the spoofed ACKs are dropped and counted ($((d1 - d0)) of $((n1 - n0)))" \
