@@ -1090,6 +1090,12 @@ void
 health_recv(struct health *h, const struct ctl_msg *msg, long long int now,
             const struct health_io *io, void *aux)
 {
+    if (msg->sender == h->self) {
+        /* Nothing this node sends comes back to it; answering would make
+         * it send to itself. */
+        reject(h, HEALTH_REJ_FROM_SELF);
+        return;
+    }
     switch (msg->type) {
     case CTL_MSG_PING:
         recv_ping(h, msg, io, aux);
@@ -1226,6 +1232,7 @@ health_reject_to_string(enum health_reject why)
     case HEALTH_REJ_GOSSIP_NODE: return "gossip-unknown-node";
     case HEALTH_REJ_GOSSIP_KIND: return "gossip-wrong-kind";
     case HEALTH_REJ_TYPE: return "unhandled-type";
+    case HEALTH_REJ_FROM_SELF: return "from-self";
     case HEALTH_REJ_IMPORT: return "import-unknown-node";
     case HEALTH_REJ_CONFIG: return "config-entry";
     case HEALTH_N_REJECTS:

@@ -227,6 +227,8 @@ enum health_reject {
     HEALTH_REJ_GOSSIP_NODE,     /* Entry for a node not configured. */
     HEALTH_REJ_GOSSIP_KIND,     /* Entry whose kind differs from config. */
     HEALTH_REJ_TYPE,            /* A type this module does not handle. */
+    HEALTH_REJ_FROM_SELF,       /* Claims this node as its sender (a loop,
+                                 * or forged with the cluster's key). */
     HEALTH_REJ_IMPORT,          /* Imported record of an unknown node. */
     HEALTH_REJ_CONFIG,          /* Configuration entry left out. */
     HEALTH_N_REJECTS

@@ -1232,6 +1232,21 @@ START_TEST(test_hostile)
     ck_assert_uint_eq(st->rejected[HEALTH_REJ_PING_PATH], 1);
     ck_assert_uint_eq(cap->n, 0);
 
+    /* A PING that claims this node as its sender and checker (a loop, or
+     * forged with the key) is ignored, not answered to this node itself. */
+    ctl_msg_init(&msg, CTL_MSG_PING, LB_ID(0), 2);
+    msg.ping.nonce = 43;
+    msg.ping.path = CTL_PATH_SOUTH;
+    msg.ping.checker = LB_ID(0);
+    msg.ping.target = LB_ID(0);
+    health_recv(h, &msg, now, &capture_io, cap);
+    ck_assert_uint_eq(st->rejected[HEALTH_REJ_FROM_SELF], 1);
+    ck_assert_uint_eq(cap->n, 0);
+    ctl_msg_init(&msg, CTL_MSG_PING, LB_ID(1), 2);
+    msg.ping.nonce = 42;
+    msg.ping.checker = LB_ID(1);
+    msg.ping.target = LB_ID(0);
+
     /* A good PING is answered. */
     msg.ping.path = CTL_PATH_SOUTH;
     health_recv(h, &msg, now, &capture_io, cap);
