@@ -83,6 +83,16 @@ COVERAGE_DEFINE(agent_msg_ignored);
                         | (1u << SOCK_DIAG_LAST_ACK)      \
                         | (1u << SOCK_DIAG_CLOSING))
 
+/* The TCP states a full dump asks the kernel for: those published, and the
+ * listeners.  TIME_WAIT is left out, though the kernel walks those sockets
+ * anyway: a server that closes first leaves one per connection for 60 s
+ * (tens of thousands under load), and reporting them every
+ * publish_interval_ms cost more than anything else the agent does per
+ * connection.  An entry whose socket is in TIME_WAIT counts as forgotten,
+ * so it stays xlate_linger_ms more, which covers the client's retransmitted
+ * FINs. */
+#define FULL_DUMP_STATES (PUBLISH_STATES | (1u << SOCK_DIAG_LISTEN))
+
 /* A VIP address and port with a listener. */
 struct listener {
     struct hmap_node node;      /* In 'listeners', by hash_listener(). */
@@ -359,7 +369,8 @@ socket_cb(const struct sock_diag_entry *e, void *a_)
 }
 
 /* Reads the kernel's sockets: only the listeners if '!full', otherwise
- * everything, for the core's reconciliation and publishing. */
+ * those in FULL_DUMP_STATES, for the core's reconciliation and
+ * publishing. */
 static bool
 dump_sockets(struct agent *a, bool full)
 {
@@ -370,7 +381,7 @@ dump_sockets(struct agent *a, bool full)
     a->in_dump = full;
     for (size_t i = 0; i < a->n_diags; i++) {
         if (sock_diag_dump(a->diags[i],
-                           full ? SOCK_DIAG_ALL_STATES
+                           full ? FULL_DUMP_STATES
                                 : 1u << SOCK_DIAG_LISTEN,
                            socket_cb, a)) {
             ok = false;
