@@ -48,6 +48,7 @@
 #include "packets.h"
 #include "random.h"
 #include "sock-diag.h"
+#include "vip-load.h"
 #include "store.h"
 #include "timeval.h"
 #include "unixctl.h"
@@ -152,6 +153,8 @@ struct agent {
     struct hmap listeners;
     long long int listeners_at;
     bool in_dump;               /* Collecting sockets for the core. */
+    struct vip_load *load;      /* The VIP ports' load, of the last full
+                                 * dump. */
 
     /* Healthy LB nodes. */
     bool has_lb_list;           /* An LB_LIST arrived. */
@@ -184,6 +187,7 @@ struct agent {
     uint64_t frames_to_client;
     uint64_t frames_unsent;
     uint64_t publish_rounds;
+    uint64_t load_msgs;
     uint64_t journal_loaded;
 };
 
@@ -344,6 +348,11 @@ socket_cb(const struct sock_diag_entry *e, void *a_)
 {
     struct agent *a = a_;
 
+    if (a->in_dump && (e->state == SOCK_DIAG_LISTEN
+                       || e->state == SOCK_DIAG_ESTABLISHED)) {
+        vip_load_socket(a->load, &e->src, ntohs(e->sport),
+                        e->state == SOCK_DIAG_LISTEN, e->rqueue, e->rtt_us);
+    }
     if (e->state == SOCK_DIAG_LISTEN) {
         uint16_t port = ntohs(e->sport);
 
@@ -379,10 +388,14 @@ dump_sockets(struct agent *a, bool full)
     listeners_clear(a);
     a->listeners_at = a->now;
     a->in_dump = full;
+    if (full) {
+        vip_load_begin(a->load, a->vips, a->n_vips);
+    }
     for (size_t i = 0; i < a->n_diags; i++) {
         if (sock_diag_dump(a->diags[i],
                            full ? FULL_DUMP_STATES
                                 : 1u << SOCK_DIAG_LISTEN,
+                           full ? SOCK_DIAG_RTT : 0,
                            socket_cb, a)) {
             ok = false;
         }
@@ -1054,6 +1067,26 @@ handle_messages(struct agent *a)
 
 /* Publishing and reconciliation. */
 
+/* Reports the VIP ports' load of the last full dump to every healthy LB
+ * node (PROTOCOL.md §6, LOAD). */
+static void
+send_load(struct agent *a)
+{
+    if (!node_daemon_ctl_sock(a->nd)) {
+        return;
+    }
+
+    struct ctl_msg *msg = xmalloc(sizeof *msg);
+    for (size_t i = 0; i < vip_load_n_msgs(a->load); i++) {
+        for (size_t j = 0; j < a->n_healthy; j++) {
+            vip_load_msg(a->load, i, a->self, msg);
+            io_send(a, a->healthy[j], msg);
+            a->load_msgs++;
+        }
+    }
+    free(msg);
+}
+
 static void
 publish(struct agent *a)
 {
@@ -1071,6 +1104,7 @@ publish(struct agent *a)
     if (ok) {
         agent_core_sockets_end(a->core, a->now, to);
         a->publish_rounds++;
+        send_load(a);
     } else {
         /* An incomplete table must not make entries look forgotten: end
          * the pass without consequences by starting another. */
@@ -1128,6 +1162,7 @@ agent_create(const char *ovs_remote, const struct agent_options *opts)
     a->xlate_port_name = xstrdup(NODE_DEFAULT_XLATE_PORT);
     a->geneve_port = a->xlate_port = OFPP_NONE;
     hmap_init(&a->listeners);
+    a->load = vip_load_create();
     a->config_error = xstrdup("starting");
 
     unixctl_command_register("ovslb/show", "", 0, 0, agent_unixctl_show, a);
@@ -1162,6 +1197,7 @@ agent_destroy(struct agent *a)
     free(a->netns);
     listeners_clear(a);
     hmap_destroy(&a->listeners);
+    vip_load_destroy(a->load);
     node_daemon_destroy(a->nd);
     free(a->vips);
     free(a->lbs);
@@ -1237,6 +1273,9 @@ static const struct metrics_counter agent_driver_counters[] = {
                          "Messages to nodes without a known address."),
     AGENT_DRIVER_COUNTER(publish_rounds, "publish_rounds",
                          "Rounds of connection publishing."),
+    AGENT_DRIVER_COUNTER(load_msgs, "load_msgs",
+                         "LOAD messages sent (VIP ports' load, to every "
+                         "healthy LB node)."),
     AGENT_DRIVER_COUNTER(journal_loaded, "journal_loaded",
                          "Journal records reloaded at start."),
 };
@@ -1467,6 +1506,7 @@ agent_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     PUT(msgs_ignored);
     PUT(msgs_no_route);
     PUT(publish_rounds);
+    PUT(load_msgs);
     PUT(journal_loaded);
 #undef PUT
     if (a->xp) {

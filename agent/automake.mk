@@ -13,4 +13,5 @@ agent_libagent_la_SOURCES = \
 	agent/agent-core.c agent/agent-core.h \
 	agent/agent.c agent/agent.h \
 	agent/sock-diag.c agent/sock-diag.h \
+	agent/vip-load.c agent/vip-load.h \
 	agent/xlate-path.c agent/xlate-path.h

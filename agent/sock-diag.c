@@ -27,6 +27,8 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <stddef.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -206,6 +208,22 @@ handle_msg(struct sock_diag *sd, int family, const struct nlmsghdr *nlh,
     e.sport = m->id.idiag_sport;
     e.dport = m->id.idiag_dport;
     e.state = m->idiag_state;
+    e.rqueue = m->idiag_rqueue;
+    e.rtt_us = 0;
+
+    const struct nlattr *nla;
+    size_t left;
+    size_t attrs_len = nlh->nlmsg_len - NLMSG_LENGTH(sizeof *m);
+    NL_ATTR_FOR_EACH (nla, left, (const struct nlattr *) (m + 1),
+                      attrs_len) {
+        if (nl_attr_type(nla) == INET_DIAG_INFO
+            && nl_attr_get_size(nla) >= (offsetof(struct tcp_info, tcpi_rtt)
+                                         + sizeof(uint32_t))) {
+            const struct tcp_info *ti = nl_attr_get(nla);
+
+            e.rtt_us = ti->tcpi_rtt;
+        }
+    }
     sd->stats.sockets++;
     cb(&e, aux);
     return 0;
@@ -213,7 +231,7 @@ handle_msg(struct sock_diag *sd, int family, const struct nlmsghdr *nlh,
 
 static int
 dump_family(struct sock_diag *sd, int family, uint32_t state_mask,
-            void (*cb)(const struct sock_diag_entry *, void *), void *aux)
+            unsigned int flags, void (*cb)(const struct sock_diag_entry *, void *), void *aux)
 {
     struct inet_diag_req_v2 *req;
     struct ofpbuf request, reply;
@@ -227,6 +245,9 @@ dump_family(struct sock_diag *sd, int family, uint32_t state_mask,
     req->sdiag_family = family;
     req->sdiag_protocol = IPPROTO_TCP;
     req->idiag_states = state_mask;
+    if (flags & SOCK_DIAG_RTT) {
+        req->idiag_ext = 1u << (INET_DIAG_INFO - 1);
+    }
     sd->seq++;
     error = nl_sock_send_seq(sd->sock, &request, sd->seq, true);
     ofpbuf_uninit(&request);
@@ -275,18 +296,20 @@ dump_family(struct sock_diag *sd, int family, uint32_t state_mask,
 }
 
 /* Calls 'cb' with 'aux' for every TCP socket (IPv4 and IPv6) whose state
- * is in 'state_mask' (bit 1 << enum sock_diag_state).  Returns 0 or a
- * positive errno (then 'cb' may have seen part of the table). */
+ * is in 'state_mask' (bit 1 << enum sock_diag_state); with SOCK_DIAG_RTT
+ * in 'flags' the kernel adds each socket's tcp_info, from which the entry's
+ * 'rtt_us' comes.  Returns 0 or a positive errno (then 'cb' may have seen
+ * part of the table). */
 int
-sock_diag_dump(struct sock_diag *sd, uint32_t state_mask,
+sock_diag_dump(struct sock_diag *sd, uint32_t state_mask, unsigned int flags,
                void (*cb)(const struct sock_diag_entry *, void *aux),
                void *aux)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-    int error = dump_family(sd, AF_INET, state_mask, cb, aux);
+    int error = dump_family(sd, AF_INET, state_mask, flags, cb, aux);
 
     if (!error) {
-        error = dump_family(sd, AF_INET6, state_mask, cb, aux);
+        error = dump_family(sd, AF_INET6, state_mask, flags, cb, aux);
     }
     if (error) {
         sd->stats.errors++;

@@ -55,7 +55,15 @@ struct sock_diag_entry {
     ovs_be16 sport;
     ovs_be16 dport;
     enum sock_diag_state state;
+    uint32_t rqueue;            /* A listener: connections in its accept
+                                 * queue; others: bytes not read yet. */
+    uint32_t rtt_us;            /* With SOCK_DIAG_RTT: the kernel's smoothed
+                                 * round-trip time; 0 if not measured or not
+                                 * asked for. */
 };
+
+/* Flags of sock_diag_dump(). */
+#define SOCK_DIAG_RTT 0x1u      /* Ask for each socket's tcp_info. */
 
 struct sock_diag_stats {
     uint64_t dumps;             /* Dumps completed. */
@@ -70,6 +78,7 @@ char *sock_diag_open(const char *netns, struct sock_diag **)
     OVS_WARN_UNUSED_RESULT;
 void sock_diag_close(struct sock_diag *);
 int sock_diag_dump(struct sock_diag *, uint32_t state_mask,
+                   unsigned int flags,
                    void (*cb)(const struct sock_diag_entry *, void *aux),
                    void *aux);
 const char *sock_diag_netns(const struct sock_diag *);

@@ -25,4 +25,5 @@ controller_libcontroller_la_SOURCES = \
 	controller/lb-actions.c controller/lb-actions.h \
 	controller/lbnode.c controller/lbnode.h controller/lbnode-private.h \
 	controller/lease.c \
+	controller/server-load.c controller/server-load.h \
 	controller/tracker.c

@@ -197,6 +197,9 @@ controller_reconfigure(struct controller *c)
         .handshake_timeout_ms = s->handshake_timeout_ms,
         .connect_retry_ms = s->connect_retry_ms,
         .query_retry_ms = s->query_retry_ms,
+        /* Three reports may be lost before a server's load stops
+         * counting. */
+        .load_max_age_ms = MAX(3 * s->publish_interval_ms, 1000),
         .tracker_table_max = s->tracker_table_max,
         .mapping_table_max = s->mapping_table_max,
         .pending_table_max = s->pending_table_max,

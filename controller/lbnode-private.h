@@ -175,6 +175,9 @@ struct lbnode {
     uint32_t lease_ms;
     uint32_t handshake_timeout_ms;
     uint32_t connect_retry_ms, query_retry_ms;
+    struct server_load *load;   /* Servers' load (server-load.h). */
+    uint32_t load_max_age_ms;
+    long long int next_load_sweep;
 
     /* Bounds.  PROTOCOL.md §6 forgets a lapsed entry "lazily, or when
      * memory is needed"; these bounds are where memory is needed.  Each
@@ -460,6 +463,7 @@ void tracker_mapping(struct lbnode *, const struct ctl_msg *,
                      long long int now, const struct lbnode_io *, void *aux);
 void tracker_query(struct lbnode *, const struct ctl_mapping_query *,
                    long long int now, const struct lbnode_io *, void *aux);
+void tracker_load(struct lbnode *, const struct ctl_msg *, long long int now);
 void tracker_sync(struct lbnode *, const struct ctl_tracker_sync *,
                   uint32_t sender, long long int now);
 

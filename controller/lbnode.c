@@ -39,6 +39,7 @@
 #include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "server-load.h"
 #include "ring.h"
 #include "selection.h"
 #include "syn-cookie.h"
@@ -94,6 +95,7 @@ lbnode_create(void)
     deadline_queue_init(&lb->mapping_leases);
     syn_cookie_thresholds_init(&lb->cookie_thresholds);
     ovs_list_init(&lb->self_msgs);
+    lb->load = server_load_create();
     return lb;
 }
 
@@ -154,6 +156,7 @@ lbnode_destroy(struct lbnode *lb)
     LIST_FOR_EACH_POP (sm, node, &lb->self_msgs) {
         free(sm);
     }
+    server_load_destroy(lb->load);
     free(lb);
 }
 
@@ -239,6 +242,7 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     lb->handshake_timeout_ms = MAX(cfg->handshake_timeout_ms, 1);
     lb->connect_retry_ms = MAX(cfg->connect_retry_ms, 1);
     lb->query_retry_ms = MAX(cfg->query_retry_ms, 1);
+    lb->load_max_age_ms = cfg->load_max_age_ms ? cfg->load_max_age_ms : 3000;
     lb->tracker_table_max = table_bound(cfg->tracker_table_max);
     lb->mapping_table_max = table_bound(cfg->mapping_table_max);
     lb->pending_table_max = table_bound(cfg->pending_table_max);
@@ -347,6 +351,9 @@ dispatch(struct lbnode *lb, const struct ctl_msg *msg, long long int now,
     case CTL_MSG_PUBLISH_FWD:
         lease_publish(lb, msg, now, io, aux);
         break;
+    case CTL_MSG_LOAD:
+        tracker_load(lb, msg, now);
+        break;
     case CTL_MSG_CONN_REQ:
     case CTL_MSG_PING:
     case CTL_MSG_PONG:
@@ -448,6 +455,12 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
             syn_cookie_key_destroy(lb->cookie_key_prev);
             lb->cookie_key_prev = NULL;
         }
+    }
+
+    if (now >= lb->next_load_sweep) {
+        /* Not urgent: left out of lbnode_next_deadline(). */
+        server_load_run(lb->load, now);
+        lb->next_load_sweep = now + 10000;
     }
 
     while ((d = deadline_queue_due(&lb->pending_expiry, now))) {
@@ -716,6 +729,9 @@ lbnode_format_flows(const struct lbnode *lb, long long int now,
                       m->replaced ? " replaced by a new connection" : "",
                       m->expires - now);
     }
+    ds_put_format(s, "servers' load: %"PRIuSIZE"\n",
+                  server_load_count(lb->load));
+    server_load_format(lb->load, now, s);
 }
 
 /* Appends to 's' the counters of every role. */
@@ -774,6 +790,10 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(cp_conflicts);
     STAT(cp_conflicts_other);
     STAT(msgs_ignored);
+    ds_put_cstr(s, "servers' load:\n");
+    STAT(load_msgs);
+    STAT(load_entries);
+    STAT(load_rejected);
     ds_put_cstr(s, "timers:\n");
     STAT(timer_visits);
     ds_put_cstr(s, "connection publishing:\n");
@@ -910,6 +930,13 @@ static const struct metrics_counter lbnode_counters[] = {
                    "connection."),
     LBNODE_COUNTER(msgs_ignored, "messages_ignored",
                    "Messages for flows this node does not hold."),
+    LBNODE_COUNTER(load_msgs, "load_messages",
+                   "LOAD messages received from agents."),
+    LBNODE_COUNTER(load_entries, "load_entries",
+                   "Servers' VIP port loads recorded."),
+    LBNODE_COUNTER(load_rejected, "load_rejected",
+                   "Load entries refused: not a configured server of "
+                   "that VIP port."),
     LBNODE_COUNTER(timer_visits, "timer_visits",
                    "Timers found due: their work per pass."),
     LBNODE_COUNTER(publish_msgs, "publish_messages",

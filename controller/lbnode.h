@@ -146,6 +146,8 @@ struct lbnode_config {
     uint32_t connect_retry_ms;  /* PFT: CONN_REQ again after this. */
     uint32_t query_retry_ms;    /* Ingress: tracker query again after
                                  * this. */
+    uint32_t load_max_age_ms;   /* A server's LOAD report counts for this
+                                 * long (server-load.h); 0: 3000. */
 
     /* Bounds of the tables (0: none).  At a bound the least recently
      * renewed idle entry makes room, never a handshake in progress
@@ -235,6 +237,12 @@ struct lbnode_stats {
                                  * to be its connection. */
 
     uint64_t msgs_ignored;      /* Messages for flows we do not hold. */
+
+    /* Servers' load (LOAD, server-load.h). */
+    uint64_t load_msgs;         /* LOAD messages received. */
+    uint64_t load_entries;      /* ...entries recorded. */
+    uint64_t load_rejected;     /* ...entries refused: the sender is not a
+                                 * configured server of that VIP port. */
 
     /* Timers. */
     uint64_t timer_visits;      /* Timers found due by lbnode_run() and

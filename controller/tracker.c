@@ -36,6 +36,7 @@
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "ring.h"
+#include "server-load.h"
 #include "selection.h"
 #include "syn-cookie.h"
 #include "tcp-seg.h"
@@ -505,8 +506,38 @@ sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
     send_synack(lb, ss, io, aux);
 }
 
+/* Any node: records a LOAD report (server-load.h) of the servers' VIP
+ * ports, each entry only if the sender is a configured server of that VIP
+ * port. */
+void
+tracker_load(struct lbnode *lb, const struct ctl_msg *msg, long long int now)
+{
+    const struct ctl_load *load = &msg->load;
+
+    lb->stats.load_msgs++;
+    for (size_t i = 0; i < load->n; i++) {
+        const struct ctl_load_entry *le = &load->entries[i];
+        const struct vip *v = vip_find(lb, &le->vip, le->port, IPPROTO_TCP);
+        bool ok = false;
+
+        for (size_t j = 0; v && j < v->cfg.n_servers; j++) {
+            if (v->cfg.servers[j].node == msg->sender) {
+                ok = true;
+                break;
+            }
+        }
+        if (ok) {
+            server_load_report(lb->load, msg->sender, le, now);
+            lb->stats.load_entries++;
+        } else {
+            lb->stats.load_rejected++;
+        }
+    }
+}
+
 static const struct vip *
-pick_server(struct lbnode *lb, struct entry *e, uint32_t *server)
+pick_server(struct lbnode *lb, struct entry *e, long long int now,
+            uint32_t *server)
 {
     struct vip *v = vip_for_cp(lb, &e->cp);
     struct selection_server *ss;
@@ -517,24 +548,36 @@ pick_server(struct lbnode *lb, struct entry *e, uint32_t *server)
     if (!v || !v->cfg.enabled) {
         return v;
     }
+    enum selection_algo algo = selection_get_algo(v->sel);
+    bool uses_load = (algo == SEL_LEAST_CONNECTIONS
+                      || algo == SEL_LOWEST_LATENCY);
     ss = xcalloc(v->cfg.n_servers ? v->cfg.n_servers : 1, sizeof *ss);
     for (size_t i = 0; i < v->cfg.n_servers; i++) {
         const struct lbnode_server *s = server_find(lb,
                                                     v->cfg.servers[i].node);
         if (s) {
-            ss[n++] = (struct selection_server) {
+            ss[n] = (struct selection_server) {
                 .id = s->node,
                 .weight = v->cfg.servers[i].weight,
                 .healthy = s->healthy,
                 .active_conns = 0,
                 .rtt_us = UINT32_MAX,
             };
+            if (uses_load) {
+                server_load_get(lb->load, s->node, &v->cfg.addr,
+                                v->cfg.port, now, lb->load_max_age_ms,
+                                &ss[n].active_conns, &ss[n].rtt_us);
+            }
+            n++;
         }
     }
     error = selection_pick(v->sel, ss, n, &e->cp, e->rejected, e->n_rejected,
                            server);
     if (error) {
         *server = CTL_NODE_NONE;
+    } else if (uses_load) {
+        server_load_assigned(lb->load, *server, &v->cfg.addr, v->cfg.port,
+                             now);
     }
     free(ss);
     return v;
@@ -553,7 +596,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
         return;
     }
     if (e->ttl > 0) {
-        pick_server(lb, e, &server);
+        pick_server(lb, e, now, &server);
     }
     msg_init(&msg, CTL_MSG_CONNECT, lb->self);
     msg.connect = (struct ctl_connect) {

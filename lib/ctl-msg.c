@@ -651,6 +651,24 @@ codec_owner(struct ctl_codec *c, struct ctl_owner *m)
 }
 
 static void
+codec_load(struct ctl_codec *c, struct ctl_load *m)
+{
+    m->n = codec_count(c, m->n, CTL_LOAD_MAX_ENTRIES, CTL_LOAD_ENTRY_LEN);
+    for (size_t i = 0; i < m->n; i++) {
+        struct ctl_load_entry *e = &m->entries[i];
+
+        codec_raw(c, &e->vip, sizeof e->vip);
+        e->port = codec_u16(c, e->port);
+        e->conns = codec_u32(c, e->conns);
+        e->backlog = codec_u32(c, e->backlog);
+        e->rtt_us = codec_u32(c, e->rtt_us);
+        if (!e->port) {
+            codec_fail(c, CTL_MSG_ERR_FIELD);
+        }
+    }
+}
+
+static void
 codec_body(struct ctl_codec *c, struct ctl_msg *m)
 {
     switch (m->type) {
@@ -710,6 +728,9 @@ codec_body(struct ctl_codec *c, struct ctl_msg *m)
         break;
     case CTL_MSG_OWNER:
         codec_owner(c, &m->owner);
+        break;
+    case CTL_MSG_LOAD:
+        codec_load(c, &m->load);
         break;
     case CTL_MSG_N_TYPES:
     default:
@@ -965,6 +986,8 @@ ctl_msg_max_entries(enum ctl_msg_type type)
         return CTL_GOSSIP_MAX_ENTRIES;
     case CTL_MSG_LB_LIST:
         return CTL_LB_LIST_MAX_NODES;
+    case CTL_MSG_LOAD:
+        return CTL_LOAD_MAX_ENTRIES;
     case CTL_MSG_SYN_INFO:
     case CTL_MSG_SYN_SYNC:
     case CTL_MSG_ACK_INFO:
@@ -1019,6 +1042,7 @@ ctl_msg_type_to_string(enum ctl_msg_type type)
     case CTL_MSG_GOSSIP: return "GOSSIP";
     case CTL_MSG_LB_LIST: return "LB_LIST";
     case CTL_MSG_OWNER: return "OWNER";
+    case CTL_MSG_LOAD: return "LOAD";
     case CTL_MSG_N_TYPES:
     default:
         return "<invalid>";
@@ -1298,6 +1322,21 @@ ctl_msg_format(const struct ctl_msg *msg, struct ds *s)
         ds_put_format(s, " server=%"PRIu32, msg->owner.server);
         format_cp(&msg->owner.cp, s);
         ds_put_cstr(s, msg->owner.opened ? " opened" : " closed");
+        break;
+    case CTL_MSG_LOAD:
+        ds_put_format(s, " n=%"PRIuSIZE, msg->load.n);
+        for (size_t i = 0; i < msg->load.n; i++) {
+            const struct ctl_load_entry *e = &msg->load.entries[i];
+
+            ds_put_cstr(s, i ? "," : " [");
+            ipv6_format_mapped(&e->vip, s);
+            ds_put_format(s, ":%"PRIu16" conns=%"PRIu32" backlog=%"PRIu32
+                          " rtt_us=%"PRIu32, e->port, e->conns, e->backlog,
+                          e->rtt_us);
+        }
+        if (msg->load.n) {
+            ds_put_char(s, ']');
+        }
         break;
     case CTL_MSG_N_TYPES:
     default:

@@ -127,6 +127,7 @@ enum ctl_msg_type {
     CTL_MSG_GOSSIP,             /* LB node -> random healthy LB node. */
     CTL_MSG_LB_LIST,            /* LB node -> server agent. */
     CTL_MSG_OWNER,              /* Agent -> agents of the same VIP. */
+    CTL_MSG_LOAD,               /* Agent -> every healthy LB node. */
     CTL_MSG_N_TYPES
 };
 
@@ -508,6 +509,30 @@ struct ctl_owner {
 };
 #define CTL_OWNER_LEN 45
 
+/* LOAD (2 + 30 * n bytes), agent -> every healthy LB node it knows, every
+ * publish interval: the load of the sender's VIP ports, for the
+ * least-connections and lowest-latency algorithms.
+ *    0  n u16   2  entries; entry: 0  vip (16, IPv4 v4-mapped)
+ *    16  port u16 (not 0)   18  conns u32   22  backlog u32   26  rtt_us u32
+ * 'conns': the VIP port's established sockets; 'backlog': connections
+ * waiting in its listeners' accept queues; 'rtt_us': the kernel's smoothed
+ * round-trip time, averaged over those sockets, 0 if none was measured. */
+struct ctl_load_entry {
+    struct in6_addr vip;
+    uint16_t port;              /* Host byte order. */
+    uint32_t conns;
+    uint32_t backlog;
+    uint32_t rtt_us;            /* 0: not measured. */
+};
+#define CTL_LOAD_LEN 2
+#define CTL_LOAD_ENTRY_LEN 30
+#define CTL_LOAD_MAX_ENTRIES \
+    ((CTL_MSG_MAX_BODY - CTL_LOAD_LEN) / CTL_LOAD_ENTRY_LEN)
+struct ctl_load {
+    size_t n;
+    struct ctl_load_entry entries[CTL_LOAD_MAX_ENTRIES];
+};
+
 /* A decoded message, or one to encode. */
 struct ctl_msg {
     enum ctl_msg_type type;
@@ -532,6 +557,7 @@ struct ctl_msg {
         struct ctl_gossip gossip;
         struct ctl_lb_list lb_list;
         struct ctl_owner owner;
+        struct ctl_load load;
     };
 };
 

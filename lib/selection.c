@@ -257,11 +257,28 @@ next_in_id_order(const struct selection *sel,
     return after != SIZE_MAX ? after : lowest;
 }
 
-static uint32_t
-server_metric(const struct selection *sel, const struct selection_server *s)
+/* Returns true if server 'a' is less loaded than 'b' for least-connections
+ * (fewer connections per unit of weight; both weights are nonzero), or
+ * faster for lowest-latency, where a server not measured yet counts as fast
+ * as 'fastest' (the best measured among the candidates) so that a new or
+ * recovered server gets tried.  'equal' is set if neither is better. */
+static bool
+metric_less(const struct selection *sel, const struct selection_server *a,
+            const struct selection_server *b, uint32_t fastest, bool *equal)
 {
-    return (sel->algo == SEL_LEAST_CONNECTIONS ? s->active_conns
-            : s->rtt_us);
+    if (sel->algo == SEL_LEAST_CONNECTIONS) {
+        uint64_t x = (uint64_t) a->active_conns * b->weight;
+        uint64_t y = (uint64_t) b->active_conns * a->weight;
+
+        *equal = x == y;
+        return x < y;
+    } else {
+        uint32_t x = a->rtt_us == UINT32_MAX ? fastest : a->rtt_us;
+        uint32_t y = b->rtt_us == UINT32_MAX ? fastest : b->rtt_us;
+
+        *equal = x == y;
+        return x < y;
+    }
 }
 
 /* Keeps in 'cand' (of 'k' indexes) only the servers whose metric is
@@ -270,14 +287,23 @@ static size_t
 keep_minimum(const struct selection *sel,
              const struct selection_server servers[], size_t *cand, size_t k)
 {
-    uint32_t best = UINT32_MAX;
+    uint32_t fastest = UINT32_MAX;
+    size_t best = cand[0];
     size_t n = 0;
+    bool equal;
 
     for (size_t i = 0; i < k; i++) {
-        best = MIN(best, server_metric(sel, &servers[cand[i]]));
+        fastest = MIN(fastest, servers[cand[i]].rtt_us);
+    }
+    for (size_t i = 1; i < k; i++) {
+        if (metric_less(sel, &servers[cand[i]], &servers[best], fastest,
+                        &equal)) {
+            best = cand[i];
+        }
     }
     for (size_t i = 0; i < k; i++) {
-        if (server_metric(sel, &servers[cand[i]]) == best) {
+        if (!metric_less(sel, &servers[cand[i]], &servers[best], fastest,
+                         &equal) && equal) {
             cand[n++] = cand[i];
         }
     }

@@ -31,8 +31,11 @@
  *   random              uniform among the eligible servers.
  *   weighted-random     proportional to weight.
  *   round-robin         cycles through the eligible servers in id order.
- *   least-connections   fewest 'active_conns'.
- *   lowest-latency      smallest 'rtt_us' (health-check round trip).
+ *   least-connections   fewest 'active_conns' per unit of weight.
+ *   lowest-latency      smallest 'rtt_us'; a server not measured yet
+ *                       counts as fast as the fastest measured one, so that
+ *                       a new or recovered server is tried (explored)
+ *                       until it has a measure.
  *   hash                Maglev table (lib/maglev.h) over the healthy servers,
  *                       weighted, keyed by a hash of the whole CP.
  *   source              the same, keyed by a hash of the client address
@@ -88,7 +91,7 @@ struct selection_server {
     bool healthy;               /* From health checks (PROTOCOL.md 8). */
     uint32_t active_conns;      /* For least-connections. */
     uint32_t rtt_us;            /* For lowest-latency; UINT32_MAX if not
-                                 * measured yet. */
+                                 * measured (or the measure is too old). */
 };
 
 /* Counters a caller may read with selection_get_stats(). */

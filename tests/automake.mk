@@ -20,6 +20,7 @@ UNIT_TESTS += \
 	tests/check-ring \
 	tests/check-selection \
 	tests/check-seq-xlate \
+	tests/check-server-load \
 	tests/check-store \
 	tests/check-syn-cookie \
 	tests/check-tcp-seg \
@@ -49,6 +50,9 @@ tests_check_event_rate_LDADD = $(TEST_LDADD)
 tests_check_flow_key_SOURCES = tests/check-flow-key.c
 tests_check_flow_key_CFLAGS = $(TEST_CFLAGS)
 tests_check_flow_key_LDADD = $(TEST_LDADD)
+tests_check_server_load_SOURCES = tests/check-server-load.c
+tests_check_server_load_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/controller
+tests_check_server_load_LDADD = controller/libcontroller.la $(TEST_LDADD)
 tests_check_lbnode_SOURCES = tests/check-lbnode.c tests/exposition.c \
 	tests/exposition.h
 tests_check_lbnode_CFLAGS = $(TEST_CFLAGS)
@@ -114,7 +118,7 @@ SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
 	tests/system/control-net.sh tests/system/key-rotation.sh \
 	tests/system/bounds.sh tests/system/metrics-lab.sh \
 	tests/system/syn-flood.sh tests/system/config-ssl.sh \
-	tests/system/privileges.sh
+	tests/system/privileges.sh tests/system/least-conn.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 # Check's own per-test timeout (4 s unless a suite sets one) is there to
@@ -258,7 +262,12 @@ check-config-service: utilities/ovslb-ctl tests/test-cluster-config
 
 # ovslb-agent (agent/ and flows/server-pipeline): the core's suite and the
 # server pipeline's golden and trace tests.
-UNIT_TESTS += tests/check-agent-core tests/check-agent-pipeline
+UNIT_TESTS += tests/check-agent-core tests/check-agent-pipeline \
+	tests/check-vip-load
+tests_check_vip_load_SOURCES = tests/check-vip-load.c
+tests_check_vip_load_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent
+tests_check_vip_load_LDADD = agent/libagent.la flows/libflows.la \
+	$(TEST_LDADD)
 tests_check_agent_core_SOURCES = tests/check-agent-core.c \
 	tests/exposition.c tests/exposition.h
 tests_check_agent_core_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent \

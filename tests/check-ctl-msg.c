@@ -308,6 +308,20 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
         make_cp(&m->owner.cp);
         m->owner.opened = !none;
         break;
+    case CTL_MSG_LOAD:
+        m->load.n = variant_count(v, CTL_LOAD_MAX_ENTRIES);
+        for (size_t i = 0; i < m->load.n; i++) {
+            struct ctl_load_entry *e = &m->load.entries[i];
+
+            for (int j = 0; j < 16; j++) {
+                e->vip.s6_addr[j] = rnd64();
+            }
+            e->port = rnd32() | 1;
+            e->conns = rnd32();
+            e->backlog = rnd32();
+            e->rtt_us = all ? UINT32_MAX : rnd32();
+        }
+        break;
     case CTL_MSG_N_TYPES:
     default:
         ck_abort_msg("bad type %d", type);
@@ -343,6 +357,8 @@ documented_body_len(const struct ctl_msg *m)
     case CTL_MSG_LB_LIST:
         return CTL_LB_LIST_LEN + 4 * m->lb_list.n;
     case CTL_MSG_OWNER: return CTL_OWNER_LEN;
+    case CTL_MSG_LOAD:
+        return CTL_LOAD_LEN + CTL_LOAD_ENTRY_LEN * m->load.n;
     case CTL_MSG_N_TYPES:
     default:
         ck_abort_msg("bad type %d", m->type);
@@ -791,6 +807,20 @@ START_TEST(test_wire_offsets)
     expect_cp(b, 4, &m.owner.cp);
     expect_be(b, 44, 1, 1, "opened");
     ofpbuf_uninit(&buf);
+
+    b = encode_body(&m, CTL_MSG_LOAD, &buf);
+    expect_be(b, 0, m.load.n, 2, "n");
+    for (size_t i = 0; i < m.load.n; i++) {
+        const struct ctl_load_entry *e = &m.load.entries[i];
+        size_t o = 2 + 30 * i;
+
+        ck_assert(!memcmp(b + o, &e->vip, 16));
+        expect_be(b, o + 16, e->port, 2, "port");
+        expect_be(b, o + 18, e->conns, 4, "conns");
+        expect_be(b, o + 22, e->backlog, 4, "backlog");
+        expect_be(b, o + 26, e->rtt_us, 4, "rtt_us");
+    }
+    ofpbuf_uninit(&buf);
 }
 END_TEST
 
@@ -1164,6 +1194,7 @@ START_TEST(test_oversize)
         case CTL_MSG_PUBLISH_FWD: m.publish.n++; break;
         case CTL_MSG_GOSSIP: m.gossip.n++; break;
         case CTL_MSG_LB_LIST: m.lb_list.n++; break;
+        case CTL_MSG_LOAD: m.load.n++; break;
         default: ck_abort_msg("unexpected list type %d", t);
         }
         ofpbuf_init(&buf, 0);
@@ -1226,7 +1257,7 @@ count_offset(enum ctl_msg_type type)
     } else if (type == CTL_MSG_PUBLISH_FWD || type == CTL_MSG_LB_LIST) {
         return 8;
     } else {
-        ck_assert_int_eq(type, CTL_MSG_GOSSIP);
+        ck_assert(type == CTL_MSG_GOSSIP || type == CTL_MSG_LOAD);
         return 0;
     }
 }
@@ -1353,6 +1384,29 @@ START_TEST(test_bad_fields)
     check_body_byte(CTL_MSG_GOSSIP, 2 + 13 + 4, CTL_NODE_N_KINDS,
                     CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_OWNER, 44, 2, CTL_MSG_ERR_FIELD);
+
+    /* LOAD: a port of 0 is refused, on the wire and by the encoder. */
+    {
+        struct ctl_msg m;
+        struct ofpbuf buf;
+        uint8_t *copy;
+
+        make_msg(&m, CTL_MSG_LOAD, V_TYPICAL);
+        m.load.entries[0].port = 1;
+        encode_ok(&m, &buf);
+        copy = xmemdup(buf.data, buf.size);
+        copy[CTL_MSG_HEADER_LEN + 2 + 17] = 0;
+        resign(copy, buf.size);
+        ck_assert_int_eq(decode(copy, buf.size, &m), CTL_MSG_ERR_FIELD);
+        free(copy);
+        ofpbuf_uninit(&buf);
+
+        make_msg(&m, CTL_MSG_LOAD, V_TYPICAL);
+        m.load.entries[0].port = 0;
+        ofpbuf_init(&buf, 0);
+        ck_assert_int_ne(ctl_msg_encode(&m, &key, &buf), 0);
+        ofpbuf_uninit(&buf);
+    }
 }
 END_TEST
 

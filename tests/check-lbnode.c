@@ -210,6 +210,8 @@ v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 
 /* Configures LB nodes 'lo' to 'hi' - 1 (indexes) with the LB nodes and
  * servers healthy as 'lb_healthy' and 'srv_healthy' say (NULL: all). */
+static int vip_algorithm;
+
 static void
 configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
                 uint8_t ttl)
@@ -219,7 +221,7 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
     struct lbnode_vip_server vs[N_SRV];
     struct lbnode_vip vip = {
         .name = "web", .addr = v4(203, 0, 113, 10), .port = 80,
-        .proto = IPPROTO_TCP, .algorithm = SEL_ROUND_ROBIN,
+        .proto = IPPROTO_TCP, .algorithm = vip_algorithm,
         .mss = 1400, .wscale = 7, .ttl = ttl, .enabled = true,
         .servers = vs, .n_servers = N_SRV,
     };
@@ -280,6 +282,7 @@ setup(void)
     tracker_table_max = mapping_table_max = pending_table_max = 0;
     handshake_timeout_ms = 30000;
     connect_retry_ms = 1000;
+    vip_algorithm = SEL_ROUND_ROBIN;
     for (int i = 0; i < N_LB; i++) {
         w.lbs[i] = lbnode_create();
         aux[i] = (struct node_aux) { .w = &w, .node = lb_id(i) };
@@ -727,6 +730,79 @@ START_TEST(test_rejection_moves_on)
                       .s6_addr = { [10] = 0xff, [11] = 0xff, 10, 2, 0, 103 }}));
     }
     ck_assert_uint_eq(w.conn_reqs[2], 9);
+}
+END_TEST
+
+/* Every LB node gets from server index 'srv' a LOAD that reports 'conns'
+ * connections on 'vip':'port'. */
+static void
+report_load(int srv, struct in6_addr vip, uint16_t port, uint32_t conns)
+{
+    struct ctl_msg msg;
+
+    ctl_msg_init(&msg, CTL_MSG_LOAD, srv_id(srv), 1);
+    msg.load.n = 1;
+    msg.load.entries[0] = (struct ctl_load_entry) {
+        .vip = vip, .port = port, .conns = conns, .rtt_us = 300,
+    };
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_recv(w.lbs[i], &msg, node_now(i), &io, &aux[i]);
+    }
+    run_bus();
+}
+
+/* least-connections follows the servers' LOAD reports and counts its own
+ * assignments between them; a report stops counting once too old; a
+ * report from a node that is not a server of that VIP port is refused. */
+START_TEST(test_least_connections_load)
+{
+    vip_algorithm = SEL_LEAST_CONNECTIONS;
+    configure(NULL, NULL, 3);
+
+    report_load(0, v4(203, 0, 113, 10), 80, 50);
+    report_load(1, v4(203, 0, 113, 10), 80, 0);
+    report_load(2, v4(203, 0, 113, 10), 80, 0);
+    ck_assert_uint_eq(TOTAL(load_entries), 9);
+    for (int f = 0; f < 30; f++) {
+        handshake(f % N_LB, 42000 + f);
+    }
+    /* Server 101 holds 50: none of the 30 goes there, and the other two
+     * share them (each PFT counts what it assigned since the report). */
+    ck_assert_uint_eq(w.conn_reqs[0], 0);
+    ck_assert_uint_ge(w.conn_reqs[1], 12);
+    ck_assert_uint_ge(w.conn_reqs[2], 12);
+    ck_assert_uint_eq(w.conn_reqs[1] + w.conn_reqs[2], 30);
+
+    /* Refused: another VIP port, a node that is no server, an LB node. */
+    struct ctl_msg msg;
+    ctl_msg_init(&msg, CTL_MSG_LOAD, srv_id(0), 2);
+    msg.load.n = 1;
+    msg.load.entries[0] = (struct ctl_load_entry) {
+        .vip = v4(203, 0, 113, 10), .port = 81, .conns = 1,
+    };
+    lbnode_recv(w.lbs[0], &msg, node_now(0), &io, &aux[0]);
+    msg.sender = 999;
+    msg.load.entries[0].port = 80;
+    lbnode_recv(w.lbs[0], &msg, node_now(0), &io, &aux[0]);
+    msg.sender = lb_id(1);
+    lbnode_recv(w.lbs[0], &msg, node_now(0), &io, &aux[0]);
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->load_rejected, 3);
+
+    /* Four seconds later (three publish intervals and more) the reports no
+     * longer count: the loads are the nodes' own assignments, and server
+     * 101, which got none, takes the next flows. */
+    w.now += 4000;
+    memset(w.conn_reqs, 0, sizeof w.conn_reqs);
+    for (int f = 0; f < 3; f++) {
+        handshake(0, 43000 + f);
+    }
+    ck_assert_uint_ge(w.conn_reqs[0], 1);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    lbnode_format_flows(w.lbs[0], node_now(0), &s);
+    ck_assert_msg(strstr(ds_cstr(&s), "203.0.113.10:80 server 101: conns 50"),
+                  "%s", ds_cstr(&s));
+    ds_destroy(&s);
 }
 END_TEST
 
@@ -2722,6 +2798,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_retransmitted_syn_same_isn);
     tcase_add_test(tc, test_no_healthy_server_rst);
     tcase_add_test(tc, test_rejection_moves_on);
+    tcase_add_test(tc, test_least_connections_load);
     tcase_add_test(tc, test_ttl_exhausted_rst);
     tcase_add_test(tc, test_single_lb_node);
     tcase_add_test(tc, test_query_after_ingress_change);

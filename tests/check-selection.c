@@ -281,6 +281,21 @@ START_TEST(test_least_connections)
         }
         selection_destroy(sel2);
     }
+
+    /* Weighted: connections per unit of weight.  Server 2 (weight 3) with
+     * 6 connections is less loaded than server 3 (weight 1) with 3. */
+    init_servers(s, 3);
+    s[0].active_conns = 4;
+    s[1].active_conns = 6;
+    s[1].weight = 3;
+    s[2].active_conns = 3;
+    ck_assert_int_eq(selection_pick(sel, s, 3, NULL, NULL, 0, &id), 0);
+    ck_assert_uint_eq(id, 2);
+    s[1].active_conns = 9;      /* 3 per unit: tied with server 3. */
+    ck_assert_int_eq(selection_pick(sel, s, 3, NULL, NULL, 0, &id), 0);
+    ck_assert_uint_eq(id, 3);
+    ck_assert_int_eq(selection_pick(sel, s, 3, NULL, NULL, 0, &id), 0);
+    ck_assert_uint_eq(id, 2);
     selection_destroy(sel);
 }
 END_TEST
@@ -298,8 +313,19 @@ START_TEST(test_lowest_latency)
     s[3].rtt_us = 40;
     s[3].weight = 0;            /* Drained, though fastest. */
     s[0].active_conns = 1000;   /* Irrelevant here. */
+
+    /* Server 2, not measured, counts as fast as the fastest eligible one
+     * (server 3, 150 us): the two alternate until server 2 has a measure
+     * (exploration). */
+    ck_assert_int_eq(selection_pick(sel, s, 4, NULL, NULL, 0, &id), 0);
+    ck_assert_uint_eq(id, 2);
     ck_assert_int_eq(selection_pick(sel, s, 4, NULL, NULL, 0, &id), 0);
     ck_assert_uint_eq(id, 3);
+    s[1].rtt_us = 20000;        /* Measured: slow. */
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(selection_pick(sel, s, 4, NULL, NULL, 0, &id), 0);
+        ck_assert_uint_eq(id, 3);
+    }
 
     uint32_t rejected[] = { 3 };
     ck_assert_int_eq(selection_pick(sel, s, 4, NULL, rejected, 1, &id), 0);
@@ -312,6 +338,16 @@ START_TEST(test_lowest_latency)
     s[1].rtt_us = 10;
     ck_assert_int_eq(selection_pick(sel, s, 4, NULL, NULL, 0, &id), 0);
     ck_assert_uint_eq(id, 2);
+
+    /* None measured: all tie, in round-robin order. */
+    for (int i = 0; i < 4; i++) {
+        s[i].rtt_us = UINT32_MAX;
+    }
+    s[0].healthy = true;
+    ck_assert_int_eq(selection_pick(sel, s, 4, NULL, NULL, 0, &id), 0);
+    ck_assert_uint_eq(id, 3);
+    ck_assert_int_eq(selection_pick(sel, s, 4, NULL, NULL, 0, &id), 0);
+    ck_assert_uint_eq(id, 1);
     selection_destroy(sel);
 }
 END_TEST
