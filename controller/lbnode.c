@@ -100,16 +100,14 @@ lbnode_create(void)
 }
 
 static void
-free_vips(struct lbnode *lb)
+free_vips(struct vip *vips, size_t n)
 {
-    for (size_t i = 0; i < lb->n_vips; i++) {
-        free(lb->vips[i].cfg.name);
-        free(lb->vips[i].cfg.servers);
-        selection_destroy(lb->vips[i].sel);
+    for (size_t i = 0; i < n; i++) {
+        free(vips[i].cfg.name);
+        free(vips[i].cfg.servers);
+        selection_destroy(vips[i].sel);
     }
-    free(lb->vips);
-    lb->vips = NULL;
-    lb->n_vips = 0;
+    free(vips);
 }
 
 /* Frees 'lb'.  A null 'lb' is a no-op. */
@@ -150,7 +148,7 @@ lbnode_destroy(struct lbnode *lb)
     syn_cookie_key_destroy(lb->cookie_key_prev);
     free(lb->lbs);
     free(lb->servers);
-    free_vips(lb);
+    free_vips(lb->vips, lb->n_vips);
 
     struct self_msg *sm;
     LIST_FOR_EACH_POP (sm, node, &lb->self_msgs) {
@@ -205,20 +203,41 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     lb->servers = xmemdup(cfg->servers, cfg->n_servers * sizeof *cfg->servers);
     lb->n_servers = cfg->n_servers;
 
-    free_vips(lb);
+    /* A VIP port that keeps its algorithm keeps its selector: round-robin
+     * goes on where it was, and a Maglev table is rebuilt only if its
+     * servers changed, however often the configuration or the servers'
+     * health changes. */
+    struct vip *old_vips = lb->vips;
+    size_t n_old_vips = lb->n_vips;
     lb->vips = xcalloc(cfg->n_vips ? cfg->n_vips : 1, sizeof *lb->vips);
+    lb->n_vips = 0;
     for (size_t i = 0; i < cfg->n_vips; i++) {
+        const struct lbnode_vip *nv = &cfg->vips[i];
         struct vip *v = &lb->vips[lb->n_vips++];
 
-        v->cfg = cfg->vips[i];
-        v->cfg.name = xstrdup(cfg->vips[i].name);
-        v->cfg.servers = xmemdup(cfg->vips[i].servers,
-                                 cfg->vips[i].n_servers
-                                 * sizeof *cfg->vips[i].servers);
-        v->sel = selection_create(cfg->vips[i].algorithm,
-                                  cfg->ring_key ^ (cfg->self * 0x9e37ULL)
-                                  ^ i);
+        v->cfg = *nv;
+        v->cfg.name = xstrdup(nv->name);
+        v->cfg.servers = xmemdup(nv->servers,
+                                 nv->n_servers * sizeof *nv->servers);
+        for (size_t j = 0; j < n_old_vips; j++) {
+            struct vip *ov = &old_vips[j];
+
+            if (ov->sel && ov->cfg.port == nv->port
+                && ov->cfg.proto == nv->proto
+                && ov->cfg.algorithm == nv->algorithm
+                && ipv6_addr_equals(&ov->cfg.addr, &nv->addr)) {
+                v->sel = ov->sel;
+                ov->sel = NULL;
+                break;
+            }
+        }
+        if (!v->sel) {
+            v->sel = selection_create(nv->algorithm,
+                                      cfg->ring_key ^ (cfg->self * 0x9e37ULL)
+                                      ^ i);
+        }
     }
+    free_vips(old_vips, n_old_vips);
 
     healthy = xcalloc(cfg->n_lbs ? cfg->n_lbs : 1, sizeof *healthy);
     for (size_t i = 0; i < cfg->n_lbs; i++) {

@@ -806,6 +806,22 @@ START_TEST(test_least_connections_load)
 }
 END_TEST
 
+/* Round-robin keeps its place across reconfigurations (the daemon
+ * reconfigures its core on every change of configuration or health):
+ * 240 connections, one reconfiguration after each, 80 per server. */
+START_TEST(test_round_robin_across_reconfiguration)
+{
+    for (int f = 0; f < 240; f++) {
+        handshake(f % N_LB, 20000 + f);
+        configure(NULL, NULL, 3);
+    }
+    for (int i = 0; i < N_SRV; i++) {
+        ck_assert_msg(w.conn_reqs[i] >= 72 && w.conn_reqs[i] <= 88,
+                      "server %d: %zu", i, w.conn_reqs[i]);
+    }
+}
+END_TEST
+
 START_TEST(test_ttl_exhausted_rst)
 {
     for (int i = 0; i < N_SRV; i++) {
@@ -2799,6 +2815,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_no_healthy_server_rst);
     tcase_add_test(tc, test_rejection_moves_on);
     tcase_add_test(tc, test_least_connections_load);
+    tcase_add_test(tc, test_round_robin_across_reconfiguration);
     tcase_add_test(tc, test_ttl_exhausted_rst);
     tcase_add_test(tc, test_single_lb_node);
     tcase_add_test(tc, test_query_after_ingress_change);
