@@ -1,10 +1,12 @@
 #!/bin/bash
 # least-conn.sh: the least-connections algorithm fed by the agents' LOAD
-# reports (issue 16).  With server 101 holding 50 long-lived connections of
-# the echo VIP (the other two drained while they were opened), 300 new
-# connections to that VIP go at least 80 % to the other two servers; every
-# LB node shows server 101's reported connections, and no report is
-# refused.  Root only; run by 'make check-system'.
+# reports, and draining (issue 16).  With server 101 holding 50 long-lived
+# connections of the echo VIP (the other two drained while they were
+# opened), 300 new connections to that VIP go at least 80 % to the other
+# two servers; every LB node shows server 101's reported connections, and
+# no report is refused.  Then server 101 is drained (weight 0): no new
+# connection goes there, and its 50 streams run to the end unbroken.  Root
+# only; run by 'make check-system'.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/system/system-lib.sh
@@ -43,6 +45,30 @@ every_lb_sees_50() {
         [ "$(reported_conns "$k")" -ge 50 ] || return 1
     done
 }
+# new_conns N: N new connections to the echo VIP, one after the other
+# (connect, echo a line, close); prints how many were echoed.
+new_conns() {
+    ip netns exec ovslb-cli "$PY" - "$VIP" "$1" <<'PYEOF'
+import socket, sys
+vip, n = sys.argv[1], int(sys.argv[2])
+ok = 0
+for i in range(n):
+    try:
+        with socket.create_connection((vip, 9000), timeout=5) as s:
+            line = b"least-conn %d\n" % i
+            s.sendall(line)
+            got = b""
+            while not got.endswith(b"\n"):
+                chunk = s.recv(100)
+                if not chunk:
+                    break
+                got += chunk
+            ok += got == line
+    except OSError:
+        pass
+print(ok)
+PYEOF
+}
 st() { streams_status "$D/streams.status" "$1"; }
 established() {
     [ "$(st established)" = 50 ]
@@ -75,26 +101,7 @@ check "servers 102 and 103 back in service" \
 
 # 300 new connections, one after the other: connect, echo a line, close.
 b1=$(accepted 1) b2=$(accepted 2) b3=$(accepted 3)
-ok=$(ip netns exec ovslb-cli "$PY" - "$VIP" 300 <<'PYEOF'
-import socket, sys
-vip, n = sys.argv[1], int(sys.argv[2])
-ok = 0
-for i in range(n):
-    try:
-        with socket.create_connection((vip, 9000), timeout=5) as s:
-            s.sendall(b"least-conn %d\n" % i)
-            got = b""
-            while not got.endswith(b"\n"):
-                chunk = s.recv(100)
-                if not chunk:
-                    break
-                got += chunk
-            ok += got == b"least-conn %d\n" % i
-    except OSError:
-        pass
-print(ok)
-PYEOF
-)
+ok=$(new_conns 300)
 n1=$(( $(accepted 1) - b1 )) n2=$(( $(accepted 2) - b2 ))
 n3=$(( $(accepted 3) - b3 ))
 echo "# 300 new connections: $ok echoed; accepted by 101: $n1, 102: $n2, 103: $n3"
@@ -105,6 +112,18 @@ check "servers 102 and 103 shared them" \
     bash -c "[ $n2 -ge 60 ] && [ $n3 -ge 60 ]"
 check "the LB nodes recorded load reports" [ "$(lb_sum load_entries)" -gt 0 ]
 check "no load report refused" [ "$(lb_sum load_rejected)" = 0 ]
+
+# Drain: server 101 at weight 0 gets no new connection, and its 50 streams
+# go on (checked at the end).
+check "server 101 drained (weight 0)" \
+    octl --wait=all -- --may-exist vip-server-add echo 101 0
+b1=$(accepted 1)
+ok=$(new_conns 50)
+n1=$(( $(accepted 1) - b1 ))
+echo "# drained: $ok of 50 new connections echoed, $n1 on server 101"
+check "all 50 new connections echoed, none on the drained server" \
+    bash -c "[ $ok = 50 ] && [ $n1 = 0 ]"
+check "the 50 streams still flow on the drained server" established
 
 kill -TERM "$STREAMS_PID" 2>/dev/null
 wait "$STREAMS_PID"
