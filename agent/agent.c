@@ -47,6 +47,7 @@
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "random.h"
+#include "service-probe.h"
 #include "sock-diag.h"
 #include "vip-load.h"
 #include "store.h"
@@ -155,6 +156,7 @@ struct agent {
     bool in_dump;               /* Collecting sockets for the core. */
     struct vip_load *load;      /* The VIP ports' load, of the last full
                                  * dump. */
+    struct service_probe *probe;    /* Their services' health checks. */
 
     /* Healthy LB nodes. */
     bool has_lb_list;           /* An LB_LIST arrived. */
@@ -188,9 +190,12 @@ struct agent {
     uint64_t frames_unsent;
     uint64_t publish_rounds;
     uint64_t load_msgs;
+    uint64_t conn_reqs_service_down;
     uint64_t journal_loaded;
 };
 
+static void set_service_probes(struct agent *,
+                               const struct cluster_snapshot *);
 static unixctl_cb_func agent_unixctl_show, agent_unixctl_conns,
     agent_unixctl_stats, agent_unixctl_set_limits;
 
@@ -784,6 +789,8 @@ reconfigure(struct agent *a)
     install_pipeline(a);
 
     open_diags(a, self->netns, self->n_netns);
+    set_service_probes(a, snap);
+    vip_load_begin(a->load, a->vips, a->n_vips);
 }
 
 /* The translation port. */
@@ -973,6 +980,14 @@ handle_conn_req(struct agent *a, const struct ctl_msg *msg)
             refresh_listeners(a, true);
             local.listening = is_listening(a, &req->cp.vip, port);
         }
+        /* A service that fails its health check counts as not listening:
+         * refused ("not-listening"), so that the LB tier tries another
+         * server until our LOAD report reaches it. */
+        if (local.listening
+            && !service_probe_is_up(a->probe, &req->cp.vip, port)) {
+            local.listening = false;
+            a->conn_reqs_service_down++;
+        }
         read_metrics(a);
         local.load_milli = a->load_milli;
         local.mem_kb = a->mem_kb;
@@ -1067,13 +1082,49 @@ handle_messages(struct agent *a)
 
 /* Publishing and reconciliation. */
 
-/* Reports the VIP ports' load of the last full dump to every healthy LB
- * node (PROTOCOL.md §6, LOAD). */
+/* Gives the prober the health check of every VIP port of this node, in the
+ * namespace of the first socket table (the agent's own if none is
+ * configured: where the services are expected to listen). */
+static void
+set_service_probes(struct agent *a, const struct cluster_snapshot *snap)
+{
+    struct service_probe_port *ports = xcalloc(MAX(a->n_vips, 1),
+                                               sizeof *ports);
+    size_t n = 0;
+
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *v = &snap->vips[i];
+
+        if (v->protocol != IPPROTO_TCP || !vip_has_server(v, a->self)) {
+            continue;
+        }
+        for (size_t j = 0; j < v->n_ports && n < a->n_vips; j++) {
+            ports[n++] = (struct service_probe_port) {
+                .vip = v->address, .port = v->ports[j],
+                .health = &v->health,
+            };
+        }
+    }
+    service_probe_set(a->probe, a->n_diags ? a->netns[0] : NULL, ports, n,
+                      a->now);
+    free(ports);
+}
+
+/* Reports the VIP ports' state and load (of the last full dump) to every
+ * healthy LB node (LOAD). */
 static void
 send_load(struct agent *a)
 {
     if (!node_daemon_ctl_sock(a->nd)) {
         return;
+    }
+
+    for (size_t i = 0; i < a->n_vips; i++) {
+        const struct agent_vip_port *vp = &a->vips[i];
+
+        vip_load_set_down(a->load, &vp->vip, vp->port,
+                          !service_probe_is_up(a->probe, &vp->vip,
+                                               vp->port));
     }
 
     struct ctl_msg *msg = xmalloc(sizeof *msg);
@@ -1163,6 +1214,7 @@ agent_create(const char *ovs_remote, const struct agent_options *opts)
     a->geneve_port = a->xlate_port = OFPP_NONE;
     hmap_init(&a->listeners);
     a->load = vip_load_create();
+    a->probe = service_probe_create();
     a->config_error = xstrdup("starting");
 
     unixctl_command_register("ovslb/show", "", 0, 0, agent_unixctl_show, a);
@@ -1198,6 +1250,7 @@ agent_destroy(struct agent *a)
     listeners_clear(a);
     hmap_destroy(&a->listeners);
     vip_load_destroy(a->load);
+    service_probe_destroy(a->probe);
     node_daemon_destroy(a->nd);
     free(a->vips);
     free(a->lbs);
@@ -1244,6 +1297,17 @@ static const struct metrics_counter sock_diag_counters[] = {
                       "Socket table messages skipped as malformed."),
 };
 
+#define SERVICE_PROBE_COUNTER(MEMBER, NAME, HELP) \
+    METRICS_COUNTER_FIELD(struct service_probe_stats, MEMBER, NAME, HELP)
+static const struct metrics_counter service_probe_counters[] = {
+    SERVICE_PROBE_COUNTER(probes, "probes",
+                          "Health checks of the VIP ports' services."),
+    SERVICE_PROBE_COUNTER(ok, "ok", "...that passed."),
+    SERVICE_PROBE_COUNTER(failed, "failed", "...that failed."),
+    SERVICE_PROBE_COUNTER(downs, "downs", "Services that went down."),
+    SERVICE_PROBE_COUNTER(ups, "ups", "Services that came back up."),
+};
+
 #define AGENT_DRIVER_COUNTER(MEMBER, NAME, HELP) \
     METRICS_COUNTER_FIELD(struct agent, MEMBER, NAME, HELP)
 static const struct metrics_counter agent_driver_counters[] = {
@@ -1276,6 +1340,9 @@ static const struct metrics_counter agent_driver_counters[] = {
     AGENT_DRIVER_COUNTER(load_msgs, "load_msgs",
                          "LOAD messages sent (VIP ports' load, to every "
                          "healthy LB node)."),
+    AGENT_DRIVER_COUNTER(conn_reqs_service_down, "conn_reqs_service_down",
+                         "Connection requests refused because the VIP "
+                         "port's service failed its health check."),
     AGENT_DRIVER_COUNTER(journal_loaded, "journal_loaded",
                          "Journal records reloaded at start."),
 };
@@ -1309,6 +1376,10 @@ put_metrics(struct agent *a, struct metrics *m)
         metrics_put_counters(m, "ovslb_agent_xlate_port_", xlate_counters,
                              ARRAY_SIZE(xlate_counters), &xs, NULL);
     }
+    metrics_put_counters(m, "ovslb_agent_service_check_",
+                         service_probe_counters,
+                         ARRAY_SIZE(service_probe_counters),
+                         service_probe_get_stats(a->probe), NULL);
     for (size_t i = 0; i < a->n_diags; i++) {
         const struct sock_diag_stats *st = sock_diag_get_stats(a->diags[i]);
 
@@ -1366,6 +1437,11 @@ agent_run(struct agent *a)
     handle_messages(a);
     run_xlate_path(a);
     agent_core_run(a->core, a->now);
+    if (service_probe_run(a->probe, a->now)) {
+        /* A service went down or came back: the LB nodes learn it now,
+         * not at the next publication. */
+        send_load(a);
+    }
     publish(a);
     if (a->xp) {
         /* What the core made itself (a SYN, an ACK) leaves now. */
@@ -1394,6 +1470,7 @@ agent_wait(struct agent *a)
     if (a->n_diags) {
         poll_timer_wait_until(a->next_publish);
     }
+    service_probe_wait(a->probe);
 }
 
 /* ovs-appctl commands. */
@@ -1432,6 +1509,8 @@ agent_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_char(&s, '\n');
 
+    ds_put_cstr(&s, "service checks:\n");
+    service_probe_format(a->probe, a->now, &s);
     ds_put_cstr(&s, "VIP ports:");
     for (size_t i = 0; i < a->n_vips; i++) {
         char addr[INET6_ADDRSTRLEN];
@@ -1507,12 +1586,17 @@ agent_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     PUT(msgs_no_route);
     PUT(publish_rounds);
     PUT(load_msgs);
+    PUT(conn_reqs_service_down);
     PUT(journal_loaded);
 #undef PUT
     if (a->xp) {
         ds_put_cstr(&s, "translation port:\n");
         xlate_path_format_stats(a->xp, &s);
     }
+    const struct service_probe_stats *ps = service_probe_get_stats(a->probe);
+    ds_put_format(&s, "service checks: %"PRIu64" probes, %"PRIu64" ok, "
+                  "%"PRIu64" failed, %"PRIu64" downs, %"PRIu64" ups\n",
+                  ps->probes, ps->ok, ps->failed, ps->downs, ps->ups);
     for (size_t i = 0; i < a->n_diags; i++) {
         const struct sock_diag_stats *st = sock_diag_get_stats(a->diags[i]);
 

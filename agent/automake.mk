@@ -12,6 +12,8 @@ noinst_LTLIBRARIES += agent/libagent.la
 agent_libagent_la_SOURCES = \
 	agent/agent-core.c agent/agent-core.h \
 	agent/agent.c agent/agent.h \
+	agent/netns.c agent/netns.h \
+	agent/service-probe.c agent/service-probe.h \
 	agent/sock-diag.c agent/sock-diag.h \
 	agent/vip-load.c agent/vip-load.h \
 	agent/xlate-path.c agent/xlate-path.h

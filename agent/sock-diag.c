@@ -22,14 +22,11 @@
 #include "sock-diag.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <stddef.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,7 +37,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
-#include "privileges.h"
+#include "netns.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(sock_diag);
@@ -58,15 +55,20 @@ struct sock_diag {
     struct sock_diag_stats stats;
 };
 
+static int
+create_sock(void *sockp_)
+{
+    struct nl_sock **sockp = sockp_;
+
+    return nl_sock_create(NETLINK_SOCK_DIAG, sockp);
+}
+
 /* Opens the inet_diag socket of network namespace 'netns' (a name under
- * /run/netns, or an absolute path; NULL or "" for the agent's own).
- * Returns NULL and stores the new object in '*sdp', or returns an error
- * message (to be freed by the caller) and stores NULL.
- *
- * Entering another namespace takes CAP_SYS_ADMIN, which an agent running
- * as another user (--user) keeps, only permitted, with --netns-access:
- * raised for the two setns() calls.  The socket stays bound to the
- * namespace it was created in, so the dumps need nothing. */
+ * /run/netns, or an absolute path; NULL or "" for the agent's own; see
+ * netns.h for the privilege it takes).  Returns NULL and stores the new
+ * object in '*sdp', or returns an error message (to be freed by the
+ * caller) and stores NULL.  The socket stays bound to the namespace it was
+ * created in, so the dumps need nothing. */
 char *
 sock_diag_open(const char *netns, struct sock_diag **sdp)
 {
@@ -74,49 +76,9 @@ sock_diag_open(const char *netns, struct sock_diag **sdp)
     int error;
 
     *sdp = NULL;
-    if (netns && netns[0]) {
-        if (privileges_raise(CAP_SYS_ADMIN)) {
-            return xasprintf("network namespace %s: entering it needs "
-                             "CAP_SYS_ADMIN, which ovslb-agent keeps under "
-                             "--user only with --netns-access", netns);
-        }
-
-        char *path = (netns[0] == '/' ? xstrdup(netns)
-                      : xasprintf("/run/netns/%s", netns));
-        int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        int target = open(path, O_RDONLY | O_CLOEXEC);
-
-        free(path);
-        if (self < 0 || target < 0) {
-            error = errno;
-            privileges_lower(CAP_SYS_ADMIN);
-            if (self >= 0) {
-                close(self);
-            }
-            if (target >= 0) {
-                close(target);
-            }
-            return xasprintf("network namespace %s: %s", netns,
-                             ovs_strerror(error));
-        }
-        if (setns(target, CLONE_NEWNET)) {
-            error = errno;
-            privileges_lower(CAP_SYS_ADMIN);
-            close(self);
-            close(target);
-            return xasprintf("network namespace %s: setns: %s", netns,
-                             ovs_strerror(error));
-        }
-        error = nl_sock_create(NETLINK_SOCK_DIAG, &sock);
-        if (setns(self, CLONE_NEWNET)) {
-            /* Staying in the wrong namespace would break everything. */
-            ovs_fatal(errno, "cannot return to own network namespace");
-        }
-        privileges_lower(CAP_SYS_ADMIN);
-        close(self);
-        close(target);
-    } else {
-        error = nl_sock_create(NETLINK_SOCK_DIAG, &sock);
+    char *msg = netns_call(netns, create_sock, &sock, &error);
+    if (msg) {
+        return msg;
     }
     if (error) {
         return xasprintf("inet_diag socket%s%s: %s",

@@ -35,6 +35,7 @@ struct port_load {
     uint32_t backlog;
     uint64_t rtt_sum_us;
     uint32_t n_rtt;
+    bool down;                  /* The service fails its health check. */
 };
 
 struct vip_load {
@@ -153,6 +154,19 @@ vip_load_socket(struct vip_load *vl, const struct in6_addr *local,
     }
 }
 
+/* Marks the service of 'vip':'port' as failing its health check ('down')
+ * or not, until the next vip_load_begin().  Other ports: ignored. */
+void
+vip_load_set_down(struct vip_load *vl, const struct in6_addr *vip,
+                  uint16_t port, bool down)
+{
+    struct port_load *pl = find_port(vl, vip, port);
+
+    if (pl) {
+        pl->down = down;
+    }
+}
+
 /* Returns the number of LOAD messages that report the reading. */
 size_t
 vip_load_n_msgs(const struct vip_load *vl)
@@ -178,6 +192,7 @@ vip_load_msg(const struct vip_load *vl, size_t i, uint32_t self,
 
         e->vip = pl->vip;
         e->port = pl->port;
+        e->flags = pl->down ? CTL_LOAD_DOWN : 0;
         e->conns = pl->conns;
         e->backlog = pl->backlog;
         e->rtt_us = (pl->n_rtt

@@ -20,7 +20,8 @@
  * reading of the kernel's socket table (every publish_interval_ms), for the
  * VIPs' least-connections and lowest-latency algorithms (lib/selection.h).
  *
- * Per VIP port: the established sockets, the connections waiting in the
+ * Per VIP port: whether its service fails its health check
+ * (service-probe.h), the established sockets, the connections waiting in the
  * accept queues of its listeners (a listener on the wildcard address counts
  * for every VIP with its port), and the mean of the kernel's smoothed
  * round-trip times of those established sockets that have one.  Every VIP
@@ -48,6 +49,8 @@ void vip_load_begin(struct vip_load *, const struct agent_vip_port *,
 void vip_load_socket(struct vip_load *, const struct in6_addr *local,
                      uint16_t port, bool listener, uint32_t rqueue,
                      uint32_t rtt_us);
+void vip_load_set_down(struct vip_load *, const struct in6_addr *vip,
+                       uint16_t port, bool down);
 size_t vip_load_n_msgs(const struct vip_load *);
 void vip_load_msg(const struct vip_load *, size_t i, uint32_t self,
                   struct ctl_msg *);

@@ -42,6 +42,7 @@ struct load_record {
     uint32_t conns;             /* As reported. */
     uint32_t backlog;
     uint32_t assigned;          /* By this node since 'reported_at'. */
+    bool down;                  /* The service fails its health check. */
     uint32_t rtt_us;            /* Last measured (0: never). */
     long long int rtt_at;
     long long int touched_at;   /* Last report or assignment. */
@@ -128,6 +129,10 @@ server_load_report(struct server_load *sl, uint32_t server,
     r->conns = e->conns;
     r->backlog = e->backlog;
     r->assigned = 0;
+    if ((e->flags & CTL_LOAD_DOWN) && !r->down) {
+        sl->stats.downs++;
+    }
+    r->down = (e->flags & CTL_LOAD_DOWN) != 0;
     if (e->rtt_us) {
         r->rtt_us = e->rtt_us;
         r->rtt_at = now;
@@ -181,6 +186,20 @@ server_load_get(struct server_load *sl, uint32_t server,
     if (r->rtt_us && now - r->rtt_at <= RTT_KEEP_MS) {
         *rtt_us = r->rtt_us;
     }
+}
+
+/* Returns true if the last report of 'server' on 'vip':'port', not older
+ * than 'max_age_ms' at 'now', says that the service fails its health
+ * check. */
+bool
+server_load_is_down(const struct server_load *sl, uint32_t server,
+                    const struct in6_addr *vip, uint16_t port,
+                    long long int now, uint32_t max_age_ms)
+{
+    const struct load_record *r = find_record(sl, server, vip, port);
+
+    return (r && r->down && r->reported_at != LLONG_MIN
+            && now - r->reported_at <= max_age_ms);
 }
 
 /* Removes the records of 'server'. */
@@ -263,9 +282,10 @@ server_load_format(const struct server_load *sl, long long int now,
         if (r->reported_at == LLONG_MIN) {
             ds_put_cstr(s, "no report");
         } else {
-            ds_put_format(s, "conns %"PRIu32" backlog %"PRIu32
-                          " (%lld ms ago)", r->conns, r->backlog,
-                          now - r->reported_at);
+            ds_put_format(s, "%sconns %"PRIu32" backlog %"PRIu32
+                          " (%lld ms ago)",
+                          r->down ? "SERVICE DOWN, " : "", r->conns,
+                          r->backlog, now - r->reported_at);
         }
         ds_put_format(s, ", assigned since %"PRIu32, r->assigned);
         if (r->rtt_us) {

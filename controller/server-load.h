@@ -35,6 +35,12 @@
  *     earlier measure); after that "not measured", so that lowest-latency
  *     tries the server again (exploration, lib/selection.h).
  *
+ * A report also says whether the VIP port's service fails the agent's
+ * health check (service-probe.h): while the last report says so, and is
+ * not older than 'max_age_ms', the server counts as down for that VIP port
+ * alone.  (A server that stops reporting altogether is the node health
+ * checks' business.)
+ *
  * A record not reported for FORGET_MS is removed, as are the records of a
  * server on server_load_forget().  The caller only passes reports of VIP
  * ports that its configuration gives the server, which bounds the table.
@@ -45,6 +51,7 @@
 #define OVSLB_SERVER_LOAD_H 1
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +64,7 @@ struct server_load_stats {
     uint64_t assignments;       /* Connections assigned by this node. */
     uint64_t stale;             /* Lookups of a record too old to use. */
     uint64_t forgotten;         /* Records removed. */
+    uint64_t downs;             /* Reports of a service newly down. */
 };
 
 struct server_load *server_load_create(void);
@@ -71,6 +79,9 @@ void server_load_get(struct server_load *, uint32_t server,
                      const struct in6_addr *vip, uint16_t port,
                      long long int now, uint32_t max_age_ms,
                      uint32_t *conns, uint32_t *rtt_us);
+bool server_load_is_down(const struct server_load *, uint32_t server,
+                         const struct in6_addr *vip, uint16_t port,
+                         long long int now, uint32_t max_age_ms);
 void server_load_forget(struct server_load *, uint32_t server);
 void server_load_run(struct server_load *, long long int now);
 

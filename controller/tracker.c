@@ -559,7 +559,9 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
             ss[n] = (struct selection_server) {
                 .id = s->node,
                 .weight = v->cfg.servers[i].weight,
-                .healthy = s->healthy,
+                .healthy = s->healthy && !server_load_is_down(
+                    lb->load, s->node, &v->cfg.addr, v->cfg.port, now,
+                    lb->load_max_age_ms),
                 .active_conns = 0,
                 .rtt_us = UINT32_MAX,
             };

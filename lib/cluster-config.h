@@ -190,6 +190,28 @@ struct cluster_vip_server {
 };
 
 /* A VIP, defaults filled in. */
+/* How an agent checks that a VIP port's local service answers
+ * (VIP column health_check). */
+enum cluster_health_type {
+    CLUSTER_HEALTH_TCP,         /* "tcp" (default): a TCP connect. */
+    CLUSTER_HEALTH_HTTP,        /* "http": GET 'http_path', expect
+                                 * 'http_status'. */
+    CLUSTER_HEALTH_NONE,        /* "none": no check; the port counts as up. */
+};
+struct cluster_vip_health {
+    enum cluster_health_type type;
+    char *http_path;            /* Default "/"; starts with '/', printable
+                                 * ASCII without spaces, at most 256 bytes. */
+    uint16_t http_status;       /* Default 200; 100..599. */
+    uint32_t interval_ms;       /* Default 500; 100..60000. */
+    uint32_t timeout_ms;        /* Default 500; 50..60000, and not above
+                                 * interval_ms. */
+    uint32_t rise;              /* Default 2; 1..100: successes in a row to
+                                 * come up. */
+    uint32_t fall;              /* Default 2; 1..100: failures in a row to
+                                 * go down. */
+};
+
 struct cluster_vip {
     char *name;                 /* Unique. */
     struct in6_addr address;    /* IPv4 as a v4-mapped IPv6 address. */
@@ -204,6 +226,7 @@ struct cluster_vip {
     bool enabled;               /* Admin state up? */
     struct cluster_vip_server *servers; /* Sorted by node id. */
     size_t n_servers;
+    struct cluster_vip_health health;
 };
 
 /* An LB node. */

@@ -659,6 +659,7 @@ codec_load(struct ctl_codec *c, struct ctl_load *m)
 
         codec_raw(c, &e->vip, sizeof e->vip);
         e->port = codec_u16(c, e->port);
+        e->flags = codec_flags(c, e->flags, CTL_LOAD_ALL);
         e->conns = codec_u32(c, e->conns);
         e->backlog = codec_u32(c, e->backlog);
         e->rtt_us = codec_u32(c, e->rtt_us);
@@ -1330,9 +1331,10 @@ ctl_msg_format(const struct ctl_msg *msg, struct ds *s)
 
             ds_put_cstr(s, i ? "," : " [");
             ipv6_format_mapped(&e->vip, s);
-            ds_put_format(s, ":%"PRIu16" conns=%"PRIu32" backlog=%"PRIu32
-                          " rtt_us=%"PRIu32, e->port, e->conns, e->backlog,
-                          e->rtt_us);
+            ds_put_format(s, ":%"PRIu16"%s conns=%"PRIu32" backlog=%"PRIu32
+                          " rtt_us=%"PRIu32, e->port,
+                          e->flags & CTL_LOAD_DOWN ? " down" : "", e->conns,
+                          e->backlog, e->rtt_us);
         }
         if (msg->load.n) {
             ds_put_char(s, ']');

@@ -509,23 +509,29 @@ struct ctl_owner {
 };
 #define CTL_OWNER_LEN 45
 
-/* LOAD (2 + 30 * n bytes), agent -> every healthy LB node it knows, every
- * publish interval: the load of the sender's VIP ports, for the
- * least-connections and lowest-latency algorithms.
+/* LOAD (2 + 31 * n bytes), agent -> every healthy LB node it knows, every
+ * publish interval and at once when a VIP port's service goes down or
+ * comes back: the state and load of the sender's VIP ports, for choosing
+ * servers (health, least-connections, lowest-latency).
  *    0  n u16   2  entries; entry: 0  vip (16, IPv4 v4-mapped)
- *    16  port u16 (not 0)   18  conns u32   22  backlog u32   26  rtt_us u32
+ *    16  port u16 (not 0)   18  flags u8   19  conns u32   23  backlog u32
+ *    27  rtt_us u32
+ * 'flags': CTL_LOAD_DOWN if the port's service fails its health check;
  * 'conns': the VIP port's established sockets; 'backlog': connections
  * waiting in its listeners' accept queues; 'rtt_us': the kernel's smoothed
  * round-trip time, averaged over those sockets, 0 if none was measured. */
+#define CTL_LOAD_DOWN 0x01
+#define CTL_LOAD_ALL CTL_LOAD_DOWN
 struct ctl_load_entry {
     struct in6_addr vip;
     uint16_t port;              /* Host byte order. */
+    uint8_t flags;              /* CTL_LOAD_*. */
     uint32_t conns;
     uint32_t backlog;
     uint32_t rtt_us;            /* 0: not measured. */
 };
 #define CTL_LOAD_LEN 2
-#define CTL_LOAD_ENTRY_LEN 30
+#define CTL_LOAD_ENTRY_LEN 31
 #define CTL_LOAD_MAX_ENTRIES \
     ((CTL_MSG_MAX_BODY - CTL_LOAD_LEN) / CTL_LOAD_ENTRY_LEN)
 struct ctl_load {

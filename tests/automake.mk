@@ -264,7 +264,11 @@ check-config-service: utilities/ovslb-ctl tests/test-cluster-config
 # ovslb-agent (agent/ and flows/server-pipeline): the core's suite and the
 # server pipeline's golden and trace tests.
 UNIT_TESTS += tests/check-agent-core tests/check-agent-pipeline \
-	tests/check-vip-load
+	tests/check-vip-load tests/check-service-probe
+tests_check_service_probe_SOURCES = tests/check-service-probe.c
+tests_check_service_probe_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent
+tests_check_service_probe_LDADD = agent/libagent.la flows/libflows.la \
+	$(TEST_LDADD)
 tests_check_vip_load_SOURCES = tests/check-vip-load.c
 tests_check_vip_load_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent
 tests_check_vip_load_LDADD = agent/libagent.la flows/libflows.la \

@@ -317,6 +317,7 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
                 e->vip.s6_addr[j] = rnd64();
             }
             e->port = rnd32() | 1;
+            e->flags = i % 2 ? CTL_LOAD_DOWN : 0;
             e->conns = rnd32();
             e->backlog = rnd32();
             e->rtt_us = all ? UINT32_MAX : rnd32();
@@ -812,13 +813,14 @@ START_TEST(test_wire_offsets)
     expect_be(b, 0, m.load.n, 2, "n");
     for (size_t i = 0; i < m.load.n; i++) {
         const struct ctl_load_entry *e = &m.load.entries[i];
-        size_t o = 2 + 30 * i;
+        size_t o = 2 + 31 * i;
 
         ck_assert(!memcmp(b + o, &e->vip, 16));
         expect_be(b, o + 16, e->port, 2, "port");
-        expect_be(b, o + 18, e->conns, 4, "conns");
-        expect_be(b, o + 22, e->backlog, 4, "backlog");
-        expect_be(b, o + 26, e->rtt_us, 4, "rtt_us");
+        expect_be(b, o + 18, e->flags, 1, "flags");
+        expect_be(b, o + 19, e->conns, 4, "conns");
+        expect_be(b, o + 23, e->backlog, 4, "backlog");
+        expect_be(b, o + 27, e->rtt_us, 4, "rtt_us");
     }
     ofpbuf_uninit(&buf);
 }
@@ -1385,7 +1387,10 @@ START_TEST(test_bad_fields)
                     CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_OWNER, 44, 2, CTL_MSG_ERR_FIELD);
 
-    /* LOAD: a port of 0 is refused, on the wire and by the encoder. */
+    /* LOAD: unknown flag bits; a port of 0 is refused, on the wire and by
+     * the encoder. */
+    check_body_byte(CTL_MSG_LOAD, 2 + 18, 0x02, CTL_MSG_ERR_FIELD);
+    check_body_byte(CTL_MSG_LOAD, 2 + 18, CTL_LOAD_DOWN, CTL_MSG_OK);
     {
         struct ctl_msg m;
         struct ofpbuf buf;

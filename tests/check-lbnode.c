@@ -809,6 +809,38 @@ END_TEST
 /* Round-robin keeps its place across reconfigurations (the daemon
  * reconfigures its core on every change of configuration or health):
  * 240 connections, one reconfiguration after each, 80 per server. */
+/* A server whose agent reports the VIP port's service down gets none of
+ * its new connections, under any algorithm, until it reports it back. */
+START_TEST(test_service_down_report)
+{
+    struct ctl_msg msg;
+
+    ctl_msg_init(&msg, CTL_MSG_LOAD, srv_id(1), 1);
+    msg.load.n = 1;
+    msg.load.entries[0] = (struct ctl_load_entry) {
+        .vip = v4(203, 0, 113, 10), .port = 80, .flags = CTL_LOAD_DOWN,
+    };
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_recv(w.lbs[i], &msg, node_now(i), &io, &aux[i]);
+    }
+    for (int f = 0; f < 30; f++) {
+        handshake(f % N_LB, 44000 + f);
+    }
+    ck_assert_uint_eq(w.conn_reqs[1], 0);
+    ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[2], 30);
+
+    msg.seq = 2;
+    msg.load.entries[0].flags = 0;
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_recv(w.lbs[i], &msg, node_now(i), &io, &aux[i]);
+    }
+    for (int f = 0; f < 30; f++) {
+        handshake(f % N_LB, 45000 + f);
+    }
+    ck_assert_uint_ge(w.conn_reqs[1], 5);
+}
+END_TEST
+
 START_TEST(test_round_robin_across_reconfiguration)
 {
     for (int f = 0; f < 240; f++) {
@@ -2816,6 +2848,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_rejection_moves_on);
     tcase_add_test(tc, test_least_connections_load);
     tcase_add_test(tc, test_round_robin_across_reconfiguration);
+    tcase_add_test(tc, test_service_down_report);
     tcase_add_test(tc, test_ttl_exhausted_rst);
     tcase_add_test(tc, test_single_lb_node);
     tcase_add_test(tc, test_query_after_ingress_change);

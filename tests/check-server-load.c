@@ -102,6 +102,36 @@ START_TEST(test_report_and_assignments)
 }
 END_TEST
 
+/* A report that a service fails its health check counts while fresh. */
+START_TEST(test_down)
+{
+    struct server_load *sl = server_load_create();
+    struct in6_addr a = vip(10);
+    struct ctl_load_entry e = { .vip = a, .port = 80, .flags = CTL_LOAD_DOWN };
+
+    ck_assert(!server_load_is_down(sl, 101, &a, 80, 1000, 3000));
+    server_load_report(sl, 101, &e, 1000);
+    ck_assert(server_load_is_down(sl, 101, &a, 80, 1000, 3000));
+    ck_assert(!server_load_is_down(sl, 101, &a, 81, 1000, 3000));
+    ck_assert(!server_load_is_down(sl, 102, &a, 80, 1000, 3000));
+    ck_assert(server_load_is_down(sl, 101, &a, 80, 4000, 3000));
+    ck_assert(!server_load_is_down(sl, 101, &a, 80, 4001, 3000));
+    server_load_report(sl, 101, &e, 5000);      /* Still down. */
+    ck_assert_uint_eq(server_load_get_stats(sl)->downs, 1);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    server_load_format(sl, 5000, &s);
+    ck_assert_msg(strstr(ds_cstr(&s), "server 101: SERVICE DOWN, conns 0"),
+                  "%s", ds_cstr(&s));
+    ds_destroy(&s);
+
+    e.flags = 0;
+    server_load_report(sl, 101, &e, 6000);
+    ck_assert(!server_load_is_down(sl, 101, &a, 80, 6000, 3000));
+    server_load_destroy(sl);
+}
+END_TEST
+
 START_TEST(test_forget_and_format)
 {
     struct server_load *sl = server_load_create();
@@ -148,6 +178,7 @@ server_load_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_report_and_assignments);
+    tcase_add_test(tc, test_down);
     tcase_add_test(tc, test_forget_and_format);
     suite_add_tcase(s, tc);
     return s;

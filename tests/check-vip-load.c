@@ -62,6 +62,8 @@ START_TEST(test_counts)
     vip_load_socket(vl, &vps[0].vip, 80, true, 2, 0);   /* Listener. */
     vip_load_socket(vl, &any4, 80, true, 5, 0);         /* Wildcard. */
     vip_load_socket(vl, &vps[0].vip, 22, false, 0, 10); /* Not a VIP port. */
+    vip_load_set_down(vl, &vps[2].vip, 80, true);
+    vip_load_set_down(vl, &vps[2].vip, 22, true);       /* Ignored. */
 
     ck_assert_uint_eq(vip_load_n_msgs(vl), 1);
     vip_load_msg(vl, 0, 101, &msg);
@@ -72,12 +74,14 @@ START_TEST(test_counts)
     ck_assert_uint_eq(msg.load.entries[0].conns, 3);
     ck_assert_uint_eq(msg.load.entries[0].backlog, 7);
     ck_assert_uint_eq(msg.load.entries[0].rtt_us, 2000);
+    ck_assert_uint_eq(msg.load.entries[0].flags, 0);
     ck_assert_uint_eq(msg.load.entries[1].port, 9000);  /* Idle: zeros. */
     ck_assert_uint_eq(msg.load.entries[1].conns, 0);
     ck_assert_uint_eq(msg.load.entries[1].backlog, 0);
     ck_assert_uint_eq(msg.load.entries[1].rtt_us, 0);
     ck_assert(ipv6_addr_equals(&msg.load.entries[2].vip, &vps[2].vip));
     ck_assert_uint_eq(msg.load.entries[2].backlog, 5);
+    ck_assert_uint_eq(msg.load.entries[2].flags, CTL_LOAD_DOWN);
 
     /* A new reading starts from zero. */
     vip_load_begin(vl, vps, 1);
