@@ -60,6 +60,7 @@ struct probe {
     enum probe_stage stage;
     int fd;                     /* -1 unless connecting or reading. */
     long long int next;         /* STAGE_IDLE: next probe. */
+    long long int started;      /* Start of the current or last probe. */
     long long int deadline;     /* Otherwise: failure after this. */
     char answer[MAX_ANSWER + 1];
     size_t answer_len;
@@ -225,7 +226,9 @@ probe_done(struct service_probe *sp, struct probe *p, char *failure,
 
     probe_close(p);
     p->stage = STAGE_IDLE;
-    p->next = now + p->interval_ms;
+    /* Probes start every interval, however long each took (at most the
+     * timeout, not above the interval). */
+    p->next = MAX(now, p->started + p->interval_ms);
     if (failure) {
         sp->stats.failed++;
         COVERAGE_INC(service_probe_failed);
@@ -283,6 +286,7 @@ probe_start(struct service_probe *sp, struct probe *p, long long int now)
     int error;
 
     sp->stats.probes++;
+    p->started = now;
     if (p->type == CLUSTER_HEALTH_NONE) {
         return probe_done(sp, p, NULL, now);
     }

@@ -20,7 +20,8 @@
  * connect, or an HTTP GET when configured)"), as the VIP's health_check
  * column says (lib/cluster-config.h, struct cluster_vip_health).
  *
- * Every 'interval_ms' each port is probed: a TCP connection to VIP:port
+ * Every 'interval_ms' (from the start of one probe to the next) each port
+ * is probed: a TCP connection to VIP:port
  * that must be established within 'timeout_ms' (then closed), or for HTTP
  * one that must also answer "GET path HTTP/1.0" with a status line of the
  * expected status within the timeout.  'fall' failures in a row take the
