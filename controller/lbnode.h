@@ -109,6 +109,8 @@ struct lbnode_server {
     uint32_t node;
     struct in6_addr underlay, control;
     bool healthy;
+    bool near;                  /* In this LB node's zone (the "nearest"
+                                 * algorithm). */
 };
 
 /* The configuration of the core, rebuilt by the daemon from the config

@@ -562,6 +562,7 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
                 .healthy = s->healthy && !server_load_is_down(
                     lb->load, s->node, &v->cfg.addr, v->cfg.port, now,
                     lb->load_max_age_ms),
+                .near = s->near,
                 .active_conns = 0,
                 .rtt_us = UINT32_MAX,
             };

@@ -65,6 +65,7 @@ static const char *const algo_names[SEL_N_ALGOS] = {
     [SEL_LOWEST_LATENCY] = "lowest-latency",
     [SEL_HASH] = "hash",
     [SEL_SOURCE] = "source",
+    [SEL_NEAREST] = "nearest",
 };
 
 /* Returns the configuration name of 'algo' (as in the OVSLB database), or
@@ -489,6 +490,18 @@ selection_pick(struct selection *sel,
     case SEL_WEIGHTED_RANDOM:
         pick = pick_weighted(sel, servers, sel->cand, k);
         break;
+
+    case SEL_NEAREST: {
+        size_t n_near = 0;
+
+        for (size_t i = 0; i < k; i++) {
+            if (servers[sel->cand[i]].near) {
+                sel->cand[n_near++] = sel->cand[i];
+            }
+        }
+        pick = pick_weighted(sel, servers, sel->cand, n_near ? n_near : k);
+        break;
+    }
 
     case SEL_LEAST_CONNECTIONS:
     case SEL_LOWEST_LATENCY:

@@ -41,6 +41,9 @@
  *   source              the same, keyed by a hash of the client address
  *                       only, so that all of a client's connections reach one
  *                       server.
+ *   nearest             proportional to weight among the eligible servers
+ *                       marked 'near' (the picking node's zone), or among
+ *                       all eligible servers when none of them is.
  *
  * Ties of least-connections and lowest-latency are broken in round-robin
  * order (the smallest tied id after the last pick), so that a burst of picks
@@ -76,8 +79,9 @@ enum selection_algo {
     SEL_LOWEST_LATENCY,         /* "lowest-latency" */
     SEL_HASH,                   /* "hash" */
     SEL_SOURCE,                 /* "source" */
+    SEL_NEAREST,                /* "nearest" */
 };
-#define SEL_N_ALGOS (SEL_SOURCE + 1)
+#define SEL_N_ALGOS (SEL_NEAREST + 1)
 #define SEL_DEFAULT SEL_RANDOM
 
 const char *selection_algo_to_string(enum selection_algo);
@@ -92,6 +96,7 @@ struct selection_server {
     uint32_t active_conns;      /* For least-connections. */
     uint32_t rtt_us;            /* For lowest-latency; UINT32_MAX if not
                                  * measured (or the measure is too old). */
+    bool near;                  /* For nearest: in the picker's zone. */
 };
 
 /* Counters a caller may read with selection_get_stats(). */

@@ -28,7 +28,7 @@
 
 static const enum selection_algo all_algos[] = {
     SEL_RANDOM, SEL_WEIGHTED_RANDOM, SEL_ROUND_ROBIN, SEL_LEAST_CONNECTIONS,
-    SEL_LOWEST_LATENCY, SEL_HASH, SEL_SOURCE,
+    SEL_LOWEST_LATENCY, SEL_HASH, SEL_SOURCE, SEL_NEAREST,
 };
 
 /* Builds the CP of an IPv4 flow (v4-mapped, as flow-key.h lays it out) from
@@ -108,6 +108,7 @@ START_TEST(test_algo_strings)
                      "lowest-latency");
     ck_assert_str_eq(selection_algo_to_string(SEL_HASH), "hash");
     ck_assert_str_eq(selection_algo_to_string(SEL_SOURCE), "source");
+    ck_assert_str_eq(selection_algo_to_string(SEL_NEAREST), "nearest");
     ck_assert_int_eq(SEL_DEFAULT, SEL_RANDOM);
 
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -446,6 +447,41 @@ START_TEST(test_weighted_random)
 }
 END_TEST
 
+/* nearest: the servers of the picker's zone, by weight, while any of them
+ * is eligible; then all. */
+START_TEST(test_nearest)
+{
+    struct selection_server s[4];
+    int count[5] = { 0 };
+
+    init_servers(s, 4);
+    s[0].near = s[1].near = true;
+    s[1].weight = 3;
+    struct selection *sel = selection_create(SEL_NEAREST, 7);
+    count_picks(sel, s, 4, count, ARRAY_SIZE(count));
+    ck_assert_int_eq(count[3] + count[4], 0);
+    ck_assert(abs(count[2] - 3 * N_PICKS / 4) < N_PICKS / 50);
+
+    /* One near server left, then none: the others take over. */
+    memset(count, 0, sizeof count);
+    s[1].healthy = false;
+    count_picks(sel, s, 4, count, ARRAY_SIZE(count));
+    ck_assert_int_eq(count[1], N_PICKS);
+    memset(count, 0, sizeof count);
+    s[0].weight = 0;
+    count_picks(sel, s, 4, count, ARRAY_SIZE(count));
+    ck_assert_int_eq(count[1] + count[2], 0);
+    ck_assert(abs(count[3] - N_PICKS / 2) < N_PICKS / 50);
+
+    /* A near server that rejected the flow is skipped like any other. */
+    s[0].weight = 1;
+    uint32_t rejected[] = { 1 }, id;
+    ck_assert_int_eq(selection_pick(sel, s, 4, NULL, rejected, 1, &id), 0);
+    ck_assert(id == 3 || id == 4);
+    selection_destroy(sel);
+}
+END_TEST
+
 START_TEST(test_hash)
 {
     enum { N = 5, N_CP = 10000 };
@@ -731,6 +767,7 @@ selection_suite(void)
     tcase_add_test(tc, test_lowest_latency);
     tcase_add_test(tc, test_random);
     tcase_add_test(tc, test_weighted_random);
+    tcase_add_test(tc, test_nearest);
     tcase_add_test(tc, test_hash);
     tcase_add_test(tc, test_hash_fallback);
     tcase_add_test(tc, test_source);
