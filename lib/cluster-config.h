@@ -38,12 +38,13 @@
  * 'ovslb-ctl --wait' to see.
  *
  * The settings table (cluster_setting_defs[]), the rules that tie settings
- * together (cluster_settings_check()), the enum conversions and
- * cluster_parse_address() are pure and shared with ovslb-ctl, so that the
- * CLI and the daemons agree on names, defaults, ranges and coherence:
- * ovslb-ctl refuses an incoherent combination, and a snapshot replaces one
- * that reached the database some other way by the defaults, counted and
- * logged.
+ * together (cluster_settings_check()), the enum conversions, a VIP's
+ * health check (cluster_vip_health_parse()) and cluster_parse_address() are
+ * pure and shared with ovslb-ctl, so that the CLI and the daemons agree on
+ * names, defaults, ranges and coherence: ovslb-ctl refuses an incoherent
+ * combination, and a snapshot replaces one that reached the database some
+ * other way by the defaults (or, for a VIP, leaves the VIP out), counted
+ * and logged.
  *
  * Single-threaded: call everything from the thread that runs the loop. */
 
@@ -59,6 +60,7 @@
 #include "openvswitch/uuid.h"
 
 struct ovsdb_idl_column;
+struct smap;
 
 /* Bytes a packet grows by when an LB node encapsulates it towards a server:
  * outer IPv4 (20) + UDP (8) + Geneve (8) + one 8-byte Geneve option + inner
@@ -183,6 +185,45 @@ char *cluster_parse_address(const char *, struct in6_addr *)
     OVS_WARN_UNUSED_RESULT;
 uint16_t cluster_default_mss(uint32_t fabric_mtu, const struct in6_addr *vip);
 
+/* How an agent checks that a VIP port's local service answers
+ * (VIP column health_check). */
+enum cluster_health_type {
+    CLUSTER_HEALTH_TCP,         /* "tcp" (default): a TCP connect. */
+    CLUSTER_HEALTH_HTTP,        /* "http": GET 'http_path', expect
+                                 * 'http_status'. */
+    CLUSTER_HEALTH_NONE,        /* "none": no check; the port counts as up. */
+};
+struct cluster_vip_health {
+    enum cluster_health_type type;
+    char *http_path;            /* Default "/"; starts with '/', printable
+                                 * ASCII without spaces, at most 256 bytes. */
+    uint16_t http_status;       /* Default 200; 100..599. */
+    uint32_t interval_ms;       /* Default 500; 100..60000. */
+    uint32_t timeout_ms;        /* Default 500; 50..60000, and not above
+                                 * interval_ms. */
+    uint32_t rise;              /* Default 2; 1..100: successes in a row to
+                                 * come up. */
+    uint32_t fall;              /* Default 2; 1..100: failures in a row to
+                                 * go down. */
+};
+
+/* Longest 'http_path' of a health check, in bytes. */
+#define CLUSTER_HEALTH_PATH_MAX 256
+
+void cluster_vip_health_init(struct cluster_vip_health *);
+char *cluster_vip_health_parse(const struct smap *health_check,
+                               struct cluster_vip_health *)
+    OVS_WARN_UNUSED_RESULT;
+char *cluster_vip_health_check_protocol(const struct cluster_vip_health *,
+                                        const char *protocol)
+    OVS_WARN_UNUSED_RESULT;
+void cluster_vip_health_clone(struct cluster_vip_health *dst,
+                              const struct cluster_vip_health *src);
+bool cluster_vip_health_equals(const struct cluster_vip_health *,
+                               const struct cluster_vip_health *);
+void cluster_vip_health_destroy(struct cluster_vip_health *);
+const char *cluster_health_type_to_string(enum cluster_health_type);
+
 /* A server of a VIP. */
 struct cluster_vip_server {
     uint32_t node_id;           /* A node of 'server_nodes'. */
@@ -204,6 +245,7 @@ struct cluster_vip {
     bool enabled;               /* Admin state up? */
     struct cluster_vip_server *servers; /* Sorted by node id. */
     size_t n_servers;
+    struct cluster_vip_health health;   /* Check of each port's service. */
 };
 
 /* An LB node. */
