@@ -428,28 +428,38 @@ START_TEST(test_default_mss)
 }
 END_TEST
 
+/* Asserts that 'h' holds the check of the other arguments. */
+static void
+assert_health(const struct cluster_vip_health *h,
+              enum cluster_health_type type, const char *path,
+              uint16_t status, uint32_t interval_ms, uint32_t timeout_ms,
+              uint32_t rise, uint32_t fall)
+{
+    ck_assert_int_eq(h->type, type);
+    ck_assert_str_eq(h->http_path, path);
+    ck_assert_uint_eq(h->http_status, status);
+    ck_assert_uint_eq(h->interval_ms, interval_ms);
+    ck_assert_uint_eq(h->timeout_ms, timeout_ms);
+    ck_assert_uint_eq(h->rise, rise);
+    ck_assert_uint_eq(h->fall, fall);
+}
+
 /* Asserts that 'h' holds the default check. */
 static void
 assert_health_defaults(const struct cluster_vip_health *h)
 {
-    ck_assert_int_eq(h->type, CLUSTER_HEALTH_TCP);
-    ck_assert_str_eq(h->http_path, "/");
-    ck_assert_uint_eq(h->http_status, 200);
-    ck_assert_uint_eq(h->interval_ms, 500);
-    ck_assert_uint_eq(h->timeout_ms, 500);
-    ck_assert_uint_eq(h->rise, 2);
-    ck_assert_uint_eq(h->fall, 2);
+    assert_health(h, CLUSTER_HEALTH_TCP, "/", 200, 500, 500, 2, 2);
 }
 
-/* Parses the health_check map of the 'n' KEY, VALUE strings in 'kv' into
- * 'h'.  Returns the error, or NULL. */
+/* Parses the health_check map of the KEY, VALUE strings in 'kv' (at most
+ * 'n', up to the first null one) into 'h'.  Returns the error, or NULL. */
 static char *
 parse_health(const char *const *kv, size_t n, struct cluster_vip_health *h)
 {
     struct smap map = SMAP_INITIALIZER(&map);
     char *error;
 
-    for (size_t i = 0; i + 1 < n; i += 2) {
+    for (size_t i = 0; i + 1 < n && kv[i]; i += 2) {
         smap_add(&map, kv[i], kv[i + 1]);
     }
     error = cluster_vip_health_parse(&map, h);
@@ -495,91 +505,68 @@ START_TEST(test_health_defaults)
 }
 END_TEST
 
+/* What a health check parses into. */
+struct health_expectation {
+    enum cluster_health_type type;
+    const char *http_path;
+    uint16_t http_status;
+    uint32_t interval_ms, timeout_ms, rise, fall;
+};
+
 START_TEST(test_health_keys)
 {
+    static const struct {
+        const char *kv[14];
+        struct health_expectation expected;
+    } cases[] = {
+        /* Every key of an HTTP check. */
+        { { "type", "http", "path", "/healthz?full=1&x=%20", "status", "204",
+            "interval_ms", "2000", "timeout_ms", "1500", "rise", "3",
+            "fall", "5" },
+          { CLUSTER_HEALTH_HTTP, "/healthz?full=1&x=%20", 204, 2000, 1500,
+            3, 5 } },
+        /* Only the type: the other keys keep their defaults. */
+        { { "type", "http" },
+          { CLUSTER_HEALTH_HTTP, "/", 200, 500, 500, 2, 2 } },
+        /* The lower bounds. */
+        { { "type", "http", "status", "100", "interval_ms", "100",
+            "timeout_ms", "50", "rise", "1", "fall", "1" },
+          { CLUSTER_HEALTH_HTTP, "/", 100, 100, 50, 1, 1 } },
+        /* The upper bounds (the longest path below). */
+        { { "type", "http", "status", "599", "interval_ms", "60000",
+            "timeout_ms", "60000", "rise", "100", "fall", "100" },
+          { CLUSTER_HEALTH_HTTP, "/", 599, 60000, 60000, 100, 100 } },
+        /* A TCP check with its timing; "tcp" said explicitly. */
+        { { "type", "tcp", "interval_ms", "1000", "timeout_ms", "200",
+            "rise", "4", "fall", "1" },
+          { CLUSTER_HEALTH_TCP, "/", 200, 1000, 200, 4, 1 } },
+        /* A timeout below the default interval, alone. */
+        { { "timeout_ms", "499" },
+          { CLUSTER_HEALTH_TCP, "/", 200, 500, 499, 2, 2 } },
+        /* No check at all. */
+        { { "type", "none" },
+          { CLUSTER_HEALTH_NONE, "/", 200, 500, 500, 2, 2 } },
+    };
     struct cluster_vip_health h;
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        const struct health_expectation *e = &cases[i].expected;
+
+        ck_assert_ptr_null(parse_health(cases[i].kv,
+                                        ARRAY_SIZE(cases[i].kv), &h));
+        assert_health(&h, e->type, e->http_path, e->http_status,
+                      e->interval_ms, e->timeout_ms, e->rise, e->fall);
+        cluster_vip_health_destroy(&h);
+    }
+
+    /* The longest path. */
     char path[CLUSTER_HEALTH_PATH_MAX + 1];
-
-    /* Every key of an HTTP check. */
-    static const char *const http[] = {
-        "type", "http", "path", "/healthz?full=1&x=%20", "status", "204",
-        "interval_ms", "2000", "timeout_ms", "1500", "rise", "3",
-        "fall", "5",
-    };
-    ck_assert_ptr_null(parse_health(http, ARRAY_SIZE(http), &h));
-    ck_assert_int_eq(h.type, CLUSTER_HEALTH_HTTP);
-    ck_assert_str_eq(h.http_path, "/healthz?full=1&x=%20");
-    ck_assert_uint_eq(h.http_status, 204);
-    ck_assert_uint_eq(h.interval_ms, 2000);
-    ck_assert_uint_eq(h.timeout_ms, 1500);
-    ck_assert_uint_eq(h.rise, 3);
-    ck_assert_uint_eq(h.fall, 5);
-    cluster_vip_health_destroy(&h);
-
-    /* Only the type: the other keys keep their defaults. */
-    static const char *const http_only[] = { "type", "http" };
-    ck_assert_ptr_null(parse_health(http_only, 2, &h));
-    ck_assert_int_eq(h.type, CLUSTER_HEALTH_HTTP);
-    ck_assert_str_eq(h.http_path, "/");
-    ck_assert_uint_eq(h.http_status, 200);
-    ck_assert_uint_eq(h.interval_ms, 500);
-    cluster_vip_health_destroy(&h);
-
-    /* The lower bounds... */
-    static const char *const low[] = {
-        "type", "http", "status", "100", "interval_ms", "100",
-        "timeout_ms", "50", "rise", "1", "fall", "1",
-    };
-    ck_assert_ptr_null(parse_health(low, ARRAY_SIZE(low), &h));
-    ck_assert_uint_eq(h.http_status, 100);
-    ck_assert_uint_eq(h.interval_ms, 100);
-    ck_assert_uint_eq(h.timeout_ms, 50);
-    ck_assert_uint_eq(h.rise, 1);
-    ck_assert_uint_eq(h.fall, 1);
-    cluster_vip_health_destroy(&h);
-
-    /* ...and the upper ones, with the longest path. */
     memset(path, 'p', sizeof path);
     path[0] = '/';
     path[CLUSTER_HEALTH_PATH_MAX] = '\0';
-    const char *const high[] = {
-        "type", "http", "path", path, "status", "599",
-        "interval_ms", "60000", "timeout_ms", "60000", "rise", "100",
-        "fall", "100",
-    };
-    ck_assert_ptr_null(parse_health(high, ARRAY_SIZE(high), &h));
-    ck_assert_uint_eq(strlen(h.http_path), CLUSTER_HEALTH_PATH_MAX);
-    ck_assert_uint_eq(h.http_status, 599);
-    ck_assert_uint_eq(h.interval_ms, 60000);
-    ck_assert_uint_eq(h.timeout_ms, 60000);
-    ck_assert_uint_eq(h.rise, 100);
-    ck_assert_uint_eq(h.fall, 100);
-    cluster_vip_health_destroy(&h);
-
-    /* A TCP check with its timing; "tcp" said explicitly. */
-    static const char *const tcp[] = {
-        "type", "tcp", "interval_ms", "1000", "timeout_ms", "200",
-        "rise", "4", "fall", "1",
-    };
-    ck_assert_ptr_null(parse_health(tcp, ARRAY_SIZE(tcp), &h));
-    ck_assert_int_eq(h.type, CLUSTER_HEALTH_TCP);
-    ck_assert_uint_eq(h.interval_ms, 1000);
-    ck_assert_uint_eq(h.timeout_ms, 200);
-    ck_assert_uint_eq(h.rise, 4);
-    ck_assert_uint_eq(h.fall, 1);
-    cluster_vip_health_destroy(&h);
-
-    /* A timeout below the default interval, alone. */
-    static const char *const timeout[] = { "timeout_ms", "499" };
-    ck_assert_ptr_null(parse_health(timeout, 2, &h));
-    ck_assert_uint_eq(h.timeout_ms, 499);
-    ck_assert_uint_eq(h.interval_ms, 500);
-    cluster_vip_health_destroy(&h);
-
-    /* No check at all. */
-    static const char *const none[] = { "type", "none" };
-    ck_assert_ptr_null(parse_health(none, 2, &h));
-    ck_assert_int_eq(h.type, CLUSTER_HEALTH_NONE);
+    const char *const longest[] = { "type", "http", "path", path };
+    ck_assert_ptr_null(parse_health(longest, 4, &h));
+    ck_assert_str_eq(h.http_path, path);
     cluster_vip_health_destroy(&h);
 }
 END_TEST
@@ -662,13 +649,8 @@ START_TEST(test_health_errors)
 
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct cluster_vip_health h;
-        size_t n = 0;
-        char *error;
-
-        while (n < ARRAY_SIZE(cases[i].kv) && cases[i].kv[n]) {
-            n++;
-        }
-        error = parse_health(cases[i].kv, n, &h);
+        char *error = parse_health(cases[i].kv, ARRAY_SIZE(cases[i].kv),
+                                   &h);
         ck_assert_msg(error != NULL, "case %"PRIuSIZE" (%s=%s) accepted", i,
                       cases[i].kv[0], cases[i].kv[1]);
         ck_assert_msg(strstr(error, cases[i].error), "case %"PRIuSIZE

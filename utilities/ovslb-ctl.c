@@ -145,16 +145,23 @@ parse_node_id(struct ctl_ctx *ctx, const char *s, int64_t *idp)
     return true;
 }
 
+/* Takes 'error', a parser's result: if it is nonnull, records it as an
+ * invalid value, frees it and returns false; otherwise returns true. */
 static bool
-parse_address(struct ctl_ctx *ctx, const char *s, struct in6_addr *addr)
+valid_unless(struct ctl_ctx *ctx, char *error)
 {
-    char *error = cluster_parse_address(s, addr);
     if (error) {
         verb_error(ctx, EXIT_INVALID, "%s", error);
         free(error);
         return false;
     }
     return true;
+}
+
+static bool
+parse_address(struct ctl_ctx *ctx, const char *s, struct in6_addr *addr)
+{
+    return valid_unless(ctx, cluster_parse_address(s, addr));
 }
 
 static bool
@@ -225,14 +232,7 @@ static bool
 check_implemented(struct ctl_ctx *ctx, const char *mode,
                   const char *protocol)
 {
-    char *error = cluster_vip_unimplemented(mode, protocol);
-
-    if (error) {
-        verb_error(ctx, EXIT_INVALID, "%s", error);
-        free(error);
-        return false;
-    }
-    return true;
+    return valid_unless(ctx, cluster_vip_unimplemented(mode, protocol));
 }
 
 static bool
@@ -1134,12 +1134,7 @@ check_health(struct ctl_ctx *ctx, const struct smap *health_check,
         error = cluster_vip_health_check_protocol(&health, protocol);
     }
     cluster_vip_health_destroy(&health);
-    if (error) {
-        verb_error(ctx, EXIT_INVALID, "%s", error);
-        free(error);
-        return false;
-    }
-    return true;
+    return valid_unless(ctx, error);
 }
 
 /* Writes 'health_check' into 'vip', if the config service's database has
