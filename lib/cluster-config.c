@@ -35,6 +35,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "smap.h"
 #include "timeval.h"
 #include "util.h"
 #include "uuid.h"
@@ -446,6 +447,227 @@ cluster_default_mss(uint32_t fabric_mtu, const struct in6_addr *vip)
     return fabric_mtu - CLUSTER_GENEVE_OVERHEAD - headers;
 }
 
+/* VIP health checks. */
+
+static const char *const health_type_names[] = {
+    [CLUSTER_HEALTH_TCP] = "tcp",
+    [CLUSTER_HEALTH_HTTP] = "http",
+    [CLUSTER_HEALTH_NONE] = "none",
+};
+
+/* Returns the name of 'type' ("tcp", "http" or "none"), as the health_check
+ * map's "type" key has it. */
+const char *
+cluster_health_type_to_string(enum cluster_health_type type)
+{
+    return (type < ARRAY_SIZE(health_type_names)
+            ? health_type_names[type] : "unknown");
+}
+
+/* Initializes 'health' with the defaults: a TCP connect every 500 ms, a
+ * 500 ms timeout, 2 passes to come up and 2 failures to go down (and, for
+ * a type set later to http, GET "/" expecting 200). */
+void
+cluster_vip_health_init(struct cluster_vip_health *health)
+{
+    health->type = CLUSTER_HEALTH_TCP;
+    health->http_path = xstrdup("/");
+    health->http_status = 200;
+    health->interval_ms = 500;
+    health->timeout_ms = 500;
+    health->rise = 2;
+    health->fall = 2;
+}
+
+/* Frees what 'health' owns.  A null 'health' is a no-op. */
+void
+cluster_vip_health_destroy(struct cluster_vip_health *health)
+{
+    if (health) {
+        free(health->http_path);
+        health->http_path = NULL;
+    }
+}
+
+/* Initializes 'dst' as a copy of 'src'. */
+void
+cluster_vip_health_clone(struct cluster_vip_health *dst,
+                         const struct cluster_vip_health *src)
+{
+    *dst = *src;
+    dst->http_path = xstrdup(src->http_path);
+}
+
+/* Returns true if 'a' and 'b' describe the same check. */
+bool
+cluster_vip_health_equals(const struct cluster_vip_health *a,
+                          const struct cluster_vip_health *b)
+{
+    return (a->type == b->type
+            && !strcmp(a->http_path, b->http_path)
+            && a->http_status == b->http_status
+            && a->interval_ms == b->interval_ms
+            && a->timeout_ms == b->timeout_ms
+            && a->rise == b->rise
+            && a->fall == b->fall);
+}
+
+static bool
+health_path_is_valid(const char *path)
+{
+    size_t len = strlen(path);
+
+    if (path[0] != '/' || len > CLUSTER_HEALTH_PATH_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (path[i] <= ' ' || path[i] > '~') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Parses 'health_check', a VIP's health_check column, into 'health', which
+ * it initializes: each key that the map lacks takes its default
+ * (cluster_vip_health_init()), so an empty map is a TCP connect check with
+ * the defaults.  Returns NULL on success, otherwise an error message naming
+ * the key and what it accepts, which the caller must free, and 'health'
+ * holds the defaults.  In either case the caller must
+ * cluster_vip_health_destroy() 'health'.
+ *
+ * Refused: a key other than type, path, status, interval_ms, timeout_ms,
+ * rise and fall; a value out of its range; path or status with a type
+ * other than http (they would not be used); interval_ms, timeout_ms, rise
+ * or fall with type none (no check runs); timeout_ms above interval_ms. */
+char *
+cluster_vip_health_parse(const struct smap *health_check,
+                         struct cluster_vip_health *health)
+{
+    uint32_t status;
+    struct {
+        const char *key;
+        uint32_t min, max;
+        uint32_t *valuep;
+    } ints[] = {
+        { "status", 100, 599, &status },
+        { "interval_ms", 100, 60000, &health->interval_ms },
+        { "timeout_ms", 50, 60000, &health->timeout_ms },
+        { "rise", 1, 100, &health->rise },
+        { "fall", 1, 100, &health->fall },
+    };
+    const struct smap_node **nodes = smap_sort(health_check);
+    size_t n = smap_count(health_check);
+    char *error = NULL;
+
+    cluster_vip_health_init(health);
+    status = health->http_status;
+
+    /* Each key: sorted, so that the first bad one named is always the
+     * same. */
+    for (size_t i = 0; i < n && !error; i++) {
+        const char *key = nodes[i]->key;
+        const char *value = nodes[i]->value;
+        bool known = false;
+
+        if (!strcmp(key, "type")) {
+            bool found = false;
+
+            known = true;
+            for (size_t j = 0; j < ARRAY_SIZE(health_type_names); j++) {
+                if (!strcmp(value, health_type_names[j])) {
+                    health->type = j;
+                    found = true;
+                }
+            }
+            if (!found) {
+                error = xasprintf("health_check:type=%s: invalid type "
+                                  "(expected tcp, http or none)", value);
+            }
+        } else if (!strcmp(key, "path")) {
+            known = true;
+            if (health_path_is_valid(value)) {
+                free(health->http_path);
+                health->http_path = xstrdup(value);
+            } else {
+                error = xasprintf("health_check:path=%s: invalid path "
+                                  "(expected '/' then printable ASCII "
+                                  "characters without spaces, at most %d "
+                                  "bytes)", value, CLUSTER_HEALTH_PATH_MAX);
+            }
+        }
+        for (size_t j = 0; j < ARRAY_SIZE(ints) && !known; j++) {
+            long long int v;
+
+            if (strcmp(key, ints[j].key)) {
+                continue;
+            }
+            known = true;
+            if (str_to_llong(value, 10, &v)
+                && v >= ints[j].min && v <= ints[j].max) {
+                *ints[j].valuep = v;
+            } else {
+                error = xasprintf("health_check:%s=%s: invalid value "
+                                  "(expected an integer from %"PRIu32" to "
+                                  "%"PRIu32")", key, value, ints[j].min,
+                                  ints[j].max);
+            }
+        }
+        if (!known) {
+            error = xasprintf("health_check:%s: unknown key (expected type, "
+                              "path, status, interval_ms, timeout_ms, rise "
+                              "or fall)", key);
+        }
+    }
+    free(nodes);
+    health->http_status = status;
+
+    /* The keys together. */
+    if (error) {
+        /* Already said. */
+    } else if (health->type != CLUSTER_HEALTH_HTTP
+               && (smap_get(health_check, "path")
+                   || smap_get(health_check, "status"))) {
+        error = xasprintf("health_check:%s applies to type http only (the "
+                          "type is %s)",
+                          smap_get(health_check, "path") ? "path" : "status",
+                          cluster_health_type_to_string(health->type));
+    } else if (health->type == CLUSTER_HEALTH_NONE) {
+        for (size_t j = 1; j < ARRAY_SIZE(ints) && !error; j++) {
+            if (smap_get(health_check, ints[j].key)) {
+                error = xasprintf("health_check:%s does not apply to type "
+                                  "none, which runs no check",
+                                  ints[j].key);
+            }
+        }
+    } else if (health->timeout_ms > health->interval_ms) {
+        error = xasprintf("health_check:timeout_ms (%"PRIu32") must not be "
+                          "above interval_ms (%"PRIu32"): a check must end "
+                          "before the next one starts", health->timeout_ms,
+                          health->interval_ms);
+    }
+    if (error) {
+        cluster_vip_health_destroy(health);
+        cluster_vip_health_init(health);
+    }
+    return error;
+}
+
+/* Returns an error message (the caller frees it) if 'health' cannot check a
+ * VIP of 'protocol' (its name in the database, "tcp" or "udp"), NULL
+ * otherwise: an HTTP check needs a TCP service. */
+char *
+cluster_vip_health_check_protocol(const struct cluster_vip_health *health,
+                                  const char *protocol)
+{
+    if (health->type == CLUSTER_HEALTH_HTTP && protocol
+        && strcmp(protocol, "tcp")) {
+        return xasprintf("health_check:type=http needs a TCP VIP (this VIP's "
+                         "protocol is %s)", protocol);
+    }
+    return NULL;
+}
+
 /* Snapshots. */
 
 static bool
@@ -460,6 +682,7 @@ vip_destroy(struct cluster_vip *vip)
     free(vip->name);
     free(vip->ports);
     free(vip->servers);
+    cluster_vip_health_destroy(&vip->health);
 }
 
 static void
@@ -639,7 +862,8 @@ vips_equal(const struct cluster_vip *a, const struct cluster_vip *b)
             && a->n_servers == b->n_servers
             && (!a->n_servers
                 || !memcmp(a->servers, b->servers,
-                           a->n_servers * sizeof *a->servers)));
+                           a->n_servers * sizeof *a->servers))
+            && cluster_vip_health_equals(&a->health, &b->health));
 }
 
 static bool
@@ -866,6 +1090,19 @@ read_vip(struct cluster_snapshot *snap, const struct ovslbrec_vip *row,
         return false;
     }
     qsort(vip->ports, vip->n_ports, sizeof *vip->ports, compare_uint16);
+
+    char *error = cluster_vip_health_parse(&row->health_check, &vip->health);
+    if (!error) {
+        error = cluster_vip_health_check_protocol(&vip->health,
+                                                  row->protocol);
+    }
+    if (error) {
+        cluster_vip_health_destroy(&vip->health);
+        free(vip->ports);
+        reject_row(snap, "VIP", row->name, error);
+        free(error);
+        return false;
+    }
 
     if (row->n_servers) {
         vip->servers = xmalloc(row->n_servers * sizeof *vip->servers);

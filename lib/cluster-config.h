@@ -38,12 +38,13 @@
  * 'ovslb-ctl --wait' to see.
  *
  * The settings table (cluster_setting_defs[]), the rules that tie settings
- * together (cluster_settings_check()), the enum conversions and
- * cluster_parse_address() are pure and shared with ovslb-ctl, so that the
- * CLI and the daemons agree on names, defaults, ranges and coherence:
- * ovslb-ctl refuses an incoherent combination, and a snapshot replaces one
- * that reached the database some other way by the defaults, counted and
- * logged.
+ * together (cluster_settings_check()), the enum conversions, a VIP's
+ * health check (cluster_vip_health_parse()) and cluster_parse_address() are
+ * pure and shared with ovslb-ctl, so that the CLI and the daemons agree on
+ * names, defaults, ranges and coherence: ovslb-ctl refuses an incoherent
+ * combination, and a snapshot replaces one that reached the database some
+ * other way by the defaults (or, for a VIP, leaves the VIP out), counted
+ * and logged.
  *
  * Single-threaded: call everything from the thread that runs the loop. */
 
@@ -59,6 +60,7 @@
 #include "openvswitch/uuid.h"
 
 struct ovsdb_idl_column;
+struct smap;
 
 /* Bytes a packet grows by when an LB node encapsulates it towards a server:
  * outer IPv4 (20) + UDP (8) + Geneve (8) + one 8-byte Geneve option + inner
@@ -183,13 +185,6 @@ char *cluster_parse_address(const char *, struct in6_addr *)
     OVS_WARN_UNUSED_RESULT;
 uint16_t cluster_default_mss(uint32_t fabric_mtu, const struct in6_addr *vip);
 
-/* A server of a VIP. */
-struct cluster_vip_server {
-    uint32_t node_id;           /* A node of 'server_nodes'. */
-    uint32_t weight;            /* 0 (drain) to 65535; default 1. */
-};
-
-/* A VIP, defaults filled in. */
 /* How an agent checks that a VIP port's local service answers
  * (VIP column health_check). */
 enum cluster_health_type {
@@ -212,6 +207,30 @@ struct cluster_vip_health {
                                  * go down. */
 };
 
+/* Longest 'http_path' of a health check, in bytes. */
+#define CLUSTER_HEALTH_PATH_MAX 256
+
+void cluster_vip_health_init(struct cluster_vip_health *);
+char *cluster_vip_health_parse(const struct smap *health_check,
+                               struct cluster_vip_health *)
+    OVS_WARN_UNUSED_RESULT;
+char *cluster_vip_health_check_protocol(const struct cluster_vip_health *,
+                                        const char *protocol)
+    OVS_WARN_UNUSED_RESULT;
+void cluster_vip_health_clone(struct cluster_vip_health *dst,
+                              const struct cluster_vip_health *src);
+bool cluster_vip_health_equals(const struct cluster_vip_health *,
+                               const struct cluster_vip_health *);
+void cluster_vip_health_destroy(struct cluster_vip_health *);
+const char *cluster_health_type_to_string(enum cluster_health_type);
+
+/* A server of a VIP. */
+struct cluster_vip_server {
+    uint32_t node_id;           /* A node of 'server_nodes'. */
+    uint32_t weight;            /* 0 (drain) to 65535; default 1. */
+};
+
+/* A VIP, defaults filled in. */
 struct cluster_vip {
     char *name;                 /* Unique. */
     struct in6_addr address;    /* IPv4 as a v4-mapped IPv6 address. */
@@ -226,7 +245,7 @@ struct cluster_vip {
     bool enabled;               /* Admin state up? */
     struct cluster_vip_server *servers; /* Sorted by node id. */
     size_t n_servers;
-    struct cluster_vip_health health;
+    struct cluster_vip_health health;   /* Check of each port's service. */
 };
 
 /* An LB node. */

@@ -26,6 +26,7 @@
 #include "cluster-config.h"
 
 #include <check.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@
 #include "ovsdb-idl-provider.h"
 #include "ovslb-idl.h"
 #include "packets.h"
+#include "smap.h"
 #include "syn-cookie.h"
 #include "util.h"
 
@@ -426,6 +428,326 @@ START_TEST(test_default_mss)
 }
 END_TEST
 
+/* Asserts that 'h' holds the check of the other arguments. */
+static void
+assert_health(const struct cluster_vip_health *h,
+              enum cluster_health_type type, const char *path,
+              uint16_t status, uint32_t interval_ms, uint32_t timeout_ms,
+              uint32_t rise, uint32_t fall)
+{
+    ck_assert_int_eq(h->type, type);
+    ck_assert_str_eq(h->http_path, path);
+    ck_assert_uint_eq(h->http_status, status);
+    ck_assert_uint_eq(h->interval_ms, interval_ms);
+    ck_assert_uint_eq(h->timeout_ms, timeout_ms);
+    ck_assert_uint_eq(h->rise, rise);
+    ck_assert_uint_eq(h->fall, fall);
+}
+
+/* Asserts that 'h' holds the default check. */
+static void
+assert_health_defaults(const struct cluster_vip_health *h)
+{
+    assert_health(h, CLUSTER_HEALTH_TCP, "/", 200, 500, 500, 2, 2);
+}
+
+/* Parses the health_check map of the KEY, VALUE strings in 'kv' (at most
+ * 'n', up to the first null one) into 'h'.  Returns the error, or NULL. */
+static char *
+parse_health(const char *const *kv, size_t n, struct cluster_vip_health *h)
+{
+    struct smap map = SMAP_INITIALIZER(&map);
+    char *error;
+
+    for (size_t i = 0; i + 1 < n && kv[i]; i += 2) {
+        smap_add(&map, kv[i], kv[i + 1]);
+    }
+    error = cluster_vip_health_parse(&map, h);
+    smap_destroy(&map);
+    return error;
+}
+
+START_TEST(test_health_column)
+{
+    const struct ovsdb_idl_column *c = &ovslbrec_vip_col_health_check;
+
+    ck_assert_str_eq(c->name, "health_check");
+    ck_assert_int_eq(c->type.key.type, OVSDB_TYPE_STRING);
+    ck_assert_int_eq(c->type.value.type, OVSDB_TYPE_STRING);
+    ck_assert_uint_eq(c->type.n_min, 0);
+    ck_assert_uint_eq(c->type.n_max, UINT_MAX);
+}
+END_TEST
+
+START_TEST(test_health_defaults)
+{
+    struct cluster_vip_health h;
+    struct smap empty = SMAP_INITIALIZER(&empty);
+
+    cluster_vip_health_init(&h);
+    assert_health_defaults(&h);
+    cluster_vip_health_destroy(&h);
+
+    /* An empty map: a TCP connect with every default. */
+    ck_assert_ptr_null(cluster_vip_health_parse(&empty, &h));
+    assert_health_defaults(&h);
+    cluster_vip_health_destroy(&h);
+    cluster_vip_health_destroy(NULL);
+
+    ck_assert_str_eq(cluster_health_type_to_string(CLUSTER_HEALTH_TCP),
+                     "tcp");
+    ck_assert_str_eq(cluster_health_type_to_string(CLUSTER_HEALTH_HTTP),
+                     "http");
+    ck_assert_str_eq(cluster_health_type_to_string(CLUSTER_HEALTH_NONE),
+                     "none");
+    ck_assert_str_eq(cluster_health_type_to_string(CLUSTER_HEALTH_NONE + 1),
+                     "unknown");
+}
+END_TEST
+
+/* What a health check parses into. */
+struct health_expectation {
+    enum cluster_health_type type;
+    const char *http_path;
+    uint16_t http_status;
+    uint32_t interval_ms, timeout_ms, rise, fall;
+};
+
+START_TEST(test_health_keys)
+{
+    static const struct {
+        const char *kv[14];
+        struct health_expectation expected;
+    } cases[] = {
+        /* Every key of an HTTP check. */
+        { { "type", "http", "path", "/healthz?full=1&x=%20", "status", "204",
+            "interval_ms", "2000", "timeout_ms", "1500", "rise", "3",
+            "fall", "5" },
+          { CLUSTER_HEALTH_HTTP, "/healthz?full=1&x=%20", 204, 2000, 1500,
+            3, 5 } },
+        /* Only the type: the other keys keep their defaults. */
+        { { "type", "http" },
+          { CLUSTER_HEALTH_HTTP, "/", 200, 500, 500, 2, 2 } },
+        /* The lower bounds. */
+        { { "type", "http", "status", "100", "interval_ms", "100",
+            "timeout_ms", "50", "rise", "1", "fall", "1" },
+          { CLUSTER_HEALTH_HTTP, "/", 100, 100, 50, 1, 1 } },
+        /* The upper bounds (the longest path below). */
+        { { "type", "http", "status", "599", "interval_ms", "60000",
+            "timeout_ms", "60000", "rise", "100", "fall", "100" },
+          { CLUSTER_HEALTH_HTTP, "/", 599, 60000, 60000, 100, 100 } },
+        /* A TCP check with its timing; "tcp" said explicitly. */
+        { { "type", "tcp", "interval_ms", "1000", "timeout_ms", "200",
+            "rise", "4", "fall", "1" },
+          { CLUSTER_HEALTH_TCP, "/", 200, 1000, 200, 4, 1 } },
+        /* A timeout below the default interval, alone. */
+        { { "timeout_ms", "499" },
+          { CLUSTER_HEALTH_TCP, "/", 200, 500, 499, 2, 2 } },
+        /* No check at all. */
+        { { "type", "none" },
+          { CLUSTER_HEALTH_NONE, "/", 200, 500, 500, 2, 2 } },
+    };
+    struct cluster_vip_health h;
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        const struct health_expectation *e = &cases[i].expected;
+
+        ck_assert_ptr_null(parse_health(cases[i].kv,
+                                        ARRAY_SIZE(cases[i].kv), &h));
+        assert_health(&h, e->type, e->http_path, e->http_status,
+                      e->interval_ms, e->timeout_ms, e->rise, e->fall);
+        cluster_vip_health_destroy(&h);
+    }
+
+    /* The longest path. */
+    char path[CLUSTER_HEALTH_PATH_MAX + 1];
+    memset(path, 'p', sizeof path);
+    path[0] = '/';
+    path[CLUSTER_HEALTH_PATH_MAX] = '\0';
+    const char *const longest[] = { "type", "http", "path", path };
+    ck_assert_ptr_null(parse_health(longest, 4, &h));
+    ck_assert_str_eq(h.http_path, path);
+    cluster_vip_health_destroy(&h);
+}
+END_TEST
+
+START_TEST(test_health_errors)
+{
+    static const struct {
+        const char *kv[6];
+        const char *error;
+    } cases[] = {
+        { { "kind", "tcp" },
+          "health_check:kind: unknown key (expected type, path, status, "
+          "interval_ms, timeout_ms, rise or fall)" },
+        { { "type", "http", "Path", "/" }, "health_check:Path: unknown key" },
+        { { "type", "udp" },
+          "health_check:type=udp: invalid type (expected tcp, http or "
+          "none)" },
+        { { "type", "" }, "health_check:type=: invalid type" },
+        { { "type", "HTTP" }, "health_check:type=HTTP: invalid type" },
+        { { "type", "http", "path", "" },
+          "health_check:path=: invalid path (expected '/' then printable "
+          "ASCII characters without spaces, at most 256 bytes)" },
+        { { "type", "http", "path", "healthz" },
+          "health_check:path=healthz: invalid path" },
+        { { "type", "http", "path", "/a b" },
+          "health_check:path=/a b: invalid path" },
+        { { "type", "http", "path", "/a\tb" }, "invalid path" },
+        { { "type", "http", "path", "/\x7f" }, "invalid path" },
+        { { "type", "http", "path", "/caf\xc3\xa9" }, "invalid path" },
+        { { "type", "http", "status", "99" },
+          "health_check:status=99: invalid value (expected an integer from "
+          "100 to 599)" },
+        { { "type", "http", "status", "600" },
+          "health_check:status=600: invalid value" },
+        { { "type", "http", "status", "ok" },
+          "health_check:status=ok: invalid value" },
+        { { "interval_ms", "99" },
+          "health_check:interval_ms=99: invalid value (expected an integer "
+          "from 100 to 60000)" },
+        { { "interval_ms", "60001" }, "health_check:interval_ms=60001" },
+        { { "interval_ms", "" }, "health_check:interval_ms=: invalid value" },
+        { { "timeout_ms", "49" },
+          "health_check:timeout_ms=49: invalid value (expected an integer "
+          "from 50 to 60000)" },
+        { { "timeout_ms", "1.5" }, "health_check:timeout_ms=1.5" },
+        { { "rise", "0" },
+          "health_check:rise=0: invalid value (expected an integer from 1 "
+          "to 100)" },
+        { { "rise", "101" }, "health_check:rise=101" },
+        { { "fall", "0" },
+          "health_check:fall=0: invalid value (expected an integer from 1 "
+          "to 100)" },
+        { { "fall", "-1" }, "health_check:fall=-1" },
+        { { "fall", "99999999999999999999" }, "health_check:fall=9999" },
+        /* What would be accepted and not used. */
+        { { "path", "/healthz" },
+          "health_check:path applies to type http only (the type is tcp)" },
+        { { "type", "tcp", "status", "200" },
+          "health_check:status applies to type http only (the type is "
+          "tcp)" },
+        { { "type", "none", "path", "/" },
+          "health_check:path applies to type http only (the type is "
+          "none)" },
+        { { "type", "none", "interval_ms", "1000" },
+          "health_check:interval_ms does not apply to type none, which runs "
+          "no check" },
+        { { "type", "none", "fall", "3" },
+          "health_check:fall does not apply to type none" },
+        /* A check must end before the next starts. */
+        { { "timeout_ms", "501" },
+          "health_check:timeout_ms (501) must not be above interval_ms "
+          "(500)" },
+        { { "interval_ms", "200", "timeout_ms", "300" },
+          "health_check:timeout_ms (300) must not be above interval_ms "
+          "(200)" },
+        { { "type", "http", "interval_ms", "100" },
+          "health_check:timeout_ms (500) must not be above interval_ms "
+          "(100)" },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct cluster_vip_health h;
+        char *error = parse_health(cases[i].kv, ARRAY_SIZE(cases[i].kv),
+                                   &h);
+        ck_assert_msg(error != NULL, "case %"PRIuSIZE" (%s=%s) accepted", i,
+                      cases[i].kv[0], cases[i].kv[1]);
+        ck_assert_msg(strstr(error, cases[i].error), "case %"PRIuSIZE
+                      ": \"%s\" lacks \"%s\"", i, error, cases[i].error);
+        /* The defaults, whatever the map had before the bad key. */
+        assert_health_defaults(&h);
+        cluster_vip_health_destroy(&h);
+        free(error);
+    }
+
+    /* A path one byte too long. */
+    char path[CLUSTER_HEALTH_PATH_MAX + 2];
+    memset(path, 'p', sizeof path);
+    path[0] = '/';
+    path[CLUSTER_HEALTH_PATH_MAX + 1] = '\0';
+    const char *const long_path[] = { "type", "http", "path", path };
+    struct cluster_vip_health h;
+    char *error = parse_health(long_path, 4, &h);
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(strstr(error, "at most 256 bytes"), "%s", error);
+    assert_health_defaults(&h);
+    cluster_vip_health_destroy(&h);
+    free(error);
+}
+END_TEST
+
+START_TEST(test_health_protocol)
+{
+    static const char *const http[] = { "type", "http" };
+    static const char *const none[] = { "type", "none" };
+    struct cluster_vip_health h;
+    char *error;
+
+    ck_assert_ptr_null(parse_health(http, 2, &h));
+    ck_assert_ptr_null(cluster_vip_health_check_protocol(&h, "tcp"));
+    error = cluster_vip_health_check_protocol(&h, "udp");
+    ck_assert_ptr_nonnull(error);
+    ck_assert_str_eq(error, "health_check:type=http needs a TCP VIP (this "
+                     "VIP's protocol is udp)");
+    free(error);
+    cluster_vip_health_destroy(&h);
+
+    cluster_vip_health_init(&h);
+    ck_assert_ptr_null(cluster_vip_health_check_protocol(&h, "udp"));
+    cluster_vip_health_destroy(&h);
+    ck_assert_ptr_null(parse_health(none, 2, &h));
+    ck_assert_ptr_null(cluster_vip_health_check_protocol(&h, "udp"));
+    cluster_vip_health_destroy(&h);
+}
+END_TEST
+
+START_TEST(test_health_equals)
+{
+    static const char *const http[] = { "type", "http", "path", "/a" };
+    struct cluster_vip_health a, b, c;
+
+    ck_assert_ptr_null(parse_health(http, 4, &a));
+    cluster_vip_health_clone(&b, &a);
+    ck_assert_ptr_ne(a.http_path, b.http_path);
+    ck_assert(cluster_vip_health_equals(&a, &b));
+
+    /* Each member counts. */
+    cluster_vip_health_clone(&c, &a);
+    free(c.http_path);
+    c.http_path = xstrdup("/b");
+    ck_assert(!cluster_vip_health_equals(&a, &c));
+    cluster_vip_health_destroy(&c);
+    for (int i = 0; i < 6; i++) {
+        cluster_vip_health_clone(&c, &a);
+        switch (i) {
+        case 0:
+            c.type = CLUSTER_HEALTH_TCP;
+            break;
+        case 1:
+            c.http_status = 201;
+            break;
+        case 2:
+            c.interval_ms++;
+            break;
+        case 3:
+            c.timeout_ms--;
+            break;
+        case 4:
+            c.rise++;
+            break;
+        case 5:
+            c.fall++;
+            break;
+        }
+        ck_assert_msg(!cluster_vip_health_equals(&a, &c), "member %d", i);
+        cluster_vip_health_destroy(&c);
+    }
+    cluster_vip_health_destroy(&a);
+    cluster_vip_health_destroy(&b);
+}
+END_TEST
+
 static Suite *
 cluster_config_suite(void)
 {
@@ -441,6 +763,12 @@ cluster_config_suite(void)
     tcase_add_test(tc, test_modes_and_algorithms);
     tcase_add_test(tc, test_addresses);
     tcase_add_test(tc, test_default_mss);
+    tcase_add_test(tc, test_health_column);
+    tcase_add_test(tc, test_health_defaults);
+    tcase_add_test(tc, test_health_keys);
+    tcase_add_test(tc, test_health_errors);
+    tcase_add_test(tc, test_health_protocol);
+    tcase_add_test(tc, test_health_equals);
     suite_add_tcase(s, tc);
     return s;
 }

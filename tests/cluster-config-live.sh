@@ -6,7 +6,8 @@
 # ovslb-ctl, fall back to their defaults; a staged cluster key follows
 # key-stage and key-promote, and one equal to the current key, written
 # around ovslb-ctl, is ignored; so is a VIP of a mode not implemented yet
-# (hash), written around ovslb-ctl.  Then
+# (hash), or with a health check that does not parse, written around
+# ovslb-ctl, while ovslb-ctl's health checks reach the snapshot.  Then
 # node-settings reads a node's settings from a local Open_vSwitch table that
 # ovs-vsctl set.
 
@@ -93,6 +94,25 @@ chmod +x "$TMP/restart.sh"
     "lacks:vip web " \
     "has:rejected 2" \
     "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"mode\":\"tracked\"}}]' >/dev/null" \
+    "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9" \
+    "has:rejected 1" \
+    "has:vip-health web tcp path=/ status=200 interval_ms=500 timeout_ms=500 rise=2 fall=2" \
+    "ctl:vip-set web health_check:type=http health_check:path=/healthz health_check:status=204 health_check:interval_ms=1000 health_check:timeout_ms=300 health_check:rise=3 health_check:fall=4" \
+    "has:vip-health web http path=/healthz status=204 interval_ms=1000 timeout_ms=300 rise=3 fall=4" \
+    "ctl:vip-set web health_check:path=" \
+    "has:vip-health web http path=/ status=204 interval_ms=1000 timeout_ms=300 rise=3 fall=4" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"health_check\":[\"map\",[[\"type\",\"http\"],[\"timeout_ms\",\"900\"],[\"interval_ms\",\"500\"]]]}}]' >/dev/null" \
+    "lacks:vip web " \
+    "lacks:vip-health web " \
+    "has:rejected 2" \
+    "ctl:vip-set web health_check=" \
+    "has:vip-health web tcp path=/ status=200 interval_ms=500 timeout_ms=500 rise=2 fall=2" \
+    "has:rejected 1" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"health_check\":[\"map\",[[\"type\",\"tcp\"],[\"path\",\"/x\"]]]}}]' >/dev/null" \
+    "lacks:vip web " \
+    "has:rejected 2" \
+    "ctl:vip-set web health_check=" \
+    "has:vip-health web tcp path=/ status=200 interval_ms=500 timeout_ms=500 rise=2 fall=2" \
     "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9" \
     "has:rejected 1"
 rc=$?

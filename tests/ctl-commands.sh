@@ -328,6 +328,115 @@ expect 3 "vip-set onto another VIP's address:port" "already serves" -- \
     $C vip-set web6 address=192.0.2.10 ports=80
 expect 2 "vip-set unknown VIP" "nope: no VIP" -- $C vip-set nope mode=hash
 
+# Health checks (VIP column health_check): set key by key, cleared, each
+# refusal with the key and what it takes, and vip-list's health= only for a
+# VIP that has a map.
+expect 0 "vip-list: no health= without a health check" \
+    "^web6 2001:db8::10 8443/tcp mode=tracked algorithm=source servers=none admin=down$" -- \
+    $C vip-list
+expect 0 "show: the default health check" \
+    "^    health check: tcp connect every 500 ms, timeout 500 ms, up after 2, down after 2 \(default\)$" -- \
+    $C show
+expect 0 "vip-set health_check:KEY=VALUE, several" -- \
+    $C vip-set web6 health_check:type=http health_check:path=/healthz \
+    health_check:status=204 health_check:interval_ms=2000 \
+    health_check:timeout_ms=1500 health_check:rise=3 health_check:fall=4
+expect 0 "...listed, keys sorted" \
+    "^web6 2001:db8::10 8443/tcp mode=tracked algorithm=source servers=none admin=down health=fall=4,interval_ms=2000,path=/healthz,rise=3,status=204,timeout_ms=1500,type=http$" -- \
+    $C vip-list
+expect 0 "...shown in words" \
+    "^    health check: http GET /healthz expecting 204 every 2000 ms, timeout 1500 ms, up after 3, down after 4$" -- \
+    $C show
+expect 0 "...the raw column holds the map" 'path="?/healthz"?' -- \
+    $C get VIP web6 health_check
+expect 0 "vip-set health_check:KEY= takes the key's default" -- \
+    $C vip-set web6 health_check:path= health_check:status=
+expect 0 "...gone from the map" \
+    " health=fall=4,interval_ms=2000,rise=3,timeout_ms=1500,type=http$" -- \
+    $C vip-list
+expect 0 "...the defaults in use" "http GET / expecting 200 every 2000 ms" \
+    -- $C show
+hc_before=$($C vip-list)
+for bad in \
+    "health_check:colour=red|health_check:colour: unknown key \(expected type, path, status, interval_ms, timeout_ms, rise or fall\)" \
+    "health_check:type=udp|health_check:type=udp: invalid type \(expected tcp, http or none\)" \
+    "health_check:path=healthz|health_check:path=healthz: invalid path \(expected '/' then printable ASCII characters without spaces, at most 256 bytes\)" \
+    "health_check:status=99|health_check:status=99: invalid value \(expected an integer from 100 to 599\)" \
+    "health_check:status=600|health_check:status=600: invalid value" \
+    "health_check:interval_ms=99|health_check:interval_ms=99: invalid value \(expected an integer from 100 to 60000\)" \
+    "health_check:interval_ms=60001|from 100 to 60000" \
+    "health_check:timeout_ms=49|health_check:timeout_ms=49: invalid value \(expected an integer from 50 to 60000\)" \
+    "health_check:timeout_ms=2001|health_check:timeout_ms \(2001\) must not be above interval_ms \(2000\)" \
+    "health_check:interval_ms=1000|health_check:timeout_ms \(1500\) must not be above interval_ms \(1000\)" \
+    "health_check:rise=0|health_check:rise=0: invalid value \(expected an integer from 1 to 100\)" \
+    "health_check:fall=101|health_check:fall=101: invalid value \(expected an integer from 1 to 100\)" \
+    "health_check:fall=x|health_check:fall=x: invalid value" \
+    "health_check:type=tcp|health_check:path applies to type http only \(the type is tcp\)|health_check:path=/x" \
+    "health_check:type=none|health_check:interval_ms does not apply to type none" \
+    "health_check=x|health_check=x: expected health_check:KEY=VALUE" \
+    "health_check:=x|health_check:=x: expected health_check:KEY=VALUE"; do
+    arg=${bad%%|*}
+    rest=${bad#*|}
+    msg=${rest%%|*}
+    more=
+    [ "$rest" != "$msg" ] && more=${rest#*|}
+    expect 1 "vip-set $arg${more:+ $more} refused" "$msg" -- \
+        $C vip-set web6 $arg $more
+done
+expect 0 "...nothing changed by the refusals" -- \
+    test "$($C vip-list)" = "$hc_before"
+expect 0 "a refused health check leaves the other keys unwritten too" -- \
+    sh -c "! $C vip-set web6 ttl=9 health_check:rise=0 2>/dev/null &&
+           ! $C show | grep -q 'ttl: 9\$'"
+expect 0 "vip-set health_check= clears the map" -- \
+    $C vip-set web6 health_check=
+expect 0 "...vip-list as before any health check" \
+    "^web6 2001:db8::10 8443/tcp mode=tracked algorithm=source servers=none admin=down$" -- \
+    $C vip-list
+expect 0 "...the default check" "^    health check: tcp connect .* \(default\)$" \
+    -- $C show
+expect 0 "vip-set health_check= then keys: cleared, then set" -- \
+    $C vip-set web6 health_check:interval_ms=1000 health_check= \
+    health_check:type=none
+expect 0 "...only the keys after the clear" " health=type=none$" -- \
+    $C vip-list
+expect 0 "...shown" "^    health check: none \(its ports count as up\)$" \
+    -- $C show
+expect 0 "vip-add --health-check" -- \
+    $C vip-add api 192.0.2.60 8080 --health-check=type=http,path=/ready,rise=1
+expect 0 "...listed" \
+    "^api 192.0.2.60 8080/tcp mode=tracked algorithm=random servers=none admin=up health=path=/ready,rise=1,type=http$" -- \
+    $C vip-list
+expect 0 "vip-add --may-exist --health-check replaces the map" -- \
+    $C --may-exist vip-add api 192.0.2.60 8080 --health-check=fall=5
+expect 0 "...replaced" " admin=up health=fall=5$" -- $C vip-list
+expect 0 "vip-add --may-exist without --health-check keeps it" -- \
+    $C --may-exist vip-add api 192.0.2.60 8080,8081
+expect 0 "...kept" "^api 192.0.2.60 8080,8081/tcp .* health=fall=5$" -- \
+    $C vip-list
+expect 0 "vip-add --health-check= is the default check" -- \
+    $C vip-add api2 192.0.2.61 80 --health-check=
+expect 0 "...no health=" "^api2 192.0.2.61 80/tcp mode=tracked algorithm=random servers=none admin=up$" -- \
+    $C vip-list
+for bad in \
+    "type=http,status=700|health_check:status=700: invalid value \(expected an integer from 100 to 599\)" \
+    "status=204|health_check:status applies to type http only \(the type is tcp\)" \
+    "type=http,type=tcp|--health-check: type given twice" \
+    "type=http,,rise=2|--health-check=type=http,,rise=2: empty item" \
+    "type|type: expected KEY=VALUE" \
+    "speed=1|health_check:speed: unknown key"; do
+    expect 1 "vip-add --health-check=${bad%%|*} refused" "${bad#*|}" -- \
+        $C vip-add hc 192.0.2.62 80 "--health-check=${bad%%|*}"
+done
+expect 0 "...no VIP added by the refusals" -- \
+    sh -c "! $C vip-list | grep -q '^hc '"
+# An HTTP check needs TCP: protocol udp is refused on its own today, so the
+# rule is checked in the library (tests/check-cluster-config.c); here, the
+# refusal still names udp.
+expect 1 "vip-set protocol=udp on a VIP with an HTTP check" "udp" -- \
+    $C vip-set api health_check:type=http protocol=udp
+expect 0 "vip-del api, api2" -- $C vip-del api -- vip-del api2
+
 # VIP servers.
 expect 0 "vip-server-add default weight" -- $C vip-server-add web 101
 expect 0 "vip-server-add with a weight" -- $C vip-server-add web 102 5

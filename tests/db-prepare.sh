@@ -3,7 +3,8 @@
 # before the config service's ovsdb-server: it creates the database on the
 # first start, leaves it alone on the next ones, and converts it, keeping a
 # copy, when the installed schema changed (a package upgrade), with the data
-# kept.  No root needed.
+# kept, from a database of the previous release's schema too.  No root
+# needed.
 
 . "${srcdir:-$(dirname "$0")/..}/tests/config-lib.sh"
 cfg_init
@@ -47,6 +48,42 @@ expect 0 "... and the configuration survives" "^7 north=172.16.0.17 south=10.0.0
 cfg_stop_db ovslb
 expect 0 "... a second start has nothing to do" -- \
     sh -c "test -z \"\$(sh '$PREP' '$TMP/ovslb.db' '$SCHEMA')\""
+
+# An upgrade from the schema of the previous release (1.6.0, kept as
+# tests/ovslb-1.6.0.ovsschema), which has no VIP health_check column: the
+# VIPs, their servers and options survive, and health checks can be set
+# only once the database is converted.
+ovsdb-tool create "$TMP/v16.db" "$srcdir/tests/ovslb-1.6.0.ovsschema" ||
+    exit 99
+cfg_serve v16
+V16="$CTL --db=unix:$TMP/v16.sock"
+$V16 init >/dev/null && $V16 server-add 101 10.0.0.101 &&
+    $V16 vip-add web 192.0.2.10 443,80 --algorithm=round-robin --mss=1300 &&
+    $V16 vip-server-add web 101 4 ||
+    { echo "ERROR: ovslb-ctl failed on the 1.6.0 database"; exit 99; }
+expect 4 "1.6.0: a health check is refused, saying why" \
+    "database has no VIP health_check column: its schema predates" -- \
+    $V16 vip-set web health_check:type=http
+expect 4 "1.6.0: ... by vip-add too" "no VIP health_check column" -- \
+    $V16 vip-add api 192.0.2.11 80 --health-check=type=http
+vips=$($V16 vip-list)
+cfg_stop_db v16
+expect 0 "upgrade from 1.6.0: converted" \
+    "converted $TMP/v16.db from schema 1.6.0 to $new" -- \
+    sh "$PREP" "$TMP/v16.db" "$SCHEMA"
+expect 0 "... to the new schema" "^$new\$" -- ovsdb-tool db-version "$TMP/v16.db"
+cfg_serve v16
+expect 0 "... the VIPs are as they were" -- \
+    test "$($V16 vip-list)" = "$vips"
+expect 0 "... with their servers and options" \
+    "^web 192.0.2.10 80,443/tcp mode=tracked algorithm=round-robin servers=101:4 admin=up$" -- \
+    $V16 vip-list
+expect 0 "... and the default health check" \
+    "health check: tcp connect every 500 ms, .* \(default\)" -- $V16 show
+expect 0 "... which can now be set" -- \
+    $V16 vip-set web health_check:type=http health_check:path=/healthz
+expect 0 "... and is kept" " health=path=/healthz,type=http$" -- $V16 vip-list
+cfg_stop_db v16
 
 # A Raft member's database is not converted offline.
 ovsdb-tool create-cluster "$TMP/raft.db" "$TMP/old.ovsschema" \

@@ -25,7 +25,8 @@
  * to every single-string parser (addresses, flow keys, VIP modes,
  * algorithms); each pair (NAME, VALUE) to cluster_setting_parse() when NAME
  * names a setting, and the pairs, as keys and values, make the
- * external_ids map that node_settings_parse() reads.
+ * external_ids map that node_settings_parse() reads and the VIP
+ * health_check map that cluster_vip_health_parse() reads.
  *
  * Besides memory safety (and leaks, under ASan) it checks that whatever a
  * parser accepts is in range and comes back the same when printed and
@@ -135,6 +136,51 @@ check_setting(struct cluster_settings *settings, const char *name,
     ovs_assert(cluster_setting_get(settings, s) == v);
 }
 
+/* Parses 'map' as a VIP's health_check column: what it accepts is in
+ * range and coherent, and a map with each of its keys written back from
+ * the parsed values parses the same. */
+static void
+check_health(const struct smap *map)
+{
+    struct cluster_vip_health h, again;
+    char *error = cluster_vip_health_parse(map, &h);
+
+    if (error) {
+        ovs_assert(error[0]);
+        /* The defaults, as documented. */
+        ovs_assert(h.type == CLUSTER_HEALTH_TCP && !strcmp(h.http_path, "/"));
+        free(error);
+        cluster_vip_health_destroy(&h);
+        return;
+    }
+    ovs_assert(h.type <= CLUSTER_HEALTH_NONE);
+    ovs_assert(h.http_path[0] == '/'
+               && strlen(h.http_path) <= CLUSTER_HEALTH_PATH_MAX);
+    ovs_assert(h.http_status >= 100 && h.http_status <= 599);
+    ovs_assert(h.interval_ms >= 100 && h.interval_ms <= 60000);
+    ovs_assert(h.timeout_ms >= 50 && h.timeout_ms <= h.interval_ms);
+    ovs_assert(h.rise >= 1 && h.rise <= 100);
+    ovs_assert(h.fall >= 1 && h.fall <= 100);
+
+    struct smap printed = SMAP_INITIALIZER(&printed);
+    smap_add(&printed, "type", cluster_health_type_to_string(h.type));
+    if (h.type == CLUSTER_HEALTH_HTTP) {
+        smap_add(&printed, "path", h.http_path);
+        smap_add_format(&printed, "status", "%"PRIu16, h.http_status);
+    }
+    if (h.type != CLUSTER_HEALTH_NONE) {
+        smap_add_format(&printed, "interval_ms", "%"PRIu32, h.interval_ms);
+        smap_add_format(&printed, "timeout_ms", "%"PRIu32, h.timeout_ms);
+        smap_add_format(&printed, "rise", "%"PRIu32, h.rise);
+        smap_add_format(&printed, "fall", "%"PRIu32, h.fall);
+    }
+    ovs_assert(!cluster_vip_health_parse(&printed, &again));
+    ovs_assert(cluster_vip_health_equals(&h, &again));
+    smap_destroy(&printed);
+    cluster_vip_health_destroy(&again);
+    cluster_vip_health_destroy(&h);
+}
+
 static void
 check_node_settings(const struct smap *ids)
 {
@@ -187,6 +233,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(cluster_settings_check(&settings));
     cluster_settings_destroy(&settings);
     check_node_settings(&ids);
+    check_health(&ids);
     smap_destroy(&ids);
     free(copy);
     return 0;

@@ -695,9 +695,11 @@ config_seeds(void)
           "source" },
         { "198.51.100.2:40000>203.0.113.10:80/tcp",
           "[2001:db8:1::2]:40001>[2001:db8::10]:443/udp" },
+        { "type", "http", "path", "/healthz?full=1", "status", "204",
+          "interval_ms", "1000", "timeout_ms", "500", "rise", "3" },
     };
     static const char *names[] = { "node-lb", "node-server", "settings",
-                                   "strings", "flow-keys" };
+                                   "strings", "flow-keys", "health-check" };
 
     for (size_t i = 0; i < ARRAY_SIZE(seeds); i++) {
         struct ofpbuf b;

@@ -165,6 +165,14 @@ render(const struct cluster_snapshot *snap, struct ds *s)
                           vip->servers[j].node_id, vip->servers[j].weight);
         }
         ds_put_char(s, '\n');
+
+        const struct cluster_vip_health *h = &vip->health;
+        ds_put_format(s, "vip-health %s %s path=%s status=%"PRIu16
+                      " interval_ms=%"PRIu32" timeout_ms=%"PRIu32
+                      " rise=%"PRIu32" fall=%"PRIu32"\n", vip->name,
+                      cluster_health_type_to_string(h->type), h->http_path,
+                      h->http_status, h->interval_ms, h->timeout_ms,
+                      h->rise, h->fall);
     }
 }
 

@@ -43,6 +43,7 @@
 #include "ovsdb-idl.h"
 #include "ovslb-idl.h"
 #include "packets.h"
+#include "smap.h"
 #include "sset.h"
 #include "stream-ssl.h"
 #include "table.h"
@@ -144,16 +145,23 @@ parse_node_id(struct ctl_ctx *ctx, const char *s, int64_t *idp)
     return true;
 }
 
+/* Takes 'error', a parser's result: if it is nonnull, records it as an
+ * invalid value, frees it and returns false; otherwise returns true. */
 static bool
-parse_address(struct ctl_ctx *ctx, const char *s, struct in6_addr *addr)
+valid_unless(struct ctl_ctx *ctx, char *error)
 {
-    char *error = cluster_parse_address(s, addr);
     if (error) {
         verb_error(ctx, EXIT_INVALID, "%s", error);
         free(error);
         return false;
     }
     return true;
+}
+
+static bool
+parse_address(struct ctl_ctx *ctx, const char *s, struct in6_addr *addr)
+{
+    return valid_unless(ctx, cluster_parse_address(s, addr));
 }
 
 static bool
@@ -224,14 +232,7 @@ static bool
 check_implemented(struct ctl_ctx *ctx, const char *mode,
                   const char *protocol)
 {
-    char *error = cluster_vip_unimplemented(mode, protocol);
-
-    if (error) {
-        verb_error(ctx, EXIT_INVALID, "%s", error);
-        free(error);
-        return false;
-    }
-    return true;
+    return valid_unless(ctx, cluster_vip_unimplemented(mode, protocol));
 }
 
 static bool
@@ -1113,11 +1114,87 @@ set_vip_option(struct ctl_ctx *ctx, const struct ovslbrec_vip *vip,
         ovslbrec_vip_set_admin_state(vip, value);
     } else {
         verb_error(ctx, EXIT_INVALID, "%s: unknown VIP key (expected address, "
-                  "ports, protocol, mode, algorithm, mss, wscale, ttl or "
-                  "admin_state)", key);
+                  "ports, protocol, mode, algorithm, mss, wscale, ttl, "
+                  "admin_state or health_check:KEY)", key);
         return false;
     }
     return true;
+}
+
+/* Fails unless 'health_check', a VIP's whole health_check map, parses
+ * (cluster_vip_health_parse()) and suits a VIP of 'protocol'. */
+static bool
+check_health(struct ctl_ctx *ctx, const struct smap *health_check,
+             const char *protocol)
+{
+    struct cluster_vip_health health;
+    char *error = cluster_vip_health_parse(health_check, &health);
+
+    if (!error) {
+        error = cluster_vip_health_check_protocol(&health, protocol);
+    }
+    cluster_vip_health_destroy(&health);
+    return valid_unless(ctx, error);
+}
+
+/* Writes 'health_check' into 'vip', if the config service's database has
+ * the column (schema 1.7.0 or later). */
+static bool
+write_health(struct ctl_ctx *ctx, const struct ovslbrec_vip *vip,
+             const struct smap *health_check)
+{
+    if (!ovsdb_idl_server_has_column(ctx->idl,
+                                     &ovslbrec_vip_col_health_check)) {
+        verb_error(ctx, EXIT_DB, "the config service's database has no VIP "
+                   "health_check column: its schema predates this "
+                   "ovslb-ctl (convert it with ovslb-db-prepare, or "
+                   "'ovsdb-client convert' for a cluster)");
+        return false;
+    }
+    ovslbrec_vip_set_health_check(vip, health_check);
+    return true;
+}
+
+/* Parses 's', "KEY=VALUE[,KEY=VALUE...]" (vip-add's --health-check), into
+ * 'health_check'; an empty 's' is an empty map. */
+static bool
+parse_health_option(struct ctl_ctx *ctx, const char *s,
+                    struct smap *health_check)
+{
+    char *copy = xstrdup(s);
+    bool ok = true;
+
+    for (char *item = copy; ok && *s; ) {
+        char *comma = strchr(item, ',');
+        const char *value;
+        char *key;
+
+        if (comma) {
+            *comma = '\0';
+        }
+        if (!item[0]) {
+            verb_error(ctx, EXIT_INVALID, "--health-check=%s: empty item "
+                       "(expected KEY=VALUE[,KEY=VALUE...])", s);
+            break;
+        }
+        if (!split_key_value(ctx, item, &key, &value)) {
+            break;
+        }
+        if (smap_get(health_check, key)) {
+            verb_error(ctx, EXIT_INVALID, "--health-check: %s given twice",
+                       key);
+            ok = false;
+        } else {
+            smap_add(health_check, key, value);
+        }
+        free(key);
+        if (!comma) {
+            break;
+        }
+        item = comma + 1;
+    }
+    free(copy);
+    return ok && !ctx->error;
 }
 
 static void
@@ -1129,6 +1206,7 @@ cmd_vip_add(struct ctl_ctx *ctx)
     const char *name = ctx->argv[0];
     const char *address = ctx->argv[1];
     const char *protocol = option(ctx, "--protocol");
+    struct smap health_check = SMAP_INITIALIZER(&health_check);
     int64_t *ports = NULL;
     size_t n_ports;
 
@@ -1164,10 +1242,22 @@ cmd_vip_add(struct ctl_ctx *ctx)
 
         free(opt);
         if (value && !set_vip_option(ctx, vip, vip_options[i], value)) {
-            break;
+            goto out;
         }
     }
+
+    /* The health check given, or the one the VIP has (--may-exist). */
+    const char *health_option = option(ctx, "--health-check");
+    if (health_option) {
+        if (parse_health_option(ctx, health_option, &health_check)
+            && check_health(ctx, &health_check, protocol)) {
+            write_health(ctx, vip, &health_check);
+        }
+    } else {
+        check_health(ctx, &vip->health_check, protocol);
+    }
 out:
+    smap_destroy(&health_check);
     free(ports);
 }
 
@@ -1192,10 +1282,13 @@ cmd_vip_set(struct ctl_ctx *ctx)
     const int64_t *ports;
     int64_t *new_ports = NULL;
     size_t n_ports;
+    struct smap health_check;
+    bool health_changed = false;
 
     if (!vip) {
         return;
     }
+    smap_clone(&health_check, &vip->health_check);
     address = vip->address;
     protocol = vip->protocol;
     ports = vip->ports;
@@ -1221,10 +1314,38 @@ cmd_vip_set(struct ctl_ctx *ctx)
             if (check_protocol(ctx, value)) {
                 protocol = value;
             }
+        } else if (!strcmp(key, "health_check")) {
+            /* "health_check=": back to the defaults. */
+            if (value[0]) {
+                verb_error(ctx, EXIT_INVALID, "health_check=%s: expected "
+                           "health_check:KEY=VALUE, or health_check= to "
+                           "clear the whole check", value);
+            }
+            smap_clear(&health_check);
+            health_changed = true;
+        } else if (!strncmp(key, "health_check:", 13)) {
+            /* "health_check:KEY=VALUE", or "health_check:KEY=" to take
+             * KEY's default. */
+            const char *health_key = key + 13;
+
+            if (!health_key[0]) {
+                verb_error(ctx, EXIT_INVALID, "%s=%s: expected "
+                           "health_check:KEY=VALUE", key, value);
+            } else if (value[0]) {
+                smap_replace(&health_check, health_key, value);
+            } else {
+                smap_remove(&health_check, health_key);
+            }
+            health_changed = true;
         } else {
             set_vip_option(ctx, vip, key, value);
         }
         free(key);
+    }
+    /* The whole check, as it will be, for the protocol it will have. */
+    if (!ctx->error && (health_changed || strcmp(protocol, vip->protocol))
+        && check_health(ctx, &health_check, protocol) && health_changed) {
+        write_health(ctx, vip, &health_check);
     }
     if (!ctx->error
         && check_vip_unique(ctx, vip, address, ports, n_ports, protocol)) {
@@ -1232,6 +1353,7 @@ cmd_vip_set(struct ctl_ctx *ctx)
         ovslbrec_vip_set_ports(vip, ports, n_ports);
         ovslbrec_vip_set_protocol(vip, protocol);
     }
+    smap_destroy(&health_check);
     free(new_ports);
 }
 
@@ -1302,6 +1424,57 @@ put_vip_servers(struct ds *s, const struct ovslbrec_vip *vip,
     free(pairs);
 }
 
+/* A VIP's health_check map as written: "KEY=VALUE,..." sorted by key (what
+ * vip-add's --health-check takes). */
+static void
+put_health_map(struct ds *s, const struct smap *health_check)
+{
+    const struct smap_node **nodes = smap_sort(health_check);
+    size_t n = smap_count(health_check);
+
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s%s=%s", i ? "," : "", nodes[i]->key,
+                      nodes[i]->value);
+    }
+    free(nodes);
+}
+
+/* The check that a VIP's health_check map asks for, in words, with every
+ * default filled in. */
+static void
+put_health_check(struct ds *s, const struct ovslbrec_vip *vip)
+{
+    struct cluster_vip_health health;
+    char *error = cluster_vip_health_parse(&vip->health_check, &health);
+
+    if (!error) {
+        error = cluster_vip_health_check_protocol(&health, vip->protocol);
+    }
+    ds_put_cstr(s, "    health check: ");
+    if (error) {
+        ds_put_format(s, "INVALID (%s): the nodes ignore this VIP", error);
+    } else if (health.type == CLUSTER_HEALTH_NONE) {
+        ds_put_cstr(s, "none (its ports count as up)");
+    } else {
+        if (health.type == CLUSTER_HEALTH_HTTP) {
+            ds_put_format(s, "http GET %s expecting %"PRIu16,
+                          health.http_path, health.http_status);
+        } else {
+            ds_put_cstr(s, "tcp connect");
+        }
+        ds_put_format(s, " every %"PRIu32" ms, timeout %"PRIu32" ms, up "
+                      "after %"PRIu32", down after %"PRIu32,
+                      health.interval_ms, health.timeout_ms, health.rise,
+                      health.fall);
+        if (smap_is_empty(&vip->health_check)) {
+            ds_put_cstr(s, " (default)");
+        }
+    }
+    ds_put_char(s, '\n');
+    free(error);
+    cluster_vip_health_destroy(&health);
+}
+
 static void
 cmd_vip_list(struct ctl_ctx *ctx)
 {
@@ -1320,8 +1493,13 @@ cmd_vip_list(struct ctl_ctx *ctx)
         } else {
             ds_put_cstr(&ctx->output, "none");
         }
-        ds_put_format(&ctx->output, " admin=%s\n",
+        ds_put_format(&ctx->output, " admin=%s",
                       admin_state(vip->admin_state));
+        if (!smap_is_empty(&vip->health_check)) {
+            ds_put_cstr(&ctx->output, " health=");
+            put_health_map(&ctx->output, &vip->health_check);
+        }
+        ds_put_char(&ctx->output, '\n');
     }
     free(vips);
 }
@@ -1481,6 +1659,7 @@ cmd_show(struct ctl_ctx *ctx)
             ds_put_cstr(s, "none");
         }
         ds_put_char(s, '\n');
+        put_health_check(s, vip);
     }
     free(vips);
 }
@@ -1585,7 +1764,7 @@ static const struct ctl_command_syntax verbs[] = {
     { "server-list", 0, 0, "", NULL, run_server_list, NULL, "", RO },
     { "vip-add", 3, 3, "NAME ADDRESS PORT[,PORT...]", NULL, run_vip_add,
       NULL, "--may-exist,--protocol=,--mode=,--algorithm=,--mss=,--wscale=,"
-      "--ttl=", RW },
+      "--ttl=,--health-check=", RW },
     { "vip-del", 1, 1, "NAME", NULL, run_vip_del, NULL, "--if-exists", RW },
     { "vip-set", 2, INT_MAX, "NAME KEY=VALUE...", NULL, run_vip_set, NULL,
       "", RW },
@@ -1702,10 +1881,13 @@ usage(void)
            "[--protocol=tcp|udp]\n"
            "      [--mode=tracked|hash] [--algorithm=ALG] [--mss=N] "
            "[--wscale=N] [--ttl=N]\n"
+           "      [--health-check=HKEY=VALUE[,HKEY=VALUE...]]\n"
            "  [--if-exists] vip-del NAME\n"
            "  vip-set NAME KEY=VALUE...   (address, ports, protocol, mode, "
            "algorithm,\n"
-           "                               mss, wscale, ttl, admin_state)\n"
+           "                               mss, wscale, ttl, admin_state,\n"
+           "                               health_check:HKEY; "
+           "health_check= clears)\n"
            "  vip-list\n"
            "  [--may-exist] vip-server-add NAME SERVER_ID [WEIGHT]\n"
            "  [--if-exists] vip-server-del NAME SERVER_ID\n"
@@ -1738,6 +1920,8 @@ usage(void)
            "(ovslb-ctl(8)).\n"
            "\nALG: random weighted-random round-robin least-connections "
            "lowest-latency\n     hash source\n"
+           "HKEY (health check): type=tcp|http|none path status "
+           "interval_ms timeout_ms\n     rise fall\n"
            "\nCluster settings (KEY of set/get): name cluster_key "
            "cluster_key_next",
            program_name, program_name);
