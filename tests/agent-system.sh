@@ -270,9 +270,14 @@ else
     fail "server does not see $CLIENT"; tail -3 $D/nginx-access.log
 fi
 
-# 3. Server speaks first (banner on port 7000).
+# 3. Server speaks first (banner on port 7000).  The VIP port was
+# configured before its service started, so the agent's service check holds
+# it down until 'rise' connects succeed; the client comes once it is up.
 in_srv socat TCP-LISTEN:7000,bind=$VIP,reuseaddr,fork SYSTEM:'echo hello' &
-sleep 0.5
+for i in $(seq 100); do
+    actl ovslb/show | grep -q ":7000 tcp: up" && break
+    sleep 0.1
+done
 banner=$(in_lb timeout 5 socat -T2 - TCP:$VIP:7000 </dev/null 2>/dev/null)
 if [ "$banner" = hello ]; then pass "banner read"; else
     fail "banner: '$banner'"; fi
