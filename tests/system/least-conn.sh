@@ -45,30 +45,6 @@ every_lb_sees_50() {
         [ "$(reported_conns "$k")" -ge 50 ] || return 1
     done
 }
-# new_conns N: N new connections to the echo VIP, one after the other
-# (connect, echo a line, close); prints how many were echoed.
-new_conns() {
-    ip netns exec ovslb-cli "$PY" - "$VIP" "$1" <<'PYEOF'
-import socket, sys
-vip, n = sys.argv[1], int(sys.argv[2])
-ok = 0
-for i in range(n):
-    try:
-        with socket.create_connection((vip, 9000), timeout=5) as s:
-            line = b"least-conn %d\n" % i
-            s.sendall(line)
-            got = b""
-            while not got.endswith(b"\n"):
-                chunk = s.recv(100)
-                if not chunk:
-                    break
-                got += chunk
-            ok += got == line
-    except OSError:
-        pass
-print(ok)
-PYEOF
-}
 st() { streams_status "$D/streams.status" "$1"; }
 established() {
     [ "$(st established)" = 50 ]
@@ -101,7 +77,7 @@ check "servers 102 and 103 back in service" \
 
 # 300 new connections, one after the other: connect, echo a line, close.
 b1=$(accepted 1) b2=$(accepted 2) b3=$(accepted 3)
-ok=$(new_conns 300)
+ok=$(echo_conns 300)
 n1=$(( $(accepted 1) - b1 )) n2=$(( $(accepted 2) - b2 ))
 n3=$(( $(accepted 3) - b3 ))
 echo "# 300 new connections: $ok echoed; accepted by 101: $n1, 102: $n2, 103: $n3"
@@ -118,7 +94,7 @@ check "no load report refused" [ "$(lb_sum load_rejected)" = 0 ]
 check "server 101 drained (weight 0)" \
     octl --wait=all -- --may-exist vip-server-add echo 101 0
 b1=$(accepted 1)
-ok=$(new_conns 50)
+ok=$(echo_conns 50)
 n1=$(( $(accepted 1) - b1 ))
 echo "# drained: $ok of 50 new connections echoed, $n1 on server 101"
 check "all 50 new connections echoed, none on the drained server" \

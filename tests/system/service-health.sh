@@ -49,29 +49,6 @@ accepted() {
     ovs-appctl --timeout=5 -t "$D/srv$1/ovslb-agent.ctl" ovslb/stats \
         | awk '$1 == "accepted:" { print $2; exit }'
 }
-# echo_conns N: N new connections to the echo VIP; prints how many echoed.
-echo_conns() {
-    ip netns exec ovslb-cli "$PY" - "$VIP" "$1" <<'PYEOF'
-import socket, sys
-vip, n = sys.argv[1], int(sys.argv[2])
-ok = 0
-for i in range(n):
-    try:
-        with socket.create_connection((vip, 9000), timeout=5) as s:
-            line = b"health %d\n" % i
-            s.sendall(line)
-            got = b""
-            while not got.endswith(b"\n"):
-                chunk = s.recv(100)
-                if not chunk:
-                    break
-                got += chunk
-            ok += got == line
-    except OSError:
-        pass
-print(ok)
-PYEOF
-}
 
 check "lab up (3 LB nodes, 3 server nodes)" lab up
 [ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"

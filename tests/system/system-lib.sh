@@ -33,6 +33,8 @@
 #                    203.0.113.10).
 #   octl ARGS...     ovslb-ctl on the lab's config service (over ssl: in a
 #                    lab up with OVSLB_LAB_CONFIG_SSL=1).
+#   echo_conns N     N new connections to the echo VIP; prints how many
+#                    echoed.
 
 SYS_PASSED=0
 SYS_FAILED=0
@@ -269,6 +271,32 @@ json_num() {
     printf '%s' "$1" | "${PYTHON:-python3}" -c \
         'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], -1))' "$2" \
         2>/dev/null || echo -1
+}
+
+# echo_conns N: N new connections to the lab's echo VIP ($VIP, port 9000),
+# one after the other (connect, echo a line, close); prints how many came
+# back echoed.
+echo_conns() {
+    ip netns exec ovslb-cli "${PYTHON:-python3}" - "${VIP:-203.0.113.10}" "$1" <<'PYEOF'
+import socket, sys
+vip, n = sys.argv[1], int(sys.argv[2])
+ok = 0
+for i in range(n):
+    try:
+        with socket.create_connection((vip, 9000), timeout=5) as s:
+            line = b"echo %d\n" % i
+            s.sendall(line)
+            got = b""
+            while not got.endswith(b"\n"):
+                chunk = s.recv(100)
+                if not chunk:
+                    break
+                got += chunk
+            ok += got == line
+    except OSError:
+        pass
+print(ok)
+PYEOF
 }
 
 sys_finish() {
