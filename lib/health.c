@@ -82,6 +82,7 @@ struct health {
     uint32_t suspect[CTL_NODE_N_KINDS], unhealthy[CTL_NODE_N_KINDS];
     uint32_t server_interval;
     uint32_t rise_slack;
+    uint32_t deaf_grace;
     struct hmap nodes;              /* Of struct health_node. */
     struct health_node **lbs;       /* LB nodes, ascending id. */
     size_t n_lbs;
@@ -102,6 +103,8 @@ struct health {
     uint32_t *gossip_order;
     size_t n_gossip_order, gossip_pos;
     uint64_t gossip_order_seqno;    /* 'lb_set_seqno' it was drawn for. */
+
+    long long int last_heard;       /* Last health message accepted. */
 
     struct hmap checks;             /* Of struct health_check. */
     size_t n_probes;                /* Nodes with 'probe' set (at most). */
@@ -178,6 +181,28 @@ remove_check(struct health *h, struct health_check *check)
 
 /* Node states. */
 
+/* Returns the part of the current silence (no health message accepted
+ * since 'last_heard') that is held against no node at 'now': what exceeds
+ * the LB suspect time, up to the grace (see health.h, "Deafness"). */
+static long long int
+deaf_excuse(const struct health *h, long long int now)
+{
+    long long int excess = now - h->last_heard - h->suspect[CTL_NODE_LB];
+
+    return MAX(0, MIN(excess, (long long int) h->deaf_grace));
+}
+
+/* Returns how long 'node' has not been seen rising at 'now', less the
+ * silence excused. */
+static long long int
+node_age(const struct health *h, const struct health_node *node,
+         long long int now)
+{
+    long long int age = now - node->last_rise;
+
+    return age - MIN(deaf_excuse(h, now), MAX(age, 0));
+}
+
 /* Returns the state of 'node' at 'now' from the time it was last seen
  * rising. */
 static enum health_state
@@ -189,7 +214,7 @@ state_at(const struct health *h, const struct health_node *node,
     if (node->last_rise == LLONG_MIN) {
         return HEALTH_UNHEALTHY;
     }
-    age = now - node->last_rise;
+    age = node_age(h, node, now);
     if (age < h->suspect[node->kind]) {
         return HEALTH_HEALTHY;
     } else if (age < (long long int) h->suspect[node->kind]
@@ -205,34 +230,57 @@ state_at(const struct health *h, const struct health_node *node,
 static long long int
 state_deadline(const struct health *h, const struct health_node *node)
 {
+    long long int limit, heard_age;
+
     switch (node->state) {
     case HEALTH_HEALTHY:
-        return node->last_rise + h->suspect[node->kind];
+        limit = h->suspect[node->kind];
+        break;
     case HEALTH_SUSPECT:
-        return (node->last_rise + h->suspect[node->kind]
-                + h->unhealthy[node->kind]);
+        limit = (long long int) h->suspect[node->kind]
+                + h->unhealthy[node->kind];
+        break;
     case HEALTH_UNHEALTHY:
     case HEALTH_N_STATES:
     default:
         return LLONG_MAX;
     }
+    /* If nothing is heard any more, the node's age stands still from the
+     * LB suspect time after the last message heard until the grace runs
+     * out; any message heard before then brings the deadline back
+     * (health_next_deadline() is asked again after every message). */
+    heard_age = (h->last_heard + h->suspect[CTL_NODE_LB]) - node->last_rise;
+    return (heard_age >= limit
+            ? node->last_rise + limit
+            : node->last_rise + limit + h->deaf_grace);
 }
 
 /* Moves 'node' to 'state'.  Returns true if that changed whether the node is
  * in the healthy LB set. */
 static bool
 set_state(struct health *h, struct health_node *node,
-          enum health_state state)
+          enum health_state state, long long int now)
 {
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(30, 60);
     bool was_in, is_in;
 
     if (node->state == state) {
         return false;
     }
-    VLOG_DBG("node %"PRIu32" %s: %s -> %s", node->id,
-             node->kind == CTL_NODE_LB ? "(LB)" : "(server)",
-             health_state_to_string(node->state),
-             health_state_to_string(state));
+    /* Every transition, with the age of the newest evidence that the node
+     * was up (its own answer, or another checker's by gossip), so that an
+     * operator can tell a dead node from late answers. */
+    if (node->last_rise == LLONG_MIN) {
+        VLOG_INFO_RL(&rl, "%s node %"PRIu32": %s -> %s (never heard from)",
+                     node->kind == CTL_NODE_LB ? "LB" : "server", node->id,
+                     health_state_to_string(node->state),
+                     health_state_to_string(state));
+    } else {
+        VLOG_INFO_RL(&rl, "%s node %"PRIu32": %s -> %s (last up %lld ms "
+                     "ago)", node->kind == CTL_NODE_LB ? "LB" : "server",
+                     node->id, health_state_to_string(node->state),
+                     health_state_to_string(state), now - node->last_rise);
+    }
     was_in = node->state != HEALTH_UNHEALTHY;
     is_in = state != HEALTH_UNHEALTHY;
     node->probe = state == HEALTH_SUSPECT && node->id != h->self;
@@ -252,7 +300,7 @@ update_states(struct health *h, long long int now)
     bool set_changed = false;
 
     HMAP_FOR_EACH (node, hmap_node, &h->nodes) {
-        set_changed |= set_state(h, node, state_at(h, node, now));
+        set_changed |= set_state(h, node, state_at(h, node, now), now);
     }
     if (set_changed) {
         rebuild_healthy(h, now, false);
@@ -273,7 +321,7 @@ raise_heartbeat(struct health *h, struct health_node *node,
     if (node->last_rise == LLONG_MIN || rise_time > node->last_rise) {
         node->last_rise = rise_time;
     }
-    if (set_state(h, node, state_at(h, node, now))) {
+    if (set_state(h, node, state_at(h, node, now), now)) {
         rebuild_healthy(h, now, false);
     }
     return true;
@@ -430,6 +478,9 @@ apply_config(struct health *h, const struct health_config *cfg,
     h->server_interval = or_default(cfg->server_interval_ms,
                                     HEALTH_DEFAULT_SERVER_INTERVAL_MS);
     h->rise_slack = or_default(cfg->rise_slack_ms, 3 * h->gossip_interval);
+    h->deaf_grace = (cfg->deaf_grace_ms == HEALTH_DEAF_GRACE_NONE ? 0
+                     : or_default(cfg->deaf_grace_ms,
+                                  HEALTH_DEFAULT_DEAF_GRACE_MS));
     h->suspect[CTL_NODE_SERVER] = or_default(cfg->server_suspect_ms,
                                              2 * h->server_interval);
     h->unhealthy[CTL_NODE_SERVER] = or_default(cfg->server_unhealthy_ms,
@@ -521,6 +572,7 @@ health_create(uint32_t self, const struct health_config *cfg, uint64_t seed,
     h->self = self;
     h->prng = seed;
     h->created = now;
+    h->last_heard = now;
     h->serving = true;
     hmap_init(&h->nodes);
     hmap_init(&h->checks);
@@ -946,8 +998,36 @@ health_next_deadline(const struct health *h)
 
 /* Receiving. */
 
+/* Notes that this node accepted a health message at 'now' (see health.h,
+ * "Deafness").  A silence that ends is excused for good: the nodes still in
+ * the healthy set are dated as if seen rising that much later. */
 static void
-recv_ping(struct health *h, const struct ctl_msg *msg,
+heard(struct health *h, long long int now)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 60);
+    long long int silence = now - h->last_heard;
+    long long int excuse = deaf_excuse(h, now);
+
+    if (excuse > 0) {
+        struct health_node *node;
+
+        HMAP_FOR_EACH (node, hmap_node, &h->nodes) {
+            if (node->state != HEALTH_UNHEALTHY
+                && node->last_rise != LLONG_MIN) {
+                node->last_rise += MIN(excuse,
+                                       MAX(now - node->last_rise, 0));
+            }
+        }
+        h->stats.deaf_periods++;
+        h->stats.deaf_ms_max = MAX(h->stats.deaf_ms_max, silence);
+        VLOG_INFO_RL(&rl, "heard nothing for %lld ms: %lld ms of that "
+                     "silence held against no node", silence, excuse);
+    }
+    h->last_heard = MAX(h->last_heard, now);
+}
+
+static void
+recv_ping(struct health *h, const struct ctl_msg *msg, long long int now,
           const struct health_io *io, void *aux)
 {
     const struct ctl_ping *ping = &msg->ping;
@@ -965,6 +1045,7 @@ recv_ping(struct health *h, const struct ctl_msg *msg,
         reject(h, HEALTH_REJ_PING_PATH);
         return;
     }
+    heard(h, now);
     if (!h->serving) {
         h->stats.pings_not_serving++;
         return;
@@ -1012,6 +1093,7 @@ recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
         return;
     }
     h->stats.pongs_received++;
+    heard(h, now);
     if (!pong->ready) {
         h->stats.checks_failed++;
         h->stats.checks_not_ready++;
@@ -1049,6 +1131,7 @@ recv_gossip(struct health *h, const struct ctl_msg *msg, long long int now,
         return;
     }
     h->stats.gossip_received++;
+    heard(h, now);
     ctl_msg_init(&reply, CTL_MSG_GOSSIP, h->self, 0);
     reply.gossip.n = 0;
     for (size_t i = 0; i < msg->gossip.n && i < CTL_GOSSIP_MAX_ENTRIES; i++) {
@@ -1098,7 +1181,7 @@ health_recv(struct health *h, const struct ctl_msg *msg, long long int now,
     }
     switch (msg->type) {
     case CTL_MSG_PING:
-        recv_ping(h, msg, io, aux);
+        recv_ping(h, msg, now, io, aux);
         break;
     case CTL_MSG_PONG:
         recv_pong(h, msg, now);
@@ -1292,6 +1375,10 @@ health_format(const struct health *h, long long int now, struct ds *s)
                   st->gossip_received, st->gossip_rises, st->gossip_answers);
     ds_put_format(s, "LB_LIST: %"PRIu64" sent; state changes: %"PRIu64"\n",
                   st->lb_lists_sent, st->state_changes);
+    ds_put_format(s, "silences of every node: %"PRIu64" (longest %"PRIu64
+                  " ms, last message %lld ms ago; up to %"PRIu32" ms held "
+                  "against no node)\n", st->deaf_periods, st->deaf_ms_max,
+                  now - h->last_heard, h->deaf_grace);
     ds_put_cstr(s, "rejected:");
     for (int i = 0; i < HEALTH_N_REJECTS; i++) {
         ds_put_format(s, " %s %"PRIu64, health_reject_to_string(i),
@@ -1331,6 +1418,9 @@ static const struct metrics_counter health_counters[] = {
     HEALTH_COUNTER(state_changes, "state_changes",
                    "Health state changes of any node, in this node's "
                    "view."),
+    HEALTH_COUNTER(deaf_periods, "deaf_periods",
+                   "Silences of every node longer than the LB suspect "
+                   "time, not held against any node."),
 };
 
 static void
