@@ -130,6 +130,7 @@ controller_reconfigure(struct controller *c)
             .node = n->node_id, .north = n->north, .south = n->south,
             .control = n->control,
             .healthy = n->enabled && health_is_healthy(c->health, n->node_id),
+            .zone = n->zone,
         };
     }
     struct lbnode_server *servers = xcalloc(snap->n_server_nodes + 1,
@@ -140,6 +141,7 @@ controller_reconfigure(struct controller *c)
             .node = n->node_id, .underlay = n->underlay,
             .control = n->control,
             .healthy = n->enabled && health_is_healthy(c->health, n->node_id),
+            .zone = n->zone,
         };
     }
 

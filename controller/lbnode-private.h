@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "openvswitch/compiler.h"
 #include "controller/lbnode.h"
@@ -374,6 +375,27 @@ lb_find(const struct lbnode *lb, uint32_t node)
         }
     }
     return NULL;
+}
+
+/* The zone whose servers are near a flow that entered the tier at LB node
+ * 'ingress' (lbnode.h): the ingress's zone, or this node's own if
+ * 'ingress' is not a known LB node (CTL_NODE_NONE).  "" for none. */
+static inline const char *
+flow_zone(const struct lbnode *lb, uint32_t ingress)
+{
+    const struct lbnode_lb *n = lb_find(lb, ingress);
+
+    if (!n) {
+        n = lb_find(lb, lb->self);
+    }
+    return n && n->zone ? n->zone : "";
+}
+
+/* Is server 's' in 'zone' (which is "" for none: then no server is)? */
+static inline bool
+server_in_zone(const struct lbnode_server *s, const char *zone)
+{
+    return zone[0] && s->zone && !strcmp(s->zone, zone);
 }
 
 static inline void

@@ -110,6 +110,28 @@ free_vips(struct vip *vips, size_t n)
     free(vips);
 }
 
+/* Returns a copy of 'zone' for the core to keep: NULL if it names no
+ * zone. */
+static const char *
+zone_clone(const char *zone)
+{
+    return zone && zone[0] ? xstrdup(zone) : NULL;
+}
+
+/* Frees the LB nodes and servers of 'lb', with their zones. */
+static void
+free_nodes(struct lbnode *lb)
+{
+    for (size_t i = 0; i < lb->n_lbs; i++) {
+        free(CONST_CAST(char *, lb->lbs[i].zone));
+    }
+    free(lb->lbs);
+    for (size_t i = 0; i < lb->n_servers; i++) {
+        free(CONST_CAST(char *, lb->servers[i].zone));
+    }
+    free(lb->servers);
+}
+
 /* Frees 'lb'.  A null 'lb' is a no-op. */
 void
 lbnode_destroy(struct lbnode *lb)
@@ -146,8 +168,7 @@ lbnode_destroy(struct lbnode *lb)
     ring_destroy(lb->ring);
     syn_cookie_key_destroy(lb->cookie_key);
     syn_cookie_key_destroy(lb->cookie_key_prev);
-    free(lb->lbs);
-    free(lb->servers);
+    free_nodes(lb);
     free_vips(lb->vips, lb->n_vips);
 
     struct self_msg *sm;
@@ -196,12 +217,17 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     lb->cookie_thresholds.table_pct = cfg->syn_cookie_pct;
     lb->cookie_thresholds.syn_rate = cfg->syn_cookie_rate;
 
-    free(lb->lbs);
+    free_nodes(lb);
     lb->lbs = xmemdup(cfg->lbs, cfg->n_lbs * sizeof *cfg->lbs);
     lb->n_lbs = cfg->n_lbs;
-    free(lb->servers);
+    for (size_t i = 0; i < lb->n_lbs; i++) {
+        lb->lbs[i].zone = zone_clone(cfg->lbs[i].zone);
+    }
     lb->servers = xmemdup(cfg->servers, cfg->n_servers * sizeof *cfg->servers);
     lb->n_servers = cfg->n_servers;
+    for (size_t i = 0; i < lb->n_servers; i++) {
+        lb->servers[i].zone = zone_clone(cfg->servers[i].zone);
+    }
 
     /* A VIP port that keeps its algorithm keeps its selector: round-robin
      * goes on where it was, and a Maglev table is rebuilt only if its
@@ -651,7 +677,13 @@ format_bound(struct ds *s, const char *name, size_t n, size_t max,
 void
 lbnode_format_show(const struct lbnode *lb, struct ds *s)
 {
-    ds_put_format(s, "LB node %"PRIu32"\n", lb->self);
+    const char *zone = flow_zone(lb, lb->self);
+
+    ds_put_format(s, "LB node %"PRIu32, lb->self);
+    if (zone[0]) {
+        ds_put_format(s, ", zone %s", zone);
+    }
+    ds_put_char(s, '\n');
     if (lb->has_macs) {
         ds_put_format(s, "north MAC "ETH_ADDR_FMT", edge router MAC "
                       ETH_ADDR_FMT"\n", ETH_ADDR_ARGS(lb->own_mac),
@@ -695,8 +727,12 @@ lbnode_format_show(const struct lbnode *lb, struct ds *s)
         for (size_t j = 0; j < v->n_servers; j++) {
             const struct lbnode_server *srv = server_find(lb,
                                                           v->servers[j].node);
-            ds_put_format(s, " %"PRIu32"(w%"PRIu32"%s)", v->servers[j].node,
-                          v->servers[j].weight,
+            ds_put_format(s, " %"PRIu32"(w%"PRIu32, v->servers[j].node,
+                          v->servers[j].weight);
+            if (srv && srv->zone) {
+                ds_put_format(s, ",zone=%s", srv->zone);
+            }
+            ds_put_format(s, "%s)",
                           !srv ? ",unknown" : srv->healthy ? "" : ",down");
         }
         ds_put_char(s, '\n');

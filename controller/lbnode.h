@@ -99,18 +99,23 @@ struct lbnode_vip {
     size_t n_servers;
 };
 
+/* The zones of LB nodes and servers (free-form names, NULL or "" for
+ * none) serve the "nearest" algorithm: a server is near a flow if its zone
+ * is that of the flow's ingress, the LB node that receives the client's
+ * packets and tunnels them to the server (this node's own zone if the
+ * ingress is not known). */
 struct lbnode_lb {
     uint32_t node;
     struct in6_addr north, south, control;
     bool healthy;
+    const char *zone;
 };
 
 struct lbnode_server {
     uint32_t node;
     struct in6_addr underlay, control;
     bool healthy;
-    bool near;                  /* In this LB node's zone (the "nearest"
-                                 * algorithm). */
+    const char *zone;
 };
 
 /* The configuration of the core, rebuilt by the daemon from the config

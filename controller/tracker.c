@@ -551,6 +551,7 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
     enum selection_algo algo = selection_get_algo(v->sel);
     bool uses_load = (algo == SEL_LEAST_CONNECTIONS
                       || algo == SEL_LOWEST_LATENCY);
+    const char *zone = flow_zone(lb, e->ingress);
     ss = xcalloc(v->cfg.n_servers ? v->cfg.n_servers : 1, sizeof *ss);
     for (size_t i = 0; i < v->cfg.n_servers; i++) {
         const struct lbnode_server *s = server_find(lb,
@@ -562,7 +563,7 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
                 .healthy = s->healthy && !server_load_is_down(
                     lb->load, s->node, &v->cfg.addr, v->cfg.port, now,
                     lb->load_max_age_ms),
-                .near = s->near,
+                .near = server_in_zone(s, zone),
                 .active_conns = 0,
                 .rtt_us = UINT32_MAX,
             };

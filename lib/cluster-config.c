@@ -343,6 +343,7 @@ static const char *const algorithm_names[] = {
     [CLUSTER_ALG_LOWEST_LATENCY] = "lowest-latency",
     [CLUSTER_ALG_HASH] = "hash",
     [CLUSTER_ALG_SOURCE] = "source",
+    [CLUSTER_ALG_NEAREST] = "nearest",
 };
 BUILD_ASSERT_DECL(ARRAY_SIZE(algorithm_names) == CLUSTER_N_ALGS);
 
@@ -703,6 +704,9 @@ snapshot_destroy(struct cluster_snapshot *snap)
         vip_destroy(&snap->vips[i]);
     }
     free(snap->vips);
+    for (size_t i = 0; i < snap->n_lb_nodes; i++) {
+        free(snap->lb_nodes[i].zone);
+    }
     free(snap->lb_nodes);
     for (size_t i = 0; i < snap->n_server_nodes; i++) {
         server_node_destroy(&snap->server_nodes[i]);
@@ -874,6 +878,7 @@ lb_nodes_equal(const struct cluster_lb_node *a,
             && ipv6_addr_equals(&a->north, &b->north)
             && ipv6_addr_equals(&a->south, &b->south)
             && ipv6_addr_equals(&a->control, &b->control)
+            && !strcmp(a->zone, b->zone)
             && a->enabled == b->enabled);
 }
 
@@ -1160,6 +1165,7 @@ read_lb_nodes(struct cluster_snapshot *snap, const struct ovsdb_idl *idl)
                                  &node->south)
             && parse_row_address(snap, "LB node", name, row->control_address,
                                  &node->control)) {
+            node->zone = xstrdup(row->zone);
             node->enabled = admin_up(row->admin_state);
             snap->n_lb_nodes++;
         }

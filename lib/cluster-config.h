@@ -171,8 +171,10 @@ enum cluster_vip_algorithm {
     CLUSTER_ALG_LOWEST_LATENCY,
     CLUSTER_ALG_HASH,
     CLUSTER_ALG_SOURCE,
+    CLUSTER_ALG_NEAREST,        /* Servers of the ingress LB node's zone
+                                 * first. */
 };
-#define CLUSTER_N_ALGS (CLUSTER_ALG_SOURCE + 1)
+#define CLUSTER_N_ALGS (CLUSTER_ALG_NEAREST + 1)
 
 const char *cluster_vip_mode_to_string(enum cluster_vip_mode);
 char *cluster_vip_unimplemented(const char *mode, const char *protocol);
@@ -254,6 +256,7 @@ struct cluster_lb_node {
     struct in6_addr north;      /* Towards the edge router. */
     struct in6_addr south;      /* Underlay. */
     struct in6_addr control;    /* Control messages. */
+    char *zone;                 /* "" if none. */
     bool enabled;
 };
 

@@ -42,7 +42,8 @@
  *                       only, so that all of a client's connections reach one
  *                       server.
  *   nearest             proportional to weight among the eligible servers
- *                       marked 'near' (the picking node's zone), or among
+ *                       marked 'near' (for the LB nodes: in the zone of
+ *                       the flow's ingress, controller/lbnode.h), or among
  *                       all eligible servers when none of them is.
  *
  * Ties of least-connections and lowest-latency are broken in round-robin
@@ -96,7 +97,7 @@ struct selection_server {
     uint32_t active_conns;      /* For least-connections. */
     uint32_t rtt_us;            /* For lowest-latency; UINT32_MAX if not
                                  * measured (or the measure is too old). */
-    bool near;                  /* For nearest: in the picker's zone. */
+    bool near;                  /* For nearest: in the flow's zone. */
 };
 
 /* Counters a caller may read with selection_get_stats(). */

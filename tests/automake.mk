@@ -255,7 +255,7 @@ CONFIG_SERVICE_TESTS = \
 	tests/tls-config.sh
 TESTS += $(CONFIG_SERVICE_TESTS)
 EXTRA_DIST += $(CONFIG_SERVICE_TESTS) tests/config-lib.sh \
-	tests/ovslb-1.6.0.ovsschema
+	tests/ovslb-1.6.0.ovsschema tests/ovslb-1.7.0.ovsschema
 # The scripts need ovslb-ctl and the client program.
 $(CONFIG_SERVICE_TESTS:.sh=.log): utilities/ovslb-ctl tests/test-cluster-config
 tests/tls-config.log: controller/ovslb-controller

@@ -364,6 +364,8 @@ START_TEST(test_modes_and_algorithms)
         ck_assert(cluster_vip_algorithm_from_string(name, &alg));
         ck_assert_int_eq(alg, i);
     }
+    ck_assert(cluster_vip_algorithm_from_string("nearest", &alg));
+    ck_assert_int_eq(alg, CLUSTER_ALG_NEAREST);
     ck_assert(!cluster_vip_algorithm_from_string("fastest", &alg));
     ck_assert_str_eq(cluster_vip_algorithm_to_string(CLUSTER_N_ALGS),
                      "unknown");

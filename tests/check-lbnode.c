@@ -211,6 +211,11 @@ v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 /* Configures LB nodes 'lo' to 'hi' - 1 (indexes) with the LB nodes and
  * servers healthy as 'lb_healthy' and 'srv_healthy' say (NULL: all). */
 static int vip_algorithm;
+static const char *lb_zones[N_LB];      /* Zones of the LB nodes... */
+static const char *srv_zones[N_SRV];    /* ...and of the servers (NULL:
+                                         * none). */
+static uint32_t srv_weights[N_SRV];     /* The servers' weights in the
+                                         * VIP. */
 
 static void
 configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
@@ -231,6 +236,7 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
             .node = lb_id(i), .north = v4(10, 1, 0, 11 + i),
             .south = v4(10, 2, 0, 11 + i), .control = v4(10, 2, 0, 11 + i),
             .healthy = lb_healthy ? lb_healthy[i] : true,
+            .zone = lb_zones[i],
         };
     }
     for (int i = 0; i < N_SRV; i++) {
@@ -238,8 +244,11 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
             .node = srv_id(i), .underlay = v4(10, 2, 0, 101 + i),
             .control = v4(10, 2, 0, 101 + i),
             .healthy = srv_healthy ? srv_healthy[i] : true,
+            .zone = srv_zones[i],
         };
-        vs[i] = (struct lbnode_vip_server) { .node = srv_id(i), .weight = 1 };
+        vs[i] = (struct lbnode_vip_server) {
+            .node = srv_id(i), .weight = srv_weights[i],
+        };
     }
     for (int i = lo; i < hi; i++) {
         struct lbnode_config cfg = {
@@ -283,7 +292,12 @@ setup(void)
     handshake_timeout_ms = 30000;
     connect_retry_ms = 1000;
     vip_algorithm = SEL_ROUND_ROBIN;
+    for (int i = 0; i < N_SRV; i++) {
+        srv_zones[i] = NULL;
+        srv_weights[i] = 1;
+    }
     for (int i = 0; i < N_LB; i++) {
+        lb_zones[i] = NULL;
         w.lbs[i] = lbnode_create();
         aux[i] = (struct node_aux) { .w = &w, .node = lb_id(i) };
     }
@@ -838,6 +852,109 @@ START_TEST(test_service_down_report)
         handshake(f % N_LB, 45000 + f);
     }
     ck_assert_uint_ge(w.conn_reqs[1], 5);
+}
+END_TEST
+
+static bool show_says(int lb, const char *text);
+
+/* 'n' handshakes, from client ports 'sport' on, entering at ingress index
+ * 'ingress'; stores in 'per_server' how many went to each server. */
+static void
+handshakes_at(int ingress, uint16_t sport, int n, size_t per_server[N_SRV])
+{
+    size_t before[N_SRV];
+
+    memcpy(before, w.conn_reqs, sizeof before);
+    for (int f = 0; f < n; f++) {
+        handshake(ingress, sport + f);
+    }
+    for (int i = 0; i < N_SRV; i++) {
+        per_server[i] = w.conn_reqs[i] - before[i];
+    }
+}
+
+/* nearest: LB node 1 in zone a, 2 in zone b, 3 in none; server 101 in
+ * zone a, 102 and 103 in zone b.  A connection goes to the servers of its
+ * ingress's zone, whichever LB node is its PFT; to all servers when the
+ * ingress has no zone, or when its zone has no server left that can take
+ * it (weight 0, unhealthy); and a change of zone applies at the next
+ * reconfiguration, with no restart. */
+START_TEST(test_nearest_zones)
+{
+    static const int N = 30;
+    size_t n[N_SRV];
+
+    vip_algorithm = SEL_NEAREST;
+    lb_zones[0] = "a";
+    lb_zones[1] = "b";
+    srv_zones[0] = "a";
+    srv_zones[1] = srv_zones[2] = "b";
+    configure(NULL, NULL, 3);
+
+    /* Every flow of zone a's ingress goes to 101, though two thirds of them
+     * have their PFT in zone b or in none. */
+    size_t pft_elsewhere = 0;
+    for (int f = 0; f < N; f++) {
+        struct flow_key cp = cp_of(46000 + f);
+        uint32_t pft, sft;
+
+        ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+        pft_elsewhere += pft != lb_id(0);
+    }
+    ck_assert_uint_ge(pft_elsewhere, N / 3);
+    handshakes_at(0, 46000, N, n);
+    ck_assert_uint_eq(n[0], N);
+
+    /* Zone b's ingress: 102 and 103 share, 101 gets none. */
+    handshakes_at(1, 46100, N, n);
+    ck_assert_uint_eq(n[0], 0);
+    ck_assert_uint_ge(n[1], N / 4);
+    ck_assert_uint_ge(n[2], N / 4);
+
+    /* An ingress without a zone: all three share. */
+    handshakes_at(2, 46200, N, n);
+    for (int i = 0; i < N_SRV; i++) {
+        ck_assert_msg(n[i] >= N / 6, "server %d: %zu", i, n[i]);
+    }
+
+    /* 101 drained: zone a's flows go to the others, both of them. */
+    srv_weights[0] = 0;
+    configure(NULL, NULL, 3);
+    handshakes_at(0, 46300, N, n);
+    ck_assert_uint_eq(n[0], 0);
+    ck_assert_uint_ge(n[1], N / 4);
+    ck_assert_uint_ge(n[2], N / 4);
+
+    /* 101 back, but unhealthy: the same. */
+    bool srv_healthy[N_SRV] = { false, true, true };
+    srv_weights[0] = 1;
+    configure(NULL, srv_healthy, 3);
+    handshakes_at(0, 46400, N, n);
+    ck_assert_uint_eq(n[0], 0);
+    ck_assert_uint_eq(n[1] + n[2], N);
+
+    /* 101 healthy again: all of zone a's flows are its own again. */
+    configure(NULL, NULL, 3);
+    handshakes_at(0, 46500, N, n);
+    ck_assert_uint_eq(n[0], N);
+    ck_assert(show_says(0, "LB node 1, zone a\n"));
+    ck_assert(show_says(0, " 101(w1,zone=a) 102(w1,zone=b) 103(w1,zone=b)"));
+
+    /* 102 moves to zone a: zone a's flows share 101 and 102. */
+    srv_zones[1] = "a";
+    configure(NULL, NULL, 3);
+    handshakes_at(0, 46600, N, n);
+    ck_assert_uint_eq(n[2], 0);
+    ck_assert_uint_ge(n[0], N / 4);
+    ck_assert_uint_ge(n[1], N / 4);
+
+    /* LB node 1 moves to zone b: its flows go to 103 alone, the one
+     * server left in zone b. */
+    lb_zones[0] = "b";
+    configure(NULL, NULL, 3);
+    handshakes_at(0, 46700, N, n);
+    ck_assert_uint_eq(n[2], N);
+    ck_assert(show_says(0, "LB node 1, zone b\n"));
 }
 END_TEST
 
@@ -2848,6 +2965,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_rejection_moves_on);
     tcase_add_test(tc, test_least_connections_load);
     tcase_add_test(tc, test_round_robin_across_reconfiguration);
+    tcase_add_test(tc, test_nearest_zones);
     tcase_add_test(tc, test_service_down_report);
     tcase_add_test(tc, test_ttl_exhausted_rst);
     tcase_add_test(tc, test_single_lb_node);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cluster-config.h"
 #include "flow-key.h"
 #include "selection.h"
 #include "util.h"
@@ -128,6 +129,30 @@ START_TEST(test_algo_strings)
     ck_assert_int_eq(selection_get_algo(sel), SEL_SOURCE);
     selection_destroy(sel);
     selection_destroy(NULL);
+}
+END_TEST
+
+/* Every algorithm that the config service accepts (and ovslb-ctl with it)
+ * is one a selector implements, under the same name, and the other way
+ * round: ovslb-controller maps a VIP's algorithm to its selector by name
+ * and would serve an unknown one as the default, silently. */
+START_TEST(test_config_algos_implemented)
+{
+    ck_assert_int_eq(CLUSTER_N_ALGS, SEL_N_ALGOS);
+    for (int i = 0; i < CLUSTER_N_ALGS; i++) {
+        const char *name = cluster_vip_algorithm_to_string(i);
+        enum selection_algo algo;
+
+        ck_assert_msg(selection_algo_from_string(name, &algo),
+                      "%s: no selector", name);
+        ck_assert_str_eq(selection_algo_to_string(algo), name);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(all_algos); i++) {
+        enum cluster_vip_algorithm alg;
+
+        ck_assert(cluster_vip_algorithm_from_string(
+                      selection_algo_to_string(all_algos[i]), &alg));
+    }
 }
 END_TEST
 
@@ -761,6 +786,7 @@ selection_suite(void)
 
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_algo_strings);
+    tcase_add_test(tc, test_config_algos_implemented);
     tcase_add_loop_test(tc, test_skips_ineligible, 0, ARRAY_SIZE(all_algos));
     tcase_add_test(tc, test_round_robin);
     tcase_add_test(tc, test_least_connections);

@@ -7,7 +7,8 @@
 # key-stage and key-promote, and one equal to the current key, written
 # around ovslb-ctl, is ignored; so is a VIP of a mode not implemented yet
 # (hash), or with a health check that does not parse, written around
-# ovslb-ctl, while ovslb-ctl's health checks reach the snapshot.  Then
+# ovslb-ctl, while ovslb-ctl's health checks reach the snapshot; so do the
+# LB and server nodes' zones and the nearest algorithm.  Then
 # node-settings reads a node's settings from a local Open_vSwitch table that
 # ovs-vsctl set.
 
@@ -40,8 +41,8 @@ chmod +x "$TMP/restart.sh"
     "ctl:lb-node-add 2 172.16.0.12 10.0.0.12 10.1.0.12" \
     "ctl:server-add 101 10.0.0.101 --zone=a --netns=ns2,ns1" \
     "ctl:server-add 102 10.0.0.102" \
-    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 up" \
-    "has:lb-node 2 north=172.16.0.12 south=10.0.0.12 control=10.1.0.12 up" \
+    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 zone= up" \
+    "has:lb-node 2 north=172.16.0.12 south=10.0.0.12 control=10.1.0.12 zone= up" \
     "has:server-node 101 underlay=10.0.0.101 control=10.0.0.101 zone=a netns=ns1,ns2 up" \
     "ctl:vip-add web 192.0.2.10 443,80" \
     "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=random mss=1402 wscale=7 ttl=3 up servers=" \
@@ -60,12 +61,12 @@ chmod +x "$TMP/restart.sh"
     "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9" \
     "ctl:lb-node-del 2" \
     "lacks:lb-node 2" \
-    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 up" \
+    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 zone= up" \
     "restart:$TMP/restart.sh" \
     "ctl:vip-del dns" \
     "lacks:vip dns" \
     "ctl:lb-node-set 1 admin_state=down" \
-    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 down" \
+    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 zone= down" \
     "restart:$TMP/restart.sh" \
     "ctl:set cluster_key=0123456789abcdef-after-restart" \
     "has:cluster name=lab key=0123456789abcdef-after-restart next=" \
@@ -114,7 +115,17 @@ chmod +x "$TMP/restart.sh"
     "ctl:vip-set web health_check=" \
     "has:vip-health web tcp path=/ status=200 interval_ms=500 timeout_ms=500 rise=2 fall=2" \
     "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9" \
-    "has:rejected 1"
+    "has:rejected 1" \
+    "ctl:lb-node-set 1 zone=a" \
+    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 zone=a down" \
+    "ctl:lb-node-add 3 172.16.0.13 10.0.0.13 --zone=b" \
+    "has:lb-node 3 north=172.16.0.13 south=10.0.0.13 control=10.0.0.13 zone=b up" \
+    "ctl:server-set 101 zone=b" \
+    "has:server-node 101 underlay=10.0.0.101 control=10.0.0.101 zone=b netns=ns1,ns2 up" \
+    "ctl:vip-set web algorithm=nearest" \
+    "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=nearest mss=1300 wscale=2 ttl=4 down servers=101:9" \
+    "ctl:lb-node-set 1 zone=" \
+    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 zone= down"
 rc=$?
 # Fold the program's cases into this script's count.
 grep -v '^[0-9]* passed, [0-9]* failed$' "$TMP/live.out"

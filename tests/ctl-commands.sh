@@ -206,6 +206,29 @@ expect 0 "lb-node-set" -- $C lb-node-set 3 admin_state=down \
     north_address=2001:db8::33
 expect 0 "...applied" "^3 north=2001:db8::33 .* admin=down$" -- \
     $C lb-node-list
+expect 0 "lb-node-add with a zone" -- \
+    $C lb-node-add 4 172.16.0.14 10.0.0.14 --zone=a
+expect 0 "...listed" \
+    "^4 north=172.16.0.14 south=10.0.0.14 control=10.0.0.14 zone=a admin=up$" \
+    -- $C lb-node-list
+expect 0 "...and shown" "^    zone: a$" -- \
+    sh -c "$C show | sed -n '/^lb-node 4/,/^[^ ]/p'"
+expect 0 "lb-node-set zone" -- $C lb-node-set 4 zone=b
+expect 0 "...applied" "^4 north=172.16.0.14 .* zone=b admin=up$" -- \
+    $C lb-node-list
+expect 1 "lb-node-set zone with a space" "zone \"b c\" has a space" -- \
+    $C lb-node-set 4 "zone=b c"
+expect 1 "lb-node-add zone too long" "is longer than 64" -- \
+    $C lb-node-add 5 172.16.0.15 10.0.0.15 \
+    --zone=$(printf 'z%.0s' $(seq 65))
+expect 0 "--may-exist lb-node-add without --zone keeps the zone" -- \
+    $C --may-exist lb-node-add 4 172.16.0.14 10.0.0.114
+expect 0 "...kept" "^4 north=172.16.0.14 south=10.0.0.114 .* zone=b admin=up$" \
+    -- $C lb-node-list
+expect 0 "lb-node-set zone= clears it" -- $C lb-node-set 4 zone=
+expect 0 "...no zone listed" "^4 north=172.16.0.14 south=10.0.0.114 control=10.0.0.114 admin=up$" \
+    -- $C lb-node-list
+expect 0 "lb-node-del 4" -- $C lb-node-del 4
 expect 1 "lb-node-set bad admin_state" "invalid admin_state" -- \
     $C lb-node-set 3 admin_state=off
 expect 1 "lb-node-set unknown key" "unknown LB node key" -- \
@@ -303,8 +326,13 @@ expect 0 "vip-add --may-exist updates" -- \
     $C --may-exist vip-add web 192.0.2.10 80,8080 --algorithm=round-robin
 expect 0 "...ports and algorithm" "^web 192.0.2.10 80,8080/tcp mode=tracked algorithm=round-robin " -- \
     $C vip-list
+expect 0 "vip-add --algorithm=nearest" -- \
+    $C vip-add near 192.0.2.40 80 --algorithm=nearest
+expect 0 "...listed" "^near 192.0.2.40 80/tcp mode=tracked algorithm=nearest " \
+    -- $C vip-list
+expect 0 "vip-del near" -- $C vip-del near
 for alg in random weighted-random round-robin least-connections \
-           lowest-latency hash source; do
+           lowest-latency hash nearest source; do
     expect 0 "vip-set algorithm=$alg" -- $C vip-set web6 algorithm=$alg
 done
 expect 0 "vip-set mode, ports, mss, admin_state" -- \

@@ -3,7 +3,7 @@
 # before the config service's ovsdb-server: it creates the database on the
 # first start, leaves it alone on the next ones, and converts it, keeping a
 # copy, when the installed schema changed (a package upgrade), with the data
-# kept, from a database of the previous release's schema too.  No root
+# kept, from databases of the two previous releases' schemas too.  No root
 # needed.
 
 . "${srcdir:-$(dirname "$0")/..}/tests/config-lib.sh"
@@ -84,6 +84,49 @@ expect 0 "... which can now be set" -- \
     $V16 vip-set web health_check:type=http health_check:path=/healthz
 expect 0 "... and is kept" " health=path=/healthz,type=http$" -- $V16 vip-list
 cfg_stop_db v16
+
+# An upgrade from schema 1.7.0 (kept as tests/ovslb-1.7.0.ovsschema),
+# which has no LB node zone and no nearest algorithm: ovslb-ctl refuses
+# both, saying why, the nodes, their zones and the VIPs survive the
+# conversion, and both can be set once it is done.
+ovsdb-tool create "$TMP/v17.db" "$srcdir/tests/ovslb-1.7.0.ovsschema" ||
+    exit 99
+cfg_serve v17
+V17="$CTL --db=unix:$TMP/v17.sock"
+$V17 init >/dev/null && $V17 lb-node-add 1 172.16.0.11 10.0.0.11 &&
+    $V17 server-add 101 10.0.0.101 --zone=a &&
+    $V17 vip-add web 192.0.2.10 80 --algorithm=weighted-random &&
+    $V17 vip-server-add web 101 2 ||
+    { echo "ERROR: ovslb-ctl failed on the 1.7.0 database"; exit 99; }
+expect 4 "1.7.0: an LB node's zone is refused, saying why" \
+    "database has no LB node zone column: its schema predates" -- \
+    $V17 lb-node-set 1 zone=a
+expect 4 "1.7.0: ... by lb-node-add too" "no LB node zone column" -- \
+    $V17 lb-node-add 2 172.16.0.12 10.0.0.12 --zone=a
+expect 4 "1.7.0: the nearest algorithm is refused, saying why" \
+    "database has no VIP algorithm nearest: its schema predates" -- \
+    $V17 vip-set web algorithm=nearest
+expect 4 "1.7.0: ... by vip-add too" "no VIP algorithm nearest" -- \
+    $V17 vip-add api 192.0.2.11 80 --algorithm=nearest
+nodes=$($V17 lb-node-list; $V17 server-list)
+cfg_stop_db v17
+expect 0 "upgrade from 1.7.0: converted" \
+    "converted $TMP/v17.db from schema 1.7.0 to $new" -- \
+    sh "$PREP" "$TMP/v17.db" "$SCHEMA"
+cfg_serve v17
+expect 0 "... the nodes and the servers' zones are as they were" -- \
+    test "$($V17 lb-node-list; $V17 server-list)" = "$nodes"
+expect 0 "... and so is the VIP" \
+    "^web 192.0.2.10 80/tcp mode=tracked algorithm=weighted-random servers=101:2 admin=up$" -- \
+    $V17 vip-list
+expect 0 "... an LB node's zone can now be set" -- $V17 lb-node-set 1 zone=a
+expect 0 "... and is kept" "^1 north=172.16.0.11 .* zone=a admin=up$" -- \
+    $V17 lb-node-list
+expect 0 "... and so can the nearest algorithm" -- \
+    $V17 vip-set web algorithm=nearest
+expect 0 "... which is kept" "^web .* algorithm=nearest servers=101:2 " -- \
+    $V17 vip-list
+cfg_stop_db v17
 
 # A Raft member's database is not converted offline.
 ovsdb-tool create-cluster "$TMP/raft.db" "$TMP/old.ovsschema" \

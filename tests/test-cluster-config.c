@@ -129,7 +129,8 @@ render(const struct cluster_snapshot *snap, struct ds *s)
         put_address(s, &node->south);
         ds_put_cstr(s, " control=");
         put_address(s, &node->control);
-        ds_put_format(s, " %s\n", node->enabled ? "up" : "down");
+        ds_put_format(s, " zone=%s %s\n", node->zone,
+                      node->enabled ? "up" : "down");
     }
     for (size_t i = 0; i < snap->n_server_nodes; i++) {
         const struct cluster_server_node *node = &snap->server_nodes[i];

@@ -278,6 +278,23 @@ check_algorithm(struct ctl_ctx *ctx, const char *s)
     return true;
 }
 
+/* Fails, saying why, unless the config service's database has 'column',
+ * that is, unless its schema has what 'what' names ("VIP health_check
+ * column"), which came with 'column'. */
+static bool
+check_server_has(struct ctl_ctx *ctx, const struct ovsdb_idl_column *column,
+                 const char *what)
+{
+    if (ovsdb_idl_server_has_column(ctx->idl, column)) {
+        return true;
+    }
+    verb_error(ctx, EXIT_DB, "the config service's database has no %s: its "
+               "schema predates this ovslb-ctl (convert it with "
+               "ovslb-db-prepare, or 'ovsdb-client convert' for a cluster)",
+               what);
+    return false;
+}
+
 static bool
 check_admin_state(struct ctl_ctx *ctx, const char *s)
 {
@@ -305,6 +322,16 @@ check_zone(struct ctl_ctx *ctx, const char *s)
         }
     }
     return true;
+}
+
+/* check_zone() for an LB node's zone, which the database must have a
+ * column for (schema 1.8.0 or later). */
+static bool
+check_lb_zone(struct ctl_ctx *ctx, const char *s)
+{
+    return (check_zone(ctx, s)
+            && check_server_has(ctx, &ovslbrec_lb_node_col_zone,
+                                "LB node zone column"));
 }
 
 /* Parses "NS[,NS...]" (an empty string: none). */
@@ -687,12 +714,14 @@ static void
 cmd_lb_node_add(struct ctl_ctx *ctx)
 {
     const char *control = ctx->argc > 3 ? ctx->argv[3] : ctx->argv[2];
+    const char *zone = option(ctx, "--zone");
     int64_t id;
 
     if (!parse_node_id(ctx, ctx->argv[0], &id)
         || !check_address(ctx, ctx->argv[1])
         || !check_address(ctx, ctx->argv[2])
         || !check_address(ctx, control)
+        || (zone && !check_lb_zone(ctx, zone))
         || !check_id_unused_by(ctx, id, true)) {
         return;
     }
@@ -712,6 +741,9 @@ cmd_lb_node_add(struct ctl_ctx *ctx)
     ovslbrec_lb_node_set_north_address(node, ctx->argv[1]);
     ovslbrec_lb_node_set_south_address(node, ctx->argv[2]);
     ovslbrec_lb_node_set_control_address(node, control);
+    if (zone) {
+        ovslbrec_lb_node_set_zone(node, zone);
+    }
 }
 
 static void
@@ -766,14 +798,18 @@ cmd_lb_node_set(struct ctl_ctx *ctx)
             if (check_address(ctx, value)) {
                 ovslbrec_lb_node_set_control_address(node, value);
             }
+        } else if (!strcmp(key, "zone")) {
+            if (check_lb_zone(ctx, value)) {
+                ovslbrec_lb_node_set_zone(node, value);
+            }
         } else if (!strcmp(key, "admin_state")) {
             if (check_admin_state(ctx, value)) {
                 ovslbrec_lb_node_set_admin_state(node, value);
             }
         } else {
             verb_error(ctx, EXIT_INVALID, "%s: unknown LB node key (expected "
-                      "north_address, south_address, control_address or "
-                      "admin_state)", key);
+                      "north_address, south_address, control_address, zone "
+                      "or admin_state)", key);
         }
         free(key);
     }
@@ -820,10 +856,13 @@ cmd_lb_node_list(struct ctl_ctx *ctx)
     const struct ovslbrec_lb_node **nodes = sorted_lb_nodes(ctx, &n);
 
     for (size_t i = 0; i < n; i++) {
-        ds_put_format(&ctx->output, "%"PRId64" north=%s south=%s control=%s "
-                      "admin=%s\n", nodes[i]->node_id,
-                      nodes[i]->north_address, nodes[i]->south_address,
-                      nodes[i]->control_address,
+        ds_put_format(&ctx->output, "%"PRId64" north=%s south=%s control=%s",
+                      nodes[i]->node_id, nodes[i]->north_address,
+                      nodes[i]->south_address, nodes[i]->control_address);
+        if (nodes[i]->zone[0]) {
+            ds_put_format(&ctx->output, " zone=%s", nodes[i]->zone);
+        }
+        ds_put_format(&ctx->output, " admin=%s\n",
                       admin_state(nodes[i]->admin_state));
     }
     free(nodes);
@@ -1085,7 +1124,12 @@ set_vip_option(struct ctl_ctx *ctx, const struct ovslbrec_vip *vip,
         }
         ovslbrec_vip_set_mode(vip, value);
     } else if (!strcmp(key, "algorithm")) {
-        if (!check_algorithm(ctx, value)) {
+        /* "nearest" came with the LB nodes' zones (schema 1.8.0): an older
+         * database's enum refuses it. */
+        if (!check_algorithm(ctx, value)
+            || (!strcmp(value, "nearest")
+                && !check_server_has(ctx, &ovslbrec_lb_node_col_zone,
+                                     "VIP algorithm nearest"))) {
             return false;
         }
         ovslbrec_vip_set_algorithm(vip, value);
@@ -1143,12 +1187,8 @@ static bool
 write_health(struct ctl_ctx *ctx, const struct ovslbrec_vip *vip,
              const struct smap *health_check)
 {
-    if (!ovsdb_idl_server_has_column(ctx->idl,
-                                     &ovslbrec_vip_col_health_check)) {
-        verb_error(ctx, EXIT_DB, "the config service's database has no VIP "
-                   "health_check column: its schema predates this "
-                   "ovslb-ctl (convert it with ovslb-db-prepare, or "
-                   "'ovsdb-client convert' for a cluster)");
+    if (!check_server_has(ctx, &ovslbrec_vip_col_health_check,
+                          "VIP health_check column")) {
         return false;
     }
     ovslbrec_vip_set_health_check(vip, health_check);
@@ -1596,6 +1636,9 @@ cmd_show(struct ctl_ctx *ctx)
         ds_put_format(s, "    north: %s\n    south: %s\n    control: %s\n",
                       lbs[i]->north_address, lbs[i]->south_address,
                       lbs[i]->control_address);
+        if (lbs[i]->zone[0]) {
+            ds_put_format(s, "    zone: %s\n", lbs[i]->zone);
+        }
     }
     free(lbs);
 
@@ -1749,7 +1792,7 @@ static const struct ctl_command_syntax verbs[] = {
     { "key-stage", 0, 1, "[KEY]", NULL, run_key_stage, NULL, "", RW },
     { "key-promote", 0, 0, "", NULL, run_key_promote, NULL, "", RW },
     { "lb-node-add", 3, 4, "ID NORTH_IP SOUTH_IP [CONTROL_IP]", NULL,
-      run_lb_node_add, NULL, "--may-exist", RW },
+      run_lb_node_add, NULL, "--may-exist,--zone=", RW },
     { "lb-node-del", 1, 1, "ID", NULL, run_lb_node_del, NULL, "--if-exists",
       RW },
     { "lb-node-set", 2, INT_MAX, "ID KEY=VALUE...", NULL, run_lb_node_set,
@@ -1862,10 +1905,12 @@ usage(void)
            "  key-promote                 make the staged key the current "
            "one\n"
            "\nLB node commands:\n"
-           "  [--may-exist] lb-node-add ID NORTH_IP SOUTH_IP [CONTROL_IP]\n"
+           "  [--may-exist] lb-node-add ID NORTH_IP SOUTH_IP [CONTROL_IP] "
+           "[--zone=Z]\n"
            "  [--if-exists] lb-node-del ID\n"
            "  lb-node-set ID KEY=VALUE... (north_address, south_address,\n"
-           "                               control_address, admin_state)\n"
+           "                               control_address, zone, "
+           "admin_state)\n"
            "  lb-node-list\n"
            "\nServer node commands:\n"
            "  [--may-exist] server-add ID UNDERLAY_IP [CONTROL_IP] "
@@ -1919,7 +1964,7 @@ usage(void)
            "Generic writes skip\nthe checks of the commands above "
            "(ovslb-ctl(8)).\n"
            "\nALG: random weighted-random round-robin least-connections "
-           "lowest-latency\n     hash source\n"
+           "lowest-latency\n     hash source nearest\n"
            "HKEY (health check): type=tcp|http|none path status "
            "interval_ms timeout_ms\n     rise fall\n"
            "\nCluster settings (KEY of set/get): name cluster_key "

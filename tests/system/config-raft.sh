@@ -66,7 +66,7 @@ VIP="192.0.2.10 ports=80 tcp mode=tracked algorithm=random mss=1402 wscale=7 ttl
     "sh:$M start 2 && $M wait 2" \
     "sh:$M stop 3" \
     "ctl:lb-node-add 1 172.16.0.11 10.0.0.11" \
-    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 up" \
+    "has:lb-node 1 north=172.16.0.11 south=10.0.0.11 control=10.0.0.11 zone= up" \
     "ctl:server-del 102" \
     "has:vip web $VIP servers=101:7" \
     "lacks:server-node 102" \
