@@ -1,0 +1,20 @@
+# tests/sim: ovslb-sim, the whole cluster's cores on one message bus
+# (tests/sim/README.md), and the scenarios 'make check' runs.
+
+check_PROGRAMS += tests/sim/ovslb-sim
+tests_sim_ovslb_sim_SOURCES = \
+	tests/sim/ovslb-sim.c \
+	tests/sim/sim.h \
+	tests/sim/sim-agent.c tests/sim/sim-agent.h \
+	tests/sim/sim-bus.c tests/sim/sim-bus.h \
+	tests/sim/sim-clock.c tests/sim/sim-clock.h \
+	tests/sim/sim-edge.c tests/sim/sim-edge.h \
+	tests/sim/sim-invariants.c tests/sim/sim-invariants.h \
+	tests/sim/sim-journal.c tests/sim/sim-journal.h \
+	tests/sim/sim-lb.c tests/sim/sim-lb.h \
+	tests/sim/sim-scenario.c tests/sim/sim-scenario.h \
+	tests/sim/sim-server.c tests/sim/sim-server.h
+tests_sim_ovslb_sim_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/agent
+tests_sim_ovslb_sim_LDADD = controller/libcontroller.la agent/libagent.la \
+	flows/libflows.la lib/libovslb.la $(OVS_LIBS) $(SQLITE3_LIBS) \
+	$(PCAP_LIBS) $(LIBCRYPTO_LIBS)
