@@ -44,6 +44,7 @@
 #include "sim-lb.h"
 #include "sim-scenario.h"
 #include "sim.h"
+#include "tcp-seg.h"
 #include "util.h"
 
 /* The world's services to its modules. */
@@ -170,6 +171,18 @@ sim_server_index(const struct in6_addr *addr, size_t *j)
     }
     *j = (a & 0xffff) - 1;
     return true;
+}
+
+/* The options a Linux host puts in its SYN and SYN/ACK (the timestamps
+ * aside): the simulator's clients and servers use them. */
+void
+sim_syn_opts(struct tcp_opts *opts)
+{
+    opts->has_mss = true;
+    opts->mss = 1460;
+    opts->has_wscale = true;
+    opts->wscale = 7;
+    opts->sack_permitted = true;
 }
 
 /* The simulation. */
@@ -331,7 +344,10 @@ static struct run_result
 run(struct sim_scenario *scn, const char *name, uint64_t seed, FILE *trace,
     bool quiet)
 {
-    char dir[] = "/tmp/ovslb-sim-XXXXXX";
+    /* The nodes' journals: in memory (tmpfs) if the machine has one,
+     * where SQLite's syncs cost nothing. */
+    char *dir = xasprintf("%s/ovslb-sim-XXXXXX",
+                          access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm");
     struct run_result r = { .failures = 0 };
     double start = wall_seconds();
     struct sim sim;
@@ -380,6 +396,7 @@ run(struct sim_scenario *scn, const char *name, uint64_t seed, FILE *trace,
     sim_bus_set_trace(sim.bus, NULL);
     sim_destroy(&sim);
     rmdir(dir);
+    free(dir);
     return r;
 }
 

@@ -275,8 +275,9 @@ publish(struct sim_agent *a, long long int now)
     }
     agent_core_sockets_begin(a->core, now);
     HMAP_FOR_EACH (s, hmap_node, &a->server.socks) {
-        agent_core_socket_seen(a->core, &s->cp,
-                               s->state == SIM_SOCK_ESTABLISHED);
+        /* Every state of the model is one agent.c publishes
+         * (PUBLISH_STATES: SYN_RECV, ESTABLISHED, LAST_ACK...). */
+        agent_core_socket_seen(a->core, &s->cp, true);
     }
     agent_core_sockets_end(a->core, now, to);
     a->publish_rounds++;

@@ -363,9 +363,10 @@ run_stages(struct sim_bus *bus, struct sim_pkt *pkt, enum sim_side side,
                 trace_stage(bus, pkt, st, "duplicated");
                 bus->stats.duplicated++;
                 copy->order = bus->order++;
+                copy->at = pkt->at + st->spec.ms;
                 if (side == SIM_SIDE_SEND) {
                     copy->next_stage = 0;
-                    copy->at = pkt->at + bus->latency_ms;
+                    copy->at += bus->latency_ms;
                 } else {
                     copy->next_stage = i;
                 }

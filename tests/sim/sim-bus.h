@@ -94,7 +94,8 @@ void sim_pkt_destroy(struct sim_pkt *);
 /* What a stage does to the packets it sees. */
 enum sim_stage_kind {
     SIM_STAGE_DROP,             /* With probability 'permille'. */
-    SIM_STAGE_DUP,              /* Sends a copy too, 'permille'. */
+    SIM_STAGE_DUP,              /* Sends a copy too, 'permille', 'ms'
+                                 * later than the original. */
     SIM_STAGE_DELAY,            /* By 'ms' plus up to 'jitter_ms'. */
     SIM_STAGE_REORDER,          /* With 'permille', holds the packet back
                                  * by up to 'ms' (others overtake it). */

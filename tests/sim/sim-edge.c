@@ -202,11 +202,7 @@ flow_send(struct sim_edge *edge, struct sim_flow *flow, uint32_t seq,
         return;
     }
     if (flags & TCP_SYN) {
-        h.opts.has_mss = true;
-        h.opts.mss = 1460;
-        h.opts.has_wscale = true;
-        h.opts.wscale = 7;
-        h.opts.sack_permitted = true;
+        sim_syn_opts(&h.opts);
     }
     h.opts.has_ts = true;
     h.opts.tsval = (uint32_t) sim->clock.now;

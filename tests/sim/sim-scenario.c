@@ -242,9 +242,15 @@ parse_stage(char *save, struct sim_action *act)
     if (error) {
         return error;
     }
-    if (!strcmp(kind, "drop") || !strcmp(kind, "dup")) {
-        spec->kind = kind[1] == 'r' ? SIM_STAGE_DROP : SIM_STAGE_DUP;
+    if (!strcmp(kind, "drop")) {
+        spec->kind = SIM_STAGE_DROP;
         return parse_percent(arg1, &spec->permille);
+    } else if (!strcmp(kind, "dup")) {
+        spec->kind = SIM_STAGE_DUP;
+        error = parse_percent(arg1, &spec->permille);
+        if (!error && arg2) {
+            error = parse_ms(arg2, &ms);
+        }
     } else if (!strcmp(kind, "delay")) {
         spec->kind = SIM_STAGE_DELAY;
         error = parse_ms(arg1, &ms);

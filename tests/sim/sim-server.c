@@ -124,11 +124,7 @@ sock_send(struct sim_server *srv, struct sim_sock *s, uint32_t seq,
     };
 
     if (flags & TCP_SYN) {
-        h.opts.has_mss = true;
-        h.opts.mss = 1460;
-        h.opts.has_wscale = true;
-        h.opts.wscale = 7;
-        h.opts.sack_permitted = true;
+        sim_syn_opts(&h.opts);
     }
     if (s->has_ts) {
         h.opts.has_ts = true;

@@ -112,6 +112,9 @@ struct in6_addr sim_lb_addr(size_t lb_index, int net);
 struct in6_addr sim_server_addr(size_t server_index);
 bool sim_server_index(const struct in6_addr *, size_t *server_index);
 
+struct tcp_opts;
+void sim_syn_opts(struct tcp_opts *);
+
 uint64_t sim_random(struct sim *);
 void sim_trace(const struct sim *, uint32_t node, const char *format, ...)
     OVS_PRINTF_FORMAT(3, 4);
