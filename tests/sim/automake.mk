@@ -20,7 +20,8 @@ tests_sim_ovslb_sim_LDADD = controller/libcontroller.la agent/libagent.la \
 	$(PCAP_LIBS) $(LIBCRYPTO_LIBS)
 
 TESTS += tests/sim/scenarios.sh
-EXTRA_DIST += tests/sim/scenarios.sh tests/sim/README.md \
+EXTRA_DIST += tests/sim/scenarios.sh tests/sim/sim-report.sh \
+	tests/sim/README.md \
 	tests/sim/scenarios/dup-syn.txt \
 	tests/sim/scenarios/lb-crash.txt \
 	tests/sim/scenarios/lb-crash-wipe.txt \
@@ -28,6 +29,7 @@ EXTRA_DIST += tests/sim/scenarios.sh tests/sim/README.md \
 	tests/sim/scenarios/one-way.txt \
 	tests/sim/scenarios/partition.txt \
 	tests/sim/scenarios/server-crash.txt \
+	tests/sim/scenarios/skew.txt \
 	tests/sim/scenarios/steady.txt \
 	tests/sim/scenarios/tracker-sync-lease.txt
 tests/sim/scenarios.log: tests/sim/ovslb-sim
@@ -40,3 +42,9 @@ SIM_RUNS = 1000
 sim-random: tests/sim/ovslb-sim
 	tests/sim/ovslb-sim --random --seed 1 --runs $(SIM_RUNS) --quiet
 .PHONY: sim-random
+
+# The skeleton of the scale report (tests/sim/sim-report.sh): a markdown
+# table on standard output.
+sim-report: tests/sim/ovslb-sim
+	$(srcdir)/tests/sim/sim-report.sh tests/sim/ovslb-sim
+.PHONY: sim-report

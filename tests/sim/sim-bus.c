@@ -423,6 +423,9 @@ sim_bus_send(struct sim_bus *bus, long long int now, uint32_t src,
     bus->stats.sent++;
     if (kind == SIM_PKT_CTL) {
         bus->stats.ctl_bytes += data->size;
+        if (sim_id_is_lb(src)) {
+            bus->stats.ctl_bytes_lbs += data->size;
+        }
     }
     if (run_stages(bus, pkt, SIM_SIDE_SEND, 0)) {
         pkt->at += bus->latency_ms;

@@ -116,7 +116,8 @@ struct sim_stage_spec {
 struct sim_bus_stats {
     uint64_t sent, delivered;
     uint64_t dropped, duplicated, delayed, reordered;
-    uint64_t ctl_bytes;         /* Control message bytes sent. */
+    uint64_t ctl_bytes;         /* Control message bytes sent... */
+    uint64_t ctl_bytes_lbs;     /* ...of which by LB nodes. */
 };
 
 struct sim_bus *sim_bus_create(uint64_t seed, unsigned int latency_ms);

@@ -237,6 +237,16 @@ check_rings(struct sim *sim)
         struct sim_lb *dead = sim->lbs[d];
         long long int down = now - dead->down_since;
 
+        if (!dead->alive && !dead->detected
+            && lb_still_holding(sim, dead->id) == SIZE_MAX) {
+            dead->detected = true;
+            sim->inv->n_lb_losses++;
+            sim->inv->lb_detect_sum_ms += down;
+            sim->inv->lb_detect_max_ms = MAX(sim->inv->lb_detect_max_ms,
+                                             down);
+            sim_trace(sim, dead->id, "out of every live LB node's ring, "
+                      "%lld ms after its crash", down);
+        }
         if (dead->alive || dead->detect_reported
             || down < sim->set.lb_detect_ms) {
             continue;
@@ -416,4 +426,11 @@ sim_invariants_print(const struct sim_invariants *inv, FILE *stream)
     }
     fprintf(stream, "  (most core entries per flow holding state: %.2f)\n",
             inv->max_entries_per_flow_x100 / 100.0);
+    if (inv->n_lb_losses) {
+        fprintf(stream, "  (LB node losses: %"PRIu64", out of every ring "
+                "after %lld ms on average, %lld ms at most)\n",
+                inv->n_lb_losses,
+                inv->lb_detect_sum_ms / (long long int) inv->n_lb_losses,
+                inv->lb_detect_max_ms);
+    }
 }

@@ -71,6 +71,11 @@ struct sim_invariants {
     uint64_t checks[SIM_N_INVARIANTS];
     uint64_t failures[SIM_N_INVARIANTS];
     uint64_t max_entries_per_flow_x100;     /* Observed, x100. */
+
+    /* Measured: how long after an LB node's crash every live LB node had
+     * it out of its ring. */
+    uint64_t n_lb_losses;
+    long long int lb_detect_max_ms, lb_detect_sum_ms;
 };
 
 const char *sim_invariant_name(enum sim_invariant);

@@ -394,7 +394,7 @@ sim_lb_start(struct sim_lb *lb)
     ovs_assert(!lb->alive);
     lb->alive = true;
     lb->up_since = sim->clock.now;
-    lb->detect_reported = false;
+    lb->detect_reported = lb->detected = false;
     sim_journal_open(&lb->journal);
 
     health_config_build(sim, &hcfg, &hlbs, &hsrvs);

@@ -53,6 +53,7 @@ struct sim_lb {
     long long int up_since;     /* Global time of the last (re)start. */
     long long int down_since;   /* ...of the last crash. */
     bool detect_reported;       /* Its crash overstayed in a ring. */
+    bool detected;              /* Out of every ring since its crash. */
 
     struct lbnode *core;
     struct health *health;

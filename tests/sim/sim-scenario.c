@@ -71,7 +71,7 @@ static const struct setting settings[] = {
     SETTING(vnodes), SETTING(linger_ms), SETTING(bgp_withdraw_ms),
     SETTING(bgp_announce_ms), SETTING(stall_ms), SETTING(lb_detect_ms),
     SETTING(server_detect_ms), SETTING(converge_ms),
-    SETTING(entries_per_flow), SETTING(end_ms),
+    SETTING(entries_per_flow), SETTING(check_every_ms), SETTING(end_ms),
 };
 
 /* The defaults: a small cluster, the daemons' defaults where the cores

@@ -72,6 +72,8 @@ struct sim_settings {
     uint32_t converge_ms;       /* After the last fault, the cluster is
                                  * converged after this. */
     uint32_t entries_per_flow;  /* Bound of core entries per flow. */
+    uint32_t check_every_ms;    /* The invariants that scan every flow or
+                                 * node run this often (0: every step). */
     uint32_t end_ms;            /* End of the run. */
 };
 
