@@ -23,6 +23,8 @@ TESTS += tests/sim/scenarios.sh
 EXTRA_DIST += tests/sim/scenarios.sh tests/sim/sim-report.sh \
 	tests/sim/README.md \
 	tests/sim/scenarios/dup-syn.txt \
+	tests/sim/scenarios/fires-no-loss.txt \
+	tests/sim/scenarios/fires-ring.txt \
 	tests/sim/scenarios/lb-crash.txt \
 	tests/sim/scenarios/lb-crash-wipe.txt \
 	tests/sim/scenarios/lossy.txt \

@@ -391,17 +391,17 @@ run(struct sim_scenario *scn, const char *name, uint64_t seed, FILE *trace,
             if (scn->expected_failures & (1u << i)) {
                 expected += sim.inv->failures[i];
                 if (!sim.inv->failures[i]) {
-                    printf("%s: invariant %s was expected to fail (a known "
-                           "bug) but held: update the scenario\n", name,
-                           sim_invariant_name(i));
+                    printf("%s: invariant %s was expected to fail "
+                           "(expect-failure) but held: update the "
+                           "scenario\n", name, sim_invariant_name(i));
                     r.failures++;
                 }
             }
         }
         r.failures -= expected;
         if (expected) {
-            printf("%s: %"PRIu64" expected failures (known bug)\n", name,
-                   expected);
+            printf("%s: %"PRIu64" expected failures (expect-failure)\n",
+                   name, expected);
         }
     }
     if (!quiet || r.failures) {

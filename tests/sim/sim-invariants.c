@@ -170,7 +170,6 @@ sim_invariants_flow_lost(struct sim *sim, struct sim_flow *flow)
     sim->inv->checks[SIM_INV_NO_LOSS]++;
     if (sim->n_faults > 1
         || (sim->n_faults && sim->last_fault < sim->set.converge_ms)
-        || flow->established < sim->set.converge_ms
         || (server && server->down_since != LLONG_MIN)) {
         /* More than one fault, a fault before convergence, or its server
          * crashed: losing it is allowed. */
@@ -378,6 +377,11 @@ check_memory(struct sim *sim)
         const struct sim_flow *flow = sim->edge->flows[f];
 
         flows += flow->state != SIM_FLOW_PENDING && !flow->state_checked;
+
+        /* no-loss: a connection alive, established, is one more check
+         * passed (sim_invariants_flow_lost() sees it end). */
+        sim->inv->checks[SIM_INV_NO_LOSS] += (flow->established != LLONG_MAX
+                                              && sim_flow_is_live(flow));
     }
     sim->inv->checks[SIM_INV_MEMORY]++;
     if (flows) {

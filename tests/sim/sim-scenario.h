@@ -38,8 +38,9 @@
  *         | reorder P MS    a stage of its own on the links SRC -> DST
  *   at T unstage NAME
  *   at T skew NODE MS       NODE's wall clock is MS ahead (or behind)
- *   expect-failure INV      invariant INV is known to fail in this
- *                           scenario (a bug not fixed yet): the run
+ *   expect-failure INV      invariant INV is expected to fail in this
+ *                           scenario (a bug not fixed yet, or a scenario
+ *                           made to show that the check fires): the run
  *                           passes only if INV, and no other, fails
  *
  * Times are in ms of virtual time from the start.
