@@ -34,7 +34,7 @@
 #define SYN_RTO_MS 1000
 #define SYN_TRIES 6
 #define RTO_MIN_MS 200
-#define RTO_MAX_MS 2000
+#define RTO_MAX_MS 1000
 #define FIN_TRIES_MS 1000
 
 static const struct eth_addr edge_mac = ETH_ADDR_C(02,00,00,00,00,01);
@@ -534,8 +534,9 @@ sim_edge_server_established(struct sim_edge *edge, const struct flow_key *cp,
                            "%"PRIu32" after %"PRIu32, flow->id,
                            ntohs(cp->client_port), state_names[flow->state],
                            server, flow->server);
+    } else {
+        flow->server = server;
     }
-    flow->server = server;
 }
 
 /* Server 'server' forgot the socket of 'cp'. */

@@ -25,7 +25,7 @@
  * Each client opens one TCP connection to the VIP (SYN, retransmitted
  * every second), completes the handshake, then sends requests one at a
  * time, each of which the server echoes (the request retransmitted after
- * a timeout that doubles, from 200 ms up to 2 s), and closes with a FIN
+ * a timeout that doubles, from 200 ms up to 1 s), and closes with a FIN
  * (waiting for the server's), with a RST, or never.  It checks every
  * segment it receives against its connection (sim-invariants.h, "edge"),
  * and says when it is lost: reset, or without progress for stall_ms.

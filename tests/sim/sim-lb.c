@@ -526,6 +526,8 @@ receive_frame(struct sim_lb *lb, const struct sim_pkt *pkt)
         send_frame(lb, m->server, frame, len);
     } else {
         lb->packet_ins++;
+        sim_trace(lb->sim, lb->id, "packet-in: client port %u, no mapping "
+                  "in the switch", ntohs(cp.client_port));
         lbnode_packet_in(lb->core, frame, len, lb_now(lb), &lb_io, lb);
     }
 }

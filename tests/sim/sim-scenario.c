@@ -84,7 +84,7 @@ sim_settings_init(struct sim_settings *set)
         .lease_ms = 10000, .publish_interval_ms = 1000,
         .handshake_timeout_ms = 30000, .vnodes = 64, .linger_ms = 10000,
         .bgp_withdraw_ms = 300, .bgp_announce_ms = 1000,
-        .stall_ms = 8000, .lb_detect_ms = 1200, .server_detect_ms = 2500,
+        .stall_ms = 10000, .lb_detect_ms = 1200, .server_detect_ms = 2500,
         .converge_ms = 2000, .entries_per_flow = 8, .end_ms = 20000,
     };
 }
@@ -406,13 +406,18 @@ sim_scenario_parse(const char *text, struct sim_scenario *scn)
 
             error = (name && value ? sim_settings_set(&scn->set, name, value)
                      : xstrdup("set NAME VALUE"));
-        } else if (!strcmp(tok, "expect-failure")) {
+        } else if (!strcmp(tok, "expect-failure")
+                   || !strcmp(tok, "tolerate")) {
             const char *name = strtok_r(NULL, " \t\r", &save);
             size_t i;
 
             for (i = 0; i < SIM_N_INVARIANTS; i++) {
                 if (name && !strcmp(name, sim_invariant_name(i))) {
-                    scn->expected_failures |= 1u << i;
+                    if (tok[0] == 'e') {
+                        scn->expected_failures |= 1u << i;
+                    } else {
+                        scn->tolerated_failures |= 1u << i;
+                    }
                     break;
                 }
             }
