@@ -1,0 +1,440 @@
+/*
+ * Copyright (c) 2026 The ovslb authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+#include "sim-invariants.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include "agent-core.h"
+#include "controller/lbnode-private.h"
+#include "health.h"
+#include "openvswitch/dynamic-string.h"
+#include "ring.h"
+#include "sim-agent.h"
+#include "sim-bus.h"
+#include "sim-edge.h"
+#include "sim-lb.h"
+#include "sim.h"
+#include "util.h"
+
+/* Failure messages printed per invariant; the rest are only counted. */
+#define MAX_PRINTED 5
+
+/* Margin for timers that run on a pass of their own. */
+#define MARGIN_MS 1000
+
+/* The agents' LB list comes with a server check, at least this often. */
+#define SERVER_CHECK_MS HEALTH_DEFAULT_SERVER_INTERVAL_MS
+
+static const char *const names[SIM_N_INVARIANTS] = {
+    [SIM_INV_ONE_SERVER] = "one-server",
+    [SIM_INV_EDGE] = "edge",
+    [SIM_INV_NO_LOSS] = "no-loss",
+    [SIM_INV_RING] = "ring",
+    [SIM_INV_CLOSED_STATE] = "closed-state",
+    [SIM_INV_MEMORY] = "memory",
+};
+
+const char *
+sim_invariant_name(enum sim_invariant inv)
+{
+    return inv < SIM_N_INVARIANTS ? names[inv] : "?";
+}
+
+/* Counts a failure of 'inv' in 'sim' and prints it, with what reproduces
+ * it, unless MAX_PRINTED were printed already. */
+void
+sim_invariant_fail(struct sim *sim, enum sim_invariant inv,
+                   const char *format, ...)
+{
+    uint64_t n = ++sim->inv->failures[inv];
+    va_list args;
+
+    sim->inv->checks[inv]++;
+    if (n > MAX_PRINTED) {
+        return;
+    }
+    fprintf(stderr, "ovslb-sim: invariant %s FAILED at t=%.3f s (seed "
+            "%"PRIu64", scenario %s): ", names[inv],
+            sim->clock.now / 1000.0, sim->seed, sim->scenario_name);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    if (sim->trace) {
+        fprintf(sim->trace, "%10.3f INVARIANT %s FAILED\n",
+                sim->clock.now / 1000.0, names[inv]);
+    }
+}
+
+static const char *
+flow_name(const struct sim_flow *flow, struct ds *s)
+{
+    ds_clear(s);
+    ds_put_format(s, "client %"PRIu32" (port %u)", flow->id,
+                  ntohs(flow->cp.client_port));
+    return ds_cstr(s);
+}
+
+/* Live LB nodes that have been up long enough to be past their start-up
+ * window (health.h: a restarted node holds every node healthy for its
+ * first suspect + unhealthy time). */
+static bool
+lb_settled(const struct sim *sim, const struct sim_lb *lb)
+{
+    return (lb->alive
+            && (lb->down_since == LLONG_MIN
+                || sim->clock.now - lb->up_since >= sim->set.lb_detect_ms));
+}
+
+/* one-server, for the state of the LB nodes. */
+static void
+check_one_server(struct sim *sim)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    for (size_t f = 0; f < sim->edge->n_flows; f++) {
+        const struct sim_flow *flow = sim->edge->flows[f];
+
+        if (!flow->server || !sim_flow_is_live(flow)) {
+            continue;
+        }
+        for (size_t i = 0; i < sim->n_lbs; i++) {
+            const struct sim_lb *lb = sim->lbs[i];
+            const struct sim_switch_map *sm;
+            const struct mapping *m;
+            const struct entry *e;
+
+            if (!lb->alive) {
+                continue;
+            }
+            sim->inv->checks[SIM_INV_ONE_SERVER]++;
+            e = entry_find(lb->core, &flow->cp);
+            if (e && e->state == ENTRY_ESTABLISHED
+                && e->server != flow->server) {
+                sim_invariant_fail(sim, SIM_INV_ONE_SERVER, "%s, on server "
+                                   "%"PRIu32": lb%"PRIuSIZE"'s tracker "
+                                   "entry names server %"PRIu32,
+                                   flow_name(flow, &s), flow->server, i + 1,
+                                   e->server);
+            }
+            m = mapping_find(lb->core, &flow->cp);
+            if (m && !m->replaced && m->server != flow->server) {
+                sim_invariant_fail(sim, SIM_INV_ONE_SERVER, "%s, on server "
+                                   "%"PRIu32": lb%"PRIuSIZE"'s ingress "
+                                   "mapping names server %"PRIu32,
+                                   flow_name(flow, &s), flow->server, i + 1,
+                                   m->server);
+            }
+            sm = sim_lb_switch_find(lb, &flow->cp);
+            if (sm && sm->server != flow->server) {
+                sim_invariant_fail(sim, SIM_INV_ONE_SERVER, "%s, on server "
+                                   "%"PRIu32": lb%"PRIuSIZE"'s switch sends "
+                                   "it to server %"PRIu32,
+                                   flow_name(flow, &s), flow->server, i + 1,
+                                   sm->server);
+            }
+        }
+    }
+    ds_destroy(&s);
+}
+
+/* no-loss: 'flow' was just reset or gave up. */
+void
+sim_invariants_flow_lost(struct sim *sim, struct sim_flow *flow)
+{
+    const struct sim_agent *server = (flow->server
+                                      ? sim_find_agent(sim, flow->server)
+                                      : NULL);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (flow->lost_reported || flow->established == LLONG_MAX) {
+        return;             /* Never established end to end. */
+    }
+    flow->lost_reported = true;
+    sim->inv->checks[SIM_INV_NO_LOSS]++;
+    if (sim->n_faults > 1
+        || (sim->n_faults && sim->last_fault < sim->set.converge_ms)
+        || (server && server->down_since != LLONG_MIN)) {
+        /* More than one fault, a fault before convergence, or its server
+         * crashed: losing it is allowed. */
+        ds_destroy(&s);
+        return;
+    }
+    sim_invariant_fail(sim, SIM_INV_NO_LOSS, "%s, established at %.3f s on "
+                       "server %"PRIu32", %s (%"PRIu32" of its requests "
+                       "answered, last progress at %.3f s, last ingress "
+                       "lb%"PRIu32")", flow_name(flow, &s),
+                       flow->established / 1000.0, flow->server,
+                       flow->state == SIM_FLOW_RESET ? "reset" : "stalled",
+                       flow->requests_done, flow->last_progress / 1000.0,
+                       flow->last_ingress);
+    ds_destroy(&s);
+}
+
+/* ring: returns the index of a settled live LB node that still holds
+ * node 'dead' healthy (or, for an LB node, in its ring), or SIZE_MAX. */
+static size_t
+lb_still_holding(struct sim *sim, uint32_t dead)
+{
+    for (size_t i = 0; i < sim->n_lbs; i++) {
+        const struct sim_lb *lb = sim->lbs[i];
+
+        if (lb_settled(sim, lb)) {
+            sim->inv->checks[SIM_INV_RING]++;
+            if (health_is_healthy(lb->health, dead)
+                || (sim_id_is_lb(dead)
+                    && ring_contains(lb->core->ring, dead))) {
+                return i;
+            }
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* ring: returns the index of a live agent, up long enough to have heard
+ * an LB_LIST, that still sends through LB node 'dead', or SIZE_MAX. */
+static size_t
+agent_still_holding(struct sim *sim, uint32_t dead)
+{
+    for (size_t j = 0; j < sim->n_agents; j++) {
+        const struct sim_agent *a = sim->agents[j];
+
+        if (a->alive && (sim->clock.now - a->up_since
+                         >= sim->set.lb_detect_ms + SERVER_CHECK_MS)) {
+            sim->inv->checks[SIM_INV_RING]++;
+            if (sim_agent_sends_through(a, dead)) {
+                return j;
+            }
+        }
+    }
+    return SIZE_MAX;
+}
+
+static void
+check_rings(struct sim *sim)
+{
+    long long int now = sim->clock.now;
+    size_t k;
+
+    for (size_t d = 0; d < sim->n_lbs; d++) {
+        struct sim_lb *dead = sim->lbs[d];
+        long long int down = now - dead->down_since;
+
+        if (!dead->alive && !dead->detected
+            && lb_still_holding(sim, dead->id) == SIZE_MAX) {
+            dead->detected = true;
+            sim->inv->n_lb_losses++;
+            sim->inv->lb_detect_sum_ms += down;
+            sim->inv->lb_detect_max_ms = MAX(sim->inv->lb_detect_max_ms,
+                                             down);
+            sim_trace(sim, dead->id, "out of every live LB node's ring, "
+                      "%lld ms after its crash", down);
+        }
+        if (dead->alive || dead->detect_reported
+            || down < sim->set.lb_detect_ms) {
+            continue;
+        }
+        k = lb_still_holding(sim, dead->id);
+        if (k != SIZE_MAX) {
+            sim_invariant_fail(sim, SIM_INV_RING, "lb%"PRIuSIZE", dead for "
+                               "%lld ms, still in lb%"PRIuSIZE"'s ring",
+                               d + 1, down, k + 1);
+            dead->detect_reported = true;
+        } else if (down >= sim->set.lb_detect_ms + SERVER_CHECK_MS) {
+            k = agent_still_holding(sim, dead->id);
+            if (k != SIZE_MAX) {
+                sim_invariant_fail(sim, SIM_INV_RING, "lb%"PRIuSIZE", dead "
+                                   "for %lld ms, still in srv%"PRIuSIZE"'s "
+                                   "LB set", d + 1, down, k + 1);
+                dead->detect_reported = true;
+            }
+        }
+    }
+    for (size_t j = 0; j < sim->n_agents; j++) {
+        struct sim_agent *dead = sim->agents[j];
+        long long int down = now - dead->down_since;
+
+        if (dead->alive || dead->detect_reported
+            || down < sim->set.server_detect_ms) {
+            continue;
+        }
+        k = lb_still_holding(sim, dead->id);
+        if (k != SIZE_MAX) {
+            sim_invariant_fail(sim, SIM_INV_RING, "srv%"PRIuSIZE", dead for "
+                               "%lld ms, still healthy at lb%"PRIuSIZE,
+                               j + 1, down, k + 1);
+            dead->detect_reported = true;
+        }
+    }
+}
+
+/* When both ends of 'flow' have closed (LLONG_MAX: not yet). */
+static long long int
+flow_closed_at(const struct sim_flow *flow)
+{
+    return (flow->client_closed == LLONG_MAX
+            || flow->server_closed == LLONG_MAX
+            ? LLONG_MAX : MAX(flow->client_closed, flow->server_closed));
+}
+
+/* closed-state. */
+static void
+check_closed_state(struct sim *sim)
+{
+    const struct sim_settings *set = &sim->set;
+    long long int lb_after = (set->lease_ms + set->publish_interval_ms
+                              + MARGIN_MS);
+    long long int agent_after = (set->publish_interval_ms + set->linger_ms
+                                 + MARGIN_MS);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    for (size_t f = 0; f < sim->edge->n_flows; f++) {
+        struct sim_flow *flow = sim->edge->flows[f];
+        long long int closed = flow_closed_at(flow);
+
+        if (flow->state_checked || closed == LLONG_MAX
+            || sim->clock.now < closed + MAX(lb_after, agent_after)) {
+            continue;
+        }
+        flow->state_checked = true;
+        for (size_t i = 0; i < sim->n_lbs; i++) {
+            const struct sim_lb *lb = sim->lbs[i];
+
+            if (!lb->alive) {
+                continue;
+            }
+            sim->inv->checks[SIM_INV_CLOSED_STATE]++;
+            if (entry_find(lb->core, &flow->cp)
+                || pending_find(lb->core, &flow->cp)
+                || mapping_find(lb->core, &flow->cp)
+                || sim_lb_switch_find(lb, &flow->cp)) {
+                sim_invariant_fail(sim, SIM_INV_CLOSED_STATE, "%s, closed at "
+                                   "%.3f s: lb%"PRIuSIZE" still holds %s%s%s"
+                                   "%s", flow_name(flow, &s),
+                                   closed / 1000.0, i + 1,
+                                   entry_find(lb->core, &flow->cp)
+                                   ? "a tracker entry " : "",
+                                   pending_find(lb->core, &flow->cp)
+                                   ? "a pending flow " : "",
+                                   mapping_find(lb->core, &flow->cp)
+                                   ? "an ingress mapping " : "",
+                                   sim_lb_switch_find(lb, &flow->cp)
+                                   ? "a switch mapping" : "");
+            }
+        }
+        const struct sim_agent *a = sim_find_agent(sim, flow->server);
+        struct agent_conn_info info;
+        if (a && a->alive) {
+            sim->inv->checks[SIM_INV_CLOSED_STATE]++;
+            if (agent_core_get_conn(a->core, &flow->cp, &info)) {
+                sim_invariant_fail(sim, SIM_INV_CLOSED_STATE, "%s, closed at "
+                                   "%.3f s: srv%"PRIuSIZE"'s agent still "
+                                   "holds its entry", flow_name(flow, &s),
+                                   closed / 1000.0, a->index + 1);
+            }
+        }
+    }
+    ds_destroy(&s);
+}
+
+/* memory. */
+static void
+check_memory(struct sim *sim)
+{
+    size_t entries = 0, flows = 0;
+
+    for (size_t i = 0; i < sim->n_lbs; i++) {
+        const struct sim_lb *lb = sim->lbs[i];
+
+        if (lb->alive) {
+            entries += (hmap_count(&lb->core->entries)
+                        + hmap_count(&lb->core->pending)
+                        + hmap_count(&lb->core->mappings));
+        }
+    }
+    for (size_t j = 0; j < sim->n_agents; j++) {
+        if (sim->agents[j]->alive) {
+            entries += agent_core_n_conns(sim->agents[j]->core);
+        }
+    }
+    for (size_t f = 0; f < sim->edge->n_flows; f++) {
+        const struct sim_flow *flow = sim->edge->flows[f];
+
+        flows += flow->state != SIM_FLOW_PENDING && !flow->state_checked;
+
+        /* no-loss: a connection alive, established, is one more check
+         * passed (sim_invariants_flow_lost() sees it end). */
+        sim->inv->checks[SIM_INV_NO_LOSS] += (flow->established != LLONG_MAX
+                                              && sim_flow_is_live(flow));
+    }
+    sim->inv->checks[SIM_INV_MEMORY]++;
+    if (flows) {
+        uint64_t ratio = entries * 100 / flows;
+
+        sim->inv->max_entries_per_flow_x100
+            = MAX(sim->inv->max_entries_per_flow_x100, ratio);
+    }
+    if (entries > (size_t) sim->set.entries_per_flow * flows) {
+        sim_invariant_fail(sim, SIM_INV_MEMORY, "%"PRIuSIZE" entries in the "
+                           "cores for %"PRIuSIZE" flows that may hold state "
+                           "(bound: %"PRIu32" per flow)", entries, flows,
+                           sim->set.entries_per_flow);
+    }
+}
+
+/* Checks the invariants that need a look at the whole cluster; the others
+ * are checked where their events happen. */
+void
+sim_invariants_check(struct sim *sim)
+{
+    check_one_server(sim);
+    check_rings(sim);
+    check_closed_state(sim);
+    check_memory(sim);
+}
+
+uint64_t
+sim_invariants_n_failures(const struct sim_invariants *inv)
+{
+    uint64_t n = 0;
+
+    for (size_t i = 0; i < SIM_N_INVARIANTS; i++) {
+        n += inv->failures[i];
+    }
+    return n;
+}
+
+/* Prints a line per invariant: its checks and failures. */
+void
+sim_invariants_print(const struct sim_invariants *inv, FILE *stream)
+{
+    for (size_t i = 0; i < SIM_N_INVARIANTS; i++) {
+        fprintf(stream, "  %-13s %10"PRIu64" checks %6"PRIu64" failures\n",
+                names[i], inv->checks[i], inv->failures[i]);
+    }
+    fprintf(stream, "  (most core entries per flow holding state: %.2f)\n",
+            inv->max_entries_per_flow_x100 / 100.0);
+    if (inv->n_lb_losses) {
+        fprintf(stream, "  (LB node losses: %"PRIu64", out of every ring "
+                "after %lld ms on average, %lld ms at most)\n",
+                inv->n_lb_losses,
+                inv->lb_detect_sum_ms / (long long int) inv->n_lb_losses,
+                inv->lb_detect_max_ms);
+    }
+}
