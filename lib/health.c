@@ -82,7 +82,6 @@ struct health {
     uint32_t suspect[CTL_NODE_N_KINDS], unhealthy[CTL_NODE_N_KINDS];
     uint32_t server_interval;
     uint32_t rise_slack;
-    uint32_t deaf_grace;
     struct hmap nodes;              /* Of struct health_node. */
     struct health_node **lbs;       /* LB nodes, ascending id. */
     size_t n_lbs;
@@ -103,8 +102,6 @@ struct health {
     uint32_t *gossip_order;
     size_t n_gossip_order, gossip_pos;
     uint64_t gossip_order_seqno;    /* 'lb_set_seqno' it was drawn for. */
-
-    long long int last_heard;       /* Last health message accepted. */
 
     struct hmap checks;             /* Of struct health_check. */
     size_t n_probes;                /* Nodes with 'probe' set (at most). */
@@ -181,28 +178,6 @@ remove_check(struct health *h, struct health_check *check)
 
 /* Node states. */
 
-/* Returns the part of the current silence (no health message accepted
- * since 'last_heard') that is held against no node at 'now': what exceeds
- * the LB suspect time, up to the grace (see health.h, "Deafness"). */
-static long long int
-deaf_excuse(const struct health *h, long long int now)
-{
-    long long int excess = now - h->last_heard - h->suspect[CTL_NODE_LB];
-
-    return MAX(0, MIN(excess, (long long int) h->deaf_grace));
-}
-
-/* Returns how long 'node' has not been seen rising at 'now', less the
- * silence excused. */
-static long long int
-node_age(const struct health *h, const struct health_node *node,
-         long long int now)
-{
-    long long int age = now - node->last_rise;
-
-    return age - MIN(deaf_excuse(h, now), MAX(age, 0));
-}
-
 /* Returns the state of 'node' at 'now' from the time it was last seen
  * rising. */
 static enum health_state
@@ -214,7 +189,7 @@ state_at(const struct health *h, const struct health_node *node,
     if (node->last_rise == LLONG_MIN) {
         return HEALTH_UNHEALTHY;
     }
-    age = node_age(h, node, now);
+    age = now - node->last_rise;
     if (age < h->suspect[node->kind]) {
         return HEALTH_HEALTHY;
     } else if (age < (long long int) h->suspect[node->kind]
@@ -230,29 +205,17 @@ state_at(const struct health *h, const struct health_node *node,
 static long long int
 state_deadline(const struct health *h, const struct health_node *node)
 {
-    long long int limit, heard_age;
-
     switch (node->state) {
     case HEALTH_HEALTHY:
-        limit = h->suspect[node->kind];
-        break;
+        return node->last_rise + h->suspect[node->kind];
     case HEALTH_SUSPECT:
-        limit = (long long int) h->suspect[node->kind]
-                + h->unhealthy[node->kind];
-        break;
+        return (node->last_rise + h->suspect[node->kind]
+                + h->unhealthy[node->kind]);
     case HEALTH_UNHEALTHY:
     case HEALTH_N_STATES:
     default:
         return LLONG_MAX;
     }
-    /* If nothing is heard any more, the node's age stands still from the
-     * LB suspect time after the last message heard until the grace runs
-     * out; any message heard before then brings the deadline back
-     * (health_next_deadline() is asked again after every message). */
-    heard_age = (h->last_heard + h->suspect[CTL_NODE_LB]) - node->last_rise;
-    return (heard_age >= limit
-            ? node->last_rise + limit
-            : node->last_rise + limit + h->deaf_grace);
 }
 
 /* Moves 'node' to 'state'.  Returns true if that changed whether the node is
@@ -478,9 +441,6 @@ apply_config(struct health *h, const struct health_config *cfg,
     h->server_interval = or_default(cfg->server_interval_ms,
                                     HEALTH_DEFAULT_SERVER_INTERVAL_MS);
     h->rise_slack = or_default(cfg->rise_slack_ms, 3 * h->gossip_interval);
-    h->deaf_grace = (cfg->deaf_grace_ms == HEALTH_DEAF_GRACE_NONE ? 0
-                     : or_default(cfg->deaf_grace_ms,
-                                  HEALTH_DEFAULT_DEAF_GRACE_MS));
     h->suspect[CTL_NODE_SERVER] = or_default(cfg->server_suspect_ms,
                                              2 * h->server_interval);
     h->unhealthy[CTL_NODE_SERVER] = or_default(cfg->server_unhealthy_ms,
@@ -572,7 +532,6 @@ health_create(uint32_t self, const struct health_config *cfg, uint64_t seed,
     h->self = self;
     h->prng = seed;
     h->created = now;
-    h->last_heard = now;
     h->serving = true;
     hmap_init(&h->nodes);
     hmap_init(&h->checks);
@@ -710,6 +669,10 @@ expire_checks(struct health *h, long long int now)
 
     HMAP_FOR_EACH_SAFE (check, hmap_node, &h->checks) {
         if (check->deadline <= now) {
+            for (int path = 0; path < CTL_PATH_N_PATHS; path++) {
+                h->stats.paths_unanswered[path]
+                    += (check->awaited >> path) & 1;
+            }
             h->stats.checks_failed++;
             COVERAGE_INC(health_check_failed);
             remove_check(h, check);
@@ -998,36 +961,8 @@ health_next_deadline(const struct health *h)
 
 /* Receiving. */
 
-/* Notes that this node accepted a health message at 'now' (see health.h,
- * "Deafness").  A silence that ends is excused for good: the nodes still in
- * the healthy set are dated as if seen rising that much later. */
 static void
-heard(struct health *h, long long int now)
-{
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 60);
-    long long int silence = now - h->last_heard;
-    long long int excuse = deaf_excuse(h, now);
-
-    if (excuse > 0) {
-        struct health_node *node;
-
-        HMAP_FOR_EACH (node, hmap_node, &h->nodes) {
-            if (node->state != HEALTH_UNHEALTHY
-                && node->last_rise != LLONG_MIN) {
-                node->last_rise += MIN(excuse,
-                                       MAX(now - node->last_rise, 0));
-            }
-        }
-        h->stats.deaf_periods++;
-        h->stats.deaf_ms_max = MAX(h->stats.deaf_ms_max, silence);
-        VLOG_INFO_RL(&rl, "heard nothing for %lld ms: %lld ms of that "
-                     "silence held against no node", silence, excuse);
-    }
-    h->last_heard = MAX(h->last_heard, now);
-}
-
-static void
-recv_ping(struct health *h, const struct ctl_msg *msg, long long int now,
+recv_ping(struct health *h, const struct ctl_msg *msg,
           const struct health_io *io, void *aux)
 {
     const struct ctl_ping *ping = &msg->ping;
@@ -1045,7 +980,6 @@ recv_ping(struct health *h, const struct ctl_msg *msg, long long int now,
         reject(h, HEALTH_REJ_PING_PATH);
         return;
     }
-    heard(h, now);
     if (!h->serving) {
         h->stats.pings_not_serving++;
         return;
@@ -1093,7 +1027,6 @@ recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
         return;
     }
     h->stats.pongs_received++;
-    heard(h, now);
     if (!pong->ready) {
         h->stats.checks_failed++;
         h->stats.checks_not_ready++;
@@ -1131,7 +1064,6 @@ recv_gossip(struct health *h, const struct ctl_msg *msg, long long int now,
         return;
     }
     h->stats.gossip_received++;
-    heard(h, now);
     ctl_msg_init(&reply, CTL_MSG_GOSSIP, h->self, 0);
     reply.gossip.n = 0;
     for (size_t i = 0; i < msg->gossip.n && i < CTL_GOSSIP_MAX_ENTRIES; i++) {
@@ -1181,7 +1113,7 @@ health_recv(struct health *h, const struct ctl_msg *msg, long long int now,
     }
     switch (msg->type) {
     case CTL_MSG_PING:
-        recv_ping(h, msg, now, io, aux);
+        recv_ping(h, msg, io, aux);
         break;
     case CTL_MSG_PONG:
         recv_pong(h, msg, now);
@@ -1370,15 +1302,17 @@ health_format(const struct health *h, long long int now, struct ds *s)
                   PRIu64" answered, %"PRIu64" unanswered (not serving)\n",
                   st->pings_sent, st->pongs_received, st->pings_answered,
                   st->pings_not_serving);
+    ds_put_cstr(s, "PINGs of failed checks left unanswered, per path:");
+    for (int path = 0; path < CTL_PATH_N_PATHS; path++) {
+        ds_put_format(s, " %s %"PRIu64, ctl_ping_path_to_string(path),
+                      st->paths_unanswered[path]);
+    }
+    ds_put_char(s, '\n');
     ds_put_format(s, "gossip: %"PRIu64" sent, %"PRIu64" received, %"PRIu64
                   " rises, %"PRIu64" answers\n", st->gossip_sent,
                   st->gossip_received, st->gossip_rises, st->gossip_answers);
     ds_put_format(s, "LB_LIST: %"PRIu64" sent; state changes: %"PRIu64"\n",
                   st->lb_lists_sent, st->state_changes);
-    ds_put_format(s, "silences of every node: %"PRIu64" (longest %"PRIu64
-                  " ms, last message %lld ms ago; up to %"PRIu32" ms held "
-                  "against no node)\n", st->deaf_periods, st->deaf_ms_max,
-                  now - h->last_heard, h->deaf_grace);
     ds_put_cstr(s, "rejected:");
     for (int i = 0; i < HEALTH_N_REJECTS; i++) {
         ds_put_format(s, " %s %"PRIu64, health_reject_to_string(i),
@@ -1418,9 +1352,6 @@ static const struct metrics_counter health_counters[] = {
     HEALTH_COUNTER(state_changes, "state_changes",
                    "Health state changes of any node, in this node's "
                    "view."),
-    HEALTH_COUNTER(deaf_periods, "deaf_periods",
-                   "Silences of every node longer than the LB suspect "
-                   "time, not held against any node."),
 };
 
 static void

@@ -95,22 +95,6 @@
  *     OpenFlow connection down) stops answering PINGs; the others find it
  *     unhealthy as if it were dead.  It keeps checking and gossiping.
  *
- *   - Deafness.  Silence is evidence against a node only while this node
- *     hears from others.  When this node has accepted no health message at
- *     all (a PING it answered, an awaited PONG, a GOSSIP) for longer than
- *     the LB suspect time, the rest of that silence, up to
- *     'deaf_grace_ms' [2 s], is held against no node: their ages stand
- *     still, and when the silence ends the nodes still in the healthy set
- *     are dated as if seen rising that much later.  A node whose own
- *     switch or process is starved (a SYN flood saturating the lab's
- *     userspace datapaths stalled every message for 1 to 2 s, and every
- *     LB node then found every node, itself included, unhealthy) keeps
- *     its view instead of emptying its ring and its server list; the
- *     others, which still hear one another, judge it as usual.  A dead
- *     node costs no more time wherever messages flow (they arrive every
- *     few tens of ms); a node cut off from everyone keeps its view for at
- *     most the grace longer.  Each such silence is logged and counted.
- *
  * Start-up.  A node configured within the start-up window of its kind (the
  * first suspect + unhealthy time after health_create()) starts HEALTHY as if
  * it had just been seen rising: a cluster booting together agrees at once on
@@ -160,12 +144,6 @@ struct metrics;
 #define HEALTH_DEFAULT_SUSPECT_MS 300
 #define HEALTH_DEFAULT_UNHEALTHY_MS 300
 #define HEALTH_DEFAULT_SERVER_INTERVAL_MS 500
-
-/* How much of a silence of every node this node excuses (see health.h,
- * "Deafness"): 0 in 'struct health_config' means this. */
-#define HEALTH_DEFAULT_DEAF_GRACE_MS 2000
-/* ...and this in 'deaf_grace_ms' excuses nothing: every silence counts. */
-#define HEALTH_DEAF_GRACE_NONE UINT32_MAX
 
 /* Bounds on a configuration: every healthy LB set fits one LB_LIST. */
 #define HEALTH_MAX_LBS CTL_LB_LIST_MAX_NODES
@@ -234,8 +212,6 @@ struct health_config {
     uint32_t server_suspect_ms;     /* 0: 2 * server_interval_ms. */
     uint32_t server_unhealthy_ms;   /* 0: server_interval_ms. */
     uint32_t rise_slack_ms;         /* 0: 3 * gossip_interval_ms. */
-    uint32_t deaf_grace_ms;         /* 0: HEALTH_DEFAULT_DEAF_GRACE_MS;
-                                     * HEALTH_DEAF_GRACE_NONE: none. */
 };
 
 /* Why a message (or an entry of one) was ignored. */
@@ -265,6 +241,8 @@ struct health_stats {
     uint64_t checks_ok;         /* ...that raised a counter. */
     uint64_t checks_failed;     /* ...timed out, or ready=0. */
     uint64_t checks_not_ready;  /* ...of which failed by ready=0. */
+    uint64_t paths_unanswered[CTL_PATH_N_PATHS];    /* Failed checks' PINGs
+                                 * left unanswered, per path. */
     uint64_t pings_sent;        /* One per path. */
     uint64_t pongs_received;    /* Matching an awaited path. */
     uint64_t pings_answered;    /* PONGs sent. */
@@ -275,10 +253,6 @@ struct health_stats {
     uint64_t gossip_answers;    /* GOSSIP answers sent (push-pull). */
     uint64_t lb_lists_sent;
     uint64_t state_changes;     /* Of any node, in this node's view. */
-    uint64_t deaf_periods;      /* Silences of every node longer than the
-                                 * LB suspect time, excused (up to the
-                                 * grace) as this node's own deafness. */
-    uint64_t deaf_ms_max;       /* The longest of them, in ms. */
     uint64_t rejected[HEALTH_N_REJECTS];
 };
 
