@@ -818,6 +818,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     ds_put_cstr(s, "flow tracker:\n");
     STAT(syn_infos);
     STAT(syn_retransmits);
+    STAT(syn_late_duplicates);
     STAT(syn_infos_misdirected);
     STAT(syn_cookies_at_ingress);
     STAT(cookies_issued);
@@ -923,6 +924,9 @@ static const struct metrics_counter lbnode_counters[] = {
                    "SYN_INFO handled as primary flow tracker."),
     LBNODE_COUNTER(syn_retransmits, "syn_retransmits",
                    "SYN_INFO of repeated SYNs."),
+    LBNODE_COUNTER(syn_late_duplicates, "syn_late_duplicates",
+                   "SYN_INFO repeating the SYN of a handshake already "
+                   "answered by the client's ACK: ignored."),
     LBNODE_COUNTER(syn_infos_misdirected, "syn_infos_misdirected",
                    "SYN_INFO for which our ring has another primary: handed "
                    "over."),

@@ -199,6 +199,9 @@ struct lbnode_stats {
     /* Flow tracker. */
     uint64_t syn_infos;         /* SYN_INFO handled as PFT. */
     uint64_t syn_retransmits;   /* ...of which repeated SYNs. */
+    uint64_t syn_late_duplicates;   /* ...of which copies of the SYN of a
+                                 * handshake already past SYN_RECEIVED
+                                 * (same client ISN): ignored. */
     uint64_t syn_infos_misdirected; /* ...for which our ring has another
                                  * PFT: the entry handed over to it. */
     uint64_t syn_cookies_at_ingress; /* SYNs answered with a cookie by

@@ -432,8 +432,20 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         lbnode_deliver(lb, sft, &msg, now, io, aux);
         return;
     }
+    if (e && e->client_isn == si->client_isn) {
+        /* The same SYN, but its handshake is past SYN_RECEIVED: the
+         * client's ACK came, so this is a copy the network duplicated or
+         * delayed.  Starting over would answer with another ISN and drop
+         * the connection's entry. */
+        lb->stats.syn_late_duplicates++;
+        FLOW_DBG(&si->cp, "PFT: late copy of the SYN of a %s handshake, "
+                 "ignored", e->state == ENTRY_ESTABLISHED ? "completed"
+                 : "connecting");
+        return;
+    }
     if (e) {
-        /* A new connection reusing the CP: start over. */
+        /* A new connection reusing the CP (another client ISN): start
+         * over. */
         tracker_entry_destroy(lb, e);
     }
 

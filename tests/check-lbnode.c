@@ -459,17 +459,23 @@ cp_of(uint16_t sport)
 /* A full handshake for client port 'sport' entering at 'ingress'; returns
  * the SYN/ACK's sequence number. */
 static uint32_t
-handshake(int ingress, uint16_t sport)
+handshake_isn(int ingress, uint16_t sport, uint32_t client_isn)
 {
     size_t n_north = w.n_north;
     uint32_t isn_lb;
 
-    packet_in(ingress, sport, TCP_SYN, 1000, 0);
+    packet_in(ingress, sport, TCP_SYN, client_isn, 0);
     ck_assert_uint_eq(w.n_north, n_north + 1);
     isn_lb = w.north[n_north].seg.seq;
-    ck_assert_uint_eq(w.north[n_north].seg.ack, 1001);
-    packet_in(ingress, sport, TCP_ACK, 1001, isn_lb + 1);
+    ck_assert_uint_eq(w.north[n_north].seg.ack, client_isn + 1);
+    packet_in(ingress, sport, TCP_ACK, client_isn + 1, isn_lb + 1);
     return isn_lb;
+}
+
+static uint32_t
+handshake(int ingress, uint16_t sport)
+{
+    return handshake_isn(ingress, sport, 1000);
 }
 
 START_TEST(test_handshake_every_ingress)
@@ -1146,7 +1152,7 @@ START_TEST(test_cp_reused)
     handshake(0, 50000);
     n_maps = w.n_maps;
     ck_assert_uint_eq(w.n_removed, 0);
-    handshake(0, 50000);
+    handshake_isn(0, 50000, 7000);      /* A new connection: another ISN. */
     ck_assert_uint_eq(w.n_removed, 1);
     ck_assert_uint_eq(w.n_maps, n_maps + 1);
     ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->mappings_replaced, 1);
@@ -1818,6 +1824,34 @@ START_TEST(test_server_down_before_answer)
 }
 END_TEST
 
+START_TEST(test_late_duplicate_syn)
+{
+    /* A copy of a completed handshake's SYN (same client ISN), duplicated
+     * or delayed by the network, reaches the PFT after the client's ACK:
+     * no second SYN/ACK (with another ISN), and the connection keeps its
+     * tracker entry and its server. */
+    uint16_t sport = 51000;
+    uint32_t isn_lb;
+    size_t n_north, n_maps;
+    int server;
+
+    isn_lb = handshake(0, sport);
+    server = server_of_map(w.n_maps - 1);
+    n_north = w.n_north;
+    packet_in(1, sport, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, n_north);
+    ck_assert_uint_eq(TOTAL(syn_late_duplicates), 1);
+
+    /* The client's next segment still goes to the same server. */
+    n_maps = w.n_maps;
+    packet_in(0, sport, TCP_ACK, 1001, isn_lb + 1);
+    if (w.n_maps > n_maps) {
+        ck_assert_int_eq(server_of_map(w.n_maps - 1), server);
+    }
+    ck_assert_uint_eq(w.n_north, n_north);
+}
+END_TEST
+
 START_TEST(test_publish_after_cp_reuse)
 {
     /* The old server of a reused CP still has a socket for it (its client
@@ -1832,7 +1866,7 @@ START_TEST(test_publish_after_cp_reuse)
     handshake(0, sport);
     old = server_of_map(w.n_maps - 1);
     n_north = w.n_north;
-    packet_in(0, sport, TCP_SYN, 1000, 0);      /* The new connection. */
+    packet_in(0, sport, TCP_SYN, 7000, 0);      /* The new connection. */
     ck_assert_uint_eq(w.n_removed, 1);
     ck_assert_uint_eq(w.n_north, n_north + 1);
     isn_lb = w.north[n_north].seg.seq;
@@ -1840,7 +1874,7 @@ START_TEST(test_publish_after_cp_reuse)
     publish(old, 0, &sport, 1, lb_id(0));
     ck_assert_uint_eq(w.n_maps, n_maps);        /* Not brought back. */
     ck_assert_uint_eq(lbnode_get_stats(w.lbs[0])->mappings_restored, 0);
-    packet_in(0, sport, TCP_ACK, 1001, isn_lb + 1);
+    packet_in(0, sport, TCP_ACK, 7001, isn_lb + 1);
     ck_assert_uint_eq(w.n_maps, n_maps + 1);    /* The new one. */
     ck_assert_uint_eq(w.maps[n_maps].node, lb_id(0));
 }
@@ -1881,7 +1915,7 @@ START_TEST(test_cookie_after_cp_reuse)
     old = server_of_map(w.n_maps - 1);
 
     n_north = w.n_north;
-    packet_in(0, sport, TCP_SYN, 1000, 0);      /* The new connection. */
+    packet_in(0, sport, TCP_SYN, 7000, 0);      /* The new connection. */
     ck_assert_uint_eq(w.n_north, n_north + 1);
     publish(old, 1, &sport, 1, lb_id(0));
     ck_assert_uint_ge(TOTAL(entries_restored), 1);
@@ -2961,6 +2995,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_handshake_ack_superseded);
     tcase_add_test(tc, test_mapping_from_sft);
     tcase_add_test(tc, test_retransmitted_syn_same_isn);
+    tcase_add_test(tc, test_late_duplicate_syn);
     tcase_add_test(tc, test_no_healthy_server_rst);
     tcase_add_test(tc, test_rejection_moves_on);
     tcase_add_test(tc, test_least_connections_load);

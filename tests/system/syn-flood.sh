@@ -69,6 +69,7 @@ stats_line() {
         $1 == "syns" { a += $2 } $1 == "cookies_issued" { b += $2 }
         $1 == "syn_infos" { i += $2 } $1 == "syn_cookies_at_ingress" { g += $2 }
         $1 == "syn_retransmits" { r += $2 } $1 == "table_full" { f += $2 }
+        $1 == "syn_late_duplicates" { r += $2 }
         $1 == "msgs_ignored" { m += $2 } $1 == "syns_no_tracker" { t += $2 }
         END { print a + 0, b + 0, i - (b - g) - r - f - m, a - g - t }'
 }
