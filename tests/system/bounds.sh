@@ -97,8 +97,10 @@ bounds_seen() {
 check "every daemon shows the bounds at once" bounds_seen
 check "warm-up (demo of 20 requests)" lab demo --requests 20
 
+# 1 KiB every 0.2 s a stream: busy streams, at a volume that leaves this
+# 2-core machine's CPUs room (the volume is not what this test is about).
 ip netns exec ovslb-cli "$PY" "$STREAMS" run --vip "$VIP" --conns 50 \
-    --http-rate 0 --stall 5 --status "$D/streams.status" \
+    --chunk 1024 --interval 0.2 --http-rate 0 --stall 5 --status "$D/streams.status" \
     --events "$D/streams.events" \
     >"$D/streams.summary" 2>"$D/streams.stderr" &
 STREAMS_PID=$!
