@@ -85,6 +85,9 @@ struct entry {
     long long int journalled;   /* The expiry the journal holds. */
     long long int connect_sent;
     bool from_publication;      /* Rebuilt from a publication alone. */
+    bool server_published;      /* PFT in CONNECTING: its server has
+                                 * published the connection (it accepted;
+                                 * we missed the MAPPING). */
     struct deadline expiry;     /* 'expires', in 'handshakes' or
                                  * 'entry_leases' (by 'state'). */
     struct deadline connect_retry;  /* In 'connect_retries' while a PFT

@@ -579,6 +579,14 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         lb->stats.timer_visits++;
         deadline_queue_set(&lb->connect_retries, d, now + lb->connect_retry_ms);
         if (!s || !s->healthy) {
+            if (e->server_published) {
+                /* It answered (it publishes the connection; the MAPPING
+                 * was lost) and went down since: the connection went with
+                 * it, and a second server must not get it.  Wait: it may
+                 * come back, else the handshake's timeout forgets it. */
+                lb->stats.connect_server_lost++;
+                continue;
+            }
             /* The server went down before it answered: choose another, as
              * if it had refused. */
             lb->stats.connect_server_down++;
@@ -836,6 +844,9 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(rejected);
     STAT(no_server);
     STAT(connect_server_down);
+    STAT(connect_server_lost);
+    STAT(connects_established);
+    STAT(mappings_other_server);
     STAT(rsts_sent);
     STAT(table_full);
     STAT(entries_evicted);
@@ -966,6 +977,15 @@ static const struct metrics_counter lbnode_counters[] = {
     LBNODE_COUNTER(connect_server_down, "connect_server_down",
                    "Chosen servers that went down before answering: another "
                    "chosen."),
+    LBNODE_COUNTER(connect_server_lost, "connect_server_lost",
+                   "Retries that found the chosen server down after it had "
+                   "published the connection: no other server chosen."),
+    LBNODE_COUNTER(connects_established, "connects_established",
+                   "CONNECTs for a handshake already established on another "
+                   "server: its MAPPING sent to the PFT, no second server."),
+    LBNODE_COUNTER(mappings_other_server, "mappings_other_server",
+                   "MAPPINGs naming another server than the PFT's choice, "
+                   "where an earlier choice accepted: taken."),
     LBNODE_COUNTER(rsts_sent, "rsts_sent", "RSTs sent to clients."),
     LBNODE_COUNTER(table_full, "table_full",
                    "SYNs dropped: tracker table full."),

@@ -229,6 +229,15 @@ struct lbnode_stats {
     uint64_t no_server;         /* Final decisions without a server. */
     uint64_t connect_server_down; /* Chosen server went down before it
                                  * answered: another one chosen. */
+    uint64_t connect_server_lost; /* PFT retries that found the chosen
+                                 * server down after it published the
+                                 * connection: no other one chosen. */
+    uint64_t connects_established; /* SFT: CONNECTs for a handshake
+                                 * established on another server: its
+                                 * MAPPING sent to the PFT instead. */
+    uint64_t mappings_other_server; /* PFT: MAPPINGs from the SFT naming
+                                 * another server than the one chosen
+                                 * (an earlier choice accepted): taken. */
     uint64_t rsts_sent;
     uint64_t table_full;        /* SYNs dropped: table full. */
     uint64_t entries_evicted;   /* Established entries forgotten to make

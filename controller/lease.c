@@ -210,7 +210,14 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
     }
     if (e->state != ENTRY_ESTABLISHED) {
         /* A handshake that reuses the CP, or one whose server's answer we
-         * have not had yet: its own timers and retries settle it. */
+         * have not had yet: its own timers and retries settle it.  (Not
+         * established on the publication's word: it names no ISN, and a
+         * stale socket of an earlier connection on the CP would look the
+         * same.)  But if its chosen server publishes it, the retry must
+         * not give it to another server should that one go down. */
+        if (e->state == ENTRY_CONNECTING && e->server == server) {
+            e->server_published = true;
+        }
         lb->stats.publish_handshake++;
         return;
     }

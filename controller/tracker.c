@@ -626,6 +626,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
         .ts_lb = e->ts_lb,
     };
     e->server = server;
+    e->server_published = false;
     e->connect_ingress = e->ingress;
     e->connect_sent = now;
     FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
@@ -848,6 +849,25 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
             return;
         }
     }
+    if (e->state == ENTRY_ESTABLISHED && e->server != CTL_NODE_NONE
+        && c->server != e->server
+        && c->isn_lb == e->isn_lb && c->client_isn == e->client_isn) {
+        /* This very handshake is established on e->server, yet the PFT
+         * chose again (or decided on no server): it missed the MAPPING,
+         * and its server then went down or looked down.  A second server
+         * must never get the connection, nor its client a RST: tell the
+         * PFT where the connection is. */
+        uint32_t pft, sft;
+
+        lb->stats.connects_established++;
+        FLOW_DBG(&c->cp, "SFT: CONNECT to %"PRIu32" for a handshake "
+                 "established on %"PRIu32": MAPPING to the PFT",
+                 c->server, e->server);
+        if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+            send_mapping(lb, e, pft, now, io, aux);
+        }
+        return;
+    }
     if (e->role == CTL_ROLE_SFT) {
         e->client_isn = c->client_isn;
         e->isn_lb = c->isn_lb;
@@ -986,8 +1006,23 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
 {
     const struct ctl_mapping *map = &msg->mapping;
     struct entry *e = entry_find(lb, &map->cp);
+    uint32_t pft, sft;
     bool used = false;
 
+    if (e && e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
+        && e->server != map->server && map->server != CTL_NODE_NONE
+        && server_find(lb, map->server)
+        && lbnode_trackers(lb, &e->cp, &pft, &sft) && msg->sender == sft) {
+        /* The SFT says that the connection is established on another
+         * server than our current choice: an earlier choice accepted and
+         * we missed its MAPPING.  The SFT is the authority on it; the
+         * connection stays there. */
+        lb->stats.mappings_other_server++;
+        FLOW_DBG(&map->cp, "PFT: MAPPING from the SFT names server "
+                 "%"PRIu32", not our choice %"PRIu32": taken",
+                 map->server, e->server);
+        e->server = map->server;
+    }
     if (e && e->role == CTL_ROLE_PFT && e->state != ENTRY_ESTABLISHED
         && e->server == map->server) {
         tracker_entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
