@@ -66,7 +66,7 @@ export OVSLB_LAB_CONTROLLER_VLOG=${OVSLB_LAB_CONTROLLER_VLOG:-lbnode:file:dbg}
 STREAMS=$(cd "$srcdir/tests/system" && pwd)/streams.py
 N_CONNS=${CONN_SURVIVAL_CONNS:-200}
 # Each connection sends CHUNK bytes every INTERVAL seconds (and gets them
-# back): 200 x 1 KiB every 0.5 s keeps every connection busy (a stall is
+# back): 200 x 1 KiB a second keeps every connection busy (a stall is
 # seen within a second) and leaves this 2-core machine room for the test's
 # own commands.  At streams.py's default (4 KiB every 0.1 s) the lab's ten
 # userspace switches took all of both cores: 'ovslb-lab start-daemon' took
@@ -74,7 +74,7 @@ N_CONNS=${CONN_SURVIVAL_CONNS:-200}
 # 7-8 s later and TCP's backoff took some connections past the stall
 # limit; requests failed with nothing killed.
 CHUNK=${CONN_SURVIVAL_CHUNK:-1024}
-INTERVAL=${CONN_SURVIVAL_INTERVAL:-0.5}
+INTERVAL=${CONN_SURVIVAL_INTERVAL:-1}
 STALL=${CONN_SURVIVAL_STALL:-15}
 BASELINE=${CONN_SURVIVAL_BASELINE:-20}
 DEAD=${CONN_SURVIVAL_DEAD:-$((STALL + 1))}   # seconds a killed LB node stays dead
