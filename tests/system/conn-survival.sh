@@ -180,6 +180,24 @@ scenario_end() {
     check "$name: 0 of $N_CONNS long-lived connections broken" [ "$b" = 0 ]
     check "streams.py still running" streams_alive
 }
+# seen_unhealthy K T0 T K2...: how long after T (ms, at least 0) the last
+# of nodes K2... logged LB node K unhealthy, by the first such line of each
+# log at or after T0 (seconds, fractional); "unknown" if a log lacks it.
+seen_unhealthy() {
+    local node=$1 t0=$2 t=$3 k line ts max=0 ms since
+    shift 3
+    since=$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%S.%3N)
+    for k in "$@"; do
+        line=$(awk -F'|' -v since="$since" -v pat="LB node $node: .*-> unhealthy" \
+                   'substr($1, 1, 23) >= since && $0 ~ pat { print substr($1, 1, 23); exit }' \
+                   "$D/lb$k/ovslb-controller.log" 2>/dev/null)
+        [ -n "$line" ] || { echo unknown; return; }
+        ts=$(date -u -d "${line/T/ } UTC" +%s.%N)
+        ms=$(awk -v a="$t" -v b="$ts" 'BEGIN { d = (b - a) * 1000; printf "%d", (d > 0 ? d : 0) }')
+        [ "$ms" -le "$max" ] || max=$ms
+    done
+    echo "$max"
+}
 node_summary() {   # one "#" line of ingress and tracker figures per LB node
     local k
     for k in "$@"; do
@@ -331,11 +349,17 @@ lease_ms=$(ctl "$K" ovslb/show | sed -n 's/.* lease \([0-9]*\) ms$/\1/p')
 t_kill0=$(now)
 check "ovslb-lab kill-daemon lb$K" lab kill-daemon "lb$K"
 t_kill=$(now)
-t_ring=$(wait_for 5000 rings_are 5 1 3 4 5 6)
+# The edge's route first: one cheap 'ip route' a poll, so its time is
+# close to the truth.  Polling five nodes' ovslb/show is not (on this
+# loaded machine a round of it took up to 1.7 s), so when each node saw
+# the controller gone is read from its own log (health's INFO line).
 t_edge=$(wait_for 5000 hops_are 5)
-echo "# lb$K's controller killed at $t_kill ('lab kill-daemon' took $(awk -v a="$t_kill0" -v b="$t_kill" 'BEGIN { printf "%d", (b - a) * 1000 }') ms): out of the other rings after $t_ring ms, out of the edge's route $t_edge ms later"
-check_timing "lb$K's controller killed: out of every other ring and of the edge's route within 2 s" \
-    within 2000 "$t_ring" "$t_edge"
+t_ring=$(wait_for 5000 rings_are 5 1 3 4 5 6)
+check "lb$K's controller killed: out of every other ring" [ "$t_ring" != timeout ]
+t_seen=$(seen_unhealthy "$K" "$t_kill0" "$t_kill" 1 3 4 5 6)
+echo "# lb$K's controller killed at $t_kill ('lab kill-daemon' took $(awk -v a="$t_kill0" -v b="$t_kill" 'BEGIN { printf "%d", (b - a) * 1000 }') ms): out of the edge's route after $t_edge ms; every other node logged it unhealthy within $t_seen ms (their rings polled: $t_ring ms later)"
+check_timing "lb$K's controller killed: every other node saw it unhealthy, and the edge's route lost it, within 2 s" \
+    eval "[ '$t_seen' != unknown ] && within 2000 '$t_seen' && within 2000 '$t_edge'"
 # The journal as the new controller will find it (no daemon writes it
 # now), to count what it must restore at the moment it does; taken before
 # the restart's deadline, so that this bookkeeping (a copy of the journal,
