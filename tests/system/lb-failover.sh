@@ -4,7 +4,8 @@
 #   - kill -9 of a whole LB node: every other LB node drops it from its ring
 #     within 1 s, and the edge router's route for the VIP drops its next hop
 #     within 1 s more (no BGP hold timer);
-#   - restarted: back in every ring and in the edge's ECMP set within 2 s;
+#   - restarted: back in every ring and in the edge's ECMP set within 4 s
+#     (1 s to rejoin the rings, then new BGP sessions to open);
 #   - two adjacent LB nodes of 5 killed at once: both withdrawn, the others
 #     converge, and new connections still succeed;
 #   - a server node's agent stopped: unhealthy on every LB node within 2 s
@@ -47,8 +48,12 @@ lab start-lb 3 >/dev/null 2>&1
 t_back=$(wait_for 5000 rings_are 5 1 2 3 4 5)
 t_hops=$(wait_for 5000 hops_are 5)
 echo "# lb3 restarted: in every ring after $t_back ms, in the edge's route $t_hops ms later"
-check_timing "lb3 back in every ring and in the edge's route within 2 s" \
-    within 2000 "$t_back" "$t_hops"
+# Back in the rings within a second (PROTOCOL.md §8), then its announcers
+# open new BGP sessions: a connect (the speaker's connect timer is 1 s),
+# the OPENs and the UPDATE, 1.4 s typically, bounded at 3 s by bgp.sh.
+# So 4 s (2.02 s seen in CI against the former bound of 2 s).
+check_timing "lb3 back in every ring and in the edge's route within 4 s" \
+    within 4000 "$t_back" "$t_hops"
 
 # Two adjacent LB nodes killed at once.
 lab kill-lb 2 >/dev/null 2>&1 & lab kill-lb 3 >/dev/null 2>&1; wait
