@@ -180,24 +180,6 @@ scenario_end() {
     check "$name: 0 of $N_CONNS long-lived connections broken" [ "$b" = 0 ]
     check "streams.py still running" streams_alive
 }
-# seen_unhealthy K T0 T K2...: how long after T (ms, at least 0) the last
-# of nodes K2... logged LB node K unhealthy, by the first such line of each
-# log at or after T0 (seconds, fractional); "unknown" if a log lacks it.
-seen_unhealthy() {
-    local node=$1 t0=$2 t=$3 k line ts max=0 ms since
-    shift 3
-    since=$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%S.%3N)
-    for k in "$@"; do
-        line=$(awk -F'|' -v since="$since" -v pat="LB node $node: .*-> unhealthy" \
-                   'substr($1, 1, 23) >= since && $0 ~ pat { print substr($1, 1, 23); exit }' \
-                   "$D/lb$k/ovslb-controller.log" 2>/dev/null)
-        [ -n "$line" ] || { echo unknown; return; }
-        ts=$(date -u -d "${line/T/ } UTC" +%s.%N)
-        ms=$(awk -v a="$t" -v b="$ts" 'BEGIN { d = (b - a) * 1000; printf "%d", (d > 0 ? d : 0) }')
-        [ "$ms" -le "$max" ] || max=$ms
-    done
-    echo "$max"
-}
 node_summary() {   # one "#" line of ingress and tracker figures per LB node
     local k
     for k in "$@"; do

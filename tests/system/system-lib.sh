@@ -27,6 +27,9 @@
 #                    took, or "timeout" (and fail) after MAX_MS.
 #   within MAX_MS T...  none of the wait_for times T is "timeout" and they
 #                    add up to at most MAX_MS.
+#   seen_unhealthy K T0 T K2...  how long after T the last of LB nodes K2...
+#                    logged LB node K unhealthy (their own logs: polling
+#                    them is slow on a loaded machine), or "unknown".
 #   ring_size K, rings_are N K...  LB node K's ring size; whether LB nodes
 #                    K... all have N nodes in their ring.
 #   edge_hops, hops_are N  the edge router's next hops for $VIP (default
@@ -229,6 +232,24 @@ within() {
     [ "$sum" -le "$max" ]
 }
 
+# seen_unhealthy K T0 T K2...: how long after T (ms, at least 0) the last
+# of nodes K2... logged LB node K unhealthy, by the first such line of each
+# log at or after T0 (seconds, fractional); "unknown" if a log lacks it.
+seen_unhealthy() {
+    local node=$1 t0=$2 t=$3 k line ts max=0 ms since
+    shift 3
+    since=$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%S.%3N)
+    for k in "$@"; do
+        line=$(awk -F'|' -v since="$since" -v pat="LB node $node: .*-> unhealthy" \
+                   'substr($1, 1, 23) >= since && $0 ~ pat { print substr($1, 1, 23); exit }' \
+                   "$OVSLB_LAB_DIR/lb$k/ovslb-controller.log" 2>/dev/null)
+        [ -n "$line" ] || { echo unknown; return; }
+        ts=$(date -u -d "${line/T/ } UTC" +%s.%N)
+        ms=$(awk -v a="$t" -v b="$ts" 'BEGIN { d = (b - a) * 1000; printf "%d", (d > 0 ? d : 0) }')
+        [ "$ms" -le "$max" ] || max=$ms
+    done
+    echo "$max"
+}
 ring_size() {
     ovs-appctl --timeout=5 -t "$OVSLB_LAB_DIR/lb$1/ovslb-controller.ctl" \
         ovslb/show 2>/dev/null | sed -n 's/^ring: \([0-9]*\) nodes.*/\1/p'
