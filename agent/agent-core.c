@@ -1088,7 +1088,10 @@ agent_core_sockets_begin(struct agent_core *core, long long int now)
 }
 
 /* Notes that the kernel has a socket for 'cp' and, if 'publish' (the socket
- * can still carry data), that it is to be published. */
+ * can still carry data), that it is to be published.  A socket whose client
+ * is the VIP itself is a connection from this node to its own VIP (the
+ * service probe's): no LB node carries it, so it is not published (it
+ * would only hold tracker entries on two LB nodes for a lease each). */
 void
 agent_core_socket_seen(struct agent_core *core, const struct flow_key *cp,
                        bool publish)
@@ -1106,6 +1109,7 @@ agent_core_socket_seen(struct agent_core *core, const struct flow_key *cp,
 
     vp = vip_port_find(core, &cp->vip, ntohs(cp->vip_port));
     if (publish && vp && cp->proto == IPPROTO_TCP
+        && !ipv6_addr_equals(&cp->client, &cp->vip)
         && core->n_pub < core->limits.max_conns) {
         if (core->n_pub >= core->allocated_pub) {
             core->pub = x2nrealloc(core->pub, &core->allocated_pub,

@@ -1511,6 +1511,8 @@ START_TEST(test_publish)
     agent_core_socket_seen(core, &tw, false);       /* TIME_WAIT. */
     struct flow_key other = cp_make("198.51.100.8", 1, "203.0.113.10", 22);
     agent_core_socket_seen(core, &other, true);     /* Not a VIP port. */
+    struct flow_key probe = cp_make("203.0.113.10", 40000, "203.0.113.10", 80);
+    agent_core_socket_seen(core, &probe, true);     /* To our own VIP. */
     ck_assert_uint_eq(agent_core_sockets_end(core, 10, 3), 2);
 
     ck_assert_str_eq(kinds(), "MM");
