@@ -998,6 +998,19 @@ pft_release(struct lbnode *lb, const struct ctl_release *r,
     pft_choose_again(lb, e, now, io, aux);
 }
 
+/* Whether 'server' is one that the handshake of 'e' chose and gave up on
+ * (it refused, or looked down). */
+static bool
+entry_chose_before(const struct entry *e, uint32_t server)
+{
+    for (size_t i = 0; i < e->n_rejected; i++) {
+        if (e->rejected[i] == server) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* MAPPING: at the PFT (from the SFT), and at the ingress (from the SFT, or
  * from the PFT for an ingress that was not the one the CONNECT named). */
 void
@@ -1011,12 +1024,14 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
 
     if (e && e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
         && e->server != map->server && map->server != CTL_NODE_NONE
+        && entry_chose_before(e, map->server)
         && server_find(lb, map->server)
         && lbnode_trackers(lb, &e->cp, &pft, &sft) && msg->sender == sft) {
-        /* The SFT says that the connection is established on another
-         * server than our current choice: an earlier choice accepted and
-         * we missed its MAPPING.  The SFT is the authority on it; the
-         * connection stays there. */
+        /* The SFT says that the connection is established on a server
+         * that this handshake chose before: that choice accepted and we
+         * missed its MAPPING.  The SFT is the authority on it; the
+         * connection stays there.  (A MAPPING naming any other server is
+         * about an earlier connection on the CP, and is not taken.) */
         lb->stats.mappings_other_server++;
         FLOW_DBG(&map->cp, "PFT: MAPPING from the SFT names server "
                  "%"PRIu32", not our choice %"PRIu32": taken",

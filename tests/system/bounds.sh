@@ -7,9 +7,10 @@
 # connection's tracker entries, mapping and translation outlive the run
 # and every table outgrows its bound however slow the machine; with the
 # default 10 s an agent held 865 at most in one CI run, and evicted
-# nothing): no table ever holds more than its bound, evictions are counted, the daemons' memory stays flat, and the
-# active connections are not the ones evicted (none of them breaks).  Root
-# only; run by 'make check-system'.
+# nothing): no table ever holds more than its bound, evictions are
+# counted, the daemons' memory stays flat, and the active connections
+# are not the ones evicted (none of them breaks).  Root only; run by
+# 'make check-system'.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/system/system-lib.sh

@@ -19,8 +19,9 @@
 #   c. LB node 6 added while the streams run: 0 broken, and it takes its
 #      share of ingress (north port packets, mappings installed) and of
 #      tracker work (tracker entries);
-#   d. kill -9 of one LB node's controller only (OVS keeps running): it
-#      leaves every ring and the edge's route within 2 s, new connections
+#   d. kill -9 of one LB node's controller only (OVS keeps running): every
+#      other node sees it unhealthy within 1 s (their logs), it leaves the
+#      edge's route within 3 s (its announcers withdraw it), new connections
 #      succeed 100 % again within 2 s; after CONN_SURVIVAL_CTL_DEAD (5)
 #      seconds, always within the lease, the controller alone is started
 #      again ('ovslb-lab start-daemon'): 0 broken, and the new controller
