@@ -105,6 +105,15 @@ done
 check_out "lb1: session addresses 10.1.1.2 and 10.1.1.3 on br-int" \
     '10\.1\.1\.2/32.*10\.1\.1\.3/32' \
     eval "ip -n ovslb-lb1 -o addr show dev br-int | tr '\n' ' '"
+# 'lab up' returns once the edge routes every VIP over the three nodes,
+# which one session per node is enough for; a session whose first connect
+# failed comes a connect timer (1 s) later.  Wait for all six, 5 s at most.
+t0=$(now)
+for ((i = 0; i < 50; i++)); do
+    [ "$(sessions)" = "1.2 1.3 2.1 2.3 3.1 3.2" ] && break
+    sleep 0.1
+done
+echo "# all sessions established $(since "$t0") s after 'lab up' returned"
 check_out "edge: 6 sessions, each node by its two ring neighbours" \
     '^1\.2 1\.3 2\.1 2\.3 3\.1 3\.2$' sessions
 check_out "edge: kernel route for $VIP has 3 next hops, learnt by BGP" \
