@@ -499,6 +499,8 @@ void lease_publish(struct lbnode *, const struct ctl_msg *,
 
 void lease_entry_schedule_expiry(struct lbnode *, struct entry *);
 void lease_entry_renew(struct lbnode *, struct entry *, long long int now);
+void lease_entry_extend(struct lbnode *, struct entry *,
+                        long long int expires, long long int now);
 void lease_journal_entry(struct lbnode *, struct entry *, long long int now);
 
 void lease_journal_forget(struct lbnode *, const char *table,

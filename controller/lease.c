@@ -160,16 +160,25 @@ lease_journal_due(const struct lbnode *lb, long long int expires,
     return expires - journalled >= lb->lease_ms / 2;
 }
 
+/* Extends the lease of the established entry 'e' to 'expires', if it
+ * ends earlier. */
+void
+lease_entry_extend(struct lbnode *lb, struct entry *e, long long int expires,
+                   long long int now)
+{
+    e->expires = MAX(e->expires, expires);
+    lease_entry_schedule_expiry(lb, e);
+    if (lease_journal_due(lb, e->expires, e->journalled)) {
+        lease_journal_entry(lb, e, now);
+    }
+}
+
 /* Extends the lease of the established entry 'e' to a full lease from
  * 'now'. */
 void
 lease_entry_renew(struct lbnode *lb, struct entry *e, long long int now)
 {
-    e->expires = MAX(e->expires, now + lb->lease_ms);
-    lease_entry_schedule_expiry(lb, e);
-    if (lease_journal_due(lb, e->expires, e->journalled)) {
-        lease_journal_entry(lb, e, now);
-    }
+    lease_entry_extend(lb, e, now + lb->lease_ms, now);
 }
 
 static void

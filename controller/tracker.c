@@ -135,17 +135,31 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
     return e;
 }
 
+static void entry_set_state_until(struct lbnode *, struct entry *,
+                                  enum entry_state, long long int lease_end,
+                                  long long int now);
+
 /* Moves 'e' to 'state' at 'now', with the timers and the journal record
  * that state has. */
 void
 tracker_entry_set_state(struct lbnode *lb, struct entry *e,
                         enum entry_state state, long long int now)
 {
+    entry_set_state_until(lb, e, state, now + lb->lease_ms, now);
+}
+
+/* As tracker_entry_set_state(), but an entry that becomes established has
+ * a lease until 'lease_end' (not a full one). */
+static void
+entry_set_state_until(struct lbnode *lb, struct entry *e,
+                      enum entry_state state, long long int lease_end,
+                      long long int now)
+{
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
         free(e->other);
         e->other = NULL;
-        e->expires = now + lb->lease_ms;
+        e->expires = lease_end;
         e->state = state;
         lease_journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
@@ -333,7 +347,8 @@ cookie_time_s(const struct lbnode *lb, long long int now)
 }
 
 static void entry_hand_over(struct lbnode *, struct entry *,
-                            const struct lbnode_io *, void *aux);
+                            long long int now, const struct lbnode_io *,
+                            void *aux);
 static void entry_take_sync(struct lbnode *, struct entry *,
                             const struct ctl_tracker_sync *, long long int now);
 
@@ -426,7 +441,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         e->ingress = si->ingress;
         if (pft != lb->self && e->role == CTL_ROLE_PFT) {
             lb->stats.syn_infos_misdirected++;
-            entry_hand_over(lb, e, io, aux);
+            entry_hand_over(lb, e, now, io, aux);
         }
         fill_syn_sync(e, &msg.syn_sync);
         lbnode_deliver(lb, sft, &msg, now, io, aux);
@@ -481,7 +496,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
              PRIu32, si->ingress, sft);
     if (pft != lb->self) {
         lb->stats.syn_infos_misdirected++;
-        entry_hand_over(lb, e, io, aux);
+        entry_hand_over(lb, e, now, io, aux);
     }
     fill_syn_sync(e, &msg.syn_sync);
     lbnode_deliver(lb, sft, &msg, now, io, aux);
@@ -1083,6 +1098,15 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
     }
 }
 
+/* When the lease of the established entry that 'ts' hands over ends: what
+ * the sender's had left, at most a full lease. */
+static long long int
+sync_lease_end(const struct lbnode *lb, const struct ctl_tracker_sync *ts,
+               long long int now)
+{
+    return now + MIN((long long int) ts->lease_ms, lb->lease_ms);
+}
+
 /* The state of the entry that TRACKER_SYNC 'ts' describes. */
 static enum entry_state
 tracker_sync_state(const struct ctl_tracker_sync *ts)
@@ -1127,8 +1151,8 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
         /* Ours is as good: just take the role. */
         e->role = ts->role;
         entry_schedule_retry(lb, e);
-        if (e->state == ENTRY_ESTABLISHED) {
-            lease_entry_renew(lb, e, now);
+        if (e->state == ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
+            lease_entry_extend(lb, e, sync_lease_end(lb, ts, now), now);
         }
         return;
     }
@@ -1172,14 +1196,17 @@ entry_take_sync(struct lbnode *lb, struct entry *e,
         }
     }
     e->from_publication = false;
-    tracker_entry_set_state(lb, e, state, now);
+    /* An established entry gets what the sender's lease had left, not a
+     * new lease: a closed connection's entry handed over must not outlive
+     * it. */
+    entry_set_state_until(lb, e, state, sync_lease_end(lb, ts, now), now);
 }
 
 /* Hands the flow of 'e' to its PFT and SFT under this node's ring
  * (TRACKER_SYNC to each of them that is not this node) and takes the role
  * the ring gives this node, if any (PROTOCOL.md §7). */
 static void
-entry_hand_over(struct lbnode *lb, struct entry *e,
+entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
                 const struct lbnode_io *io, void *aux)
 {
     uint32_t pft, sft;
@@ -1210,6 +1237,8 @@ entry_hand_over(struct lbnode *lb, struct entry *e,
             .ts_lb = e->ts_lb, .server = e->server,
             .ingress = e->ingress, .ttl = e->ttl,
             .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
+            .lease_ms = (e->state == ENTRY_ESTABLISHED
+                         ? MIN(MAX(e->expires - now, 0), UINT32_MAX) : 0),
         };
         memcpy(msg.tracker_sync.rejected, e->rejected,
                e->n_rejected * sizeof *e->rejected);
@@ -1228,7 +1257,7 @@ entry_hand_over(struct lbnode *lb, struct entry *e,
  * the new PFT.
  * Does nothing if the ring did not change since the last call. */
 void
-lbnode_rebalance(struct lbnode *lb, long long int now OVS_UNUSED,
+lbnode_rebalance(struct lbnode *lb, long long int now,
                  const struct lbnode_io *io, void *aux)
 {
     uint64_t digest = lb->ring ? ring_digest(lb->ring) : 0;
@@ -1239,6 +1268,6 @@ lbnode_rebalance(struct lbnode *lb, long long int now OVS_UNUSED,
     }
     lb->synced_digest = digest;
     HMAP_FOR_EACH (e, node, &lb->entries) {
-        entry_hand_over(lb, e, io, aux);
+        entry_hand_over(lb, e, now, io, aux);
     }
 }

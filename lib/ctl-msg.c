@@ -576,6 +576,7 @@ codec_tracker_sync(struct ctl_codec *c, struct ctl_tracker_sync *m)
     m->ingress = codec_u32(c, m->ingress);
     m->ttl = codec_u8(c, m->ttl);
     m->isn_kind = codec_enum(c, m->isn_kind, CTL_ISN_N_KINDS);
+    m->lease_ms = codec_u32(c, m->lease_ms);
     m->n_rejected = codec_count(c, m->n_rejected, CTL_TRACKER_MAX_REJECTED,
                                 sizeof m->rejected[0]);
     for (size_t i = 0; i < m->n_rejected; i++) {
@@ -1167,8 +1168,8 @@ format_tracker_sync(const struct ctl_tracker_sync *m, struct ds *s)
                   m->isn_lb, isn_kind_to_string(m->isn_kind), m->client_isn);
     format_opts(&m->opts, s);
     ds_put_format(s, " ts_lb=%"PRIu32" server=%"PRIu32" ingress=%"PRIu32
-                  " ttl=%"PRIu8" rejected=[", m->ts_lb, m->server,
-                  m->ingress, m->ttl);
+                  " ttl=%"PRIu8" lease_ms=%"PRIu32" rejected=[", m->ts_lb,
+                  m->server, m->ingress, m->ttl, m->lease_ms);
     for (size_t i = 0; i < m->n_rejected; i++) {
         ds_put_format(s, "%s%"PRIu32, i ? "," : "", m->rejected[i]);
     }

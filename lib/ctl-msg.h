@@ -387,12 +387,16 @@ enum ctl_tracker_role {
     CTL_ROLE_N_ROLES
 };
 
-/* TRACKER_SYNC (74 + 4 * n_rejected bytes), old holder -> new holder of a
+/* TRACKER_SYNC (78 + 4 * n_rejected bytes), old holder -> new holder of a
  * flow's tracker state after a membership change.
  *    0  cp (40)   40  state u8   41  role u8   42  isn_lb u32
  *   46  client_isn u32   50  opts (8)   58  ts_lb u32   62  server u32
- *   66  ingress u32   70  ttl u8   71  isn_kind u8   72  n_rejected u16
- *   74  rejected u32 [n_rejected] */
+ *   66  ingress u32   70  ttl u8   71  isn_kind u8   72  lease_ms u32
+ *   76  n_rejected u16   78  rejected u32 [n_rejected]
+ * 'lease_ms' is what is left of the sender's lease on an established entry
+ * (0 for a handshake): the receiver's entry lasts that long unless a
+ * publication renews it, so that handing a closed connection's entry over
+ * does not give it a new lease. */
 #define CTL_TRACKER_MAX_REJECTED 8
 struct ctl_tracker_sync {
     struct flow_key cp;
@@ -406,10 +410,11 @@ struct ctl_tracker_sync {
     uint32_t ingress;
     uint8_t ttl;
     enum ctl_isn_kind isn_kind;
+    uint32_t lease_ms;              /* Lease left (established only). */
     size_t n_rejected;
     uint32_t rejected[CTL_TRACKER_MAX_REJECTED];  /* Servers that refused. */
 };
-#define CTL_TRACKER_SYNC_LEN 74     /* Without the rejected list. */
+#define CTL_TRACKER_SYNC_LEN 78     /* Without the rejected list. */
 
 /* One published connection. */
 #define CTL_PUBLISH_TRACKED 0x01    /* Tracked VIP (translated connection). */

@@ -258,6 +258,7 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
         t->ingress = rnd32();
         t->ttl = 3;
         t->isn_kind = CTL_ISN_COOKIE;
+        t->lease_ms = rnd32();
         t->n_rejected = variant_count(v, CTL_TRACKER_MAX_REJECTED);
         for (size_t i = 0; i < t->n_rejected; i++) {
             t->rejected[i] = rnd32();
@@ -572,11 +573,12 @@ START_TEST(test_wire_layout_lists)
     make_msg(&m, CTL_MSG_TRACKER_SYNC, V_TYPICAL);
     m.tracker_sync.server = 0x11121314;
     m.tracker_sync.rejected[2] = 0x21222324;
+    m.tracker_sync.lease_ms = 0x31323334;
     encode_ok(&m, &buf);
     body = (const uint8_t *) buf.data + CTL_MSG_HEADER_LEN;
     ck_assert(!memcmp(body + 62, "\x11\x12\x13\x14", 4));
-    ck_assert(!memcmp(body + 72, "\x00\x03", 2));
-    ck_assert(!memcmp(body + 74 + 8, "\x21\x22\x23\x24", 4));
+    ck_assert(!memcmp(body + 72, "\x31\x32\x33\x34\x00\x03", 6));
+    ck_assert(!memcmp(body + 78 + 8, "\x21\x22\x23\x24", 4));
     ofpbuf_uninit(&buf);
 
     make_msg(&m, CTL_MSG_GOSSIP, V_TYPICAL);
@@ -740,9 +742,10 @@ START_TEST(test_wire_offsets)
     expect_be(b, 66, m.tracker_sync.ingress, 4, "ingress");
     expect_be(b, 70, m.tracker_sync.ttl, 1, "ttl");
     expect_be(b, 71, m.tracker_sync.isn_kind, 1, "isn_kind");
-    expect_be(b, 72, m.tracker_sync.n_rejected, 2, "n_rejected");
+    expect_be(b, 72, m.tracker_sync.lease_ms, 4, "lease_ms");
+    expect_be(b, 76, m.tracker_sync.n_rejected, 2, "n_rejected");
     for (size_t i = 0; i < m.tracker_sync.n_rejected; i++) {
-        expect_be(b, 74 + 4 * i, m.tracker_sync.rejected[i], 4, "rejected");
+        expect_be(b, 78 + 4 * i, m.tracker_sync.rejected[i], 4, "rejected");
     }
     ofpbuf_uninit(&buf);
 
@@ -1253,7 +1256,7 @@ static size_t
 count_offset(enum ctl_msg_type type)
 {
     if (type == CTL_MSG_TRACKER_SYNC) {
-        return 72;
+        return 76;
     } else if (type == CTL_MSG_PUBLISH) {
         return 4;
     } else if (type == CTL_MSG_PUBLISH_FWD || type == CTL_MSG_LB_LIST) {
@@ -1309,12 +1312,12 @@ START_TEST(test_count_lies)
     len = buf.size + 4;
     memcpy(copy, buf.data, buf.size - CTL_MSG_MAC_LEN);
     memcpy(copy + buf.size - CTL_MSG_MAC_LEN, "\x01\x02\x03\x04", 4);
-    copy[CTL_MSG_HEADER_LEN + 73] = CTL_TRACKER_MAX_REJECTED + 1;
+    copy[CTL_MSG_HEADER_LEN + 77] = CTL_TRACKER_MAX_REJECTED + 1;
     resign(copy, len);
     check_decode_error(copy, len, CTL_MSG_ERR_COUNT);
 
     /* The same with 8 decodes, so the test above tests the bound. */
-    copy[CTL_MSG_HEADER_LEN + 73] = CTL_TRACKER_MAX_REJECTED;
+    copy[CTL_MSG_HEADER_LEN + 77] = CTL_TRACKER_MAX_REJECTED;
     resign(copy, buf.size);
     check_decode_error(copy, buf.size, CTL_MSG_OK);
     ofpbuf_uninit(&buf);

@@ -1370,9 +1370,10 @@ server_of_map(size_t i)
  * would: 'established' or in the handshake, with 'client_isn' and
  * 'isn_lb', server 'server'. */
 static void
-inject_tracker_sync(uint32_t src, uint32_t dst, const struct flow_key *cp,
-                    bool established, uint32_t client_isn, uint32_t isn_lb,
-                    uint32_t server)
+inject_tracker_sync_lease(uint32_t src, uint32_t dst,
+                          const struct flow_key *cp, bool established,
+                          uint32_t client_isn, uint32_t isn_lb,
+                          uint32_t server, uint32_t lease_ms)
 {
     struct ctl_msg m;
 
@@ -1383,10 +1384,20 @@ inject_tracker_sync(uint32_t src, uint32_t dst, const struct flow_key *cp,
                   : CTL_TRACKER_SYN_RECEIVED),
         .role = CTL_ROLE_PFT, .isn_lb = isn_lb, .client_isn = client_isn,
         .server = server, .ingress = lb_id(0), .ttl = 3,
-        .isn_kind = CTL_ISN_STORED,
+        .isn_kind = CTL_ISN_STORED, .lease_ms = lease_ms,
     };
     bus_push(&w, src, dst, &m);
     run_bus();
+}
+
+/* The same, an established entry with a full lease left. */
+static void
+inject_tracker_sync(uint32_t src, uint32_t dst, const struct flow_key *cp,
+                    bool established, uint32_t client_isn, uint32_t isn_lb,
+                    uint32_t server)
+{
+    inject_tracker_sync_lease(src, dst, cp, established, client_isn, isn_lb,
+                              server, established ? LEASE_MS : 0);
 }
 
 START_TEST(test_tracker_sync_stale_connection)
@@ -2463,6 +2474,27 @@ START_TEST(test_timers_follow_removals)
     ck_assert_uint_eq(lbnode_n_entries(w.lbs[pft - 1]), 1);
     ck_assert_int_eq(next_deadline(pft - 1), w.now + 1000);
     inject_tracker_sync(other, pft, &cp, true, 7000, 4242, srv_id(0));
+    ck_assert_int_eq(next_deadline(pft - 1), w.now + LEASE_MS);
+    w.now += LEASE_MS;
+    run_all();
+    check_no_timers();
+
+    /* An established entry handed over keeps what the sender's lease had
+     * left (a closed connection's entry must not get a new lease at every
+     * ring change); another TRACKER_SYNC of it extends it, never shortens
+     * it; a sender's lease longer than ours is cut to ours. */
+    inject_tracker_sync_lease(other, pft, &cp, true, 7000, 4242, srv_id(0),
+                              1500);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[pft - 1]), 1);
+    ck_assert_int_eq(next_deadline(pft - 1), w.now + 1500);
+    inject_tracker_sync_lease(other, pft, &cp, true, 7000, 4242, srv_id(0),
+                              500);
+    ck_assert_int_eq(next_deadline(pft - 1), w.now + 1500);
+    inject_tracker_sync_lease(other, pft, &cp, true, 7000, 4242, srv_id(0),
+                              2500);
+    ck_assert_int_eq(next_deadline(pft - 1), w.now + 2500);
+    inject_tracker_sync_lease(other, pft, &cp, true, 7000, 4242, srv_id(0),
+                              UINT32_MAX);
     ck_assert_int_eq(next_deadline(pft - 1), w.now + LEASE_MS);
     w.now += LEASE_MS;
     run_all();
