@@ -1214,6 +1214,15 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
     if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
         return;
     }
+    if (pft != lb->self && sft != lb->self
+        && e->state != ENTRY_ESTABLISHED
+        && e->expires > now + lb->lease_ms) {
+        /* A handshake this node no longer tracks: its copy serves late
+         * messages of the old ring for a lease at most, as an established
+         * entry's does, not for the whole handshake timeout. */
+        e->expires = now + lb->lease_ms;
+        lease_entry_schedule_expiry(lb, e);
+    }
     for (int i = 0; i < 2; i++) {
         uint32_t dst = i == 0 ? pft : sft;
         enum ctl_tracker_role role = i == 0 ? CTL_ROLE_PFT : CTL_ROLE_SFT;

@@ -402,6 +402,7 @@ receive_segment(struct sim_edge *edge, struct sim_flow *flow,
                                    flow->iss + 1);
                 return;
             }
+            flow->irs = seg->seq;
             flow->rcv_nxt = seg->seq + 1;
             flow->state = SIM_FLOW_OPEN;
             flow->last_progress = now;
@@ -414,9 +415,11 @@ receive_segment(struct sim_edge *edge, struct sim_flow *flow,
         break;
     case SIM_FLOW_OPEN:
         if (seg->flags & TCP_SYN) {
-            /* Our ACK was lost: the SYN/ACK again. */
-            if (seg->seq + 1 == flow->rcv_nxt) {
-                flow_send(edge, flow, flow->iss + 1, flow->rcv_nxt, TCP_ACK,
+            /* Our ACK was lost, or the network delayed or duplicated the
+             * SYN/ACK: it again, which an ACK answers (another sequence
+             * number would be another handshake). */
+            if (seg->seq == flow->irs) {
+                flow_send(edge, flow, flow->snd_nxt, flow->rcv_nxt, TCP_ACK,
                           NULL, 0);
             } else {
                 sim_invariant_fail(sim, SIM_INV_EDGE, "client %"PRIu32

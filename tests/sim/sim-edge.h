@@ -77,6 +77,7 @@ struct sim_flow {
 
     uint32_t iss, snd_nxt;
     uint32_t rcv_nxt;
+    uint32_t irs;               /* The SYN/ACK's sequence number. */
     uint32_t ts_recent;
     unsigned int syn_tries;
     unsigned int rto_ms;

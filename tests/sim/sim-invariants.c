@@ -320,22 +320,34 @@ check_closed_state(struct sim *sim)
                 continue;
             }
             sim->inv->checks[SIM_INV_CLOSED_STATE]++;
-            if (entry_find(lb->core, &flow->cp)
-                || pending_find(lb->core, &flow->cp)
+            const struct entry *e = entry_find(lb->core, &flow->cp);
+            if (e || pending_find(lb->core, &flow->cp)
                 || mapping_find(lb->core, &flow->cp)
                 || sim_lb_switch_find(lb, &flow->cp)) {
+                struct ds what = DS_EMPTY_INITIALIZER;
+
+                if (e) {
+                    ds_put_format(&what, "a tracker entry (%s, %s, until "
+                                  "%.3f s) ", entry_state_name(e->state),
+                                  e->role == CTL_ROLE_PFT ? "PFT" : "SFT",
+                                  sim_node_to_global(&lb->clock, e->expires)
+                                  / 1000.0);
+                }
+                if (pending_find(lb->core, &flow->cp)) {
+                    ds_put_cstr(&what, "a pending flow ");
+                }
+                if (mapping_find(lb->core, &flow->cp)) {
+                    ds_put_cstr(&what, "an ingress mapping ");
+                }
+                if (sim_lb_switch_find(lb, &flow->cp)) {
+                    ds_put_cstr(&what, "a switch mapping ");
+                }
+                ds_chomp(&what, ' ');
                 sim_invariant_fail(sim, SIM_INV_CLOSED_STATE, "%s, closed at "
-                                   "%.3f s: lb%"PRIuSIZE" still holds %s%s%s"
-                                   "%s", flow_name(flow, &s),
-                                   closed / 1000.0, i + 1,
-                                   entry_find(lb->core, &flow->cp)
-                                   ? "a tracker entry " : "",
-                                   pending_find(lb->core, &flow->cp)
-                                   ? "a pending flow " : "",
-                                   mapping_find(lb->core, &flow->cp)
-                                   ? "an ingress mapping " : "",
-                                   sim_lb_switch_find(lb, &flow->cp)
-                                   ? "a switch mapping" : "");
+                                   "%.3f s: lb%"PRIuSIZE" still holds %s",
+                                   flow_name(flow, &s), closed / 1000.0,
+                                   i + 1, ds_cstr(&what));
+                ds_destroy(&what);
             }
         }
         const struct sim_agent *a = sim_find_agent(sim, flow->server);

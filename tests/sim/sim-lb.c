@@ -113,10 +113,10 @@ io_send_north(void *lb_, const void *frame, size_t len)
     struct tcp_seg_info info;
 
     if (lb->sim->trace && !tcp_seg_parse_frame(frame, len, &info)) {
-        sim_trace(lb->sim, lb->id, "sends north to client port %u: %s%s",
-                  ntohs(info.tp_dst),
+        sim_trace(lb->sim, lb->id, "sends north to client port %u: %s%s "
+                  "seq=%"PRIu32" ack=%"PRIu32, ntohs(info.tp_dst),
                   info.flags & TCP_RST ? "RST" : "",
-                  info.flags & TCP_SYN ? "SYN/ACK" : "");
+                  info.flags & TCP_SYN ? "SYN/ACK" : "", info.seq, info.ack);
     }
     lb->north_sent++;
     send_frame(lb, SIM_EDGE_ID, frame, len);
