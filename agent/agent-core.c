@@ -446,7 +446,11 @@ journal(struct agent_core *core, const struct agent_conn *conn)
         uint8_t rec[AGENT_RECORD_LEN];
         long long int expires = 0;
 
-        if (conn->state == AGENT_CONN_CLOSED) {
+        if (conn->gone) {
+            /* Removed 'linger_ms' after its socket went: a restart after
+             * that must not bring it back. */
+            expires = MAX(core->limits.linger_ms, 1);
+        } else if (conn->state == AGENT_CONN_CLOSED) {
             expires = (long long int) core->limits.closed_idle_ms
                       + core->limits.linger_ms;
         }
@@ -1104,6 +1108,7 @@ agent_core_socket_seen(struct agent_core *core, const struct flow_key *cp,
         if (conn->gone) {
             conn->gone = false;
             set_live(core, conn, conn->state != AGENT_CONN_CLOSED);
+            journal(core, conn);
         }
     }
 
@@ -1141,6 +1146,7 @@ agent_core_sockets_end(struct agent_core *core, long long int now,
             conn->gone = true;
             conn->gone_at = now;
             set_live(core, conn, false);
+            journal(core, conn);
         }
     }
 

@@ -1543,11 +1543,23 @@ START_TEST(test_publish)
     ctl_key_destroy(&key);
     ck_assert_uint_eq(agent_core_get_stats(core)->publish_entries, n);
 
-    /* Nothing to publish: no message. */
+    /* Nothing to publish: no message.  The entry whose socket went is
+     * journalled again to lapse with its linger, so that a restart after
+     * that does not bring it back. */
     clear_events();
     agent_core_sockets_begin(core, 20);
     ck_assert_uint_eq(agent_core_sockets_end(core, 20, 3), 0);
-    ck_assert_str_eq(kinds(), "");
+    ck_assert_str_eq(kinds(), "P");
+    ck_assert(flow_key_equals(&events[0].cp, &cp));
+    ck_assert_int_eq(events[0].expires, 10000);
+
+    /* Its socket back: journalled without an end again. */
+    clear_events();
+    agent_core_sockets_begin(core, 30);
+    agent_core_socket_seen(core, &cp, true);
+    ck_assert_uint_eq(agent_core_sockets_end(core, 30, 0), 0);
+    ck_assert_str_eq(kinds(), "P");
+    ck_assert_int_eq(events[0].expires, 0);
 }
 END_TEST
 

@@ -357,8 +357,12 @@ check_closed_state(struct sim *sim)
             if (agent_core_get_conn(a->core, &flow->cp, &info)) {
                 sim_invariant_fail(sim, SIM_INV_CLOSED_STATE, "%s, closed at "
                                    "%.3f s: srv%"PRIuSIZE"'s agent still "
-                                   "holds its entry", flow_name(flow, &s),
-                                   closed / 1000.0, a->index + 1);
+                                   "holds its entry (%s%s, client ISN %"
+                                   PRIu32")", flow_name(flow, &s),
+                                   closed / 1000.0, a->index + 1,
+                                   agent_conn_state_to_string(info.state),
+                                   info.gone ? ", socket gone" : "",
+                                   info.client_isn);
             }
         }
     }
