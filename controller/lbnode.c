@@ -981,8 +981,9 @@ static const struct metrics_counter lbnode_counters[] = {
                    "Retries that found the chosen server down after it had "
                    "published the connection: no other server chosen."),
     LBNODE_COUNTER(connects_established, "connects_established",
-                   "CONNECTs for a handshake already established on another "
-                   "server: its MAPPING sent to the PFT, no second server."),
+                   "CONNECTs (PFT retries) for a handshake already "
+                   "established: its MAPPING sent to the PFT, its server "
+                   "not asked again, no second server."),
     LBNODE_COUNTER(mappings_other_server, "mappings_other_server",
                    "MAPPINGs naming another server than the PFT's choice, "
                    "where an earlier choice accepted: taken."),

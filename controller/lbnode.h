@@ -232,8 +232,8 @@ struct lbnode_stats {
     uint64_t connect_server_lost; /* PFT retries that found the chosen
                                  * server down after it published the
                                  * connection: no other one chosen. */
-    uint64_t connects_established; /* SFT: CONNECTs for a handshake
-                                 * established on another server: its
+    uint64_t connects_established; /* SFT: CONNECTs (PFT retries) for a
+                                 * handshake already established: its
                                  * MAPPING sent to the PFT instead. */
     uint64_t mappings_other_server; /* PFT: MAPPINGs from the SFT naming
                                  * another server than the one chosen

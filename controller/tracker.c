@@ -865,12 +865,12 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
         }
     }
     if (e->state == ENTRY_ESTABLISHED && e->server != CTL_NODE_NONE
-        && c->server != e->server
         && c->isn_lb == e->isn_lb && c->client_isn == e->client_isn) {
         /* This very handshake is established on e->server, yet the PFT
-         * chose again (or decided on no server): it missed the MAPPING,
-         * and its server then went down or looked down.  A second server
-         * must never get the connection, nor its client a RST: tell the
+         * retries: it missed the MAPPING (and, if it chose again or
+         * decided on no server, its server then went down or looked
+         * down).  A second server must never get the connection, nor its
+         * client a RST, and its server need not be asked again: tell the
          * PFT where the connection is. */
         uint32_t pft, sft;
 
@@ -880,6 +880,9 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
                  c->server, e->server);
         if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
             send_mapping(lb, e, pft, now, io, aux);
+            if (c->ingress != CTL_NODE_NONE && c->ingress != pft) {
+                send_mapping(lb, e, c->ingress, now, io, aux);
+            }
         }
         return;
     }

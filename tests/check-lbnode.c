@@ -351,12 +351,18 @@ agent_recv(uint32_t dst, const struct ctl_msg *msg)
 }
 
 /* Delivers every queued message, including the ones they cause. */
+/* If not NULL, messages for which it returns true are lost. */
+static bool (*bus_loses)(const struct bus_msg *);
+
 static void
 run_bus(void)
 {
     while (w.head < w.n_queue) {
         struct bus_msg *m = &w.queue[w.head++];
 
+        if (bus_loses && bus_loses(m)) {
+            continue;
+        }
         if (m->dst >= 101) {
             agent_recv(m->dst, &m->msg);
         } else {
@@ -1835,6 +1841,53 @@ START_TEST(test_server_down_before_answer)
 }
 END_TEST
 
+/* The PFT of the flow of test_retry_after_lost_mapping(). */
+static uint32_t lost_mapping_pft;
+
+static bool
+loses_mapping_to_pft(const struct bus_msg *m)
+{
+    return m->msg.type == CTL_MSG_MAPPING && m->dst == lost_mapping_pft;
+}
+
+START_TEST(test_retry_after_lost_mapping)
+{
+    /* The SFT's MAPPING to the PFT is lost: the PFT's CONNECT retry gets
+     * it from the SFT, which does not ask the server again (once the
+     * connection is over and the agent has forgotten it, asking again
+     * would open a connection on the server that nobody is at the other
+     * end of), and the PFT stops retrying. */
+    uint16_t sport = 57100;
+    struct flow_key cp = cp_of(sport);
+    uint32_t pft, sft;
+    size_t reqs = 0, reqs_after = 0;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    lost_mapping_pft = pft;
+    bus_loses = loses_mapping_to_pft;
+    handshake(0, sport);
+    bus_loses = NULL;
+    for (int i = 0; i < N_SRV; i++) {
+        reqs += w.conn_reqs[i];
+    }
+    ck_assert_uint_eq(reqs, 1);
+    ck_assert_uint_eq(TOTAL(connects_established), 0);
+
+    for (int round = 0; round < 3; round++) {
+        w.now += 1000;
+        for (int i = 0; i < N_LB; i++) {
+            lbnode_retry(w.lbs[i], w.now, &io, &aux[i]);
+        }
+        run_bus();
+    }
+    for (int i = 0; i < N_SRV; i++) {
+        reqs_after += w.conn_reqs[i];
+    }
+    ck_assert_uint_eq(reqs_after, 1);
+    ck_assert_uint_eq(TOTAL(connects_established), 1);
+}
+END_TEST
+
 START_TEST(test_late_duplicate_syn)
 {
     /* A copy of a completed handshake's SYN (same client ISN), duplicated
@@ -3059,6 +3112,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_cookie_slot_boundary);
     tcase_add_test(tc, test_cookie_across_key_rotation);
     tcase_add_test(tc, test_server_down_before_answer);
+    tcase_add_test(tc, test_retry_after_lost_mapping);
     tcase_add_test(tc, test_timers_visit_only_due);
     tcase_add_test(tc, test_next_deadline_handshake);
     tcase_add_test(tc, test_timers_follow_removals);
