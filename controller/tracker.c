@@ -879,10 +879,10 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
                  "established on %"PRIu32": MAPPING to the PFT",
                  c->server, e->server);
         if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+            /* Only to the PFT: an ingress that missed its MAPPING too
+             * asks (MAPPING_QUERY), and one that has it would renew a
+             * mapping that may be over. */
             send_mapping(lb, e, pft, now, io, aux);
-            if (c->ingress != CTL_NODE_NONE && c->ingress != pft) {
-                send_mapping(lb, e, c->ingress, now, io, aux);
-            }
         }
         return;
     }
