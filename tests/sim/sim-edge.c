@@ -531,7 +531,19 @@ sim_edge_server_established(struct sim_edge *edge, const struct flow_key *cp,
         return;
     }
     edge->sim->inv->checks[SIM_INV_ONE_SERVER]++;
-    if (flow->server && flow->server != server) {
+    if (flow->server && flow->server != server
+        && flow->server_lost == flow->server
+        && flow->established == LLONG_MAX) {
+        /* The first server crashed with the socket before the client had
+         * a byte from it: the connection was never served, and serving it
+         * from another server is the recovery, not a second server. */
+        sim_trace(edge->sim, SIM_EDGE_ID, "client %"PRIu32" (port %u): "
+                  "served by server %"PRIu32", its first (%"PRIu32") having "
+                  "crashed before answering", flow->id,
+                  ntohs(cp->client_port), server, flow->server);
+        flow->server = server;
+        flow->server_lost = 0;
+    } else if (flow->server && flow->server != server) {
         sim_invariant_fail(edge->sim, SIM_INV_ONE_SERVER, "client %"PRIu32
                            " (port %u, %s): socket established on server "
                            "%"PRIu32" after %"PRIu32, flow->id,
@@ -539,6 +551,18 @@ sim_edge_server_established(struct sim_edge *edge, const struct flow_key *cp,
                            server, flow->server);
     } else {
         flow->server = server;
+    }
+}
+
+/* Server 'server' crashed with the socket of 'cp'. */
+void
+sim_edge_server_lost(struct sim_edge *edge, const struct flow_key *cp,
+                     uint32_t server)
+{
+    struct sim_flow *flow = sim_edge_find(edge, cp);
+
+    if (flow && flow->server == server) {
+        flow->server_lost = server;
     }
 }
 

@@ -92,7 +92,9 @@ struct sim_flow {
     long long int client_closed, server_closed;     /* LLONG_MAX: not. */
     uint32_t server;            /* Where its socket was established. */
     uint32_t last_ingress;
-    bool state_checked;         /* closed-state checked. */
+    bool state_checked;         /* closed-state checked (LB nodes). */
+    bool agent_checked;         /* closed-state checked (its agent). */
+    uint32_t server_lost;       /* 'server' crashed with its socket. */
     bool lost_reported;
 };
 
@@ -123,6 +125,8 @@ struct sim_flow *sim_edge_find(const struct sim_edge *,
                                const struct flow_key *);
 void sim_edge_server_established(struct sim_edge *, const struct flow_key *,
                                  uint32_t server);
+void sim_edge_server_lost(struct sim_edge *, const struct flow_key *,
+                          uint32_t server);
 void sim_edge_server_closed(struct sim_edge *, const struct flow_key *,
                             uint32_t server);
 

@@ -293,6 +293,37 @@ flow_closed_at(const struct sim_flow *flow)
             ? LLONG_MAX : MAX(flow->client_closed, flow->server_closed));
 }
 
+/* closed-state, at the flow's server: its agent forgets the connection
+ * 'agent_after' ms after it closed, or after the agent restarted if it did
+ * since (a restarted agent restores the entry of a connection that closed
+ * shortly before it went down, and learns that its socket is gone at its
+ * first reading of the sockets). */
+static void
+check_closed_agent(struct sim *sim, struct sim_flow *flow,
+                   long long int closed, long long int agent_after,
+                   struct ds *s)
+{
+    const struct sim_agent *a = sim_find_agent(sim, flow->server);
+    struct agent_conn_info info;
+
+    if (flow->agent_checked || !a || !a->alive
+        || sim->clock.now < MAX(closed, a->up_since) + agent_after) {
+        return;
+    }
+    flow->agent_checked = true;
+    sim->inv->checks[SIM_INV_CLOSED_STATE]++;
+    if (agent_core_get_conn(a->core, &flow->cp, &info)) {
+        sim_invariant_fail(sim, SIM_INV_CLOSED_STATE, "%s, closed at %.3f s: "
+                           "srv%"PRIuSIZE"'s agent still holds its entry "
+                           "(%s%s, client ISN %"PRIu32")",
+                           flow_name(flow, s), closed / 1000.0,
+                           a->index + 1,
+                           agent_conn_state_to_string(info.state),
+                           info.gone ? ", socket gone" : "",
+                           info.client_isn);
+    }
+}
+
 /* closed-state. */
 static void
 check_closed_state(struct sim *sim)
@@ -308,7 +339,11 @@ check_closed_state(struct sim *sim)
         struct sim_flow *flow = sim->edge->flows[f];
         long long int closed = flow_closed_at(flow);
 
-        if (flow->state_checked || closed == LLONG_MAX
+        if (closed == LLONG_MAX) {
+            continue;
+        }
+        check_closed_agent(sim, flow, closed, agent_after, &s);
+        if (flow->state_checked
             || sim->clock.now < closed + MAX(lb_after, agent_after)) {
             continue;
         }
@@ -348,21 +383,6 @@ check_closed_state(struct sim *sim)
                                    flow_name(flow, &s), closed / 1000.0,
                                    i + 1, ds_cstr(&what));
                 ds_destroy(&what);
-            }
-        }
-        const struct sim_agent *a = sim_find_agent(sim, flow->server);
-        struct agent_conn_info info;
-        if (a && a->alive) {
-            sim->inv->checks[SIM_INV_CLOSED_STATE]++;
-            if (agent_core_get_conn(a->core, &flow->cp, &info)) {
-                sim_invariant_fail(sim, SIM_INV_CLOSED_STATE, "%s, closed at "
-                                   "%.3f s: srv%"PRIuSIZE"'s agent still "
-                                   "holds its entry (%s%s, client ISN %"
-                                   PRIu32")", flow_name(flow, &s),
-                                   closed / 1000.0, a->index + 1,
-                                   agent_conn_state_to_string(info.state),
-                                   info.gone ? ", socket gone" : "",
-                                   info.client_isn);
             }
         }
     }

@@ -57,6 +57,7 @@ sim_server_reset(struct sim_server *srv)
     struct sim_sock *s;
 
     HMAP_FOR_EACH_POP (s, hmap_node, &srv->socks) {
+        sim_edge_server_lost(srv->sim->edge, &s->cp, srv->id);
         free(s);
     }
 }
