@@ -270,6 +270,7 @@ publish_ingress(struct lbnode *lb, const struct ctl_publish_entry *pe,
             .cp = pe->cp,
             .server = server->node,
             .server_addr = server->underlay,
+            .lease_ms = lb->lease_ms,
         };
 
         ingress_mapping(lb, &map, now, io, aux);

@@ -676,6 +676,9 @@ send_mapping(struct lbnode *lb, const struct entry *e, uint32_t dst,
     msg.mapping.cp = e->cp;
     msg.mapping.server = e->server;
     msg.mapping.server_addr = s->underlay;
+    msg.mapping.lease_ms = (e->state == ENTRY_ESTABLISHED
+                            ? MIN(MAX(e->expires - now, 0), UINT32_MAX)
+                            : lb->lease_ms);
     lbnode_deliver(lb, dst, &msg, now, io, aux);
 }
 
@@ -1058,7 +1061,9 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
     }
     if (e && e->role == CTL_ROLE_PFT && e->state != ENTRY_ESTABLISHED
         && e->server == map->server) {
-        tracker_entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
+        entry_set_state_until(lb, e, ENTRY_ESTABLISHED,
+                              now + MIN((long long int) map->lease_ms,
+                                        lb->lease_ms), now);
         for (size_t i = 0; i < e->n_waiters; i++) {
             if (e->waiters[i] != lb->self
                 && e->waiters[i] != e->connect_ingress) {

@@ -553,6 +553,7 @@ codec_mapping(struct ctl_codec *c, struct ctl_mapping *m)
     codec_cp(c, &m->cp);
     m->server = codec_u32(c, m->server);
     codec_raw(c, &m->server_addr, sizeof m->server_addr);
+    m->lease_ms = codec_u32(c, m->lease_ms);
 }
 
 static void
@@ -1273,6 +1274,7 @@ ctl_msg_format(const struct ctl_msg *msg, struct ds *s)
         format_cp(&msg->mapping.cp, s);
         ds_put_format(s, " server=%"PRIu32" addr=", msg->mapping.server);
         ipv6_format_mapped(&msg->mapping.server_addr, s);
+        ds_put_format(s, " lease_ms=%"PRIu32, msg->mapping.lease_ms);
         break;
     case CTL_MSG_MAPPING_QUERY:
         format_cp(&msg->mapping_query.cp, s);

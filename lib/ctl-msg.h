@@ -350,15 +350,20 @@ struct ctl_release {
 };
 #define CTL_RELEASE_LEN 45
 
-/* MAPPING (60 bytes), S -> P and S -> X (the ingress its CONNECT named), P
+/* MAPPING (64 bytes), S -> P and S -> X (the ingress its CONNECT named), P
  * -> any other ingress waiting: the flow's server.
- *    0  cp (40)   40  server u32   44  server_addr (16) */
+ *    0  cp (40)   40  server u32   44  server_addr (16)   60  lease_ms u32
+ * 'lease_ms' is what is left of the lease of the sender's entry: the
+ * receiver's entry or mapping gets no more (at most its own lease), so that
+ * a MAPPING that comes late (a PFT's retry answered after the connection
+ * closed) does not give a closed connection a new lease. */
 struct ctl_mapping {
     struct flow_key cp;
     uint32_t server;
     struct in6_addr server_addr;    /* Underlay address, IPv4 v4-mapped. */
+    uint32_t lease_ms;              /* Lease left at the sender. */
 };
-#define CTL_MAPPING_LEN 60
+#define CTL_MAPPING_LEN 64
 
 /* MAPPING_QUERY (44 bytes), ingress X -> P or S.
  *    0  cp (40)   40  ingress u32 */

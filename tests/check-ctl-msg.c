@@ -236,6 +236,7 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
         for (int i = 0; i < 16; i++) {
             m->mapping.server_addr.s6_addr[i] = rnd64() | 1;
         }
+        m->mapping.lease_ms = rnd32();
         break;
     case CTL_MSG_MAPPING_QUERY:
         make_cp(&m->mapping_query.cp);
@@ -719,6 +720,7 @@ START_TEST(test_wire_offsets)
     expect_cp(b, 0, &m.mapping.cp);
     expect_be(b, 40, m.mapping.server, 4, "server");
     ck_assert(!memcmp(b + 44, &m.mapping.server_addr, 16));
+    expect_be(b, 60, m.mapping.lease_ms, 4, "lease_ms");
     ofpbuf_uninit(&buf);
 
     b = encode_body(&m, CTL_MSG_MAPPING_QUERY, &buf);

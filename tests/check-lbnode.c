@@ -1861,6 +1861,7 @@ START_TEST(test_retry_after_lost_mapping)
     struct flow_key cp = cp_of(sport);
     uint32_t pft, sft;
     size_t reqs = 0, reqs_after = 0;
+    long long int t0 = w.now;
 
     ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
     lost_mapping_pft = pft;
@@ -1885,6 +1886,10 @@ START_TEST(test_retry_after_lost_mapping)
     }
     ck_assert_uint_eq(reqs_after, 1);
     ck_assert_uint_eq(TOTAL(connects_established), 1);
+
+    /* The PFT's entry ends with the SFT's lease (the MAPPING carries what
+     * is left of it), not a lease from its late establishment. */
+    ck_assert_int_eq(lbnode_next_deadline(w.lbs[pft - 1]), t0 + LEASE_MS);
 }
 END_TEST
 
