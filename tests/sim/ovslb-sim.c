@@ -334,11 +334,13 @@ print_summary(const struct sim *sim, const struct run_result *r, FILE *out)
     fprintf(out, "report: lbs=%"PRIuSIZE" servers=%"PRIuSIZE" flows=%"
             PRIuSIZE" virtual_s=%.1f wall_s=%.2f ctl_bytes_per_lb_s=%.0f "
             "lb_losses=%"PRIu64" lb_detect_max_ms=%lld "
-            "entries_per_flow=%.2f failures=%"PRIu64"\n",
+            "entries_per_flow=%.2f tracker_bytes_per_flow=%"PRIu64" "
+            "failures=%"PRIu64"\n",
             sim->n_lbs, sim->n_agents, e->n_flows, seconds, r->wall_s,
             bs->ctl_bytes_lbs / (double) sim->n_lbs / seconds,
             sim->inv->n_lb_losses, sim->inv->lb_detect_max_ms,
-            sim->inv->max_entries_per_flow_x100 / 100.0, r->failures);
+            sim->inv->max_entries_per_flow_x100 / 100.0,
+            sim->inv->max_tracker_bytes_per_flow, r->failures);
 }
 
 static double

@@ -393,12 +393,13 @@ check_closed_state(struct sim *sim)
 static void
 check_memory(struct sim *sim)
 {
-    size_t entries = 0, flows = 0;
+    size_t entries = 0, flows = 0, tracker_entries = 0;
 
     for (size_t i = 0; i < sim->n_lbs; i++) {
         const struct sim_lb *lb = sim->lbs[i];
 
         if (lb->alive) {
+            tracker_entries += hmap_count(&lb->core->entries);
             entries += (hmap_count(&lb->core->entries)
                         + hmap_count(&lb->core->pending)
                         + hmap_count(&lb->core->mappings));
@@ -425,6 +426,13 @@ check_memory(struct sim *sim)
 
         sim->inv->max_entries_per_flow_x100
             = MAX(sim->inv->max_entries_per_flow_x100, ratio);
+
+        /* The allocation itself (malloc's own overhead aside) and the
+         * pointer of its hash bucket. */
+        uint64_t bytes = (tracker_entries
+                          * (sizeof(struct entry) + sizeof(void *)) / flows);
+        sim->inv->max_tracker_bytes_per_flow
+            = MAX(sim->inv->max_tracker_bytes_per_flow, bytes);
     }
     if (entries > (size_t) sim->set.entries_per_flow * flows) {
         sim_invariant_fail(sim, SIM_INV_MEMORY, "%"PRIuSIZE" entries in the "
@@ -464,8 +472,11 @@ sim_invariants_print(const struct sim_invariants *inv, FILE *stream)
         fprintf(stream, "  %-13s %10"PRIu64" checks %6"PRIu64" failures\n",
                 names[i], inv->checks[i], inv->failures[i]);
     }
-    fprintf(stream, "  (most core entries per flow holding state: %.2f)\n",
-            inv->max_entries_per_flow_x100 / 100.0);
+    fprintf(stream, "  (most core entries per flow holding state: %.2f; "
+            "the tier's tracker entries: %"PRIu64" bytes per flow, %"
+            PRIuSIZE" a struct entry)\n",
+            inv->max_entries_per_flow_x100 / 100.0,
+            inv->max_tracker_bytes_per_flow, sizeof(struct entry));
     if (inv->n_lb_losses) {
         fprintf(stream, "  (LB node losses: %"PRIu64", out of every ring "
                 "after %lld ms on average, %lld ms at most)\n",

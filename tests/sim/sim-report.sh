@@ -12,8 +12,8 @@ sim=${1:-tests/sim/ovslb-sim}
 scenario=$(mktemp)
 trap 'rm -f "$scenario"' EXIT
 
-echo "| LB nodes | servers | connections | out of every ring after (ms) | LB control bytes per LB node per s | core entries per connection | invariant failures | wall clock (s) |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| LB nodes | servers | connections | out of every ring after (ms) | LB control bytes per LB node per s | core entries per connection | tracker bytes per connection (the tier) | invariant failures | wall clock (s) |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for n in 8 16 32 64; do
     cat > "$scenario" <<EOS
 set lbs $n
@@ -27,8 +27,9 @@ at 5000 crash lb2
 EOS
     "$sim" --seed 1 "$scenario" | sed -n 's/^report: //p' | tr ' ' '\n' \
         | awk -F= '{ v[$1] = $2 }
-                   END { printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                   END { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                          v["lbs"], v["servers"], v["flows"],
                          v["lb_detect_max_ms"], v["ctl_bytes_per_lb_s"],
-                         v["entries_per_flow"], v["failures"], v["wall_s"] }'
+                         v["entries_per_flow"], v["tracker_bytes_per_flow"],
+                         v["failures"], v["wall_s"] }'
 done
