@@ -361,8 +361,7 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
     m->server = map->server;
     m->server_addr = map->server_addr;
     m->replaced = false;
-    m->expires = MAX(m->expires,
-                     now + MIN((long long int) map->lease_ms, lb->lease_ms));
+    m->expires = MAX(m->expires, lease_end_from(lb, map->lease_ms, now));
     lease_mapping_schedule_expiry(lb, m);
     lease_journal_mapping(lb, m, now);
     io->install_mapping(aux, &map->cp, &map->server_addr);

@@ -501,6 +501,9 @@ void lease_entry_schedule_expiry(struct lbnode *, struct entry *);
 void lease_entry_renew(struct lbnode *, struct entry *, long long int now);
 void lease_entry_extend(struct lbnode *, struct entry *,
                         long long int expires, long long int now);
+uint32_t lease_left(long long int expires, long long int now);
+long long int lease_end_from(const struct lbnode *, uint32_t lease_ms,
+                             long long int now);
 void lease_journal_entry(struct lbnode *, struct entry *, long long int now);
 
 void lease_journal_forget(struct lbnode *, const char *table,

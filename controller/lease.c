@@ -160,6 +160,22 @@ lease_journal_due(const struct lbnode *lb, long long int expires,
     return expires - journalled >= lb->lease_ms / 2;
 }
 
+/* What is left at 'now' of a lease that ends at 'expires', as the
+ * 'lease_ms' of a MAPPING or TRACKER_SYNC. */
+uint32_t
+lease_left(long long int expires, long long int now)
+{
+    return MIN(MAX(expires - now, 0), UINT32_MAX);
+}
+
+/* When a lease that another node says has 'lease_ms' left ends here: at
+ * most a full lease of ours from 'now'. */
+long long int
+lease_end_from(const struct lbnode *lb, uint32_t lease_ms, long long int now)
+{
+    return now + MIN((long long int) lease_ms, lb->lease_ms);
+}
+
 /* Extends the lease of the established entry 'e' to 'expires', if it
  * ends earlier. */
 void

@@ -677,8 +677,7 @@ send_mapping(struct lbnode *lb, const struct entry *e, uint32_t dst,
     msg.mapping.server = e->server;
     msg.mapping.server_addr = s->underlay;
     msg.mapping.lease_ms = (e->state == ENTRY_ESTABLISHED
-                            ? MIN(MAX(e->expires - now, 0), UINT32_MAX)
-                            : lb->lease_ms);
+                            ? lease_left(e->expires, now) : lb->lease_ms);
     lbnode_deliver(lb, dst, &msg, now, io, aux);
 }
 
@@ -1062,8 +1061,7 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
     if (e && e->role == CTL_ROLE_PFT && e->state != ENTRY_ESTABLISHED
         && e->server == map->server) {
         entry_set_state_until(lb, e, ENTRY_ESTABLISHED,
-                              now + MIN((long long int) map->lease_ms,
-                                        lb->lease_ms), now);
+                              lease_end_from(lb, map->lease_ms, now), now);
         for (size_t i = 0; i < e->n_waiters; i++) {
             if (e->waiters[i] != lb->self
                 && e->waiters[i] != e->connect_ingress) {
@@ -1104,15 +1102,6 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
     } else {
         reply_unknown(lb, &q->cp, q->ingress, now, io, aux);
     }
-}
-
-/* When the lease of the established entry that 'ts' hands over ends: what
- * the sender's had left, at most a full lease. */
-static long long int
-sync_lease_end(const struct lbnode *lb, const struct ctl_tracker_sync *ts,
-               long long int now)
-{
-    return now + MIN((long long int) ts->lease_ms, lb->lease_ms);
 }
 
 /* The state of the entry that TRACKER_SYNC 'ts' describes. */
@@ -1160,7 +1149,7 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
         e->role = ts->role;
         entry_schedule_retry(lb, e);
         if (e->state == ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
-            lease_entry_extend(lb, e, sync_lease_end(lb, ts, now), now);
+            lease_entry_extend(lb, e, lease_end_from(lb, ts->lease_ms, now), now);
         }
         return;
     }
@@ -1207,7 +1196,7 @@ entry_take_sync(struct lbnode *lb, struct entry *e,
     /* An established entry gets what the sender's lease had left, not a
      * new lease: a closed connection's entry handed over must not outlive
      * it. */
-    entry_set_state_until(lb, e, state, sync_lease_end(lb, ts, now), now);
+    entry_set_state_until(lb, e, state, lease_end_from(lb, ts->lease_ms, now), now);
 }
 
 /* Hands the flow of 'e' to its PFT and SFT under this node's ring
@@ -1255,7 +1244,7 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
             .ingress = e->ingress, .ttl = e->ttl,
             .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
             .lease_ms = (e->state == ENTRY_ESTABLISHED
-                         ? MIN(MAX(e->expires - now, 0), UINT32_MAX) : 0),
+                         ? lease_left(e->expires, now) : 0),
         };
         memcpy(msg.tracker_sync.rejected, e->rejected,
                e->n_rejected * sizeof *e->rejected);
