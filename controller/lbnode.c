@@ -834,6 +834,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(cookies_too_old);
     STAT(cookies_too_new);
     STAT(cookies_prev_key);
+    STAT(cookies_cp_reused);
     STAT(synacks_sent);
     STAT(acks_valid);
     STAT(acks_invalid);
@@ -954,6 +955,9 @@ static const struct metrics_counter lbnode_counters[] = {
                    "(clock skew)."),
     LBNODE_COUNTER(cookies_prev_key, "cookies_prev_key",
                    "Valid cookies made with the previous cluster key."),
+    LBNODE_COUNTER(cookies_cp_reused, "cookies_cp_reused",
+                   "Valid cookies of a new connection on the client port of "
+                   "an older one still tracked: the old entry forgotten."),
     LBNODE_COUNTER(synacks_sent, "synacks_sent", "SYN/ACKs sent to clients."),
     LBNODE_COUNTER(acks_valid, "acks_valid",
                    "Handshake ACKs with the right acknowledgement number."),

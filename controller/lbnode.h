@@ -217,6 +217,10 @@ struct lbnode_stats {
     uint64_t cookies_prev_key;  /* Valid cookies made with the cluster
                                  * key before its last change (counted in
                                  * cookies_valid as well). */
+    uint64_t cookies_cp_reused; /* Valid cookies of a new connection on a
+                                 * CP whose entry held an older one, which
+                                 * no SYN had retired (its ingress made the
+                                 * cookie): the old entry forgotten. */
     uint64_t synacks_sent;
     uint64_t acks_valid;        /* ACKs whose ack-1 was ISN_lb. */
     uint64_t acks_invalid;      /* Wrong ack number: dropped. */

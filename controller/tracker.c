@@ -733,10 +733,18 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
     enum syn_cookie_verdict verdict = SYN_COOKIE_INVALID;
 
     /* A cookie is looked for where no handshake of ours explains the ACK:
-     * no entry, an entry that only a publication rebuilt, or a handshake
+     * no entry, an entry that only a publication rebuilt, a handshake
      * whose ISN the ACK does not acknowledge, because an ingress answered
-     * the client's retransmitted SYN with a cookie when a flood began. */
-    bool stale = e && (e->from_publication
+     * the client's retransmitted SYN with a cookie when a flood began, or
+     * a connection past its handshake that the ACK is not the end of: a
+     * new connection on the CP whose SYN an ingress answered with a
+     * cookie, so that no SYN_INFO retired the old entry.  (A segment of
+     * the old connection itself, its ingress having lost the mapping,
+     * cannot pass: the cookie's MAC covers the client ISN.) */
+    bool reused = e && !e->from_publication && e->state != ENTRY_SYN_RECEIVED
+                  && (ai->ack - 1 != e->isn_lb
+                      || ai->seq - 1 != e->client_isn);
+    bool stale = e && (e->from_publication || reused
                        || (e->state == ENTRY_SYN_RECEIVED
                            && e->role == CTL_ROLE_PFT
                            && ai->ack - 1 != e->isn_lb));
@@ -755,11 +763,19 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
     if (e && cookie) {
         /* A SYN-cookie handshake of a new connection that reuses the CP
          * of one whose entry only a publication rebuilt (its server keeps
-         * a half-open socket and published it after the new SYN): the new
+         * a half-open socket and published it after the new SYN), or that
+         * we still track (its ingress answered the new SYN): the new
          * connection wins, or its ACK would be sent to the old server.  Or
          * the client took a cookie SYN/ACK over ours: the cookie wins. */
         if (e->from_publication) {
             lb->stats.publish_conflicts++;
+        } else if (reused) {
+            lb->stats.cookies_cp_reused++;
+            FLOW_DBG(&ai->cp, "PFT: cookie ACK of a new connection (client "
+                     "ISN %"PRIu32") on the CP of a %s one (client ISN "
+                     "%"PRIu32", server %"PRIu32"): the old entry forgotten",
+                     ai->seq - 1, entry_state_name(e->state), e->client_isn,
+                     e->server);
         }
         tracker_entry_destroy(lb, e);
         e = NULL;
@@ -889,6 +905,17 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
         return;
     }
     if (e->role == CTL_ROLE_SFT) {
+        if (e->state == ENTRY_ESTABLISHED) {
+            /* Another handshake than the established one's: a new
+             * connection on the CP, whose SYN its ingress answered with a
+             * cookie, so no SYN_SYNC told us.  The old connection is over
+             * (its client reused the port); the new one is connecting, and
+             * its server may still refuse it (sft_rejected()). */
+            FLOW_DBG(&c->cp, "SFT: CONNECT of a new connection (client ISN "
+                     "%"PRIu32") on the CP of an established one (client "
+                     "ISN %"PRIu32")", c->client_isn, e->client_isn);
+            tracker_entry_set_state(lb, e, ENTRY_CONNECTING, now);
+        }
         e->client_isn = c->client_isn;
         e->isn_lb = c->isn_lb;
         e->opts = c->opts;

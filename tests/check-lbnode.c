@@ -2000,6 +2000,68 @@ START_TEST(test_cookie_after_cp_reuse)
 }
 END_TEST
 
+START_TEST(test_ingress_cookie_after_cp_reuse)
+{
+    /* A client reuses the port of a connection whose trackers still hold
+     * it as established (its lease runs on after the close), while the
+     * tier answers SYNs with cookies at the ingress: no SYN reaches the
+     * PFT to retire the old entry.  The new connection's ACK, a valid
+     * cookie for a new client ISN, must start the new connection (a
+     * CONN_REQ with the new ISNs) instead of getting the old mapping, or
+     * the request would reach the old server's socket and the client
+     * would stall (found on the lab with syn_cookie_rate=1). */
+    uint16_t sport = 59500;
+    size_t n_north, reqs_before = 0, reqs = 0, maps_before;
+
+    handshake(0, sport);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 0);
+
+    syn_cookie_rate = 1;                /* Every SYN a flood's. */
+    configure(NULL, NULL, 3);
+    packet_in(0, sport + 1, TCP_SYN, 500, 0);   /* Starts the "flood". */
+    n_north = w.n_north;
+    packet_in(0, sport, TCP_SYN, 900000, 0);    /* The new connection. */
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    ck_assert_uint_ge(TOTAL(syn_cookies_at_ingress), 1);
+
+    for (int i = 0; i < N_SRV; i++) {
+        reqs_before += w.conn_reqs[i];
+    }
+    maps_before = w.n_maps;
+    ack_synack(0, sport, &w.north[n_north].seg);
+    for (int i = 0; i < N_SRV; i++) {
+        reqs += w.conn_reqs[i];
+    }
+    ck_assert_uint_eq(TOTAL(cookies_valid), 1);
+    ck_assert_uint_eq(reqs, reqs_before + 1);
+    ck_assert_uint_gt(w.n_maps, maps_before);
+    ck_assert_uint_eq(TOTAL(cookies_cp_reused), 1);
+
+    /* Once more, with every server refusing the new connection: the SFT,
+     * which held the CP as established too, must pass each refusal on
+     * (RELEASE), so that the PFT tries the next server, and the client
+     * gets its RST once none is left, rather than waiting forever. */
+    n_north = w.n_north;                /* The old one, with a cookie. */
+    packet_in(1, sport + 2, TCP_SYN, 1000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    ack_synack(1, sport + 2, &w.north[n_north].seg);
+    ck_assert_uint_eq(TOTAL(cookies_valid), 2);
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_REJECT;
+    }
+    n_north = w.n_north;
+    packet_in(1, sport + 2, TCP_SYN, 900000, 0);
+    ck_assert_uint_eq(w.n_north, n_north + 1);
+    uint64_t connects = TOTAL(connects), rejected = TOTAL(rejected);
+    uint64_t rsts = TOTAL(rsts_sent);
+    ack_synack(1, sport + 2, &w.north[n_north].seg);
+    ck_assert_uint_eq(TOTAL(cookies_cp_reused), 2);
+    ck_assert_uint_ge(TOTAL(rejected), rejected + 2);
+    ck_assert_uint_ge(TOTAL(connects), connects + 2);
+    ck_assert_uint_eq(TOTAL(rsts_sent), rsts + 1);
+}
+END_TEST
+
 /* SYN cookies across LB nodes whose wall clocks differ (issue 18). */
 
 /* A wall clock, ms, at a cookie slot's boundary. */
@@ -3112,6 +3174,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_publish_conflict_kept);
     tcase_add_test(tc, test_publish_after_cp_reuse);
     tcase_add_test(tc, test_cookie_after_cp_reuse);
+    tcase_add_test(tc, test_ingress_cookie_after_cp_reuse);
     tcase_add_test(tc, test_cookie_rate_of_the_tier);
     tcase_add_test(tc, test_cookie_clocks_apart);
     tcase_add_test(tc, test_cookie_slot_boundary);
