@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "byte-order.h"
 #include "coverage.h"
 #include "openvswitch/dynamic-string.h"
@@ -44,7 +45,10 @@ COVERAGE_DEFINE(bgp_speaker_failure);
 
 #define DEFAULT_MAX_NODE_ID 32
 #define DEFAULT_TIMEOUT_MS 3000
-#define DEFAULT_RESYNC_MS 10000
+#define DEFAULT_RESYNC_MS 60000
+/* How often the identity of bgpd's vty socket is checked: a bgpd that
+ * restarted made a new one, and gets the whole desired state again. */
+#define VTY_CHECK_MS 1000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
@@ -69,6 +73,15 @@ struct bgp_speaker {
     unsigned int backoff_ms;
     long long int last_full;    /* Last successful full apply, or
                                  * LLONG_MIN. */
+
+    /* bgpd's vty socket ("<vty_dir>/bgpd.vty"), which a restarted bgpd
+     * makes anew: its identity when the last successful child started,
+     * and now (checked every VTY_CHECK_MS).  A bgpd that restarted has
+     * lost every session we opened in it. */
+    char *vty_path;
+    struct vty_id { bool exists; dev_t dev; ino_t ino; } vty_applied,
+                                                         vty_child;
+    long long int next_vty_check;
     char *last_error;
 
     struct bgp_speaker_stats stats;
@@ -234,6 +247,8 @@ bgp_speaker_create(const struct bgp_speaker_config *config)
     s->next_attempt = LLONG_MIN;
     s->last_full = LLONG_MIN;
     s->backoff_ms = BACKOFF_MIN_MS;
+    s->vty_path = xasprintf("%s/bgpd.vty", s->config.vty_dir);
+    s->next_vty_check = LLONG_MIN;
     return s;
 }
 
@@ -256,6 +271,7 @@ bgp_speaker_destroy(struct bgp_speaker *s)
         kill_child(s);
         free(CONST_CAST(char *, s->config.vty_dir));
         free(CONST_CAST(char *, s->config.vtysh));
+        free(s->vty_path);
         free(CONST_CAST(ovs_be32 *, s->config.vips));
         free(s->last_error);
         free(s);
@@ -313,6 +329,49 @@ needs_apply(const struct bgp_speaker *s)
         }
     }
     return false;
+}
+
+static struct vty_id
+vty_id_get(const struct bgp_speaker *s)
+{
+    struct stat st;
+
+    if (stat(s->vty_path, &st)) {
+        return (struct vty_id) { .exists = false };
+    }
+    return (struct vty_id) { .exists = true, .dev = st.st_dev,
+                             .ino = st.st_ino };
+}
+
+static bool
+vty_id_equal(const struct vty_id *a, const struct vty_id *b)
+{
+    return (a->exists == b->exists
+            && (!a->exists || (a->dev == b->dev && a->ino == b->ino)));
+}
+
+/* Every VTY_CHECK_MS: if bgpd's vty socket is not the one the last
+ * successful apply went through, bgpd restarted (or is down) and has none
+ * of our sessions: the next apply is a full one, at once. */
+static void
+check_vty(struct bgp_speaker *s, long long int now)
+{
+    if (now < s->next_vty_check) {
+        return;
+    }
+    s->next_vty_check = now + VTY_CHECK_MS;
+
+    struct vty_id id = vty_id_get(s);
+    if (s->applied_known && s->last_full != LLONG_MIN
+        && !vty_id_equal(&id, &s->vty_applied)) {
+        s->stats.restarts_seen++;
+        VLOG_INFO("bgpd at %s %s: applying every session again",
+                  s->config.vty_dir,
+                  id.exists ? "restarted (new vty socket)"
+                  : "is down (no vty socket)");
+        s->last_full = LLONG_MIN;
+        s->vty_applied = id;
+    }
 }
 
 static bool
@@ -377,6 +436,7 @@ start_child(struct bgp_speaker *s, long long int now)
 
     render_changes(s, full, &script);
     s->child_full = full;
+    s->vty_child = vty_id_get(s);
     memcpy(s->target, s->desired, sizeof s->desired);
     s->n_target = s->n_desired;
 
@@ -420,6 +480,7 @@ finish_child(struct bgp_speaker *s, int status, long long int now)
         memcpy(s->applied, s->target, sizeof s->target);
         s->n_applied = s->n_target;
         s->applied_known = true;
+        s->vty_applied = s->vty_child;
         if (s->child_full) {
             s->last_full = now;
         }
@@ -475,6 +536,7 @@ bgp_speaker_run(struct bgp_speaker *s, long long int now)
             return;
         }
     }
+    check_vty(s, now);
     if (now < s->next_attempt) {
         return;
     }
@@ -496,6 +558,7 @@ bgp_speaker_wait(struct bgp_speaker *s, long long int now)
     } else {
         poll_timer_wait_until(s->last_full == LLONG_MIN
                               ? now : s->last_full + s->config.resync_ms);
+        poll_timer_wait_until(s->next_vty_check);
     }
 }
 
@@ -554,7 +617,9 @@ bgp_speaker_format(const struct bgp_speaker *s, struct ds *out)
     }
     ds_put_format(out, "  applies %"PRIu64" applied %"PRIu64" failures %"
                   PRIu64" timeouts %"PRIu64" opens %"PRIu64" closes %"PRIu64
-                  " rejected %"PRIu64" last_apply_ms %lld\n",
+                  " rejected %"PRIu64" restarts_seen %"PRIu64
+                  " last_apply_ms %lld\n",
                   st->applies, st->applied, st->failures, st->timeouts,
-                  st->opens, st->closes, st->rejected, st->last_apply_ms);
+                  st->opens, st->closes, st->rejected, st->restarts_seen,
+                  st->last_apply_ms);
 }

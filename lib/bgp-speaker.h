@@ -39,9 +39,12 @@
  * bgp_speaker_set() takes the desired announcements; bgp_speaker_run()
  * applies the difference with one vtysh child process at a time (closes
  * before opens, bounded by a timeout, retried with backoff on failure) and
- * never blocks.  Every 'resync_ms' it applies the whole desired state again
- * (idempotent: an unchanged session is not reset), which repairs a bgpd
- * that restarted.  The first apply also closes every view "ovslb-<id>" for
+ * never blocks.  A bgpd that restarted makes its vty socket anew: the
+ * speaker checks that socket's identity every second and applies the
+ * whole desired state again when it changed (idempotent: an unchanged
+ * session is not reset).  It does so every 'resync_ms' as well, which
+ * repairs what nothing else shows (a session removed by hand); each apply
+ * is a vtysh process, about 0.1 s of CPU, so this is not done often.  The first apply also closes every view "ovslb-<id>" for
  * ids 1..'max_node_id' that is not desired, left over from an earlier run
  * (and so does the first apply after a failed one).
  *
@@ -107,7 +110,7 @@ struct bgp_speaker_config {
                               * views of ids up to it are cleaned up on
                               * the first apply and after a failure. */
     unsigned int timeout_ms; /* Kill a vtysh after this (0: 3000). */
-    unsigned int resync_ms;  /* Re-apply everything after this (0: 10000). */
+    unsigned int resync_ms;  /* Re-apply everything after this (0: 60000). */
 };
 
 /* Renders into 'out' the vtysh commands (within "configure terminal") that
@@ -135,6 +138,8 @@ struct bgp_speaker_stats {
     uint64_t opens;          /* Sessions opened by successful runs. */
     uint64_t closes;         /* Sessions closed by successful runs. */
     uint64_t rejected;       /* bgp_speaker_set() calls refused. */
+    uint64_t restarts_seen;  /* bgpd's vty socket changed or went away
+                              * since the last apply: all applied again. */
     long long int last_apply_ms; /* Duration of the last successful run. */
 };
 

@@ -536,6 +536,76 @@ START_TEST(test_driver_resync)
 }
 END_TEST
 
+/* Runs 'sp' for 'ms' milliseconds, or until the fake vtysh ran 'runs'
+ * times. */
+static void
+run_for(struct bgp_speaker *sp, long long int ms, int runs)
+{
+    long long int end = time_msec() + ms;
+
+    while (time_msec() < end && fake_runs() < runs) {
+        long long int now = time_msec();
+
+        bgp_speaker_run(sp, now);
+        bgp_speaker_wait(sp, now);
+        poll_timer_wait_until(MIN(end, now + 50));
+        poll_block();
+    }
+}
+
+/* Makes 'path' a new file (another inode), as a restarted bgpd makes its
+ * vty socket anew. */
+static void
+touch_new(const char *path)
+{
+    char tmp[300];
+    FILE *f;
+
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    f = fopen(tmp, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+START_TEST(test_driver_bgpd_restart)
+{
+    fake_setup();
+    fake_rc("0");
+    char vty[300];
+    snprintf(vty, sizeof vty, "%s/bgpd.vty", tmpdir);
+    touch_new(vty);
+    struct bgp_speaker_config c = lab_config(tmpdir, fake);
+    c.resync_ms = 600000;
+    struct bgp_speaker *sp = bgp_speaker_create(&c);
+    struct bgp_speaker_stats st;
+
+    ck_assert_int_eq(bgp_speaker_set(sp, ann, 1), 0);
+    run_until(sp, is_idle, 3000);
+    ck_assert_int_eq(fake_runs(), 1);
+
+    /* The same bgpd: nothing more for a while. */
+    run_for(sp, 1500, INT_MAX);
+    ck_assert_int_eq(fake_runs(), 1);
+
+    /* bgpd restarted (a new vty socket): the whole desired state again,
+     * within about a second, long before 'resync_ms'. */
+    touch_new(vty);
+    run_for(sp, 3000, 2);
+    run_until(sp, is_idle, 3000);
+    ck_assert_int_eq(fake_runs(), 2);
+    char *run = fake_last_run();
+    ck_assert_ptr_nonnull(strstr(run, "route-map ovslb-nh-1 permit 10\n"));
+    free(run);
+    bgp_speaker_get_stats(sp, &st);
+    ck_assert_uint_eq(st.restarts_seen, 1);
+
+    unlink(vty);
+    bgp_speaker_destroy(sp);
+    fake_teardown();
+}
+END_TEST
+
 START_TEST(test_driver_failure_backoff)
 {
     fake_setup();
@@ -644,6 +714,7 @@ bgp_speaker_suite(void)
     tcase_add_test(tc, test_set_invalid);
     tcase_add_test(tc, test_driver_apply);
     tcase_add_test(tc, test_driver_resync);
+    tcase_add_test(tc, test_driver_bgpd_restart);
     tcase_add_test(tc, test_driver_failure_backoff);
     tcase_add_test(tc, test_driver_timeout);
     tcase_add_test(tc, test_driver_no_vtysh);
