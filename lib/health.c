@@ -65,12 +65,15 @@ struct health_check {
     bool server;
     unsigned int awaited;           /* 1 << enum ctl_ping_path, per path. */
     long long int deadline;
+    long long int late_until;       /* Answers still taken until then. */
+    bool failed;                    /* Past 'deadline': counted failed. */
 };
 
 struct health {
     uint32_t self;
     uint64_t prng;                  /* splitmix64 state. */
     long long int created;
+    long long int last_run;         /* Of health_run(). */
     long long int wall_offset;      /* Wall clock minus 'now'. */
     bool clock_set;                 /* 'wall_offset' was given. */
     bool serving;
@@ -253,6 +256,38 @@ set_state(struct health *h, struct health_node *node,
     h->stats.state_changes++;
     COVERAGE_INC(health_state_change);
     return node->kind == CTL_NODE_LB && was_in != is_in;
+}
+
+/* A call of health_run() that comes more than a ping interval after the
+ * previous one means that this node's loop stalled (starved of CPU by a
+ * flood that saturates the machine, or blocked): meanwhile it checked
+ * nobody and read no answer, so the others' silence over that time says
+ * nothing about them.  It is not counted: every node's last rise moves
+ * forward by the stall (never past 'now').  A dead node is then found that
+ * much later, which no checker that was not running could do better.
+ * Without this, a node whose loop ran 1 s late under a SYN flood on the
+ * lab found every other node unhealthy at once ("healthy -> unhealthy,
+ * last up 1028 ms ago"), then healthy again as the answers came in. */
+static void
+credit_stall(struct health *h, long long int now)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 60);
+    long long int stall = now - h->last_run - h->ping_interval;
+    struct health_node *node;
+
+    h->last_run = now;
+    if (stall <= 0) {
+        return;
+    }
+    h->stats.stalls++;
+    h->stats.stall_ms += stall;
+    VLOG_INFO_RL(&rl, "this node's loop ran %lld ms late: the other nodes' "
+                 "silence meanwhile is not counted against them", stall);
+    HMAP_FOR_EACH (node, hmap_node, &h->nodes) {
+        if (node->last_rise != LLONG_MIN) {
+            node->last_rise = MIN(node->last_rise + stall, now);
+        }
+    }
 }
 
 /* Brings every node's state up to 'now'. */
@@ -532,6 +567,7 @@ health_create(uint32_t self, const struct health_config *cfg, uint64_t seed,
     h->self = self;
     h->prng = seed;
     h->created = now;
+    h->last_run = now;
     h->serving = true;
     hmap_init(&h->nodes);
     hmap_init(&h->checks);
@@ -637,6 +673,13 @@ start_check(struct health *h, const struct health_node *target,
     check->server = target->kind == CTL_NODE_SERVER;
     check->awaited = paths;
     check->deadline = deadline;
+    /* A late answer is still an answer: it shows the node alive and its
+     * paths working, only slowly (its switch busy with a flood, say).
+     * Taken until its absence alone would have made the node unhealthy,
+     * so that a dead node, which answers nothing, is found as soon as
+     * before, while a live one whose answers are late keeps rising. */
+    check->late_until = deadline + h->suspect[target->kind]
+                        + h->unhealthy[target->kind];
     hmap_insert(&h->checks, &check->hmap_node, hash_uint64(check->nonce));
     h->stats.checks_started++;
 
@@ -661,23 +704,40 @@ start_check(struct health *h, const struct health_node *target,
     }
 }
 
-/* Fails the checks whose deadline passed. */
+/* Fails the checks whose deadline passed (their late answers are still
+ * taken until 'late_until'), and forgets those past 'late_until'. */
 static void
 expire_checks(struct health *h, long long int now)
 {
     struct health_check *check;
 
     HMAP_FOR_EACH_SAFE (check, hmap_node, &h->checks) {
-        if (check->deadline <= now) {
+        if (check->deadline <= now && !check->failed) {
             for (int path = 0; path < CTL_PATH_N_PATHS; path++) {
                 h->stats.paths_unanswered[path]
                     += (check->awaited >> path) & 1;
             }
             h->stats.checks_failed++;
             COVERAGE_INC(health_check_failed);
+            check->failed = true;
+        }
+        if (check->late_until <= now) {
             remove_check(h, check);
         }
     }
+}
+
+/* The checks still within their deadline. */
+static size_t
+checks_in_flight(const struct health *h)
+{
+    const struct health_check *check;
+    size_t n = 0;
+
+    HMAP_FOR_EACH (check, hmap_node, &h->checks) {
+        n += !check->failed;
+    }
+    return n;
 }
 
 /* Checks the two neighbours of this node among all LB nodes, one other
@@ -915,6 +975,7 @@ void
 health_run(struct health *h, long long int now, const struct health_io *io,
            void *aux)
 {
+    credit_stall(h, now);
     expire_checks(h, now);
     update_states(h, now);
 
@@ -951,7 +1012,8 @@ health_next_deadline(const struct health *h)
     }
     deadline = MIN(h->next_ping, MIN(h->next_gossip, h->next_server));
     HMAP_FOR_EACH (check, hmap_node, &h->checks) {
-        deadline = MIN(deadline, check->deadline);
+        deadline = MIN(deadline, (check->failed ? check->late_until
+                                  : check->deadline));
     }
     HMAP_FOR_EACH (node, hmap_node, &h->nodes) {
         deadline = MIN(deadline, state_deadline(h, node));
@@ -1013,7 +1075,7 @@ recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
     struct health_check *check = find_check(h, pong->nonce);
     struct health_node *target;
 
-    if (!check || check->deadline < now) {
+    if (!check || check->late_until < now) {
         reject(h, HEALTH_REJ_PONG_UNKNOWN);
         return;
     }
@@ -1028,9 +1090,11 @@ recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
     }
     h->stats.pongs_received++;
     if (!pong->ready) {
-        h->stats.checks_failed++;
+        if (!check->failed) {
+            h->stats.checks_failed++;
+            COVERAGE_INC(health_check_failed);
+        }
         h->stats.checks_not_ready++;
-        COVERAGE_INC(health_check_failed);
         remove_check(h, check);
         return;
     }
@@ -1039,10 +1103,15 @@ recv_pong(struct health *h, const struct ctl_msg *msg, long long int now)
         return;
     }
 
+    bool late = check->failed || check->deadline < now;
     remove_check(h, check);
     target = find_node(h, msg->sender);
     if (target) {
-        h->stats.checks_ok++;
+        if (late) {
+            h->stats.checks_late++;
+        } else {
+            h->stats.checks_ok++;
+        }
         raise_heartbeat(h, target, next_heartbeat(h, target, now), now, now);
     }
 }
@@ -1293,11 +1362,13 @@ health_format(const struct health *h, long long int now, struct ds *s)
         format_node(h->servers[i], now, s);
     }
     ds_put_format(s, "checks: %"PRIu64" started (%"PRIu64" of suspects), %"
-                  PRIu64" ok, %"PRIu64" failed (%"PRIu64" not ready), %"
-                  PRIuSIZE" in flight\n",
+                  PRIu64" ok, %"PRIu64" failed (%"PRIu64" not ready, %"
+                  PRIu64" answered late), %"PRIuSIZE" in flight\n",
                   st->checks_started, st->suspect_checks, st->checks_ok,
-                  st->checks_failed, st->checks_not_ready,
-                  hmap_count(&h->checks));
+                  st->checks_failed, st->checks_not_ready, st->checks_late,
+                  checks_in_flight(h));
+    ds_put_format(s, "stalls of this node's loop: %"PRIu64" (%"PRIu64" ms in "
+                  "all)\n", st->stalls, st->stall_ms);
     ds_put_format(s, "pings: %"PRIu64" sent, %"PRIu64" pongs received, %"
                   PRIu64" answered, %"PRIu64" unanswered (not serving)\n",
                   st->pings_sent, st->pongs_received, st->pings_answered,
@@ -1335,6 +1406,12 @@ static const struct metrics_counter health_counters[] = {
                    "Checks that timed out or found the agent not ready."),
     HEALTH_COUNTER(checks_not_ready, "checks_not_ready",
                    "Checks failed by an agent not ready."),
+    HEALTH_COUNTER(stalls, "stalls",
+                   "Times this node's loop ran a ping interval or more "
+                   "late (the others' silence then not counted)."),
+    HEALTH_COUNTER(checks_late, "checks_late",
+                   "Failed checks whose answers came late but in time to "
+                   "raise the counter."),
     HEALTH_COUNTER(pings_sent, "pings_sent", "PINGs sent, one per path."),
     HEALTH_COUNTER(pongs_received, "pongs_received",
                    "PONGs received for an awaited path."),
@@ -1398,7 +1475,7 @@ health_put_metrics(const struct health *h, struct metrics *m)
         { "lb_nodes", "LB nodes configured.", h->n_lbs },
         { "server_nodes", "Server nodes configured.", h->n_servers },
         { "checks_in_flight", "Checks awaiting their answers.",
-          hmap_count(&h->checks) },
+          checks_in_flight(h) },
     };
     metrics_put_gauges(m, "ovslb_health_", gauges, ARRAY_SIZE(gauges),
                        NULL);

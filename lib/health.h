@@ -29,7 +29,17 @@
  *     succeeds when both PONGs (same nonce and path, from the target) arrive
  *     within 'ping_timeout_ms'.  On success the checker raises the checked
  *     node's heartbeat counter in its own table: a node never vouches for
- *     itself.
+ *     itself.  A check whose answers come after 'ping_timeout_ms' counts as
+ *     failed, yet its answers are still taken until the node's suspect +
+ *     unhealthy time after the timeout, and then raise the counter at their
+ *     arrival: a late answer shows a live node with working paths, only
+ *     slow.  Without this, a SYN flood that queued the PINGs behind it in
+ *     every switch for more than the 100 ms timeout made every LB node find
+ *     every other (and itself, by gossip) unhealthy, the ring falling to
+ *     none (measured on the lab: 250 health changes in 20 s, "0 LB nodes
+ *     healthy"), although nearly every PONG came, late.  A dead node
+ *     answers nothing and is found as soon as before; one that dies while
+ *     its last answers are queued is found that much later.
  *
  *   - Every 'gossip_interval_ms' it sends its heartbeat table (LB and server
  *     nodes) to one healthy LB node other than itself, chosen by a shuffled
@@ -94,6 +104,14 @@
  *   - A node that cannot serve (health_set_serving(false): bridge, uplink or
  *     OpenFlow connection down) stops answering PINGs; the others find it
  *     unhealthy as if it were dead.  It keeps checking and gossiping.
+ *
+ * Stalls.  health_run() called more than a ping interval after the
+ * previous call means that this node's loop stalled (starved of CPU, or
+ * blocked): it checked nobody and read no answer meanwhile, so that time
+ * is not counted against the others (every last rise moves forward by the
+ * stall).  A dead node is found that much later.  A driver must call
+ * health_run() by health_next_deadline(), which is never more than a ping
+ * interval ahead.
  *
  * Start-up.  A node configured within the start-up window of its kind (the
  * first suspect + unhealthy time after health_create()) starts HEALTHY as if
@@ -241,6 +259,9 @@ struct health_stats {
     uint64_t checks_ok;         /* ...that raised a counter. */
     uint64_t checks_failed;     /* ...timed out, or ready=0. */
     uint64_t checks_not_ready;  /* ...of which failed by ready=0. */
+    uint64_t checks_late;       /* ...of which answered after the timeout
+                                 * but in time to count (see above): the
+                                 * counter raised all the same. */
     uint64_t paths_unanswered[CTL_PATH_N_PATHS];    /* Failed checks' PINGs
                                  * left unanswered, per path. */
     uint64_t pings_sent;        /* One per path. */
@@ -253,6 +274,9 @@ struct health_stats {
     uint64_t gossip_answers;    /* GOSSIP answers sent (push-pull). */
     uint64_t lb_lists_sent;
     uint64_t state_changes;     /* Of any node, in this node's view. */
+    uint64_t stalls;            /* health_run() called a ping interval or
+                                 * more late (see "Stalls" above). */
+    uint64_t stall_ms;          /* ...by that much in all. */
     uint64_t rejected[HEALTH_N_REJECTS];
 };
 

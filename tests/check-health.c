@@ -1157,6 +1157,150 @@ START_TEST(test_metrics)
 }
 END_TEST
 
+/* The first PING nonce for LB 'target' among the captured messages, or 0. */
+static uint64_t
+captured_nonce(const struct capture *cap, uint32_t target)
+{
+    for (size_t i = 0; i < cap->n; i++) {
+        const struct ctl_msg *m = &cap->out[i].msg;
+
+        if (m->type == CTL_MSG_PING && m->ping.target == target) {
+            return m->ping.nonce;
+        }
+    }
+    return 0;
+}
+
+static void
+pong(struct health *h, uint32_t from, uint64_t nonce, long long int now,
+     struct capture *cap)
+{
+    struct ctl_msg msg;
+
+    for (int path = CTL_PATH_NORTH; path <= CTL_PATH_SOUTH; path++) {
+        ctl_msg_init(&msg, CTL_MSG_PONG, from, 7);
+        msg.pong.nonce = nonce;
+        msg.pong.path = path;
+        msg.pong.ready = true;
+        health_recv(h, &msg, now, &capture_io, cap);
+    }
+}
+
+/* LB 1 of a solo run, answering every PING 'delay_ms' after it. */
+struct answerer {
+    long long int delay_ms;
+    struct { uint64_t nonce; long long int due; } q[256];
+    size_t n_q;
+};
+
+/* Runs 'h' 10 ms on with 'a' answering for LB 1. */
+static void
+step_answered(struct health *h, long long int *now, struct capture *cap,
+              struct answerer *a)
+{
+    cap->n = 0;
+    solo_run(h, now, *now + 10, cap);
+    for (size_t i = 0; i < cap->n; i++) {
+        const struct ctl_msg *m = &cap->out[i].msg;
+
+        if (m->type == CTL_MSG_PING && m->ping.target == LB_ID(1)
+            && m->ping.path == CTL_PATH_NORTH) {
+            ck_assert_uint_lt(a->n_q, ARRAY_SIZE(a->q));
+            a->q[a->n_q].nonce = m->ping.nonce;
+            a->q[a->n_q].due = *now + a->delay_ms;
+            a->n_q++;
+        }
+    }
+    for (size_t i = 0; i < a->n_q; ) {
+        if (a->q[i].due <= *now) {
+            pong(h, LB_ID(1), a->q[i].nonce, *now, cap);
+            a->q[i] = a->q[--a->n_q];
+        } else {
+            i++;
+        }
+    }
+}
+
+START_TEST(test_late_answers)
+{
+    /* Answers that come after the 100 ms timeout (a switch that queues
+     * the PINGs behind a flood) still show a live node: taken until the
+     * node's suspect + unhealthy time after the timeout (600 ms), they
+     * raise its counter at their arrival, so that a node whose answers
+     * are all late never becomes unhealthy.  Later than that, they are
+     * not taken.  A node that answers nothing is found as before. */
+    struct health_config cfg = solo_config();
+    struct health *h = health_create(LB_ID(0), &cfg, 1, 0);
+    const struct health_stats *st = health_get_stats(h);
+    struct capture *cap = capture_new();
+    struct answerer a = { .delay_ms = 450 };
+    long long int now = 0;
+
+    /* LB 1 answers every PING 450 ms late; LB 2 never answers. */
+    while (now < 5000) {
+        step_answered(h, &now, cap, &a);
+        ck_assert_int_ne(state_of(h, LB_ID(1)), HEALTH_UNHEALTHY);
+    }
+    ck_assert_uint_ge(st->checks_late, 40);
+    ck_assert_uint_eq(st->checks_ok, 0);
+    ck_assert_uint_eq(st->rejected[HEALTH_REJ_PONG_UNKNOWN], 0);
+    ck_assert_int_eq(state_of(h, LB_ID(2)), HEALTH_UNHEALTHY);
+
+    /* Too late: 100 ms timeout + 600 ms, and one more. */
+    uint64_t before = heartbeat_of(h, LB_ID(1));
+    uint64_t nonce;
+    cap->n = 0;
+    solo_run(h, &now, now + 100, cap);
+    nonce = captured_nonce(cap, LB_ID(1));
+    ck_assert_uint_ne(nonce, 0);
+    solo_run(h, &now, now + 701, cap);
+    pong(h, LB_ID(1), nonce, now, cap);
+    ck_assert_uint_eq(heartbeat_of(h, LB_ID(1)), before);
+    ck_assert_uint_eq(st->rejected[HEALTH_REJ_PONG_UNKNOWN], 2);
+
+    health_destroy(h);
+    free(cap);
+}
+END_TEST
+
+START_TEST(test_stall_not_counted)
+{
+    /* This node's loop stalls for 1.5 s (a flood starves it of CPU): it
+     * checks nobody and reads nothing meanwhile, so the others' silence
+     * over the stall is not theirs.  LB 1, which answers every PING, stays
+     * in the healthy set; LB 2, which never answers, is still found
+     * unhealthy (the stall only delays that). */
+    struct health_config cfg = solo_config();
+    struct health *h = health_create(LB_ID(0), &cfg, 1, 0);
+    const struct health_stats *st = health_get_stats(h);
+    struct capture *cap = capture_new();
+    struct answerer a = { .delay_ms = 0 };
+    long long int now = 0;
+    uint64_t changes = 0;
+
+    for (int round = 0; round < 2; round++) {
+        long long int end = now + 2000;
+
+        while (now < end) {
+            step_answered(h, &now, cap, &a);
+            ck_assert_int_eq(state_of(h, LB_ID(1)), HEALTH_HEALTHY);
+        }
+        ck_assert_int_eq(state_of(h, LB_ID(2)), HEALTH_UNHEALTHY);
+        if (!round) {
+            changes = st->state_changes;
+            now += 1500;            /* The stall. */
+        }
+    }
+    /* Not even for a moment: no state changed after the stall. */
+    ck_assert_uint_eq(st->state_changes, changes);
+    ck_assert_uint_eq(st->stalls, 1);
+    ck_assert_uint_ge(st->stall_ms, 1400);
+
+    health_destroy(h);
+    free(cap);
+}
+END_TEST
+
 START_TEST(test_hostile)
 {
     struct health_config cfg = solo_config();
@@ -1722,6 +1866,8 @@ health_suite(void)
     tcase_add_test(tc, test_clock_skew);
     tcase_add_test(tc, test_not_serving);
     tcase_add_test(tc, test_hostile);
+    tcase_add_test(tc, test_late_answers);
+    tcase_add_test(tc, test_stall_not_counted);
     tcase_add_test(tc, test_metrics);
     tcase_add_test(tc, test_timers_and_gossip_content);
     tcase_add_test(tc, test_old_news);

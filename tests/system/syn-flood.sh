@@ -227,11 +227,12 @@ check "port reuse with cookies: the trackers retired old entries (cookies_cp_reu
 # Health checks that a flood cannot fool: the probes share the flooded
 # datapath, and at the defaults (a node suspect after 300 ms without an
 # answer and unhealthy 300 ms later, a server after 1.5 s) the saturated
-# switches delay them enough that nodes and servers flap, the ring churns
-# and a client may meet a moment with no server.  An operator who expects
-# floods sets thresholds above the delays they cause; keeping the probes
-# out of the flood's way is still to be done (the closing note of this
-# test's session).
+# switches delay them and drop some.  Late answers now count, and a
+# checker's own stalls are not held against the others (lib/health.h),
+# which took the health changes of a 10 k SYN/s flood on the lab from
+# about 250 in 20 s to 0-44; a heavier flood still drops enough probes for
+# some.  An operator who expects floods sets thresholds above what they
+# cost; keeping the probes out of the flood's way is still to be done.
 octl --wait=all set syn_cookie_rate=500 suspect_ms=2000 unhealthy_ms=2000 \
     server_check_interval_ms=2000 >"$SYS_OUT" 2>&1 \
     || { cat "$SYS_OUT"; sys_error "ovslb-ctl set failed"; }
