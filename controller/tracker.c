@@ -905,7 +905,8 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
         return;
     }
     if (e->role == CTL_ROLE_SFT) {
-        if (e->state == ENTRY_ESTABLISHED) {
+        if (e->state == ENTRY_ESTABLISHED
+            && (c->isn_lb != e->isn_lb || c->client_isn != e->client_isn)) {
             /* Another handshake than the established one's: a new
              * connection on the CP, whose SYN its ingress answered with a
              * cookie, so no SYN_SYNC told us.  The old connection is over
