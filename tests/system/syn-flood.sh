@@ -20,10 +20,11 @@
 # 1 %); the ingresses keep nothing per SYN; the controllers' memory grows
 # by less than 10 MiB; the ACK flood is dropped and counted by the
 # ingresses, passes no cookie check, and the legitimate client still gets
-# through; before the flood, a client that reuses its port while the
-# ingresses answer every SYN with a cookie gets each answer.  Reported: flood rates sent and reaching the controllers,
-# cookies, the controllers' CPU and memory, the client's times.  Root
-# only; run by 'make check-system'.
+# through; at the end, a client that reuses its port while the
+# ingresses answer every SYN with a cookie gets each answer.  Reported:
+# flood rates sent and reaching the controllers, cookies, the controllers'
+# CPU and memory, the client's times.  Root only; run by 'make
+# check-system'.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/system/system-lib.sh
@@ -195,35 +196,6 @@ echo "# lab up"
 lab up >"$SYS_OUT" 2>&1 || { cat "$SYS_OUT"; sys_error "lab up failed"; }
 check "the lab answers through the VIP" \
     ip netns exec ovslb-cli curl -sf --max-time 5 -o /dev/null "http://$VIP/"
-# --- A client reusing its port while the ingresses answer with cookies ---
-# With every SYN answered by its ingress (syn_cookie_rate=1: any rate is a
-# flood), no SYN reaches the flow tracker that still holds the client's
-# previous connection on that port (its lease runs on after the close).
-# The new connection's ACK must start a new connection: before the fix it
-# got the old one's mapping, its request reached the old server's
-# TIME_WAIT socket, and the client waited out the lease.  "Connection:
-# close" makes the server close first, so the client's port is free at
-# once, as under wrk or any busy client.
-octl --wait=all set syn_cookie_rate=1 >"$SYS_OUT" 2>&1 \
-    || { cat "$SYS_OUT"; sys_error "ovslb-ctl set failed"; }
-check "every LB node applies syn_cookie_rate=1" cookie_rate_is 1
-reused0=$(sum_stat cookies_cp_reused)
-reuse_ok=0
-for port in 45001 45002 45003 45004 45005; do
-    for round in 1 2; do
-        if ip netns exec ovslb-cli curl -sf -o /dev/null --max-time 10 \
-            --local-port "$port" -H "Connection: close" "http://$VIP/"; then
-            reuse_ok=$((reuse_ok + 1))
-        else
-            echo "#   client port $port, connection $round: no answer within 10 s"
-        fi
-    done
-done
-reused=$(( $(sum_stat cookies_cp_reused) - reused0 ))
-echo "# port reuse with cookies at the ingress: $reuse_ok of 10 answered, $reused old entries retired (cookies_cp_reused)"
-check "port reuse with cookies: 10 of 10 connections answered" test "$reuse_ok" -eq 10
-check "port reuse with cookies: the trackers retired old entries (cookies_cp_reused > 0)" test "$reused" -gt 0
-
 # Health checks that a flood cannot fool: the probes share the flooded
 # datapath, and at the defaults (a node suspect after 300 ms without an
 # answer and unhealthy 300 ms later, a server after 1.5 s) the saturated
@@ -327,5 +299,36 @@ check "no spoofed ACK passes for a cookie (valid cookies $((v1 - v0)), at most t
     test $((v1 - v0)) -le 50
 check "at least 49 of 50 legitimate connections succeed under the ACK flood ($ok2)" \
     test "$ok2" -ge 49
+
+# --- A client reusing its port while the ingresses answer with cookies ---
+# (Last: its syn_cookie_rate=1 holds cookies on for SYN_FLOOD_HOLD_MS, which
+# would hide the flood's first moments from the counts above.)
+# With every SYN answered by its ingress (syn_cookie_rate=1: any rate is a
+# flood), no SYN reaches the flow tracker that still holds the client's
+# previous connection on that port (its lease runs on after the close).
+# The new connection's ACK must start a new connection: before the fix it
+# got the old one's mapping, its request reached the old server's
+# TIME_WAIT socket, and the client waited out the lease.  "Connection:
+# close" makes the server close first, so the client's port is free at
+# once, as under wrk or any busy client.
+octl --wait=all set syn_cookie_rate=1 >"$SYS_OUT" 2>&1 \
+    || { cat "$SYS_OUT"; sys_error "ovslb-ctl set failed"; }
+check "every LB node applies syn_cookie_rate=1" cookie_rate_is 1
+reused0=$(sum_stat cookies_cp_reused)
+reuse_ok=0
+for port in 45001 45002 45003 45004 45005; do
+    for round in 1 2; do
+        if ip netns exec ovslb-cli curl -sf -o /dev/null --max-time 10 \
+            --local-port "$port" -H "Connection: close" "http://$VIP/"; then
+            reuse_ok=$((reuse_ok + 1))
+        else
+            echo "#   client port $port, connection $round: no answer within 10 s"
+        fi
+    done
+done
+reused=$(( $(sum_stat cookies_cp_reused) - reused0 ))
+echo "# port reuse with cookies at the ingress: $reuse_ok of 10 answered, $reused old entries retired (cookies_cp_reused)"
+check "port reuse with cookies: 10 of 10 connections answered" test "$reuse_ok" -eq 10
+check "port reuse with cookies: the trackers retired old entries (cookies_cp_reused > 0)" test "$reused" -gt 0
 
 sys_finish
