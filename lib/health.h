@@ -36,8 +36,8 @@
  *     slow.  Without this, a SYN flood that queued the PINGs behind it in
  *     every switch for more than the 100 ms timeout made every LB node find
  *     every other (and itself, by gossip) unhealthy, the ring falling to
- *     none (measured on the lab: 250 health changes in 20 s, "0 LB nodes
- *     healthy"), although nearly every PONG came, late.  A dead node
+ *     none (measured on the lab: 250 lines of health changes in 20 s, "0
+ *     LB nodes healthy"), although nearly every PONG came, late.  A dead node
  *     answers nothing and is found as soon as before; one that dies while
  *     its last answers are queued is found that much later.
  *
