@@ -3,15 +3,16 @@
 # ACKs with bad cookies, while a legitimate client opens new HTTP
 # connections (issue 18).
 #
-# hping3 --rand-source, in the client namespace, from FLOOD_PROCS processes
-# aiming at 20,000 SYNs per second together for FLOOD_SECONDS; what this
-# machine reaches is measured and reported (a busy 2-core machine reaches
-# less: hping3 sleeps between packets and shares the cores with every
-# switch of the lab).  So that SYN cookies start whatever rate is reached,
-# the test sets syn_cookie_rate (the tier's SYN rate that starts them) to
-# 500, below any flood that deserves the name and far above the legitimate
-# client's 10 connections per second; the unit tests check the default's arithmetic
-# (tests/check-lbnode.c, test_cookie_rate_of_the_tier).
+# hping3 --flood --rand-source, in the client namespace, FLOOD_PROCS
+# processes (1) for FLOOD_SECONDS: about 30,000 SYNs a second on this
+# machine, above the 20,000 that issue 18 asks for; what is reached is
+# measured and reported, and nothing asserted depends on it but "more than
+# 1,000 a second reach the controllers".  So that SYN cookies start
+# whatever rate is reached, the test sets syn_cookie_rate (the tier's SYN
+# rate that starts them) to 500, below any flood that deserves the name
+# and far above the legitimate client's 10 connections per second; the
+# unit tests check the default's arithmetic (tests/check-lbnode.c,
+# test_cookie_rate_of_the_tier).  Health checks keep their defaults.
 #
 # Checked: at least 99 % of 200 legitimate connections succeed; from 2 s
 # into the flood the ingresses answer the SYNs with cookies themselves,
@@ -20,18 +21,20 @@
 # 1 %); the ingresses keep nothing per SYN; the controllers' memory grows
 # by less than 10 MiB; the ACK flood is dropped and counted by the
 # ingresses, passes no cookie check, and the legitimate client still gets
-# through; at the end, a client that reuses its port while the
-# ingresses answer every SYN with a cookie gets each answer.  Reported:
-# flood rates sent and reaching the controllers, cookies, the controllers'
-# CPU and memory, the client's times.  Root only; run by 'make
-# check-system'.
+# through; with cookies from the first SYN (syn_cookie_rate=1), a second
+# SYN flood reaches no flow tracker at all while the client gets through;
+# at the end, a client that reuses its port while the ingresses answer
+# every SYN with a cookie gets each answer.  Reported: flood rates sent
+# and reaching the controllers, cookies, the controllers' CPU and memory,
+# the client's times.  Root only; run by 'make check-system'.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/system/system-lib.sh
 . "$srcdir/tests/system/system-lib.sh"
 
 FLOOD_SECONDS=${FLOOD_SECONDS:-20}
-FLOOD_PROCS=${FLOOD_PROCS:-4}
+FLOOD_PROCS=${FLOOD_PROCS:-1}
+FLOOD_INTERVAL_US=${FLOOD_INTERVAL_US:-}
 LEGIT=200
 command -v hping3 >/dev/null 2>&1 || sys_skip "hping3 not installed (utilities/ovslb-bootstrap)"
 
@@ -164,14 +167,21 @@ print(len(times), n - len(times), pct(0.5), pct(0.9), pct(1.0),
 EOF
 }
 # flood KIND SECONDS: FLOOD_PROCS hping3 processes sending spoofed
-# segments (KIND: -S or -A) to the VIP, each at 1/FLOOD_PROCS of 20,000 a
-# second; their outputs in $D/hping.N.
+# segments (KIND: -S or -A) to the VIP as fast as they can (--flood), or,
+# with FLOOD_INTERVAL_US set, one every that many microseconds each; their
+# outputs in $D/hping.N.  One hping3 --flood sends about 37,000 a second
+# on this machine (hping3's paced mode sleeps between packets and reaches
+# about 4,000 a process, so no rate between can be asked for exactly).
 flood() {
-    local i interval_us=$((1000000 * FLOOD_PROCS / 20000))
+    local i pace=--flood
+    if [ -n "$FLOOD_INTERVAL_US" ]; then
+        pace="-i u$FLOOD_INTERVAL_US"
+    fi
     FLOOD_PIDS=
     for i in $(seq 1 "$FLOOD_PROCS"); do
+        # shellcheck disable=SC2086
         ip netns exec ovslb-cli timeout -s INT "$2" hping3 "$1" --rand-source \
-            -p 80 -i "u$interval_us" -q "$VIP" >"$D/hping.$i" 2>&1 &
+            -p 80 $pace -q "$VIP" >"$D/hping.$i" 2>&1 &
         FLOOD_PIDS="$FLOOD_PIDS $!"
     done
 }
@@ -196,18 +206,14 @@ echo "# lab up"
 lab up >"$SYS_OUT" 2>&1 || { cat "$SYS_OUT"; sys_error "lab up failed"; }
 check "the lab answers through the VIP" \
     ip netns exec ovslb-cli curl -sf --max-time 5 -o /dev/null "http://$VIP/"
-# Health checks that a flood cannot fool: the probes share the flooded
-# datapath, and at the defaults (a node suspect after 300 ms without an
-# answer and unhealthy 300 ms later, a server after 1.5 s) the saturated
-# switches delay them and drop some.  Late answers now count, and a
-# checker's own stalls are not held against the others (lib/health.h),
-# which took the health log lines of a 10 k SYN/s flood on the lab from
-# 250 in 20 s to 0-83; at 17 k/s it changed nothing visible (about 500
-# lines, the ring still falling to no node at moments): the saturated
-# switches then drop the probes themselves.  An operator who expects floods sets thresholds above what they
-# cost; keeping the probes out of the flood's way is still to be done.
-octl --wait=all set syn_cookie_rate=500 suspect_ms=2000 unhealthy_ms=2000 \
-    server_check_interval_ms=2000 >"$SYS_OUT" 2>&1 \
+# Health checks at their defaults (a node suspect after 300 ms without an
+# answer and unhealthy 300 ms later, a server after 1.5 s): the probes
+# share the flooded datapath.  Late answers count, and a checker's own
+# stalls are not held against the others (lib/health.h); with them, a
+# flood of about 30,000 SYNs a second on the lab logged no health change
+# (before them, 250 health log lines in 20 s at 10,000 a second, and the
+# test had to set 2 s thresholds).
+octl --wait=all set syn_cookie_rate=500 >"$SYS_OUT" 2>&1 \
     || { cat "$SYS_OUT"; sys_error "ovslb-ctl set failed"; }
 check "every LB node applies syn_cookie_rate=500" cookie_rate_is 500
 
@@ -301,20 +307,48 @@ check "no spoofed ACK passes for a cookie (valid cookies $((v1 - v0)), at most t
 check "at least 49 of 50 legitimate connections succeed under the ACK flood ($ok2)" \
     test "$ok2" -ge 49
 
+# --- Cookies from the first SYN: no tracker entry for any spoofed SYN ---
+# (Last but one: syn_cookie_rate=1 holds cookies on for SYN_FLOOD_HOLD_MS,
+# which would hide the first flood's first moments from the counts above.)
+# A rate trigger cannot tell the first SYNs of a flood from a client's:
+# the flood above left handshakes for its first tenth of a second.  An
+# operator under attack, or one who wants no SYN state at all, sets
+# syn_cookie_rate=1 (any rate is a flood: cookies from the first SYN, as
+# Linux's tcp_syncookies=2); every SYN is then answered by its ingress and
+# no SYN reaches a flow tracker.
+octl --wait=all set syn_cookie_rate=1 >"$SYS_OUT" 2>&1 \
+    || { cat "$SYS_OUT"; sys_error "ovslb-ctl set failed"; }
+check "every LB node applies syn_cookie_rate=1" cookie_rate_is 1
+sleep 2
+rm -f "$D"/hping.*
+read -r s0 c0 _ h0 < <(stats_line)
+si0=$(sum_stat syn_infos)
+flood -S 10
+sleep 1
+legit 50 10 "$D/legit-always.out"
+wait $FLOOD_PIDS
+FLOOD_PIDS=
+read -r s1 c1 _ h1 < <(stats_line)
+si1=$(sum_stat syn_infos)
+read -r ok3 _ _ _ _ errors3 <"$D/legit-always.out" \
+    || { ok3=0; errors3=?; }
+echo "# SYN flood with cookies from the first SYN: $(flood_sent) SYNs sent; $((s1 - s0)) reached the controllers, $((c1 - c0)) answered with cookies, $((si1 - si0)) reached a flow tracker; legitimate client: $ok3 of 50 (failures: $errors3)"
+check "with cookies from the first SYN, no SYN reaches a flow tracker (SYN_INFOs $((si1 - si0)), handed $((h1 - h0)))" \
+    test $((si1 - si0)) -eq 0 -a $((h1 - h0)) -eq 0
+check "with cookies from the first SYN, every SYN is answered by a cookie ($((c1 - c0)) of $((s1 - s0)))" \
+    test $((c1 - c0)) -ge $((s1 - s0))
+check "at least 49 of 50 legitimate connections succeed under it ($ok3)" \
+    test "$ok3" -ge 49
+
 # --- A client reusing its port while the ingresses answer with cookies ---
-# (Last: its syn_cookie_rate=1 holds cookies on for SYN_FLOOD_HOLD_MS, which
-# would hide the flood's first moments from the counts above.)
-# With every SYN answered by its ingress (syn_cookie_rate=1: any rate is a
-# flood), no SYN reaches the flow tracker that still holds the client's
-# previous connection on that port (its lease runs on after the close).
+# With every SYN answered by its ingress (syn_cookie_rate=1, still set), no
+# SYN reaches the flow tracker that still holds the client's previous
+# connection on that port (its lease runs on after the close).
 # The new connection's ACK must start a new connection: before the fix it
 # got the old one's mapping, its request reached the old server's
 # TIME_WAIT socket, and the client waited out the lease.  "Connection:
 # close" makes the server close first, so the client's port is free at
 # once, as under wrk or any busy client.
-octl --wait=all set syn_cookie_rate=1 >"$SYS_OUT" 2>&1 \
-    || { cat "$SYS_OUT"; sys_error "ovslb-ctl set failed"; }
-check "every LB node applies syn_cookie_rate=1" cookie_rate_is 1
 reused0=$(sum_stat cookies_cp_reused)
 reuse_ok=0
 for port in 45001 45002 45003 45004 45005; do
