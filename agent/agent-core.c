@@ -529,14 +529,42 @@ send_msg(struct agent_core *core, uint32_t dst, struct ctl_msg *msg)
     }
 }
 
+/* How long, from 'now', this agent vouches for 'conn' to an LB node: a
+ * full lease while it is live; once it is over, until the sweep forgets it
+ * (its socket gone 'linger_ms' ago, or closed without packets for
+ * 'closed_idle_ms'), so that an LB node asking again after the close (its
+ * first ACCEPTED or MAPPING lost) keeps its entry no longer than this
+ * agent keeps the connection, rather than a new lease. */
+static uint32_t
+conn_vouch_ms(const struct agent_core *core, const struct agent_conn *conn,
+              long long int now)
+{
+    const struct agent_limits *l = &core->limits;
+    long long int until = LLONG_MAX;
+
+    if (conn->live) {
+        return CTL_LEASE_FULL;
+    }
+    if (conn->gone) {
+        until = conn->gone_at + l->linger_ms;
+    }
+    if (conn->state == AGENT_CONN_CLOSED) {
+        until = MIN(until, conn->last_seen + l->closed_idle_ms);
+    }
+    return (until == LLONG_MAX ? CTL_LEASE_FULL
+            : MIN(MAX(until - now, 0), CTL_LEASE_FULL - 1));
+}
+
 static void
-send_accepted(struct agent_core *core, const struct agent_conn *conn)
+send_accepted(struct agent_core *core, const struct agent_conn *conn,
+              long long int now)
 {
     struct ctl_msg msg;
 
     ctl_msg_init(&msg, CTL_MSG_ACCEPTED, core->self, 0);
     msg.accepted.cp = conn->cp;
     msg.accepted.server = core->self;
+    msg.accepted.lease_ms = conn_vouch_ms(core, conn, now);
     send_msg(core, conn->requester, &msg);
 }
 
@@ -682,7 +710,7 @@ agent_core_conn_req(struct agent_core *core, uint32_t sender,
                 core->stats.pending_dups++;
             } else {
                 core->stats.reaccepted++;
-                send_accepted(core, conn);
+                send_accepted(core, conn, now);
             }
             return;
         }
@@ -775,7 +803,7 @@ handshake_done(struct agent_core *core, struct agent_conn *conn,
     send_ack(core, conn);
     journal(core, conn);
     core->stats.accepted++;
-    send_accepted(core, conn);
+    send_accepted(core, conn, now);
 }
 
 /* Packets. */

@@ -71,7 +71,9 @@ make_setup_msgs(struct ctl_msg msgs[5])
         .isn_lb = 0x9abcdef0, .opts = opts, .ingress = 11, .lb_mss = 1460,
     };
     ctl_msg_init(&msgs[3], CTL_MSG_ACCEPTED, 101, 0);
-    msgs[3].accepted = (struct ctl_accepted) { .cp = cp, .server = 101 };
+    msgs[3].accepted = (struct ctl_accepted) {
+        .cp = cp, .server = 101, .lease_ms = CTL_LEASE_FULL,
+    };
     ctl_msg_init(&msgs[4], CTL_MSG_MAPPING, 13, 0);
     msgs[4].mapping = (struct ctl_mapping) {
         .cp = cp, .server = 101, .server_addr = server_addr,

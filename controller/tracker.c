@@ -977,7 +977,11 @@ sft_accepted(struct lbnode *lb, const struct ctl_accepted *a,
         return;
     }
     lb->stats.accepted++;
-    tracker_entry_set_state(lb, e, ENTRY_ESTABLISHED, now);
+    /* No more lease than the server vouches for: a connection that is over
+     * (this ACCEPTED answers a CONN_REQ repeated after the first answer
+     * was lost) keeps its entries only until its agent forgets it. */
+    entry_set_state_until(lb, e, ENTRY_ESTABLISHED,
+                          lease_end_from(lb, a->lease_ms, now), now);
     if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
         /* The PFT, and the ingress the CONNECT named at once, rather than
          * through the PFT: a hop less between the server's answer and the

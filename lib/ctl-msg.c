@@ -528,6 +528,7 @@ codec_accepted(struct ctl_codec *c, struct ctl_accepted *m)
 {
     codec_cp(c, &m->cp);
     m->server = codec_u32(c, m->server);
+    m->lease_ms = codec_u32(c, m->lease_ms);
 }
 
 static void
@@ -1258,6 +1259,11 @@ ctl_msg_format(const struct ctl_msg *msg, struct ds *s)
     case CTL_MSG_ACCEPTED:
         format_cp(&msg->accepted.cp, s);
         ds_put_format(s, " server=%"PRIu32, msg->accepted.server);
+        if (msg->accepted.lease_ms == CTL_LEASE_FULL) {
+            ds_put_cstr(s, " lease=full");
+        } else {
+            ds_put_format(s, " lease_ms=%"PRIu32, msg->accepted.lease_ms);
+        }
         break;
     case CTL_MSG_REJECTED:
         format_cp(&msg->rejected.cp, s);

@@ -310,13 +310,24 @@ struct ctl_conn_req {
 };
 #define CTL_CONN_REQ_LEN 72
 
-/* ACCEPTED (44 bytes), agent A -> SFT S.
- *    0  cp (40)   40  server u32 */
+/* ACCEPTED (48 bytes), agent A -> SFT S.
+ *    0  cp (40)   40  server u32   44  lease_ms u32
+ * 'lease_ms' is how long the agent vouches for the connection: a full lease
+ * (CTL_LEASE_FULL) for a live one; for one that is over (closed, or its
+ * socket gone), which a CONN_REQ repeated after its MAPPING was lost can
+ * ask about, what is left until the agent forgets it.  The SFT's entry gets
+ * no more (at most its own lease), so that a closed connection is not
+ * given a new lease by a retry. */
 struct ctl_accepted {
     struct flow_key cp;
     uint32_t server;
+    uint32_t lease_ms;
 };
-#define CTL_ACCEPTED_LEN 44
+#define CTL_ACCEPTED_LEN 48
+
+/* The 'lease_ms' of an ACCEPTED for a live connection: as long as the
+ * receiver's own lease. */
+#define CTL_LEASE_FULL UINT32_MAX
 
 /* Why an agent refused a connection request. */
 enum ctl_reject_reason {

@@ -574,6 +574,37 @@ START_TEST(test_idempotent_request)
 }
 END_TEST
 
+/* A request repeated for a connection that is over (its first answer
+ * lost) is still answered, but the agent vouches only for as long as it
+ * keeps the connection: not a new lease for a closed connection. */
+START_TEST(test_reaccept_vouches_less)
+{
+    struct flow_key cp = cp_make("198.51.100.2", 40001, "203.0.113.10", 80);
+    struct ctl_conn_req r = req_make(&cp, 1000, 2000, 3);
+
+    establish(&cp, 1000, 2000, 5000, 1, 7, 0);
+    ck_assert_uint_eq(last('M')->msg->accepted.lease_ms, CTL_LEASE_FULL);
+
+    /* Live: a full lease again. */
+    clear_events();
+    conn_req(&r, &local_ok, 50);
+    check_accepted(&cp);
+    ck_assert_uint_eq(last('M')->msg->accepted.lease_ms, CTL_LEASE_FULL);
+
+    /* Its socket gone at 100: forgotten 10 s later, so at 1,100 the agent
+     * vouches for 9 s. */
+    agent_core_sockets_begin(core, 100);
+    agent_core_sockets_end(core, 100, 0);
+    clear_events();
+    conn_req(&r, &local_ok, 1100);
+    check_accepted(&cp);
+    ck_assert_uint_eq(last('M')->msg->accepted.lease_ms, 9000);
+    conn_req(&r, &local_ok, 100 + 10000 + 500);
+    ck_assert_uint_eq(last('M')->msg->accepted.lease_ms, 0);
+    ck_assert_uint_eq(agent_core_get_stats(core)->reaccepted, 3);
+}
+END_TEST
+
 /* Another connection with the same CP pair while one lives: collision.
  * Once the first is closed, the pair may be reused. */
 START_TEST(test_collision_and_reuse)
@@ -1695,6 +1726,7 @@ agent_core_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_accept_handshake);
     tcase_add_test(tc, test_idempotent_request);
+    tcase_add_test(tc, test_reaccept_vouches_less);
     tcase_add_test(tc, test_collision_and_reuse);
     tcase_add_test(tc, test_reject_not_mine);
     tcase_add_test(tc, test_reject_not_ready_not_listening);

@@ -217,6 +217,7 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
     case CTL_MSG_ACCEPTED:
         make_cp(&m->accepted.cp);
         m->accepted.server = rnd32();
+        m->accepted.lease_ms = rnd32();
         break;
     case CTL_MSG_REJECTED:
         make_cp(&m->rejected.cp);
@@ -701,6 +702,7 @@ START_TEST(test_wire_offsets)
     b = encode_body(&m, CTL_MSG_ACCEPTED, &buf);
     expect_cp(b, 0, &m.accepted.cp);
     expect_be(b, 40, m.accepted.server, 4, "server");
+    expect_be(b, 44, m.accepted.lease_ms, 4, "lease_ms");
     ofpbuf_uninit(&buf);
 
     b = encode_body(&m, CTL_MSG_REJECTED, &buf);
@@ -1429,7 +1431,7 @@ check_header_byte(size_t ofs, uint8_t value, enum ctl_msg_error expected)
     struct ctl_msg m;
     struct ofpbuf buf;
 
-    make_msg(&m, CTL_MSG_ACCEPTED, V_TYPICAL);
+    make_msg(&m, CTL_MSG_MAPPING_QUERY, V_TYPICAL);
     encode_ok(&m, &buf);
     memcpy(copy, buf.data, buf.size);
     copy[ofs] = value;
@@ -1447,8 +1449,10 @@ START_TEST(test_bad_header)
     check_header_byte(5, 0, CTL_MSG_ERR_TYPE);
     check_header_byte(5, CTL_MSG_N_TYPES, CTL_MSG_ERR_TYPE);
     check_header_byte(5, 0xff, CTL_MSG_ERR_TYPE);
-    /* Another valid type with the wrong body. */
+    /* The same message re-signed decodes; another valid type with the
+     * wrong body does not. */
     check_header_byte(5, CTL_MSG_MAPPING_QUERY, CTL_MSG_OK);
+    check_header_byte(5, CTL_MSG_ACCEPTED, CTL_MSG_ERR_BODY_LEN);
     check_header_byte(5, CTL_MSG_UNKNOWN, CTL_MSG_ERR_BODY_LEN);
 
     /* Sender 0. */

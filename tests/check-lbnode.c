@@ -71,6 +71,7 @@ struct installed {
 struct world {
     struct lbnode *lbs[N_LB];
     enum agent_mode agent[N_SRV];
+    uint32_t agent_lease_ms;    /* What an accepting agent vouches for. */
     size_t conn_reqs[N_SRV];
 
     struct bus_msg *queue;
@@ -284,6 +285,7 @@ setup(void)
 {
     secret = SECRET;
     memset(&w, 0, sizeof w);
+    w.agent_lease_ms = CTL_LEASE_FULL;
     w.queue = xcalloc(MAX_MSGS, sizeof *w.queue);
     w.now = 1000000;
     syn_table_max = 1000;
@@ -335,6 +337,7 @@ agent_recv(uint32_t dst, const struct ctl_msg *msg)
         ctl_msg_init(&reply, CTL_MSG_ACCEPTED, dst, 0);
         reply.accepted.cp = msg->conn_req.cp;
         reply.accepted.server = dst;
+        reply.accepted.lease_ms = w.agent_lease_ms;
         bus_push(&w, dst, msg->sender, &reply);
         break;
     case AGENT_REJECT:
@@ -1893,6 +1896,42 @@ START_TEST(test_retry_after_lost_mapping)
 }
 END_TEST
 
+START_TEST(test_accepted_lease)
+{
+    /* An agent that answers a repeated CONN_REQ for a connection that is
+     * over vouches for it only until it forgets it: the SFT's entry, and
+     * through the MAPPING the PFT's, get no more than that, rather than a
+     * new lease for a closed connection. */
+    uint16_t sport = 57200;
+    struct flow_key cp = cp_of(sport);
+    uint32_t pft, sft;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    ck_assert_uint_ne(pft, sft);
+    size_t n_pft = lbnode_n_entries(w.lbs[pft - 1]);
+    size_t n_sft = lbnode_n_entries(w.lbs[sft - 1]);
+    w.agent_lease_ms = 700;
+    handshake(0, sport);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[pft - 1]), n_pft + 1);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[sft - 1]), n_sft + 1);
+    ck_assert_uint_eq(TOTAL(accepted), 1);
+    /* Lapsed leases are swept every 250 ms (controller/lease.c), and a
+     * full lease would be LEASE_MS (10 s). */
+    long long int t1 = w.now;
+    ck_assert_int_le(lbnode_next_deadline(w.lbs[sft - 1]), t1 + 700 + 250);
+    ck_assert_int_le(lbnode_next_deadline(w.lbs[pft - 1]), t1 + 700 + 250);
+
+    /* Past it, both entries are gone. */
+    w.now = t1 + 1000;
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_run(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    run_bus();
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[pft - 1]), n_pft);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[sft - 1]), n_sft);
+}
+END_TEST
+
 START_TEST(test_late_duplicate_syn)
 {
     /* A copy of a completed handshake's SYN (same client ISN), duplicated
@@ -3181,6 +3220,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_cookie_across_key_rotation);
     tcase_add_test(tc, test_server_down_before_answer);
     tcase_add_test(tc, test_retry_after_lost_mapping);
+    tcase_add_test(tc, test_accepted_lease);
     tcase_add_test(tc, test_timers_visit_only_due);
     tcase_add_test(tc, test_next_deadline_handshake);
     tcase_add_test(tc, test_timers_follow_removals);

@@ -267,6 +267,7 @@ lbnode_records(const struct flow_key *cp)
     ctl_msg_init(&msg, CTL_MSG_ACCEPTED, 101, 1);
     msg.accepted.cp = *cp;
     msg.accepted.server = 101;
+    msg.accepted.lease_ms = CTL_LEASE_FULL;
     lbnode_recv(node, &msg, 1020, &lb_io, NULL);
     lbnode_destroy(node);
 }

@@ -309,6 +309,7 @@ server_answer(struct lbnode *lb, struct fuzz_world *w, const uint8_t *data,
         ctl_msg_init(msg, CTL_MSG_ACCEPTED, req->server, 1);
         msg->accepted.cp = req->cp;
         msg->accepted.server = req->server;
+        msg->accepted.lease_ms = CTL_LEASE_FULL;
     } else {
         ctl_msg_init(msg, CTL_MSG_REJECTED, req->server, 1);
         msg->rejected.cp = req->cp;
