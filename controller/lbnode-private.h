@@ -88,6 +88,8 @@ struct entry {
     bool server_published;      /* PFT in CONNECTING: its server has
                                  * published the connection (it accepted;
                                  * we missed the MAPPING). */
+    bool server_lost;           /* ...and was then found down: no more
+                                 * CONNECT retries (see lbnode_retry()). */
     struct deadline expiry;     /* 'expires', in 'handshakes' or
                                  * 'entry_leases' (by 'state'). */
     struct deadline connect_retry;  /* In 'connect_retries' while a PFT

@@ -578,13 +578,23 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         ovs_assert(e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING);
         lb->stats.timer_visits++;
         deadline_queue_set(&lb->connect_retries, d, now + lb->connect_retry_ms);
+        if (e->server_lost) {
+            continue;
+        }
         if (!s || !s->healthy) {
             if (e->server_published) {
                 /* It answered (it publishes the connection; the MAPPING
                  * was lost) and went down since: the connection went with
-                 * it, and a second server must not get it.  Wait: it may
-                 * come back, else the handshake's timeout forgets it. */
+                 * it, and a second server must not get it.  Nor the same
+                 * one again: back without its journal, its agent would
+                 * take the retry for a new connection and open a server
+                 * socket with nobody at the other end (the client may
+                 * have closed long ago).  So no more retries: if it comes
+                 * back with the connection, its publications restore the
+                 * entry once the handshake's timeout has forgotten this
+                 * one (the ingress's mapping lives on them meanwhile). */
                 lb->stats.connect_server_lost++;
+                e->server_lost = true;
                 continue;
             }
             /* The server went down before it answered: choose another, as

@@ -239,9 +239,15 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
          * established on the publication's word: it names no ISN, and a
          * stale socket of an earlier connection on the CP would look the
          * same.)  But if its chosen server publishes it, the retry must
-         * not give it to another server should that one go down. */
+         * not give it to another server should that one go down; and the
+         * entry lives on the publications, as a lease: once they stop
+         * (the connection closed, or its server is gone), it goes a lease
+         * later rather than at the handshake's timeout, so that retries
+         * answered after the close keep nothing for long. */
         if (e->state == ENTRY_CONNECTING && e->server == server) {
             e->server_published = true;
+            e->expires = now + lb->lease_ms;
+            lease_entry_schedule_expiry(lb, e);
         }
         lb->stats.publish_handshake++;
         return;

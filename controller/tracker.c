@@ -642,6 +642,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
     };
     e->server = server;
     e->server_published = false;
+    e->server_lost = false;
     e->connect_ingress = e->ingress;
     e->connect_sent = now;
     FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,

@@ -2406,6 +2406,66 @@ check_no_timers(void)
     }
 }
 
+START_TEST(test_connect_server_lost)
+{
+    /* A PFT whose server never answered (its answers lost) but publishes
+     * the connection: the entry lives on the publications, as a lease,
+     * not until the handshake's timeout; and once that server is found
+     * down, the PFT retries no more, not even when it comes back (without
+     * its journal its agent would take the retry for a new connection and
+     * open a server socket with nobody at the other end). */
+    uint16_t sport = 57300;
+    struct flow_key cp = cp_of(sport);
+    bool srv_healthy[N_SRV];
+    uint32_t pft, sft;
+    int srv = -1;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    for (int i = 0; i < N_SRV; i++) {
+        w.agent[i] = AGENT_SILENT;
+    }
+    handshake(0, sport);
+    for (int i = 0; i < N_SRV; i++) {
+        if (w.conn_reqs[i]) {
+            srv = i;
+        }
+    }
+    ck_assert_int_ge(srv, 0);
+    publish(srv, 0, &sport, 1, lb_id(0));
+
+    /* Retries go on while the server is healthy. */
+    w.now += 1000;
+    retry_all();
+    ck_assert_uint_eq(w.conn_reqs[srv], 2);
+
+    /* Found down: no retry, then or after its return. */
+    for (int i = 0; i < N_SRV; i++) {
+        srv_healthy[i] = i != srv;
+    }
+    configure(NULL, srv_healthy, 3);
+    w.now += 1000;
+    retry_all();
+    ck_assert_uint_eq(lbnode_get_stats(w.lbs[pft - 1])->connect_server_lost,
+                      1);
+    configure(NULL, NULL, 3);
+    for (int t = 0; t < 3; t++) {
+        w.now += 1000;
+        retry_all();
+    }
+    ck_assert_uint_eq(w.conn_reqs[srv], 2);
+    for (int i = 0; i < N_SRV; i++) {
+        ck_assert_uint_eq(w.conn_reqs[i], i == srv ? 2 : 0);
+    }
+
+    /* No publication since: gone a lease after the last one (5 s ago),
+     * well before the handshake's timeout (30 s). */
+    w.now += LEASE_MS - 5000 + 250;
+    run_all();
+    run_bus();
+    check_no_timers();
+}
+END_TEST
+
 START_TEST(test_timers_visit_only_due)
 {
     /* Many live connections, all but one published every second: when the
@@ -3221,6 +3281,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_server_down_before_answer);
     tcase_add_test(tc, test_retry_after_lost_mapping);
     tcase_add_test(tc, test_accepted_lease);
+    tcase_add_test(tc, test_connect_server_lost);
     tcase_add_test(tc, test_timers_visit_only_due);
     tcase_add_test(tc, test_next_deadline_handshake);
     tcase_add_test(tc, test_timers_follow_removals);
