@@ -992,8 +992,9 @@ static const struct metrics_counter lbnode_counters[] = {
                    "Chosen servers that went down before answering: another "
                    "chosen."),
     LBNODE_COUNTER(connect_server_lost, "connect_server_lost",
-                   "Retries that found the chosen server down after it had "
-                   "published the connection: no other server chosen."),
+                   "Handshakes whose chosen server went down after it had "
+                   "published the connection: no other server chosen, no "
+                   "more retries."),
     LBNODE_COUNTER(connects_established, "connects_established",
                    "CONNECTs (PFT retries) for a handshake already "
                    "established: its MAPPING sent to the PFT, its server "
