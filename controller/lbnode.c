@@ -589,10 +589,11 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
                  * one again: back without its journal, its agent would
                  * take the retry for a new connection and open a server
                  * socket with nobody at the other end (the client may
-                 * have closed long ago).  So no more retries: if it comes
-                 * back with the connection, its publications restore the
-                 * entry once the handshake's timeout has forgotten this
-                 * one (the ingress's mapping lives on them meanwhile). */
+                 * have closed long ago).  So no more retries: this entry
+                 * lapses a lease after the server's last publication
+                 * (lease.c), and if the server comes back with the
+                 * connection, its publications rebuild it established
+                 * (the ingress's mapping lives on them meanwhile). */
                 lb->stats.connect_server_lost++;
                 e->server_lost = true;
                 continue;

@@ -243,8 +243,12 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
          * entry lives on the publications, as a lease: once they stop
          * (the connection closed, or its server is gone), it goes a lease
          * later rather than at the handshake's timeout, so that retries
-         * answered after the close keep nothing for long. */
-        if (e->state == ENTRY_CONNECTING && e->server == server) {
+         * answered after the close keep nothing for long.  Not once that
+         * server was found down (server_lost: no more retries): then the
+         * entry lapses, and the server's publications, if it came back
+         * with the connection, rebuild it established (above). */
+        if (e->state == ENTRY_CONNECTING && e->server == server
+            && !e->server_lost) {
             e->server_published = true;
             e->expires = now + lb->lease_ms;
             lease_entry_schedule_expiry(lb, e);

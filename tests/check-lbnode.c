@@ -2421,6 +2421,8 @@ START_TEST(test_connect_server_lost)
     int srv = -1;
 
     ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    size_t n_pft = lbnode_n_entries(w.lbs[pft - 1]);
+    size_t n_sft = lbnode_n_entries(w.lbs[sft - 1]);
     for (int i = 0; i < N_SRV; i++) {
         w.agent[i] = AGENT_SILENT;
     }
@@ -2448,6 +2450,7 @@ START_TEST(test_connect_server_lost)
     ck_assert_uint_eq(lbnode_get_stats(w.lbs[pft - 1])->connect_server_lost,
                       1);
     configure(NULL, NULL, 3);
+    publish(srv, 0, &sport, 1, lb_id(0));   /* Back: renews nothing. */
     for (int t = 0; t < 3; t++) {
         w.now += 1000;
         retry_all();
@@ -2457,9 +2460,26 @@ START_TEST(test_connect_server_lost)
         ck_assert_uint_eq(w.conn_reqs[i], i == srv ? 2 : 0);
     }
 
-    /* No publication since: gone a lease after the last one (5 s ago),
-     * well before the handshake's timeout (30 s). */
+    /* The PFT's entry is gone a lease after the last publication before
+     * the server was found down (5 s ago), well before the handshake's
+     * timeout (30 s); the SFT's, which retries nothing, lives on the
+     * publications that came since. */
     w.now += LEASE_MS - 5000 + 250;
+    run_all();
+    run_bus();
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[pft - 1]), n_pft);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[sft - 1]), n_sft + 1);
+
+    /* The server has the connection: its publications rebuild the PFT's
+     * entry, established. */
+    uint64_t restored = TOTAL(entries_restored);
+    publish(srv, 0, &sport, 1, lb_id(0));
+    ck_assert_uint_eq(TOTAL(entries_restored), restored + 1);
+    ck_assert_uint_eq(lbnode_n_entries(w.lbs[pft - 1]), n_pft + 1);
+
+    /* No more publications (the connection closed): everything goes
+     * within a lease. */
+    w.now += LEASE_MS + 250;
     run_all();
     run_bus();
     check_no_timers();
