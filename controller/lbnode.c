@@ -575,12 +575,10 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         struct ctl_msg msg;
 
         /* Every change of role or state reschedules the retry. */
-        ovs_assert(e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING);
+        ovs_assert(e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
+                   && !e->server_lost);
         lb->stats.timer_visits++;
         deadline_queue_set(&lb->connect_retries, d, now + lb->connect_retry_ms);
-        if (e->server_lost) {
-            continue;
-        }
         if (!s || !s->healthy) {
             if (e->server_published) {
                 /* It answered (it publishes the connection; the MAPPING
@@ -596,6 +594,7 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
                  * (the ingress's mapping lives on them meanwhile). */
                 lb->stats.connect_server_lost++;
                 e->server_lost = true;
+                deadline_cancel(d);
                 continue;
             }
             /* The server went down before it answered: choose another, as

@@ -233,9 +233,10 @@ struct lbnode_stats {
     uint64_t no_server;         /* Final decisions without a server. */
     uint64_t connect_server_down; /* Chosen server went down before it
                                  * answered: another one chosen. */
-    uint64_t connect_server_lost; /* PFT retries that found the chosen
-                                 * server down after it published the
-                                 * connection: no other one chosen. */
+    uint64_t connect_server_lost; /* Handshakes whose chosen server was
+                                 * found down after it published the
+                                 * connection: no other one chosen, no
+                                 * more retries. */
     uint64_t connects_established; /* SFT: CONNECTs (PFT retries) for a
                                  * handshake already established: its
                                  * MAPPING sent to the PFT instead. */

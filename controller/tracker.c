@@ -51,11 +51,14 @@ COVERAGE_DEFINE(lbnode_ack_invalid);
 #define SYNACK_WINDOW 65535
 
 /* Keeps 'e' in 'connect_retries' while it waits, as PFT, for its server's
- * answer to the CONNECT sent at 'connect_sent'; takes it out otherwise. */
+ * answer to the CONNECT sent at 'connect_sent' (unless that server was
+ * found down after it published the connection: 'server_lost', no more
+ * retries); takes it out otherwise. */
 static void
 entry_schedule_retry(struct lbnode *lb, struct entry *e)
 {
-    if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING) {
+    if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
+        && !e->server_lost) {
         deadline_queue_set(&lb->connect_retries, &e->connect_retry,
                            e->connect_sent + lb->connect_retry_ms);
     } else {
