@@ -885,6 +885,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(publish_fwd_sent);
     STAT(publish_misdirected);
     STAT(publish_handshake);
+    STAT(publish_handshake_cut);
     STAT(leases_renewed);
     STAT(leases_lapsed);
     STAT(entries_restored);
@@ -1055,6 +1056,9 @@ static const struct metrics_counter lbnode_counters[] = {
                    "PUBLISH_FWD entries not for this node."),
     LBNODE_COUNTER(publish_handshake, "publish_handshake",
                    "Published entries for flows still in handshake."),
+    LBNODE_COUNTER(publish_handshake_cut, "publish_handshake_cut",
+                   "Published entries whose handshake, still waiting for "
+                   "the client's ACK, was cut to a lease."),
     LBNODE_COUNTER(leases_renewed, "leases_renewed",
                    "Entries and mappings whose lease a publication "
                    "extended."),

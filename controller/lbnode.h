@@ -286,6 +286,8 @@ struct lbnode_stats {
                                  * rings disagreed for a moment). */
     uint64_t publish_handshake; /* Entries for flows still in our
                                  * handshake: left to its timers. */
+    uint64_t publish_handshake_cut; /* ...of which waiting for the
+                                 * client's ACK: handshake cut to a lease. */
     uint64_t leases_renewed;    /* Entries and mappings whose lease a
                                  * publication extended. */
     uint64_t leases_lapsed;     /* Established entries and mappings

@@ -252,6 +252,19 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
             e->server_published = true;
             e->expires = now + lb->lease_ms;
             lease_entry_schedule_expiry(lb, e);
+        } else if (e->state == ENTRY_SYN_RECEIVED
+                   && e->expires > now + lb->lease_ms) {
+            /* A server has a socket for the CP while we still wait for
+             * the client's ACK: the connection was established through
+             * another PFT while the rings disagreed (or a stale socket
+             * of an earlier connection shares the CP, and the client's
+             * ACK is due within a round trip anyway).  Wait a lease at
+             * most, not the whole handshake timeout: if the connection
+             * lives on, its publications rebuild the entry established
+             * once this one lapsed. */
+            e->expires = now + lb->lease_ms;
+            lease_entry_schedule_expiry(lb, e);
+            lb->stats.publish_handshake_cut++;
         }
         lb->stats.publish_handshake++;
         return;

@@ -127,11 +127,20 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
     }
 
     struct entry *e = xzalloc(sizeof *e);
+    uint32_t pft, sft;
 
     e->cp = *cp;
     e->role = role;
     e->state = ENTRY_SYN_RECEIVED;
     e->expires = now + lb->handshake_timeout_ms;
+    if (lbnode_trackers(lb, cp, &pft, &sft)
+        && pft != lb->self && sft != lb->self) {
+        /* A message of a ring we no longer have (or do not have yet) made
+         * us a tracker: the copy serves that ring's late messages for a
+         * lease at most, as entry_hand_over() leaves it to a handshake we
+         * stop tracking, not for the whole handshake timeout. */
+        e->expires = MIN(e->expires, now + lb->lease_ms);
+    }
     lease_entry_schedule_expiry(lb, e);
     hmap_insert(&lb->entries, &e->node, cp_hash(cp));
     lb->n_syn_entries++;
@@ -1231,8 +1240,14 @@ entry_take_sync(struct lbnode *lb, struct entry *e,
     e->from_publication = false;
     /* An established entry gets what the sender's lease had left, not a
      * new lease: a closed connection's entry handed over must not outlive
-     * it. */
+     * it.  A handshake, likewise, what the sender's handshake had left (0
+     * from a sender that does not say: a full handshake timeout). */
     entry_set_state_until(lb, e, state, lease_end_from(lb, ts->lease_ms, now), now);
+    if (state != ENTRY_ESTABLISHED && ts->lease_ms
+        && e->expires > now + ts->lease_ms) {
+        e->expires = now + ts->lease_ms;
+        lease_entry_schedule_expiry(lb, e);
+    }
 }
 
 /* Hands the flow of 'e' to its PFT and SFT under this node's ring
@@ -1280,7 +1295,8 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
             .ingress = e->ingress, .ttl = e->ttl,
             .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
             .lease_ms = (e->state == ENTRY_ESTABLISHED
-                         ? lease_left(e->expires, now) : 0),
+                         ? lease_left(e->expires, now)
+                         : MAX(lease_left(e->expires, now), 1)),
         };
         memcpy(msg.tracker_sync.rejected, e->rejected,
                e->n_rejected * sizeof *e->rejected);

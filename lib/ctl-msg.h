@@ -409,10 +409,12 @@ enum ctl_tracker_role {
  *   46  client_isn u32   50  opts (8)   58  ts_lb u32   62  server u32
  *   66  ingress u32   70  ttl u8   71  isn_kind u8   72  lease_ms u32
  *   76  n_rejected u16   78  rejected u32 [n_rejected]
- * 'lease_ms' is what is left of the sender's lease on an established entry
- * (0 for a handshake): the receiver's entry lasts that long unless a
- * publication renews it, so that handing a closed connection's entry over
- * does not give it a new lease. */
+ * 'lease_ms' is what is left of the sender's lease on an established entry,
+ * or of its handshake timeout on a handshake (at least 1; 0 from a sender
+ * that does not say: a full handshake timeout): the receiver's entry lasts
+ * that long unless a publication renews it, so that handing a closed
+ * connection's entry over does not give it a new lease, nor a handshake
+ * that outlived its connection a new timeout. */
 #define CTL_TRACKER_MAX_REJECTED 8
 struct ctl_tracker_sync {
     struct flow_key cp;
@@ -426,7 +428,7 @@ struct ctl_tracker_sync {
     uint32_t ingress;
     uint8_t ttl;
     enum ctl_isn_kind isn_kind;
-    uint32_t lease_ms;              /* Lease left (established only). */
+    uint32_t lease_ms;              /* Lease or handshake time left. */
     size_t n_rejected;
     uint32_t rejected[CTL_TRACKER_MAX_REJECTED];  /* Servers that refused. */
 };

@@ -871,6 +871,7 @@ START_TEST(test_service_down_report)
 END_TEST
 
 static bool show_says(int lb, const char *text);
+static bool has_entry(int lb, uint16_t sport, const char *state);
 
 /* 'n' handshakes, from client ports 'sport' on, entering at ingress index
  * 'ingress'; stores in 'per_server' how many went to each server. */
@@ -2486,6 +2487,48 @@ START_TEST(test_connect_server_lost)
 }
 END_TEST
 
+START_TEST(test_handshake_outlives_nothing)
+{
+    /* Handshake entries (syn-received: the client's ACK not seen) that the
+     * connection made elsewhere, or a ring change, left behind live no
+     * longer than they are of use (found by the simulator, seeds 214, 283,
+     * 564, 749, 937 of 1,000, issue 17):
+     *  - a handshake whose CP a server publishes (the connection was
+     *    established through another PFT while the rings disagreed) waits
+     *    a lease, not the whole handshake timeout;
+     *  - a handshake handed over by TRACKER_SYNC keeps what the sender's
+     *    handshake had left, not a new timeout. */
+    uint16_t sport = 57600, sport2 = 57601;
+    struct flow_key cp = cp_of(sport), cp2 = cp_of(sport2);
+    uint32_t pft, sft, pft2, sft2;
+
+    ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+    ck_assert(lbnode_trackers(w.lbs[0], &cp2, &pft2, &sft2));
+    ck_assert_int_gt(handshake_timeout_ms, LEASE_MS + 1000);
+
+    packet_in(0, sport, TCP_SYN, 1000, 0);
+    run_bus();
+    ck_assert(has_entry(pft - 1, sport, "syn-received"));
+    publish(0, 0, &sport, 1, lb_id(0));
+    ck_assert_uint_ge(TOTAL(publish_handshake_cut), 1);
+
+    /* Handed over with 2 s left. */
+    inject_tracker_sync_lease(sft2, pft2, &cp2, false, 3000, 77, CTL_NODE_NONE,
+                              2000);
+    ck_assert(has_entry(pft2 - 1, sport2, "syn-received"));
+    w.now += 2250;
+    run_all();
+    ck_assert(!has_entry(pft2 - 1, sport2, NULL));
+    ck_assert(has_entry(pft - 1, sport, "syn-received"));
+
+    /* No publication since: gone a lease after the one there was. */
+    w.now += LEASE_MS - 2000;
+    run_all();
+    ck_assert(!has_entry(pft - 1, sport, NULL));
+    ck_assert(!has_entry(sft - 1, sport, NULL));
+}
+END_TEST
+
 START_TEST(test_timers_visit_only_due)
 {
     /* Many live connections, all but one published every second: when the
@@ -3302,6 +3345,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_retry_after_lost_mapping);
     tcase_add_test(tc, test_accepted_lease);
     tcase_add_test(tc, test_connect_server_lost);
+    tcase_add_test(tc, test_handshake_outlives_nothing);
     tcase_add_test(tc, test_timers_visit_only_due);
     tcase_add_test(tc, test_next_deadline_handshake);
     tcase_add_test(tc, test_timers_follow_removals);

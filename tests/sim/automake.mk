@@ -25,6 +25,8 @@ EXTRA_DIST += tests/sim/scenarios.sh tests/sim/sim-report.sh \
 	tests/sim/scenarios/dup-syn.txt \
 	tests/sim/scenarios/fires-no-loss.txt \
 	tests/sim/scenarios/fires-ring.txt \
+	tests/sim/scenarios/handshake-other-ring.txt \
+	tests/sim/scenarios/handshake-published.txt \
 	tests/sim/scenarios/lb-crash.txt \
 	tests/sim/scenarios/lb-crash-wipe.txt \
 	tests/sim/scenarios/lossy.txt \

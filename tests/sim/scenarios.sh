@@ -1,8 +1,10 @@
 #!/bin/sh
 # tests/sim/scenarios.sh: 'make check' runs every scenario of
-# tests/sim/scenarios with seed 1 (each must hold its invariants, or fail
-# exactly the ones its expect-failure lines name: known bugs), and checks
-# that a run reproduces from its seed, step for step.
+# tests/sim/scenarios with seed 1, or the seed of its '# seed: N' line (a
+# random scenario kept as a regression test runs with the seed that found
+# the bug); each must hold its invariants, or fail exactly the ones its
+# expect-failure lines name (known bugs).  It also checks that a run
+# reproduces from its seed, step for step.
 set -u
 srcdir=${srcdir:-.}
 sim=tests/sim/ovslb-sim
@@ -13,7 +15,8 @@ fi
 
 failed=0
 for scenario in "$srcdir"/tests/sim/scenarios/*.txt; do
-    if out=$("$sim" --seed 1 "$scenario" 2>&1); then
+    seed=$(sed -n 's/^# seed: *\([0-9][0-9]*\) *$/\1/p' "$scenario" | head -n 1)
+    if out=$("$sim" --seed "${seed:-1}" "$scenario" 2>&1); then
         echo "PASS: $(basename "$scenario")"
     else
         echo "FAIL: $(basename "$scenario")"
