@@ -35,6 +35,7 @@
 #include "ring.h"
 #include "flows/server-pipeline.h"
 #include "tcp-seg.h"
+#include "tombstones.h"
 #include "unaligned.h"
 #include "util.h"
 
@@ -141,6 +142,7 @@ struct agent_core {
      * timer of their own, the sweep visits the whole table once a
      * second, and eviction must find its victim at once. */
     struct ovs_list idle;
+    struct tombstones tombstones;   /* Handshakes of removed entries. */
     struct ring *ring;              /* Healthy LB nodes (never NULL). */
     uint16_t ip_id;
     long long int next_sweep;
@@ -168,6 +170,7 @@ agent_limits_init(struct agent_limits *limits)
     limits->syn_tries = 3;
     limits->linger_ms = 10000;
     limits->closed_idle_ms = 70000;
+    limits->tombstone_ms = 30000;
 }
 
 /* Returns the name of 'state'. */
@@ -200,6 +203,8 @@ agent_core_create(uint32_t self, const struct agent_core_ops *ops, void *aux)
     hmap_init(&core->conns);
     ovs_list_init(&core->pending);
     ovs_list_init(&core->idle);
+    tombstones_init(&core->tombstones);
+    tombstones_set_max(&core->tombstones, core->limits.max_entries);
     core->ring = ring_create(NULL, 0, 0, 0);
     core->next_sweep = LLONG_MIN;
     return core;
@@ -218,6 +223,7 @@ agent_core_destroy(struct agent_core *core)
         free(conn);
     }
     hmap_destroy(&core->conns);
+    tombstones_destroy(&core->tombstones);
 
     struct vip_port_node *vpn;
     HMAP_FOR_EACH_POP (vpn, node, &core->vip_ports) {
@@ -244,6 +250,9 @@ agent_core_set_limits(struct agent_core *core,
 {
     core->limits = *limits;
     core->limits.syn_tries = MAX(core->limits.syn_tries, 1);
+    core->stats.tombstones_evicted
+        += tombstones_set_max(&core->tombstones,
+                              limits->tombstone_ms ? limits->max_entries : 0);
 }
 
 /* VIP ports. */
@@ -475,6 +484,21 @@ conn_remove(struct agent_core *core, struct agent_conn *conn)
     free(conn);
 }
 
+/* Removes 'conn', at 'now', leaving a tombstone of its handshake if the
+ * server had accepted it: a late retry of its CONN_REQ then gets an answer
+ * that vouches for nothing, not a new SYN. */
+static void
+conn_forget(struct agent_core *core, struct agent_conn *conn,
+            long long int now)
+{
+    if (conn->state != AGENT_CONN_SYN_SENT && core->limits.tombstone_ms) {
+        core->stats.tombstones_evicted
+            += tombstones_add(&core->tombstones, &conn->cp, conn->client_isn,
+                              conn->isn_lb, now + core->limits.tombstone_ms);
+    }
+    conn_remove(core, conn);
+}
+
 /* Whether the table can take one more entry: below both bounds, or at
  * 'max_entries' with an idle entry that conn_make_room() can evict.  A
  * table full of live entries refuses, as admission always did at
@@ -493,7 +517,7 @@ conn_has_room(const struct agent_core *core)
  * entry idle longest, the front of 'idle'; in a table above it (the bound
  * was lowered), two, so that it shrinks back one per insertion. */
 static void
-conn_make_room(struct agent_core *core)
+conn_make_room(struct agent_core *core, long long int now)
 {
     size_t n = hmap_count(&core->conns);
     size_t max = core->limits.max_entries;
@@ -505,7 +529,7 @@ conn_make_room(struct agent_core *core)
                                                  idle_node);
 
         core->stats.evicted++;
-        conn_remove(core, victim);
+        conn_forget(core, victim, now);
     }
 }
 
@@ -721,6 +745,21 @@ agent_core_conn_req(struct agent_core *core, uint32_t sender,
         }
         /* A connection that is over: the CP pair is reused. */
         conn_remove(core, conn);
+    } else if (tombstones_match(&core->tombstones, cp, req->client_isn,
+                                req->isn_lb)) {
+        /* A tracker's late retry of a connection we accepted, which is over
+         * and forgotten: a SYN would open a server socket that nobody is
+         * at the other end of.  Say that we took it, vouching for nothing
+         * (lease_ms 0), so that the trackers keep nothing for it. */
+        struct ctl_msg msg;
+
+        core->stats.retries_forgotten++;
+        ctl_msg_init(&msg, CTL_MSG_ACCEPTED, core->self, 0);
+        msg.accepted.cp = *cp;
+        msg.accepted.server = core->self;
+        msg.accepted.lease_ms = 0;
+        send_msg(core, sender, &msg);
+        return;
     }
 
     if (!local->ready) {
@@ -758,7 +797,8 @@ agent_core_conn_req(struct agent_core *core, uint32_t sender,
         }
     }
 
-    conn_make_room(core);
+    conn_make_room(core, now);
+    tombstones_remove(&core->tombstones, cp);
     conn = conn_create(core, cp, AGENT_CONN_SYN_SENT, now);
     conn->requester = sender;
     conn->ttl = req->ttl;
@@ -1072,6 +1112,7 @@ agent_core_run(struct agent_core *core, long long int now)
         }
     }
 
+    tombstones_expire(&core->tombstones, now);
     if (now >= core->next_sweep) {
         const struct agent_limits *l = &core->limits;
 
@@ -1079,7 +1120,7 @@ agent_core_run(struct agent_core *core, long long int now)
             if ((conn->gone && now - conn->gone_at >= l->linger_ms)
                 || (conn->state == AGENT_CONN_CLOSED
                     && now - conn->last_seen >= l->closed_idle_ms)) {
-                conn_remove(core, conn);
+                conn_forget(core, conn, now);
             }
         }
         core->next_sweep = now + SWEEP_INTERVAL_MS;
@@ -1103,7 +1144,7 @@ agent_core_next_deadline(const struct agent_core *core)
     if (!hmap_is_empty(&core->conns)) {
         deadline = MIN(deadline, core->next_sweep);
     }
-    return deadline;
+    return MIN(deadline, tombstones_next_expiry(&core->tombstones));
 }
 
 /* Reconciliation. */
@@ -1233,7 +1274,8 @@ agent_core_restore(struct agent_core *core, const struct flow_key *cp,
         return false;
     }
 
-    conn_make_room(core);
+    conn_make_room(core, now);
+    tombstones_remove(&core->tombstones, cp);
     conn = conn_create(core, cp, rec[1], now);
     conn->xlate.ts = rec[2] & REC_TS;
     conn->xlate.sack = rec[2] & REC_SACK;
@@ -1320,6 +1362,11 @@ agent_core_format_bounds(const struct agent_core *core, struct ds *s)
                   hmap_count(&core->conns), ovs_list_size(&core->idle),
                   core->limits.max_entries, core->stats.evicted,
                   core->limits.max_conns, core->stats.table_full);
+    ds_put_format(s, "tombstones: %"PRIuSIZE" for %"PRIu32" ms, bound %"
+                  PRIuSIZE" (%"PRIu64" evicted)\n",
+                  tombstones_count(&core->tombstones),
+                  core->limits.tombstone_ms, core->tombstones.max,
+                  core->stats.tombstones_evicted);
 }
 
 static int
@@ -1388,6 +1435,7 @@ agent_core_format_stats(const struct agent_core *core, struct ds *s)
     PUT(requests);
     PUT(accepted);
     PUT(reaccepted);
+    PUT(retries_forgotten);
     PUT(pending_dups);
     for (int i = 0; i < CTL_REJECT_N_REASONS; i++) {
         ds_put_format(s, "  rejected_%s: %"PRIu64"\n",
@@ -1417,6 +1465,9 @@ agent_core_format_stats(const struct agent_core *core, struct ds *s)
     PUT(restore_rejected);
     PUT(egress_moves);
     PUT(evicted);
+    PUT(tombstones_evicted);
+    ds_put_format(s, "  tombstones: %"PRIuSIZE"\n",
+                  tombstones_count(&core->tombstones));
     PUT(table_full);
     ds_put_cstr(s, "publishing:\n");
     PUT(publish_msgs);
@@ -1432,6 +1483,9 @@ static const struct metrics_counter agent_counters[] = {
                   "Connections accepted (ACCEPTED for a new connection)."),
     AGENT_COUNTER(reaccepted, "reaccepted",
                   "ACCEPTED sent again for a retransmitted request."),
+    AGENT_COUNTER(retries_forgotten, "retries_forgotten",
+                  "Retried requests of a connection over and forgotten, "
+                  "answered without a SYN."),
     AGENT_COUNTER(pending_dups, "pending_duplicates",
                   "Requests for a handshake in progress."),
     AGENT_COUNTER(syn_sent, "syns_sent",
@@ -1476,6 +1530,9 @@ static const struct metrics_counter agent_counters[] = {
     AGENT_COUNTER(evicted, "entries_evicted",
                   "Idle translation entries removed to make room: the "
                   "table was at its bound."),
+    AGENT_COUNTER(tombstones_evicted, "tombstones_evicted",
+                  "Tombstones of forgotten connections removed before their "
+                  "time: the table was at its bound."),
     AGENT_COUNTER(table_full, "table_full",
                   "Requests and journal records refused: the table was "
                   "full with nothing idle to evict."),
@@ -1510,6 +1567,8 @@ agent_core_put_metrics(const struct agent_core *core, struct metrics *m)
           "are evicted to keep (0: none).", core->limits.max_entries },
         { "admission_max", "Bound of the translation table beyond which "
           "every request is refused (0: none).", core->limits.max_conns },
+        { "tombstones", "Handshakes of forgotten connections remembered.",
+          tombstones_count(&core->tombstones) },
     };
     metrics_put_gauges(m, "ovslb_agent_", gauges, ARRAY_SIZE(gauges), NULL);
 }

@@ -89,6 +89,12 @@ struct agent_limits {
     uint32_t linger_ms;         /* Entry after the kernel forgot the socket
                                  * [10000]. */
     uint32_t closed_idle_ms;    /* Closed entry without packets [70000]. */
+    uint32_t tombstone_ms;      /* How long a removed entry's handshake is
+                                 * remembered, to answer a tracker's late
+                                 * retry of its CONN_REQ without a new SYN
+                                 * (agent/tombstones.h): at least the
+                                 * handshake timeout and the lease of the
+                                 * LB tier [30000]; 0: not at all. */
 };
 
 #define AGENT_DEFAULT_MAX_CONNS 1000000
@@ -219,6 +225,9 @@ struct agent_stats {
     uint64_t requests;          /* CONN_REQ handled. */
     uint64_t accepted;          /* ACCEPTED for a new connection. */
     uint64_t reaccepted;        /* ACCEPTED again (retransmitted request). */
+    uint64_t retries_forgotten; /* Retried request of a connection over and
+                                 * forgotten (a tombstone): ACCEPTED that
+                                 * vouches for nothing, no SYN. */
     uint64_t pending_dups;      /* Request for a handshake in progress. */
     uint64_t rejected[CTL_REJECT_N_REASONS];
     uint64_t syn_sent;          /* SYNs given to the server (with
@@ -251,6 +260,8 @@ struct agent_stats {
     uint64_t evicted;           /* Idle entries removed to make room for
                                  * another: the table was at
                                  * 'max_entries'. */
+    uint64_t tombstones_evicted;    /* Tombstones removed before their
+                                 * time to keep the bound ('max_entries'). */
     uint64_t table_full;        /* Requests and journal records refused:
                                  * the table was at its bound with no idle
                                  * entry to evict. */

@@ -635,6 +635,10 @@ core_limits(const struct agent *a, const struct cluster_snapshot *snap)
         limits.syn_tries = snap->settings.xlate_syn_tries;
         limits.closed_idle_ms = snap->settings.xlate_closed_idle_ms;
         limits.max_entries = snap->settings.xlate_table_max;
+        /* A tracker retries a CONN_REQ up to its handshake timeout, or a
+         * lease after the server's last publication. */
+        limits.tombstone_ms = MAX(snap->settings.handshake_timeout_ms,
+                                  snap->settings.lease_ms);
     }
     return limits;
 }

@@ -15,5 +15,6 @@ agent_libagent_la_SOURCES = \
 	agent/netns.c agent/netns.h \
 	agent/service-probe.c agent/service-probe.h \
 	agent/sock-diag.c agent/sock-diag.h \
+	agent/tombstones.c agent/tombstones.h \
 	agent/vip-load.c agent/vip-load.h \
 	agent/xlate-path.c agent/xlate-path.h

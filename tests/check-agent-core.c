@@ -605,6 +605,60 @@ START_TEST(test_reaccept_vouches_less)
 }
 END_TEST
 
+/* A tracker's CONNECT retries can outlast the agent's memory of a
+ * connection (the simulator, seeds 224 and 289 of 1,000, issue 17): once
+ * the entry is removed, a retry of its CONN_REQ gets an ACCEPTED that
+ * vouches for nothing, and no SYN for the server; a new connection on the
+ * CP (other ISNs) gets its SYN; the tombstone goes after tombstone_ms
+ * (the bound: test_table_bound_evicts_idle). */
+START_TEST(test_retry_after_forgotten)
+{
+    struct flow_key cp = cp_make("198.51.100.2", 40009, "203.0.113.10", 80);
+    struct flow_key cp2 = cp_make("198.51.100.2", 40010, "203.0.113.10", 80);
+    struct ctl_conn_req r = req_make(&cp, 1000, 2000, 3);
+    const struct agent_stats *st = agent_core_get_stats(core);
+    struct agent_limits limits;
+    struct agent_conn_info info;
+
+    agent_limits_init(&limits);
+    ck_assert_uint_eq(limits.tombstone_ms, 30000);
+    establish(&cp, 1000, 2000, 5000, 1, 7, 0);
+    establish(&cp2, 3000, 4000, 6000, 1, 7, 0);
+
+    /* Both sockets gone at 100: the entries go 10 s later. */
+    agent_core_sockets_begin(core, 100);
+    agent_core_sockets_end(core, 100, 0);
+    agent_core_run(core, 100 + 10000);
+    agent_core_run(core, 100 + 12000);
+    ck_assert(!agent_core_get_conn(core, &cp, &info));
+    ck_assert(!agent_core_get_conn(core, &cp2, &info));
+
+    clear_events();
+    conn_req(&r, &local_ok, 13000);
+    ck_assert_str_eq(kinds(), "M");
+    check_accepted(&cp);
+    ck_assert_uint_eq(last('M')->msg->accepted.lease_ms, 0);
+    ck_assert_uint_eq(st->retries_forgotten, 1);
+    ck_assert(!agent_core_get_conn(core, &cp, &info));
+
+    /* A new connection on cp2's CP: a SYN, whatever the tombstone. */
+    struct ctl_conn_req r2 = req_make(&cp2, 7777, 8888, 3);
+    clear_events();
+    conn_req(&r2, &local_ok, 13000);
+    ck_assert_str_eq(kinds(), "F");
+    ck_assert(agent_core_get_conn(core, &cp2, &info));
+    ck_assert_uint_eq(info.client_isn, 7777);
+
+    /* Removed 30 s after the entry: the tombstone is gone too. */
+    ck_assert_int_le(agent_core_next_deadline(core), 100 + 12000 + 30000);
+    agent_core_run(core, 100 + 12000 + 30000);
+    clear_events();
+    conn_req(&r, &local_ok, 100 + 12000 + 30000);
+    ck_assert_str_eq(kinds(), "F");
+    ck_assert_uint_eq(st->retries_forgotten, 1);
+}
+END_TEST
+
 /* Another connection with the same CP pair while one lives: collision.
  * Once the first is closed, the pair may be reused. */
 START_TEST(test_collision_and_reuse)
@@ -1461,8 +1515,17 @@ START_TEST(test_table_bound_evicts_idle)
     agent_core_format_bounds(core, &show);
     ck_assert_str_eq(ds_cstr(&show),
                      "translation table: 4 entries (0 idle), bound 4 "
-                     "(3 evicted), admission bound 1000000 (1 refused)\n");
+                     "(3 evicted), admission bound 1000000 (1 refused)\n"
+                     "tombstones: 3 for 30000 ms, bound 4 (0 evicted)\n");
     ds_destroy(&show);
+
+    /* The evicted entries' tombstones obey the same bound: two of them go
+     * when it shrinks to one (counted). */
+    limits.max_entries = 1;
+    agent_core_set_limits(core, &limits);
+    ck_assert_uint_eq(st->tombstones_evicted, 2);
+    limits.max_entries = 4;
+    agent_core_set_limits(core, &limits);
 
     /* The kernel forgets 0's socket: idle, and next to go. */
     agent_core_sockets_begin(core, 2000);
@@ -1727,6 +1790,7 @@ agent_core_suite(void)
     tcase_add_test(tc, test_accept_handshake);
     tcase_add_test(tc, test_idempotent_request);
     tcase_add_test(tc, test_reaccept_vouches_less);
+    tcase_add_test(tc, test_retry_after_forgotten);
     tcase_add_test(tc, test_collision_and_reuse);
     tcase_add_test(tc, test_reject_not_mine);
     tcase_add_test(tc, test_reject_not_ready_not_listening);

@@ -33,6 +33,7 @@ EXTRA_DIST += tests/sim/scenarios.sh tests/sim/sim-report.sh \
 	tests/sim/scenarios/one-way.txt \
 	tests/sim/scenarios/partition.txt \
 	tests/sim/scenarios/reaccept-closed.txt \
+	tests/sim/scenarios/retry-forgotten.txt \
 	tests/sim/scenarios/second-server.txt \
 	tests/sim/scenarios/server-crash.txt \
 	tests/sim/scenarios/skew.txt \

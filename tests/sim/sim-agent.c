@@ -221,6 +221,8 @@ sim_agent_start(struct sim_agent *a)
     a->core = agent_core_create(a->id, &agent_io, a);
     agent_limits_init(&limits);
     limits.linger_ms = sim->set.linger_ms;
+    limits.tombstone_ms = MAX(sim->set.handshake_timeout_ms,
+                              sim->set.lease_ms);
     agent_core_set_limits(a->core, &limits);
     agent_core_set_vips(a->core, &vip, 1);
 
