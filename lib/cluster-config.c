@@ -347,14 +347,28 @@ static const char *const algorithm_names[] = {
 };
 BUILD_ASSERT_DECL(ARRAY_SIZE(algorithm_names) == CLUSTER_N_ALGS);
 
-/* Returns an error message (the caller frees it) if a VIP of 'mode' and
- * 'protocol' (their names in the database) asks for what this version does
- * not implement, NULL otherwise.  Such a VIP would be accepted and then
- * silently not served: ovslb-ctl refuses it, and the daemons skip a row
- * written around ovslb-ctl, saying why. */
+/* Returns an error message (the caller frees it) if a VIP of 'mode',
+ * 'protocol' and 'address' (as the database has them; any may be NULL)
+ * asks for what this version does not implement, NULL otherwise.  Such a
+ * VIP would be accepted and then silently not served: ovslb-ctl refuses
+ * it, and the daemons skip a row written around ovslb-ctl, saying why. */
 char *
-cluster_vip_unimplemented(const char *mode, const char *protocol)
+cluster_vip_unimplemented(const char *mode, const char *protocol,
+                          const char *address)
 {
+    struct in6_addr addr;
+    char *error;
+
+    if (address) {
+        error = cluster_parse_address(address, &addr);
+        if (!error && !IN6_IS_ADDR_V4MAPPED(&addr)) {
+            return xasprintf("IPv6 VIP %s is not implemented yet: the LB "
+                             "nodes announce IPv4 VIPs only to the edge "
+                             "router, and no IPv6 client path is tested "
+                             "(use an IPv4 address)", address);
+        }
+        free(error);
+    }
     if (mode && !strcmp(mode, "hash")) {
         return xstrdup("mode hash is not implemented yet: the LB nodes "
                        "would install no flow for such a VIP and drop its "
@@ -1059,7 +1073,8 @@ read_vip(struct cluster_snapshot *snap, const struct ovslbrec_vip *row,
         reject_row(snap, "VIP", row->name, "no ports");
         return false;
     }
-    char *unimplemented = cluster_vip_unimplemented(row->mode, row->protocol);
+    char *unimplemented = cluster_vip_unimplemented(row->mode, row->protocol,
+                                                    row->address);
     if (unimplemented) {
         reject_row(snap, "VIP", row->name, unimplemented);
         free(unimplemented);

@@ -5,8 +5,9 @@
 # meter and cookie rate that break cluster_settings_check(), written around
 # ovslb-ctl, fall back to their defaults; a staged cluster key follows
 # key-stage and key-promote, and one equal to the current key, written
-# around ovslb-ctl, is ignored; so is a VIP of a mode not implemented yet
-# (hash), or with a health check that does not parse, written around
+# around ovslb-ctl, is ignored; so is a VIP of a mode or an address family
+# not implemented yet (hash, IPv6), or with a health check that does not
+# parse, written around
 # ovslb-ctl, while ovslb-ctl's health checks reach the snapshot; so do the
 # LB and server nodes' zones and the nearest algorithm.  Then
 # node-settings reads a node's settings from a local Open_vSwitch table that
@@ -54,8 +55,8 @@ chmod +x "$TMP/restart.sh"
     "ctl:vip-set web algorithm=source mss=1300 wscale=2 ttl=4 admin_state=down" \
     "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9,102:5" \
     "ctl:set fabric_mtu=9000 vip_ttl=6" \
-    "ctl:vip-add dns 2001:db8::53 53" \
-    "has:vip dns 2001:db8::53 ports=53 tcp mode=tracked algorithm=random mss=8882 wscale=7 ttl=6 up servers=" \
+    "ctl:vip-add dns 192.0.2.53 53" \
+    "has:vip dns 192.0.2.53 ports=53 tcp mode=tracked algorithm=random mss=8902 wscale=7 ttl=6 up servers=" \
     "ctl:server-del 102" \
     "lacks:server-node 102" \
     "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9" \
@@ -95,6 +96,12 @@ chmod +x "$TMP/restart.sh"
     "lacks:vip web " \
     "has:rejected 2" \
     "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"mode\":\"tracked\"}}]' >/dev/null" \
+    "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9" \
+    "has:rejected 1" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"address\":\"2001:db8::10\"}}]' >/dev/null" \
+    "lacks:vip web " \
+    "has:rejected 2" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"address\":\"192.0.2.10\"}}]' >/dev/null" \
     "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9" \
     "has:rejected 1" \
     "has:vip-health web tcp path=/ status=200 interval_ms=500 timeout_ms=500 rise=2 fall=2" \

@@ -226,13 +226,22 @@ parse_ports(struct ctl_ctx *ctx, const char *s, int64_t **portsp,
     return true;
 }
 
-/* A VIP of 'mode' or 'protocol' (either may be NULL) that this version
- * would accept and not serve is refused (cluster_vip_unimplemented()). */
+/* A VIP of 'mode', 'protocol' or 'address' (any may be NULL) that this
+ * version would accept and not serve is refused
+ * (cluster_vip_unimplemented()). */
 static bool
 check_implemented(struct ctl_ctx *ctx, const char *mode,
-                  const char *protocol)
+                  const char *protocol, const char *address)
 {
-    return valid_unless(ctx, cluster_vip_unimplemented(mode, protocol));
+    return valid_unless(ctx, cluster_vip_unimplemented(mode, protocol,
+                                                       address));
+}
+
+/* A VIP address: well-formed, and of a family this version serves. */
+static bool
+check_vip_address(struct ctl_ctx *ctx, const char *s)
+{
+    return check_address(ctx, s) && check_implemented(ctx, NULL, NULL, s);
 }
 
 static bool
@@ -243,7 +252,7 @@ check_protocol(struct ctl_ctx *ctx, const char *s)
                   "udp)", s);
         return false;
     }
-    return check_implemented(ctx, NULL, s);
+    return check_implemented(ctx, NULL, s, NULL);
 }
 
 static bool
@@ -256,7 +265,7 @@ check_mode(struct ctl_ctx *ctx, const char *s)
                   "hash)", s);
         return false;
     }
-    return check_implemented(ctx, s, NULL);
+    return check_implemented(ctx, s, NULL, NULL);
 }
 
 static bool
@@ -1252,7 +1261,7 @@ cmd_vip_add(struct ctl_ctx *ctx)
 
     protocol = protocol ? protocol : "tcp";
     if (!parse_name(ctx, "VIP name", name)
-        || !check_address(ctx, address)
+        || !check_vip_address(ctx, address)
         || !parse_ports(ctx, ctx->argv[2], &ports, &n_ports)
         || !check_protocol(ctx, protocol)) {
         goto out;
@@ -1341,7 +1350,7 @@ cmd_vip_set(struct ctl_ctx *ctx)
             break;
         }
         if (!strcmp(key, "address")) {
-            if (check_address(ctx, value)) {
+            if (check_vip_address(ctx, value)) {
                 address = value;
             }
         } else if (!strcmp(key, "ports")) {
