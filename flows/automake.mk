@@ -3,6 +3,7 @@
 
 noinst_LTLIBRARIES += flows/libflows.la
 flows_libflows_la_SOURCES = \
+	flows/hash-slots.c flows/hash-slots.h \
 	flows/lb-pipeline.c flows/lb-pipeline.h \
 	flows/server-pipeline.c flows/server-pipeline.h \
 	flows/pipeline.c flows/pipeline.h

@@ -21,6 +21,7 @@
 
 #include "openvswitch/dynamic-string.h"
 #include "flow.h"
+#include "hash-slots.h"
 #include "packets.h"
 #include "pipeline.h"
 #include "util.h"
@@ -50,12 +51,30 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
     char m[64];
 
     /* Table 0: classify. */
+    bool has_hash = false;
     for (size_t i = 0; i < params->n_vips; i++) {
+        const struct lb_pipeline_vip *v = &params->vips[i];
+
         ds_clear(&match);
         ds_put_format(&match, "in_port=%u,", north);
-        put_vip_match(&match, &params->vips[i], "dst");
-        pipeline_add(p, LB_TABLE_CLASSIFY, 200, ds_cstr(&match),
-                     "goto_table:%d", LB_TABLE_INGRESS);
+        put_vip_match(&match, v, "dst");
+        if (v->hash_id) {
+            ovs_assert(v->hash_slots >= 1 && v->hash_slots <= HASH_SLOTS_MAX);
+            pipeline_add(p, LB_TABLE_CLASSIFY, 200, ds_cstr(&match),
+                         "multipath(symmetric_l3l4+udp,0,modulo_n,%"PRIu32
+                         ",0,NXM_NX_REG0[0..15]),load:%"PRIu16
+                         "->NXM_NX_REG1[0..15],goto_table:%d",
+                         v->hash_slots, v->hash_id, LB_TABLE_HASH);
+            has_hash = true;
+        } else {
+            pipeline_add(p, LB_TABLE_CLASSIFY, 200, ds_cstr(&match),
+                         "goto_table:%d", LB_TABLE_INGRESS);
+        }
+    }
+    if (has_hash) {
+        /* Table 12: the slots' flows are the hash VIPs' own
+         * (hash_slots_build()); a slot without a server drops. */
+        pipeline_add(p, LB_TABLE_HASH, 0, "", "drop");
     }
     /* Other traffic to a VIP address is not ours to pass to the node's own
      * stack. */

@@ -39,6 +39,12 @@
  *             20.  The controller commits ct_mark with the packet-out that
  *             forwards a connection's first mapped packet (DESIGN.md, cost
  *             rules: no OpenFlow table change per connection).
+ *   table 12  hash: a `hash` VIP's client segments come here from table 0
+ *             with their slot of the VIP's Maglev table in reg0 and the
+ *             VIP's hash id in reg1 (multipath: flows/hash-slots.h); one
+ *             flow per slot tunnels them to the slot's server, with no
+ *             controller and no state; anything else is dropped.  (Only in
+ *             a pipeline with a hash VIP.)
  *   table 20  miss -> controller through LB_METER_OTHER with
  *             LB_USERDATA_OTHER, so that a SYN flood cannot starve the
  *             ACKs of handshakes in progress, in OVS or in the controller.
@@ -62,6 +68,7 @@ struct pipeline;
 #define LB_TABLE_CLASSIFY 0
 #define LB_TABLE_INGRESS 10
 #define LB_TABLE_INGRESS_CT 11
+#define LB_TABLE_HASH 12
 #define LB_TABLE_MISS 20
 #define LB_TABLE_EGRESS 30
 
@@ -84,6 +91,10 @@ struct lb_pipeline_vip {
     struct in6_addr addr;       /* IPv4 as v4-mapped. */
     uint16_t port;
     uint8_t proto;
+    uint16_t hash_id;           /* 0: a tracked VIP; otherwise a hash VIP's
+                                 * id in table LB_TABLE_HASH's reg1. */
+    uint32_t hash_slots;        /* A hash VIP's table size (1 to
+                                 * HASH_SLOTS_MAX). */
 };
 
 struct lb_pipeline_params {

@@ -146,7 +146,7 @@ TESTS += tests/ovslb-dev-rerun.sh
 EXTRA_DIST += tests/ovslb-dev-rerun.sh
 
 # Dummy-datapath tests: a real ovs-vswitchd --enable-dummy, no root.
-DP_TESTS = tests/flows-golden.sh tests/lb-ingress.sh
+DP_TESTS = tests/flows-golden.sh tests/lb-ingress.sh tests/lb-hash.sh
 TESTS += $(DP_TESTS)
 check_PROGRAMS += tests/pipeline-print
 tests_pipeline_print_SOURCES = tests/pipeline-print.c

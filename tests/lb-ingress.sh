@@ -24,23 +24,14 @@
 set -e
 srcdir=${srcdir:-.}
 . "$srcdir/tests/ovs-sandbox.sh"
-if ! /usr/bin/python3 -c 'import scapy.all' 2>/dev/null; then
-    echo "python3-scapy is needed (utilities/ovslb-bootstrap installs it)"
-    exit 77
-fi
+sandbox_need_python scapy.all
 
 sandbox_start
 # Datapath flows stay until the test ends (by default they idle out after
 # 10 s): the checks compare their count before and after a step, and on a
 # loaded machine the steps between may take longer than that.
 vsctl set Open_vSwitch . other_config:max-idle=600000
-vsctl add-br br-phy -- set bridge br-phy datapath_type=dummy fail-mode=secure \
-    -- add-port br-phy p0 -- set interface p0 type=dummy ofport_request=1 \
-        options:tx_pcap="$SANDBOX/p0.pcap"
-sandbox_lb_bridge
-ofctl add-flow br-phy "priority=0,actions=NORMAL"
-appctl netdev-dummy/ip4addr br-phy 10.2.0.11/24 >/dev/null
-appctl ovs/route/add 10.2.0.0/24 br-phy >/dev/null
+sandbox_underlay
 appctl tnl/neigh/set br-phy 10.2.0.102 aa:55:aa:55:00:02 >/dev/null
 appctl tnl/neigh/set br-phy 10.2.0.103 aa:55:aa:55:00:03 >/dev/null
 appctl dpctl/ct-disable-tcp-seq-chk >/dev/null

@@ -58,6 +58,33 @@ sandbox_lb_bridge() {
     ofctl add-meter br0 meter=2,pktps,band=type=drop,rate=40000
 }
 
+# sandbox_need_python MODULE...: skips the test (exit 77) unless Debian's
+# python3 imports every MODULE (scapy: utilities/ovslb-bootstrap installs
+# it).
+sandbox_need_python() {
+    for m in "$@"; do
+        if ! /usr/bin/python3 -c "import $m" 2>/dev/null; then
+            echo "python3 module $m is needed (utilities/ovslb-bootstrap installs python3-scapy)"
+            exit 77
+        fi
+    done
+}
+
+# sandbox_underlay: an underlay bridge br-phy (10.2.0.11/24, the lab's LB
+# node 1) whose port p0 records in $SANDBOX/p0.pcap what br0's Geneve port
+# sends, with the LB bridge br0 (sandbox_lb_bridge).  The caller sets the
+# tunnel neighbours (appctl tnl/neigh/set br-phy ADDR MAC).
+sandbox_underlay() {
+    vsctl add-br br-phy -- set bridge br-phy datapath_type=dummy \
+            fail-mode=secure \
+        -- add-port br-phy p0 -- set interface p0 type=dummy \
+            ofport_request=1 options:tx_pcap="$SANDBOX/p0.pcap"
+    sandbox_lb_bridge
+    ofctl add-flow br-phy "priority=0,actions=NORMAL"
+    appctl netdev-dummy/ip4addr br-phy 10.2.0.11/24 >/dev/null
+    appctl ovs/route/add 10.2.0.0/24 br-phy >/dev/null
+}
+
 vsctl() { ovs-vsctl --db="unix:$SANDBOX/db.sock" --timeout=10 "$@"; }
 ofctl() { ovs-ofctl -O OpenFlow15 "$@"; }
 appctl() { ovs-appctl -t "$SANDBOX/ovs-vswitchd.ctl" "$@"; }

@@ -16,7 +16,10 @@
 
 /* pipeline-print: prints a node pipeline for fixed parameters (those of the
  * lab's LB node 1, LAB.md) in `ovs-ofctl add-flows` format, for the golden
- * and dummy-datapath tests (tests/flows-golden.sh); "forward SERVER" prints
+ * and dummy-datapath tests (tests/flows-golden.sh); "lb-hash" adds a hash
+ * VIP and its slot flows, and "hash-server PORT..." prints the slot and
+ * server that the daemons compute for each client port of that VIP
+ * (tests/lb-hash.sh); "forward SERVER" prints
  * the actions of ovslb-controller's packet-out that forwards a flow's packet
  * to the server node SERVER (an underlay address) and commits the flow to
  * the switch's connection tracker (controller/lb-actions.h), for the
@@ -28,7 +31,10 @@
 #include <string.h>
 
 #include "controller/lb-actions.h"
+#include "flows/hash-slots.h"
 #include "flows/lb-pipeline.h"
+#include "flow-key.h"
+#include "maglev.h"
 #include "openvswitch/ofp-actions.h"
 #include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
@@ -47,6 +53,55 @@ v4(const char *s)
     }
     in6_addr_set_mapped_ipv4(&a, ip);
     return a;
+}
+
+/* The hash VIP of "lb-hash": its address, its port is 80, its table, and
+ * its servers (node id, underlay address). */
+#define HASH_VIP "203.0.113.20"
+#define HASH_TABLE_SIZE 251
+static struct hash_slots_server hash_servers[3];
+
+static struct maglev *
+hash_table_create(void)
+{
+    struct maglev_backend backends[ARRAY_SIZE(hash_servers)];
+
+    for (size_t i = 0; i < ARRAY_SIZE(hash_servers); i++) {
+        char addr[16];
+
+        snprintf(addr, sizeof addr, "10.2.0.%d", 101 + (int) i);
+        hash_servers[i].id = 101 + i;
+        hash_servers[i].underlay = v4(addr);
+        backends[i] = (struct maglev_backend) { .id = 101 + i, .weight = 1 };
+    }
+    return maglev_create(backends, ARRAY_SIZE(backends), HASH_TABLE_SIZE);
+}
+
+/* Prints, for each client port of 'ports' (from 198.51.100.2 to the hash
+ * VIP's port 80), the slot hash_slots_of() gives it and the underlay
+ * address of the slot's server. */
+static int
+print_hash_servers(int n_ports, char *ports[])
+{
+    struct maglev *m = hash_table_create();
+
+    for (int i = 0; i < n_ports; i++) {
+        struct in6_addr client = v4("198.51.100.2"), vip = v4(HASH_VIP);
+        struct flow_key cp;
+        char addr[INET6_ADDRSTRLEN];
+        uint32_t slot, id;
+
+        flow_key_init_v6(&cp, &client, htons(atoi(ports[i])), &vip,
+                         htons(80), IPPROTO_TCP);
+        slot = hash_slots_of(&cp, HASH_TABLE_SIZE);
+        if (!maglev_get_slot(m, slot, &id)) {
+            ovs_fatal(0, "slot %"PRIu32" has no server", slot);
+        }
+        ipv6_string_mapped(addr, &hash_servers[id - 101].underlay);
+        printf("%s %"PRIu32" %s\n", ports[i], slot, addr);
+    }
+    maglev_destroy(m);
+    return 0;
 }
 
 int
@@ -74,14 +129,21 @@ main(int argc, char *argv[])
         lb_actions_destroy(a);
         return len ? 0 : 1;
     }
-    if (argc != 2 || strcmp(argv[1], "lb")) {
-        ovs_fatal(0, "usage: %s lb | forward SERVER", argv[0]);
+    if (argc >= 2 && !strcmp(argv[1], "hash-server")) {
+        return print_hash_servers(argc - 2, argv + 2);
+    }
+    bool hash = argc == 2 && !strcmp(argv[1], "lb-hash");
+    if (argc != 2 || (strcmp(argv[1], "lb") && !hash)) {
+        ovs_fatal(0, "usage: %s lb | lb-hash | hash-server PORT... "
+                  "| forward SERVER", argv[0]);
     }
 
     const struct lb_pipeline_vip vips[] = {
         { .addr = v4("203.0.113.10"), .port = 80, .proto = IPPROTO_TCP },
         { .addr = v4("203.0.113.10"), .port = 5201, .proto = IPPROTO_TCP },
         { .addr = v4("203.0.113.11"), .port = 80, .proto = IPPROTO_TCP },
+        { .addr = v4(HASH_VIP), .port = 80, .proto = IPPROTO_TCP,
+          .hash_id = 1, .hash_slots = HASH_TABLE_SIZE },
     };
     const struct in6_addr servers[] = {
         v4("10.2.0.101"), v4("10.2.0.102"),
@@ -92,12 +154,19 @@ main(int argc, char *argv[])
         .has_macs = true,
         .own_mac = ETH_ADDR_C(02,00,0a,01,00,0b),
         .edge_mac = ETH_ADDR_C(02,00,0a,01,00,01),
-        .vips = vips, .n_vips = ARRAY_SIZE(vips),
+        .vips = vips, .n_vips = ARRAY_SIZE(vips) - !hash,
         .servers = servers, .n_servers = ARRAY_SIZE(servers),
     };
 
     pipeline_init(&p);
     lb_pipeline_build(&params, &p);
+    if (hash) {
+        struct maglev *m = hash_table_create();
+
+        hash_slots_build(1, m, hash_servers, ARRAY_SIZE(hash_servers),
+                         u16_to_ofp(100), &p);
+        maglev_destroy(m);
+    }
     pipeline_format(&p, &s);
     fputs(ds_cstr(&s), stdout);
     ds_destroy(&s);

@@ -1,0 +1,76 @@
+/*
+ * Copyright (c) 2026 The ovslb authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/*
+ * hash-slots: a `hash` VIP's Maglev table (lib/maglev.h) in an LB node's
+ * switch, so that every packet of every flow goes to its server with no
+ * packet-in and no per-connection state (PROTOCOL.md §4: "flows rendered
+ * from the table").
+ *
+ * Table 0 of the LB pipeline (flows/lb-pipeline.h) sends a hash VIP's
+ * client segments through OVS's multipath action: a symmetric hash of the
+ * IP addresses, protocol and ports (symmetric_l3l4+udp, basis 0), modulo
+ * the table size, into NXM_NX_REG0[0..15], with the VIP's hash id in
+ * NXM_NX_REG1[0..15]; table LB_TABLE_HASH then has one flow per slot that
+ * tunnels the packet to the slot's server.  The slot is a function of the
+ * packet alone, so every LB node sends a flow to the same server, whatever
+ * the edge router's ECMP does, as long as they share the server set, the
+ * table size and the switch's hash function.
+ *
+ * hash_slots_of() computes in the daemon the slot that the switch computes
+ * for a flow, with libopenvswitch's own functions, so that a daemon can
+ * tell which flows a change of the table moves.  The switch and the daemon
+ * must therefore agree on libopenvswitch's hash: OVS built for the same
+ * CPU features everywhere (hash_add() uses the CPU's CRC32 instruction when
+ * OVS is built with SSE 4.2).  tests/lb-hash.sh checks the two against a
+ * real ovs-vswitchd.
+ *
+ * multipath indexes at most 65,536 links: a table larger than
+ * HASH_SLOTS_MAX cannot be rendered.  A table of S slots is S flows per hash
+ * VIP in every LB node's switch; a change of the server set rewrites only
+ * the slots whose server changed (ofctrl sends the difference), about 1/N
+ * of them for one server of N.
+ *
+ * Pure: builds a 'struct pipeline'.
+ */
+#ifndef OVSLB_HASH_SLOTS_H
+#define OVSLB_HASH_SLOTS_H 1
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "openvswitch/types.h"
+
+struct flow_key;
+struct maglev;
+struct pipeline;
+
+/* Most slots the switch can index (multipath's 16-bit link number). */
+#define HASH_SLOTS_MAX 65536
+
+/* A server of a hash VIP: its node id (the Maglev backend id) and its
+ * underlay address. */
+struct hash_slots_server {
+    uint32_t id;
+    struct in6_addr underlay;   /* IPv4 as v4-mapped. */
+};
+
+uint32_t hash_slots_of(const struct flow_key *, uint32_t n_slots);
+void hash_slots_build(uint16_t hash_id, const struct maglev *,
+                      const struct hash_slots_server *, size_t n_servers,
+                      ofp_port_t tunnel_port, struct pipeline *);
+
+#endif /* hash-slots.h */
