@@ -60,38 +60,30 @@ enum entry_state {
     ENTRY_ESTABLISHED,          /* Server accepted. */
 };
 
-/* A flow-tracker entry, as PFT or SFT. */
-struct entry {
-    struct hmap_node node;      /* In lbnode's 'entries'. */
-    struct flow_key cp;
-    enum entry_state state;
-    enum ctl_tracker_role role; /* Our role when the entry was made. */
-    uint32_t client_isn;
-    uint32_t isn_lb;
+/* What a tracker entry needs only while its flow is in the handshake
+ * (ENTRY_SYN_RECEIVED or ENTRY_CONNECTING), allocated apart from the entry
+ * so that an established connection, the state a tracker holds a million
+ * of, costs only its 'struct entry' (issue 17).  Made when an entry enters
+ * or re-enters the handshake (tracker_entry_handshake()), freed when it
+ * becomes established (tracker_entry_set_state()).  An established entry
+ * has one too while it remembers 'other'. */
+struct entry_handshake {
+    struct entry *entry;        /* The entry this belongs to. */
     uint32_t ts_lb;
-    enum ctl_isn_kind isn_kind;
     struct ctl_tcp_opts opts;   /* Client's SYN options. */
-    uint32_t server;            /* CTL_NODE_NONE until chosen. */
-    uint8_t ttl;
-    size_t n_rejected;
-    uint32_t rejected[CTL_TRACKER_MAX_REJECTED];
-    uint32_t ingress;           /* Last ingress node seen. */
     uint32_t connect_ingress;   /* PFT: the ingress its last CONNECT
                                  * named, which the SFT tells the mapping
                                  * itself. */
     uint32_t waiters[MAX_WAITERS];  /* Ingresses to tell the mapping. */
-    size_t n_waiters;
-    long long int expires;      /* Handshake timeout, or end of the lease. */
-    long long int journalled;   /* The expiry the journal holds. */
-    long long int connect_sent;
-    bool from_publication;      /* Rebuilt from a publication alone. */
+    uint8_t n_waiters;
+    uint8_t n_rejected;
     bool server_published;      /* PFT in CONNECTING: its server has
                                  * published the connection (it accepted;
                                  * we missed the MAPPING). */
     bool server_lost;           /* ...and was then found down: no more
                                  * CONNECT retries (see lbnode_retry()). */
-    struct deadline expiry;     /* 'expires', in 'handshakes' or
-                                 * 'entry_leases' (by 'state'). */
+    uint32_t rejected[CTL_TRACKER_MAX_REJECTED];
+    long long int connect_sent;
     struct deadline connect_retry;  /* In 'connect_retries' while a PFT
                                  * waits for the server's answer. */
 
@@ -102,6 +94,36 @@ struct entry {
      * the client is on, only its ACK tells (pft_ack_info()); NULL if
      * none. */
     struct ctl_tracker_sync *other;
+};
+
+/* A flow-tracker entry, as PFT or SFT: what an established connection
+ * needs, its handshake's state in 'hs'.  Of the handshake's numbers it
+ * keeps the two ISNs, which tell one connection on the CP from the next
+ * one (a client that reuses its port), and the TTL and ISN kind, which the
+ * journal and TRACKER_SYNC carry; the client's options and the SYN/ACK's
+ * TSval go with the handshake (journal records and TRACKER_SYNCs of an
+ * established entry carry zeros for them: only a handshake reads them). */
+struct entry {
+    struct hmap_node node;      /* In lbnode's 'entries'. */
+    struct flow_key cp;
+    struct deadline expiry;     /* 'expires', in 'handshakes' or
+                                 * 'entry_leases' (by 'state'). */
+    long long int expires;      /* Handshake timeout, or end of the lease. */
+    struct entry_handshake *hs; /* Non-null in the handshake (and while
+                                 * 'hs->other' is kept). */
+    uint32_t server;            /* CTL_NODE_NONE until chosen. */
+    uint32_t ingress;           /* Last ingress node seen. */
+    uint32_t client_isn;
+    uint32_t isn_lb;
+    uint32_t journalled;        /* The expiry the journal holds, its low 32
+                                 * bits: only compared with 'expires',
+                                 * which is never more than about 1.5
+                                 * leases ahead of it (lease.c). */
+    enum entry_state state : 2;
+    enum ctl_tracker_role role : 2; /* Our role when the entry was made. */
+    enum ctl_isn_kind isn_kind : 2;
+    bool from_publication : 1;  /* Rebuilt from a publication alone. */
+    uint8_t ttl;
 };
 
 enum pending_stage {
@@ -460,6 +482,9 @@ void ingress_unknown(struct lbnode *, const struct ctl_msg *,
 
 struct entry *tracker_entry_create(struct lbnode *, const struct flow_key *,
                                    enum ctl_tracker_role, long long int now);
+struct entry_handshake *tracker_entry_handshake(struct entry *);
+void tracker_entry_free_handshake(struct entry *);
+size_t tracker_entry_bytes(const struct entry *);
 bool tracker_has_room(const struct lbnode *);
 size_t tracker_syn_bound(const struct lbnode *);
 void tracker_entry_set_state(struct lbnode *, struct entry *,

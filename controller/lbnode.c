@@ -141,7 +141,7 @@ lbnode_destroy(struct lbnode *lb)
     }
     struct entry *e;
     HMAP_FOR_EACH_POP (e, node, &lb->entries) {
-        free(e->other);
+        tracker_entry_free_handshake(e);
         free(e);
     }
     hmap_destroy(&lb->entries);
@@ -566,7 +566,9 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
     }
 
     while ((d = deadline_queue_due(&lb->connect_retries, now))) {
-        struct entry *e = CONTAINER_OF(d, struct entry, connect_retry);
+        struct entry_handshake *hs = CONTAINER_OF(d, struct entry_handshake,
+                                                  connect_retry);
+        struct entry *e = hs->entry;
 
         /* No answer from the server: ask it again, once per period; its
          * answer is idempotent. */
@@ -576,11 +578,11 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
 
         /* Every change of role or state reschedules the retry. */
         ovs_assert(e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
-                   && !e->server_lost);
+                   && !hs->server_lost);
         lb->stats.timer_visits++;
         deadline_queue_set(&lb->connect_retries, d, now + lb->connect_retry_ms);
         if (!s || !s->healthy) {
-            if (e->server_published) {
+            if (hs->server_published) {
                 /* It answered (it publishes the connection; the MAPPING
                  * was lost) and went down since: the connection went with
                  * it, and a second server must not get it.  Nor the same
@@ -593,7 +595,7 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
                  * connection, its publications rebuild it established
                  * (the ingress's mapping lives on them meanwhile). */
                 lb->stats.connect_server_lost++;
-                e->server_lost = true;
+                hs->server_lost = true;
                 deadline_cancel(d);
                 continue;
             }
@@ -606,12 +608,12 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
             continue;
         }
-        e->connect_sent = now;
+        hs->connect_sent = now;
         msg_init(&msg, CTL_MSG_CONNECT, lb->self);
         msg.connect = (struct ctl_connect) {
             .cp = e->cp, .server = e->server, .ttl = e->ttl,
             .isn_lb = e->isn_lb, .client_isn = e->client_isn,
-            .opts = e->opts, .ingress = e->ingress, .ts_lb = e->ts_lb,
+            .opts = hs->opts, .ingress = e->ingress, .ts_lb = hs->ts_lb,
         };
         lbnode_deliver(lb, sft, &msg, now, io, aux);
     }

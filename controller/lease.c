@@ -46,7 +46,9 @@ COVERAGE_DEFINE(lbnode_bad_record);
 
 /* What the journal holds for an established tracker entry and for an
  * ingress mapping.  The store is this node's own file, so host byte order;
- * the version and the length reject anything else. */
+ * the version and the length reject anything else.  An established entry
+ * no longer keeps its handshake's 'ts_lb' and 'opts' (struct entry): they
+ * are written as zeros, and read (the options checked) but not used. */
 #define RECORD_VERSION 1
 struct entry_record {
     uint8_t version;
@@ -80,7 +82,7 @@ lbnode_set_journal(struct lbnode *lb, lbnode_journal_func *journal, void *aux)
 void
 lease_journal_entry(struct lbnode *lb, struct entry *e, long long int now)
 {
-    e->journalled = e->expires;
+    e->journalled = (uint32_t) e->expires;
     if (lb->journal) {
         struct entry_record r;
 
@@ -91,10 +93,8 @@ lease_journal_entry(struct lbnode *lb, struct entry *e, long long int now)
         r.ttl = e->ttl;
         r.client_isn = e->client_isn;
         r.isn_lb = e->isn_lb;
-        r.ts_lb = e->ts_lb;
         r.server = e->server;
         r.ingress = e->ingress;
-        r.opts = e->opts;
         lb->journal(lb->journal_aux, LBNODE_JOURNAL_TRACKER, &e->cp, &r,
                     sizeof r, MAX(e->expires - now, 1));
     }
@@ -176,6 +176,16 @@ lease_end_from(const struct lbnode *lb, uint32_t lease_ms, long long int now)
     return now + MIN((long long int) lease_ms, lb->lease_ms);
 }
 
+/* The expiry that the journal holds for the established entry 'e', from
+ * the low 32 bits that 'e' keeps of it: they are less than 2**32 ms behind
+ * 'e->expires', which only grows while 'e' is established and is
+ * journalled again once it has grown by half a lease (at most an hour). */
+static long long int
+entry_journalled(const struct entry *e)
+{
+    return e->expires - (uint32_t) ((uint32_t) e->expires - e->journalled);
+}
+
 /* Extends the lease of the established entry 'e' to 'expires', if it
  * ends earlier. */
 void
@@ -184,7 +194,7 @@ lease_entry_extend(struct lbnode *lb, struct entry *e, long long int expires,
 {
     e->expires = MAX(e->expires, expires);
     lease_entry_schedule_expiry(lb, e);
-    if (lease_journal_due(lb, e->expires, e->journalled)) {
+    if (lease_journal_due(lb, e->expires, entry_journalled(e))) {
         lease_journal_entry(lb, e, now);
     }
 }
@@ -248,8 +258,8 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
          * entry lapses, and the server's publications, if it came back
          * with the connection, rebuild it established (above). */
         if (e->state == ENTRY_CONNECTING && e->server == server
-            && !e->server_lost) {
-            e->server_published = true;
+            && !e->hs->server_lost) {
+            e->hs->server_published = true;
             e->expires = now + lb->lease_ms;
             lease_entry_schedule_expiry(lb, e);
         } else if (e->state == ENTRY_SYN_RECEIVED
@@ -511,13 +521,13 @@ lbnode_restore(struct lbnode *lb, const char *table,
         e->ttl = r.ttl;
         e->client_isn = r.client_isn;
         e->isn_lb = r.isn_lb;
-        e->ts_lb = r.ts_lb;
         e->server = r.server;
         e->ingress = r.ingress;
-        e->opts = r.opts;
+        tracker_entry_free_handshake(e);
         lb->n_syn_entries--;
         e->state = ENTRY_ESTABLISHED;
-        e->expires = e->journalled = now + ttl_ms;
+        e->expires = now + ttl_ms;
+        e->journalled = (uint32_t) e->expires;
         lease_entry_schedule_expiry(lb, e);
         return true;
     } else if (!strcmp(table, LBNODE_JOURNAL_MAPPING)) {

@@ -58,12 +58,54 @@ static void
 entry_schedule_retry(struct lbnode *lb, struct entry *e)
 {
     if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
-        && !e->server_lost) {
-        deadline_queue_set(&lb->connect_retries, &e->connect_retry,
-                           e->connect_sent + lb->connect_retry_ms);
-    } else {
-        deadline_cancel(&e->connect_retry);
+        && !e->hs->server_lost) {
+        deadline_queue_set(&lb->connect_retries, &e->hs->connect_retry,
+                           e->hs->connect_sent + lb->connect_retry_ms);
+    } else if (e->hs) {
+        deadline_cancel(&e->hs->connect_retry);
     }
+}
+
+/* Returns the handshake part of 'e', made (zeroed: no options, no waiters,
+ * no server refused yet) if it has none. */
+struct entry_handshake *
+tracker_entry_handshake(struct entry *e)
+{
+    if (!e->hs) {
+        e->hs = xzalloc(sizeof *e->hs);
+        e->hs->entry = e;
+    }
+    return e->hs;
+}
+
+/* Frees the handshake part of 'e', if any, with its retry timer and the
+ * other connection it remembers. */
+void
+tracker_entry_free_handshake(struct entry *e)
+{
+    if (e->hs) {
+        deadline_cancel(&e->hs->connect_retry);
+        free(e->hs->other);
+        free(e->hs);
+        e->hs = NULL;
+    }
+}
+
+/* The bytes that 'e' holds in memory: the entry, its handshake part if it
+ * has one and the other connection that part remembers (malloc's own
+ * overhead aside). */
+size_t
+tracker_entry_bytes(const struct entry *e)
+{
+    size_t n = sizeof *e;
+
+    if (e->hs) {
+        n += sizeof *e->hs;
+        if (e->hs->other) {
+            n += sizeof *e->hs->other;
+        }
+    }
+    return n;
 }
 
 /* The bound of the entries in the handshake: syn_table_max, or the bound
@@ -141,6 +183,7 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
          * stop tracking, not for the whole handshake timeout. */
         e->expires = MIN(e->expires, now + lb->lease_ms);
     }
+    tracker_entry_handshake(e);
     lease_entry_schedule_expiry(lb, e);
     hmap_insert(&lb->entries, &e->node, cp_hash(cp));
     lb->n_syn_entries++;
@@ -169,8 +212,7 @@ entry_set_state_until(struct lbnode *lb, struct entry *e,
 {
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
-        free(e->other);
-        e->other = NULL;
+        tracker_entry_free_handshake(e);
         e->expires = lease_end;
         e->state = state;
         lease_journal_entry(lb, e, now);
@@ -178,6 +220,7 @@ entry_set_state_until(struct lbnode *lb, struct entry *e,
                && state != ENTRY_ESTABLISHED) {
         lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
         lb->n_syn_entries++;
+        tracker_entry_handshake(e);
         e->expires = now + lb->handshake_timeout_ms;
     }
     e->state = state;
@@ -196,23 +239,22 @@ tracker_entry_destroy(struct lbnode *lb, struct entry *e)
     }
     hmap_remove(&lb->entries, &e->node);
     deadline_cancel(&e->expiry);
-    deadline_cancel(&e->connect_retry);
-    free(e->other);
+    tracker_entry_free_handshake(e);
     free(e);
 }
 
 static void
-entry_add_waiter(struct entry *e, uint32_t ingress)
+entry_add_waiter(struct entry_handshake *hs, uint32_t ingress)
 {
-    for (size_t i = 0; i < e->n_waiters; i++) {
-        if (e->waiters[i] == ingress) {
+    for (size_t i = 0; i < hs->n_waiters; i++) {
+        if (hs->waiters[i] == ingress) {
             return;
         }
     }
-    if (e->n_waiters < MAX_WAITERS) {
-        e->waiters[e->n_waiters++] = ingress;
+    if (hs->n_waiters < MAX_WAITERS) {
+        hs->waiters[hs->n_waiters++] = ingress;
     } else {
-        e->waiters[MAX_WAITERS - 1] = ingress;
+        hs->waiters[MAX_WAITERS - 1] = ingress;
     }
 }
 
@@ -341,9 +383,9 @@ fill_syn_sync(const struct entry *e, struct ctl_syn_sync *ss)
     ss->syn.cp = e->cp;
     ss->syn.ingress = e->ingress;
     ss->syn.client_isn = e->client_isn;
-    ss->syn.opts = e->opts;
+    ss->syn.opts = e->hs->opts;
     ss->isn_lb = e->isn_lb;
-    ss->ts_lb = e->ts_lb;
+    ss->ts_lb = e->hs->ts_lb;
     ss->isn_kind = e->isn_kind;
 }
 
@@ -499,10 +541,10 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
     e = tracker_entry_create(lb, &si->cp, CTL_ROLE_PFT, now);
     ovs_assert(e);              /* tracker_has_room() said so. */
     e->client_isn = si->client_isn;
-    e->opts = si->opts;
+    e->hs->opts = si->opts;
     e->ingress = si->ingress;
     e->isn_lb = isn_choose(lb, &si->cp, now);
-    e->ts_lb = (uint32_t) now;
+    e->hs->ts_lb = (uint32_t) now;
     e->isn_kind = CTL_ISN_STORED;
     FLOW_DBG(&si->cp, "PFT: SYN from ingress %"PRIu32", SYN_SYNC to SFT %"
              PRIu32, si->ingress, sft);
@@ -531,15 +573,17 @@ sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
                    && e->state != ENTRY_SYN_RECEIVED) {
             tracker_entry_set_state(lb, e, ENTRY_SYN_RECEIVED, now);
             e->server = CTL_NODE_NONE;
-            e->n_rejected = 0;
+            e->hs->n_rejected = 0;
         }
         if (e && e->role == CTL_ROLE_SFT) {
             e->client_isn = ss->syn.client_isn;
-            e->opts = ss->syn.opts;
             e->ingress = ss->syn.ingress;
             e->isn_lb = ss->isn_lb;
-            e->ts_lb = ss->ts_lb;
             e->isn_kind = ss->isn_kind;
+            if (e->state != ENTRY_ESTABLISHED) {
+                e->hs->opts = ss->syn.opts;
+                e->hs->ts_lb = ss->ts_lb;
+            }
         }
     }
     send_synack(lb, ss, io, aux);
@@ -614,8 +658,8 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
             n++;
         }
     }
-    error = selection_pick(v->sel, ss, n, &e->cp, e->rejected, e->n_rejected,
-                           server);
+    error = selection_pick(v->sel, ss, n, &e->cp, e->hs->rejected,
+                           e->hs->n_rejected, server);
     if (error) {
         *server = CTL_NODE_NONE;
     } else if (uses_load) {
@@ -648,15 +692,15 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
         .ttl = e->ttl,
         .isn_lb = e->isn_lb,
         .client_isn = e->client_isn,
-        .opts = e->opts,
+        .opts = e->hs->opts,
         .ingress = e->ingress,
-        .ts_lb = e->ts_lb,
+        .ts_lb = e->hs->ts_lb,
     };
     e->server = server;
-    e->server_published = false;
-    e->server_lost = false;
-    e->connect_ingress = e->ingress;
-    e->connect_sent = now;
+    e->hs->server_published = false;
+    e->hs->server_lost = false;
+    e->hs->connect_ingress = e->ingress;
+    e->hs->connect_sent = now;
     FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
              sft, server);
     entry_schedule_retry(lb, e);
@@ -706,13 +750,13 @@ reply_unknown(struct lbnode *lb, const struct flow_key *cp, uint32_t dst,
 }
 
 /* Whether the ACK 'ai' shows that the client is on the connection that
- * 'e->other' describes rather than on that of 'e': it completes the other's
- * handshake exactly, or it does not complete ours while the other is
- * established. */
+ * 'e->hs->other' describes rather than on that of 'e': it completes the
+ * other's handshake exactly, or it does not complete ours while the other
+ * is established. */
 static bool
 ack_picks_other(const struct entry *e, const struct ctl_ack_info *ai)
 {
-    const struct ctl_tracker_sync *o = e->other;
+    const struct ctl_tracker_sync *o = e->hs->other;
     bool completes_ours = (e->state != ENTRY_ESTABLISHED
                            && ai->ack - 1 == e->isn_lb
                            && ai->seq - 1 == e->client_isn);
@@ -806,8 +850,8 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             e->client_isn = ai->seq - 1;
             e->isn_lb = ai->ack - 1;
             e->isn_kind = CTL_ISN_COOKIE;
-            e->ts_lb = ai->has_ts ? ai->tsecr : 0;
-            e->opts = (struct ctl_tcp_opts) {
+            e->hs->ts_lb = ai->has_ts ? ai->tsecr : 0;
+            e->hs->opts = (struct ctl_tcp_opts) {
                 .has_mss = true,
                 .mss = decoded.mss,
                 .has_wscale = decoded.wscale_ok,
@@ -820,7 +864,7 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             };
             e->ingress = ai->ingress;
             e->ttl = v->cfg.ttl;
-            entry_add_waiter(e, ai->ingress);
+            entry_add_waiter(e->hs, ai->ingress);
             lb->stats.acks_valid++;
             pft_connect(lb, e, now, io, aux);
             return;
@@ -837,13 +881,13 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
         return;
     }
 
-    if (e->other && ack_picks_other(e, ai)) {
+    if (e->hs && e->hs->other && ack_picks_other(e, ai)) {
         /* The client is on the other connection of the CP. */
-        struct ctl_tracker_sync *other = e->other;
+        struct ctl_tracker_sync *other = e->hs->other;
 
         FLOW_DBG(&ai->cp, "ACK_INFO: the client is on the other connection "
                  "of the CP (client ISN %"PRIu32")", other->client_isn);
-        e->other = NULL;
+        e->hs->other = NULL;
         entry_take_sync(lb, e, other, now);
         free(other);
         lb->stats.cp_conflicts_other++;
@@ -861,13 +905,13 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             return;
         }
         lb->stats.acks_valid++;
-        entry_add_waiter(e, ai->ingress);
+        entry_add_waiter(e->hs, ai->ingress);
         e->ttl = vip_for_cp(lb, &e->cp) ? vip_for_cp(lb, &e->cp)->cfg.ttl : 1;
         pft_connect(lb, e, now, io, aux);
         break;
 
     case ENTRY_CONNECTING:
-        entry_add_waiter(e, ai->ingress);
+        entry_add_waiter(e->hs, ai->ingress);
         break;
 
     case ENTRY_ESTABLISHED:
@@ -932,10 +976,12 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
         }
         e->client_isn = c->client_isn;
         e->isn_lb = c->isn_lb;
-        e->opts = c->opts;
         e->ingress = c->ingress;
-        e->ts_lb = c->ts_lb;
         e->ttl = c->ttl;
+        if (e->state != ENTRY_ESTABLISHED) {
+            e->hs->opts = c->opts;
+            e->hs->ts_lb = c->ts_lb;
+        }
     }
     if (c->server == CTL_NODE_NONE) {
         /* Final: no server takes the connection. */
@@ -1041,8 +1087,8 @@ void
 pft_choose_again(struct lbnode *lb, struct entry *e, long long int now,
                  const struct lbnode_io *io, void *aux)
 {
-    if (e->n_rejected < CTL_TRACKER_MAX_REJECTED) {
-        e->rejected[e->n_rejected++] = e->server;
+    if (e->hs->n_rejected < CTL_TRACKER_MAX_REJECTED) {
+        e->hs->rejected[e->hs->n_rejected++] = e->server;
     }
     pft_connect(lb, e, now, io, aux);
 }
@@ -1068,8 +1114,8 @@ pft_release(struct lbnode *lb, const struct ctl_release *r,
 static bool
 entry_chose_before(const struct entry *e, uint32_t server)
 {
-    for (size_t i = 0; i < e->n_rejected; i++) {
-        if (e->rejected[i] == server) {
+    for (size_t i = 0; i < e->hs->n_rejected; i++) {
+        if (e->hs->rejected[i] == server) {
             return true;
         }
     }
@@ -1105,19 +1151,23 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
     }
     if (e && e->role == CTL_ROLE_PFT && e->state != ENTRY_ESTABLISHED
         && e->server == map->server) {
+        /* The handshake part goes with the handshake: keep who waits. */
+        uint32_t waiters[MAX_WAITERS];
+        size_t n_waiters = e->hs->n_waiters;
+        uint32_t connect_ingress = e->hs->connect_ingress;
+
+        memcpy(waiters, e->hs->waiters, sizeof waiters);
         entry_set_state_until(lb, e, ENTRY_ESTABLISHED,
                               lease_end_from(lb, map->lease_ms, now), now);
-        for (size_t i = 0; i < e->n_waiters; i++) {
-            if (e->waiters[i] != lb->self
-                && e->waiters[i] != e->connect_ingress) {
-                send_mapping(lb, e, e->waiters[i], now, io, aux);
+        for (size_t i = 0; i < n_waiters; i++) {
+            if (waiters[i] != lb->self && waiters[i] != connect_ingress) {
+                send_mapping(lb, e, waiters[i], now, io, aux);
             }
         }
         bool self_waits = false;
-        for (size_t i = 0; i < e->n_waiters; i++) {
-            self_waits |= e->waiters[i] == lb->self;
+        for (size_t i = 0; i < n_waiters; i++) {
+            self_waits |= waiters[i] == lb->self;
         }
-        e->n_waiters = 0;
         used = true;
         if (!self_waits && !pending_find(lb, &map->cp)) {
             return;
@@ -1143,7 +1193,7 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
         lease_entry_renew(lb, e, now);
         send_mapping(lb, e, q->ingress, now, io, aux);
     } else if (e) {
-        entry_add_waiter(e, q->ingress);
+        entry_add_waiter(e->hs, q->ingress);
     } else {
         reply_unknown(lb, &q->cp, q->ingress, now, io, aux);
     }
@@ -1184,8 +1234,10 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
         FLOW_DBG(&ts->cp, "another connection on the CP (client ISN %"PRIu32
                  ", ours %"PRIu32"): kept until the client's ACK decides",
                  ts->client_isn, e->client_isn);
-        free(e->other);
-        e->other = xmemdup(ts, sizeof *ts);
+        struct entry_handshake *hs = tracker_entry_handshake(e);
+
+        free(hs->other);
+        hs->other = xmemdup(ts, sizeof *ts);
         lb->stats.cp_conflicts++;
         return;
     }
@@ -1223,18 +1275,23 @@ entry_take_sync(struct lbnode *lb, struct entry *e,
     e->role = ts->role;
     e->isn_lb = ts->isn_lb;
     e->client_isn = ts->client_isn;
-    e->opts = ts->opts;
-    e->ts_lb = ts->ts_lb;
     e->server = ts->server;
     e->ingress = ts->ingress;
     e->ttl = ts->ttl;
     e->isn_kind = ts->isn_kind;
-    e->n_rejected = MIN(ts->n_rejected, CTL_TRACKER_MAX_REJECTED);
-    memcpy(e->rejected, ts->rejected, e->n_rejected * sizeof *e->rejected);
-    if (state == ENTRY_CONNECTING) {
-        e->connect_sent = now;
-        if (ts->ingress != CTL_NODE_NONE) {
-            entry_add_waiter(e, ts->ingress);
+    if (state != ENTRY_ESTABLISHED) {
+        struct entry_handshake *hs = tracker_entry_handshake(e);
+
+        hs->opts = ts->opts;
+        hs->ts_lb = ts->ts_lb;
+        hs->n_rejected = MIN(ts->n_rejected, CTL_TRACKER_MAX_REJECTED);
+        memcpy(hs->rejected, ts->rejected,
+               hs->n_rejected * sizeof *hs->rejected);
+        if (state == ENTRY_CONNECTING) {
+            hs->connect_sent = now;
+            if (ts->ingress != CTL_NODE_NONE) {
+                entry_add_waiter(hs, ts->ingress);
+            }
         }
     }
     e->from_publication = false;
@@ -1290,16 +1347,23 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
                       ? CTL_TRACKER_ESTABLISHED
                       : CTL_TRACKER_SYN_RECEIVED),
             .role = role, .isn_lb = e->isn_lb,
-            .client_isn = e->client_isn, .opts = e->opts,
-            .ts_lb = e->ts_lb, .server = e->server,
+            .client_isn = e->client_isn, .server = e->server,
             .ingress = e->ingress, .ttl = e->ttl,
-            .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
+            .isn_kind = e->isn_kind,
             .lease_ms = (e->state == ENTRY_ESTABLISHED
                          ? lease_left(e->expires, now)
                          : MAX(lease_left(e->expires, now), 1)),
         };
-        memcpy(msg.tracker_sync.rejected, e->rejected,
-               e->n_rejected * sizeof *e->rejected);
+        if (e->state != ENTRY_ESTABLISHED) {
+            /* An established entry kept none of these (struct entry). */
+            struct ctl_tracker_sync *ts = &msg.tracker_sync;
+
+            ts->opts = e->hs->opts;
+            ts->ts_lb = e->hs->ts_lb;
+            ts->n_rejected = e->hs->n_rejected;
+            memcpy(ts->rejected, e->hs->rejected,
+                   e->hs->n_rejected * sizeof *e->hs->rejected);
+        }
         FLOW_DBG(&e->cp, "TRACKER_SYNC to node %"PRIu32" as %s, %s",
                  dst, i == 0 ? "PFT" : "SFT", entry_state_name(e->state));
         io->send(aux, dst, &msg);

@@ -393,13 +393,19 @@ check_closed_state(struct sim *sim)
 static void
 check_memory(struct sim *sim)
 {
-    size_t entries = 0, flows = 0, tracker_entries = 0;
+    size_t entries = 0, flows = 0, tracker_bytes = 0;
 
     for (size_t i = 0; i < sim->n_lbs; i++) {
         const struct sim_lb *lb = sim->lbs[i];
 
         if (lb->alive) {
-            tracker_entries += hmap_count(&lb->core->entries);
+            const struct entry *e;
+
+            /* Each entry's allocations (malloc's own overhead aside) and
+             * the pointer of its hash bucket. */
+            HMAP_FOR_EACH (e, node, &lb->core->entries) {
+                tracker_bytes += tracker_entry_bytes(e) + sizeof(void *);
+            }
             entries += (hmap_count(&lb->core->entries)
                         + hmap_count(&lb->core->pending)
                         + hmap_count(&lb->core->mappings));
@@ -427,10 +433,7 @@ check_memory(struct sim *sim)
         sim->inv->max_entries_per_flow_x100
             = MAX(sim->inv->max_entries_per_flow_x100, ratio);
 
-        /* The allocation itself (malloc's own overhead aside) and the
-         * pointer of its hash bucket. */
-        uint64_t bytes = (tracker_entries
-                          * (sizeof(struct entry) + sizeof(void *)) / flows);
+        uint64_t bytes = tracker_bytes / flows;
         sim->inv->max_tracker_bytes_per_flow
             = MAX(sim->inv->max_tracker_bytes_per_flow, bytes);
     }
