@@ -106,9 +106,11 @@ struct entry_handshake {
 struct entry {
     struct hmap_node node;      /* In lbnode's 'entries'. */
     struct flow_key cp;
-    struct deadline expiry;     /* 'expires', in 'handshakes' or
-                                 * 'entry_leases' (by 'state'). */
-    long long int expires;      /* Handshake timeout, or end of the lease. */
+    struct deadline expiry;     /* Its 'when' is the handshake timeout or
+                                 * the end of the lease (entry_expires()),
+                                 * in 'handshakes' or 'entry_leases' (by
+                                 * 'state'); set it with
+                                 * lease_entry_set_expiry(). */
     struct entry_handshake *hs; /* Non-null in the handshake (and while
                                  * 'hs->other' is kept). */
     uint32_t server;            /* CTL_NODE_NONE until chosen. */
@@ -116,7 +118,7 @@ struct entry {
     uint32_t client_isn;
     uint32_t isn_lb;
     uint32_t journalled;        /* The expiry the journal holds, its low 32
-                                 * bits: only compared with 'expires',
+                                 * bits: only compared with the entry's,
                                  * which is never more than about 1.5
                                  * leases ahead of it (lease.c). */
     enum entry_state state : 2;
@@ -233,8 +235,9 @@ struct lbnode {
      * ACK_INFO or MAPPING_QUERY for it), which moves it to the back of its
      * queue's FIFO in O(1) (deadline-queue.h).  The front of
      * 'entry_leases' and 'mapping_leases' is therefore the entry renewed
-     * longest ago, the least recently used, to within LEASE_SWEEP_MS (the
-     * rounding of lease expiries), and finding it is O(1): no second list
+     * longest ago, the least recently used (a mapping's to within
+     * LEASE_SWEEP_MS, the rounding of its expiry), and finding it is O(1):
+     * no second list
      * node per entry, no second update per renewal, and the victim is the
      * one that would lapse first anyway.  (Entries restored with what was
      * left of their lease sit in the queue's heap, by the same order.)  A
@@ -286,14 +289,17 @@ struct lbnode {
      * renewal at 100,000 leases, against 50 ns to move it to the back of a
      * list); lazy deletion (leave the heap key, re-check it when it comes
      * due) would make lbnode_run() visit every live lease once per lease
-     * period, work that grows with the table again.  Lease expiry is
-     * rounded up to LEASE_SWEEP_MS, so that lapsed leases are swept in
-     * batches (one pass of the daemon's loop, one journal transaction) at
-     * most every LEASE_SWEEP_MS. */
+     * period, work that grows with the table again.  Lapsed leases are
+     * swept in batches (one pass of the daemon's loop, one journal
+     * transaction) at most every LEASE_SWEEP_MS: a mapping's expiry is
+     * rounded up to it; an entry's timer holds its exact expiry (the entry
+     * keeps no other copy of it) and is taken as due once 'now' rounded
+     * down to LEASE_SWEEP_MS has reached it (lease_sweep_time()), which is
+     * the same moment. */
     struct deadline_queue handshakes;   /* Entries in the handshake:
-                                         * 'expires'. */
-    struct deadline_queue entry_leases; /* Established entries: 'expires',
-                                         * rounded up. */
+                                         * their expiry. */
+    struct deadline_queue entry_leases; /* Established entries: their
+                                         * expiry (see above). */
     struct deadline_queue connect_retries; /* PFT entries in CONNECTING:
                                          * 'connect_sent' plus
                                          * connect_retry_ms. */
@@ -303,6 +309,24 @@ struct lbnode {
     struct deadline_queue mapping_leases;  /* Mappings: 'expires', rounded
                                             * up. */
 };
+
+/* Lapsed leases are swept lazily: at most once per this period. */
+#define LEASE_SWEEP_MS 250
+
+/* When 'e' lapses: the end of its handshake or of its lease. */
+static inline long long int
+entry_expires(const struct entry *e)
+{
+    return e->expiry.when;
+}
+
+/* The time up to which lease expiries are due at 'now': 'now' rounded down
+ * to LEASE_SWEEP_MS, so that lapsed leases are swept in batches. */
+static inline long long int
+lease_sweep_time(long long int now)
+{
+    return now - ((now % LEASE_SWEEP_MS) + LEASE_SWEEP_MS) % LEASE_SWEEP_MS;
+}
 
 /* Logs at debug level, for 'cp', what this node did with a flow and why:
  * "ovs-appctl vlog/set lbnode:file:dbg" follows a connection through the
@@ -524,7 +548,8 @@ void tracker_sync(struct lbnode *, const struct ctl_tracker_sync *,
 void lease_publish(struct lbnode *, const struct ctl_msg *,
                    long long int now, const struct lbnode_io *, void *aux);
 
-void lease_entry_schedule_expiry(struct lbnode *, struct entry *);
+void lease_entry_set_expiry(struct lbnode *, struct entry *,
+                            long long int expires);
 void lease_entry_renew(struct lbnode *, struct entry *, long long int now);
 void lease_entry_extend(struct lbnode *, struct entry *,
                         long long int expires, long long int now);

@@ -515,7 +515,8 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
     }
 
     while ((d = deadline_queue_due(&lb->handshakes, now))
-           || (d = deadline_queue_due(&lb->entry_leases, now))) {
+           || (d = deadline_queue_due(&lb->entry_leases,
+                                      lease_sweep_time(now)))) {
         struct entry *e = CONTAINER_OF(d, struct entry, expiry);
 
         lb->stats.timer_visits++;
@@ -626,11 +627,15 @@ long long int
 lbnode_next_deadline(const struct lbnode *lb)
 {
     const struct deadline_queue *queues[] = {
-        &lb->handshakes, &lb->entry_leases, &lb->connect_retries,
-        &lb->pending_expiry, &lb->query_retries, &lb->mapping_leases,
+        &lb->handshakes, &lb->connect_retries, &lb->pending_expiry,
+        &lb->query_retries, &lb->mapping_leases,
     };
-    long long int next = LLONG_MAX;
+    long long int next = deadline_queue_next(&lb->entry_leases);
 
+    /* An entry's lease timer holds its exact end (lease_sweep_time()). */
+    if (next < LLONG_MAX - LEASE_SWEEP_MS) {
+        next = ROUND_UP(next, LEASE_SWEEP_MS);
+    }
     for (size_t i = 0; i < ARRAY_SIZE(queues); i++) {
         next = MIN(next, deadline_queue_next(queues[i]));
     }
@@ -780,7 +785,7 @@ lbnode_format_flows(const struct lbnode *lb, long long int now,
                       e->isn_lb,
                       e->isn_kind == CTL_ISN_COOKIE ? " cookie" : "",
                       e->state == ENTRY_ESTABLISHED ? "lease" : "timeout",
-                      e->expires - now);
+                      entry_expires(e) - now);
     }
     ds_put_format(s, "pending flows (ingress): %"PRIuSIZE"\n",
                   hmap_count(&lb->pending));

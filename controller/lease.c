@@ -41,9 +41,6 @@ VLOG_DEFINE_THIS_MODULE(lease);
 
 COVERAGE_DEFINE(lbnode_bad_record);
 
-/* Lapsed leases are swept lazily: at most once per this period. */
-#define LEASE_SWEEP_MS 250
-
 /* What the journal holds for an established tracker entry and for an
  * ingress mapping.  The store is this node's own file, so host byte order;
  * the version and the length reject anything else.  An established entry
@@ -82,7 +79,7 @@ lbnode_set_journal(struct lbnode *lb, lbnode_journal_func *journal, void *aux)
 void
 lease_journal_entry(struct lbnode *lb, struct entry *e, long long int now)
 {
-    e->journalled = (uint32_t) e->expires;
+    e->journalled = (uint32_t) entry_expires(e);
     if (lb->journal) {
         struct entry_record r;
 
@@ -96,7 +93,7 @@ lease_journal_entry(struct lbnode *lb, struct entry *e, long long int now)
         r.server = e->server;
         r.ingress = e->ingress;
         lb->journal(lb->journal_aux, LBNODE_JOURNAL_TRACKER, &e->cp, &r,
-                    sizeof r, MAX(e->expires - now, 1));
+                    sizeof r, MAX(entry_expires(e) - now, 1));
     }
 }
 
@@ -132,17 +129,17 @@ lease_journal_mapping(struct lbnode *lb, struct mapping *m, long long int now)
  * then restores at least half a lease, and the next publication renews it.
  * Lapsed leases are swept at most every LEASE_SWEEP_MS. */
 
-/* Puts the timer of 'e' in the queue of its state: the handshake timeout,
- * or the end of the lease. */
+/* Sets when 'e' lapses, 'expires' (the handshake timeout, or the end of
+ * the lease), in the queue of its state.  An established entry's is
+ * exact: lbnode_run() rounds the time it sweeps lapsed leases at
+ * (lease_sweep_time()). */
 void
-lease_entry_schedule_expiry(struct lbnode *lb, struct entry *e)
+lease_entry_set_expiry(struct lbnode *lb, struct entry *e,
+                       long long int expires)
 {
-    if (e->state == ENTRY_ESTABLISHED) {
-        deadline_queue_set(&lb->entry_leases, &e->expiry,
-                           ROUND_UP(e->expires, LEASE_SWEEP_MS));
-    } else {
-        deadline_queue_set(&lb->handshakes, &e->expiry, e->expires);
-    }
+    deadline_queue_set(e->state == ENTRY_ESTABLISHED
+                       ? &lb->entry_leases : &lb->handshakes,
+                       &e->expiry, expires);
 }
 
 /* Puts the timer of 'm' at the end of its lease. */
@@ -178,12 +175,14 @@ lease_end_from(const struct lbnode *lb, uint32_t lease_ms, long long int now)
 
 /* The expiry that the journal holds for the established entry 'e', from
  * the low 32 bits that 'e' keeps of it: they are less than 2**32 ms behind
- * 'e->expires', which only grows while 'e' is established and is
+ * the entry's expiry, which only grows while 'e' is established and is
  * journalled again once it has grown by half a lease (at most an hour). */
 static long long int
 entry_journalled(const struct entry *e)
 {
-    return e->expires - (uint32_t) ((uint32_t) e->expires - e->journalled);
+    long long int expires = entry_expires(e);
+
+    return expires - (uint32_t) ((uint32_t) expires - e->journalled);
 }
 
 /* Extends the lease of the established entry 'e' to 'expires', if it
@@ -192,9 +191,8 @@ void
 lease_entry_extend(struct lbnode *lb, struct entry *e, long long int expires,
                    long long int now)
 {
-    e->expires = MAX(e->expires, expires);
-    lease_entry_schedule_expiry(lb, e);
-    if (lease_journal_due(lb, e->expires, entry_journalled(e))) {
+    lease_entry_set_expiry(lb, e, MAX(entry_expires(e), expires));
+    if (lease_journal_due(lb, entry_expires(e), entry_journalled(e))) {
         lease_journal_entry(lb, e, now);
     }
 }
@@ -260,10 +258,9 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
         if (e->state == ENTRY_CONNECTING && e->server == server
             && !e->hs->server_lost) {
             e->hs->server_published = true;
-            e->expires = now + lb->lease_ms;
-            lease_entry_schedule_expiry(lb, e);
+            lease_entry_set_expiry(lb, e, now + lb->lease_ms);
         } else if (e->state == ENTRY_SYN_RECEIVED
-                   && e->expires > now + lb->lease_ms) {
+                   && entry_expires(e) > now + lb->lease_ms) {
             /* A server has a socket for the CP while we still wait for
              * the client's ACK: the connection was established through
              * another PFT while the rings disagreed (or a stale socket
@@ -272,8 +269,7 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
              * most, not the whole handshake timeout: if the connection
              * lives on, its publications rebuild the entry established
              * once this one lapsed. */
-            e->expires = now + lb->lease_ms;
-            lease_entry_schedule_expiry(lb, e);
+            lease_entry_set_expiry(lb, e, now + lb->lease_ms);
             lb->stats.publish_handshake_cut++;
         }
         lb->stats.publish_handshake++;
@@ -526,9 +522,8 @@ lbnode_restore(struct lbnode *lb, const char *table,
         tracker_entry_free_handshake(e);
         lb->n_syn_entries--;
         e->state = ENTRY_ESTABLISHED;
-        e->expires = now + ttl_ms;
-        e->journalled = (uint32_t) e->expires;
-        lease_entry_schedule_expiry(lb, e);
+        lease_entry_set_expiry(lb, e, now + ttl_ms);
+        e->journalled = (uint32_t) entry_expires(e);
         return true;
     } else if (!strcmp(table, LBNODE_JOURNAL_MAPPING)) {
         struct mapping_record r;

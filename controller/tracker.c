@@ -169,22 +169,22 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
     }
 
     struct entry *e = xzalloc(sizeof *e);
+    long long int expires = now + lb->handshake_timeout_ms;
     uint32_t pft, sft;
 
     e->cp = *cp;
     e->role = role;
     e->state = ENTRY_SYN_RECEIVED;
-    e->expires = now + lb->handshake_timeout_ms;
     if (lbnode_trackers(lb, cp, &pft, &sft)
         && pft != lb->self && sft != lb->self) {
         /* A message of a ring we no longer have (or do not have yet) made
          * us a tracker: the copy serves that ring's late messages for a
          * lease at most, as entry_hand_over() leaves it to a handshake we
          * stop tracking, not for the whole handshake timeout. */
-        e->expires = MIN(e->expires, now + lb->lease_ms);
+        expires = MIN(expires, now + lb->lease_ms);
     }
     tracker_entry_handshake(e);
-    lease_entry_schedule_expiry(lb, e);
+    lease_entry_set_expiry(lb, e, expires);
     hmap_insert(&lb->entries, &e->node, cp_hash(cp));
     lb->n_syn_entries++;
     return e;
@@ -213,18 +213,18 @@ entry_set_state_until(struct lbnode *lb, struct entry *e,
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
         tracker_entry_free_handshake(e);
-        e->expires = lease_end;
         e->state = state;
+        lease_entry_set_expiry(lb, e, lease_end);
         lease_journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
                && state != ENTRY_ESTABLISHED) {
         lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
         lb->n_syn_entries++;
         tracker_entry_handshake(e);
-        e->expires = now + lb->handshake_timeout_ms;
+        e->state = state;
+        lease_entry_set_expiry(lb, e, now + lb->handshake_timeout_ms);
     }
     e->state = state;
-    lease_entry_schedule_expiry(lb, e);
     entry_schedule_retry(lb, e);
 }
 
@@ -734,7 +734,8 @@ send_mapping(struct lbnode *lb, const struct entry *e, uint32_t dst,
     msg.mapping.server = e->server;
     msg.mapping.server_addr = s->underlay;
     msg.mapping.lease_ms = (e->state == ENTRY_ESTABLISHED
-                            ? lease_left(e->expires, now) : lb->lease_ms);
+                            ? lease_left(entry_expires(e), now)
+                            : lb->lease_ms);
     lbnode_deliver(lb, dst, &msg, now, io, aux);
 }
 
@@ -1301,9 +1302,8 @@ entry_take_sync(struct lbnode *lb, struct entry *e,
      * from a sender that does not say: a full handshake timeout). */
     entry_set_state_until(lb, e, state, lease_end_from(lb, ts->lease_ms, now), now);
     if (state != ENTRY_ESTABLISHED && ts->lease_ms
-        && e->expires > now + ts->lease_ms) {
-        e->expires = now + ts->lease_ms;
-        lease_entry_schedule_expiry(lb, e);
+        && entry_expires(e) > now + ts->lease_ms) {
+        lease_entry_set_expiry(lb, e, now + ts->lease_ms);
     }
 }
 
@@ -1321,12 +1321,11 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
     }
     if (pft != lb->self && sft != lb->self
         && e->state != ENTRY_ESTABLISHED
-        && e->expires > now + lb->lease_ms) {
+        && entry_expires(e) > now + lb->lease_ms) {
         /* A handshake this node no longer tracks: its copy serves late
          * messages of the old ring for a lease at most, as an established
          * entry's does, not for the whole handshake timeout. */
-        e->expires = now + lb->lease_ms;
-        lease_entry_schedule_expiry(lb, e);
+        lease_entry_set_expiry(lb, e, now + lb->lease_ms);
     }
     for (int i = 0; i < 2; i++) {
         uint32_t dst = i == 0 ? pft : sft;
@@ -1351,8 +1350,8 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
             .ingress = e->ingress, .ttl = e->ttl,
             .isn_kind = e->isn_kind,
             .lease_ms = (e->state == ENTRY_ESTABLISHED
-                         ? lease_left(e->expires, now)
-                         : MAX(lease_left(e->expires, now), 1)),
+                         ? lease_left(entry_expires(e), now)
+                         : MAX(lease_left(entry_expires(e), now), 1)),
         };
         if (e->state != ENTRY_ESTABLISHED) {
             /* An established entry kept none of these (struct entry). */

@@ -365,7 +365,8 @@ check_closed_state(struct sim *sim)
                     ds_put_format(&what, "a tracker entry (%s, %s, until "
                                   "%.3f s) ", entry_state_name(e->state),
                                   e->role == CTL_ROLE_PFT ? "PFT" : "SFT",
-                                  sim_node_to_global(&lb->clock, e->expires)
+                                  sim_node_to_global(&lb->clock,
+                                                     entry_expires(e))
                                   / 1000.0);
                 }
                 if (pending_find(lb->core, &flow->cp)) {
