@@ -66,8 +66,13 @@ enum entry_state {
  * of, costs only its 'struct entry' (issue 17).  Made when an entry enters
  * or re-enters the handshake (tracker_entry_handshake()), freed when it
  * becomes established (tracker_entry_set_state()).  An established entry
- * has one too while it remembers 'other'. */
+ * has one too while it remembers 'other'.  The entry does not point to
+ * it (a pointer in every established entry for the few in the
+ * handshake): it is in lbnode's 'entry_handshakes' under the entry's hash
+ * (entry_hs()). */
 struct entry_handshake {
+    struct hmap_node node;      /* In lbnode's 'entry_handshakes', with
+                                 * the hash of 'entry''s CP. */
     struct entry *entry;        /* The entry this belongs to. */
     uint32_t ts_lb;
     struct ctl_tcp_opts opts;   /* Client's SYN options. */
@@ -97,7 +102,7 @@ struct entry_handshake {
 };
 
 /* A flow-tracker entry, as PFT or SFT: what an established connection
- * needs, its handshake's state in 'hs'.  Of the handshake's numbers it
+ * needs, its handshake's state apart (struct entry_handshake).  Of the handshake's numbers it
  * keeps the two ISNs, which tell one connection on the CP from the next
  * one (a client that reuses its port), and the TTL and ISN kind, which the
  * journal and TRACKER_SYNC carry; the client's options and the SYN/ACK's
@@ -111,8 +116,6 @@ struct entry {
                                  * in 'handshakes' or 'entry_leases' (by
                                  * 'state'); set it with
                                  * lease_entry_set_expiry(). */
-    struct entry_handshake *hs; /* Non-null in the handshake (and while
-                                 * 'hs->other' is kept). */
     uint32_t server;            /* CTL_NODE_NONE until chosen. */
     uint32_t ingress;           /* Last ingress node seen. */
     uint32_t client_isn;
@@ -125,6 +128,8 @@ struct entry {
     enum ctl_tracker_role role : 2; /* Our role when the entry was made. */
     enum ctl_isn_kind isn_kind : 2;
     bool from_publication : 1;  /* Rebuilt from a publication alone. */
+    bool has_hs : 1;            /* Has a struct entry_handshake: in the
+                                 * handshake (and while it keeps 'other'). */
     uint8_t ttl;
 };
 
@@ -257,6 +262,9 @@ struct lbnode {
     bool has_macs;
 
     struct hmap entries;        /* Tracker entries. */
+    struct hmap entry_handshakes;   /* Their handshake parts (struct
+                                     * entry_handshake), by the hash of
+                                     * their entry's CP. */
     size_t n_syn_entries;       /* Of which in the handshake. */
     struct hmap pending;        /* Ingress flows waiting for a mapping. */
     struct hmap mappings;       /* Ingress mappings installed. */
@@ -354,6 +362,23 @@ entry_find(const struct lbnode *lb, const struct flow_key *cp)
     HMAP_FOR_EACH_WITH_HASH (e, node, cp_hash(cp), &lb->entries) {
         if (flow_key_equals(&e->cp, cp)) {
             return e;
+        }
+    }
+    return NULL;
+}
+
+/* The handshake part of 'e', or NULL if it has none.  O(1). */
+static inline struct entry_handshake *
+entry_hs(const struct lbnode *lb, const struct entry *e)
+{
+    struct entry_handshake *hs;
+
+    if (e->has_hs) {
+        HMAP_FOR_EACH_WITH_HASH (hs, node, e->node.hash,
+                                 &lb->entry_handshakes) {
+            if (hs->entry == e) {
+                return hs;
+            }
         }
     }
     return NULL;
@@ -506,9 +531,10 @@ void ingress_unknown(struct lbnode *, const struct ctl_msg *,
 
 struct entry *tracker_entry_create(struct lbnode *, const struct flow_key *,
                                    enum ctl_tracker_role, long long int now);
-struct entry_handshake *tracker_entry_handshake(struct entry *);
-void tracker_entry_free_handshake(struct entry *);
-size_t tracker_entry_bytes(const struct entry *);
+struct entry_handshake *tracker_entry_handshake(struct lbnode *,
+                                                struct entry *);
+void tracker_entry_free_handshake(struct lbnode *, struct entry *);
+size_t tracker_entry_bytes(const struct lbnode *, const struct entry *);
 bool tracker_has_room(const struct lbnode *);
 size_t tracker_syn_bound(const struct lbnode *);
 void tracker_entry_set_state(struct lbnode *, struct entry *,

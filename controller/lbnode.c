@@ -85,6 +85,7 @@ lbnode_create(void)
     struct lbnode *lb = xzalloc(sizeof *lb);
 
     hmap_init(&lb->entries);
+    hmap_init(&lb->entry_handshakes);
     hmap_init(&lb->pending);
     hmap_init(&lb->mappings);
     deadline_queue_init(&lb->handshakes);
@@ -141,10 +142,11 @@ lbnode_destroy(struct lbnode *lb)
     }
     struct entry *e;
     HMAP_FOR_EACH_POP (e, node, &lb->entries) {
-        tracker_entry_free_handshake(e);
+        tracker_entry_free_handshake(lb, e);
         free(e);
     }
     hmap_destroy(&lb->entries);
+    hmap_destroy(&lb->entry_handshakes);
 
     struct pending *p;
     HMAP_FOR_EACH_SAFE (p, node, &lb->pending) {

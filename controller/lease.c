@@ -256,8 +256,8 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
          * entry lapses, and the server's publications, if it came back
          * with the connection, rebuild it established (above). */
         if (e->state == ENTRY_CONNECTING && e->server == server
-            && !e->hs->server_lost) {
-            e->hs->server_published = true;
+            && !entry_hs(lb, e)->server_lost) {
+            entry_hs(lb, e)->server_published = true;
             lease_entry_set_expiry(lb, e, now + lb->lease_ms);
         } else if (e->state == ENTRY_SYN_RECEIVED
                    && entry_expires(e) > now + lb->lease_ms) {
@@ -519,7 +519,7 @@ lbnode_restore(struct lbnode *lb, const char *table,
         e->isn_lb = r.isn_lb;
         e->server = r.server;
         e->ingress = r.ingress;
-        tracker_entry_free_handshake(e);
+        tracker_entry_free_handshake(lb, e);
         lb->n_syn_entries--;
         e->state = ENTRY_ESTABLISHED;
         lease_entry_set_expiry(lb, e, now + ttl_ms);

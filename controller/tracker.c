@@ -57,52 +57,63 @@ COVERAGE_DEFINE(lbnode_ack_invalid);
 static void
 entry_schedule_retry(struct lbnode *lb, struct entry *e)
 {
+    struct entry_handshake *hs = entry_hs(lb, e);
+
     if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
-        && !e->hs->server_lost) {
-        deadline_queue_set(&lb->connect_retries, &e->hs->connect_retry,
-                           e->hs->connect_sent + lb->connect_retry_ms);
-    } else if (e->hs) {
-        deadline_cancel(&e->hs->connect_retry);
+        && !hs->server_lost) {
+        deadline_queue_set(&lb->connect_retries, &hs->connect_retry,
+                           hs->connect_sent + lb->connect_retry_ms);
+    } else if (hs) {
+        deadline_cancel(&hs->connect_retry);
     }
 }
 
 /* Returns the handshake part of 'e', made (zeroed: no options, no waiters,
  * no server refused yet) if it has none. */
 struct entry_handshake *
-tracker_entry_handshake(struct entry *e)
+tracker_entry_handshake(struct lbnode *lb, struct entry *e)
 {
-    if (!e->hs) {
-        e->hs = xzalloc(sizeof *e->hs);
-        e->hs->entry = e;
+    struct entry_handshake *hs = entry_hs(lb, e);
+
+    if (!hs) {
+        hs = xzalloc(sizeof *hs);
+        hs->entry = e;
+        hmap_insert(&lb->entry_handshakes, &hs->node, e->node.hash);
+        e->has_hs = true;
     }
-    return e->hs;
+    return hs;
 }
 
 /* Frees the handshake part of 'e', if any, with its retry timer and the
  * other connection it remembers. */
 void
-tracker_entry_free_handshake(struct entry *e)
+tracker_entry_free_handshake(struct lbnode *lb, struct entry *e)
 {
-    if (e->hs) {
-        deadline_cancel(&e->hs->connect_retry);
-        free(e->hs->other);
-        free(e->hs);
-        e->hs = NULL;
+    struct entry_handshake *hs = entry_hs(lb, e);
+
+    if (hs) {
+        hmap_remove(&lb->entry_handshakes, &hs->node);
+        deadline_cancel(&hs->connect_retry);
+        free(hs->other);
+        free(hs);
+        e->has_hs = false;
     }
 }
 
-/* The bytes that 'e' holds in memory: the entry, its handshake part if it
- * has one and the other connection that part remembers (malloc's own
- * overhead aside). */
+/* The bytes that 'e' holds in memory: the entry and the pointer of its
+ * hash bucket, its handshake part and that part's bucket pointer if it has
+ * one, and the other connection that part remembers (malloc's own overhead
+ * aside). */
 size_t
-tracker_entry_bytes(const struct entry *e)
+tracker_entry_bytes(const struct lbnode *lb, const struct entry *e)
 {
-    size_t n = sizeof *e;
+    const struct entry_handshake *hs = entry_hs(lb, e);
+    size_t n = sizeof *e + sizeof(void *);
 
-    if (e->hs) {
-        n += sizeof *e->hs;
-        if (e->hs->other) {
-            n += sizeof *e->hs->other;
+    if (hs) {
+        n += sizeof *hs + sizeof(void *);
+        if (hs->other) {
+            n += sizeof *hs->other;
         }
     }
     return n;
@@ -183,9 +194,9 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
          * stop tracking, not for the whole handshake timeout. */
         expires = MIN(expires, now + lb->lease_ms);
     }
-    tracker_entry_handshake(e);
-    lease_entry_set_expiry(lb, e, expires);
     hmap_insert(&lb->entries, &e->node, cp_hash(cp));
+    tracker_entry_handshake(lb, e);
+    lease_entry_set_expiry(lb, e, expires);
     lb->n_syn_entries++;
     return e;
 }
@@ -212,7 +223,7 @@ entry_set_state_until(struct lbnode *lb, struct entry *e,
 {
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
-        tracker_entry_free_handshake(e);
+        tracker_entry_free_handshake(lb, e);
         e->state = state;
         lease_entry_set_expiry(lb, e, lease_end);
         lease_journal_entry(lb, e, now);
@@ -220,7 +231,7 @@ entry_set_state_until(struct lbnode *lb, struct entry *e,
                && state != ENTRY_ESTABLISHED) {
         lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
         lb->n_syn_entries++;
-        tracker_entry_handshake(e);
+        tracker_entry_handshake(lb, e);
         e->state = state;
         lease_entry_set_expiry(lb, e, now + lb->handshake_timeout_ms);
     }
@@ -239,7 +250,7 @@ tracker_entry_destroy(struct lbnode *lb, struct entry *e)
     }
     hmap_remove(&lb->entries, &e->node);
     deadline_cancel(&e->expiry);
-    tracker_entry_free_handshake(e);
+    tracker_entry_free_handshake(lb, e);
     free(e);
 }
 
@@ -378,14 +389,17 @@ send_rst(struct lbnode *lb, const struct entry *e, const struct lbnode_io *io,
 }
 
 static void
-fill_syn_sync(const struct entry *e, struct ctl_syn_sync *ss)
+fill_syn_sync(const struct lbnode *lb, const struct entry *e,
+              struct ctl_syn_sync *ss)
 {
+    const struct entry_handshake *hs = entry_hs(lb, e);
+
     ss->syn.cp = e->cp;
     ss->syn.ingress = e->ingress;
     ss->syn.client_isn = e->client_isn;
-    ss->syn.opts = e->hs->opts;
+    ss->syn.opts = hs->opts;
     ss->isn_lb = e->isn_lb;
-    ss->ts_lb = e->hs->ts_lb;
+    ss->ts_lb = hs->ts_lb;
     ss->isn_kind = e->isn_kind;
 }
 
@@ -497,7 +511,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
             lb->stats.syn_infos_misdirected++;
             entry_hand_over(lb, e, now, io, aux);
         }
-        fill_syn_sync(e, &msg.syn_sync);
+        fill_syn_sync(lb, e, &msg.syn_sync);
         lbnode_deliver(lb, sft, &msg, now, io, aux);
         return;
     }
@@ -541,10 +555,10 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
     e = tracker_entry_create(lb, &si->cp, CTL_ROLE_PFT, now);
     ovs_assert(e);              /* tracker_has_room() said so. */
     e->client_isn = si->client_isn;
-    e->hs->opts = si->opts;
+    entry_hs(lb, e)->opts = si->opts;
     e->ingress = si->ingress;
     e->isn_lb = isn_choose(lb, &si->cp, now);
-    e->hs->ts_lb = (uint32_t) now;
+    entry_hs(lb, e)->ts_lb = (uint32_t) now;
     e->isn_kind = CTL_ISN_STORED;
     FLOW_DBG(&si->cp, "PFT: SYN from ingress %"PRIu32", SYN_SYNC to SFT %"
              PRIu32, si->ingress, sft);
@@ -552,7 +566,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         lb->stats.syn_infos_misdirected++;
         entry_hand_over(lb, e, now, io, aux);
     }
-    fill_syn_sync(e, &msg.syn_sync);
+    fill_syn_sync(lb, e, &msg.syn_sync);
     lbnode_deliver(lb, sft, &msg, now, io, aux);
 }
 
@@ -573,7 +587,7 @@ sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
                    && e->state != ENTRY_SYN_RECEIVED) {
             tracker_entry_set_state(lb, e, ENTRY_SYN_RECEIVED, now);
             e->server = CTL_NODE_NONE;
-            e->hs->n_rejected = 0;
+            entry_hs(lb, e)->n_rejected = 0;
         }
         if (e && e->role == CTL_ROLE_SFT) {
             e->client_isn = ss->syn.client_isn;
@@ -581,8 +595,10 @@ sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
             e->isn_lb = ss->isn_lb;
             e->isn_kind = ss->isn_kind;
             if (e->state != ENTRY_ESTABLISHED) {
-                e->hs->opts = ss->syn.opts;
-                e->hs->ts_lb = ss->ts_lb;
+                struct entry_handshake *hs = entry_hs(lb, e);
+
+                hs->opts = ss->syn.opts;
+                hs->ts_lb = ss->ts_lb;
             }
         }
     }
@@ -658,8 +674,10 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
             n++;
         }
     }
-    error = selection_pick(v->sel, ss, n, &e->cp, e->hs->rejected,
-                           e->hs->n_rejected, server);
+    const struct entry_handshake *hs = entry_hs(lb, e);
+
+    error = selection_pick(v->sel, ss, n, &e->cp, hs->rejected,
+                           hs->n_rejected, server);
     if (error) {
         *server = CTL_NODE_NONE;
     } else if (uses_load) {
@@ -676,6 +694,7 @@ static void
 pft_connect(struct lbnode *lb, struct entry *e, long long int now,
             const struct lbnode_io *io, void *aux)
 {
+    struct entry_handshake *hs = entry_hs(lb, e);
     uint32_t pft, sft, server = CTL_NODE_NONE;
     struct ctl_msg msg;
 
@@ -692,15 +711,15 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
         .ttl = e->ttl,
         .isn_lb = e->isn_lb,
         .client_isn = e->client_isn,
-        .opts = e->hs->opts,
+        .opts = hs->opts,
         .ingress = e->ingress,
-        .ts_lb = e->hs->ts_lb,
+        .ts_lb = hs->ts_lb,
     };
     e->server = server;
-    e->hs->server_published = false;
-    e->hs->server_lost = false;
-    e->hs->connect_ingress = e->ingress;
-    e->hs->connect_sent = now;
+    hs->server_published = false;
+    hs->server_lost = false;
+    hs->connect_ingress = e->ingress;
+    hs->connect_sent = now;
     FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
              sft, server);
     entry_schedule_retry(lb, e);
@@ -751,13 +770,14 @@ reply_unknown(struct lbnode *lb, const struct flow_key *cp, uint32_t dst,
 }
 
 /* Whether the ACK 'ai' shows that the client is on the connection that
- * 'e->hs->other' describes rather than on that of 'e': it completes the
- * other's handshake exactly, or it does not complete ours while the other
- * is established. */
+ * the handshake part of 'e' keeps as 'other' rather than on that of 'e':
+ * it completes the other's handshake exactly, or it does not complete ours
+ * while the other is established. */
 static bool
-ack_picks_other(const struct entry *e, const struct ctl_ack_info *ai)
+ack_picks_other(const struct lbnode *lb, const struct entry *e,
+                const struct ctl_ack_info *ai)
 {
-    const struct ctl_tracker_sync *o = e->hs->other;
+    const struct ctl_tracker_sync *o = entry_hs(lb, e)->other;
     bool completes_ours = (e->state != ENTRY_ESTABLISHED
                            && ai->ack - 1 == e->isn_lb
                            && ai->seq - 1 == e->client_isn);
@@ -851,8 +871,10 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             e->client_isn = ai->seq - 1;
             e->isn_lb = ai->ack - 1;
             e->isn_kind = CTL_ISN_COOKIE;
-            e->hs->ts_lb = ai->has_ts ? ai->tsecr : 0;
-            e->hs->opts = (struct ctl_tcp_opts) {
+            struct entry_handshake *hs = entry_hs(lb, e);
+
+            hs->ts_lb = ai->has_ts ? ai->tsecr : 0;
+            hs->opts = (struct ctl_tcp_opts) {
                 .has_mss = true,
                 .mss = decoded.mss,
                 .has_wscale = decoded.wscale_ok,
@@ -865,7 +887,7 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             };
             e->ingress = ai->ingress;
             e->ttl = v->cfg.ttl;
-            entry_add_waiter(e->hs, ai->ingress);
+            entry_add_waiter(hs, ai->ingress);
             lb->stats.acks_valid++;
             pft_connect(lb, e, now, io, aux);
             return;
@@ -882,13 +904,15 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
         return;
     }
 
-    if (e->hs && e->hs->other && ack_picks_other(e, ai)) {
+    struct entry_handshake *hs = entry_hs(lb, e);
+
+    if (hs && hs->other && ack_picks_other(lb, e, ai)) {
         /* The client is on the other connection of the CP. */
-        struct ctl_tracker_sync *other = e->hs->other;
+        struct ctl_tracker_sync *other = hs->other;
 
         FLOW_DBG(&ai->cp, "ACK_INFO: the client is on the other connection "
                  "of the CP (client ISN %"PRIu32")", other->client_isn);
-        e->hs->other = NULL;
+        hs->other = NULL;
         entry_take_sync(lb, e, other, now);
         free(other);
         lb->stats.cp_conflicts_other++;
@@ -906,13 +930,13 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             return;
         }
         lb->stats.acks_valid++;
-        entry_add_waiter(e->hs, ai->ingress);
+        entry_add_waiter(entry_hs(lb, e), ai->ingress);
         e->ttl = vip_for_cp(lb, &e->cp) ? vip_for_cp(lb, &e->cp)->cfg.ttl : 1;
         pft_connect(lb, e, now, io, aux);
         break;
 
     case ENTRY_CONNECTING:
-        entry_add_waiter(e->hs, ai->ingress);
+        entry_add_waiter(entry_hs(lb, e), ai->ingress);
         break;
 
     case ENTRY_ESTABLISHED:
@@ -980,8 +1004,10 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
         e->ingress = c->ingress;
         e->ttl = c->ttl;
         if (e->state != ENTRY_ESTABLISHED) {
-            e->hs->opts = c->opts;
-            e->hs->ts_lb = c->ts_lb;
+            struct entry_handshake *hs = entry_hs(lb, e);
+
+            hs->opts = c->opts;
+            hs->ts_lb = c->ts_lb;
         }
     }
     if (c->server == CTL_NODE_NONE) {
@@ -1088,8 +1114,10 @@ void
 pft_choose_again(struct lbnode *lb, struct entry *e, long long int now,
                  const struct lbnode_io *io, void *aux)
 {
-    if (e->hs->n_rejected < CTL_TRACKER_MAX_REJECTED) {
-        e->hs->rejected[e->hs->n_rejected++] = e->server;
+    struct entry_handshake *hs = entry_hs(lb, e);
+
+    if (hs->n_rejected < CTL_TRACKER_MAX_REJECTED) {
+        hs->rejected[hs->n_rejected++] = e->server;
     }
     pft_connect(lb, e, now, io, aux);
 }
@@ -1113,10 +1141,13 @@ pft_release(struct lbnode *lb, const struct ctl_release *r,
 /* Whether 'server' is one that the handshake of 'e' chose and gave up on
  * (it refused, or looked down). */
 static bool
-entry_chose_before(const struct entry *e, uint32_t server)
+entry_chose_before(const struct lbnode *lb, const struct entry *e,
+                   uint32_t server)
 {
-    for (size_t i = 0; i < e->hs->n_rejected; i++) {
-        if (e->hs->rejected[i] == server) {
+    const struct entry_handshake *hs = entry_hs(lb, e);
+
+    for (size_t i = 0; i < hs->n_rejected; i++) {
+        if (hs->rejected[i] == server) {
             return true;
         }
     }
@@ -1136,7 +1167,7 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
 
     if (e && e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
         && e->server != map->server && map->server != CTL_NODE_NONE
-        && entry_chose_before(e, map->server)
+        && entry_chose_before(lb, e, map->server)
         && server_find(lb, map->server)
         && lbnode_trackers(lb, &e->cp, &pft, &sft) && msg->sender == sft) {
         /* The SFT says that the connection is established on a server
@@ -1153,11 +1184,12 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
     if (e && e->role == CTL_ROLE_PFT && e->state != ENTRY_ESTABLISHED
         && e->server == map->server) {
         /* The handshake part goes with the handshake: keep who waits. */
+        const struct entry_handshake *hs = entry_hs(lb, e);
         uint32_t waiters[MAX_WAITERS];
-        size_t n_waiters = e->hs->n_waiters;
-        uint32_t connect_ingress = e->hs->connect_ingress;
+        size_t n_waiters = hs->n_waiters;
+        uint32_t connect_ingress = hs->connect_ingress;
 
-        memcpy(waiters, e->hs->waiters, sizeof waiters);
+        memcpy(waiters, hs->waiters, sizeof waiters);
         entry_set_state_until(lb, e, ENTRY_ESTABLISHED,
                               lease_end_from(lb, map->lease_ms, now), now);
         for (size_t i = 0; i < n_waiters; i++) {
@@ -1194,7 +1226,7 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
         lease_entry_renew(lb, e, now);
         send_mapping(lb, e, q->ingress, now, io, aux);
     } else if (e) {
-        entry_add_waiter(e->hs, q->ingress);
+        entry_add_waiter(entry_hs(lb, e), q->ingress);
     } else {
         reply_unknown(lb, &q->cp, q->ingress, now, io, aux);
     }
@@ -1235,7 +1267,7 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
         FLOW_DBG(&ts->cp, "another connection on the CP (client ISN %"PRIu32
                  ", ours %"PRIu32"): kept until the client's ACK decides",
                  ts->client_isn, e->client_isn);
-        struct entry_handshake *hs = tracker_entry_handshake(e);
+        struct entry_handshake *hs = tracker_entry_handshake(lb, e);
 
         free(hs->other);
         hs->other = xmemdup(ts, sizeof *ts);
@@ -1281,7 +1313,7 @@ entry_take_sync(struct lbnode *lb, struct entry *e,
     e->ttl = ts->ttl;
     e->isn_kind = ts->isn_kind;
     if (state != ENTRY_ESTABLISHED) {
-        struct entry_handshake *hs = tracker_entry_handshake(e);
+        struct entry_handshake *hs = tracker_entry_handshake(lb, e);
 
         hs->opts = ts->opts;
         hs->ts_lb = ts->ts_lb;
@@ -1355,13 +1387,14 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
         };
         if (e->state != ENTRY_ESTABLISHED) {
             /* An established entry kept none of these (struct entry). */
+            const struct entry_handshake *hs = entry_hs(lb, e);
             struct ctl_tracker_sync *ts = &msg.tracker_sync;
 
-            ts->opts = e->hs->opts;
-            ts->ts_lb = e->hs->ts_lb;
-            ts->n_rejected = e->hs->n_rejected;
-            memcpy(ts->rejected, e->hs->rejected,
-                   e->hs->n_rejected * sizeof *e->hs->rejected);
+            ts->opts = hs->opts;
+            ts->ts_lb = hs->ts_lb;
+            ts->n_rejected = hs->n_rejected;
+            memcpy(ts->rejected, hs->rejected,
+                   hs->n_rejected * sizeof *hs->rejected);
         }
         FLOW_DBG(&e->cp, "TRACKER_SYNC to node %"PRIu32" as %s, %s",
                  dst, i == 0 ? "PFT" : "SFT", entry_state_name(e->state));

@@ -402,10 +402,8 @@ check_memory(struct sim *sim)
         if (lb->alive) {
             const struct entry *e;
 
-            /* Each entry's allocations (malloc's own overhead aside) and
-             * the pointer of its hash bucket. */
             HMAP_FOR_EACH (e, node, &lb->core->entries) {
-                tracker_bytes += tracker_entry_bytes(e) + sizeof(void *);
+                tracker_bytes += tracker_entry_bytes(lb->core, e);
             }
             entries += (hmap_count(&lb->core->entries)
                         + hmap_count(&lb->core->pending)
