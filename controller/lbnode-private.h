@@ -102,12 +102,13 @@ struct entry_handshake {
 };
 
 /* A flow-tracker entry, as PFT or SFT: what an established connection
- * needs, its handshake's state apart (struct entry_handshake).  Of the handshake's numbers it
- * keeps the two ISNs, which tell one connection on the CP from the next
- * one (a client that reuses its port), and the TTL and ISN kind, which the
- * journal and TRACKER_SYNC carry; the client's options and the SYN/ACK's
- * TSval go with the handshake (journal records and TRACKER_SYNCs of an
- * established entry carry zeros for them: only a handshake reads them). */
+ * needs (112 bytes on 64-bit hosts), its handshake's state apart (struct
+ * entry_handshake).  Of the handshake's numbers it keeps the two ISNs,
+ * which tell one connection on the CP from the next one (a client that
+ * reuses its port), and the TTL and ISN kind, which the journal and
+ * TRACKER_SYNC carry; the client's options and the SYN/ACK's TSval go with
+ * the handshake (journal records and TRACKER_SYNCs of an established entry
+ * carry zeros for them: only a handshake reads them). */
 struct entry {
     struct hmap_node node;      /* In lbnode's 'entries'. */
     struct flow_key cp;
