@@ -535,7 +535,7 @@ struct entry *tracker_entry_create(struct lbnode *, const struct flow_key *,
 struct entry_handshake *tracker_entry_handshake(struct lbnode *,
                                                 struct entry *);
 void tracker_entry_free_handshake(struct lbnode *, struct entry *);
-size_t tracker_entry_bytes(const struct lbnode *, const struct entry *);
+size_t tracker_bytes(const struct lbnode *);
 bool tracker_has_room(const struct lbnode *);
 size_t tracker_syn_bound(const struct lbnode *);
 void tracker_entry_set_state(struct lbnode *, struct entry *,

@@ -100,17 +100,18 @@ tracker_entry_free_handshake(struct lbnode *lb, struct entry *e)
     }
 }
 
-/* The bytes that 'e' holds in memory: the entry and the pointer of its
- * hash bucket, its handshake part and that part's bucket pointer if it has
- * one, and the other connection that part remembers (malloc's own overhead
- * aside). */
+/* The bytes that 'lb''s tracker entries hold in memory (malloc's own
+ * overhead aside): each entry and the pointer of its hash bucket, each
+ * handshake part and its bucket pointer, and the other connections those
+ * parts remember.  O(entries in the handshake). */
 size_t
-tracker_entry_bytes(const struct lbnode *lb, const struct entry *e)
+tracker_bytes(const struct lbnode *lb)
 {
-    const struct entry_handshake *hs = entry_hs(lb, e);
-    size_t n = sizeof *e + sizeof(void *);
+    const struct entry_handshake *hs;
+    size_t n = hmap_count(&lb->entries) * (sizeof(struct entry)
+                                           + sizeof(void *));
 
-    if (hs) {
+    HMAP_FOR_EACH (hs, node, &lb->entry_handshakes) {
         n += sizeof *hs + sizeof(void *);
         if (hs->other) {
             n += sizeof *hs->other;

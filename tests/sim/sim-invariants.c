@@ -394,17 +394,13 @@ check_closed_state(struct sim *sim)
 static void
 check_memory(struct sim *sim)
 {
-    size_t entries = 0, flows = 0, tracker_bytes = 0;
+    size_t entries = 0, flows = 0, tracker_mem = 0;
 
     for (size_t i = 0; i < sim->n_lbs; i++) {
         const struct sim_lb *lb = sim->lbs[i];
 
         if (lb->alive) {
-            const struct entry *e;
-
-            HMAP_FOR_EACH (e, node, &lb->core->entries) {
-                tracker_bytes += tracker_entry_bytes(lb->core, e);
-            }
+            tracker_mem += tracker_bytes(lb->core);
             entries += (hmap_count(&lb->core->entries)
                         + hmap_count(&lb->core->pending)
                         + hmap_count(&lb->core->mappings));
@@ -432,7 +428,7 @@ check_memory(struct sim *sim)
         sim->inv->max_entries_per_flow_x100
             = MAX(sim->inv->max_entries_per_flow_x100, ratio);
 
-        uint64_t bytes = tracker_bytes / flows;
+        uint64_t bytes = tracker_mem / flows;
         sim->inv->max_tracker_bytes_per_flow
             = MAX(sim->inv->max_tracker_bytes_per_flow, bytes);
     }
