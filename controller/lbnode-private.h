@@ -60,38 +60,35 @@ enum entry_state {
     ENTRY_ESTABLISHED,          /* Server accepted. */
 };
 
-/* A flow-tracker entry, as PFT or SFT. */
-struct entry {
-    struct hmap_node node;      /* In lbnode's 'entries'. */
-    struct flow_key cp;
-    enum entry_state state;
-    enum ctl_tracker_role role; /* Our role when the entry was made. */
-    uint32_t client_isn;
-    uint32_t isn_lb;
+/* What a tracker entry needs only while its flow is in the handshake
+ * (ENTRY_SYN_RECEIVED or ENTRY_CONNECTING), allocated apart from the entry
+ * so that an established connection, the state a tracker holds a million
+ * of, costs only its 'struct entry' (issue 17).  Made when an entry enters
+ * or re-enters the handshake (tracker_entry_handshake()), freed when it
+ * becomes established (tracker_entry_set_state()).  An established entry
+ * has one too while it remembers 'other'.  The entry does not point to
+ * it (a pointer in every established entry for the few in the
+ * handshake): it is in lbnode's 'entry_handshakes' under the entry's hash
+ * (entry_hs()). */
+struct entry_handshake {
+    struct hmap_node node;      /* In lbnode's 'entry_handshakes', with
+                                 * the hash of 'entry''s CP. */
+    struct entry *entry;        /* The entry this belongs to. */
     uint32_t ts_lb;
-    enum ctl_isn_kind isn_kind;
     struct ctl_tcp_opts opts;   /* Client's SYN options. */
-    uint32_t server;            /* CTL_NODE_NONE until chosen. */
-    uint8_t ttl;
-    size_t n_rejected;
-    uint32_t rejected[CTL_TRACKER_MAX_REJECTED];
-    uint32_t ingress;           /* Last ingress node seen. */
     uint32_t connect_ingress;   /* PFT: the ingress its last CONNECT
                                  * named, which the SFT tells the mapping
                                  * itself. */
     uint32_t waiters[MAX_WAITERS];  /* Ingresses to tell the mapping. */
-    size_t n_waiters;
-    long long int expires;      /* Handshake timeout, or end of the lease. */
-    long long int journalled;   /* The expiry the journal holds. */
-    long long int connect_sent;
-    bool from_publication;      /* Rebuilt from a publication alone. */
+    uint8_t n_waiters;
+    uint8_t n_rejected;
     bool server_published;      /* PFT in CONNECTING: its server has
                                  * published the connection (it accepted;
                                  * we missed the MAPPING). */
     bool server_lost;           /* ...and was then found down: no more
                                  * CONNECT retries (see lbnode_retry()). */
-    struct deadline expiry;     /* 'expires', in 'handshakes' or
-                                 * 'entry_leases' (by 'state'). */
+    uint32_t rejected[CTL_TRACKER_MAX_REJECTED];
+    long long int connect_sent;
     struct deadline connect_retry;  /* In 'connect_retries' while a PFT
                                  * waits for the server's answer. */
 
@@ -102,6 +99,39 @@ struct entry {
      * the client is on, only its ACK tells (pft_ack_info()); NULL if
      * none. */
     struct ctl_tracker_sync *other;
+};
+
+/* A flow-tracker entry, as PFT or SFT: what an established connection
+ * needs (112 bytes on 64-bit hosts), its handshake's state apart (struct
+ * entry_handshake).  Of the handshake's numbers it keeps the two ISNs,
+ * which tell one connection on the CP from the next one (a client that
+ * reuses its port), and the TTL and ISN kind, which the journal and
+ * TRACKER_SYNC carry; the client's options and the SYN/ACK's TSval go with
+ * the handshake (journal records and TRACKER_SYNCs of an established entry
+ * carry zeros for them: only a handshake reads them). */
+struct entry {
+    struct hmap_node node;      /* In lbnode's 'entries'. */
+    struct flow_key cp;
+    struct deadline expiry;     /* Its 'when' is the handshake timeout or
+                                 * the end of the lease (entry_expires()),
+                                 * in 'handshakes' or 'entry_leases' (by
+                                 * 'state'); set it with
+                                 * lease_entry_set_expiry(). */
+    uint32_t server;            /* CTL_NODE_NONE until chosen. */
+    uint32_t ingress;           /* Last ingress node seen. */
+    uint32_t client_isn;
+    uint32_t isn_lb;
+    uint32_t journalled;        /* The expiry the journal holds, its low 32
+                                 * bits: only compared with the entry's,
+                                 * which is never more than about 1.5
+                                 * leases ahead of it (lease.c). */
+    enum entry_state state : 2;
+    enum ctl_tracker_role role : 2; /* Our role when the entry was made. */
+    enum ctl_isn_kind isn_kind : 2;
+    bool from_publication : 1;  /* Rebuilt from a publication alone. */
+    bool has_hs : 1;            /* Has a struct entry_handshake: in the
+                                 * handshake (and while it keeps 'other'). */
+    uint8_t ttl;
 };
 
 enum pending_stage {
@@ -211,8 +241,9 @@ struct lbnode {
      * ACK_INFO or MAPPING_QUERY for it), which moves it to the back of its
      * queue's FIFO in O(1) (deadline-queue.h).  The front of
      * 'entry_leases' and 'mapping_leases' is therefore the entry renewed
-     * longest ago, the least recently used, to within LEASE_SWEEP_MS (the
-     * rounding of lease expiries), and finding it is O(1): no second list
+     * longest ago, the least recently used (a mapping's to within
+     * LEASE_SWEEP_MS, the rounding of its expiry), and finding it is O(1):
+     * no second list
      * node per entry, no second update per renewal, and the victim is the
      * one that would lapse first anyway.  (Entries restored with what was
      * left of their lease sit in the queue's heap, by the same order.)  A
@@ -232,6 +263,9 @@ struct lbnode {
     bool has_macs;
 
     struct hmap entries;        /* Tracker entries. */
+    struct hmap entry_handshakes;   /* Their handshake parts (struct
+                                     * entry_handshake), by the hash of
+                                     * their entry's CP. */
     size_t n_syn_entries;       /* Of which in the handshake. */
     struct hmap pending;        /* Ingress flows waiting for a mapping. */
     struct hmap mappings;       /* Ingress mappings installed. */
@@ -264,14 +298,17 @@ struct lbnode {
      * renewal at 100,000 leases, against 50 ns to move it to the back of a
      * list); lazy deletion (leave the heap key, re-check it when it comes
      * due) would make lbnode_run() visit every live lease once per lease
-     * period, work that grows with the table again.  Lease expiry is
-     * rounded up to LEASE_SWEEP_MS, so that lapsed leases are swept in
-     * batches (one pass of the daemon's loop, one journal transaction) at
-     * most every LEASE_SWEEP_MS. */
+     * period, work that grows with the table again.  Lapsed leases are
+     * swept in batches (one pass of the daemon's loop, one journal
+     * transaction) at most every LEASE_SWEEP_MS: a mapping's expiry is
+     * rounded up to it; an entry's timer holds its exact expiry (the entry
+     * keeps no other copy of it) and is taken as due once 'now' rounded
+     * down to LEASE_SWEEP_MS has reached it (lease_sweep_time()), which is
+     * the same moment. */
     struct deadline_queue handshakes;   /* Entries in the handshake:
-                                         * 'expires'. */
-    struct deadline_queue entry_leases; /* Established entries: 'expires',
-                                         * rounded up. */
+                                         * their expiry. */
+    struct deadline_queue entry_leases; /* Established entries: their
+                                         * expiry (see above). */
     struct deadline_queue connect_retries; /* PFT entries in CONNECTING:
                                          * 'connect_sent' plus
                                          * connect_retry_ms. */
@@ -281,6 +318,24 @@ struct lbnode {
     struct deadline_queue mapping_leases;  /* Mappings: 'expires', rounded
                                             * up. */
 };
+
+/* Lapsed leases are swept lazily: at most once per this period. */
+#define LEASE_SWEEP_MS 250
+
+/* When 'e' lapses: the end of its handshake or of its lease. */
+static inline long long int
+entry_expires(const struct entry *e)
+{
+    return e->expiry.when;
+}
+
+/* The time up to which lease expiries are due at 'now': 'now' rounded down
+ * to LEASE_SWEEP_MS, so that lapsed leases are swept in batches. */
+static inline long long int
+lease_sweep_time(long long int now)
+{
+    return now - ((now % LEASE_SWEEP_MS) + LEASE_SWEEP_MS) % LEASE_SWEEP_MS;
+}
 
 /* Logs at debug level, for 'cp', what this node did with a flow and why:
  * "ovs-appctl vlog/set lbnode:file:dbg" follows a connection through the
@@ -308,6 +363,23 @@ entry_find(const struct lbnode *lb, const struct flow_key *cp)
     HMAP_FOR_EACH_WITH_HASH (e, node, cp_hash(cp), &lb->entries) {
         if (flow_key_equals(&e->cp, cp)) {
             return e;
+        }
+    }
+    return NULL;
+}
+
+/* The handshake part of 'e', or NULL if it has none.  O(1). */
+static inline struct entry_handshake *
+entry_hs(const struct lbnode *lb, const struct entry *e)
+{
+    struct entry_handshake *hs;
+
+    if (e->has_hs) {
+        HMAP_FOR_EACH_WITH_HASH (hs, node, e->node.hash,
+                                 &lb->entry_handshakes) {
+            if (hs->entry == e) {
+                return hs;
+            }
         }
     }
     return NULL;
@@ -460,6 +532,10 @@ void ingress_unknown(struct lbnode *, const struct ctl_msg *,
 
 struct entry *tracker_entry_create(struct lbnode *, const struct flow_key *,
                                    enum ctl_tracker_role, long long int now);
+struct entry_handshake *tracker_entry_handshake(struct lbnode *,
+                                                struct entry *);
+void tracker_entry_free_handshake(struct lbnode *, struct entry *);
+size_t tracker_bytes(const struct lbnode *);
 bool tracker_has_room(const struct lbnode *);
 size_t tracker_syn_bound(const struct lbnode *);
 void tracker_entry_set_state(struct lbnode *, struct entry *,
@@ -499,7 +575,8 @@ void tracker_sync(struct lbnode *, const struct ctl_tracker_sync *,
 void lease_publish(struct lbnode *, const struct ctl_msg *,
                    long long int now, const struct lbnode_io *, void *aux);
 
-void lease_entry_schedule_expiry(struct lbnode *, struct entry *);
+void lease_entry_set_expiry(struct lbnode *, struct entry *,
+                            long long int expires);
 void lease_entry_renew(struct lbnode *, struct entry *, long long int now);
 void lease_entry_extend(struct lbnode *, struct entry *,
                         long long int expires, long long int now);

@@ -85,6 +85,7 @@ lbnode_create(void)
     struct lbnode *lb = xzalloc(sizeof *lb);
 
     hmap_init(&lb->entries);
+    hmap_init(&lb->entry_handshakes);
     hmap_init(&lb->pending);
     hmap_init(&lb->mappings);
     deadline_queue_init(&lb->handshakes);
@@ -141,10 +142,11 @@ lbnode_destroy(struct lbnode *lb)
     }
     struct entry *e;
     HMAP_FOR_EACH_POP (e, node, &lb->entries) {
-        free(e->other);
+        tracker_entry_free_handshake(lb, e);
         free(e);
     }
     hmap_destroy(&lb->entries);
+    hmap_destroy(&lb->entry_handshakes);
 
     struct pending *p;
     HMAP_FOR_EACH_SAFE (p, node, &lb->pending) {
@@ -515,7 +517,8 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
     }
 
     while ((d = deadline_queue_due(&lb->handshakes, now))
-           || (d = deadline_queue_due(&lb->entry_leases, now))) {
+           || (d = deadline_queue_due(&lb->entry_leases,
+                                      lease_sweep_time(now)))) {
         struct entry *e = CONTAINER_OF(d, struct entry, expiry);
 
         lb->stats.timer_visits++;
@@ -566,7 +569,9 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
     }
 
     while ((d = deadline_queue_due(&lb->connect_retries, now))) {
-        struct entry *e = CONTAINER_OF(d, struct entry, connect_retry);
+        struct entry_handshake *hs = CONTAINER_OF(d, struct entry_handshake,
+                                                  connect_retry);
+        struct entry *e = hs->entry;
 
         /* No answer from the server: ask it again, once per period; its
          * answer is idempotent. */
@@ -576,11 +581,11 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
 
         /* Every change of role or state reschedules the retry. */
         ovs_assert(e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
-                   && !e->server_lost);
+                   && !hs->server_lost);
         lb->stats.timer_visits++;
         deadline_queue_set(&lb->connect_retries, d, now + lb->connect_retry_ms);
         if (!s || !s->healthy) {
-            if (e->server_published) {
+            if (hs->server_published) {
                 /* It answered (it publishes the connection; the MAPPING
                  * was lost) and went down since: the connection went with
                  * it, and a second server must not get it.  Nor the same
@@ -593,7 +598,7 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
                  * connection, its publications rebuild it established
                  * (the ingress's mapping lives on them meanwhile). */
                 lb->stats.connect_server_lost++;
-                e->server_lost = true;
+                hs->server_lost = true;
                 deadline_cancel(d);
                 continue;
             }
@@ -606,12 +611,12 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
         if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
             continue;
         }
-        e->connect_sent = now;
+        hs->connect_sent = now;
         msg_init(&msg, CTL_MSG_CONNECT, lb->self);
         msg.connect = (struct ctl_connect) {
             .cp = e->cp, .server = e->server, .ttl = e->ttl,
             .isn_lb = e->isn_lb, .client_isn = e->client_isn,
-            .opts = e->opts, .ingress = e->ingress, .ts_lb = e->ts_lb,
+            .opts = hs->opts, .ingress = e->ingress, .ts_lb = hs->ts_lb,
         };
         lbnode_deliver(lb, sft, &msg, now, io, aux);
     }
@@ -624,11 +629,15 @@ long long int
 lbnode_next_deadline(const struct lbnode *lb)
 {
     const struct deadline_queue *queues[] = {
-        &lb->handshakes, &lb->entry_leases, &lb->connect_retries,
-        &lb->pending_expiry, &lb->query_retries, &lb->mapping_leases,
+        &lb->handshakes, &lb->connect_retries, &lb->pending_expiry,
+        &lb->query_retries, &lb->mapping_leases,
     };
-    long long int next = LLONG_MAX;
+    long long int next = deadline_queue_next(&lb->entry_leases);
 
+    /* An entry's lease timer holds its exact end (lease_sweep_time()). */
+    if (next < LLONG_MAX - LEASE_SWEEP_MS) {
+        next = ROUND_UP(next, LEASE_SWEEP_MS);
+    }
     for (size_t i = 0; i < ARRAY_SIZE(queues); i++) {
         next = MIN(next, deadline_queue_next(queues[i]));
     }
@@ -778,7 +787,7 @@ lbnode_format_flows(const struct lbnode *lb, long long int now,
                       e->isn_lb,
                       e->isn_kind == CTL_ISN_COOKIE ? " cookie" : "",
                       e->state == ENTRY_ESTABLISHED ? "lease" : "timeout",
-                      e->expires - now);
+                      entry_expires(e) - now);
     }
     ds_put_format(s, "pending flows (ingress): %"PRIuSIZE"\n",
                   hmap_count(&lb->pending));

@@ -41,12 +41,11 @@ VLOG_DEFINE_THIS_MODULE(lease);
 
 COVERAGE_DEFINE(lbnode_bad_record);
 
-/* Lapsed leases are swept lazily: at most once per this period. */
-#define LEASE_SWEEP_MS 250
-
 /* What the journal holds for an established tracker entry and for an
  * ingress mapping.  The store is this node's own file, so host byte order;
- * the version and the length reject anything else. */
+ * the version and the length reject anything else.  An established entry
+ * no longer keeps its handshake's 'ts_lb' and 'opts' (struct entry): they
+ * are written as zeros, and read (the options checked) but not used. */
 #define RECORD_VERSION 1
 struct entry_record {
     uint8_t version;
@@ -80,7 +79,7 @@ lbnode_set_journal(struct lbnode *lb, lbnode_journal_func *journal, void *aux)
 void
 lease_journal_entry(struct lbnode *lb, struct entry *e, long long int now)
 {
-    e->journalled = e->expires;
+    e->journalled = (uint32_t) entry_expires(e);
     if (lb->journal) {
         struct entry_record r;
 
@@ -91,12 +90,10 @@ lease_journal_entry(struct lbnode *lb, struct entry *e, long long int now)
         r.ttl = e->ttl;
         r.client_isn = e->client_isn;
         r.isn_lb = e->isn_lb;
-        r.ts_lb = e->ts_lb;
         r.server = e->server;
         r.ingress = e->ingress;
-        r.opts = e->opts;
         lb->journal(lb->journal_aux, LBNODE_JOURNAL_TRACKER, &e->cp, &r,
-                    sizeof r, MAX(e->expires - now, 1));
+                    sizeof r, MAX(entry_expires(e) - now, 1));
     }
 }
 
@@ -132,17 +129,17 @@ lease_journal_mapping(struct lbnode *lb, struct mapping *m, long long int now)
  * then restores at least half a lease, and the next publication renews it.
  * Lapsed leases are swept at most every LEASE_SWEEP_MS. */
 
-/* Puts the timer of 'e' in the queue of its state: the handshake timeout,
- * or the end of the lease. */
+/* Sets when 'e' lapses, 'expires' (the handshake timeout, or the end of
+ * the lease), in the queue of its state.  An established entry's is
+ * exact: lbnode_run() rounds the time it sweeps lapsed leases at
+ * (lease_sweep_time()). */
 void
-lease_entry_schedule_expiry(struct lbnode *lb, struct entry *e)
+lease_entry_set_expiry(struct lbnode *lb, struct entry *e,
+                       long long int expires)
 {
-    if (e->state == ENTRY_ESTABLISHED) {
-        deadline_queue_set(&lb->entry_leases, &e->expiry,
-                           ROUND_UP(e->expires, LEASE_SWEEP_MS));
-    } else {
-        deadline_queue_set(&lb->handshakes, &e->expiry, e->expires);
-    }
+    deadline_queue_set(e->state == ENTRY_ESTABLISHED
+                       ? &lb->entry_leases : &lb->handshakes,
+                       &e->expiry, expires);
 }
 
 /* Puts the timer of 'm' at the end of its lease. */
@@ -176,15 +173,26 @@ lease_end_from(const struct lbnode *lb, uint32_t lease_ms, long long int now)
     return now + MIN((long long int) lease_ms, lb->lease_ms);
 }
 
+/* The expiry that the journal holds for the established entry 'e', from
+ * the low 32 bits that 'e' keeps of it: they are less than 2**32 ms behind
+ * the entry's expiry, which only grows while 'e' is established and is
+ * journalled again once it has grown by half a lease (at most an hour). */
+static long long int
+entry_journalled(const struct entry *e)
+{
+    long long int expires = entry_expires(e);
+
+    return expires - (uint32_t) ((uint32_t) expires - e->journalled);
+}
+
 /* Extends the lease of the established entry 'e' to 'expires', if it
  * ends earlier. */
 void
 lease_entry_extend(struct lbnode *lb, struct entry *e, long long int expires,
                    long long int now)
 {
-    e->expires = MAX(e->expires, expires);
-    lease_entry_schedule_expiry(lb, e);
-    if (lease_journal_due(lb, e->expires, e->journalled)) {
+    lease_entry_set_expiry(lb, e, MAX(entry_expires(e), expires));
+    if (lease_journal_due(lb, entry_expires(e), entry_journalled(e))) {
         lease_journal_entry(lb, e, now);
     }
 }
@@ -248,12 +256,11 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
          * entry lapses, and the server's publications, if it came back
          * with the connection, rebuild it established (above). */
         if (e->state == ENTRY_CONNECTING && e->server == server
-            && !e->server_lost) {
-            e->server_published = true;
-            e->expires = now + lb->lease_ms;
-            lease_entry_schedule_expiry(lb, e);
+            && !entry_hs(lb, e)->server_lost) {
+            entry_hs(lb, e)->server_published = true;
+            lease_entry_set_expiry(lb, e, now + lb->lease_ms);
         } else if (e->state == ENTRY_SYN_RECEIVED
-                   && e->expires > now + lb->lease_ms) {
+                   && entry_expires(e) > now + lb->lease_ms) {
             /* A server has a socket for the CP while we still wait for
              * the client's ACK: the connection was established through
              * another PFT while the rings disagreed (or a stale socket
@@ -262,8 +269,7 @@ publish_tracker(struct lbnode *lb, const struct ctl_publish_entry *pe,
              * most, not the whole handshake timeout: if the connection
              * lives on, its publications rebuild the entry established
              * once this one lapsed. */
-            e->expires = now + lb->lease_ms;
-            lease_entry_schedule_expiry(lb, e);
+            lease_entry_set_expiry(lb, e, now + lb->lease_ms);
             lb->stats.publish_handshake_cut++;
         }
         lb->stats.publish_handshake++;
@@ -511,14 +517,13 @@ lbnode_restore(struct lbnode *lb, const char *table,
         e->ttl = r.ttl;
         e->client_isn = r.client_isn;
         e->isn_lb = r.isn_lb;
-        e->ts_lb = r.ts_lb;
         e->server = r.server;
         e->ingress = r.ingress;
-        e->opts = r.opts;
+        tracker_entry_free_handshake(lb, e);
         lb->n_syn_entries--;
         e->state = ENTRY_ESTABLISHED;
-        e->expires = e->journalled = now + ttl_ms;
-        lease_entry_schedule_expiry(lb, e);
+        lease_entry_set_expiry(lb, e, now + ttl_ms);
+        e->journalled = (uint32_t) entry_expires(e);
         return true;
     } else if (!strcmp(table, LBNODE_JOURNAL_MAPPING)) {
         struct mapping_record r;

@@ -57,13 +57,67 @@ COVERAGE_DEFINE(lbnode_ack_invalid);
 static void
 entry_schedule_retry(struct lbnode *lb, struct entry *e)
 {
+    struct entry_handshake *hs = entry_hs(lb, e);
+
     if (e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
-        && !e->server_lost) {
-        deadline_queue_set(&lb->connect_retries, &e->connect_retry,
-                           e->connect_sent + lb->connect_retry_ms);
-    } else {
-        deadline_cancel(&e->connect_retry);
+        && !hs->server_lost) {
+        deadline_queue_set(&lb->connect_retries, &hs->connect_retry,
+                           hs->connect_sent + lb->connect_retry_ms);
+    } else if (hs) {
+        deadline_cancel(&hs->connect_retry);
     }
+}
+
+/* Returns the handshake part of 'e', made (zeroed: no options, no waiters,
+ * no server refused yet) if it has none. */
+struct entry_handshake *
+tracker_entry_handshake(struct lbnode *lb, struct entry *e)
+{
+    struct entry_handshake *hs = entry_hs(lb, e);
+
+    if (!hs) {
+        hs = xzalloc(sizeof *hs);
+        hs->entry = e;
+        hmap_insert(&lb->entry_handshakes, &hs->node, e->node.hash);
+        e->has_hs = true;
+    }
+    return hs;
+}
+
+/* Frees the handshake part of 'e', if any, with its retry timer and the
+ * other connection it remembers. */
+void
+tracker_entry_free_handshake(struct lbnode *lb, struct entry *e)
+{
+    struct entry_handshake *hs = entry_hs(lb, e);
+
+    if (hs) {
+        hmap_remove(&lb->entry_handshakes, &hs->node);
+        deadline_cancel(&hs->connect_retry);
+        free(hs->other);
+        free(hs);
+        e->has_hs = false;
+    }
+}
+
+/* The bytes that 'lb''s tracker entries hold in memory (malloc's own
+ * overhead aside): each entry and the pointer of its hash bucket, each
+ * handshake part and its bucket pointer, and the other connections those
+ * parts remember.  O(entries in the handshake). */
+size_t
+tracker_bytes(const struct lbnode *lb)
+{
+    const struct entry_handshake *hs;
+    size_t n = hmap_count(&lb->entries) * (sizeof(struct entry)
+                                           + sizeof(void *));
+
+    HMAP_FOR_EACH (hs, node, &lb->entry_handshakes) {
+        n += sizeof *hs + sizeof(void *);
+        if (hs->other) {
+            n += sizeof *hs->other;
+        }
+    }
+    return n;
 }
 
 /* The bound of the entries in the handshake: syn_table_max, or the bound
@@ -127,22 +181,23 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
     }
 
     struct entry *e = xzalloc(sizeof *e);
+    long long int expires = now + lb->handshake_timeout_ms;
     uint32_t pft, sft;
 
     e->cp = *cp;
     e->role = role;
     e->state = ENTRY_SYN_RECEIVED;
-    e->expires = now + lb->handshake_timeout_ms;
     if (lbnode_trackers(lb, cp, &pft, &sft)
         && pft != lb->self && sft != lb->self) {
         /* A message of a ring we no longer have (or do not have yet) made
          * us a tracker: the copy serves that ring's late messages for a
          * lease at most, as entry_hand_over() leaves it to a handshake we
          * stop tracking, not for the whole handshake timeout. */
-        e->expires = MIN(e->expires, now + lb->lease_ms);
+        expires = MIN(expires, now + lb->lease_ms);
     }
-    lease_entry_schedule_expiry(lb, e);
     hmap_insert(&lb->entries, &e->node, cp_hash(cp));
+    tracker_entry_handshake(lb, e);
+    lease_entry_set_expiry(lb, e, expires);
     lb->n_syn_entries++;
     return e;
 }
@@ -169,19 +224,19 @@ entry_set_state_until(struct lbnode *lb, struct entry *e,
 {
     if (e->state != ENTRY_ESTABLISHED && state == ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
-        free(e->other);
-        e->other = NULL;
-        e->expires = lease_end;
+        tracker_entry_free_handshake(lb, e);
         e->state = state;
+        lease_entry_set_expiry(lb, e, lease_end);
         lease_journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
                && state != ENTRY_ESTABLISHED) {
         lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
         lb->n_syn_entries++;
-        e->expires = now + lb->handshake_timeout_ms;
+        tracker_entry_handshake(lb, e);
+        e->state = state;
+        lease_entry_set_expiry(lb, e, now + lb->handshake_timeout_ms);
     }
     e->state = state;
-    lease_entry_schedule_expiry(lb, e);
     entry_schedule_retry(lb, e);
 }
 
@@ -196,23 +251,22 @@ tracker_entry_destroy(struct lbnode *lb, struct entry *e)
     }
     hmap_remove(&lb->entries, &e->node);
     deadline_cancel(&e->expiry);
-    deadline_cancel(&e->connect_retry);
-    free(e->other);
+    tracker_entry_free_handshake(lb, e);
     free(e);
 }
 
 static void
-entry_add_waiter(struct entry *e, uint32_t ingress)
+entry_add_waiter(struct entry_handshake *hs, uint32_t ingress)
 {
-    for (size_t i = 0; i < e->n_waiters; i++) {
-        if (e->waiters[i] == ingress) {
+    for (size_t i = 0; i < hs->n_waiters; i++) {
+        if (hs->waiters[i] == ingress) {
             return;
         }
     }
-    if (e->n_waiters < MAX_WAITERS) {
-        e->waiters[e->n_waiters++] = ingress;
+    if (hs->n_waiters < MAX_WAITERS) {
+        hs->waiters[hs->n_waiters++] = ingress;
     } else {
-        e->waiters[MAX_WAITERS - 1] = ingress;
+        hs->waiters[MAX_WAITERS - 1] = ingress;
     }
 }
 
@@ -336,14 +390,17 @@ send_rst(struct lbnode *lb, const struct entry *e, const struct lbnode_io *io,
 }
 
 static void
-fill_syn_sync(const struct entry *e, struct ctl_syn_sync *ss)
+fill_syn_sync(const struct lbnode *lb, const struct entry *e,
+              struct ctl_syn_sync *ss)
 {
+    const struct entry_handshake *hs = entry_hs(lb, e);
+
     ss->syn.cp = e->cp;
     ss->syn.ingress = e->ingress;
     ss->syn.client_isn = e->client_isn;
-    ss->syn.opts = e->opts;
+    ss->syn.opts = hs->opts;
     ss->isn_lb = e->isn_lb;
-    ss->ts_lb = e->ts_lb;
+    ss->ts_lb = hs->ts_lb;
     ss->isn_kind = e->isn_kind;
 }
 
@@ -455,7 +512,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
             lb->stats.syn_infos_misdirected++;
             entry_hand_over(lb, e, now, io, aux);
         }
-        fill_syn_sync(e, &msg.syn_sync);
+        fill_syn_sync(lb, e, &msg.syn_sync);
         lbnode_deliver(lb, sft, &msg, now, io, aux);
         return;
     }
@@ -499,10 +556,10 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
     e = tracker_entry_create(lb, &si->cp, CTL_ROLE_PFT, now);
     ovs_assert(e);              /* tracker_has_room() said so. */
     e->client_isn = si->client_isn;
-    e->opts = si->opts;
+    entry_hs(lb, e)->opts = si->opts;
     e->ingress = si->ingress;
     e->isn_lb = isn_choose(lb, &si->cp, now);
-    e->ts_lb = (uint32_t) now;
+    entry_hs(lb, e)->ts_lb = (uint32_t) now;
     e->isn_kind = CTL_ISN_STORED;
     FLOW_DBG(&si->cp, "PFT: SYN from ingress %"PRIu32", SYN_SYNC to SFT %"
              PRIu32, si->ingress, sft);
@@ -510,7 +567,7 @@ pft_syn_info(struct lbnode *lb, const struct ctl_syn_info *si,
         lb->stats.syn_infos_misdirected++;
         entry_hand_over(lb, e, now, io, aux);
     }
-    fill_syn_sync(e, &msg.syn_sync);
+    fill_syn_sync(lb, e, &msg.syn_sync);
     lbnode_deliver(lb, sft, &msg, now, io, aux);
 }
 
@@ -531,15 +588,19 @@ sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
                    && e->state != ENTRY_SYN_RECEIVED) {
             tracker_entry_set_state(lb, e, ENTRY_SYN_RECEIVED, now);
             e->server = CTL_NODE_NONE;
-            e->n_rejected = 0;
+            entry_hs(lb, e)->n_rejected = 0;
         }
         if (e && e->role == CTL_ROLE_SFT) {
             e->client_isn = ss->syn.client_isn;
-            e->opts = ss->syn.opts;
             e->ingress = ss->syn.ingress;
             e->isn_lb = ss->isn_lb;
-            e->ts_lb = ss->ts_lb;
             e->isn_kind = ss->isn_kind;
+            if (e->state != ENTRY_ESTABLISHED) {
+                struct entry_handshake *hs = entry_hs(lb, e);
+
+                hs->opts = ss->syn.opts;
+                hs->ts_lb = ss->ts_lb;
+            }
         }
     }
     send_synack(lb, ss, io, aux);
@@ -614,8 +675,10 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
             n++;
         }
     }
-    error = selection_pick(v->sel, ss, n, &e->cp, e->rejected, e->n_rejected,
-                           server);
+    const struct entry_handshake *hs = entry_hs(lb, e);
+
+    error = selection_pick(v->sel, ss, n, &e->cp, hs->rejected,
+                           hs->n_rejected, server);
     if (error) {
         *server = CTL_NODE_NONE;
     } else if (uses_load) {
@@ -632,6 +695,7 @@ static void
 pft_connect(struct lbnode *lb, struct entry *e, long long int now,
             const struct lbnode_io *io, void *aux)
 {
+    struct entry_handshake *hs = entry_hs(lb, e);
     uint32_t pft, sft, server = CTL_NODE_NONE;
     struct ctl_msg msg;
 
@@ -648,15 +712,15 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
         .ttl = e->ttl,
         .isn_lb = e->isn_lb,
         .client_isn = e->client_isn,
-        .opts = e->opts,
+        .opts = hs->opts,
         .ingress = e->ingress,
-        .ts_lb = e->ts_lb,
+        .ts_lb = hs->ts_lb,
     };
     e->server = server;
-    e->server_published = false;
-    e->server_lost = false;
-    e->connect_ingress = e->ingress;
-    e->connect_sent = now;
+    hs->server_published = false;
+    hs->server_lost = false;
+    hs->connect_ingress = e->ingress;
+    hs->connect_sent = now;
     FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
              sft, server);
     entry_schedule_retry(lb, e);
@@ -690,7 +754,8 @@ send_mapping(struct lbnode *lb, const struct entry *e, uint32_t dst,
     msg.mapping.server = e->server;
     msg.mapping.server_addr = s->underlay;
     msg.mapping.lease_ms = (e->state == ENTRY_ESTABLISHED
-                            ? lease_left(e->expires, now) : lb->lease_ms);
+                            ? lease_left(entry_expires(e), now)
+                            : lb->lease_ms);
     lbnode_deliver(lb, dst, &msg, now, io, aux);
 }
 
@@ -706,13 +771,14 @@ reply_unknown(struct lbnode *lb, const struct flow_key *cp, uint32_t dst,
 }
 
 /* Whether the ACK 'ai' shows that the client is on the connection that
- * 'e->other' describes rather than on that of 'e': it completes the other's
- * handshake exactly, or it does not complete ours while the other is
- * established. */
+ * the handshake part of 'e' keeps as 'other' rather than on that of 'e':
+ * it completes the other's handshake exactly, or it does not complete ours
+ * while the other is established. */
 static bool
-ack_picks_other(const struct entry *e, const struct ctl_ack_info *ai)
+ack_picks_other(const struct lbnode *lb, const struct entry *e,
+                const struct ctl_ack_info *ai)
 {
-    const struct ctl_tracker_sync *o = e->other;
+    const struct ctl_tracker_sync *o = entry_hs(lb, e)->other;
     bool completes_ours = (e->state != ENTRY_ESTABLISHED
                            && ai->ack - 1 == e->isn_lb
                            && ai->seq - 1 == e->client_isn);
@@ -806,8 +872,10 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             e->client_isn = ai->seq - 1;
             e->isn_lb = ai->ack - 1;
             e->isn_kind = CTL_ISN_COOKIE;
-            e->ts_lb = ai->has_ts ? ai->tsecr : 0;
-            e->opts = (struct ctl_tcp_opts) {
+            struct entry_handshake *hs = entry_hs(lb, e);
+
+            hs->ts_lb = ai->has_ts ? ai->tsecr : 0;
+            hs->opts = (struct ctl_tcp_opts) {
                 .has_mss = true,
                 .mss = decoded.mss,
                 .has_wscale = decoded.wscale_ok,
@@ -820,7 +888,7 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             };
             e->ingress = ai->ingress;
             e->ttl = v->cfg.ttl;
-            entry_add_waiter(e, ai->ingress);
+            entry_add_waiter(hs, ai->ingress);
             lb->stats.acks_valid++;
             pft_connect(lb, e, now, io, aux);
             return;
@@ -837,13 +905,15 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
         return;
     }
 
-    if (e->other && ack_picks_other(e, ai)) {
+    struct entry_handshake *hs = entry_hs(lb, e);
+
+    if (hs && hs->other && ack_picks_other(lb, e, ai)) {
         /* The client is on the other connection of the CP. */
-        struct ctl_tracker_sync *other = e->other;
+        struct ctl_tracker_sync *other = hs->other;
 
         FLOW_DBG(&ai->cp, "ACK_INFO: the client is on the other connection "
                  "of the CP (client ISN %"PRIu32")", other->client_isn);
-        e->other = NULL;
+        hs->other = NULL;
         entry_take_sync(lb, e, other, now);
         free(other);
         lb->stats.cp_conflicts_other++;
@@ -861,13 +931,13 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
             return;
         }
         lb->stats.acks_valid++;
-        entry_add_waiter(e, ai->ingress);
+        entry_add_waiter(entry_hs(lb, e), ai->ingress);
         e->ttl = vip_for_cp(lb, &e->cp) ? vip_for_cp(lb, &e->cp)->cfg.ttl : 1;
         pft_connect(lb, e, now, io, aux);
         break;
 
     case ENTRY_CONNECTING:
-        entry_add_waiter(e, ai->ingress);
+        entry_add_waiter(entry_hs(lb, e), ai->ingress);
         break;
 
     case ENTRY_ESTABLISHED:
@@ -932,10 +1002,14 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
         }
         e->client_isn = c->client_isn;
         e->isn_lb = c->isn_lb;
-        e->opts = c->opts;
         e->ingress = c->ingress;
-        e->ts_lb = c->ts_lb;
         e->ttl = c->ttl;
+        if (e->state != ENTRY_ESTABLISHED) {
+            struct entry_handshake *hs = entry_hs(lb, e);
+
+            hs->opts = c->opts;
+            hs->ts_lb = c->ts_lb;
+        }
     }
     if (c->server == CTL_NODE_NONE) {
         /* Final: no server takes the connection. */
@@ -1041,8 +1115,10 @@ void
 pft_choose_again(struct lbnode *lb, struct entry *e, long long int now,
                  const struct lbnode_io *io, void *aux)
 {
-    if (e->n_rejected < CTL_TRACKER_MAX_REJECTED) {
-        e->rejected[e->n_rejected++] = e->server;
+    struct entry_handshake *hs = entry_hs(lb, e);
+
+    if (hs->n_rejected < CTL_TRACKER_MAX_REJECTED) {
+        hs->rejected[hs->n_rejected++] = e->server;
     }
     pft_connect(lb, e, now, io, aux);
 }
@@ -1066,10 +1142,13 @@ pft_release(struct lbnode *lb, const struct ctl_release *r,
 /* Whether 'server' is one that the handshake of 'e' chose and gave up on
  * (it refused, or looked down). */
 static bool
-entry_chose_before(const struct entry *e, uint32_t server)
+entry_chose_before(const struct lbnode *lb, const struct entry *e,
+                   uint32_t server)
 {
-    for (size_t i = 0; i < e->n_rejected; i++) {
-        if (e->rejected[i] == server) {
+    const struct entry_handshake *hs = entry_hs(lb, e);
+
+    for (size_t i = 0; i < hs->n_rejected; i++) {
+        if (hs->rejected[i] == server) {
             return true;
         }
     }
@@ -1089,7 +1168,7 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
 
     if (e && e->role == CTL_ROLE_PFT && e->state == ENTRY_CONNECTING
         && e->server != map->server && map->server != CTL_NODE_NONE
-        && entry_chose_before(e, map->server)
+        && entry_chose_before(lb, e, map->server)
         && server_find(lb, map->server)
         && lbnode_trackers(lb, &e->cp, &pft, &sft) && msg->sender == sft) {
         /* The SFT says that the connection is established on a server
@@ -1105,19 +1184,24 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
     }
     if (e && e->role == CTL_ROLE_PFT && e->state != ENTRY_ESTABLISHED
         && e->server == map->server) {
+        /* The handshake part goes with the handshake: keep who waits. */
+        const struct entry_handshake *hs = entry_hs(lb, e);
+        uint32_t waiters[MAX_WAITERS];
+        size_t n_waiters = hs->n_waiters;
+        uint32_t connect_ingress = hs->connect_ingress;
+
+        memcpy(waiters, hs->waiters, sizeof waiters);
         entry_set_state_until(lb, e, ENTRY_ESTABLISHED,
                               lease_end_from(lb, map->lease_ms, now), now);
-        for (size_t i = 0; i < e->n_waiters; i++) {
-            if (e->waiters[i] != lb->self
-                && e->waiters[i] != e->connect_ingress) {
-                send_mapping(lb, e, e->waiters[i], now, io, aux);
+        for (size_t i = 0; i < n_waiters; i++) {
+            if (waiters[i] != lb->self && waiters[i] != connect_ingress) {
+                send_mapping(lb, e, waiters[i], now, io, aux);
             }
         }
         bool self_waits = false;
-        for (size_t i = 0; i < e->n_waiters; i++) {
-            self_waits |= e->waiters[i] == lb->self;
+        for (size_t i = 0; i < n_waiters; i++) {
+            self_waits |= waiters[i] == lb->self;
         }
-        e->n_waiters = 0;
         used = true;
         if (!self_waits && !pending_find(lb, &map->cp)) {
             return;
@@ -1143,7 +1227,7 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
         lease_entry_renew(lb, e, now);
         send_mapping(lb, e, q->ingress, now, io, aux);
     } else if (e) {
-        entry_add_waiter(e, q->ingress);
+        entry_add_waiter(entry_hs(lb, e), q->ingress);
     } else {
         reply_unknown(lb, &q->cp, q->ingress, now, io, aux);
     }
@@ -1184,8 +1268,10 @@ tracker_sync(struct lbnode *lb, const struct ctl_tracker_sync *ts,
         FLOW_DBG(&ts->cp, "another connection on the CP (client ISN %"PRIu32
                  ", ours %"PRIu32"): kept until the client's ACK decides",
                  ts->client_isn, e->client_isn);
-        free(e->other);
-        e->other = xmemdup(ts, sizeof *ts);
+        struct entry_handshake *hs = tracker_entry_handshake(lb, e);
+
+        free(hs->other);
+        hs->other = xmemdup(ts, sizeof *ts);
         lb->stats.cp_conflicts++;
         return;
     }
@@ -1223,18 +1309,23 @@ entry_take_sync(struct lbnode *lb, struct entry *e,
     e->role = ts->role;
     e->isn_lb = ts->isn_lb;
     e->client_isn = ts->client_isn;
-    e->opts = ts->opts;
-    e->ts_lb = ts->ts_lb;
     e->server = ts->server;
     e->ingress = ts->ingress;
     e->ttl = ts->ttl;
     e->isn_kind = ts->isn_kind;
-    e->n_rejected = MIN(ts->n_rejected, CTL_TRACKER_MAX_REJECTED);
-    memcpy(e->rejected, ts->rejected, e->n_rejected * sizeof *e->rejected);
-    if (state == ENTRY_CONNECTING) {
-        e->connect_sent = now;
-        if (ts->ingress != CTL_NODE_NONE) {
-            entry_add_waiter(e, ts->ingress);
+    if (state != ENTRY_ESTABLISHED) {
+        struct entry_handshake *hs = tracker_entry_handshake(lb, e);
+
+        hs->opts = ts->opts;
+        hs->ts_lb = ts->ts_lb;
+        hs->n_rejected = MIN(ts->n_rejected, CTL_TRACKER_MAX_REJECTED);
+        memcpy(hs->rejected, ts->rejected,
+               hs->n_rejected * sizeof *hs->rejected);
+        if (state == ENTRY_CONNECTING) {
+            hs->connect_sent = now;
+            if (ts->ingress != CTL_NODE_NONE) {
+                entry_add_waiter(hs, ts->ingress);
+            }
         }
     }
     e->from_publication = false;
@@ -1244,9 +1335,8 @@ entry_take_sync(struct lbnode *lb, struct entry *e,
      * from a sender that does not say: a full handshake timeout). */
     entry_set_state_until(lb, e, state, lease_end_from(lb, ts->lease_ms, now), now);
     if (state != ENTRY_ESTABLISHED && ts->lease_ms
-        && e->expires > now + ts->lease_ms) {
-        e->expires = now + ts->lease_ms;
-        lease_entry_schedule_expiry(lb, e);
+        && entry_expires(e) > now + ts->lease_ms) {
+        lease_entry_set_expiry(lb, e, now + ts->lease_ms);
     }
 }
 
@@ -1264,12 +1354,11 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
     }
     if (pft != lb->self && sft != lb->self
         && e->state != ENTRY_ESTABLISHED
-        && e->expires > now + lb->lease_ms) {
+        && entry_expires(e) > now + lb->lease_ms) {
         /* A handshake this node no longer tracks: its copy serves late
          * messages of the old ring for a lease at most, as an established
          * entry's does, not for the whole handshake timeout. */
-        e->expires = now + lb->lease_ms;
-        lease_entry_schedule_expiry(lb, e);
+        lease_entry_set_expiry(lb, e, now + lb->lease_ms);
     }
     for (int i = 0; i < 2; i++) {
         uint32_t dst = i == 0 ? pft : sft;
@@ -1290,16 +1379,24 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
                       ? CTL_TRACKER_ESTABLISHED
                       : CTL_TRACKER_SYN_RECEIVED),
             .role = role, .isn_lb = e->isn_lb,
-            .client_isn = e->client_isn, .opts = e->opts,
-            .ts_lb = e->ts_lb, .server = e->server,
+            .client_isn = e->client_isn, .server = e->server,
             .ingress = e->ingress, .ttl = e->ttl,
-            .isn_kind = e->isn_kind, .n_rejected = e->n_rejected,
+            .isn_kind = e->isn_kind,
             .lease_ms = (e->state == ENTRY_ESTABLISHED
-                         ? lease_left(e->expires, now)
-                         : MAX(lease_left(e->expires, now), 1)),
+                         ? lease_left(entry_expires(e), now)
+                         : MAX(lease_left(entry_expires(e), now), 1)),
         };
-        memcpy(msg.tracker_sync.rejected, e->rejected,
-               e->n_rejected * sizeof *e->rejected);
+        if (e->state != ENTRY_ESTABLISHED) {
+            /* An established entry kept none of these (struct entry). */
+            const struct entry_handshake *hs = entry_hs(lb, e);
+            struct ctl_tracker_sync *ts = &msg.tracker_sync;
+
+            ts->opts = hs->opts;
+            ts->ts_lb = hs->ts_lb;
+            ts->n_rejected = hs->n_rejected;
+            memcpy(ts->rejected, hs->rejected,
+                   hs->n_rejected * sizeof *hs->rejected);
+        }
         FLOW_DBG(&e->cp, "TRACKER_SYNC to node %"PRIu32" as %s, %s",
                  dst, i == 0 ? "PFT" : "SFT", entry_state_name(e->state));
         io->send(aux, dst, &msg);

@@ -414,7 +414,9 @@ enum ctl_tracker_role {
  * that does not say: a full handshake timeout): the receiver's entry lasts
  * that long unless a publication renews it, so that handing a closed
  * connection's entry over does not give it a new lease, nor a handshake
- * that outlived its connection a new timeout. */
+ * that outlived its connection a new timeout.  An established entry has
+ * zero 'opts' and 'ts_lb' and no rejected servers: only a handshake uses
+ * them, and trackers keep them no longer than the handshake. */
 #define CTL_TRACKER_MAX_REJECTED 8
 struct ctl_tracker_sync {
     struct flow_key cp;

@@ -71,7 +71,6 @@ deadline_init(struct deadline *d)
 {
     d->when = 0;
     d->queue = NULL;
-    d->place = DEADLINE_NONE;
 }
 
 /* Returns true if 'd' is in a queue. */
@@ -81,11 +80,30 @@ deadline_is_set(const struct deadline *d)
     return d->queue != NULL;
 }
 
+/* Returns where 'd' is: in no queue, in its queue's list or in its heap.
+ * The heap's slot 'heap_node.idx' points back to 'd' only in the heap: in
+ * the list, the same bytes are the list node's 'prev' pointer, and no slot
+ * of the heap points to a timer that is not in it.  O(1). */
+enum deadline_place
+deadline_place(const struct deadline *d)
+{
+    const struct heap *h;
+    size_t idx;
+
+    if (!d->queue) {
+        return DEADLINE_NONE;
+    }
+    h = &d->queue->early;
+    idx = d->heap_node.idx;
+    return (idx >= 1 && idx <= h->n && h->array[idx] == &d->heap_node
+            ? DEADLINE_HEAP : DEADLINE_FIFO);
+}
+
 /* Takes 'd' out of its queue's list or heap, leaving the count alone. */
 static void
 unlink_deadline(struct deadline *d)
 {
-    if (d->place == DEADLINE_FIFO) {
+    if (deadline_place(d) == DEADLINE_FIFO) {
         ovs_list_remove(&d->list_node);
     } else {
         heap_remove(&d->queue->early, &d->heap_node);
@@ -102,8 +120,7 @@ deadline_queue_set(struct deadline_queue *q, struct deadline *d,
 {
     if (d->queue == q) {
         if (when == d->when
-            || (when > d->when && d->place == DEADLINE_FIFO
-                && d == fifo_back(q))) {
+            || (when > d->when && d == fifo_back(q))) {
             d->when = when;
             return;
         }
@@ -118,10 +135,8 @@ deadline_queue_set(struct deadline_queue *q, struct deadline *d,
     d->when = when;
     if (!back || when >= back->when) {
         ovs_list_push_back(&q->fifo, &d->list_node);
-        d->place = DEADLINE_FIFO;
     } else {
         heap_insert(&q->early, &d->heap_node, heap_priority(when));
-        d->place = DEADLINE_HEAP;
     }
 }
 
@@ -133,7 +148,6 @@ deadline_cancel(struct deadline *d)
         unlink_deadline(d);
         d->queue->n--;
         d->queue = NULL;
-        d->place = DEADLINE_NONE;
     }
 }
 

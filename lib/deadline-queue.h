@@ -55,7 +55,10 @@ enum deadline_place {
     DEADLINE_HEAP,              /* In the queue's 'early' heap. */
 };
 
-/* A timer, embedded in the object it belongs to. */
+/* A timer, embedded in the object it belongs to: 32 bytes, since objects
+ * with a timer can be many (a tracker entry per connection).  Where in
+ * its queue it is, deadline_place() tells from the queue's heap rather
+ * than from a member of its own. */
 struct deadline {
     long long int when;         /* Due then, if queued. */
     struct deadline_queue *queue;   /* The queue it is in, or NULL. */
@@ -63,7 +66,6 @@ struct deadline {
         struct ovs_list list_node;  /* DEADLINE_FIFO. */
         struct heap_node heap_node; /* DEADLINE_HEAP. */
     };
-    enum deadline_place place;
 };
 
 struct deadline_queue {
@@ -79,6 +81,7 @@ void deadline_queue_destroy(struct deadline_queue *);
 
 void deadline_init(struct deadline *);
 bool deadline_is_set(const struct deadline *);
+enum deadline_place deadline_place(const struct deadline *);
 
 void deadline_queue_set(struct deadline_queue *, struct deadline *,
                         long long int when);

@@ -74,7 +74,7 @@ START_TEST(test_in_order)
      * order they were set. */
     for (size_t i = 0; i < N_TIMERS; i++) {
         deadline_queue_set(&q, &timers[i], 1000 + i / 3);
-        ck_assert_int_eq(timers[i].place, DEADLINE_FIFO);
+        ck_assert_int_eq(deadline_place(&timers[i]), DEADLINE_FIFO);
     }
     check_first();
     ck_assert_ptr_null(deadline_queue_due(&q, 999));
@@ -100,7 +100,7 @@ START_TEST(test_renewal_stays_in_list)
         struct deadline *d = &timers[(now * 7) % N_TIMERS];
 
         deadline_queue_set(&q, d, 10000 + N_TIMERS + now);
-        ck_assert_int_eq(d->place, DEADLINE_FIFO);
+        ck_assert_int_eq(deadline_place(d), DEADLINE_FIFO);
         ck_assert_uint_eq(heap_count(&q.early), 0);
         check_first();
     }
@@ -138,9 +138,9 @@ START_TEST(test_out_of_order)
     /* Renewed in order afterwards, they go back to the list. */
     deadline_queue_set(&q, &timers[0], 5000);
     deadline_queue_set(&q, &timers[1], 4000);
-    ck_assert_int_eq(timers[1].place, DEADLINE_HEAP);
+    ck_assert_int_eq(deadline_place(&timers[1]), DEADLINE_HEAP);
     deadline_queue_set(&q, &timers[1], 6000);
-    ck_assert_int_eq(timers[1].place, DEADLINE_FIFO);
+    ck_assert_int_eq(deadline_place(&timers[1]), DEADLINE_FIFO);
     check_first();
 }
 END_TEST

@@ -365,7 +365,8 @@ check_closed_state(struct sim *sim)
                     ds_put_format(&what, "a tracker entry (%s, %s, until "
                                   "%.3f s) ", entry_state_name(e->state),
                                   e->role == CTL_ROLE_PFT ? "PFT" : "SFT",
-                                  sim_node_to_global(&lb->clock, e->expires)
+                                  sim_node_to_global(&lb->clock,
+                                                     entry_expires(e))
                                   / 1000.0);
                 }
                 if (pending_find(lb->core, &flow->cp)) {
@@ -393,13 +394,13 @@ check_closed_state(struct sim *sim)
 static void
 check_memory(struct sim *sim)
 {
-    size_t entries = 0, flows = 0, tracker_entries = 0;
+    size_t entries = 0, flows = 0, tracker_mem = 0;
 
     for (size_t i = 0; i < sim->n_lbs; i++) {
         const struct sim_lb *lb = sim->lbs[i];
 
         if (lb->alive) {
-            tracker_entries += hmap_count(&lb->core->entries);
+            tracker_mem += tracker_bytes(lb->core);
             entries += (hmap_count(&lb->core->entries)
                         + hmap_count(&lb->core->pending)
                         + hmap_count(&lb->core->mappings));
@@ -427,10 +428,7 @@ check_memory(struct sim *sim)
         sim->inv->max_entries_per_flow_x100
             = MAX(sim->inv->max_entries_per_flow_x100, ratio);
 
-        /* The allocation itself (malloc's own overhead aside) and the
-         * pointer of its hash bucket. */
-        uint64_t bytes = (tracker_entries
-                          * (sizeof(struct entry) + sizeof(void *)) / flows);
+        uint64_t bytes = tracker_mem / flows;
         sim->inv->max_tracker_bytes_per_flow
             = MAX(sim->inv->max_tracker_bytes_per_flow, bytes);
     }

@@ -72,8 +72,10 @@ struct sim_invariants {
     uint64_t failures[SIM_N_INVARIANTS];
     uint64_t max_entries_per_flow_x100;     /* Observed, x100. */
     uint64_t max_tracker_bytes_per_flow;    /* The tier's tracker entries
-                                             * (struct entry and its hash
-                                             * bucket), per flow. */
+                                             * (struct entry, its
+                                             * handshake part if any and
+                                             * its hash bucket), per
+                                             * flow. */
 
     /* Measured: how long after an LB node's crash every live LB node had
      * it out of its ring. */
