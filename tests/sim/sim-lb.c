@@ -393,6 +393,7 @@ sim_lb_start(struct sim_lb *lb)
 
     ovs_assert(!lb->alive);
     lb->alive = true;
+    lb->next_deadline_known = false;
     lb->up_since = sim->clock.now;
     lb->detect_reported = lb->detected = false;
     sim_journal_open(&lb->journal);
@@ -446,6 +447,7 @@ sim_lb_run(struct sim_lb *lb)
     if (!lb->alive) {
         return;
     }
+    lb->next_deadline_known = false;
     now = lb_now(lb);
     lbnode_set_clock_offset(lb->core, sim_node_wall_minus_mono(&lb->clock));
     health_set_clock_offset(lb->health,
@@ -469,18 +471,20 @@ sim_lb_run(struct sim_lb *lb)
 
 /* The global time of the next timer of 'lb' (LLONG_MAX: none). */
 long long int
-sim_lb_next_deadline(const struct sim_lb *lb)
+sim_lb_next_deadline(struct sim_lb *lb)
 {
-    long long int next;
-
     if (!lb->alive) {
         return LLONG_MAX;
     }
-    next = MIN(health_next_deadline(lb->health),
-               lbnode_next_deadline(lb->core));
-    next = MIN(next, lb->next_heartbeat_journal);
-    next = MIN(next, store_next_deadline(lb->journal.store));
-    return sim_node_to_global(&lb->clock, next);
+    if (!lb->next_deadline_known) {
+        long long int next = MIN(health_next_deadline(lb->health),
+                                 lbnode_next_deadline(lb->core));
+        next = MIN(next, lb->next_heartbeat_journal);
+        lb->next_deadline = MIN(next,
+                                store_next_deadline(lb->journal.store));
+        lb->next_deadline_known = true;
+    }
+    return sim_node_to_global(&lb->clock, lb->next_deadline);
 }
 
 static void
@@ -540,6 +544,7 @@ sim_lb_receive(struct sim_lb *lb, struct sim_pkt *pkt)
     if (!lb->alive) {
         return;
     }
+    lb->next_deadline_known = false;
     if (pkt->kind == SIM_PKT_CTL) {
         receive_ctl(lb, pkt);
     } else {

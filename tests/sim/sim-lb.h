@@ -60,6 +60,12 @@ struct sim_lb {
     uint64_t health_seqno;
     uint64_t tx_seq;
     long long int next_heartbeat_journal;   /* Node's monotonic clock. */
+    long long int next_deadline;            /* Node's monotonic clock, */
+    bool next_deadline_known;               /* ...valid if this is true:
+                                             * the cores' timers, computed
+                                             * once after each pass (their
+                                             * next_deadline() functions
+                                             * scan every node). */
 
     struct hmap switch_maps;    /* Of sim_switch_map: the switch's
                                  * ingress mappings. */
@@ -83,7 +89,7 @@ void sim_lb_start(struct sim_lb *);
 void sim_lb_crash(struct sim_lb *, bool wipe);
 
 void sim_lb_run(struct sim_lb *);
-long long int sim_lb_next_deadline(const struct sim_lb *);
+long long int sim_lb_next_deadline(struct sim_lb *);
 void sim_lb_receive(struct sim_lb *, struct sim_pkt *);
 
 const struct sim_switch_map *sim_lb_switch_find(const struct sim_lb *,
