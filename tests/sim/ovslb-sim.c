@@ -237,7 +237,7 @@ sim_destroy(struct sim *sim)
     free(sim->agents);
     sim_edge_destroy(sim->edge);
     sim_bus_destroy(sim->bus);
-    free(sim->inv);
+    sim_invariants_destroy(sim->inv);
     ctl_key_destroy(&sim->key);
 }
 
@@ -271,12 +271,12 @@ run_step(struct sim *sim, struct sim_scenario *scn)
         deliver(sim, pkt);
     }
     for (size_t i = 0; i < sim->n_lbs; i++) {
-        if (sim_lb_next_deadline(sim->lbs[i]) <= now) {
+        if (sim_lb_pass_due(sim->lbs[i], now)) {
             sim_lb_run(sim->lbs[i]);
         }
     }
     for (size_t j = 0; j < sim->n_agents; j++) {
-        if (sim_agent_next_deadline(sim->agents[j]) <= now) {
+        if (sim_agent_pass_due(sim->agents[j], now)) {
             sim_agent_run(sim->agents[j]);
         }
     }

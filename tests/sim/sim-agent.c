@@ -294,6 +294,7 @@ sim_agent_run(struct sim_agent *a)
         return;
     }
     a->next_deadline_known = false;
+    a->pass_due = false;
     now = agent_now(a);
     agent_core_run(a->core, now);
     if (now >= a->next_publish) {
@@ -373,7 +374,8 @@ receive_ctl(struct sim_agent *a, const struct sim_pkt *pkt)
 }
 
 /* Hands 'pkt', which arrived at 'a', to its core (a dead node drops it),
- * then does a pass. */
+ * then does a pass (with batch_passes, marks it due:
+ * sim_agent_pass_due()). */
 void
 sim_agent_receive(struct sim_agent *a, struct sim_pkt *pkt)
 {
@@ -393,5 +395,17 @@ sim_agent_receive(struct sim_agent *a, struct sim_pkt *pkt)
             io_to_server(a, frame, pkt->data->size);
         }
     }
-    sim_agent_run(a);
+    if (a->sim->set.batch_passes) {
+        a->pass_due = true;
+    } else {
+        sim_agent_run(a);
+    }
+}
+
+/* Whether 'a' must do a pass at global time 'now': a timer due, or (with
+ * batch_passes) packets that arrived in this step. */
+bool
+sim_agent_pass_due(struct sim_agent *a, long long int now)
+{
+    return a->pass_due || sim_agent_next_deadline(a) <= now;
 }

@@ -102,13 +102,24 @@ lb_settled(const struct sim *sim, const struct sim_lb *lb)
                 || sim->clock.now - lb->up_since >= sim->set.lb_detect_ms));
 }
 
-/* one-server, for the state of the LB nodes. */
+/* one-server, for the state of the LB nodes: every flow, or with
+ * sample_flows, that many in turn (a mapping to a second server that
+ * lasts until its flow's turn comes is found). */
 static void
 check_one_server(struct sim *sim)
 {
+    struct sim_invariants *inv = sim->inv;
+    size_t n_flows = sim->edge->n_flows;
+    size_t n = n_flows;
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    for (size_t f = 0; f < sim->edge->n_flows; f++) {
+    if (sim->set.sample_flows && sim->set.sample_flows < n_flows) {
+        n = sim->set.sample_flows;
+    } else {
+        inv->next_sample = 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t f = (inv->next_sample + k) % n_flows;
         const struct sim_flow *flow = sim->edge->flows[f];
 
         if (!flow->server || !sim_flow_is_live(flow)) {
@@ -150,6 +161,9 @@ check_one_server(struct sim *sim)
                                    sm->server);
             }
         }
+    }
+    if (n_flows) {
+        inv->next_sample = (inv->next_sample + n) % n_flows;
     }
     ds_destroy(&s);
 }
@@ -324,21 +338,62 @@ check_closed_agent(struct sim *sim, struct sim_flow *flow,
     }
 }
 
-/* closed-state. */
+/* closed-state: one end of 'flow' closed (sim-edge.c): it joins the flows
+ * that check_closed_state() looks at. */
+void
+sim_invariants_flow_closing(struct sim *sim, struct sim_flow *flow)
+{
+    struct sim_invariants *inv = sim->inv;
+
+    if (flow->closing || (flow->state_checked && flow->agent_checked)) {
+        return;
+    }
+    flow->closing = true;
+    if (inv->n_closing >= inv->allocated_closing) {
+        inv->closing = x2nrealloc(inv->closing, &inv->allocated_closing,
+                                  sizeof *inv->closing);
+    }
+    inv->closing[inv->n_closing++] = flow;
+    inv->closing_sorted = false;
+}
+
+static int
+compare_flow_ids(const void *a_, const void *b_)
+{
+    const struct sim_flow *const *a = a_;
+    const struct sim_flow *const *b = b_;
+
+    return (*a)->id < (*b)->id ? -1 : (*a)->id > (*b)->id;
+}
+
+/* closed-state: the flows that one end closed, in the order of their ids;
+ * those checked at the LB nodes and at their agent leave the list. */
 static void
 check_closed_state(struct sim *sim)
 {
     const struct sim_settings *set = &sim->set;
+    struct sim_invariants *inv = sim->inv;
     long long int lb_after = (set->lease_ms + set->publish_interval_ms
                               + MARGIN_MS);
     long long int agent_after = (set->publish_interval_ms + set->linger_ms
                                  + MARGIN_MS);
     struct ds s = DS_EMPTY_INITIALIZER;
+    size_t kept = 0;
 
-    for (size_t f = 0; f < sim->edge->n_flows; f++) {
-        struct sim_flow *flow = sim->edge->flows[f];
+    if (!inv->closing_sorted) {
+        qsort(inv->closing, inv->n_closing, sizeof *inv->closing,
+              compare_flow_ids);
+        inv->closing_sorted = true;
+    }
+    for (size_t k = 0; k < inv->n_closing; k++) {
+        struct sim_flow *flow = inv->closing[k];
         long long int closed = flow_closed_at(flow);
 
+        if (flow->state_checked && flow->agent_checked) {
+            flow->closing = false;
+            continue;
+        }
+        inv->closing[kept++] = flow;
         if (closed == LLONG_MAX) {
             continue;
         }
@@ -386,6 +441,7 @@ check_closed_state(struct sim *sim)
             }
         }
     }
+    inv->n_closing = kept;
     ds_destroy(&s);
 }
 
@@ -451,6 +507,15 @@ sim_invariants_check(struct sim *sim)
     check_rings(sim);
     check_closed_state(sim);
     check_memory(sim);
+}
+
+void
+sim_invariants_destroy(struct sim_invariants *inv)
+{
+    if (inv) {
+        free(inv->closing);
+        free(inv);
+    }
 }
 
 uint64_t

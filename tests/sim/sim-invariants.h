@@ -75,6 +75,16 @@ struct sim_invariants {
                                              * (struct entry and its hash
                                              * bucket), per flow. */
 
+    /* closed-state: the flows that one end closed and that are not
+     * checked yet everywhere (in no order; sorted by id when 'sorted' is
+     * false). */
+    struct sim_flow **closing;
+    size_t n_closing, allocated_closing;
+    bool closing_sorted;
+
+    /* one-server with sample_flows: the next flow to look at. */
+    size_t next_sample;
+
     /* Measured: how long after an LB node's crash every live LB node had
      * it out of its ring. */
     uint64_t n_lb_losses;
@@ -86,6 +96,8 @@ void sim_invariant_fail(struct sim *, enum sim_invariant,
                         const char *format, ...) OVS_PRINTF_FORMAT(3, 4);
 void sim_invariants_check(struct sim *);
 void sim_invariants_flow_lost(struct sim *, struct sim_flow *);
+void sim_invariants_flow_closing(struct sim *, struct sim_flow *);
+void sim_invariants_destroy(struct sim_invariants *);
 uint64_t sim_invariants_n_failures(const struct sim_invariants *);
 void sim_invariants_print(const struct sim_invariants *, FILE *);
 

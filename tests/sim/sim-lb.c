@@ -448,6 +448,7 @@ sim_lb_run(struct sim_lb *lb)
         return;
     }
     lb->next_deadline_known = false;
+    lb->pass_due = false;
     now = lb_now(lb);
     lbnode_set_clock_offset(lb->core, sim_node_wall_minus_mono(&lb->clock));
     health_set_clock_offset(lb->health,
@@ -537,7 +538,8 @@ receive_frame(struct sim_lb *lb, const struct sim_pkt *pkt)
 }
 
 /* Hands 'pkt', which arrived at 'lb', to its switch or its cores (a dead
- * node drops it), then does a pass. */
+ * node drops it), then does a pass (with batch_passes, marks it due:
+ * sim_lb_pass_due()). */
 void
 sim_lb_receive(struct sim_lb *lb, struct sim_pkt *pkt)
 {
@@ -550,5 +552,17 @@ sim_lb_receive(struct sim_lb *lb, struct sim_pkt *pkt)
     } else {
         receive_frame(lb, pkt);
     }
-    sim_lb_run(lb);
+    if (lb->sim->set.batch_passes) {
+        lb->pass_due = true;
+    } else {
+        sim_lb_run(lb);
+    }
+}
+
+/* Whether 'lb' must do a pass at global time 'now': a timer due, or (with
+ * batch_passes) packets that arrived in this step. */
+bool
+sim_lb_pass_due(struct sim_lb *lb, long long int now)
+{
+    return lb->pass_due || sim_lb_next_deadline(lb) <= now;
 }

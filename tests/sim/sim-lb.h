@@ -61,6 +61,8 @@ struct sim_lb {
     uint64_t tx_seq;
     long long int next_heartbeat_journal;   /* Node's monotonic clock. */
     long long int next_deadline;            /* Node's monotonic clock, */
+    bool pass_due;                          /* batch_passes: a packet came
+                                             * this step. */
     bool next_deadline_known;               /* ...valid if this is true:
                                              * the cores' timers, computed
                                              * once after each pass (their
@@ -90,6 +92,7 @@ void sim_lb_crash(struct sim_lb *, bool wipe);
 
 void sim_lb_run(struct sim_lb *);
 long long int sim_lb_next_deadline(struct sim_lb *);
+bool sim_lb_pass_due(struct sim_lb *, long long int now);
 void sim_lb_receive(struct sim_lb *, struct sim_pkt *);
 
 const struct sim_switch_map *sim_lb_switch_find(const struct sim_lb *,

@@ -72,6 +72,7 @@ static const struct setting settings[] = {
     SETTING(bgp_announce_ms), SETTING(stall_ms), SETTING(lb_detect_ms),
     SETTING(server_detect_ms), SETTING(converge_ms),
     SETTING(entries_per_flow), SETTING(check_every_ms), SETTING(end_ms),
+    SETTING(batch_passes), SETTING(sample_flows),
 };
 
 /* The defaults: a small cluster, the daemons' defaults where the cores

@@ -75,6 +75,14 @@ struct sim_settings {
     uint32_t check_every_ms;    /* The invariants that scan every flow or
                                  * node run this often (0: every step). */
     uint32_t end_ms;            /* End of the run. */
+
+    /* Scale (0: off, the default). */
+    uint32_t batch_passes;      /* A node does one pass a step, after every
+                                 * packet that arrived in it (a daemon's
+                                 * poll loop finding them all ready), not a
+                                 * pass after each packet. */
+    uint32_t sample_flows;      /* one-server looks at this many flows a
+                                 * check, in turn, not at every flow. */
 };
 
 void sim_settings_init(struct sim_settings *);
