@@ -395,7 +395,7 @@ sim_lb_start(struct sim_lb *lb)
     lb->alive = true;
     lb->next_deadline_known = false;
     lb->up_since = sim->clock.now;
-    lb->detect_reported = lb->detected = false;
+    lb->detect_reported = lb->detected = lb->first_detected = false;
     sim_journal_open(&lb->journal);
 
     health_config_build(sim, &hcfg, &hlbs, &hsrvs);

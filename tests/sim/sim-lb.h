@@ -54,6 +54,8 @@ struct sim_lb {
     long long int down_since;   /* ...of the last crash. */
     bool detect_reported;       /* Its crash overstayed in a ring. */
     bool detected;              /* Out of every ring since its crash. */
+    bool first_detected;        /* Out of some live LB node's healthy set
+                                 * since its crash. */
 
     struct lbnode *core;
     struct health *health;

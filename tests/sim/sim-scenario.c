@@ -590,6 +590,18 @@ count_fault(struct sim *sim)
     sim->last_fault = sim->clock.now;
 }
 
+/* An LB node leaves or joins: the TRACKER_SYNCs from now on are counted
+ * as that change's, against the tracker entries there were before the
+ * first change of its kind. */
+static void
+lb_change(struct sim *sim, enum sim_lb_change change)
+{
+    if (!sim->entries_before[change]) {
+        sim->entries_before[change] = sim_invariants_tracker_entries(sim);
+    }
+    sim->lb_change = change;
+}
+
 static void
 apply(struct sim *sim, const struct sim_action *act)
 {
@@ -604,6 +616,7 @@ apply(struct sim *sim, const struct sim_action *act)
         break;
     case ACT_CRASH:
         if (lb && lb->alive) {
+            lb_change(sim, SIM_LB_LEAVE);
             sim_lb_crash(lb, act->wipe);
             count_fault(sim);
         } else if (agent && agent->alive) {
@@ -613,6 +626,7 @@ apply(struct sim *sim, const struct sim_action *act)
         break;
     case ACT_RESTART:
         if (lb && !lb->alive) {
+            lb_change(sim, SIM_LB_JOIN);
             sim_lb_start(lb);
         } else if (agent && !agent->alive) {
             sim_agent_start(agent);

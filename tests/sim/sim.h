@@ -106,6 +106,19 @@ struct sim {
     struct sim_edge *edge;
     struct sim_invariants *inv;
 
+    /* Measured for the scale report (tests/sim/sim-report.sh). */
+    uint64_t health_bytes_lbs;  /* PING, PONG, GOSSIP, LB_LIST sent by LB
+                                 * nodes... */
+    uint64_t gossip_bytes_lbs;  /* ...of which GOSSIP. */
+    enum sim_lb_change {
+        SIM_LB_NONE, SIM_LB_LEAVE, SIM_LB_JOIN, SIM_LB_N_CHANGES
+    } lb_change;                /* The last LB node crash or restart. */
+    uint64_t tracker_syncs[SIM_LB_N_CHANGES];   /* TRACKER_SYNCs sent by LB
+                                                 * nodes since it. */
+    uint64_t entries_before[SIM_LB_N_CHANGES];  /* Tracker entries just
+                                                 * before the first of its
+                                                 * kind. */
+
     long long int last_fault;   /* When the last fault began (LLONG_MIN:
                                  * none). */
     unsigned int n_faults;      /* Crashes and partitions so far. */
