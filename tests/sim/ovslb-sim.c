@@ -282,12 +282,15 @@ run_step(struct sim *sim, struct sim_scenario *scn)
         deliver(sim, pkt);
     }
     for (size_t i = 0; i < sim->n_lbs; i++) {
-        if (sim_lb_pass_due(sim->lbs[i], now)) {
+        /* A timer due, or (batch_passes) packets that came this step. */
+        if (sim->lbs[i]->pass_due
+            || sim_lb_next_deadline(sim->lbs[i]) <= now) {
             sim_lb_run(sim->lbs[i]);
         }
     }
     for (size_t j = 0; j < sim->n_agents; j++) {
-        if (sim_agent_pass_due(sim->agents[j], now)) {
+        if (sim->agents[j]->pass_due
+            || sim_agent_next_deadline(sim->agents[j]) <= now) {
             sim_agent_run(sim->agents[j]);
         }
     }

@@ -374,8 +374,7 @@ receive_ctl(struct sim_agent *a, const struct sim_pkt *pkt)
 }
 
 /* Hands 'pkt', which arrived at 'a', to its core (a dead node drops it),
- * then does a pass (with batch_passes, marks it due:
- * sim_agent_pass_due()). */
+ * then does a pass (with batch_passes, marks it due). */
 void
 sim_agent_receive(struct sim_agent *a, struct sim_pkt *pkt)
 {
@@ -400,12 +399,4 @@ sim_agent_receive(struct sim_agent *a, struct sim_pkt *pkt)
     } else {
         sim_agent_run(a);
     }
-}
-
-/* Whether 'a' must do a pass at global time 'now': a timer due, or (with
- * batch_passes) packets that arrived in this step. */
-bool
-sim_agent_pass_due(struct sim_agent *a, long long int now)
-{
-    return a->pass_due || sim_agent_next_deadline(a) <= now;
 }

@@ -82,7 +82,6 @@ void sim_agent_crash(struct sim_agent *, bool wipe);
 
 void sim_agent_run(struct sim_agent *);
 long long int sim_agent_next_deadline(struct sim_agent *);
-bool sim_agent_pass_due(struct sim_agent *, long long int now);
 void sim_agent_receive(struct sim_agent *, struct sim_pkt *);
 bool sim_agent_sends_through(const struct sim_agent *, uint32_t lb);
 

@@ -538,8 +538,7 @@ receive_frame(struct sim_lb *lb, const struct sim_pkt *pkt)
 }
 
 /* Hands 'pkt', which arrived at 'lb', to its switch or its cores (a dead
- * node drops it), then does a pass (with batch_passes, marks it due:
- * sim_lb_pass_due()). */
+ * node drops it), then does a pass (with batch_passes, marks it due). */
 void
 sim_lb_receive(struct sim_lb *lb, struct sim_pkt *pkt)
 {
@@ -557,12 +556,4 @@ sim_lb_receive(struct sim_lb *lb, struct sim_pkt *pkt)
     } else {
         sim_lb_run(lb);
     }
-}
-
-/* Whether 'lb' must do a pass at global time 'now': a timer due, or (with
- * batch_passes) packets that arrived in this step. */
-bool
-sim_lb_pass_due(struct sim_lb *lb, long long int now)
-{
-    return lb->pass_due || sim_lb_next_deadline(lb) <= now;
 }

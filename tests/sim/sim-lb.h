@@ -94,7 +94,6 @@ void sim_lb_crash(struct sim_lb *, bool wipe);
 
 void sim_lb_run(struct sim_lb *);
 long long int sim_lb_next_deadline(struct sim_lb *);
-bool sim_lb_pass_due(struct sim_lb *, long long int now);
 void sim_lb_receive(struct sim_lb *, struct sim_pkt *);
 
 const struct sim_switch_map *sim_lb_switch_find(const struct sim_lb *,
