@@ -65,6 +65,11 @@ struct sim_lb {
     long long int next_deadline;            /* Node's monotonic clock, */
     bool pass_due;                          /* batch_passes: a packet came
                                              * this step. */
+    bool health_input;                      /* batch_passes: a health
+                                             * message came since the
+                                             * checker's last run. */
+    long long int health_deadline;          /* health_next_deadline(), */
+    bool health_deadline_known;             /* ...valid if this is true. */
     bool next_deadline_known;               /* ...valid if this is true:
                                              * the cores' timers, computed
                                              * once after each pass (their
