@@ -366,7 +366,9 @@ print_summary(const struct sim *sim, const struct run_result *r, FILE *out)
             "entries_per_flow=%.2f tracker_bytes_per_flow=%"PRIu64" "
             "established=%"PRIuSIZE" lost=%"PRIuSIZE" "
             "entries_before_leave=%"PRIu64" syncs_leave=%"PRIu64" "
+            "moved_leave=%"PRIu64" "
             "entries_before_join=%"PRIu64" syncs_join=%"PRIu64" "
+            "moved_join=%"PRIu64" "
             "max_rss_mb=%ld failures=%"PRIu64"\n",
             sim->n_lbs, sim->n_agents, e->n_flows, seconds, r->wall_s,
             bs->ctl_bytes_lbs / (double) sim->n_lbs / seconds,
@@ -379,8 +381,10 @@ print_summary(const struct sim *sim, const struct run_result *r, FILE *out)
             sim->inv->max_tracker_bytes_per_flow, established, lost,
             sim->entries_before[SIM_LB_LEAVE],
             sim->tracker_syncs[SIM_LB_LEAVE],
+            sim->entries_moved[SIM_LB_LEAVE],
             sim->entries_before[SIM_LB_JOIN],
             sim->tracker_syncs[SIM_LB_JOIN],
+            sim->entries_moved[SIM_LB_JOIN],
             ru.ru_maxrss / 1024, r->failures);
 }
 
@@ -425,6 +429,7 @@ run(struct sim_scenario *scn, const char *name, uint64_t seed, FILE *trace,
                                           (long long int) scn->set.end_ms
                                           + 1));
     }
+    sim_invariants_count_moved(&sim);
     r.failures = sim_invariants_n_failures(sim.inv);
     r.wall_s = wall_seconds() - start;
     if (scn->expected_failures) {

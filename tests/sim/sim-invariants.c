@@ -550,6 +550,35 @@ sim_invariants_tracker_entries(const struct sim *sim)
     return n;
 }
 
+/* At an LB node's leave or join and at the end of a run: counts, as the
+ * previous change's, the tracker entries that live LB nodes hold for
+ * flows they held none for at that change, and notes the holders of now
+ * (up to 64 LB nodes). */
+void
+sim_invariants_count_moved(struct sim *sim)
+{
+    if (sim->n_lbs > 64) {
+        return;
+    }
+    for (size_t f = 0; f < sim->edge->n_flows; f++) {
+        struct sim_flow *flow = sim->edge->flows[f];
+        uint64_t holders = 0;
+
+        for (size_t i = 0; i < sim->n_lbs; i++) {
+            const struct sim_lb *lb = sim->lbs[i];
+
+            if (lb->alive && entry_find(lb->core, &flow->cp)) {
+                holders |= UINT64_C(1) << i;
+            }
+        }
+        if (sim->lb_change != SIM_LB_NONE) {
+            sim->entries_moved[sim->lb_change]
+                += count_1bits(holders & ~flow->holders);
+        }
+        flow->holders = holders;
+    }
+}
+
 void
 sim_invariants_destroy(struct sim_invariants *inv)
 {

@@ -105,6 +105,7 @@ void sim_invariants_flow_lost(struct sim *, struct sim_flow *);
 void sim_invariants_flow_closing(struct sim *, struct sim_flow *);
 void sim_invariants_destroy(struct sim_invariants *);
 size_t sim_invariants_tracker_entries(const struct sim *);
+void sim_invariants_count_moved(struct sim *);
 uint64_t sim_invariants_n_failures(const struct sim_invariants *);
 void sim_invariants_print(const struct sim_invariants *, FILE *);
 

@@ -590,15 +590,17 @@ count_fault(struct sim *sim)
     sim->last_fault = sim->clock.now;
 }
 
-/* An LB node leaves or joins: the TRACKER_SYNCs from now on are counted
- * as that change's, against the tracker entries there were before the
- * first change of its kind. */
+/* An LB node leaves or joins: the TRACKER_SYNCs from now on, and the
+ * entries moved (sim_invariants_count_moved()) by the next change or the
+ * end, are counted as that change's, against the tracker entries there
+ * were before the first change of its kind. */
 static void
 lb_change(struct sim *sim, enum sim_lb_change change)
 {
     if (!sim->entries_before[change]) {
         sim->entries_before[change] = sim_invariants_tracker_entries(sim);
     }
+    sim_invariants_count_moved(sim);
     sim->lb_change = change;
 }
 

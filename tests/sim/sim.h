@@ -118,6 +118,11 @@ struct sim {
     uint64_t entries_before[SIM_LB_N_CHANGES];  /* Tracker entries just
                                                  * before the first of its
                                                  * kind. */
+    uint64_t entries_moved[SIM_LB_N_CHANGES];   /* Tracker entries on an
+                                                 * LB node that had none
+                                                 * for the flow before it,
+                                                 * at the next change or
+                                                 * the end. */
 
     long long int last_fault;   /* When the last fault began (LLONG_MIN:
                                  * none). */
