@@ -238,7 +238,7 @@ fi
         echo "| the simulator's peak memory | $(v $r max_rss_mb) MiB ($(ratio "$(v $r max_rss_mb)" 0.953674 0) bytes per connection, every node and the clients) |"
         echo
         echo "Issue 17's bounds: tracker memory per flow ≤ 200 bytes"
-        echo "($(v $r tracker_bytes_per_flow): $( [ "$(v $r tracker_bytes_per_flow)" -le 200 ] && echo met || echo 'not met') ), ring convergence"
+        echo "($(v $r tracker_bytes_per_flow): $( [ "$(v $r tracker_bytes_per_flow)" -le 200 ] && echo met || echo 'not met')), ring convergence"
         echo "after one LB node loss ≤ 1 s ($(v $r lb_detect_max_ms) ms: $( [ "$(v $r lb_detect_max_ms)" -le 1000 ] && echo met || echo 'not met'))."
         echo
         echo '```'
