@@ -165,6 +165,7 @@ unset logscale y
 set output "$prefix-bytes.png"
 set title "Control bytes per node per second of virtual time (64 servers)"
 set ylabel "bytes/s"
+set yrange [*:*]
 set logscale y
 set key top left
 plot "$tmp/bytes.dat" using 1:3 with linespoints title "gossip, per LB node", \
