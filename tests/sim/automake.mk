@@ -50,8 +50,12 @@ sim-random: tests/sim/ovslb-sim
 	tests/sim/ovslb-sim --random --seed 1 --runs $(SIM_RUNS) --quiet
 .PHONY: sim-random
 
-# The skeleton of the scale report (tests/sim/sim-report.sh): a markdown
-# table on standard output.
+# The scale report (tests/sim/sim-report.sh): a markdown file and gnuplot
+# PNGs in bench/reports (N = 8 to 64 LB nodes, 1 to 3 lost at once: a few
+# minutes); sim-report-big adds 64 LB nodes, 1,024 servers and a million
+# connections (about a quarter of an hour on 2 cores, 6 GiB).
 sim-report: tests/sim/ovslb-sim
-	$(srcdir)/tests/sim/sim-report.sh tests/sim/ovslb-sim
-.PHONY: sim-report
+	$(srcdir)/tests/sim/sim-report.sh tests/sim/ovslb-sim $(srcdir)/bench/reports
+sim-report-big: tests/sim/ovslb-sim
+	$(srcdir)/tests/sim/sim-report.sh tests/sim/ovslb-sim $(srcdir)/bench/reports --big
+.PHONY: sim-report sim-report-big

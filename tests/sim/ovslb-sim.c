@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include "command-line.h"
@@ -110,6 +111,16 @@ sim_send_ctl(struct sim *sim, uint32_t src, uint32_t dst,
         sim_trace(sim, src, "sends to %s: %s", ds_cstr(&to), ds_cstr(&what));
         ds_destroy(&what);
         ds_destroy(&to);
+    }
+    if (sim_id_is_lb(src)) {
+        if (msg->type == CTL_MSG_PING || msg->type == CTL_MSG_PONG
+            || msg->type == CTL_MSG_GOSSIP || msg->type == CTL_MSG_LB_LIST) {
+            sim->health_bytes_lbs += wire->size;
+            sim->gossip_bytes_lbs += (msg->type == CTL_MSG_GOSSIP
+                                      ? wire->size : 0);
+        } else if (msg->type == CTL_MSG_TRACKER_SYNC) {
+            sim->tracker_syncs[sim->lb_change]++;
+        }
     }
     sim_bus_send(sim->bus, sim->clock.now, src, dst, SIM_PKT_CTL, wire);
 }
@@ -237,7 +248,7 @@ sim_destroy(struct sim *sim)
     free(sim->agents);
     sim_edge_destroy(sim->edge);
     sim_bus_destroy(sim->bus);
-    free(sim->inv);
+    sim_invariants_destroy(sim->inv);
     ctl_key_destroy(&sim->key);
 }
 
@@ -271,12 +282,15 @@ run_step(struct sim *sim, struct sim_scenario *scn)
         deliver(sim, pkt);
     }
     for (size_t i = 0; i < sim->n_lbs; i++) {
-        if (sim_lb_next_deadline(sim->lbs[i]) <= now) {
+        /* A timer due, or (batch_passes) packets that came this step. */
+        if (sim->lbs[i]->pass_due
+            || sim_lb_next_deadline(sim->lbs[i]) <= now) {
             sim_lb_run(sim->lbs[i]);
         }
     }
     for (size_t j = 0; j < sim->n_agents; j++) {
-        if (sim_agent_next_deadline(sim->agents[j]) <= now) {
+        if (sim->agents[j]->pass_due
+            || sim_agent_next_deadline(sim->agents[j]) <= now) {
             sim_agent_run(sim->agents[j]);
         }
     }
@@ -331,16 +345,47 @@ print_summary(const struct sim *sim, const struct run_result *r, FILE *out)
 
     /* One line for scripts (tests/sim/sim-report.sh). */
     double seconds = MAX(sim->clock.now, 1) / 1000.0;
+    size_t established = 0, lost = 0;
+    for (size_t f = 0; f < e->n_flows; f++) {
+        const struct sim_flow *flow = e->flows[f];
+
+        if (flow->established != LLONG_MAX) {
+            established++;
+            lost += (flow->state == SIM_FLOW_RESET
+                     || flow->state == SIM_FLOW_STALLED);
+        }
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
     fprintf(out, "report: lbs=%"PRIuSIZE" servers=%"PRIuSIZE" flows=%"
             PRIuSIZE" virtual_s=%.1f wall_s=%.2f ctl_bytes_per_lb_s=%.0f "
-            "lb_losses=%"PRIu64" lb_detect_max_ms=%lld "
+            "ctl_bytes_per_node_s=%.0f health_bytes_per_lb_s=%.0f "
+            "gossip_bytes_per_lb_s=%.0f "
+            "lb_losses=%"PRIu64" lb_first_detect_max_ms=%lld "
+            "lb_detect_max_ms=%lld "
             "entries_per_flow=%.2f tracker_bytes_per_flow=%"PRIu64" "
-            "failures=%"PRIu64"\n",
+            "established=%"PRIuSIZE" lost=%"PRIuSIZE" "
+            "entries_before_leave=%"PRIu64" syncs_leave=%"PRIu64" "
+            "moved_leave=%"PRIu64" "
+            "entries_before_join=%"PRIu64" syncs_join=%"PRIu64" "
+            "moved_join=%"PRIu64" "
+            "max_rss_mb=%ld failures=%"PRIu64"\n",
             sim->n_lbs, sim->n_agents, e->n_flows, seconds, r->wall_s,
             bs->ctl_bytes_lbs / (double) sim->n_lbs / seconds,
-            sim->inv->n_lb_losses, sim->inv->lb_detect_max_ms,
+            bs->ctl_bytes / (double) (sim->n_lbs + sim->n_agents) / seconds,
+            sim->health_bytes_lbs / (double) sim->n_lbs / seconds,
+            sim->gossip_bytes_lbs / (double) sim->n_lbs / seconds,
+            sim->inv->n_lb_losses, sim->inv->lb_first_detect_max_ms,
+            sim->inv->lb_detect_max_ms,
             sim->inv->max_entries_per_flow_x100 / 100.0,
-            sim->inv->max_tracker_bytes_per_flow, r->failures);
+            sim->inv->max_tracker_bytes_per_flow, established, lost,
+            sim->entries_before[SIM_LB_LEAVE],
+            sim->tracker_syncs[SIM_LB_LEAVE],
+            sim->entries_moved[SIM_LB_LEAVE],
+            sim->entries_before[SIM_LB_JOIN],
+            sim->tracker_syncs[SIM_LB_JOIN],
+            sim->entries_moved[SIM_LB_JOIN],
+            ru.ru_maxrss / 1024, r->failures);
 }
 
 static double
@@ -374,14 +419,17 @@ run(struct sim_scenario *scn, const char *name, uint64_t seed, FILE *trace,
     while (sim.clock.now <= scn->set.end_ms) {
         run_step(&sim, scn);
         if (sim.clock.now >= next_check) {
-            sim_invariants_check(&sim);
+            sim_invariants_check(&sim, true);
             next_check = sim.clock.now + scn->set.check_every_ms;
+        } else {
+            sim_invariants_check(&sim, false);  /* ring: at every step. */
         }
         r.steps++;
         sim_clock_advance(&sim.clock, MIN(next_event(&sim, scn),
                                           (long long int) scn->set.end_ms
                                           + 1));
     }
+    sim_invariants_count_moved(&sim);
     r.failures = sim_invariants_n_failures(sim.inv);
     r.wall_s = wall_seconds() - start;
     if (scn->expected_failures) {

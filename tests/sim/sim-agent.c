@@ -216,6 +216,7 @@ sim_agent_start(struct sim_agent *a)
 
     ovs_assert(!a->alive);
     a->alive = true;
+    a->next_deadline_known = false;
     a->up_since = sim->clock.now;
     sim_journal_open(&a->journal);
     a->core = agent_core_create(a->id, &agent_io, a);
@@ -294,6 +295,8 @@ sim_agent_run(struct sim_agent *a)
     if (!a->alive) {
         return;
     }
+    a->next_deadline_known = false;
+    a->pass_due = false;
     now = agent_now(a);
     agent_core_run(a->core, now);
     if (now >= a->next_publish) {
@@ -305,16 +308,18 @@ sim_agent_run(struct sim_agent *a)
 
 /* The global time of the next timer of 'a' (LLONG_MAX: none). */
 long long int
-sim_agent_next_deadline(const struct sim_agent *a)
+sim_agent_next_deadline(struct sim_agent *a)
 {
-    long long int next;
-
     if (!a->alive) {
         return LLONG_MAX;
     }
-    next = MIN(agent_core_next_deadline(a->core), a->next_publish);
-    next = MIN(next, store_next_deadline(a->journal.store));
-    return sim_node_to_global(&a->clock, next);
+    if (!a->next_deadline_known) {
+        long long int next = MIN(agent_core_next_deadline(a->core),
+                                 a->next_publish);
+        a->next_deadline = MIN(next, store_next_deadline(a->journal.store));
+        a->next_deadline_known = true;
+    }
+    return sim_node_to_global(&a->clock, a->next_deadline);
 }
 
 static void
@@ -371,13 +376,14 @@ receive_ctl(struct sim_agent *a, const struct sim_pkt *pkt)
 }
 
 /* Hands 'pkt', which arrived at 'a', to its core (a dead node drops it),
- * then does a pass. */
+ * then does a pass (with batch_passes, marks it due). */
 void
 sim_agent_receive(struct sim_agent *a, struct sim_pkt *pkt)
 {
     if (!a->alive) {
         return;
     }
+    a->next_deadline_known = false;
     if (pkt->kind == SIM_PKT_CTL) {
         receive_ctl(a, pkt);
     } else if (pkt->data->size > ETH_HEADER_LEN && sim_id_is_lb(pkt->src)) {
@@ -390,5 +396,9 @@ sim_agent_receive(struct sim_agent *a, struct sim_pkt *pkt)
             io_to_server(a, frame, pkt->data->size);
         }
     }
-    sim_agent_run(a);
+    if (a->sim->set.batch_passes) {
+        a->pass_due = true;
+    } else {
+        sim_agent_run(a);
+    }
 }

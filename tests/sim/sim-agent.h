@@ -58,6 +58,11 @@ struct sim_agent {
     uint32_t *healthy;          /* The LB nodes it sends through. */
     size_t n_healthy;
     long long int next_publish; /* Node's monotonic clock. */
+    long long int next_deadline;    /* Node's monotonic clock, valid if */
+    bool pass_due;                  /* batch_passes: a packet came this
+                                     * step. */
+    bool next_deadline_known;       /* ...this is true: computed once after
+                                     * each pass. */
 
     struct sim_server server;
     struct ovs_list to_server;  /* Frames the core gave the server, not
@@ -76,7 +81,7 @@ void sim_agent_start(struct sim_agent *);
 void sim_agent_crash(struct sim_agent *, bool wipe);
 
 void sim_agent_run(struct sim_agent *);
-long long int sim_agent_next_deadline(const struct sim_agent *);
+long long int sim_agent_next_deadline(struct sim_agent *);
 void sim_agent_receive(struct sim_agent *, struct sim_pkt *);
 bool sim_agent_sends_through(const struct sim_agent *, uint32_t lb);
 

@@ -280,6 +280,7 @@ flow_next(struct sim_edge *edge, struct sim_flow *flow)
         flow_send(edge, flow, flow->snd_nxt, 0, TCP_RST, NULL, 0);
         flow->state = SIM_FLOW_CLOSED;
         flow->client_closed = now;
+        sim_invariants_flow_closing(edge->sim, flow);
         edge->closes++;
         flow_trace(edge, flow, "sends RST");
         deadline_cancel(&flow->timer);
@@ -469,6 +470,7 @@ receive_segment(struct sim_edge *edge, struct sim_flow *flow,
                       NULL, 0);
             flow->state = SIM_FLOW_CLOSED;
             flow->client_closed = now;
+            sim_invariants_flow_closing(edge->sim, flow);
             edge->closes++;
             deadline_cancel(&flow->timer);
             flow_trace(edge, flow, "closed");
@@ -575,5 +577,6 @@ sim_edge_server_closed(struct sim_edge *edge, const struct flow_key *cp,
 
     if (flow) {
         flow->server_closed = edge->sim->clock.now;
+        sim_invariants_flow_closing(edge->sim, flow);
     }
 }

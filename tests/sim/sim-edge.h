@@ -94,6 +94,10 @@ struct sim_flow {
     uint32_t last_ingress;
     bool state_checked;         /* closed-state checked (LB nodes). */
     bool agent_checked;         /* closed-state checked (its agent). */
+    bool closing;               /* In sim_invariants's 'closing'. */
+    uint64_t holders;           /* The LB nodes (bit i: lb i + 1) that held
+                                 * a tracker entry for it at the last LB
+                                 * node leave or join. */
     uint32_t server_lost;       /* 'server' crashed with its socket. */
     bool lost_reported;
 };

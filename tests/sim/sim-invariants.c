@@ -102,13 +102,24 @@ lb_settled(const struct sim *sim, const struct sim_lb *lb)
                 || sim->clock.now - lb->up_since >= sim->set.lb_detect_ms));
 }
 
-/* one-server, for the state of the LB nodes. */
+/* one-server, for the state of the LB nodes: every flow, or with
+ * sample_flows, that many in turn (a mapping to a second server that
+ * lasts until its flow's turn comes is found). */
 static void
 check_one_server(struct sim *sim)
 {
+    struct sim_invariants *inv = sim->inv;
+    size_t n_flows = sim->edge->n_flows;
+    size_t n = n_flows;
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    for (size_t f = 0; f < sim->edge->n_flows; f++) {
+    if (sim->set.sample_flows && sim->set.sample_flows < n_flows) {
+        n = sim->set.sample_flows;
+    } else {
+        inv->next_sample = 0;
+    }
+    for (size_t k = 0; k < n; k++) {
+        size_t f = (inv->next_sample + k) % n_flows;
         const struct sim_flow *flow = sim->edge->flows[f];
 
         if (!flow->server || !sim_flow_is_live(flow)) {
@@ -150,6 +161,9 @@ check_one_server(struct sim *sim)
                                    sm->server);
             }
         }
+    }
+    if (n_flows) {
+        inv->next_sample = (inv->next_sample + n) % n_flows;
     }
     ds_destroy(&s);
 }
@@ -226,6 +240,21 @@ agent_still_holding(struct sim *sim, uint32_t dead)
     return SIZE_MAX;
 }
 
+/* Whether a settled live LB node has LB node 'dead' out of its healthy
+ * set (a measure, not a check). */
+static bool
+lb_dropped_by_one(const struct sim *sim, uint32_t dead)
+{
+    for (size_t i = 0; i < sim->n_lbs; i++) {
+        const struct sim_lb *lb = sim->lbs[i];
+
+        if (lb_settled(sim, lb) && !health_is_healthy(lb->health, dead)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 check_rings(struct sim *sim)
 {
@@ -235,6 +264,13 @@ check_rings(struct sim *sim)
     for (size_t d = 0; d < sim->n_lbs; d++) {
         struct sim_lb *dead = sim->lbs[d];
         long long int down = now - dead->down_since;
+
+        if (!dead->alive && !dead->first_detected
+            && lb_dropped_by_one(sim, dead->id)) {
+            dead->first_detected = true;
+            sim->inv->lb_first_detect_max_ms
+                = MAX(sim->inv->lb_first_detect_max_ms, down);
+        }
 
         if (!dead->alive && !dead->detected
             && lb_still_holding(sim, dead->id) == SIZE_MAX) {
@@ -324,21 +360,62 @@ check_closed_agent(struct sim *sim, struct sim_flow *flow,
     }
 }
 
-/* closed-state. */
+/* closed-state: one end of 'flow' closed (sim-edge.c): it joins the flows
+ * that check_closed_state() looks at. */
+void
+sim_invariants_flow_closing(struct sim *sim, struct sim_flow *flow)
+{
+    struct sim_invariants *inv = sim->inv;
+
+    if (flow->closing || (flow->state_checked && flow->agent_checked)) {
+        return;
+    }
+    flow->closing = true;
+    if (inv->n_closing >= inv->allocated_closing) {
+        inv->closing = x2nrealloc(inv->closing, &inv->allocated_closing,
+                                  sizeof *inv->closing);
+    }
+    inv->closing[inv->n_closing++] = flow;
+    inv->closing_sorted = false;
+}
+
+static int
+compare_flow_ids(const void *a_, const void *b_)
+{
+    const struct sim_flow *const *a = a_;
+    const struct sim_flow *const *b = b_;
+
+    return (*a)->id < (*b)->id ? -1 : (*a)->id > (*b)->id;
+}
+
+/* closed-state: the flows that one end closed, in the order of their ids;
+ * those checked at the LB nodes and at their agent leave the list. */
 static void
 check_closed_state(struct sim *sim)
 {
     const struct sim_settings *set = &sim->set;
+    struct sim_invariants *inv = sim->inv;
     long long int lb_after = (set->lease_ms + set->publish_interval_ms
                               + MARGIN_MS);
     long long int agent_after = (set->publish_interval_ms + set->linger_ms
                                  + MARGIN_MS);
     struct ds s = DS_EMPTY_INITIALIZER;
+    size_t kept = 0;
 
-    for (size_t f = 0; f < sim->edge->n_flows; f++) {
-        struct sim_flow *flow = sim->edge->flows[f];
+    if (!inv->closing_sorted) {
+        qsort(inv->closing, inv->n_closing, sizeof *inv->closing,
+              compare_flow_ids);
+        inv->closing_sorted = true;
+    }
+    for (size_t k = 0; k < inv->n_closing; k++) {
+        struct sim_flow *flow = inv->closing[k];
         long long int closed = flow_closed_at(flow);
 
+        if (flow->state_checked && flow->agent_checked) {
+            flow->closing = false;
+            continue;
+        }
+        inv->closing[kept++] = flow;
         if (closed == LLONG_MAX) {
             continue;
         }
@@ -387,6 +464,7 @@ check_closed_state(struct sim *sim)
             }
         }
     }
+    inv->n_closing = kept;
     ds_destroy(&s);
 }
 
@@ -440,15 +518,72 @@ check_memory(struct sim *sim)
     }
 }
 
-/* Checks the invariants that need a look at the whole cluster; the others
- * are checked where their events happen. */
+/* Checks the invariants that need a look at the whole cluster (those
+ * that look at flows only if 'flows': check_every_ms); the others are
+ * checked where their events happen. */
 void
-sim_invariants_check(struct sim *sim)
+sim_invariants_check(struct sim *sim, bool flows)
 {
-    check_one_server(sim);
+    if (flows) {
+        check_one_server(sim);
+    }
     check_rings(sim);
-    check_closed_state(sim);
-    check_memory(sim);
+    if (flows) {
+        check_closed_state(sim);
+        check_memory(sim);
+    }
+}
+
+/* The tracker entries of the live LB nodes. */
+size_t
+sim_invariants_tracker_entries(const struct sim *sim)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < sim->n_lbs; i++) {
+        if (sim->lbs[i]->alive) {
+            n += hmap_count(&sim->lbs[i]->core->entries);
+        }
+    }
+    return n;
+}
+
+/* At an LB node's leave or join and at the end of a run: counts, as the
+ * previous change's, the tracker entries that live LB nodes hold for
+ * flows they held none for at that change, and notes the holders of now
+ * (up to 64 LB nodes). */
+void
+sim_invariants_count_moved(struct sim *sim)
+{
+    if (sim->n_lbs > 64) {
+        return;
+    }
+    for (size_t f = 0; f < sim->edge->n_flows; f++) {
+        struct sim_flow *flow = sim->edge->flows[f];
+        uint64_t holders = 0;
+
+        for (size_t i = 0; i < sim->n_lbs; i++) {
+            const struct sim_lb *lb = sim->lbs[i];
+
+            if (lb->alive && entry_find(lb->core, &flow->cp)) {
+                holders |= UINT64_C(1) << i;
+            }
+        }
+        if (sim->lb_change != SIM_LB_NONE) {
+            sim->entries_moved[sim->lb_change]
+                += count_1bits(holders & ~flow->holders);
+        }
+        flow->holders = holders;
+    }
+}
+
+void
+sim_invariants_destroy(struct sim_invariants *inv)
+{
+    if (inv) {
+        free(inv->closing);
+        free(inv);
+    }
 }
 
 uint64_t

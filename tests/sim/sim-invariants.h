@@ -50,6 +50,8 @@
 #ifndef OVSLB_SIM_INVARIANTS_H
 #define OVSLB_SIM_INVARIANTS_H 1
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "openvswitch/compiler.h"
@@ -77,17 +79,35 @@ struct sim_invariants {
                                              * its hash bucket), per
                                              * flow. */
 
+    /* closed-state: the flows that one end closed and that are not
+     * checked yet everywhere (in no order; sorted by id when 'sorted' is
+     * false). */
+    struct sim_flow **closing;
+    size_t n_closing, allocated_closing;
+    bool closing_sorted;
+
+    /* one-server with sample_flows: the next flow to look at. */
+    size_t next_sample;
+
     /* Measured: how long after an LB node's crash every live LB node had
      * it out of its ring. */
     uint64_t n_lb_losses;
     long long int lb_detect_max_ms, lb_detect_sum_ms;
+
+    /* ...and how long until the first of them had it out of its healthy
+     * set. */
+    long long int lb_first_detect_max_ms;
 };
 
 const char *sim_invariant_name(enum sim_invariant);
 void sim_invariant_fail(struct sim *, enum sim_invariant,
                         const char *format, ...) OVS_PRINTF_FORMAT(3, 4);
-void sim_invariants_check(struct sim *);
+void sim_invariants_check(struct sim *, bool flows);
 void sim_invariants_flow_lost(struct sim *, struct sim_flow *);
+void sim_invariants_flow_closing(struct sim *, struct sim_flow *);
+void sim_invariants_destroy(struct sim_invariants *);
+size_t sim_invariants_tracker_entries(const struct sim *);
+void sim_invariants_count_moved(struct sim *);
 uint64_t sim_invariants_n_failures(const struct sim_invariants *);
 void sim_invariants_print(const struct sim_invariants *, FILE *);
 

@@ -393,12 +393,14 @@ sim_lb_start(struct sim_lb *lb)
 
     ovs_assert(!lb->alive);
     lb->alive = true;
+    lb->next_deadline_known = false;
     lb->up_since = sim->clock.now;
-    lb->detect_reported = lb->detected = false;
+    lb->detect_reported = lb->detected = lb->first_detected = false;
     sim_journal_open(&lb->journal);
 
     health_config_build(sim, &hcfg, &hlbs, &hsrvs);
     lb->health = health_create(lb->id, &hcfg, sim_random(sim), now);
+    lb->health_deadline_known = lb->health_input = false;
     health_set_clock_offset(lb->health, sim_node_wall_minus_mono(&lb->clock));
     free(hlbs);
     free(hsrvs);
@@ -437,6 +439,18 @@ sim_lb_crash(struct sim_lb *lb, bool wipe)
     sim_journal_close(&lb->journal, wipe);
 }
 
+/* health_next_deadline() of 'lb', computed again only after the checker
+ * ran or received. */
+static long long int
+health_deadline(struct sim_lb *lb)
+{
+    if (!lb->health_deadline_known) {
+        lb->health_deadline = health_next_deadline(lb->health);
+        lb->health_deadline_known = true;
+    }
+    return lb->health_deadline;
+}
+
 /* Does a pass of the daemon's work (controller_run()). */
 void
 sim_lb_run(struct sim_lb *lb)
@@ -446,11 +460,22 @@ sim_lb_run(struct sim_lb *lb)
     if (!lb->alive) {
         return;
     }
+    lb->next_deadline_known = false;
+    lb->pass_due = false;
     now = lb_now(lb);
     lbnode_set_clock_offset(lb->core, sim_node_wall_minus_mono(&lb->clock));
     health_set_clock_offset(lb->health,
                             sim_node_wall_minus_mono(&lb->clock));
-    health_run(lb->health, now, &lb_health_io, lb);
+    if (!lb->sim->set.batch_passes || lb->health_input
+        || now >= health_deadline(lb)) {
+        /* With batch_passes, the checker runs only when a health message
+         * came or its timer is due: a pass for other packets would find
+         * nothing to do but scan every node (its next deadline is never
+         * more than a ping interval ahead, so it sees no stall). */
+        health_run(lb->health, now, &lb_health_io, lb);
+        lb->health_input = false;
+        lb->health_deadline_known = false;
+    }
     if (health_seqno(lb->health) != lb->health_seqno) {
         size_t n_healthy;
 
@@ -469,18 +494,20 @@ sim_lb_run(struct sim_lb *lb)
 
 /* The global time of the next timer of 'lb' (LLONG_MAX: none). */
 long long int
-sim_lb_next_deadline(const struct sim_lb *lb)
+sim_lb_next_deadline(struct sim_lb *lb)
 {
-    long long int next;
-
     if (!lb->alive) {
         return LLONG_MAX;
     }
-    next = MIN(health_next_deadline(lb->health),
-               lbnode_next_deadline(lb->core));
-    next = MIN(next, lb->next_heartbeat_journal);
-    next = MIN(next, store_next_deadline(lb->journal.store));
-    return sim_node_to_global(&lb->clock, next);
+    if (!lb->next_deadline_known) {
+        long long int next = MIN(health_deadline(lb),
+                                 lbnode_next_deadline(lb->core));
+        next = MIN(next, lb->next_heartbeat_journal);
+        lb->next_deadline = MIN(next,
+                                store_next_deadline(lb->journal.store));
+        lb->next_deadline_known = true;
+    }
+    return sim_node_to_global(&lb->clock, lb->next_deadline);
 }
 
 static void
@@ -498,6 +525,8 @@ receive_ctl(struct sim_lb *lb, const struct sim_pkt *pkt)
     case CTL_MSG_PONG:
     case CTL_MSG_GOSSIP:
         health_recv(lb->health, msg, now, &lb_health_io, lb);
+        lb->health_input = true;
+        lb->health_deadline_known = false;
         break;
     default:
         lbnode_recv(lb->core, msg, now, &lb_io, lb);
@@ -533,17 +562,22 @@ receive_frame(struct sim_lb *lb, const struct sim_pkt *pkt)
 }
 
 /* Hands 'pkt', which arrived at 'lb', to its switch or its cores (a dead
- * node drops it), then does a pass. */
+ * node drops it), then does a pass (with batch_passes, marks it due). */
 void
 sim_lb_receive(struct sim_lb *lb, struct sim_pkt *pkt)
 {
     if (!lb->alive) {
         return;
     }
+    lb->next_deadline_known = false;
     if (pkt->kind == SIM_PKT_CTL) {
         receive_ctl(lb, pkt);
     } else {
         receive_frame(lb, pkt);
     }
-    sim_lb_run(lb);
+    if (lb->sim->set.batch_passes) {
+        lb->pass_due = true;
+    } else {
+        sim_lb_run(lb);
+    }
 }

@@ -54,12 +54,27 @@ struct sim_lb {
     long long int down_since;   /* ...of the last crash. */
     bool detect_reported;       /* Its crash overstayed in a ring. */
     bool detected;              /* Out of every ring since its crash. */
+    bool first_detected;        /* Out of some live LB node's healthy set
+                                 * since its crash. */
 
     struct lbnode *core;
     struct health *health;
     uint64_t health_seqno;
     uint64_t tx_seq;
     long long int next_heartbeat_journal;   /* Node's monotonic clock. */
+    long long int next_deadline;            /* Node's monotonic clock, */
+    bool pass_due;                          /* batch_passes: a packet came
+                                             * this step. */
+    bool health_input;                      /* batch_passes: a health
+                                             * message came since the
+                                             * checker's last run. */
+    long long int health_deadline;          /* health_next_deadline(), */
+    bool health_deadline_known;             /* ...valid if this is true. */
+    bool next_deadline_known;               /* ...valid if this is true:
+                                             * the cores' timers, computed
+                                             * once after each pass (their
+                                             * next_deadline() functions
+                                             * scan every node). */
 
     struct hmap switch_maps;    /* Of sim_switch_map: the switch's
                                  * ingress mappings. */
@@ -83,7 +98,7 @@ void sim_lb_start(struct sim_lb *);
 void sim_lb_crash(struct sim_lb *, bool wipe);
 
 void sim_lb_run(struct sim_lb *);
-long long int sim_lb_next_deadline(const struct sim_lb *);
+long long int sim_lb_next_deadline(struct sim_lb *);
 void sim_lb_receive(struct sim_lb *, struct sim_pkt *);
 
 const struct sim_switch_map *sim_lb_switch_find(const struct sim_lb *,

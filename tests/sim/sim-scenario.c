@@ -72,6 +72,7 @@ static const struct setting settings[] = {
     SETTING(bgp_announce_ms), SETTING(stall_ms), SETTING(lb_detect_ms),
     SETTING(server_detect_ms), SETTING(converge_ms),
     SETTING(entries_per_flow), SETTING(check_every_ms), SETTING(end_ms),
+    SETTING(batch_passes), SETTING(sample_flows),
 };
 
 /* The defaults: a small cluster, the daemons' defaults where the cores
@@ -589,6 +590,20 @@ count_fault(struct sim *sim)
     sim->last_fault = sim->clock.now;
 }
 
+/* An LB node leaves or joins: the TRACKER_SYNCs from now on, and the
+ * entries moved (sim_invariants_count_moved()) by the next change or the
+ * end, are counted as that change's, against the tracker entries there
+ * were before the first change of its kind. */
+static void
+lb_change(struct sim *sim, enum sim_lb_change change)
+{
+    if (!sim->entries_before[change]) {
+        sim->entries_before[change] = sim_invariants_tracker_entries(sim);
+    }
+    sim_invariants_count_moved(sim);
+    sim->lb_change = change;
+}
+
 static void
 apply(struct sim *sim, const struct sim_action *act)
 {
@@ -603,6 +618,7 @@ apply(struct sim *sim, const struct sim_action *act)
         break;
     case ACT_CRASH:
         if (lb && lb->alive) {
+            lb_change(sim, SIM_LB_LEAVE);
             sim_lb_crash(lb, act->wipe);
             count_fault(sim);
         } else if (agent && agent->alive) {
@@ -612,6 +628,7 @@ apply(struct sim *sim, const struct sim_action *act)
         break;
     case ACT_RESTART:
         if (lb && !lb->alive) {
+            lb_change(sim, SIM_LB_JOIN);
             sim_lb_start(lb);
         } else if (agent && !agent->alive) {
             sim_agent_start(agent);

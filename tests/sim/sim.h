@@ -75,6 +75,14 @@ struct sim_settings {
     uint32_t check_every_ms;    /* The invariants that scan every flow or
                                  * node run this often (0: every step). */
     uint32_t end_ms;            /* End of the run. */
+
+    /* Scale (0: off, the default). */
+    uint32_t batch_passes;      /* A node does one pass a step, after every
+                                 * packet that arrived in it (a daemon's
+                                 * poll loop finding them all ready), not a
+                                 * pass after each packet. */
+    uint32_t sample_flows;      /* one-server looks at this many flows a
+                                 * check, in turn, not at every flow. */
 };
 
 void sim_settings_init(struct sim_settings *);
@@ -97,6 +105,24 @@ struct sim {
     size_t n_agents;
     struct sim_edge *edge;
     struct sim_invariants *inv;
+
+    /* Measured for the scale report (tests/sim/sim-report.sh). */
+    uint64_t health_bytes_lbs;  /* PING, PONG, GOSSIP, LB_LIST sent by LB
+                                 * nodes... */
+    uint64_t gossip_bytes_lbs;  /* ...of which GOSSIP. */
+    enum sim_lb_change {
+        SIM_LB_NONE, SIM_LB_LEAVE, SIM_LB_JOIN, SIM_LB_N_CHANGES
+    } lb_change;                /* The last LB node crash or restart. */
+    uint64_t tracker_syncs[SIM_LB_N_CHANGES];   /* TRACKER_SYNCs sent by LB
+                                                 * nodes since it. */
+    uint64_t entries_before[SIM_LB_N_CHANGES];  /* Tracker entries just
+                                                 * before the first of its
+                                                 * kind. */
+    uint64_t entries_moved[SIM_LB_N_CHANGES];   /* Tracker entries on an
+                                                 * LB node that had none
+                                                 * for the flow before it,
+                                                 * at the next change or
+                                                 * the end. */
 
     long long int last_fault;   /* When the last fault began (LLONG_MIN:
                                  * none). */
