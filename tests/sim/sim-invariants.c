@@ -263,7 +263,7 @@ check_rings(struct sim *sim)
 
     for (size_t d = 0; d < sim->n_lbs; d++) {
         struct sim_lb *dead = sim->lbs[d];
-        long long int down = now - dead->down_since;
+        long long int down = dead->alive ? 0 : now - dead->down_since;
 
         if (!dead->alive && !dead->first_detected
             && lb_dropped_by_one(sim, dead->id)) {
@@ -304,7 +304,7 @@ check_rings(struct sim *sim)
     }
     for (size_t j = 0; j < sim->n_agents; j++) {
         struct sim_agent *dead = sim->agents[j];
-        long long int down = now - dead->down_since;
+        long long int down = dead->alive ? 0 : now - dead->down_since;
 
         if (dead->alive || dead->detect_reported
             || down < sim->set.server_detect_ms) {
