@@ -131,6 +131,15 @@ free_nodes(struct lbnode *lb)
         free(CONST_CAST(char *, lb->servers[i].zone));
     }
     free(lb->servers);
+    free(lb->servers_by_node);
+}
+
+static int
+compare_servers_by_node(const void *a_, const void *b_)
+{
+    const struct lbnode_server *const *a = a_, *const *b = b_;
+
+    return (*a)->node < (*b)->node ? -1 : (*a)->node > (*b)->node;
 }
 
 /* Frees 'lb'.  A null 'lb' is a no-op. */
@@ -227,9 +236,14 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     }
     lb->servers = xmemdup(cfg->servers, cfg->n_servers * sizeof *cfg->servers);
     lb->n_servers = cfg->n_servers;
+    lb->servers_by_node = xcalloc(MAX(lb->n_servers, 1),
+                                  sizeof *lb->servers_by_node);
     for (size_t i = 0; i < lb->n_servers; i++) {
         lb->servers[i].zone = zone_clone(cfg->servers[i].zone);
+        lb->servers_by_node[i] = &lb->servers[i];
     }
+    qsort(lb->servers_by_node, lb->n_servers, sizeof *lb->servers_by_node,
+          compare_servers_by_node);
 
     /* A VIP port that keeps its algorithm keeps its selector: round-robin
      * goes on where it was, and a Maglev table is rebuilt only if its
