@@ -1,10 +1,13 @@
 #!/bin/bash
-# agent-limits.sh: admission on the namespace lab (issue 6).  Every agent
-# gets a per-VIP limit of 10 connections; 30 long-lived connections are then
-# all accepted, 10 per server, although the VIP picks servers at random: a
-# server at its limit rejects and the PFT moves on to another.  With every
-# server full, the 31st connection is refused with a RST once the VIP's TTL
-# of retries is spent.  Root only; run by 'make check-system'.
+# agent-limits.sh: admission on the namespace lab (issue 6).  The agents get
+# per-VIP limits of 2, 10 and 18 connections; 30 long-lived connections are
+# then all accepted, each server holding exactly its limit, although the
+# VIP picks servers at random: a server at its limit rejects and the PFT
+# moves on to another.  (Unequal limits make the rejections certain: with
+# three limits of 10, 30 random picks fall exactly 10, 10 and 10, with no
+# rejection at all, about once in 37 runs.)  With every server full, the
+# 31st connection is refused with a RST once the VIP's TTL of retries is
+# spent.  Root only; run by 'make check-system'.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/system/system-lib.sh
@@ -18,9 +21,11 @@ check "lab up (3 LB nodes, 3 server nodes, daemons)" lab up
 [ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"
 check "warm-up: the VIP answers" lab demo --requests 20
 
+limits=(0 2 10 18)   # limits[K]: server node K's
 for k in 1 2 3; do
-    check "srv$k: per-VIP limit of 10 connections" \
-        ovs-appctl -t "$D/srv$k/ovslb-agent.ctl" ovslb/set-limits conn=10
+    check "srv$k: per-VIP limit of ${limits[k]} connections" \
+        ovs-appctl -t "$D/srv$k/ovslb-agent.ctl" ovslb/set-limits \
+            "conn=${limits[k]}"
 done
 
 established() {   # established K: connections to port 80 on server node K
@@ -50,7 +55,8 @@ done
 for k in 1 2 3; do
     n=$(established "$k")
     echo "# srv$k: $n established connections"
-    check "srv$k holds exactly its limit of 10" [ "$n" = 10 ]
+    check "srv$k holds exactly its limit of ${limits[k]}" \
+        [ "$n" = "${limits[k]}" ]
 done
 rejected=$(for k in 1 2 3; do
                ovs-appctl -t "$D/lb$k/ovslb-controller.ctl" ovslb/stats
