@@ -283,6 +283,10 @@ struct lbnode {
     void *journal_aux;
 
     uint64_t synced_digest;     /* Ring whose trackers have our entries. */
+    struct ring *synced_ring;   /* That ring (NULL before the first
+                                 * rebalance; may be 'ring' itself): a
+                                 * rebalance hands over only the entries
+                                 * whose trackers it changed. */
 
     /* Messages this node sent itself (lbnode_deliver()), in the order
      * sent: handled when the public function that led to them is done with

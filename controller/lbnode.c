@@ -176,6 +176,9 @@ lbnode_destroy(struct lbnode *lb)
     deadline_queue_destroy(&lb->query_retries);
     deadline_queue_destroy(&lb->mapping_leases);
 
+    if (lb->synced_ring != lb->ring) {
+        ring_destroy(lb->synced_ring);
+    }
     ring_destroy(lb->ring);
     syn_cookie_key_destroy(lb->cookie_key);
     syn_cookie_key_destroy(lb->cookie_key_prev);
@@ -287,7 +290,9 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
             healthy[n_healthy++] = cfg->lbs[i].node;
         }
     }
-    ring_destroy(lb->ring);
+    if (lb->ring != lb->synced_ring) {
+        ring_destroy(lb->ring);
+    }
     lb->ring = ring_create(healthy, n_healthy, cfg->ring_key, cfg->vnodes);
     if (!lb->ring) {
         VLOG_WARN("cannot build the ring from %"PRIuSIZE" nodes", n_healthy);
@@ -887,6 +892,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(entries_refused);
     STAT(entries_expired);
     STAT(trackers_sent);
+    STAT(trackers_unchanged);
     STAT(trackers_received);
     STAT(cp_conflicts);
     STAT(cp_conflicts_other);
@@ -1039,6 +1045,9 @@ static const struct metrics_counter lbnode_counters[] = {
                    "Tracker entries expired."),
     LBNODE_COUNTER(trackers_sent, "trackers_sent",
                    "TRACKER_SYNC messages sent after ring changes."),
+    LBNODE_COUNTER(trackers_unchanged, "trackers_unchanged",
+                   "Entries a ring change left with the same trackers, "
+                   "not handed over."),
     LBNODE_COUNTER(trackers_received, "trackers_received",
                    "TRACKER_SYNC messages received."),
     LBNODE_COUNTER(cp_conflicts, "cp_conflicts",

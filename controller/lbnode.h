@@ -253,6 +253,8 @@ struct lbnode_stats {
                                  * handshakes in it. */
     uint64_t entries_expired;
     uint64_t trackers_sent;     /* TRACKER_SYNC after ring changes. */
+    uint64_t trackers_unchanged;    /* Entries a ring change left with the
+                                 * same trackers: not handed over. */
     uint64_t trackers_received;
     uint64_t cp_conflicts;      /* TRACKER_SYNC of another connection on
                                  * the CP of an entry (a reused client

@@ -1312,6 +1312,71 @@ START_TEST(test_tracker_sync_after_loss)
 }
 END_TEST
 
+START_TEST(test_rebalance_moves_only_changed)
+{
+    /* A ring change hands over only the entries whose trackers it changed:
+     * an entry whose PFT and SFT stay (this node keeping its role) is
+     * counted, not sent again (issue 17's scale report: one TRACKER_SYNC
+     * per entry at every ring change, where about 1/N of them move). */
+    enum { N = 30 };
+    bool lbs[N_LB] = { true, true, false };
+    uint32_t before[N][2];
+    uint64_t sent[N_LB], unchanged[N_LB];
+    uint64_t want_sent[N_LB] = { 0 }, want_unchanged[N_LB] = { 0 };
+
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_rebalance(w.lbs[i], w.now, &io, &aux[i]);
+    }
+    for (int f = 0; f < N; f++) {
+        struct flow_key cp = cp_of(48500 + f);
+
+        handshake(f % 2, 48500 + f);
+        ck_assert(lbnode_trackers(w.lbs[0], &cp, &before[f][0],
+                                  &before[f][1]));
+    }
+    configure(lbs, NULL, 3);
+    for (int f = 0; f < N; f++) {
+        struct flow_key cp = cp_of(48500 + f);
+        uint32_t pft, sft;
+
+        ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
+        for (int t = 0; t < 2; t++) {
+            uint32_t holder = before[f][t];
+
+            if (holder == lb_id(2)) {
+                continue;
+            }
+            if (pft == before[f][0] && sft == before[f][1]) {
+                want_unchanged[holder - 1]++;
+            } else {
+                want_sent[holder - 1] += (pft != holder) + (sft != holder);
+            }
+        }
+    }
+    ck_assert_uint_gt(want_unchanged[0] + want_unchanged[1], 0);
+    ck_assert_uint_gt(want_sent[0] + want_sent[1], 0);
+    for (int i = 0; i < 2; i++) {
+        const struct lbnode_stats *st = lbnode_get_stats(w.lbs[i]);
+
+        sent[i] = st->trackers_sent;
+        unchanged[i] = st->trackers_unchanged;
+        lbnode_rebalance(w.lbs[i], w.now, &io, &aux[i]);
+        ck_assert_uint_eq(st->trackers_unchanged - unchanged[i],
+                          want_unchanged[i]);
+        ck_assert_uint_eq(st->trackers_sent - sent[i], want_sent[i]);
+    }
+    run_bus();
+
+    /* Every flow still finds its mapping at a new ingress. */
+    for (int f = 0; f < N; f++) {
+        size_t n_maps = w.n_maps;
+
+        packet_in(f % 2 ? 0 : 1, 48500 + f, TCP_ACK, 1001, 7);
+        ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    }
+}
+END_TEST
+
 START_TEST(test_syn_info_misdirected)
 {
     /* LB node 3 comes back.  LB node 2 sees it healthy already, LB node 1
@@ -3325,6 +3390,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_cp_reused);
     tcase_add_test(tc, test_journal_restart);
     tcase_add_test(tc, test_tracker_sync_after_loss);
+    tcase_add_test(tc, test_rebalance_moves_only_changed);
     tcase_add_test(tc, test_syn_info_misdirected);
     tcase_add_test(tc, test_tracker_sync_stale_connection);
     tcase_add_test(tc, test_tracker_sync_live_connection);
