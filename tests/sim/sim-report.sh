@@ -255,8 +255,8 @@ fi
     echo "held none for their flow at the change, counted at the next change"
     echo "(leave: at the restart) or at the end (join), over the tracker entries"
     echo "just before the change; the ideal is 1/N.  \"Syncs\": the TRACKER_SYNCs"
-    echo "sent over the same entries: lbnode_rebalance() hands over every entry"
-    echo "a node holds at every ring change, whether its trackers changed or not."
+    echo "sent over the same entries: lbnode_rebalance() hands over the entries"
+    echo "whose PFT or SFT the ring change changed (every entry, before 858ced7)."
     echo
     echo "| N | detected (ms) | out of every ring (ms) | moved on leave | moved on join | ideal 1/N | syncs on leave | syncs on join | gossip B/LB/s | health B/LB/s | control B/LB/s | control B/node/s | tracker B/conn | core entries/conn | lost conns | failures | wall (s) | sim s / wall s |"
     echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
