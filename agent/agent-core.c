@@ -579,17 +579,27 @@ conn_vouch_ms(const struct agent_core *core, const struct agent_conn *conn,
             : MIN(MAX(until - now, 0), CTL_LEASE_FULL - 1));
 }
 
+/* Sends node 'dst' an ACCEPTED for 'cp' that vouches for the connection
+ * for 'lease_ms'. */
 static void
-send_accepted(struct agent_core *core, const struct agent_conn *conn,
-              long long int now)
+send_accepted_for(struct agent_core *core, uint32_t dst,
+                  const struct flow_key *cp, uint32_t lease_ms)
 {
     struct ctl_msg msg;
 
     ctl_msg_init(&msg, CTL_MSG_ACCEPTED, core->self, 0);
-    msg.accepted.cp = conn->cp;
+    msg.accepted.cp = *cp;
     msg.accepted.server = core->self;
-    msg.accepted.lease_ms = conn_vouch_ms(core, conn, now);
-    send_msg(core, conn->requester, &msg);
+    msg.accepted.lease_ms = lease_ms;
+    send_msg(core, dst, &msg);
+}
+
+static void
+send_accepted(struct agent_core *core, const struct agent_conn *conn,
+              long long int now)
+{
+    send_accepted_for(core, conn->requester, &conn->cp,
+                      conn_vouch_ms(core, conn, now));
 }
 
 static void
@@ -751,14 +761,8 @@ agent_core_conn_req(struct agent_core *core, uint32_t sender,
          * and forgotten: a SYN would open a server socket that nobody is
          * at the other end of.  Say that we took it, vouching for nothing
          * (lease_ms 0), so that the trackers keep nothing for it. */
-        struct ctl_msg msg;
-
         core->stats.retries_forgotten++;
-        ctl_msg_init(&msg, CTL_MSG_ACCEPTED, core->self, 0);
-        msg.accepted.cp = *cp;
-        msg.accepted.server = core->self;
-        msg.accepted.lease_ms = 0;
-        send_msg(core, sender, &msg);
+        send_accepted_for(core, sender, cp, 0);
         return;
     }
 

@@ -24,18 +24,17 @@
 
 struct tombstone {
     struct hmap_node node;      /* In 'by_cp'. */
-    struct ovs_list list_node;  /* In 'fifo'. */
+    struct deadline expiry;     /* In 'expiry': forgotten then. */
     struct flow_key cp;
     uint32_t client_isn;
     uint32_t isn_lb;
-    long long int until;        /* Forgotten then. */
 };
 
 void
 tombstones_init(struct tombstones *t)
 {
     hmap_init(&t->by_cp);
-    ovs_list_init(&t->fifo);
+    deadline_queue_init(&t->expiry);
     t->max = 0;
 }
 
@@ -43,7 +42,7 @@ static void
 tombstone_free(struct tombstones *t, struct tombstone *ts)
 {
     hmap_remove(&t->by_cp, &ts->node);
-    ovs_list_remove(&ts->list_node);
+    deadline_cancel(&ts->expiry);
     free(ts);
 }
 
@@ -52,30 +51,31 @@ tombstones_destroy(struct tombstones *t)
 {
     struct tombstone *ts;
 
-    LIST_FOR_EACH_SAFE (ts, list_node, &t->fifo) {
+    HMAP_FOR_EACH_SAFE (ts, node, &t->by_cp) {
         tombstone_free(t, ts);
     }
     hmap_destroy(&t->by_cp);
+    deadline_queue_destroy(&t->expiry);
 }
 
-/* Removes the oldest tombstones until 't' has room for 'room' more within
- * its bound; returns how many went. */
+/* Removes the tombstones that expire first until 't' has room for 'room'
+ * more within its bound; returns how many went. */
 static size_t
 make_room(struct tombstones *t, size_t room)
 {
     size_t n = 0;
+    struct deadline *d;
 
     while (hmap_count(&t->by_cp) + room > t->max
-           && !ovs_list_is_empty(&t->fifo)) {
-        tombstone_free(t, CONTAINER_OF(ovs_list_front(&t->fifo),
-                                       struct tombstone, list_node));
+           && (d = deadline_queue_first(&t->expiry))) {
+        tombstone_free(t, CONTAINER_OF(d, struct tombstone, expiry));
         n++;
     }
     return n;
 }
 
-/* Bounds 't' to 'max' tombstones (0: none), removing the oldest beyond;
- * returns how many went. */
+/* Bounds 't' to 'max' tombstones (0: none), removing those beyond; returns
+ * how many went. */
 size_t
 tombstones_set_max(struct tombstones *t, size_t max)
 {
@@ -97,10 +97,8 @@ tombstone_find(const struct tombstones *t, const struct flow_key *cp)
 }
 
 /* Remembers until 'until' that the connection 'cp' of the handshake with
- * 'client_isn' and 'isn_lb' is over and forgotten.  Tombstones expire in
- * the order they were added: one whose 'until' is earlier than that of
- * one before it (the lifetime was shortened) goes no sooner than that
- * one.  Returns how many older tombstones went to make room for it. */
+ * 'client_isn' and 'isn_lb' is over and forgotten.  Returns how many other
+ * tombstones went to make room for it. */
 size_t
 tombstones_add(struct tombstones *t, const struct flow_key *cp,
                uint32_t client_isn, uint32_t isn_lb, long long int until)
@@ -113,13 +111,12 @@ tombstones_add(struct tombstones *t, const struct flow_key *cp,
         return 0;
     }
     n_evicted = make_room(t, 1);
-    ts = xmalloc(sizeof *ts);
+    ts = xzalloc(sizeof *ts);
     ts->cp = *cp;
     ts->client_isn = client_isn;
     ts->isn_lb = isn_lb;
-    ts->until = until;
     hmap_insert(&t->by_cp, &ts->node, flow_key_hash(cp, 0));
-    ovs_list_push_back(&t->fifo, &ts->list_node);
+    deadline_queue_set(&t->expiry, &ts->expiry, until);
     return n_evicted;
 }
 
@@ -151,13 +148,10 @@ tombstones_remove(struct tombstones *t, const struct flow_key *cp)
 void
 tombstones_expire(struct tombstones *t, long long int now)
 {
-    while (!ovs_list_is_empty(&t->fifo)) {
-        struct tombstone *ts = CONTAINER_OF(ovs_list_front(&t->fifo),
-                                            struct tombstone, list_node);
-        if (ts->until > now) {
-            break;
-        }
-        tombstone_free(t, ts);
+    struct deadline *d;
+
+    while ((d = deadline_queue_due(&t->expiry, now))) {
+        tombstone_free(t, CONTAINER_OF(d, struct tombstone, expiry));
     }
 }
 
@@ -165,11 +159,7 @@ tombstones_expire(struct tombstones *t, long long int now)
 long long int
 tombstones_next_expiry(const struct tombstones *t)
 {
-    if (ovs_list_is_empty(&t->fifo)) {
-        return LLONG_MAX;
-    }
-    return CONTAINER_OF(ovs_list_front(&t->fifo), struct tombstone,
-                        list_node)->until;
+    return deadline_queue_next(&t->expiry);
 }
 
 size_t

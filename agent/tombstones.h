@@ -24,13 +24,15 @@
  * publication), and a retry looks exactly like a first request.  Without
  * the entry the agent would take it for a new connection and fabricate a
  * SYN: the server would open a socket that nobody is at the other end of.
- * A tombstone keeps, for 'ttl_ms' after the entry went, what tells that
+ * A tombstone keeps, for a while after the entry went, what tells that
  * retry apart: the CP and the two ISNs of its handshake (the client's and
- * the LB tier's), 64 bytes where the entry had a few hundred.
+ * the LB tier's), 96 bytes (with its hash node and timer) where the entry
+ * had a few hundred.
  *
- * Every tombstone lives the same 'ttl_ms', so they expire in the order they
- * were made: a FIFO, O(1) per insertion and expiry.  At 'max' the oldest
- * goes to make room (the caller counts them).
+ * Tombstones expire through a deadline queue (lib/deadline-queue.h): every
+ * one lives the same time, so they come in order, O(1) per insertion and
+ * expiry.  At 'max' the one that would expire first goes to make room (the
+ * caller counts them).
  *
  * Pure: no I/O, no clock (time is passed in).  Single-threaded.
  */
@@ -40,13 +42,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "deadline-queue.h"
 #include "flow-key.h"
 #include "openvswitch/hmap.h"
-#include "openvswitch/list.h"
 
 struct tombstones {
     struct hmap by_cp;          /* "struct tombstone"s by flow_key_hash(). */
-    struct ovs_list fifo;       /* The same, oldest first. */
+    struct deadline_queue expiry;   /* Their timers. */
     size_t max;                 /* Bound; 0: keep none. */
 };
 

@@ -186,8 +186,8 @@ tests/fuzz-lbnode: tests/fuzz-lbnode.c $(FUZZ_STREAM) controller/lbnode.c \
 		lib/syn-cookie.c lib/deadline-queue.c lib/event-rate.c
 	$(AM_V_CCLD)$(FUZZ_BUILD)
 tests/fuzz-agent-core: tests/fuzz-agent-core.c $(FUZZ_STREAM) \
-		agent/agent-core.c agent/tombstones.c lib/tcp-seg.c \
-		lib/seq-xlate.c lib/ring.c
+		agent/agent-core.c agent/tombstones.c lib/deadline-queue.c \
+		lib/tcp-seg.c lib/seq-xlate.c lib/ring.c
 	$(AM_V_CCLD)$(FUZZ_BUILD)
 tests/fuzz-health: tests/fuzz-health.c $(FUZZ_STREAM) lib/health.c \
 		lib/tcp-seg.c lib/ring.c
