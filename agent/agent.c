@@ -165,6 +165,9 @@ struct agent {
     size_t n_lb_list;
     uint32_t *healthy;          /* The set in use (configured nodes). */
     size_t n_healthy;
+    uint64_t healthy_seqno;     /* Changes of 'healthy'. */
+    uint64_t pipeline_healthy_seqno;    /* 'healthy_seqno' the pipeline was
+                                         * built with (hash VIPs' egress). */
     long long int next_publish;
 
     /* Journal. */
@@ -530,6 +533,7 @@ update_healthy(struct agent *a)
         }
         /* Publish at once (PROTOCOL.md §6). */
         a->next_publish = a->now;
+        a->healthy_seqno++;
     } else {
         free(set);
     }
@@ -563,18 +567,27 @@ install_pipeline(struct agent *a)
         return;
     }
 
-    /* One pipeline VIP per address, with its ports. */
+    /* One pipeline VIP per address, with its tracked and its hash ports
+     * (a->vips is sorted by address). */
     pvips = xcalloc(MAX(a->n_vips, 1), sizeof *pvips);
     uint16_t *ports = xcalloc(MAX(a->n_vips, 1), sizeof *ports);
+    uint16_t *hash_ports = xcalloc(MAX(a->n_vips, 1), sizeof *hash_ports);
+    size_t n_ports = 0, n_hash_ports = 0;
     for (size_t i = 0; i < a->n_vips; i++) {
-        ports[i] = a->vips[i].port;
         if (!n_pvips || !ipv6_addr_equals(&pvips[n_pvips - 1].addr,
                                           &a->vips[i].vip)) {
             pvips[n_pvips].addr = a->vips[i].vip;
-            pvips[n_pvips].ports = &ports[i];
+            pvips[n_pvips].ports = &ports[n_ports];
+            pvips[n_pvips].hash_ports = &hash_ports[n_hash_ports];
             n_pvips++;
         }
-        pvips[n_pvips - 1].n_ports++;
+        if (a->vips[i].tracked) {
+            ports[n_ports++] = a->vips[i].port;
+            pvips[n_pvips - 1].n_ports++;
+        } else {
+            hash_ports[n_hash_ports++] = a->vips[i].port;
+            pvips[n_pvips - 1].n_hash_ports++;
+        }
     }
     plbs = xcalloc(MAX(a->n_lbs, 1), sizeof *plbs);
     for (size_t i = 0; i < a->n_lbs; i++) {
@@ -590,6 +603,8 @@ install_pipeline(struct agent *a)
         .n_vips = n_pvips,
         .lbs = plbs,
         .n_lbs = a->n_lbs,
+        .egress_lbs = a->healthy,
+        .n_egress_lbs = a->healthy ? a->n_healthy : 0,
     };
     pipeline_init(&p);
     server_pipeline_build(&params, &p);
@@ -605,8 +620,21 @@ install_pipeline(struct agent *a)
     ofctrl_commit(ofctrl);
     pipeline_destroy(&p);
     free(ports);
+    free(hash_ports);
     free(pvips);
     free(plbs);
+    a->pipeline_healthy_seqno = a->healthy_seqno;
+}
+
+static bool
+has_hash_vip(const struct agent *a)
+{
+    for (size_t i = 0; i < a->n_vips; i++) {
+        if (!a->vips[i].tracked) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool
@@ -1439,6 +1467,10 @@ agent_run(struct agent *a)
     load_journal(a);
     open_xlate_path(a);
     handle_messages(a);
+    if (a->healthy_seqno != a->pipeline_healthy_seqno && has_hash_vip(a)) {
+        /* The hash VIPs' replies leave through the healthy LB nodes. */
+        install_pipeline(a);
+    }
     run_xlate_path(a);
     agent_core_run(a->core, a->now);
     if (service_probe_run(a->probe, a->now)) {

@@ -8,6 +8,7 @@ controller_ovslb_controller_SOURCES = \
 	controller/controller.c controller/controller.h \
 	controller/controller-private.h \
 	controller/edge-mac.c \
+	controller/hash-vips.c controller/hash-vips.h \
 	controller/health-control.c \
 	controller/journal.c \
 	controller/lb-io.c \

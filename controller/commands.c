@@ -28,6 +28,7 @@
 #include "ctl-sock.h"
 #include "health.h"
 #include "metrics.h"
+#include "controller/hash-vips.h"
 #include "controller/lbnode.h"
 #include "controller/switch-conntrack.h"
 #include "flow.h"
@@ -77,6 +78,7 @@ ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       snap->settings.other_meter_rate,
                       settings->bridge);
     }
+    hash_vips_format(c->hash_vips, time_msec(), &s);
     if (c->bgp) {
         bgp_speaker_format(c->bgp, &s);
     } else {
@@ -197,6 +199,7 @@ put_metrics(struct controller *c, struct metrics *m)
                 "1 if the node has its cluster configuration.",
                 c->configured, NULL);
     switch_conntrack_put_metrics(c->ct, m);
+    hash_vips_put_metrics(c->hash_vips, m);
     if (c->configured) {
         lbnode_put_metrics(c->lb, m);
     }

@@ -23,6 +23,7 @@
  *   lb-io.c           the lbnode core's requests, to the switch and the
  *                     network;
  *   static-flows.c    the static pipeline and meters in the switch;
+ *   hash-vips.c       the hash VIPs' slot tables in the switch;
  *   health-control.c  health checking and gossip;
  *   aux-sockets.c     the sockets on the north address and the forwarding
  *                     port;
@@ -50,6 +51,7 @@
 struct bgp_speaker;
 struct cluster_snapshot;
 struct ctl_sock;
+struct hash_vips;
 struct health;
 struct health_io;
 struct lb_actions;
@@ -103,6 +105,8 @@ struct controller {
     struct lb_actions *actions; /* Packet-out actions, encoded once. */
     struct switch_conntrack *ct;        /* The switch's TCP sequence
                                          * checking, kept off. */
+
+    struct hash_vips *hash_vips;        /* hash-vips.h. */
 
     struct pipeline pipeline;   /* Installed static flows. */
     bool static_flows_built;    /* 'pipeline' is the current

@@ -41,6 +41,7 @@
 #include "bgp-speaker.h"
 #include "health.h"
 #include "controller/lb-actions.h"
+#include "controller/hash-vips.h"
 #include "controller/lbnode.h"
 #include "controller/switch-conntrack.h"
 #include "node-daemon.h"
@@ -154,7 +155,7 @@ controller_reconfigure(struct controller *c)
         const struct cluster_vip *v = &snap->vips[i];
         enum selection_algo algo;
 
-        if (v->mode != CLUSTER_VIP_TRACKED) {
+        if (v->protocol != IPPROTO_TCP) {
             continue;
         }
         if (!selection_algo_from_string(
@@ -168,6 +169,7 @@ controller_reconfigure(struct controller *c)
                 .name = v->name, .addr = v->address, .port = v->ports[j],
                 .proto = v->protocol, .algorithm = algo, .mss = v->mss,
                 .wscale = v->wscale, .ttl = v->ttl, .enabled = v->enabled,
+                .hash = v->mode == CLUSTER_VIP_HASH,
                 .n_servers = v->n_servers,
             };
             lv->servers = xcalloc(v->n_servers + 1, sizeof *lv->servers);
@@ -397,6 +399,7 @@ controller_run(struct controller *c)
         lbnode_rebalance(c->lb, now, &lb_io, c);
         lbnode_run(c->lb, now, &lb_io, c);
         lbnode_retry(c->lb, now, &lb_io, c);
+        hash_vips_run(c, now);
     }
     edge_mac_send_arp_request(c, now);
 
@@ -445,6 +448,8 @@ controller_wait(struct controller *c)
         poll_timer_wait_until(c->next_arp);
     }
     poll_timer_wait_until(switch_conntrack_next_deadline(c->ct));
+    poll_timer_wait_until(hash_vips_next_deadline(c->hash_vips,
+                                                  time_msec()));
     if (c->health) {
         poll_timer_wait_until(health_next_deadline(c->health));
         poll_timer_wait_until(c->next_heartbeat_journal);
@@ -476,6 +481,7 @@ controller_create(const char *ovs_remote)
     c->north_port = c->tunnel_port = OFPP_NONE;
     c->actions = lb_actions_create();
     c->ct = switch_conntrack_create(ovs_rundir());
+    c->hash_vips = hash_vips_create();
     pipeline_init(&c->pipeline);
 
     commands_register(c);
@@ -499,6 +505,7 @@ controller_destroy(struct controller *c)
     lbnode_destroy(c->lb);
     lb_actions_destroy(c->actions);
     switch_conntrack_destroy(c->ct);
+    hash_vips_destroy(c->hash_vips);
     node_daemon_destroy(c->nd);
     free(c);
 }

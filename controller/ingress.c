@@ -20,7 +20,10 @@
  * (SYN_INFO); any other segment is buffered in a pending flow while the
  * PFT (ACK_INFO or MAPPING_QUERY), then the SFT, is asked for the flow's
  * server.  The MAPPING that answers installs the mapping and replays the
- * buffer.  Part of the lbnode core (lbnode-private.h).
+ * buffer.  A hash VIP's packets come here only from a pinned slot in a
+ * change window (controller/hash-vips.h): its trackers are asked with
+ * MAPPING_QUERY, and a flow that neither knows goes to the server of its
+ * slot.  Part of the lbnode core (lbnode-private.h).
  */
 #include <config.h>
 #include "lbnode-private.h"
@@ -88,7 +91,7 @@ void
 ingress_mapping_forget(struct lbnode *lb, struct mapping *m)
 {
     lease_journal_forget(lb, LBNODE_JOURNAL_MAPPING, &m->cp);
-    hmap_remove(&lb->mappings, &m->node);
+    mapping_remove(lb, m);
     deadline_cancel(&m->expiry);
     free(m);
 }
@@ -152,6 +155,12 @@ ingress_ask_trackers(struct lbnode *lb, struct pending *p, bool use_ack_info,
 
     if (!lbnode_trackers(lb, &p->cp, &pft, &sft)) {
         return;
+    }
+    /* A hash VIP's connection had no handshake through the LB tier: there
+     * is nothing for ACK_INFO to complete. */
+    const struct vip *v = vip_for_cp(lb, &p->cp);
+    if (v && v->cfg.hash) {
+        use_ack_info = false;
     }
     p->asked = now;
     deadline_queue_set(&lb->query_retries, &p->query_retry,
@@ -332,7 +341,18 @@ lbnode_packet_in(struct lbnode *lb, const void *frame, size_t len,
         return;
     }
 
-    if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
+    const struct vip *v = vip_for_cp(lb, &cp);
+    struct in6_addr server_addr;
+    if (v->cfg.hash && (seg.flags & TCP_SYN)) {
+        /* The switch sends a hash VIP's SYNs to their servers itself; one
+         * that came here anyway (a table being rewritten) goes there. */
+        if (io->hash_target && io->hash_target(aux, &cp, &server_addr)) {
+            io->forward(aux, &cp, frame, len, &server_addr);
+            lb->stats.hash_syns_forwarded++;
+        } else {
+            lb->stats.syns_no_tracker++;
+        }
+    } else if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN) {
         ingress_syn(lb, &cp, &seg, now, io, aux);
     } else if (!(seg.flags & TCP_SYN)) {
         ingress_non_syn(lb, &cp, &seg, frame, len, now, io, aux);
@@ -356,7 +376,7 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
         ingress_mapping_make_room(lb, io, aux);
         m = xzalloc(sizeof *m);
         m->cp = map->cp;
-        hmap_insert(&lb->mappings, &m->node, cp_hash(&map->cp));
+        mapping_insert(lb, m);
     }
     m->server = map->server;
     m->server_addr = map->server_addr;
@@ -389,6 +409,33 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
     }
 }
 
+/* If 'p' is a flow of a hash VIP that no tracker knows, sends its buffered
+ * packets to the server of its slot, which commits it there in the switch,
+ * and returns true: a connection that began after the change, or one that
+ * no server has published yet (the servers' ownership gossip is the second
+ * line for those).  Otherwise returns false. */
+static bool
+hash_forward(struct lbnode *lb, struct pending *p, const struct lbnode_io *io,
+             void *aux)
+{
+    const struct vip *v = vip_for_cp(lb, &p->cp);
+    struct in6_addr server_addr;
+    struct buffered *b;
+
+    if (!v || !v->cfg.hash || !io->hash_target
+        || !io->hash_target(aux, &p->cp, &server_addr)) {
+        return false;
+    }
+    FLOW_DBG(&p->cp, "ingress: hash flow unknown to its trackers, to its "
+             "slot's server with %"PRIuSIZE" packets", p->n_packets);
+    LIST_FOR_EACH (b, node, &p->packets) {
+        io->forward(aux, &p->cp, b->data, b->len, &server_addr);
+        lb->stats.replayed++;
+    }
+    lb->stats.hash_unknown_to_slot++;
+    return true;
+}
+
 /* UNKNOWN 'msg': the tracker asked does not know the flow; asks the SFT
  * next, or gives up. */
 void
@@ -407,6 +454,8 @@ ingress_unknown(struct lbnode *lb, const struct ctl_msg *msg,
         && lbnode_trackers(lb, &p->cp, &pft, &sft) && sft != pft) {
         p->stage = PENDING_ASKED_SFT;
         ingress_ask_trackers(lb, p, false, now, io, aux);
+    } else if (hash_forward(lb, p, io, aux)) {
+        ingress_pending_destroy(lb, p);
     } else {
         /* Nobody knows the flow: the client's next retransmission (or a
          * new SYN) starts over. */

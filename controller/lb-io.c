@@ -29,6 +29,7 @@
 #include "ctl-msg.h"
 #include "flow-key.h"
 #include "flows/lb-pipeline.h"
+#include "controller/hash-vips.h"
 #include "controller/lb-actions.h"
 #include "controller/lbnode.h"
 #include "node-daemon.h"
@@ -130,10 +131,20 @@ io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
     send_packet_out(c, frame, len, ofpacts, ofpacts_len);
 }
 
+static bool
+io_hash_target(void *c_, const struct flow_key *cp,
+               struct in6_addr *server_addr)
+{
+    struct controller *c = c_;
+
+    return hash_vips_target(c->hash_vips, cp, server_addr);
+}
+
 const struct lbnode_io lb_io = {
     .send = io_send,
     .send_north = lb_io_send_north,
     .install_mapping = io_install_mapping,
     .remove_mapping = io_remove_mapping,
     .forward = io_forward,
+    .hash_target = io_hash_target,
 };

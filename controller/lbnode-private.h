@@ -172,6 +172,9 @@ struct mapping {
 struct vip {
     struct lbnode_vip cfg;
     struct selection *sel;
+    size_t n_mappings;          /* Ingress mappings of its flows (a hash
+                                 * VIP's window stays open while there are
+                                 * any: lbnode_vip_mappings()). */
 };
 
 /* The SYNs that one node sees in one role (ingress or PFT), to tell a SYN
@@ -437,6 +440,30 @@ static inline struct vip *
 vip_for_cp(const struct lbnode *lb, const struct flow_key *cp)
 {
     return vip_find(lb, &cp->vip, ntohs(cp->vip_port), cp->proto);
+}
+
+/* Inserts mapping 'm' into 'lb''s table, and counts it for its VIP. */
+static inline void
+mapping_insert(struct lbnode *lb, struct mapping *m)
+{
+    struct vip *v = vip_for_cp(lb, &m->cp);
+
+    hmap_insert(&lb->mappings, &m->node, cp_hash(&m->cp));
+    if (v) {
+        v->n_mappings++;
+    }
+}
+
+/* Removes mapping 'm' from 'lb''s table (the caller frees it). */
+static inline void
+mapping_remove(struct lbnode *lb, struct mapping *m)
+{
+    struct vip *v = vip_for_cp(lb, &m->cp);
+
+    hmap_remove(&lb->mappings, &m->node);
+    if (v && v->n_mappings) {
+        v->n_mappings--;
+    }
 }
 
 /* Returns server node 'node', or NULL.  O(log n): a connection's choice

@@ -284,6 +284,16 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     }
     free_vips(old_vips, n_old_vips);
 
+    /* The VIPs' mapping counts, which the configuration's VIPs start
+     * without. */
+    struct mapping *m;
+    HMAP_FOR_EACH (m, node, &lb->mappings) {
+        struct vip *v = vip_for_cp(lb, &m->cp);
+        if (v) {
+            v->n_mappings++;
+        }
+    }
+
     healthy = xcalloc(cfg->n_lbs ? cfg->n_lbs : 1, sizeof *healthy);
     for (size_t i = 0; i < cfg->n_lbs; i++) {
         if (cfg->lbs[i].healthy) {
@@ -553,7 +563,7 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
 
         lb->stats.timer_visits++;
         if (m->replaced) {
-            hmap_remove(&lb->mappings, &m->node);
+            mapping_remove(lb, m);
             deadline_cancel(&m->expiry);
             free(m);
         } else {
@@ -687,6 +697,17 @@ size_t
 lbnode_n_entries(const struct lbnode *lb)
 {
     return hmap_count(&lb->entries);
+}
+
+/* Returns the number of ingress mappings that 'lb' holds for the flows of
+ * TCP VIP port 'addr':'port'. */
+size_t
+lbnode_vip_mappings(const struct lbnode *lb, const struct in6_addr *addr,
+                    uint16_t port)
+{
+    const struct vip *v = vip_find(lb, addr, port, IPPROTO_TCP);
+
+    return v ? v->n_mappings : 0;
 }
 
 size_t
@@ -861,6 +882,9 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(pending_evicted);
     STAT(queries);
     STAT(unknown_flows);
+    STAT(hash_unknown_to_slot);
+    STAT(hash_syns_forwarded);
+    STAT(publish_hash_in_place);
     ds_put_cstr(s, "flow tracker:\n");
     STAT(syn_infos);
     STAT(syn_retransmits);
@@ -972,6 +996,15 @@ static const struct metrics_counter lbnode_counters[] = {
     LBNODE_COUNTER(queries, "queries", "MAPPING_QUERY messages sent."),
     LBNODE_COUNTER(unknown_flows, "unknown_flows",
                    "Flows that both trackers answered UNKNOWN."),
+    LBNODE_COUNTER(hash_unknown_to_slot, "hash_unknown_to_slot",
+                   "Flows of hash VIPs' pinned slots that no tracker knew, "
+                   "sent to their slot's server."),
+    LBNODE_COUNTER(publish_hash_in_place, "publish_hash_in_place",
+                   "Published connections of hash VIPs on the server of "
+                   "their slot, for which no state is kept."),
+    LBNODE_COUNTER(hash_syns_forwarded, "hash_syns_forwarded",
+                   "SYNs of hash VIPs that reached the controller, sent to "
+                   "their slot's server."),
     LBNODE_COUNTER(syn_infos, "syn_infos",
                    "SYN_INFO handled as primary flow tracker."),
     LBNODE_COUNTER(syn_retransmits, "syn_retransmits",

@@ -77,6 +77,12 @@ struct lbnode_io {
     void (*forward)(void *aux, const struct flow_key *cp,
                     const void *frame, size_t len,
                     const struct in6_addr *server_addr);
+
+    /* Store in '*server_addr' the underlay address of the server to which
+     * the switch's table sends 'cp', a flow of a hash VIP, and return
+     * true; false if it has none.  May be NULL (no hash VIP). */
+    bool (*hash_target)(void *aux, const struct flow_key *cp,
+                        struct in6_addr *server_addr);
 };
 
 /* A VIP port as the core sees it. */
@@ -95,6 +101,10 @@ struct lbnode_vip {
     uint8_t wscale;
     uint8_t ttl;
     bool enabled;
+    bool hash;                  /* A `hash` VIP (PROTOCOL.md §4): the
+                                 * switch picks its servers; the core
+                                 * answers for the flows of pinned slots
+                                 * (controller/hash-vips.h). */
     struct lbnode_vip_server *servers;
     size_t n_servers;
 };
@@ -189,6 +199,14 @@ struct lbnode_stats {
     uint64_t mappings_replaced; /* Stale mappings of a reused CP removed. */
     uint64_t queries;           /* MAPPING_QUERY sent. */
     uint64_t unknown_flows;     /* UNKNOWN from both trackers. */
+    uint64_t hash_unknown_to_slot;      /* Of those, hash VIP flows sent to
+                                         * their slot's server. */
+    uint64_t publish_hash_in_place;     /* Published hash VIP connections
+                                         * on their slot's server: no
+                                         * state kept. */
+    uint64_t hash_syns_forwarded;       /* Hash VIP SYNs that came to the
+                                         * controller, sent to their slot's
+                                         * server. */
     uint64_t mappings_lapsed;   /* Removed: lease lapsed. */
     uint64_t mappings_evicted;  /* Removed to make room for another: the
                                  * table was at mapping_table_max. */
@@ -352,6 +370,8 @@ const struct lbnode_vip *lbnode_find_vip(const struct lbnode *,
 const struct lbnode_stats *lbnode_get_stats(const struct lbnode *);
 size_t lbnode_n_entries(const struct lbnode *);
 size_t lbnode_n_pending(const struct lbnode *);
+size_t lbnode_vip_mappings(const struct lbnode *, const struct in6_addr *addr,
+                           uint16_t port);
 
 void lbnode_format_show(const struct lbnode *, struct ds *);
 void lbnode_format_flows(const struct lbnode *, long long int now,

@@ -404,8 +404,19 @@ lease_publish(struct lbnode *lb, const struct ctl_msg *msg,
         bool mine = false;
 
         lb->stats.publish_entries++;
-        if (!vip_for_cp(lb, &pe->cp)) {
+        const struct vip *v = vip_for_cp(lb, &pe->cp);
+        if (!v) {
             lb->stats.publish_invalid++;
+            continue;
+        }
+        struct in6_addr slot_server;
+        if (v->cfg.hash && io->hash_target
+            && io->hash_target(aux, &pe->cp, &slot_server)
+            && ipv6_addr_equals(&slot_server, &server->underlay)) {
+            /* A hash VIP's connection on the server that its slot names:
+             * the switch sends it there without any state (PROTOCOL.md
+             * §4: state only for the flows a change moved). */
+            lb->stats.publish_hash_in_place++;
             continue;
         }
         if (!lbnode_trackers(lb, &pe->cp, &pft, &sft)) {
@@ -547,7 +558,7 @@ lbnode_restore(struct lbnode *lb, const char *table,
         m->server_addr = r.server_addr;
         m->expires = m->journalled = now + ttl_ms;
         lease_mapping_schedule_expiry(lb, m);
-        hmap_insert(&lb->mappings, &m->node, cp_hash(cp));
+        mapping_insert(lb, m);
         io->install_mapping(aux, cp, &m->server_addr);
         return true;
     }

@@ -26,11 +26,13 @@
 #include <stdlib.h>
 
 #include "cluster-config.h"
+#include "controller/hash-vips.h"
 #include "flows/lb-pipeline.h"
 #include "flows/pipeline.h"
 #include "node-daemon.h"
 #include "ofctrl.h"
 #include "openvswitch/vlog.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(static_flows);
@@ -59,18 +61,31 @@ static_flows_install(struct controller *c)
     for (size_t i = 0; i < snap->n_vips; i++) {
         max_vips += snap->vips[i].n_ports;
     }
+    /* The hash VIPs' slots first: the pipeline names their ids. */
+    hash_vips_update(c, time_msec());
+
     vips = xcalloc(max_vips ? max_vips : 1, sizeof *vips);
     for (size_t i = 0; i < snap->n_vips; i++) {
         const struct cluster_vip *v = &snap->vips[i];
 
-        if (v->mode != CLUSTER_VIP_TRACKED || v->protocol != IPPROTO_TCP) {
+        if (v->protocol != IPPROTO_TCP) {
             continue;
         }
         for (size_t j = 0; j < v->n_ports; j++) {
-            vips[n_vips++] = (struct lb_pipeline_vip) {
+            struct lb_pipeline_vip *pv = &vips[n_vips];
+
+            *pv = (struct lb_pipeline_vip) {
                 .addr = v->address, .port = v->ports[j],
                 .proto = v->protocol,
             };
+            if (v->mode == CLUSTER_VIP_HASH) {
+                pv->hash_id = hash_vips_id(c->hash_vips, &v->address,
+                                           v->ports[j], &pv->hash_slots);
+                if (!pv->hash_id) {
+                    continue;   /* No id left (65535 hash VIP ports). */
+                }
+            }
+            n_vips++;
         }
     }
     servers = xcalloc(snap->n_server_nodes ? snap->n_server_nodes : 1,

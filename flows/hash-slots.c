@@ -53,6 +53,70 @@ hash_slots_of(const struct flow_key *cp, uint32_t n_slots)
            % n_slots;
 }
 
+/* Returns the match of the flow of slot 'slot' of the hash VIP 'hash_id'
+ * in table LB_TABLE_HASH (the caller frees it). */
+char *
+hash_slots_match(uint16_t hash_id, uint32_t slot)
+{
+    return xasprintf("reg1=%"PRIu16",reg0=%"PRIu32, hash_id, slot);
+}
+
+/* Returns the actions that tunnel a packet to the server whose underlay
+ * address is 'underlay' through 'tunnel_port' (the caller frees them). */
+char *
+hash_slots_server_actions(const struct in6_addr *underlay,
+                          ofp_port_t tunnel_port)
+{
+    bool v4 = IN6_IS_ADDR_V4MAPPED(underlay);
+    char addr[INET6_ADDRSTRLEN];
+
+    ipv6_string_mapped(addr, underlay);
+    return xasprintf("set_field:%s->%s,output:%"PRIu16, addr,
+                     v4 ? "tun_dst" : "tun_ipv6_dst",
+                     ofp_to_u16(tunnel_port));
+}
+
+/* Returns the match of the pinned flow of slot 'slot' of the hash VIP
+ * 'hash_id' for a SYN if 'syn', for any other segment otherwise (the caller
+ * frees it).  See "Pinned slots" in hash-slots.h. */
+char *
+hash_slots_pinned_match(uint16_t hash_id, uint32_t slot, bool syn)
+{
+    return (syn
+            ? xasprintf("tcp,reg1=%"PRIu16",reg0=%"PRIu32
+                        ",tcp_flags=+syn-ack", hash_id, slot)
+            : xasprintf("tcp,reg1=%"PRIu16",reg0=%"PRIu32",reg2=0",
+                        hash_id, slot));
+}
+
+/* Returns the actions of a pinned slot's SYN flow, to the server whose
+ * actions are 'server_actions' (hash_slots_server_actions()); the caller
+ * frees them. */
+char *
+hash_slots_pinned_syn_actions(const char *server_actions)
+{
+    return xasprintf("ct(commit,zone=%d,exec(set_field:0->ct_mark,"
+                     "set_field:0->ct_label)),%s", LB_CT_ZONE,
+                     server_actions);
+}
+
+/* Returns the actions of a pinned slot's flow for non-SYN segments (the
+ * caller frees them). */
+char *
+hash_slots_pinned_actions(void)
+{
+    return xasprintf("ct(zone=%d,table=%d)", LB_CT_ZONE, LB_TABLE_HASH_CT);
+}
+
+/* Returns the match of the flow of table LB_TABLE_HASH_MISS that sends the
+ * misses of the hash VIP 'hash_id''s pinned slots to the controller while
+ * its change window is open (the caller frees it). */
+char *
+hash_slots_window_match(uint16_t hash_id)
+{
+    return xasprintf("reg1=%"PRIu16, hash_id);
+}
+
 struct server_action {
     uint32_t id;
     char *actions;
@@ -81,19 +145,13 @@ hash_slots_build(uint16_t hash_id, const struct maglev *m,
 
     ovs_assert(size <= HASH_SLOTS_MAX);
     for (size_t i = 0; i < n_servers; i++) {
-        bool v4 = IN6_IS_ADDR_V4MAPPED(&servers[i].underlay);
-        char addr[INET6_ADDRSTRLEN];
-
-        ipv6_string_mapped(addr, &servers[i].underlay);
         sa[i].id = servers[i].id;
-        sa[i].actions = xasprintf("set_field:%s->%s,output:%"PRIu16, addr,
-                                  v4 ? "tun_dst" : "tun_ipv6_dst",
-                                  ofp_to_u16(tunnel_port));
+        sa[i].actions = hash_slots_server_actions(&servers[i].underlay,
+                                                  tunnel_port);
     }
     qsort(sa, n_servers, sizeof *sa, compare_server_actions);
     for (uint32_t slot = 0; slot < size; slot++) {
         struct server_action key, *found;
-        char match[64];
 
         if (!maglev_get_slot(m, slot, &key.id)) {
             continue;
@@ -101,9 +159,10 @@ hash_slots_build(uint16_t hash_id, const struct maglev *m,
         found = bsearch(&key, sa, n_servers, sizeof *sa,
                         compare_server_actions);
         if (found) {
-            snprintf(match, sizeof match, "reg1=%"PRIu16",reg0=%"PRIu32,
-                     hash_id, slot);
-            pipeline_add(p, LB_TABLE_HASH, 100, match, "%s", found->actions);
+            char *match = hash_slots_match(hash_id, slot);
+            pipeline_add(p, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, match, "%s",
+                         found->actions);
+            free(match);
         }
     }
     for (size_t i = 0; i < n_servers; i++) {

@@ -75,6 +75,24 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
         /* Table 12: the slots' flows are the hash VIPs' own
          * (hash_slots_build()); a slot without a server drops. */
         pipeline_add(p, LB_TABLE_HASH, 0, "", "drop");
+
+        /* Tables 13 and 14: a pinned slot's segments that its slot flow
+         * sent through the connection tracker. */
+        pipeline_add(p, LB_TABLE_HASH_CT, 100,
+                     "ct_state=+trk+est-inv,ct_mark=0", "goto_table:%d",
+                     LB_TABLE_HASH_MISS);
+        snprintf(m, sizeof m, "ct_state=+trk+est-inv,ct_mark=%d",
+                 LB_CT_MARK_V6);
+        pipeline_add(p, LB_TABLE_HASH_CT, 90, m,
+                     "move:NXM_NX_CT_LABEL[]->NXM_NX_TUN_IPV6_DST[],"
+                     "output:%u", tunnel);
+        pipeline_add(p, LB_TABLE_HASH_CT, 80, "ct_state=+trk+est-inv",
+                     "move:NXM_NX_CT_MARK[]->NXM_NX_TUN_IPV4_DST[],"
+                     "output:%u", tunnel);
+        pipeline_add(p, LB_TABLE_HASH_CT, 0, "", "goto_table:%d",
+                     LB_TABLE_HASH_MISS);
+        pipeline_add(p, LB_TABLE_HASH_MISS, 0, "",
+                     "load:1->NXM_NX_REG2[],resubmit(,%d)", LB_TABLE_HASH);
     }
     /* Other traffic to a VIP address is not ours to pass to the node's own
      * stack. */

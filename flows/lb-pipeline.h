@@ -45,6 +45,13 @@
  *             flow per slot tunnels them to the slot's server, with no
  *             controller and no state; anything else is dropped.  (Only in
  *             a pipeline with a hash VIP.)
+ *   table 13  a pinned hash slot's non-SYN segments after the connection
+ *             tracker: an entry whose ct_mark names a server goes there,
+ *             as in table 11; the rest -> table 14.
+ *   table 14  a pinned slot's miss: to table 20 while its VIP's change
+ *             window is open (a flow per VIP, from the controller), else
+ *             back to table 12 with reg2 = 1, to the slot's own flow
+ *             (flows/hash-slots.h, "Pinned slots").
  *   table 20  miss -> controller through LB_METER_OTHER with
  *             LB_USERDATA_OTHER, so that a SYN flood cannot starve the
  *             ACKs of handshakes in progress, in OVS or in the controller.
@@ -69,6 +76,8 @@ struct pipeline;
 #define LB_TABLE_INGRESS 10
 #define LB_TABLE_INGRESS_CT 11
 #define LB_TABLE_HASH 12
+#define LB_TABLE_HASH_CT 13
+#define LB_TABLE_HASH_MISS 14
 #define LB_TABLE_MISS 20
 #define LB_TABLE_EGRESS 30
 

@@ -85,6 +85,33 @@ add_vip_flows(const struct server_pipeline_params *pp,
                      ofp_to_u16(pp->xlate_port));
     }
 
+    for (size_t i = 0; i < vip->n_hash_ports; i++) {
+        /* From the LB tier, straight to the server's stack. */
+        ds_clear(&match);
+        put_tcp_addr(&match, &vip->addr, true);
+        ds_put_format(&match, ",in_port=%"PRIu32",tp_dst=%"PRIu16,
+                      ofp_to_u16(pp->geneve_port), vip->hash_ports[i]);
+        pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, ds_cstr(&match),
+                     "set_field:"ETH_ADDR_FMT"->eth_dst,LOCAL",
+                     ETH_ADDR_ARGS(pp->local_mac));
+
+        /* From the server, to an egress LB node the switch picks. */
+        ds_clear(&match);
+        put_tcp_addr(&match, &vip->addr, false);
+        ds_put_format(&match, ",in_port=LOCAL,tp_src=%"PRIu16,
+                      vip->hash_ports[i]);
+        if (pp->n_egress_lbs) {
+            pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100,
+                         ds_cstr(&match),
+                         "multipath(symmetric_l3l4,0,hrw,%"PRIuSIZE",0,"
+                         "NXM_NX_REG0[0..15]),goto_table:%d",
+                         pp->n_egress_lbs, SERVER_PIPELINE_TABLE_EGRESS_HASH);
+        } else {
+            pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100,
+                         ds_cstr(&match), "drop");
+        }
+    }
+
     /* From the agent, to the server's stack. */
     ds_clear(&match);
     put_tcp_addr(&match, &vip->addr, true);
@@ -154,6 +181,30 @@ server_pipeline_build(const struct server_pipeline_params *pp,
             add_lb_flows(pp, lb, p);
         }
     }
+
+    /* The egress of hash VIPs' replies: the n-th healthy LB node. */
+    for (size_t i = 0; i < pp->n_egress_lbs; i++) {
+        for (size_t j = 0; j < pp->n_lbs; j++) {
+            const struct server_pipeline_lb *lb = &pp->lbs[j];
+
+            if (lb->node_id == pp->egress_lbs[i]) {
+                struct ds addr = DS_EMPTY_INITIALIZER;
+                char m[32];
+
+                put_addr(&addr, &lb->south);
+                snprintf(m, sizeof m, "reg0=%"PRIuSIZE, i);
+                pipeline_add(p, SERVER_PIPELINE_TABLE_EGRESS_HASH, 100, m,
+                             "set_field:%s->%s,output:%"PRIu16,
+                             ds_cstr(&addr),
+                             IN6_IS_ADDR_V4MAPPED(&lb->south)
+                             ? "tun_dst" : "tun_ipv6_dst",
+                             ofp_to_u16(pp->geneve_port));
+                ds_destroy(&addr);
+                break;
+            }
+        }
+    }
+    pipeline_add(p, SERVER_PIPELINE_TABLE_EGRESS_HASH, 0, "", "drop");
 
     /* Ingress node unknown: node 0. */
     pipeline_add(p, SERVER_PIPELINE_TABLE_INGRESS, 0, "",

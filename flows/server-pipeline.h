@@ -35,6 +35,13 @@
  *   translation port, anything else -> table EGRESS: eth_dst names the
  *       egress LB node the agent chose (server_pipeline_node_mac()) ->
  *       tun_dst := that node's underlay address -> Geneve.
+ *   Geneve, to a `hash` VIP port (PROTOCOL.md §4) -> eth_dst := LOCAL's
+ *       MAC -> LOCAL: the server's own stack answers the SYN, nothing is
+ *       translated, the agent sees nothing.
+ *   LOCAL, from a `hash` VIP port -> multipath (symmetric_l3l4, hrw) over
+ *       the healthy LB nodes into reg0 -> table EGRESS_HASH: reg0 names
+ *       the egress node -> tun_dst := its underlay address -> Geneve.  The
+ *       switch picks the egress of every reply segment, with no agent.
  *   Everything else is dropped.
  *
  * SERVER_PIPELINE_XLATE_MAC is never the translation port's own address, so
@@ -59,6 +66,7 @@ struct pipeline;
 #define SERVER_PIPELINE_TABLE_CLASSIFY 0
 #define SERVER_PIPELINE_TABLE_INGRESS 10
 #define SERVER_PIPELINE_TABLE_EGRESS 20
+#define SERVER_PIPELINE_TABLE_EGRESS_HASH 21
 
 /* Default OpenFlow port numbers (LAB.md); the port names are node
  * settings (node-settings.h). */
@@ -78,8 +86,10 @@ struct pipeline;
 /* A VIP whose TCP ports the node serves. */
 struct server_pipeline_vip {
     struct in6_addr addr;       /* IPv4 as v4-mapped. */
-    const uint16_t *ports;      /* Host byte order. */
+    const uint16_t *ports;      /* Host byte order: tracked ports. */
     size_t n_ports;
+    const uint16_t *hash_ports; /* Ports of `hash` mode. */
+    size_t n_hash_ports;
 };
 
 /* An LB node that may be an ingress or an egress. */
@@ -96,6 +106,10 @@ struct server_pipeline_params {
     size_t n_vips;
     const struct server_pipeline_lb *lbs;
     size_t n_lbs;
+    /* The egress LB nodes of hash VIPs' replies, a subset of 'lbs' (the
+     * healthy ones), by node id. */
+    const uint32_t *egress_lbs;
+    size_t n_egress_lbs;
 };
 
 void server_pipeline_build(const struct server_pipeline_params *,

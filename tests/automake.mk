@@ -119,7 +119,8 @@ SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
 	tests/system/bounds.sh tests/system/metrics-lab.sh \
 	tests/system/syn-flood.sh tests/system/config-ssl.sh \
 	tests/system/privileges.sh tests/system/least-conn.sh \
-	tests/system/service-health.sh tests/system/nearest.sh
+	tests/system/service-health.sh tests/system/nearest.sh \
+	tests/system/hash-mode.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 # Check's own per-test timeout (4 s unless a suite sets one) is there to

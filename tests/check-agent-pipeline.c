@@ -67,6 +67,9 @@ daemons_setup(void)
 /* The fixed parameters of the golden file. */
 static const uint16_t ports_web[] = { 80, 5201 };
 static const uint16_t ports_alt[] = { 80 };
+static const uint16_t ports_hash[] = { 8080 };
+/* The healthy LB nodes: the egress of hash VIPs' replies. */
+static const uint32_t egress_lbs[] = { 1, 3 };
 static const uint16_t ports_v6[] = { 443 };
 
 static struct in6_addr
@@ -87,9 +90,10 @@ static void
 build(struct pipeline *p, bool with_bad_lbs)
 {
     struct server_pipeline_vip vips[] = {
-        { addr("203.0.113.10"), ports_web, ARRAY_SIZE(ports_web) },
-        { addr("203.0.113.11"), ports_alt, ARRAY_SIZE(ports_alt) },
-        { addr("2001:db8::10"), ports_v6, ARRAY_SIZE(ports_v6) },
+        { addr("203.0.113.10"), ports_web, ARRAY_SIZE(ports_web),
+          ports_hash, ARRAY_SIZE(ports_hash) },
+        { addr("203.0.113.11"), ports_alt, ARRAY_SIZE(ports_alt), NULL, 0 },
+        { addr("2001:db8::10"), ports_v6, ARRAY_SIZE(ports_v6), NULL, 0 },
     };
     struct server_pipeline_lb lbs[] = {
         { 1, addr("10.2.0.11") },
@@ -107,6 +111,8 @@ build(struct pipeline *p, bool with_bad_lbs)
         .n_vips = ARRAY_SIZE(vips),
         .lbs = lbs,
         .n_lbs = with_bad_lbs ? ARRAY_SIZE(lbs) : 4,
+        .egress_lbs = egress_lbs,
+        .n_egress_lbs = ARRAY_SIZE(egress_lbs),
     };
 
     pipeline_init(p);
@@ -241,6 +247,56 @@ START_TEST(test_trace_ingress)
 }
 END_TEST
 
+/* A hash VIP port: the LB tier's segments go straight to the server's
+ * stack, and the server's replies to a healthy LB node the switch picks,
+ * the same one for every segment of a connection; the agent sees
+ * neither. */
+START_TEST(test_trace_hash)
+{
+    struct pipeline p;
+    char *out;
+
+    build(&p, true);
+    load(&p);
+
+    out = trace("in_port=100,tun_src=10.2.0.12,tcp,nw_src=198.51.100.2,"
+                "nw_dst=203.0.113.10,tp_src=40000,tp_dst=8080");
+    ck_assert_msg(strstr(out, "02:00:0a:02:00:65->eth_dst") != NULL, "%s",
+                  out);
+    ck_assert_msg(strstr(out, "output:LOCAL") != NULL
+                  || strstr(out, "Datapath actions: 65534") != NULL
+                  || strstr(out, "LOCAL") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "output:200") == NULL, "%s", out);
+    free(out);
+
+    /* Replies: to node 1 or node 3 (never 2, not healthy), by a hash of
+     * the connection; several client ports reach both. */
+    bool seen1 = false, seen3 = false;
+    for (int port = 40000; port < 40032; port++) {
+        char *flow = xasprintf("in_port=LOCAL,tcp,nw_src=203.0.113.10,"
+                               "tp_src=8080,nw_dst=198.51.100.2,tp_dst=%d",
+                               port);
+        char *again;
+
+        out = trace(flow);
+        ck_assert_msg(strstr(out, "output:100") != NULL, "%s", out);
+        ck_assert_msg(strstr(out, "10.2.0.12->tun_dst") == NULL, "%s", out);
+        ck_assert_msg(strstr(out, "output:200") == NULL, "%s", out);
+        seen1 |= strstr(out, "10.2.0.11->tun_dst") != NULL;
+        seen3 |= strstr(out, "10.2.0.13->tun_dst") != NULL;
+        again = trace(flow);
+        ck_assert_msg((strstr(out, "10.2.0.11->tun_dst") != NULL)
+                      == (strstr(again, "10.2.0.11->tun_dst") != NULL),
+                      "%s\n%s", out, again);
+        free(again);
+        free(out);
+        free(flow);
+    }
+    ck_assert(seen1 && seen3);
+    pipeline_destroy(&p);
+}
+END_TEST
+
 /* The server's segments go to the agent; the agent's go to LOCAL or, by
  * their destination MAC, to the egress LB node. */
 START_TEST(test_trace_server_and_agent)
@@ -312,6 +368,7 @@ agent_pipeline_suite(void)
     tcase_add_test(tc, test_golden);
     tcase_add_test(tc, test_trace_ingress);
     tcase_add_test(tc, test_trace_server_and_agent);
+    tcase_add_test(tc, test_trace_hash);
     suite_add_tcase(s, tc);
     return s;
 }

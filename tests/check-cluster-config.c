@@ -50,8 +50,15 @@ START_TEST(test_settings_match_schema)
         ck_assert_int_eq(c->type.value.type, OVSDB_TYPE_VOID);
         ck_assert_msg(c->type.n_min == 0 && c->type.n_max == 1,
                       "%s: not an optional integer", s->name);
+        /* maglev_table_size was 65537 and nothing else before schema
+         * 1.9.0: the schema still admits that value, so that a database
+         * holding it converts, and the daemons refuse it (above the
+         * switch's limit, 65521). */
+        int64_t schema_max = (!strcmp(s->name, "maglev_table_size")
+                              && c->type.key.integer.max == 65537
+                              ? s->max : c->type.key.integer.max);
         ck_assert_msg(c->type.key.integer.min == s->min
-                      && c->type.key.integer.max == s->max,
+                      && schema_max == s->max,
                       "%s: schema range %"PRId64"..%"PRId64", table %"PRIu32
                       "..%"PRIu32, s->name, c->type.key.integer.min,
                       c->type.key.integer.max, s->min, s->max);
@@ -118,7 +125,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(s.xlate_syn_timeout_ms, 1000);
     ck_assert_uint_eq(s.xlate_syn_tries, 3);
     ck_assert_uint_eq(s.xlate_closed_idle_ms, 70000);
-    ck_assert_uint_eq(s.maglev_table_size, 65537);
+    ck_assert_uint_eq(s.maglev_table_size, 65521);
     ck_assert_uint_eq(s.publish_interval_ms, 1000);
     ck_assert_uint_eq(s.lease_ms, 10000);
     /* Was controller/tracker.c's HANDSHAKE_TIMEOUT_MS (issue 19). */
@@ -166,10 +173,13 @@ START_TEST(test_setting_parse)
         free(error);
     }
 
-    /* Fixed at 65537 until hash mode, which uses it, is implemented. */
-    ck_assert_ptr_null(cluster_setting_parse(maglev, "65537", &v));
-    ck_assert_uint_eq(v, 65537);
-    error = cluster_setting_parse(maglev, "65521", &v);
+    /* A prime the switch can index: 65521 at most (65537, the only value
+     * before hash mode, is now refused). */
+    ck_assert_ptr_null(cluster_setting_parse(maglev, "65521", &v));
+    ck_assert_uint_eq(v, 65521);
+    ck_assert_ptr_null(cluster_setting_parse(maglev, "251", &v));
+    ck_assert_uint_eq(v, 251);
+    error = cluster_setting_parse(maglev, "65537", &v);
     ck_assert_ptr_nonnull(error);
     free(error);
     error = cluster_setting_parse(maglev, "65536", &v);

@@ -104,12 +104,12 @@ expect 1 "set out of range" "from 1 to 4096" -- $C set ring_vnodes=0
 expect 1 "set not a number" "invalid value" -- $C set control_port=x
 expect 1 "maglev table size must be prime" "prime" -- \
     $C set maglev_table_size=65536
-expect 1 "maglev table size other than 65537 (hash mode not implemented yet)" \
-    "maglev_table_size" -- $C set maglev_table_size=65521
+expect 1 "maglev table size beyond what the switch can index" \
+    "maglev_table_size" -- $C set maglev_table_size=65537
 expect 1 "replay window other than 64 (built in)" "replay_window" -- \
     $C set replay_window=128
-expect 0 "maglev table size and replay window at their fixed values" -- \
-    $C set maglev_table_size=65537 replay_window=64
+expect 0 "maglev table size a prime in range, replay window at its value" -- \
+    $C set maglev_table_size=251 replay_window=64
 expect 1 "a retired setting is refused, with the reason" \
     "flow_idle_timeout_s no longer applies: ingress mappings" -- \
     $C set flow_idle_timeout_s=30
@@ -295,9 +295,18 @@ expect 0 "...ports sorted" "^web4 192.0.2.16 80,443/tcp " -- $C vip-list
 expect 1 "vip-add protocol udp: not implemented yet" \
     "protocol udp is not implemented yet" -- \
     $C vip-add webu 192.0.2.10 80 --protocol=udp
-expect 1 "vip-add mode hash: not implemented yet" \
-    "mode hash is not implemented yet" -- \
+expect 1 "vip-add mode hash: not finished" \
+    "mode hash is not finished" -- \
     $C vip-add webh 192.0.2.30 80 --mode=hash
+expect 0 "vip-add mode hash, unfinished features asked for" -- \
+    env OVSLB_UNFINISHED=udp,hash $C vip-add webh 192.0.2.30 80 --mode=hash
+expect 0 "...listed as hash" "^webh 192.0.2.30 80/tcp mode=hash " -- \
+    $C vip-list
+expect 1 "vip-add mode hash, protocol udp: not implemented yet" \
+    "protocol udp is not implemented yet" -- \
+    env OVSLB_UNFINISHED=hash $C vip-add webhu 192.0.2.31 53 --mode=hash \
+    --protocol=udp
+expect 0 "vip-del the hash VIP" -- $C vip-del webh
 expect 3 "vip-add duplicate name" "web: VIP already exists" -- \
     $C vip-add web 192.0.2.11 80
 expect 3 "vip-add address:port of another VIP" \
@@ -343,8 +352,8 @@ expect 0 "vip-set mode, ports, mss, admin_state" -- \
     $C vip-set web4 mode=tracked ports=8443 mss=1300 admin_state=down
 expect 0 "...applied" "^web4 192.0.2.16 8443/tcp mode=tracked algorithm=source servers=none admin=down$" -- \
     $C vip-list
-expect 1 "vip-set mode=hash: not implemented yet" \
-    "mode hash is not implemented yet" -- $C vip-set web4 mode=hash
+expect 1 "vip-set mode=hash: not finished" \
+    "mode hash is not finished" -- $C vip-set web4 mode=hash
 expect 1 "vip-set protocol=udp: not implemented yet" \
     "protocol udp is not implemented yet" -- $C vip-set web4 protocol=udp
 expect 0 "...nothing changed" "^web4 192.0.2.16 8443/tcp mode=tracked " -- \

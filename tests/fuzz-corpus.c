@@ -688,7 +688,7 @@ config_seeds(void)
         { "ovslb-node-id", "101", "ovslb-role", "server", "ovslb-bridge",
           "br-lb", "ovslb-config", "tcp:10.2.0.1:6640,ssl:[2001:db8::1]:6640",
           "ovslb-store", "/var/lib/ovslb/101.db" },
-        { "ring_vnodes", "64", "maglev_table_size", "65537", "buffer_bytes",
+        { "ring_vnodes", "64", "maglev_table_size", "65521", "buffer_bytes",
           "65536", "flow_idle_timeout_s", "300", "bgp_router_as",
           "4294967295" },
         { "203.0.113.10", "2001:db8::10", "::ffff:10.0.0.1", "224.0.0.1",

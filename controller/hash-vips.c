@@ -1,0 +1,577 @@
+/*
+ * Copyright (c) 2026 The ovslb authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* hash-vips: see hash-vips.h. */
+#include <config.h>
+#include "controller/hash-vips.h"
+#include "controller/controller-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitmap.h"
+#include "cluster-config.h"
+#include "flow-key.h"
+#include "flows/hash-slots.h"
+#include "flows/lb-pipeline.h"
+#include "health.h"
+#include "maglev.h"
+#include "metrics.h"
+#include "node-daemon.h"
+#include "ofctrl.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(hash_vips);
+
+/* One port of a hash VIP. */
+struct hash_vip {
+    char *name;
+    struct in6_addr addr;
+    uint16_t port;
+    uint16_t id;                /* reg1 in the pipeline; 1 and up. */
+    uint32_t n_slots;
+    uint32_t *slots;            /* Server node id per slot; 0: none. */
+    unsigned long *pinned;      /* Slots pinned (hash-slots.h). */
+    uint32_t n_pinned;
+    long long int window_until; /* Change window (hash-vips.h). */
+    bool window_flow;           /* Its flow is in the switch. */
+    uint32_t n_servers;         /* In the table. */
+    bool seen;                  /* In the current configuration. */
+
+    uint64_t changes;           /* Table changes. */
+    uint64_t slots_moved;       /* Slots whose server changed. */
+};
+
+struct hash_vips {
+    struct hash_vip *vips;
+    size_t n;
+    ofp_port_t tunnel_port;
+    /* Underlay addresses of the server nodes, by node id. */
+    struct hash_server {
+        uint32_t node;
+        struct in6_addr underlay;
+        char *actions;          /* hash_slots_server_actions(). */
+    } *servers;
+    size_t n_servers;
+};
+
+struct hash_vips *
+hash_vips_create(void)
+{
+    return xzalloc(sizeof(struct hash_vips));
+}
+
+static void
+free_servers(struct hash_vips *hv)
+{
+    for (size_t i = 0; i < hv->n_servers; i++) {
+        free(hv->servers[i].actions);
+    }
+    free(hv->servers);
+    hv->servers = NULL;
+    hv->n_servers = 0;
+}
+
+static void
+hash_vip_free(struct hash_vip *v)
+{
+    free(v->name);
+    free(v->slots);
+    free(v->pinned);
+}
+
+void
+hash_vips_destroy(struct hash_vips *hv)
+{
+    if (hv) {
+        for (size_t i = 0; i < hv->n; i++) {
+            hash_vip_free(&hv->vips[i]);
+        }
+        free(hv->vips);
+        free_servers(hv);
+        free(hv);
+    }
+}
+
+static const struct hash_server *
+find_server(const struct hash_vips *hv, uint32_t node)
+{
+    size_t lo = 0, hi = hv->n_servers;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (hv->servers[mid].node == node) {
+            return &hv->servers[mid];
+        } else if (hv->servers[mid].node < node) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+static struct hash_vip *
+find_vip(const struct hash_vips *hv, const struct in6_addr *addr,
+         uint16_t port)
+{
+    for (size_t i = 0; i < hv->n; i++) {
+        if (hv->vips[i].port == port
+            && ipv6_addr_equals(&hv->vips[i].addr, addr)) {
+            return &hv->vips[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+log_flow_error(char *error)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+    if (error) {
+        VLOG_ERR_RL(&rl, "hash slot flow: %s", error);
+        free(error);
+    }
+}
+
+/* Adds (or replaces) in 'ofctrl' the flow of 'table', 'priority' and
+ * 'match' with 'actions'. */
+static void
+flow_set(struct ofctrl *ofctrl, int table, int priority, const char *match,
+         const char *actions)
+{
+    char *flow = xasprintf("table=%d,priority=%d,%s", table, priority,
+                           match);
+    log_flow_error(ofctrl_flow_add_str(ofctrl, flow, actions));
+    free(flow);
+}
+
+static void
+flow_del(struct ofctrl *ofctrl, int table, int priority, const char *match)
+{
+    char *flow = xasprintf("table=%d,priority=%d,%s", table, priority,
+                           match);
+    log_flow_error(ofctrl_flow_del_str(ofctrl, flow, NULL));
+    free(flow);
+}
+
+/* Writes slot 'slot' of 'v' (its server, its pin) to 'ofctrl'. */
+static void
+slot_write(const struct hash_vips *hv, const struct hash_vip *v,
+           uint32_t slot, struct ofctrl *ofctrl)
+{
+    const struct hash_server *s = (v->slots[slot]
+                                   ? find_server(hv, v->slots[slot]) : NULL);
+    bool pinned = bitmap_is_set(v->pinned, slot);
+    char *match = hash_slots_match(v->id, slot);
+    char *syn = hash_slots_pinned_match(v->id, slot, true);
+    char *other = hash_slots_pinned_match(v->id, slot, false);
+
+    if (s) {
+        flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, match,
+                 s->actions);
+    } else {
+        flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, match);
+    }
+    if (pinned) {
+        char *actions = hash_slots_pinned_actions();
+        flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED, other,
+                 actions);
+        free(actions);
+        if (s) {
+            actions = hash_slots_pinned_syn_actions(s->actions);
+            flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_SYN, syn,
+                     actions);
+            free(actions);
+        } else {
+            flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_SYN, syn);
+        }
+    } else {
+        flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED, other);
+        flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_SYN, syn);
+    }
+    free(match);
+    free(syn);
+    free(other);
+}
+
+static void
+window_write(struct hash_vip *v, bool open, struct ofctrl *ofctrl)
+{
+    if (open == v->window_flow) {
+        return;
+    }
+    char *match = hash_slots_window_match(v->id);
+    if (open) {
+        char *actions = xasprintf("goto_table:%d", LB_TABLE_MISS);
+        flow_set(ofctrl, LB_TABLE_HASH_MISS, HASH_SLOTS_PRIORITY_WINDOW,
+                 match, actions);
+        free(actions);
+    } else {
+        flow_del(ofctrl, LB_TABLE_HASH_MISS, HASH_SLOTS_PRIORITY_WINDOW,
+                 match);
+    }
+    free(match);
+    v->window_flow = open;
+}
+
+/* Removes every flow of 'v' from 'ofctrl'. */
+static void
+vip_remove(const struct hash_vips *hv, struct hash_vip *v,
+           struct ofctrl *ofctrl)
+{
+    memset(v->slots, 0, v->n_slots * sizeof *v->slots);
+    bitmap_set_multiple(v->pinned, 0, v->n_slots, false);
+    v->n_pinned = 0;
+    if (ofctrl) {
+        for (uint32_t slot = 0; slot < v->n_slots; slot++) {
+            slot_write(hv, v, slot, ofctrl);
+        }
+        window_write(v, false, ofctrl);
+    }
+}
+
+static int
+compare_backends(const void *a_, const void *b_)
+{
+    const struct maglev_backend *a = a_, *b = b_;
+
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Returns the smallest id from 1 not used by another VIP of 'hv'. */
+static uint16_t
+free_id(const struct hash_vips *hv)
+{
+    for (uint16_t id = 1; id; id++) {
+        bool used = false;
+        for (size_t i = 0; i < hv->n && !used; i++) {
+            used = hv->vips[i].id == id;
+        }
+        if (!used) {
+            return id;
+        }
+    }
+    return 0;
+}
+
+/* Brings hash VIP port 'v' to the table of 'cv''s healthy servers. */
+static void
+vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
+           const struct cluster_vip *cv, uint32_t lease_ms,
+           long long int now, struct ofctrl *ofctrl)
+{
+    struct maglev_backend *b = xcalloc(cv->n_servers + 1, sizeof *b);
+    size_t n = 0;
+
+    for (size_t i = 0; cv->enabled && i < cv->n_servers; i++) {
+        const struct cluster_vip_server *s = &cv->servers[i];
+        const struct cluster_server_node *node
+            = cluster_snapshot_find_server_node(node_daemon_config(c->nd),
+                                                s->node_id);
+
+        if (s->weight && node && node->enabled && find_server(hv, s->node_id)
+            && health_is_healthy(c->health, s->node_id)) {
+            b[n++] = (struct maglev_backend) { .id = s->node_id,
+                                               .weight = s->weight };
+        }
+    }
+    qsort(b, n, sizeof *b, compare_backends);
+    struct maglev *m = maglev_create(b, n, v->n_slots);
+    free(b);
+    if (!m) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        VLOG_WARN_RL(&rl, "VIP %s port %"PRIu16": no Maglev table of %"PRIu32
+                     " slots for %"PRIuSIZE" servers", v->name, v->port,
+                     v->n_slots, n);
+        return;
+    }
+
+    uint32_t moved = 0, pinned = 0;
+    for (uint32_t slot = 0; slot < v->n_slots; slot++) {
+        uint32_t id = 0;
+
+        if (!maglev_get_slot(m, slot, &id)) {
+            id = 0;
+        }
+        if (id == v->slots[slot]) {
+            continue;
+        }
+        /* A slot that had a server may have connections there: pin it. */
+        if (v->slots[slot] && !bitmap_is_set(v->pinned, slot)) {
+            bitmap_set1(v->pinned, slot);
+            v->n_pinned++;
+            pinned++;
+        }
+        v->slots[slot] = id;
+        moved++;
+        if (ofctrl) {
+            slot_write(hv, v, slot, ofctrl);
+        }
+    }
+    maglev_destroy(m);
+    if (moved && (v->n_servers || v->changes)) {
+        VLOG_INFO("VIP %s port %"PRIu16": %"PRIuSIZE" servers, %"PRIu32
+                  " of %"PRIu32" slots moved, %"PRIu32" newly pinned",
+                  v->name, v->port, n, moved, v->n_slots, pinned);
+    }
+    if (moved) {
+        v->changes++;
+        v->slots_moved += moved;
+    }
+    v->n_servers = n;
+    if (pinned) {
+        v->window_until = now + lease_ms;
+    }
+}
+
+/* Brings the hash VIPs' flows in the switch to the configuration and the
+ * servers' health. */
+void
+hash_vips_update(struct controller *c, long long int now)
+{
+    struct hash_vips *hv = c->hash_vips;
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+
+    if (!snap || !ofctrl || c->tunnel_port == OFPP_NONE) {
+        return;
+    }
+    if (hv->tunnel_port != c->tunnel_port) {
+        /* Every action names the tunnel port: rewrite every slot. */
+        for (size_t i = 0; i < hv->n; i++) {
+            vip_remove(hv, &hv->vips[i], ofctrl);
+        }
+        hv->tunnel_port = c->tunnel_port;
+    }
+
+    /* The server nodes' addresses; a node whose address changed is
+     * rewritten with its slots below (its actions differ). */
+    free_servers(hv);
+    hv->servers = xcalloc(snap->n_server_nodes + 1, sizeof *hv->servers);
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        const struct cluster_server_node *n = &snap->server_nodes[i];
+        hv->servers[hv->n_servers++] = (struct hash_server) {
+            .node = n->node_id, .underlay = n->underlay,
+            .actions = hash_slots_server_actions(&n->underlay,
+                                                 c->tunnel_port),
+        };
+    }
+
+    const struct cluster_settings *s = &snap->settings;
+    uint32_t lease_ms = MAX(s->lease_ms, 3 * s->publish_interval_ms);
+    for (size_t i = 0; i < hv->n; i++) {
+        hv->vips[i].seen = false;
+    }
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *cv = &snap->vips[i];
+
+        if (cv->mode != CLUSTER_VIP_HASH || cv->protocol != IPPROTO_TCP) {
+            continue;
+        }
+        for (size_t j = 0; j < cv->n_ports; j++) {
+            struct hash_vip *v = find_vip(hv, &cv->address, cv->ports[j]);
+
+            if (v && v->n_slots != s->maglev_table_size) {
+                /* Another table size: every slot means another flow. */
+                vip_remove(hv, v, ofctrl);
+                free(v->slots);
+                free(v->pinned);
+                v->n_slots = s->maglev_table_size;
+                v->slots = xcalloc(v->n_slots, sizeof *v->slots);
+                v->pinned = bitmap_allocate(v->n_slots);
+                v->n_servers = 0;
+            }
+            if (!v) {
+                uint16_t id = free_id(hv);
+                if (!id) {
+                    continue;
+                }
+                hv->vips = xrealloc(hv->vips, (hv->n + 1) * sizeof *hv->vips);
+                v = &hv->vips[hv->n++];
+                *v = (struct hash_vip) {
+                    .name = xstrdup(cv->name),
+                    .addr = cv->address,
+                    .port = cv->ports[j],
+                    .id = id,
+                    .n_slots = s->maglev_table_size,
+                };
+                v->slots = xcalloc(v->n_slots, sizeof *v->slots);
+                v->pinned = bitmap_allocate(v->n_slots);
+            }
+            v->seen = true;
+            vip_update(c, hv, v, cv, lease_ms, now, ofctrl);
+        }
+    }
+
+    /* VIPs gone from the configuration (or no longer hash VIPs). */
+    for (size_t i = 0; i < hv->n; ) {
+        struct hash_vip *v = &hv->vips[i];
+        if (!v->seen) {
+            vip_remove(hv, v, ofctrl);
+            hash_vip_free(v);
+            hv->vips[i] = hv->vips[--hv->n];
+        } else {
+            i++;
+        }
+    }
+    hash_vips_run(c, now);
+    c->flows_changed = true;
+}
+
+/* Opens or closes the VIPs' windows and removes the pins of those whose
+ * window closed. */
+void
+hash_vips_run(struct controller *c, long long int now)
+{
+    struct hash_vips *hv = c->hash_vips;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
+
+    if (!ofctrl) {
+        return;
+    }
+    for (size_t i = 0; i < hv->n; i++) {
+        struct hash_vip *v = &hv->vips[i];
+        bool open = v->n_pinned
+                    && (now < v->window_until
+                        || lbnode_vip_mappings(c->lb, &v->addr, v->port));
+
+        if (open != v->window_flow) {
+            window_write(v, open, ofctrl);
+            c->flows_changed = true;
+        }
+        if (!open && v->n_pinned) {
+            VLOG_INFO("VIP %s port %"PRIu16": window closed, %"PRIu32
+                      " slots unpinned", v->name, v->port, v->n_pinned);
+            bitmap_set_multiple(v->pinned, 0, v->n_slots, false);
+            v->n_pinned = 0;
+            for (uint32_t slot = 0; slot < v->n_slots; slot++) {
+                char *syn = hash_slots_pinned_match(v->id, slot, true);
+                char *other = hash_slots_pinned_match(v->id, slot, false);
+                flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_SYN,
+                         syn);
+                flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED,
+                         other);
+                free(syn);
+                free(other);
+            }
+            c->flows_changed = true;
+        }
+    }
+}
+
+/* Returns when hash_vips_run() has something to do: the end of a change
+ * window, or in a second for a window that mappings hold open (LLONG_MAX:
+ * nothing). */
+long long int
+hash_vips_next_deadline(const struct hash_vips *hv, long long int now)
+{
+    long long int next = LLONG_MAX;
+
+    for (size_t i = 0; i < hv->n; i++) {
+        if (hv->vips[i].n_pinned) {
+            long long int until = hv->vips[i].window_until;
+            next = MIN(next, until > now ? until : now + 1000);
+        }
+    }
+    return next;
+}
+
+/* Stores in '*server_addr' the underlay address of the server that the
+ * switch's table gives 'cp' and returns true, or returns false if 'cp' is
+ * no hash VIP's or its slot has no server. */
+bool
+hash_vips_target(const struct hash_vips *hv, const struct flow_key *cp,
+                 struct in6_addr *server_addr)
+{
+    const struct hash_vip *v = find_vip(hv, &cp->vip, cp->vip_port);
+
+    if (!v || cp->proto != IPPROTO_TCP) {
+        return false;
+    }
+    uint32_t id = v->slots[hash_slots_of(cp, v->n_slots)];
+    const struct hash_server *s = id ? find_server(hv, id) : NULL;
+    if (!s) {
+        return false;
+    }
+    *server_addr = s->underlay;
+    return true;
+}
+
+/* Returns the pipeline id of hash VIP port 'addr':'port' and stores its
+ * table size in '*n_slots', or returns 0 if there is none. */
+uint16_t
+hash_vips_id(const struct hash_vips *hv, const struct in6_addr *addr,
+             uint16_t port, uint32_t *n_slots)
+{
+    const struct hash_vip *v = find_vip(hv, addr, port);
+
+    if (!v) {
+        return 0;
+    }
+    *n_slots = v->n_slots;
+    return v->id;
+}
+
+void
+hash_vips_format(const struct hash_vips *hv, long long int now,
+                 struct ds *s)
+{
+    for (size_t i = 0; i < hv->n; i++) {
+        const struct hash_vip *v = &hv->vips[i];
+        char addr[INET6_ADDRSTRLEN];
+
+        ipv6_string_mapped(addr, &v->addr);
+        ds_put_format(s, "hash VIP %s %s port %"PRIu16": id %"PRIu16", %"PRIu32
+                      " slots, %"PRIu32" servers, %"PRIu32" pinned, "
+                      "window %s, %"PRIu64" changes, %"PRIu64
+                      " slots moved\n", v->name, addr, v->port, v->id,
+                      v->n_slots, v->n_servers, v->n_pinned,
+                      (v->window_flow
+                       ? (now < v->window_until ? "open" : "open (mappings)")
+                       : "closed"),
+                      v->changes, v->slots_moved);
+    }
+}
+
+void
+hash_vips_put_metrics(const struct hash_vips *hv, struct metrics *m)
+{
+    uint64_t changes = 0, moved = 0, pinned = 0, open = 0;
+
+    for (size_t i = 0; i < hv->n; i++) {
+        changes += hv->vips[i].changes;
+        moved += hv->vips[i].slots_moved;
+        pinned += hv->vips[i].n_pinned;
+        open += hv->vips[i].window_flow;
+    }
+    metrics_put(m, "ovslb_hash_vips", METRICS_GAUGE,
+                "hash VIP ports of this LB node", hv->n, NULL);
+    metrics_put(m, "ovslb_hash_table_changes_total", METRICS_COUNTER,
+                "changes of hash VIPs' tables", changes, NULL);
+    metrics_put(m, "ovslb_hash_slots_moved_total", METRICS_COUNTER,
+                "hash slots whose server changed", moved, NULL);
+    metrics_put(m, "ovslb_hash_slots_pinned", METRICS_GAUGE,
+                "hash slots whose connections keep their server", pinned,
+                NULL);
+    metrics_put(m, "ovslb_hash_windows_open", METRICS_GAUGE,
+                "hash VIP ports whose misses go to the controller", open,
+                NULL);
+}

@@ -1,0 +1,94 @@
+#!/bin/bash
+# hash-mode.sh: a `hash` VIP's steady state (issue 15, PROTOCOL.md §4) on
+# the 3+3 lab.  The lab's web2 VIP (203.0.113.11:80, nginx on every server
+# node) turned to mode hash: 1000 HTTP requests over new connections all
+# succeed, spread over the three servers, with no packet-in at any
+# controller (the switches map every segment by the VIP's Maglev table)
+# and nothing through the agents.  hash mode is unfinished (a change of
+# its servers still breaks the connections it moves), so the lab's daemons
+# and ovslb-ctl run with OVSLB_UNFINISHED=hash.  Root only; run by 'make
+# check-system'.
+set -u
+srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=tests/system/system-lib.sh
+. "$srcdir/tests/system/system-lib.sh"
+
+# Before the lab starts: its daemons inherit it.
+export OVSLB_UNFINISHED=hash
+sys_init
+D=$OVSLB_LAB_DIR
+VIP=203.0.113.11
+trap sys_cleanup EXIT
+
+# lb_packet_ins: packet-ins (SYN and other) summed over the LB nodes.
+lb_packet_ins() {
+    local k
+    for k in 1 2 3; do
+        ovs-appctl --timeout=5 -t "$D/lb$k/ovslb-controller.ctl" ovslb/stats
+    done | sed -n 's/^packet-ins: syn \([0-9]*\), other \([0-9]*\),.*/\1 \2/p' \
+        | awk '{ s += $1 + $2 } END { print s + 0 }'
+}
+# lb_stat NAME: a counter of ovslb/stats summed over the LB nodes.
+lb_stat() {
+    local k
+    for k in 1 2 3; do
+        ovs-appctl --timeout=5 -t "$D/lb$k/ovslb-controller.ctl" ovslb/stats
+    done | awk -v c="$1" '$1 == c { s += $2 } END { print s + 0 }'
+}
+# agent_stat NAME: a counter of ovslb/stats summed over the server nodes.
+agent_stat() {
+    local k
+    for k in 1 2 3; do
+        ovs-appctl --timeout=5 -t "$D/srv$k/ovslb-agent.ctl" ovslb/stats
+    done | awk -v c="$1:" '$1 == c { s += $2 } END { print s + 0 }'
+}
+# requests N: N requests over new connections; prints the number answered
+# and how many of them each server node (srv1 to srv3) answered.
+requests() {
+    local tmp i
+    tmp=$(mktemp -d)
+    for ((i = 0; i < $1; i++)); do
+        printf 'url = "http://%s/"\noutput = "/dev/null"\n' "$VIP"
+    done >"$tmp/urls"
+    ip netns exec ovslb-cli curl -s -Z --parallel-max 4 -K "$tmp/urls" \
+        -H 'Connection: close' --connect-timeout 3 --max-time 10 \
+        -w '%{http_code} %header{x-ovslb-server}\n' >"$tmp/out" || true
+    awk '$1 == 200 { ok++; n[$2]++ }
+         END { printf "%d %d %d %d\n", ok, n["srv1"], n["srv2"], n["srv3"] }' \
+        "$tmp/out"
+    rm -rf "$tmp"
+}
+every_lb_shows_hash() {
+    local k
+    for k in 1 2 3; do
+        ovs-appctl --timeout=5 -t "$D/lb$k/ovslb-controller.ctl" ovslb/show \
+            | grep -q "^hash VIP web2 $VIP port 80: .* 3 servers" || return 1
+    done
+}
+
+check "lab up (3 LB nodes, 3 server nodes)" lab up
+[ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"
+check "warm-up (demo of 20 requests)" lab demo --requests 20
+check "web2 to mode hash" octl --wait=all vip-set web2 mode=hash
+check "every LB node has its table of 3 servers" \
+    wait_for 10000 every_lb_shows_hash
+ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/show | grep "^hash VIP"
+
+# Warm-up of the new path, not counted.
+requests 20 >/dev/null
+p0=$(lb_packet_ins) x0=$(agent_stat passed_to_server)
+read -r ok n1 n2 n3 <<<"$(requests 1000)"
+p1=$(lb_packet_ins) x1=$(agent_stat passed_to_server)
+echo "# 1000 requests: $ok answered; srv1: $n1, srv2: $n2, srv3: $n3;" \
+     "packet-ins $((p1 - p0)); agent pass-throughs $((x1 - x0))"
+check "all 1000 requests answered" [ "$ok" = 1000 ]
+check "spread over the three servers (at least 200 each)" \
+    bash -c "[ $n1 -ge 200 ] && [ $n2 -ge 200 ] && [ $n3 -ge 200 ]"
+check "no packet-in at the controllers for them" [ "$((p1 - p0))" = 0 ]
+check "none through the agents" [ "$((x1 - x0))" = 0 ]
+echo "# LB nodes: $(lb_stat publish_hash_in_place) published connections" \
+     "on their slot's server, $(lb_stat entries_restored) tracker entries" \
+     "made from publications"
+
+check "lab down" lab down
+sys_finish
