@@ -18,6 +18,7 @@
 #include <config.h>
 #include "controller/hash-vips.h"
 #include "controller/controller-private.h"
+#include "controller/lb-actions.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,9 @@
 #include "node-daemon.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -49,6 +53,8 @@ struct hash_vip {
     unsigned long *pinned;      /* Slots pinned (hash-slots.h). */
     uint32_t n_pinned;
     long long int window_until; /* Change window (hash-vips.h). */
+    long long int settled_at;   /* When the servers have published what the
+                                 * last change moved (hash_vips_target()). */
     bool window_flow;           /* Its flow is in the switch. */
     uint32_t n_servers;         /* In the table. */
     bool seen;                  /* In the current configuration. */
@@ -65,22 +71,35 @@ struct hash_vips {
     struct hash_server {
         uint32_t node;
         struct in6_addr underlay;
-        char *actions;          /* hash_slots_server_actions(). */
+        struct ofpbuf ofpacts;  /* hash_slots_server_actions(). */
     } *servers;
     size_t n_servers;
+    struct ofpbuf pinned_ofpacts;       /* hash_slots_pinned_actions(). */
+    struct ofpbuf window_ofpacts;       /* hash_slots_window_actions(). */
 };
 
 struct hash_vips *
 hash_vips_create(void)
 {
-    return xzalloc(sizeof(struct hash_vips));
+    struct hash_vips *hv = xzalloc(sizeof *hv);
+    char *text;
+
+    ofpbuf_init(&hv->pinned_ofpacts, 0);
+    text = hash_slots_pinned_actions();
+    lb_actions_parse(text, &hv->pinned_ofpacts);
+    free(text);
+    ofpbuf_init(&hv->window_ofpacts, 0);
+    text = hash_slots_window_actions();
+    lb_actions_parse(text, &hv->window_ofpacts);
+    free(text);
+    return hv;
 }
 
 static void
 free_servers(struct hash_vips *hv)
 {
     for (size_t i = 0; i < hv->n_servers; i++) {
-        free(hv->servers[i].actions);
+        ofpbuf_uninit(&hv->servers[i].ofpacts);
     }
     free(hv->servers);
     hv->servers = NULL;
@@ -104,6 +123,8 @@ hash_vips_destroy(struct hash_vips *hv)
         }
         free(hv->vips);
         free_servers(hv);
+        ofpbuf_uninit(&hv->pinned_ofpacts);
+        ofpbuf_uninit(&hv->window_ofpacts);
         free(hv);
     }
 }
@@ -140,94 +161,62 @@ find_vip(const struct hash_vips *hv, const struct in6_addr *addr,
 }
 
 static void
-log_flow_error(char *error)
+flow_set(struct ofctrl *ofctrl, int table, int priority,
+         const struct match *match, const struct ofpbuf *ofpacts)
 {
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-
+    int error = ofctrl_flow_add(ofctrl, table, priority, match,
+                                ofpacts->data, ofpacts->size, 0, 0);
     if (error) {
-        VLOG_ERR_RL(&rl, "hash slot flow: %s", error);
-        free(error);
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+        VLOG_ERR_RL(&rl, "hash slot flow: %s", ovs_strerror(error));
     }
 }
 
-/* Adds (or replaces) in 'ofctrl' the flow of 'table', 'priority' and
- * 'match' with 'actions'. */
-static void
-flow_set(struct ofctrl *ofctrl, int table, int priority, const char *match,
-         const char *actions)
-{
-    char *flow = xasprintf("table=%d,priority=%d,%s", table, priority,
-                           match);
-    log_flow_error(ofctrl_flow_add_str(ofctrl, flow, actions));
-    free(flow);
-}
-
-static void
-flow_del(struct ofctrl *ofctrl, int table, int priority, const char *match)
-{
-    char *flow = xasprintf("table=%d,priority=%d,%s", table, priority,
-                           match);
-    log_flow_error(ofctrl_flow_del_str(ofctrl, flow, NULL));
-    free(flow);
-}
-
-/* Writes slot 'slot' of 'v' (its server, its pin) to 'ofctrl'. */
+/* Writes slot 'slot' of 'v' (its server, its pin) to 'ofctrl'.  Flows are
+ * built in binary, with actions encoded once per server: a change of a
+ * large table rewrites tens of thousands of them. */
 static void
 slot_write(const struct hash_vips *hv, const struct hash_vip *v,
            uint32_t slot, struct ofctrl *ofctrl)
 {
     const struct hash_server *s = (v->slots[slot]
                                    ? find_server(hv, v->slots[slot]) : NULL);
-    bool pinned = bitmap_is_set(v->pinned, slot);
-    char *match = hash_slots_match(v->id, slot);
-    char *syn = hash_slots_pinned_match(v->id, slot, true);
-    char *other = hash_slots_pinned_match(v->id, slot, false);
+    struct match match;
 
+    hash_slots_match_init(&match, v->id, slot, false);
     if (s) {
-        flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, match,
-                 s->actions);
+        flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, &match,
+                 &s->ofpacts);
     } else {
-        flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, match);
+        ofctrl_flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, &match);
     }
-    if (pinned) {
-        char *actions = hash_slots_pinned_actions();
-        flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED, other,
-                 actions);
-        free(actions);
-        if (s) {
-            actions = hash_slots_pinned_syn_actions(s->actions);
-            flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_SYN, syn,
-                     actions);
-            free(actions);
-        } else {
-            flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_SYN, syn);
-        }
+    hash_slots_match_init(&match, v->id, slot, true);
+    if (bitmap_is_set(v->pinned, slot)) {
+        flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED, &match,
+                 &hv->pinned_ofpacts);
     } else {
-        flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED, other);
-        flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_SYN, syn);
+        ofctrl_flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED,
+                        &match);
     }
-    free(match);
-    free(syn);
-    free(other);
 }
 
 static void
-window_write(struct hash_vip *v, bool open, struct ofctrl *ofctrl)
+window_write(const struct hash_vips *hv, struct hash_vip *v, bool open,
+             struct ofctrl *ofctrl)
 {
+    struct match match;
+
     if (open == v->window_flow) {
         return;
     }
-    char *match = hash_slots_window_match(v->id);
+    hash_slots_window_match_init(&match, v->id);
     if (open) {
-        char *actions = xasprintf("goto_table:%d", LB_TABLE_MISS);
         flow_set(ofctrl, LB_TABLE_HASH_MISS, HASH_SLOTS_PRIORITY_WINDOW,
-                 match, actions);
-        free(actions);
+                 &match, &hv->window_ofpacts);
     } else {
-        flow_del(ofctrl, LB_TABLE_HASH_MISS, HASH_SLOTS_PRIORITY_WINDOW,
-                 match);
+        ofctrl_flow_del(ofctrl, LB_TABLE_HASH_MISS,
+                        HASH_SLOTS_PRIORITY_WINDOW, &match);
     }
-    free(match);
     v->window_flow = open;
 }
 
@@ -243,7 +232,7 @@ vip_remove(const struct hash_vips *hv, struct hash_vip *v,
         for (uint32_t slot = 0; slot < v->n_slots; slot++) {
             slot_write(hv, v, slot, ofctrl);
         }
-        window_write(v, false, ofctrl);
+        window_write(hv, v, false, ofctrl);
     }
 }
 
@@ -275,7 +264,7 @@ free_id(const struct hash_vips *hv)
 static void
 vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
            const struct cluster_vip *cv, uint32_t lease_ms,
-           long long int now, struct ofctrl *ofctrl)
+           uint32_t settle_ms, long long int now, struct ofctrl *ofctrl)
 {
     struct maglev_backend *b = xcalloc(cv->n_servers + 1, sizeof *b);
     size_t n = 0;
@@ -339,6 +328,7 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
     v->n_servers = n;
     if (pinned) {
         v->window_until = now + lease_ms;
+        v->settled_at = now + settle_ms;
     }
 }
 
@@ -362,21 +352,52 @@ hash_vips_update(struct controller *c, long long int now)
         hv->tunnel_port = c->tunnel_port;
     }
 
-    /* The server nodes' addresses; a node whose address changed is
-     * rewritten with its slots below (its actions differ). */
+    /* The server nodes' addresses. */
+    struct in6_addr *old_addrs = xcalloc(hv->n_servers + 1,
+                                         sizeof *old_addrs);
+    uint32_t *old_nodes = xcalloc(hv->n_servers + 1, sizeof *old_nodes);
+    size_t n_old = hv->n_servers;
+    for (size_t i = 0; i < n_old; i++) {
+        old_nodes[i] = hv->servers[i].node;
+        old_addrs[i] = hv->servers[i].underlay;
+    }
     free_servers(hv);
     hv->servers = xcalloc(snap->n_server_nodes + 1, sizeof *hv->servers);
     for (size_t i = 0; i < snap->n_server_nodes; i++) {
         const struct cluster_server_node *n = &snap->server_nodes[i];
-        hv->servers[hv->n_servers++] = (struct hash_server) {
-            .node = n->node_id, .underlay = n->underlay,
-            .actions = hash_slots_server_actions(&n->underlay,
-                                                 c->tunnel_port),
-        };
+        struct hash_server *hs = &hv->servers[hv->n_servers++];
+        char *text = hash_slots_server_actions(&n->underlay,
+                                               c->tunnel_port);
+
+        hs->node = n->node_id;
+        hs->underlay = n->underlay;
+        ofpbuf_init(&hs->ofpacts, 0);
+        lb_actions_parse(text, &hs->ofpacts);
+        free(text);
     }
+    /* A node whose address changed: its slots' actions differ. */
+    for (size_t i = 0; i < n_old; i++) {
+        const struct hash_server *hs = find_server(hv, old_nodes[i]);
+
+        if (hs && !ipv6_addr_equals(&hs->underlay, &old_addrs[i])) {
+            for (size_t j = 0; j < hv->n; j++) {
+                struct hash_vip *v = &hv->vips[j];
+
+                for (uint32_t slot = 0; slot < v->n_slots; slot++) {
+                    if (v->slots[slot] == hs->node) {
+                        slot_write(hv, v, slot, ofctrl);
+                    }
+                }
+            }
+        }
+    }
+    free(old_addrs);
+    free(old_nodes);
 
     const struct cluster_settings *s = &snap->settings;
     uint32_t lease_ms = MAX(s->lease_ms, 3 * s->publish_interval_ms);
+    /* Two publications (one may be lost), and their way to the trackers. */
+    uint32_t settle_ms = 2 * s->publish_interval_ms + 500;
     for (size_t i = 0; i < hv->n; i++) {
         hv->vips[i].seen = false;
     }
@@ -417,7 +438,7 @@ hash_vips_update(struct controller *c, long long int now)
                 v->pinned = bitmap_allocate(v->n_slots);
             }
             v->seen = true;
-            vip_update(c, hv, v, cv, lease_ms, now, ofctrl);
+            vip_update(c, hv, v, cv, lease_ms, settle_ms, now, ofctrl);
         }
     }
 
@@ -454,24 +475,21 @@ hash_vips_run(struct controller *c, long long int now)
                         || lbnode_vip_mappings(c->lb, &v->addr, v->port));
 
         if (open != v->window_flow) {
-            window_write(v, open, ofctrl);
+            window_write(hv, v, open, ofctrl);
             c->flows_changed = true;
         }
         if (!open && v->n_pinned) {
             VLOG_INFO("VIP %s port %"PRIu16": window closed, %"PRIu32
                       " slots unpinned", v->name, v->port, v->n_pinned);
-            bitmap_set_multiple(v->pinned, 0, v->n_slots, false);
+            unsigned long *pinned = v->pinned;
+            size_t slot;
+
+            v->pinned = bitmap_allocate(v->n_slots);
             v->n_pinned = 0;
-            for (uint32_t slot = 0; slot < v->n_slots; slot++) {
-                char *syn = hash_slots_pinned_match(v->id, slot, true);
-                char *other = hash_slots_pinned_match(v->id, slot, false);
-                flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_SYN,
-                         syn);
-                flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED,
-                         other);
-                free(syn);
-                free(other);
+            BITMAP_FOR_EACH_1 (slot, v->n_slots, pinned) {
+                slot_write(hv, v, slot, ofctrl);
             }
+            free(pinned);
             c->flows_changed = true;
         }
     }
@@ -496,14 +514,19 @@ hash_vips_next_deadline(const struct hash_vips *hv, long long int now)
 
 /* Stores in '*server_addr' the underlay address of the server that the
  * switch's table gives 'cp' and returns true, or returns false if 'cp' is
- * no hash VIP's or its slot has no server. */
+ * no hash VIP's or its slot has no server, or if at 'now' the table moved
+ * slots too recently: a connection that a moved slot's old server has not
+ * published yet to the trackers since then would be moved with it.  (Its
+ * client retransmits; by then the trackers know it.)  LLONG_MAX for 'now'
+ * asks for the table as it is. */
 bool
 hash_vips_target(const struct hash_vips *hv, const struct flow_key *cp,
-                 struct in6_addr *server_addr)
+                 long long int now, struct in6_addr *server_addr)
 {
-    const struct hash_vip *v = find_vip(hv, &cp->vip, cp->vip_port);
+    const struct hash_vip *v = find_vip(hv, &cp->vip, ntohs(cp->vip_port));
 
-    if (!v || cp->proto != IPPROTO_TCP) {
+    if (!v || cp->proto != IPPROTO_TCP
+        || (now != LLONG_MAX && now < v->settled_at)) {
         return false;
     }
     uint32_t id = v->slots[hash_slots_of(cp, v->n_slots)];

@@ -60,7 +60,7 @@ long long int hash_vips_next_deadline(const struct hash_vips *,
                                       long long int now);
 
 bool hash_vips_target(const struct hash_vips *, const struct flow_key *cp,
-                      struct in6_addr *server_addr);
+                      long long int now, struct in6_addr *server_addr);
 uint16_t hash_vips_id(const struct hash_vips *, const struct in6_addr *addr,
                       uint16_t port, uint32_t *n_slots);
 

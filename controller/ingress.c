@@ -116,6 +116,36 @@ mapping_evict(struct lbnode *lb, struct deadline *d,
     lb->stats.mappings_evicted++;
 }
 
+/* A hash VIP's mapping 'm' whose lease ran out: asks its PFT again
+ * (MAPPING_QUERY), and gives the answer a few query periods, and returns
+ * true; returns false for any other mapping.  The servers publish hash
+ * VIPs' connections to their trackers only: an agent does not see their
+ * packets, so it cannot name their ingress.  A MAPPING renews the mapping
+ * (ingress_mapping()); UNKNOWN, or no answer, ends it. */
+bool
+ingress_mapping_revalidate(struct lbnode *lb, struct mapping *m,
+                           long long int now, const struct lbnode_io *io,
+                           void *aux)
+{
+    const struct vip *v = vip_for_cp(lb, &m->cp);
+    uint32_t pft, sft;
+    struct ctl_msg msg;
+
+    if (!v || !v->cfg.hash || !lbnode_trackers(lb, &m->cp, &pft, &sft)) {
+        return false;
+    }
+    m->revalidating = true;
+    m->expires = now + 3 * lb->query_retry_ms;
+    lease_mapping_schedule_expiry(lb, m);
+    msg_init(&msg, CTL_MSG_MAPPING_QUERY, lb->self);
+    msg.mapping_query.cp = m->cp;
+    msg.mapping_query.ingress = lb->self;
+    lb->stats.queries++;
+    lb->stats.hash_mappings_revalidated++;
+    lbnode_deliver(lb, pft, &msg, now, io, aux);
+    return true;
+}
+
 /* Makes room for one more mapping in a table at its bound by evicting the
  * least recently renewed mappings, the front of 'mapping_leases', through
  * 'io' (with 'aux').  Every mapping is in that queue, so there is always
@@ -346,7 +376,8 @@ lbnode_packet_in(struct lbnode *lb, const void *frame, size_t len,
     if (v->cfg.hash && (seg.flags & TCP_SYN)) {
         /* The switch sends a hash VIP's SYNs to their servers itself; one
          * that came here anyway (a table being rewritten) goes there. */
-        if (io->hash_target && io->hash_target(aux, &cp, &server_addr)) {
+        if (io->hash_target
+            && io->hash_target(aux, &cp, false, &server_addr)) {
             io->forward(aux, &cp, frame, len, &server_addr);
             lb->stats.hash_syns_forwarded++;
         } else {
@@ -381,6 +412,7 @@ ingress_mapping(struct lbnode *lb, const struct ctl_mapping *map,
     m->server = map->server;
     m->server_addr = map->server_addr;
     m->replaced = false;
+    m->revalidating = false;
     m->expires = MAX(m->expires, lease_end_from(lb, map->lease_ms, now));
     lease_mapping_schedule_expiry(lb, m);
     lease_journal_mapping(lb, m, now);
@@ -423,7 +455,7 @@ hash_forward(struct lbnode *lb, struct pending *p, const struct lbnode_io *io,
     struct buffered *b;
 
     if (!v || !v->cfg.hash || !io->hash_target
-        || !io->hash_target(aux, &p->cp, &server_addr)) {
+        || !io->hash_target(aux, &p->cp, true, &server_addr)) {
         return false;
     }
     FLOW_DBG(&p->cp, "ingress: hash flow unknown to its trackers, to its "
@@ -446,6 +478,16 @@ ingress_unknown(struct lbnode *lb, const struct ctl_msg *msg,
     uint32_t pft, sft;
 
     if (!p) {
+        struct mapping *m = mapping_find(lb, &msg->unknown.cp);
+
+        if (m && m->revalidating) {
+            /* The connection of a hash VIP's mapping is gone. */
+            FLOW_DBG(&m->cp, "ingress: mapping ended, UNKNOWN to its PFT");
+            lb->stats.mappings_lapsed++;
+            io->remove_mapping(aux, &m->cp);
+            ingress_mapping_forget(lb, m);
+            return;
+        }
         lb->stats.msgs_ignored++;
         return;
     }

@@ -82,8 +82,8 @@ lb_actions_destroy(struct lb_actions *a)
 
 /* Parses 'text' into 'ofpacts' (cleared first).  The text is ours, so a
  * failure is a bug; it is logged and leaves 'ofpacts' empty (a drop). */
-static void
-parse_actions(const char *text, struct ofpbuf *ofpacts)
+void
+lb_actions_parse(const char *text, struct ofpbuf *ofpacts)
 {
     struct ofpact_parse_params pp = {
         .ofpacts = ofpacts,
@@ -113,7 +113,7 @@ lb_actions_set_ports(struct lb_actions *a, ofp_port_t north,
         ofpbuf_clear(&a->north_ofpacts);
         if (north != OFPP_NONE) {
             snprintf(text, sizeof text, "output:%"PRIu16, ofp_to_u16(north));
-            parse_actions(text, &a->north_ofpacts);
+            lb_actions_parse(text, &a->north_ofpacts);
         }
     }
     if (tunnel != a->tunnel) {
@@ -175,7 +175,7 @@ lb_actions_to_server(struct lb_actions *a, const struct in6_addr *server,
     sa = xzalloc(sizeof *sa);
     sa->addr = *server;
     ofpbuf_init(&sa->ofpacts, 0);
-    parse_actions(ds_cstr(&text), &sa->ofpacts);
+    lb_actions_parse(ds_cstr(&text), &sa->ofpacts);
     hmap_insert(&a->servers, &sa->node, hash);
     ds_destroy(&text);
 

@@ -37,6 +37,7 @@
 #include "openvswitch/types.h"
 
 struct ofpact;
+struct ofpbuf;
 struct lb_actions;
 
 struct lb_actions *lb_actions_create(void);
@@ -50,5 +51,7 @@ const struct ofpact *lb_actions_to_server(struct lb_actions *,
                                           const struct in6_addr *server,
                                           size_t *len);
 size_t lb_actions_n_servers(const struct lb_actions *);
+
+void lb_actions_parse(const char *text, struct ofpbuf *ofpacts);
 
 #endif /* lb-actions.h */

@@ -36,6 +36,7 @@
 #include "ofctrl.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-ct.h"
+#include "timeval.h"
 #include "util.h"
 
 static void
@@ -132,12 +133,13 @@ io_forward(void *c_, const struct flow_key *cp OVS_UNUSED, const void *frame,
 }
 
 static bool
-io_hash_target(void *c_, const struct flow_key *cp,
+io_hash_target(void *c_, const struct flow_key *cp, bool settled,
                struct in6_addr *server_addr)
 {
     struct controller *c = c_;
 
-    return hash_vips_target(c->hash_vips, cp, server_addr);
+    return hash_vips_target(c->hash_vips, cp,
+                            settled ? time_msec() : LLONG_MAX, server_addr);
 }
 
 const struct lbnode_io lb_io = {

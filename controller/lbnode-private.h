@@ -167,6 +167,8 @@ struct mapping {
                                  * kept for a lease so that its server's
                                  * publications (a half-open socket) do not
                                  * bring it back under the new one. */
+    bool revalidating;          /* A hash VIP's mapping whose lease ran
+                                 * out: its PFT was asked again. */
 };
 
 struct vip {
@@ -564,6 +566,9 @@ bool lbnode_make_room(struct lbnode *, const struct deadline_queue *,
 
 void ingress_pending_destroy(struct lbnode *, struct pending *);
 void ingress_mapping_forget(struct lbnode *, struct mapping *);
+bool ingress_mapping_revalidate(struct lbnode *, struct mapping *,
+                                long long int now, const struct lbnode_io *,
+                                void *aux);
 void ingress_mapping_make_room(struct lbnode *, const struct lbnode_io *,
                                void *aux);
 void ingress_ask_trackers(struct lbnode *, struct pending *,

@@ -566,6 +566,10 @@ lbnode_run(struct lbnode *lb, long long int now, const struct lbnode_io *io,
             mapping_remove(lb, m);
             deadline_cancel(&m->expiry);
             free(m);
+        } else if (!m->revalidating && ingress_mapping_revalidate(lb, m, now,
+                                                                  io, aux)) {
+            /* A hash VIP's: its server publishes it to the trackers, not
+             * to us (the agent never sees its packets); asked again. */
         } else {
             /* No server published the connection through us for a whole
              * lease: it is closed, or its packets come in elsewhere. */
@@ -885,6 +889,7 @@ lbnode_format_stats(const struct lbnode *lb, struct ds *s)
     STAT(hash_unknown_to_slot);
     STAT(hash_syns_forwarded);
     STAT(publish_hash_in_place);
+    STAT(hash_mappings_revalidated);
     ds_put_cstr(s, "flow tracker:\n");
     STAT(syn_infos);
     STAT(syn_retransmits);
@@ -1002,6 +1007,9 @@ static const struct metrics_counter lbnode_counters[] = {
     LBNODE_COUNTER(publish_hash_in_place, "publish_hash_in_place",
                    "Published connections of hash VIPs on the server of "
                    "their slot, for which no state is kept."),
+    LBNODE_COUNTER(hash_mappings_revalidated, "hash_mappings_revalidated",
+                   "Mappings of hash VIPs whose lease ran out, their PFT "
+                   "asked again."),
     LBNODE_COUNTER(hash_syns_forwarded, "hash_syns_forwarded",
                    "SYNs of hash VIPs that reached the controller, sent to "
                    "their slot's server."),

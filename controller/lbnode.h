@@ -80,8 +80,10 @@ struct lbnode_io {
 
     /* Store in '*server_addr' the underlay address of the server to which
      * the switch's table sends 'cp', a flow of a hash VIP, and return
-     * true; false if it has none.  May be NULL (no hash VIP). */
-    bool (*hash_target)(void *aux, const struct flow_key *cp,
+     * true; false if it has none, or if 'settled' and the table changed
+     * too recently for the servers to have published what the change
+     * moved.  May be NULL (no hash VIP). */
+    bool (*hash_target)(void *aux, const struct flow_key *cp, bool settled,
                         struct in6_addr *server_addr);
 };
 
@@ -201,6 +203,9 @@ struct lbnode_stats {
     uint64_t unknown_flows;     /* UNKNOWN from both trackers. */
     uint64_t hash_unknown_to_slot;      /* Of those, hash VIP flows sent to
                                          * their slot's server. */
+    uint64_t hash_mappings_revalidated; /* Hash VIP mappings whose lease
+                                         * ran out, their PFT asked
+                                         * again. */
     uint64_t publish_hash_in_place;     /* Published hash VIP connections
                                          * on their slot's server: no
                                          * state kept. */

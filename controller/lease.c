@@ -411,7 +411,7 @@ lease_publish(struct lbnode *lb, const struct ctl_msg *msg,
         }
         struct in6_addr slot_server;
         if (v->cfg.hash && io->hash_target
-            && io->hash_target(aux, &pe->cp, &slot_server)
+            && io->hash_target(aux, &pe->cp, false, &slot_server)
             && ipv6_addr_equals(&slot_server, &server->underlay)) {
             /* A hash VIP's connection on the server that its slot names:
              * the switch sends it there without any state (PROTOCOL.md

@@ -22,6 +22,7 @@
 #include "flow-key.h"
 #include "lb-pipeline.h"
 #include "maglev.h"
+#include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
 #include "packets.h"
 #include "pipeline.h"
@@ -76,45 +77,43 @@ hash_slots_server_actions(const struct in6_addr *underlay,
                      ofp_to_u16(tunnel_port));
 }
 
-/* Returns the match of the pinned flow of slot 'slot' of the hash VIP
- * 'hash_id' for a SYN if 'syn', for any other segment otherwise (the caller
- * frees it).  See "Pinned slots" in hash-slots.h. */
-char *
-hash_slots_pinned_match(uint16_t hash_id, uint32_t slot, bool syn)
+/* Initializes 'match' as that of the flow of slot 'slot' of the hash VIP
+ * 'hash_id' in table LB_TABLE_HASH: its slot flow, or if 'pinned' its
+ * pinned flow (reg2 = 0 too: not back from LB_TABLE_HASH_MISS). */
+void
+hash_slots_match_init(struct match *match, uint16_t hash_id, uint32_t slot,
+                      bool pinned)
 {
-    return (syn
-            ? xasprintf("tcp,reg1=%"PRIu16",reg0=%"PRIu32
-                        ",tcp_flags=+syn-ack", hash_id, slot)
-            : xasprintf("tcp,reg1=%"PRIu16",reg0=%"PRIu32",reg2=0",
-                        hash_id, slot));
+    match_init_catchall(match);
+    match_set_reg(match, 1, hash_id);
+    match_set_reg(match, 0, slot);
+    if (pinned) {
+        match_set_reg(match, 2, 0);
+    }
 }
 
-/* Returns the actions of a pinned slot's SYN flow, to the server whose
- * actions are 'server_actions' (hash_slots_server_actions()); the caller
- * frees them. */
-char *
-hash_slots_pinned_syn_actions(const char *server_actions)
-{
-    return xasprintf("ct(commit,zone=%d,exec(set_field:0->ct_mark,"
-                     "set_field:0->ct_label)),%s", LB_CT_ZONE,
-                     server_actions);
-}
-
-/* Returns the actions of a pinned slot's flow for non-SYN segments (the
- * caller frees them). */
+/* Returns the actions of a pinned slot's flow (the caller frees them). */
 char *
 hash_slots_pinned_actions(void)
 {
     return xasprintf("ct(zone=%d,table=%d)", LB_CT_ZONE, LB_TABLE_HASH_CT);
 }
 
-/* Returns the match of the flow of table LB_TABLE_HASH_MISS that sends the
- * misses of the hash VIP 'hash_id''s pinned slots to the controller while
- * its change window is open (the caller frees it). */
-char *
-hash_slots_window_match(uint16_t hash_id)
+/* Initializes 'match' as that of the flow of table LB_TABLE_HASH_MISS that
+ * sends the misses of the hash VIP 'hash_id''s pinned slots to the
+ * controller while its change window is open. */
+void
+hash_slots_window_match_init(struct match *match, uint16_t hash_id)
 {
-    return xasprintf("reg1=%"PRIu16, hash_id);
+    match_init_catchall(match);
+    match_set_reg(match, 1, hash_id);
+}
+
+/* Returns the actions of a window flow (the caller frees them). */
+char *
+hash_slots_window_actions(void)
+{
+    return xasprintf("resubmit(,%d)", LB_TABLE_MISS);
 }
 
 struct server_action {

@@ -46,19 +46,19 @@
  *
  * Pinned slots (PROTOCOL.md §4: connections mapped before a change of the
  * server set keep their server).  A slot whose server changed is "pinned"
- * in the node that changed it, with two flows above its slot flow:
- *
- *   HASH_SLOTS_PRIORITY_SYN: a SYN is committed to the connection tracker
- *       with ct_mark 0 (which retires the mapping of an earlier connection
- *       on the same client port) and goes to the slot's new server;
- *   HASH_SLOTS_PRIORITY_PINNED: any other segment (reg2 still 0) goes
- *       through the connection tracker to LB_TABLE_HASH_CT, where an entry
- *       whose ct_mark names a server (a mapping the controller committed)
- *       sends it there.  The rest goes to LB_TABLE_HASH_MISS: to the
- *       controller while the VIP's window is open (one flow per VIP,
- *       hash_slots_window_match()), which asks the flow's owner and commits
- *       the answer; otherwise back to LB_TABLE_HASH with reg2 = 1, that is,
- *       to the slot's own flow.
+ * in the node that changed it, with one more flow above its slot flow
+ * (HASH_SLOTS_PRIORITY_PINNED, reg2 = 0): every segment goes through the
+ * connection tracker to LB_TABLE_HASH_CT.  There a SYN is committed with
+ * ct_mark LB_CT_MARK_HASH_NEW (which also retires the mapping of an
+ * earlier connection on the same client port) and goes back to
+ * LB_TABLE_HASH with reg2 = 1, that is, to the slot's own flow and new
+ * server, as do the later segments of that connection, with no
+ * controller; an entry whose ct_mark names a server (a mapping the
+ * controller committed) sends the segment there.
+ * The rest goes to LB_TABLE_HASH_MISS: to the controller while the VIP's
+ * window is open (one flow per VIP, hash_slots_window_match_init()),
+ * which asks the flow's owner and commits the answer; otherwise back to
+ * the slot's own flow too.
  *
  * Pure: builds a 'struct pipeline' or flow texts.
  */
@@ -73,6 +73,7 @@
 
 struct flow_key;
 struct maglev;
+struct match;
 struct pipeline;
 
 /* Most slots the switch can index (multipath's 16-bit link number). */
@@ -88,7 +89,6 @@ struct hash_slots_server {
 /* Priorities in LB_TABLE_HASH. */
 #define HASH_SLOTS_PRIORITY 100
 #define HASH_SLOTS_PRIORITY_PINNED 110
-#define HASH_SLOTS_PRIORITY_SYN 120
 /* Priority of a VIP's window flow in LB_TABLE_HASH_MISS. */
 #define HASH_SLOTS_PRIORITY_WINDOW 50
 
@@ -96,10 +96,11 @@ uint32_t hash_slots_of(const struct flow_key *, uint32_t n_slots);
 char *hash_slots_match(uint16_t hash_id, uint32_t slot);
 char *hash_slots_server_actions(const struct in6_addr *underlay,
                                 ofp_port_t tunnel_port);
-char *hash_slots_pinned_match(uint16_t hash_id, uint32_t slot, bool syn);
-char *hash_slots_pinned_syn_actions(const char *server_actions);
+void hash_slots_match_init(struct match *, uint16_t hash_id, uint32_t slot,
+                           bool pinned);
 char *hash_slots_pinned_actions(void);
-char *hash_slots_window_match(uint16_t hash_id);
+void hash_slots_window_match_init(struct match *, uint16_t hash_id);
+char *hash_slots_window_actions(void);
 void hash_slots_build(uint16_t hash_id, const struct maglev *,
                       const struct hash_slots_server *, size_t n_servers,
                       ofp_port_t tunnel_port, struct pipeline *);

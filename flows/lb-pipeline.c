@@ -78,6 +78,15 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
 
         /* Tables 13 and 14: a pinned slot's segments that its slot flow
          * sent through the connection tracker. */
+        pipeline_add(p, LB_TABLE_HASH_CT, 110, "tcp,tcp_flags=+syn-ack",
+                     "ct(commit,zone=%d,exec(set_field:%d->ct_mark,"
+                     "set_field:0->ct_label)),load:1->NXM_NX_REG2[],"
+                     "resubmit(,%d)", LB_CT_ZONE, LB_CT_MARK_HASH_NEW,
+                     LB_TABLE_HASH);
+        snprintf(m, sizeof m, "ct_state=+trk+est-inv,ct_mark=%d",
+                 LB_CT_MARK_HASH_NEW);
+        pipeline_add(p, LB_TABLE_HASH_CT, 105, m,
+                     "load:1->NXM_NX_REG2[],resubmit(,%d)", LB_TABLE_HASH);
         pipeline_add(p, LB_TABLE_HASH_CT, 100,
                      "ct_state=+trk+est-inv,ct_mark=0", "goto_table:%d",
                      LB_TABLE_HASH_MISS);

@@ -45,9 +45,12 @@
  *             flow per slot tunnels them to the slot's server, with no
  *             controller and no state; anything else is dropped.  (Only in
  *             a pipeline with a hash VIP.)
- *   table 13  a pinned hash slot's non-SYN segments after the connection
- *             tracker: an entry whose ct_mark names a server goes there,
- *             as in table 11; the rest -> table 14.
+ *   table 13  a pinned hash slot's segments after the connection
+ *             tracker: a SYN is committed with ct_mark LB_CT_MARK_HASH_NEW
+ *             and goes back to table 12 with reg2 = 1 (its slot's
+ *             server), as do the later segments of such a connection; an
+ *             entry whose ct_mark names a server goes there, as in table
+ *             11; the rest -> table 14.
  *   table 14  a pinned slot's miss: to table 20 while its VIP's change
  *             window is open (a flow per VIP, from the controller), else
  *             back to table 12 with reg2 = 1, to the slot's own flow
@@ -88,6 +91,10 @@ struct pipeline;
  * which is then in ct_label (an IPv4 underlay address is ct_mark itself;
  * 0.0.0.1 is none). */
 #define LB_CT_MARK_V6 1
+
+/* ct_mark of a connection whose SYN came through a pinned hash slot after
+ * its change: it belongs to the slot's new server (flows/hash-slots.h). */
+#define LB_CT_MARK_HASH_NEW 2
 
 #define LB_METER_SYN 1
 #define LB_METER_OTHER 2

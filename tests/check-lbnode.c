@@ -192,12 +192,35 @@ io_forward(void *a_, const struct flow_key *cp OVS_UNUSED,
     a->w->n_forwarded++;
 }
 
+/* The switch's table of a hash VIP, as tests set it: every flow to server
+ * index 'hash_slot_srv' (-1: none), and not settled before
+ * 'hash_settled_at'. */
+static int hash_slot_srv;
+static long long int hash_settled_at;
+
+static bool
+io_hash_target(void *a_ OVS_UNUSED, const struct flow_key *cp OVS_UNUSED,
+               bool settled, struct in6_addr *server_addr)
+{
+    if (hash_slot_srv < 0 || (settled && w.now < hash_settled_at)) {
+        return false;
+    }
+    *server_addr = (struct in6_addr) IN6ADDR_ANY_INIT;
+    server_addr->s6_addr[10] = server_addr->s6_addr[11] = 0xff;
+    server_addr->s6_addr[12] = 10;
+    server_addr->s6_addr[13] = 2;
+    server_addr->s6_addr[14] = 0;
+    server_addr->s6_addr[15] = 101 + hash_slot_srv;
+    return true;
+}
+
 static const struct lbnode_io io = {
     .send = io_send,
     .send_north = io_send_north,
     .install_mapping = io_install,
     .remove_mapping = io_remove,
     .forward = io_forward,
+    .hash_target = io_hash_target,
 };
 
 static struct in6_addr
@@ -212,6 +235,7 @@ v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 /* Configures LB nodes 'lo' to 'hi' - 1 (indexes) with the LB nodes and
  * servers healthy as 'lb_healthy' and 'srv_healthy' say (NULL: all). */
 static int vip_algorithm;
+static bool vip_hash;                   /* A `hash` VIP. */
 static const char *lb_zones[N_LB];      /* Zones of the LB nodes... */
 static const char *srv_zones[N_SRV];    /* ...and of the servers (NULL:
                                          * none). */
@@ -229,7 +253,7 @@ configure_nodes(int lo, int hi, bool *lb_healthy, bool *srv_healthy,
         .name = "web", .addr = v4(203, 0, 113, 10), .port = 80,
         .proto = IPPROTO_TCP, .algorithm = vip_algorithm,
         .mss = 1400, .wscale = 7, .ttl = ttl, .enabled = true,
-        .servers = vs, .n_servers = N_SRV,
+        .hash = vip_hash, .servers = vs, .n_servers = N_SRV,
     };
 
     for (int i = 0; i < N_LB; i++) {
@@ -294,6 +318,9 @@ setup(void)
     handshake_timeout_ms = 30000;
     connect_retry_ms = 1000;
     vip_algorithm = SEL_ROUND_ROBIN;
+    vip_hash = false;
+    hash_slot_srv = -1;
+    hash_settled_at = 0;
     for (int i = 0; i < N_SRV; i++) {
         srv_zones[i] = NULL;
         srv_weights[i] = 1;
@@ -1665,6 +1692,79 @@ START_TEST(test_handshake_timeout_setting)
 }
 END_TEST
 
+
+/* A hash VIP (PROTOCOL.md §4).  Its connections on the server of their
+ * slot need no state: their publications keep none.  Once the table moves
+ * a slot, the connections its old server publishes are tracked, and an
+ * ingress asks for one (MAPPING_QUERY, never ACK_INFO: there was no
+ * handshake here) and keeps its server; its mapping is renewed by asking
+ * again, and ends when the trackers forget the connection.  A flow that
+ * nobody knows goes to the slot's server, but only once the servers have
+ * had time to publish what the change moved. */
+START_TEST(test_hash_vip_moved_connections)
+{
+    uint16_t sport = 52000, stranger = 52001;
+
+    vip_hash = true;
+    configure(NULL, NULL, 3);
+
+    /* In place: no state. */
+    hash_slot_srv = 1;
+    publish(1, 0, &sport, 1, CTL_NODE_NONE);
+    ck_assert_uint_eq(total_entries(), 0);
+    ck_assert_uint_gt(TOTAL(publish_hash_in_place), 0);
+
+    /* The slot moves to server 101: 102's connection is tracked. */
+    hash_slot_srv = 0;
+    hash_settled_at = w.now + 2500;
+    publish(1, 0, &sport, 1, CTL_NODE_NONE);
+    ck_assert_uint_eq(total_entries(), 2);
+
+    /* Its next segment at an ingress: asked for, kept on 102. */
+    size_t n_maps = w.n_maps, n_fwd = w.n_forwarded;
+    packet_in(2, sport, TCP_ACK, 1000, 2000);
+    ck_assert_uint_eq(TOTAL(acks_valid) + TOTAL(acks_invalid)
+                      + TOTAL(acks_no_state), 0);
+    ck_assert_uint_gt(TOTAL(queries), 0);
+    ck_assert_uint_eq(w.n_maps, n_maps + 1);
+    ck_assert_int_eq(server_of_map(n_maps), 1);
+    ck_assert_uint_eq(w.n_forwarded, n_fwd + 1);
+
+    /* A flow nobody knows, before the servers could publish it: dropped
+     * (the client retransmits)... */
+    n_fwd = w.n_forwarded;
+    packet_in(2, stranger, TCP_ACK, 1000, 2000);
+    ck_assert_uint_eq(w.n_forwarded, n_fwd);
+    ck_assert_uint_eq(TOTAL(hash_unknown_to_slot), 0);
+    /* ...and after, to the slot's server. */
+    w.now = hash_settled_at;
+    packet_in(2, stranger, TCP_ACK, 1000, 2000);
+    ck_assert_uint_eq(w.n_forwarded, n_fwd + 1);
+    ck_assert_uint_eq(TOTAL(hash_unknown_to_slot), 1);
+
+    /* Three leases on 102's publications: the mapping is asked for again
+     * and kept. */
+    size_t n_removed = w.n_removed;
+    for (int t = 0; t < 3 * LEASE_MS / 1000; t++) {
+        w.now += 1000;
+        publish(1, t % N_LB, &sport, 1, CTL_NODE_NONE);
+        run_all();
+        run_bus();
+    }
+    ck_assert_uint_gt(TOTAL(hash_mappings_revalidated), 0);
+    ck_assert_uint_eq(w.n_removed, n_removed);
+    ck_assert_uint_eq(w.maps[n_maps].node, lb_id(2));
+
+    /* Closed (no more publications): forgotten everywhere. */
+    for (int t = 0; t < 3 * LEASE_MS / 1000; t++) {
+        w.now += 1000;
+        run_all();
+        run_bus();
+    }
+    ck_assert_uint_eq(total_entries(), 0);
+    ck_assert_uint_eq(w.maps[n_maps].node, 0);
+}
+END_TEST
 
 START_TEST(test_publish_renews_then_lapses)
 {
@@ -3396,6 +3496,7 @@ lbnode_suite(void)
     tcase_add_test(tc, test_tracker_sync_live_connection);
     tcase_add_test(tc, test_tracker_sync_new_handshake);
     tcase_add_test(tc, test_publish_renews_then_lapses);
+    tcase_add_test(tc, test_hash_vip_moved_connections);
     tcase_add_test(tc, test_publish_restores_lost_trackers);
     tcase_add_test(tc, test_publish_restores_ingress);
     tcase_add_test(tc, test_publish_hostile);
