@@ -130,6 +130,11 @@ struct agent {
     uint32_t publish_interval_ms;
     struct agent_vip_port *vips;
     size_t n_vips;
+    bool *vip_draining;         /* Per VIP port: no longer the node's in the
+                                 * configuration, kept for its connections
+                                 * (see keep_draining()). */
+    size_t *vip_live;           /* Per VIP port: its established sockets at
+                                 * the last full dump. */
     struct lb_info *lbs;        /* Sorted by node id. */
     size_t n_lbs;
 
@@ -337,6 +342,19 @@ listeners_clear(struct agent *a)
     }
 }
 
+/* Returns the index of VIP port 'vip':'port' in a->vips, or SIZE_MAX. */
+static size_t
+vip_index(const struct agent *a, const struct in6_addr *vip, uint16_t port)
+{
+    for (size_t i = 0; i < a->n_vips; i++) {
+        if (a->vips[i].port == port
+            && ipv6_addr_equals(&a->vips[i].vip, vip)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /* Returns true if a socket listens on 'vip':'port', on its address or on
  * the wildcard of its family. */
 static bool
@@ -360,6 +378,12 @@ socket_cb(const struct sock_diag_entry *e, void *a_)
                        || e->state == SOCK_DIAG_ESTABLISHED)) {
         vip_load_socket(a->load, &e->src, ntohs(e->sport),
                         e->state == SOCK_DIAG_LISTEN, e->rqueue, e->rtt_us);
+    }
+    if (a->in_dump && (1u << e->state) & PUBLISH_STATES) {
+        size_t i = vip_index(a, &e->src, ntohs(e->sport));
+        if (i != SIZE_MAX && a->vip_live) {
+            a->vip_live[i]++;
+        }
     }
     if (e->state == SOCK_DIAG_LISTEN) {
         uint16_t port = ntohs(e->sport);
@@ -398,6 +422,9 @@ dump_sockets(struct agent *a, bool full)
     a->in_dump = full;
     if (full) {
         vip_load_begin(a->load, a->vips, a->n_vips);
+        if (a->vip_live) {
+            memset(a->vip_live, 0, a->n_vips * sizeof *a->vip_live);
+        }
     }
     for (size_t i = 0; i < a->n_diags; i++) {
         if (sock_diag_dump(a->diags[i],
@@ -626,6 +653,77 @@ install_pipeline(struct agent *a)
     a->pipeline_healthy_seqno = a->healthy_seqno;
 }
 
+/* After a new configuration: the VIP ports of 'old' (with their live
+ * sockets at the last dump in 'live', whether they were draining already
+ * in 'draining'; 'n' of each) that the node no longer
+ * serves but whose connections live on (the operator removed the server
+ * from the VIP with vip-server-del, or deleted the VIP, and the service
+ * runs on) stay in a->vips, draining: their segments still reach the
+ * server, in the switch or through the agent, and their connections are
+ * still published, so that the LB nodes keep sending them here.  A
+ * draining port goes with its last connection (drop_drained()). */
+static void
+keep_draining(struct agent *a, const struct agent_vip_port *old,
+              const size_t *live, const bool *draining, size_t n)
+{
+    size_t n_new = a->n_vips;
+
+    a->vips = xrealloc(a->vips, MAX(n_new + n, 1) * sizeof *a->vips);
+    a->vip_draining = xcalloc(MAX(n_new + n, 1), sizeof *a->vip_draining);
+    a->vip_live = xcalloc(MAX(n_new + n, 1), sizeof *a->vip_live);
+    for (size_t i = 0; i < n; i++) {
+        size_t j = vip_index(a, &old[i].vip, old[i].port);
+
+        if (!live) {
+            continue;
+        } else if (j != SIZE_MAX) {
+            /* The counts live on until the next dump: a second
+             * configuration before it must not drop a draining port. */
+            a->vip_live[j] = live[i];
+        } else if (live[i]) {
+            char addr[INET6_ADDRSTRLEN];
+
+            if (!draining[i]) {
+                ipv6_string_mapped(addr, &old[i].vip);
+                VLOG_INFO("%s port %"PRIu16": no longer served by this "
+                          "node; kept for its %"PRIuSIZE" connections",
+                          addr, old[i].port, live[i]);
+            }
+            a->vip_draining[a->n_vips] = true;
+            a->vip_live[a->n_vips] = live[i];
+            a->vips[a->n_vips++] = old[i];
+        }
+    }
+}
+
+/* After a full dump: drops the draining VIP ports without connections. */
+static void
+drop_drained(struct agent *a)
+{
+    bool dropped = false;
+
+    for (size_t i = 0; i < a->n_vips; ) {
+        if (a->vip_draining[i] && !a->vip_live[i]) {
+            char addr[INET6_ADDRSTRLEN];
+
+            ipv6_string_mapped(addr, &a->vips[i].vip);
+            VLOG_INFO("%s port %"PRIu16": drained, no longer served", addr,
+                      a->vips[i].port);
+            a->n_vips--;
+            a->vips[i] = a->vips[a->n_vips];
+            a->vip_draining[i] = a->vip_draining[a->n_vips];
+            a->vip_live[i] = a->vip_live[a->n_vips];
+            dropped = true;
+        } else {
+            i++;
+        }
+    }
+    if (dropped) {
+        agent_core_set_vips(a->core, a->vips, a->n_vips);
+        install_pipeline(a);
+    }
+}
+
 static bool
 has_hash_vip(const struct agent *a)
 {
@@ -713,7 +811,10 @@ reconfigure(struct agent *a)
 
     /* VIP ports of this node, sorted by address (the snapshot is sorted
      * by VIP name). */
-    free(a->vips);
+    struct agent_vip_port *old_vips = a->vips;
+    size_t n_old_vips = a->n_vips;
+    size_t *old_live = a->vip_live;
+    bool *old_draining = a->vip_draining;
     a->vips = NULL;
     a->n_vips = 0;
     for (size_t pass = 0; pass < 2; pass++) {
@@ -754,6 +855,10 @@ reconfigure(struct agent *a)
         }
         a->vips[j] = vp;
     }
+    keep_draining(a, old_vips, old_live, old_draining, n_old_vips);
+    free(old_vips);
+    free(old_live);
+    free(old_draining);
 
     /* LB nodes. */
     free(a->lbs);
@@ -1188,6 +1293,7 @@ publish(struct agent *a)
         agent_core_sockets_end(a->core, a->now, to);
         a->publish_rounds++;
         send_load(a);
+        drop_drained(a);
     } else {
         /* An incomplete table must not make entries look forgotten: end
          * the pass without consequences by starting another. */
@@ -1285,6 +1391,8 @@ agent_destroy(struct agent *a)
     service_probe_destroy(a->probe);
     node_daemon_destroy(a->nd);
     free(a->vips);
+    free(a->vip_draining);
+    free(a->vip_live);
     free(a->lbs);
     free(a->lb_list);
     free(a->healthy);

@@ -42,6 +42,9 @@
 
 VLOG_DEFINE_THIS_MODULE(hash_vips);
 
+/* Longest a change of a table waits for its pins (vip_update()). */
+#define PIN_WAIT_MS 5000
+
 /* One port of a hash VIP. */
 struct hash_vip {
     char *name;
@@ -49,7 +52,12 @@ struct hash_vip {
     uint16_t port;
     uint16_t id;                /* reg1 in the pipeline; 1 and up. */
     uint32_t n_slots;
-    uint32_t *slots;            /* Server node id per slot; 0: none. */
+    uint32_t *slots;            /* Server node id per slot in the switch;
+                                 * 0: none. */
+    uint32_t *next;             /* The table to write once the pins of the
+                                 * slots it moves are in the switch. */
+    long long int pending_since;        /* 'next' differs from 'slots' and
+                                         * waits for the pins (0: not). */
     unsigned long *pinned;      /* Slots pinned (hash-slots.h). */
     uint32_t n_pinned;
     long long int window_until; /* Change window (hash-vips.h). */
@@ -111,6 +119,7 @@ hash_vip_free(struct hash_vip *v)
 {
     free(v->name);
     free(v->slots);
+    free(v->next);
     free(v->pinned);
 }
 
@@ -183,14 +192,16 @@ slot_write(const struct hash_vips *hv, const struct hash_vip *v,
                                    ? find_server(hv, v->slots[slot]) : NULL);
     struct match match;
 
-    hash_slots_match_init(&match, v->id, slot, false);
+    hash_slots_match_init(&match, v->id, slot,
+                          IN6_IS_ADDR_V4MAPPED(&v->addr), false);
     if (s) {
         flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, &match,
                  &s->ofpacts);
     } else {
         ofctrl_flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, &match);
     }
-    hash_slots_match_init(&match, v->id, slot, true);
+    hash_slots_match_init(&match, v->id, slot,
+                          IN6_IS_ADDR_V4MAPPED(&v->addr), true);
     if (bitmap_is_set(v->pinned, slot)) {
         flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED, &match,
                  &hv->pinned_ofpacts);
@@ -226,6 +237,8 @@ vip_remove(const struct hash_vips *hv, struct hash_vip *v,
            struct ofctrl *ofctrl)
 {
     memset(v->slots, 0, v->n_slots * sizeof *v->slots);
+    memset(v->next, 0, v->n_slots * sizeof *v->next);
+    v->pending_since = 0;
     bitmap_set_multiple(v->pinned, 0, v->n_slots, false);
     v->n_pinned = 0;
     if (ofctrl) {
@@ -234,6 +247,20 @@ vip_remove(const struct hash_vips *hv, struct hash_vip *v,
         }
         window_write(hv, v, false, ofctrl);
     }
+}
+
+/* Writes the slots of 'v' whose server 'next' changes to 'ofctrl'. */
+static void
+slots_apply(const struct hash_vips *hv, struct hash_vip *v,
+            struct ofctrl *ofctrl)
+{
+    for (uint32_t slot = 0; slot < v->n_slots; slot++) {
+        if (v->next[slot] != v->slots[slot]) {
+            v->slots[slot] = v->next[slot];
+            slot_write(hv, v, slot, ofctrl);
+        }
+    }
+    v->pending_since = 0;
 }
 
 static int
@@ -293,6 +320,11 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
         return;
     }
 
+    /* The slots that had a server may have connections there: they are
+     * pinned first, and only once the switch holds the pins are they
+     * moved (hash_vips_run()), since a large change takes several OpenFlow
+     * transactions, and a slot moved before its pin would send its
+     * connections to the new server in between. */
     uint32_t moved = 0, pinned = 0;
     for (uint32_t slot = 0; slot < v->n_slots; slot++) {
         uint32_t id = 0;
@@ -300,22 +332,29 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
         if (!maglev_get_slot(m, slot, &id)) {
             id = 0;
         }
-        if (id == v->slots[slot]) {
-            continue;
+        if (id != v->next[slot]) {
+            v->next[slot] = id;
+            moved++;
         }
-        /* A slot that had a server may have connections there: pin it. */
-        if (v->slots[slot] && !bitmap_is_set(v->pinned, slot)) {
+        if (id != v->slots[slot] && v->slots[slot]
+            && !bitmap_is_set(v->pinned, slot)) {
             bitmap_set1(v->pinned, slot);
             v->n_pinned++;
             pinned++;
-        }
-        v->slots[slot] = id;
-        moved++;
-        if (ofctrl) {
             slot_write(hv, v, slot, ofctrl);
         }
     }
     maglev_destroy(m);
+    if (memcmp(v->next, v->slots, v->n_slots * sizeof *v->slots)) {
+        if (!v->pending_since) {
+            v->pending_since = now;
+        }
+        if (!pinned) {
+            /* Nothing to wait for (the table's first fill, or slots that
+             * had no server). */
+            slots_apply(hv, v, ofctrl);
+        }
+    }
     if (moved && (v->n_servers || v->changes)) {
         VLOG_INFO("VIP %s port %"PRIu16": %"PRIuSIZE" servers, %"PRIu32
                   " of %"PRIu32" slots moved, %"PRIu32" newly pinned",
@@ -414,9 +453,11 @@ hash_vips_update(struct controller *c, long long int now)
                 /* Another table size: every slot means another flow. */
                 vip_remove(hv, v, ofctrl);
                 free(v->slots);
+                free(v->next);
                 free(v->pinned);
                 v->n_slots = s->maglev_table_size;
                 v->slots = xcalloc(v->n_slots, sizeof *v->slots);
+                v->next = xcalloc(v->n_slots, sizeof *v->next);
                 v->pinned = bitmap_allocate(v->n_slots);
                 v->n_servers = 0;
             }
@@ -435,6 +476,7 @@ hash_vips_update(struct controller *c, long long int now)
                     .n_slots = s->maglev_table_size,
                 };
                 v->slots = xcalloc(v->n_slots, sizeof *v->slots);
+                v->next = xcalloc(v->n_slots, sizeof *v->next);
                 v->pinned = bitmap_allocate(v->n_slots);
             }
             v->seen = true;
@@ -470,6 +512,17 @@ hash_vips_run(struct controller *c, long long int now)
     }
     for (size_t i = 0; i < hv->n; i++) {
         struct hash_vip *v = &hv->vips[i];
+
+        /* A change whose pins the switch holds (or that waited for them
+         * for PIN_WAIT_MS: a pin the switch refuses must not hold the
+         * table back for ever). */
+        if (v->pending_since
+            && (ofctrl_is_synced(ofctrl)
+                || now >= v->pending_since + PIN_WAIT_MS)) {
+            slots_apply(hv, v, ofctrl);
+            c->flows_changed = true;
+        }
+
         bool open = v->n_pinned
                     && (now < v->window_until
                         || lbnode_vip_mappings(c->lb, &v->addr, v->port));
@@ -496,17 +549,23 @@ hash_vips_run(struct controller *c, long long int now)
 }
 
 /* Returns when hash_vips_run() has something to do: the end of a change
- * window, or in a second for a window that mappings hold open (LLONG_MAX:
- * nothing). */
+ * window, or in a second for a window that mappings hold open, or the end
+ * of the wait for a change's pins (LLONG_MAX: nothing). */
 long long int
 hash_vips_next_deadline(const struct hash_vips *hv, long long int now)
 {
     long long int next = LLONG_MAX;
 
     for (size_t i = 0; i < hv->n; i++) {
-        if (hv->vips[i].n_pinned) {
-            long long int until = hv->vips[i].window_until;
+        const struct hash_vip *v = &hv->vips[i];
+
+        if (v->n_pinned) {
+            long long int until = v->window_until;
             next = MIN(next, until > now ? until : now + 1000);
+        }
+        if (v->pending_since) {
+            /* ofctrl's own wake-ups tell when the pins are in. */
+            next = MIN(next, v->pending_since + PIN_WAIT_MS);
         }
     }
     return next;

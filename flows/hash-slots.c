@@ -78,17 +78,22 @@ hash_slots_server_actions(const struct in6_addr *underlay,
 }
 
 /* Initializes 'match' as that of the flow of slot 'slot' of the hash VIP
- * 'hash_id' in table LB_TABLE_HASH: its slot flow, or if 'pinned' its
- * pinned flow (reg2 = 0 too: not back from LB_TABLE_HASH_MISS). */
+ * 'hash_id' (an IPv4 VIP if 'v4') in table LB_TABLE_HASH: its slot flow,
+ * or if 'pinned' its pinned flow (reg2 = 0 too: not back from
+ * LB_TABLE_HASH_MISS; and TCP, which the connection tracker's action
+ * needs: the switch refuses a ct action without an IP match,
+ * OFPBAC_MATCH_INCONSISTENT). */
 void
 hash_slots_match_init(struct match *match, uint16_t hash_id, uint32_t slot,
-                      bool pinned)
+                      bool v4, bool pinned)
 {
     match_init_catchall(match);
     match_set_reg(match, 1, hash_id);
     match_set_reg(match, 0, slot);
     if (pinned) {
         match_set_reg(match, 2, 0);
+        match_set_dl_type(match, htons(v4 ? ETH_TYPE_IP : ETH_TYPE_IPV6));
+        match_set_nw_proto(match, IPPROTO_TCP);
     }
 }
 

@@ -97,7 +97,7 @@ char *hash_slots_match(uint16_t hash_id, uint32_t slot);
 char *hash_slots_server_actions(const struct in6_addr *underlay,
                                 ofp_port_t tunnel_port);
 void hash_slots_match_init(struct match *, uint16_t hash_id, uint32_t slot,
-                           bool pinned);
+                           bool v4, bool pinned);
 char *hash_slots_pinned_actions(void);
 void hash_slots_window_match_init(struct match *, uint16_t hash_id);
 char *hash_slots_window_actions(void);

@@ -143,7 +143,8 @@ while not stop:
             except OSError as e:
                 alive[i] = False
                 broken += 1
-                print("broken", i, servers[i], e, file=sys.stderr, flush=True)
+                print("broken", i, servers[i], e, "at %.1f" % time.time(),
+                      file=sys.stderr, flush=True)
     time.sleep(0.2)
 print("requests %d broken %d on-srv3 %d" % (done, broken,
                                              servers.count("srv3")),
@@ -156,6 +157,7 @@ check "100 keep-alive connections established" \
 head -1 "$D/keepalive.out"
 sleep 3         # A publication or two: none is kept (in place).
 
+echo "# srv3 leaves web2 at $(date +%s.%N)"
 check "srv3 (103) removed from web2, its nginx running on" \
     octl --wait=all vip-server-del web2 103
 read -r ok n1 n2 n3 <<<"$(requests 200)"
@@ -163,6 +165,7 @@ echo "# 200 new connections after the removal: $ok answered; srv1: $n1," \
      "srv2: $n2, srv3: $n3"
 check "all answered, none on srv3" bash -c "[ $ok = 200 ] && [ $n3 = 0 ]"
 sleep 5
+echo "# srv3 back in web2 at $(date +%s.%N)"
 check "srv3 (103) back in web2" octl --wait=all vip-server-add web2 103
 read -r ok n1 n2 n3 <<<"$(requests 200)"
 echo "# 200 new connections after it came back: $ok answered; srv1: $n1," \
@@ -180,6 +183,9 @@ echo "# LB nodes: $(lb_stat queries) queries, $(lb_stat mappings_installed)" \
      "mappings, $(lb_stat hash_unknown_to_slot) unknown flows to their" \
      "slot, $(lb_stat hash_mappings_revalidated) revalidated," \
      "$(lb_stat publish_hash_in_place) published in place"
+errors=$(lb_stat n_errors:)
+echo "# OpenFlow errors at the LB nodes' controllers: $errors"
+check "the switches took every flow (no OpenFlow error)" [ "$errors" = 0 ]
 check "the keep-alive connections ran on unbroken, each on its server" \
     [ "$rc" = 0 ]
 on3=$(tail -1 "$D/keepalive.out" | awk '$1 == "requests" { print $6 }')
