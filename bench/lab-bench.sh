@@ -7,9 +7,7 @@
 #   hash        the lab's VIP web2, 203.0.113.11:80 (the same nginx), turned
 #               to mode hash (PROTOCOL.md §4): the switches map every
 #               segment, the servers answer their own SYNs, nothing is
-#               translated.  hash mode is unfinished (issue 15), so the
-#               run exports OVSLB_UNFINISHED=hash to ovslb-ctl and the lab's
-#               daemons;
+#               translated;
 #   hand-wired  the same VIP and path wired by hand with static OpenFlow
 #               flows and no daemons (LAB.md; `ovslb-lab baseline on`): the
 #               ceiling of this datapath;
@@ -1012,9 +1010,6 @@ main() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
 
-    # hash mode is unfinished: ovslb-ctl and the daemons the lab starts
-    # accept it with this.
-    export OVSLB_UNFINISHED=hash
     progress "lab up (report: $REPORT)"
     LAB_STARTED=yes
     OVSLB_LAB_CONTROL_NET=$BENCH_CONTROL_NET lab up

@@ -357,29 +357,8 @@ BUILD_ASSERT_DECL(ARRAY_SIZE(algorithm_names) == CLUSTER_N_ALGS);
  * asks for what this version does not implement, NULL otherwise.  Such a
  * VIP would be accepted and then silently not served: ovslb-ctl refuses
  * it, and the daemons skip a row written around ovslb-ctl, saying why. */
-/* Returns true if the environment variable OVSLB_UNFINISHED, a list of
- * words separated by commas or spaces, names 'feature': the operator asks
- * for an unfinished feature knowingly (the tests of its finished parts do).
- * Every daemon and ovslb-ctl must see the same value. */
-static bool
-unfinished_allowed(const char *feature)
-{
-    const char *list = getenv("OVSLB_UNFINISHED");
-    size_t len = strlen(feature);
-
-    for (const char *p = list; p && *p; ) {
-        p += strspn(p, ", ");
-        size_t n = strcspn(p, ", ");
-        if (n == len && !strncmp(p, feature, len)) {
-            return true;
-        }
-        p += n;
-    }
-    return false;
-}
-
 char *
-cluster_vip_unimplemented(const char *mode, const char *protocol,
+cluster_vip_unimplemented(const char *mode OVS_UNUSED, const char *protocol,
                           const char *address)
 {
     struct in6_addr addr;
@@ -394,14 +373,6 @@ cluster_vip_unimplemented(const char *mode, const char *protocol,
                              "(use an IPv4 address)", address);
         }
         free(error);
-    }
-    if (mode && !strcmp(mode, "hash") && !unfinished_allowed("hash")) {
-        return xstrdup("mode hash is not finished: its steady state works "
-                       "(the switches map every segment, no packet-in), but "
-                       "a change of a hash VIP's servers still breaks the "
-                       "connections whose slot it moves (use mode=tracked; "
-                       "OVSLB_UNFINISHED=hash in the environment of "
-                       "ovslb-ctl and of every daemon accepts it anyway)");
     }
     if (protocol && !strcmp(protocol, "udp")) {
         return xstrdup("protocol udp is not implemented yet: the LB nodes "

@@ -5,8 +5,8 @@
 # meter and cookie rate that break cluster_settings_check(), written around
 # ovslb-ctl, fall back to their defaults; a staged cluster key follows
 # key-stage and key-promote, and one equal to the current key, written
-# around ovslb-ctl, is ignored; so is a VIP of a mode or an address family
-# not implemented yet (hash, IPv6), or with a health check that does not
+# around ovslb-ctl, is ignored; so is a VIP of a protocol or an address
+# family not implemented yet (UDP, IPv6), or with a health check that does not
 # parse, written around
 # ovslb-ctl, while ovslb-ctl's health checks reach the snapshot; so do the
 # LB and server nodes' zones and the nearest algorithm.  Then
@@ -92,10 +92,10 @@ chmod +x "$TMP/restart.sh"
     "has:setting syn_meter_rate=50000" \
     "has:setting other_meter_rate=90000" \
     "has:rejected 1" \
-    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"mode\":\"hash\"}}]' >/dev/null" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"protocol\":\"udp\"}}]' >/dev/null" \
     "lacks:vip web " \
     "has:rejected 2" \
-    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"mode\":\"tracked\"}}]' >/dev/null" \
+    "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"protocol\":\"tcp\"}}]' >/dev/null" \
     "has:vip web 192.0.2.10 ports=80,443 tcp mode=tracked algorithm=source mss=1300 wscale=2 ttl=4 down servers=101:9" \
     "has:rejected 1" \
     "sh:ovsdb-client transact $DB '[\"OVSLB\",{\"op\":\"update\",\"table\":\"VIP\",\"where\":[[\"name\",\"==\",\"web\"]],\"row\":{\"address\":\"2001:db8::10\"}}]' >/dev/null" \

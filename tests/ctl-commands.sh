@@ -295,17 +295,13 @@ expect 0 "...ports sorted" "^web4 192.0.2.16 80,443/tcp " -- $C vip-list
 expect 1 "vip-add protocol udp: not implemented yet" \
     "protocol udp is not implemented yet" -- \
     $C vip-add webu 192.0.2.10 80 --protocol=udp
-expect 1 "vip-add mode hash: not finished" \
-    "mode hash is not finished" -- \
+expect 0 "vip-add mode hash (TCP)" -- \
     $C vip-add webh 192.0.2.30 80 --mode=hash
-expect 0 "vip-add mode hash, unfinished features asked for" -- \
-    env OVSLB_UNFINISHED=udp,hash $C vip-add webh 192.0.2.30 80 --mode=hash
 expect 0 "...listed as hash" "^webh 192.0.2.30 80/tcp mode=hash " -- \
     $C vip-list
 expect 1 "vip-add mode hash, protocol udp: not implemented yet" \
     "protocol udp is not implemented yet" -- \
-    env OVSLB_UNFINISHED=hash $C vip-add webhu 192.0.2.31 53 --mode=hash \
-    --protocol=udp
+    $C vip-add webhu 192.0.2.31 53 --mode=hash --protocol=udp
 expect 0 "vip-del the hash VIP" -- $C vip-del webh
 expect 3 "vip-add duplicate name" "web: VIP already exists" -- \
     $C vip-add web 192.0.2.11 80
@@ -352,8 +348,6 @@ expect 0 "vip-set mode, ports, mss, admin_state" -- \
     $C vip-set web4 mode=tracked ports=8443 mss=1300 admin_state=down
 expect 0 "...applied" "^web4 192.0.2.16 8443/tcp mode=tracked algorithm=source servers=none admin=down$" -- \
     $C vip-list
-expect 1 "vip-set mode=hash: not finished" \
-    "mode hash is not finished" -- $C vip-set web4 mode=hash
 expect 1 "vip-set protocol=udp: not implemented yet" \
     "protocol udp is not implemented yet" -- $C vip-set web4 protocol=udp
 expect 0 "...nothing changed" "^web4 192.0.2.16 8443/tcp mode=tracked " -- \

@@ -6,17 +6,13 @@
 # switches map every segment by the VIP's Maglev table) and nothing
 # through the agents.  Then 100 keep-alive connections go on unbroken,
 # each on its server, while srv3 leaves the VIP (its nginx running on) and
-# comes back; new connections follow the new server set.  hash mode is
-# unfinished (ownership gossip, UDP, IPv6), so the lab's daemons and
-# ovslb-ctl run with OVSLB_UNFINISHED=hash.  Root only; run by 'make
-# check-system'.
+# comes back; new connections follow the new server set.  Root only; run
+# by 'make check-system'.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/system/system-lib.sh
 . "$srcdir/tests/system/system-lib.sh"
 
-# Before the lab starts: its daemons inherit it.
-export OVSLB_UNFINISHED=hash
 sys_init
 D=$OVSLB_LAB_DIR
 VIP=203.0.113.11
