@@ -1224,7 +1224,15 @@ tracker_query(struct lbnode *lb, const struct ctl_mapping_query *q,
              : e->state == ENTRY_ESTABLISHED ? "MAPPING"
              : "waiting for the server");
     if (e && e->state == ENTRY_ESTABLISHED) {
-        lease_entry_renew(lb, e, now);
+        /* A query means a packet of the connection, except for a hash
+         * VIP's, whose ingress asks again when its mapping's lease runs
+         * out (ingress_mapping_revalidate()): only its server's
+         * publications say it lives, or the two would keep each other
+         * alive for ever. */
+        const struct vip *v = vip_for_cp(lb, &q->cp);
+        if (!v || !v->cfg.hash) {
+            lease_entry_renew(lb, e, now);
+        }
         send_mapping(lb, e, q->ingress, now, io, aux);
     } else if (e) {
         entry_add_waiter(entry_hs(lb, e), q->ingress);
