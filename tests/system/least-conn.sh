@@ -25,13 +25,6 @@ accepted() {
     ovs-appctl --timeout=5 -t "$D/srv$1/ovslb-agent.ctl" ovslb/stats \
         | awk '$1 == "accepted:" { print $2; exit }'
 }
-# lb_sum COUNTER: a counter of ovslb/stats summed over the LB nodes.
-lb_sum() {
-    local k
-    for k in 1 2 3; do
-        ovs-appctl --timeout=5 -t "$D/lb$k/ovslb-controller.ctl" ovslb/stats
-    done | awk -v c="$1" '$1 == c { s += $2 } END { print s + 0 }'
-}
 # reported_conns K: the connections LB node K last heard server 101 report
 # on the echo VIP port (-1 if none).
 reported_conns() {
@@ -86,8 +79,8 @@ check "at least 80 % of them on servers 102 and 103" \
     [ $((n2 + n3)) -ge 240 ]
 check "servers 102 and 103 shared them" \
     bash -c "[ $n2 -ge 60 ] && [ $n3 -ge 60 ]"
-check "the LB nodes recorded load reports" [ "$(lb_sum load_entries)" -gt 0 ]
-check "no load report refused" [ "$(lb_sum load_rejected)" = 0 ]
+check "the LB nodes recorded load reports" [ "$(lb_stat_sum load_entries)" -gt 0 ]
+check "no load report refused" [ "$(lb_stat_sum load_rejected)" = 0 ]
 
 # Drain: server 101 at weight 0 gets no new connection, and its 50 streams
 # go on (checked at the end).

@@ -279,6 +279,20 @@ octl() {
     fi
 }
 
+# stat_sum KIND KEY: a counter of ovslb/stats (the line whose first word is
+# KEY) summed over the lab's three nodes of KIND: lb (the controllers) or
+# srv (the agents).
+stat_sum() {
+    local k daemon=ovslb-controller
+    [ "$1" = lb ] || daemon=ovslb-agent
+    for k in 1 2 3; do
+        ovs-appctl --timeout=5 -t "$OVSLB_LAB_DIR/$1$k/$daemon.ctl" \
+            ovslb/stats
+    done | awk -v c="$2" '$1 == c { s += $2 } END { print s + 0 }'
+}
+lb_stat_sum() { stat_sum lb "$1"; }
+agent_stat_sum() { stat_sum srv "$1"; }
+
 # streams_status FILE KEY: a value of streams.py's status file FILE (0 if
 # it has none yet).
 streams_status() {
