@@ -13,8 +13,7 @@ controller_ovslb_controller_SOURCES = \
 	controller/journal.c \
 	controller/lb-io.c \
 	controller/ovslb-controller.c \
-	controller/static-flows.c \
-	controller/switch-conntrack.c controller/switch-conntrack.h
+	controller/static-flows.c
 controller_ovslb_controller_LDADD = controller/libcontroller.la \
 	flows/libflows.la lib/libovslb.la $(OVS_LIBS)
 dist_man_MANS += controller/ovslb-controller.8

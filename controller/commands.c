@@ -30,7 +30,7 @@
 #include "metrics.h"
 #include "controller/hash-vips.h"
 #include "controller/lbnode.h"
-#include "controller/switch-conntrack.h"
+#include "switch-conntrack.h"
 #include "flow.h"
 #include "node-daemon.h"
 #include "ofctrl.h"

@@ -43,7 +43,7 @@
 #include "controller/lb-actions.h"
 #include "controller/hash-vips.h"
 #include "controller/lbnode.h"
-#include "controller/switch-conntrack.h"
+#include "switch-conntrack.h"
 #include "node-daemon.h"
 #include "ofctrl.h"
 #include "openvswitch/match.h"

@@ -30,7 +30,7 @@
 #include "ctl-msg.h"
 #include "ctl-sock.h"
 #include "health.h"
-#include "controller/switch-conntrack.h"
+#include "switch-conntrack.h"
 #include "node-daemon.h"
 #include "ofctrl.h"
 #include "openvswitch/vlog.h"

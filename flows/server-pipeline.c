@@ -61,6 +61,7 @@ static void
 add_vip_flows(const struct server_pipeline_params *pp,
               const struct server_pipeline_vip *vip, struct pipeline *p)
 {
+    struct ds redirected = DS_EMPTY_INITIALIZER;
     struct ds match = DS_EMPTY_INITIALIZER;
 
     for (size_t i = 0; i < vip->n_ports; i++) {
@@ -95,6 +96,26 @@ add_vip_flows(const struct server_pipeline_params *pp,
                      "set_field:"ETH_ADDR_FMT"->eth_dst,LOCAL",
                      ETH_ADDR_ARGS(pp->local_mac));
 
+        /* Redirected here by another server node: ours, whatever our
+         * ownership entries say. */
+        ds_put_format(&redirected, "%s,tun_id=%#x", ds_cstr(&match),
+                      SERVER_PIPELINE_OWNER_VNI);
+        pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 110,
+                     ds_cstr(&redirected),
+                     "set_field:"ETH_ADDR_FMT"->eth_dst,LOCAL",
+                     ETH_ADDR_ARGS(pp->local_mac));
+        ds_clear(&redirected);
+
+        /* From the LB tier, maybe another server's connection: only
+         * segments other than SYNs (a SYN opens a connection here). */
+        if (pp->owner_check) {
+            ds_put_cstr(&match, ",tcp_flags=-syn");
+            pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 105,
+                         ds_cstr(&match), "ct(zone=%d,table=%d)",
+                         SERVER_PIPELINE_OWNER_ZONE,
+                         SERVER_PIPELINE_TABLE_OWNER);
+        }
+
         /* From the server, to an egress LB node the switch picks. */
         ds_clear(&match);
         put_tcp_addr(&match, &vip->addr, false);
@@ -119,6 +140,7 @@ add_vip_flows(const struct server_pipeline_params *pp,
     pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, ds_cstr(&match),
                  "set_field:"ETH_ADDR_FMT"->eth_dst,LOCAL",
                  ETH_ADDR_ARGS(pp->local_mac));
+    ds_destroy(&redirected);
     ds_destroy(&match);
 }
 
@@ -206,6 +228,33 @@ server_pipeline_build(const struct server_pipeline_params *pp,
     }
     pipeline_add(p, SERVER_PIPELINE_TABLE_EGRESS_HASH, 0, "", "drop");
 
+    /* Ownership redirects: one flow per peer; the rest is ours. */
+    if (pp->owner_check) {
+        for (size_t i = 0; i < pp->n_peers; i++) {
+            const struct server_pipeline_peer *peer = &pp->peers[i];
+            struct ds addr = DS_EMPTY_INITIALIZER;
+            char m[32];
+
+            if (peer->node_id > SERVER_PIPELINE_MAX_NODE_ID) {
+                continue;
+            }
+            put_addr(&addr, &peer->underlay);
+            snprintf(m, sizeof m, "ct_mark=%#"PRIx32,
+                     server_pipeline_owner_mark(peer->node_id));
+            pipeline_add(p, SERVER_PIPELINE_TABLE_OWNER, 100, m,
+                         "set_field:%s->%s,set_field:%#x->tun_id,"
+                         "output:%"PRIu16, ds_cstr(&addr),
+                         IN6_IS_ADDR_V4MAPPED(&peer->underlay)
+                         ? "tun_dst" : "tun_ipv6_dst",
+                         SERVER_PIPELINE_OWNER_VNI,
+                         ofp_to_u16(pp->geneve_port));
+            ds_destroy(&addr);
+        }
+        pipeline_add(p, SERVER_PIPELINE_TABLE_OWNER, 0, "",
+                     "set_field:"ETH_ADDR_FMT"->eth_dst,LOCAL",
+                     ETH_ADDR_ARGS(pp->local_mac));
+    }
+
     /* Ingress node unknown: node 0. */
     pipeline_add(p, SERVER_PIPELINE_TABLE_INGRESS, 0, "",
                  "set_field:"ETH_ADDR_FMT"->eth_src,"
@@ -214,6 +263,16 @@ server_pipeline_build(const struct server_pipeline_params *pp,
                  ETH_ADDR_ARGS(SERVER_PIPELINE_XLATE_MAC),
                  ofp_to_u16(pp->xlate_port));
     pipeline_add(p, SERVER_PIPELINE_TABLE_EGRESS, 0, "", "drop");
+}
+
+/* Returns the conntrack mark, in zone SERVER_PIPELINE_OWNER_ZONE, of the
+ * connections that server node 'node_id' (at most
+ * SERVER_PIPELINE_MAX_NODE_ID) owns: never 0, the mark of an entry with
+ * none. */
+uint32_t
+server_pipeline_owner_mark(uint32_t node_id)
+{
+    return UINT32_C(0x6f770000) | (node_id & 0xffff);
 }
 
 /* Returns the MAC that names node 'node_id' (at most

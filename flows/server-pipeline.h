@@ -42,6 +42,19 @@
  *       the healthy LB nodes into reg0 -> table EGRESS_HASH: reg0 names
  *       the egress node -> tun_dst := its underlay address -> Geneve.  The
  *       switch picks the egress of every reply segment, with no agent.
+ *   Geneve with tun_id SERVER_PIPELINE_OWNER_VNI, to a `hash` VIP port: a
+ *       segment another server node redirected here, its owner (below) ->
+ *       LOCAL, never redirected again.
+ *   Geneve, to a `hash` VIP port, not a SYN, while the agent holds
+ *       ownership entries ('owner_check'; agent/owners.h) -> conntrack
+ *       lookup in zone SERVER_PIPELINE_OWNER_ZONE, no commit -> table
+ *       OWNER: an entry whose mark names a peer server
+ *       (server_pipeline_owner_mark()) -> tun_dst := the peer's underlay
+ *       address, tun_id := SERVER_PIPELINE_OWNER_VNI -> Geneve, the inner
+ *       packet unchanged; anything else -> LOCAL.  One flow per peer,
+ *       whatever the number of connections: the agent commits one
+ *       conntrack entry per connection another server owns, from the
+ *       ownership gossip (PROTOCOL.md §4).
  *   Everything else is dropped.
  *
  * SERVER_PIPELINE_XLATE_MAC is never the translation port's own address, so
@@ -67,6 +80,12 @@ struct pipeline;
 #define SERVER_PIPELINE_TABLE_INGRESS 10
 #define SERVER_PIPELINE_TABLE_EGRESS 20
 #define SERVER_PIPELINE_TABLE_EGRESS_HASH 21
+#define SERVER_PIPELINE_TABLE_OWNER 22
+
+/* Ownership redirects: the conntrack zone of their entries, and the Geneve
+ * VNI that marks a redirected segment ("ow"). */
+#define SERVER_PIPELINE_OWNER_ZONE 0x6f77
+#define SERVER_PIPELINE_OWNER_VNI 0x6f77
 
 /* Default OpenFlow port numbers (LAB.md); the port names are node
  * settings (node-settings.h). */
@@ -98,6 +117,12 @@ struct server_pipeline_lb {
     struct in6_addr south;      /* Underlay address, IPv4 as v4-mapped. */
 };
 
+/* Another server node, the owner of connections that reach this one. */
+struct server_pipeline_peer {
+    uint32_t node_id;           /* 0 to SERVER_PIPELINE_MAX_NODE_ID. */
+    struct in6_addr underlay;   /* IPv4 as v4-mapped. */
+};
+
 struct server_pipeline_params {
     ofp_port_t geneve_port;
     ofp_port_t xlate_port;
@@ -110,12 +135,18 @@ struct server_pipeline_params {
      * healthy ones), by node id. */
     const uint32_t *egress_lbs;
     size_t n_egress_lbs;
+    /* Ownership redirects of hash VIPs' segments: whether to look them up,
+     * and the peers to redirect to. */
+    bool owner_check;
+    const struct server_pipeline_peer *peers;
+    size_t n_peers;
 };
 
 void server_pipeline_build(const struct server_pipeline_params *,
                            struct pipeline *);
 
 struct eth_addr server_pipeline_node_mac(uint32_t node_id);
+uint32_t server_pipeline_owner_mark(uint32_t node_id);
 bool server_pipeline_mac_to_node(const struct eth_addr, uint32_t *node_id);
 
 #endif /* server-pipeline.h */

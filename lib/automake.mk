@@ -21,6 +21,7 @@ lib_libovslb_la_SOURCES = \
 	lib/selection.c lib/selection.h \
 	lib/seq-xlate.c lib/seq-xlate.h \
 	lib/store.c lib/store.h \
+	lib/switch-conntrack.c lib/switch-conntrack.h \
 	lib/syn-cookie.c lib/syn-cookie.h \
 	lib/tcp-seg.c lib/tcp-seg.h \
 	lib/tls-files.c lib/tls-files.h

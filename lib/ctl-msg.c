@@ -649,8 +649,11 @@ static void
 codec_owner(struct ctl_codec *c, struct ctl_owner *m)
 {
     m->server = codec_u32(c, m->server);
-    codec_cp(c, &m->cp);
-    m->opened = codec_bool(c, m->opened);
+    m->n = codec_count(c, m->n, CTL_OWNER_MAX_ENTRIES, CTL_OWNER_ENTRY_LEN);
+    for (size_t i = 0; i < m->n; i++) {
+        codec_cp(c, &m->entries[i].cp);
+        m->entries[i].opened = codec_bool(c, m->entries[i].opened);
+    }
 }
 
 static void
@@ -992,6 +995,8 @@ ctl_msg_max_entries(enum ctl_msg_type type)
         return CTL_LB_LIST_MAX_NODES;
     case CTL_MSG_LOAD:
         return CTL_LOAD_MAX_ENTRIES;
+    case CTL_MSG_OWNER:
+        return CTL_OWNER_MAX_ENTRIES;
     case CTL_MSG_SYN_INFO:
     case CTL_MSG_SYN_SYNC:
     case CTL_MSG_ACK_INFO:
@@ -1005,7 +1010,6 @@ ctl_msg_max_entries(enum ctl_msg_type type)
     case CTL_MSG_UNKNOWN:
     case CTL_MSG_PING:
     case CTL_MSG_PONG:
-    case CTL_MSG_OWNER:
     case CTL_MSG_N_TYPES:
     default:
         return 0;
@@ -1329,9 +1333,17 @@ ctl_msg_format(const struct ctl_msg *msg, struct ds *s)
         ds_put_char(s, ']');
         break;
     case CTL_MSG_OWNER:
-        ds_put_format(s, " server=%"PRIu32, msg->owner.server);
-        format_cp(&msg->owner.cp, s);
-        ds_put_cstr(s, msg->owner.opened ? " opened" : " closed");
+        ds_put_format(s, " server=%"PRIu32" n=%"PRIuSIZE,
+                      msg->owner.server, msg->owner.n);
+        for (size_t i = 0; i < msg->owner.n; i++) {
+            ds_put_cstr(s, i ? ", " : " [");
+            flow_key_format(&msg->owner.entries[i].cp, s);
+            ds_put_cstr(s, msg->owner.entries[i].opened ? " opened"
+                                                         : " closed");
+        }
+        if (msg->owner.n) {
+            ds_put_char(s, ']');
+        }
         break;
     case CTL_MSG_LOAD:
         ds_put_format(s, " n=%"PRIuSIZE, msg->load.n);

@@ -525,14 +525,27 @@ struct ctl_lb_list {
     uint32_t nodes[CTL_LB_LIST_MAX_NODES];
 };
 
-/* OWNER (45 bytes), agent -> agents of the VIP: socket ownership (hash mode).
- *    0  server u32   4  cp (40)   44  opened u8 (0 or 1) */
-struct ctl_owner {
-    uint32_t server;
+/* OWNER (6 + 41 * n bytes), agent -> the other agents of its `hash` VIPs:
+ * socket ownership (PROTOCOL.md §4), batched.
+ *    0  server u32   4  n u16   6  entries; entry: 0  cp (40)
+ *    40  opened u8 (0 or 1)
+ * 'server' is the sender, which owns the opened sockets.  Entries are
+ * deltas (opened since the last message, closed since), and now and then
+ * every owned socket again as opened, which renews the receivers' leases;
+ * a message with no entries says the sender is alive (agent/owners.h). */
+struct ctl_owner_entry {
     struct flow_key cp;
     bool opened;                /* False: closed. */
 };
-#define CTL_OWNER_LEN 45
+#define CTL_OWNER_LEN 6
+#define CTL_OWNER_ENTRY_LEN 41
+#define CTL_OWNER_MAX_ENTRIES \
+    ((CTL_MSG_MAX_BODY - CTL_OWNER_LEN) / CTL_OWNER_ENTRY_LEN)
+struct ctl_owner {
+    uint32_t server;
+    size_t n;
+    struct ctl_owner_entry entries[CTL_OWNER_MAX_ENTRIES];
+};
 
 /* LOAD (2 + 31 * n bytes), agent -> every healthy LB node it knows, every
  * publish interval and at once when a VIP port's service goes down or

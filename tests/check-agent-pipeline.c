@@ -71,6 +71,13 @@ static const uint16_t ports_hash[] = { 8080 };
 /* The healthy LB nodes: the egress of hash VIPs' replies. */
 static const uint32_t egress_lbs[] = { 1, 3 };
 static const uint16_t ports_v6[] = { 443 };
+/* The owners of connections redirected by ownership (the last one is left
+ * out: its id is too big for a mark). */
+static const struct server_pipeline_peer owner_peers[] = {
+    { 102, { .s6_addr = { [10] = 0xff, [11] = 0xff, 10, 3, 0, 102 } } },
+    { 400, { .s6_addr = { 0xfd, [13] = 2, [14] = 1, [15] = 0x90 } } },
+    { 70000, { .s6_addr = { [10] = 0xff, [11] = 0xff, 10, 3, 0, 9 } } },
+};
 
 static struct in6_addr
 addr(const char *s)
@@ -113,6 +120,9 @@ build(struct pipeline *p, bool with_bad_lbs)
         .n_lbs = with_bad_lbs ? ARRAY_SIZE(lbs) : 4,
         .egress_lbs = egress_lbs,
         .n_egress_lbs = ARRAY_SIZE(egress_lbs),
+        .owner_check = true,
+        .peers = owner_peers,
+        .n_peers = ARRAY_SIZE(owner_peers),
     };
 
     pipeline_init(p);
@@ -148,6 +158,14 @@ trace(const char *flow)
 {
     return sh_output("ovs-appctl -t %s/ovs-vswitchd.ctl ofproto/trace "
                      "br-int '%s' 2>&1", rundir, flow);
+}
+
+/* Like trace(), with the conntrack state 'ct' after each ct action. */
+static char *
+trace_ct(const char *flow, const char *ct)
+{
+    return sh_output("ovs-appctl -t %s/ovs-vswitchd.ctl ofproto/trace "
+                     "br-int '%s' --ct-next '%s' 2>&1", rundir, flow, ct);
 }
 
 START_TEST(test_golden)
@@ -242,6 +260,56 @@ START_TEST(test_trace_ingress)
     out = trace("in_port=100,tun_src=10.2.0.12,tcp,nw_dst=203.0.113.11,"
                 "tp_dst=5201");
     ck_assert_msg(strstr(out, "Datapath actions: drop") != NULL, "%s", out);
+    free(out);
+    pipeline_destroy(&p);
+}
+END_TEST
+
+/* Ownership redirects of a hash VIP port: a SYN goes to the server's stack
+ * at once; any other segment is looked up in the ownership zone and goes to
+ * the peer its entry names, unchanged, or else to the stack; a segment a
+ * peer redirected here goes to the stack whatever the zone says. */
+START_TEST(test_trace_owner)
+{
+    struct pipeline p;
+    char *out;
+
+    build(&p, true);
+    load(&p);
+
+    out = trace("in_port=100,tun_src=10.2.0.12,tcp,nw_src=198.51.100.2,"
+                "nw_dst=203.0.113.10,tp_src=40000,tp_dst=8080,tcp_flags=syn");
+    ck_assert_msg(strstr(out, "ct(") == NULL, "%s", out);
+    ck_assert_msg(strstr(out, "02:00:0a:02:00:65->eth_dst") != NULL, "%s",
+                  out);
+    free(out);
+
+    /* Not a SYN, no entry: the stack, after the lookup. */
+    out = trace_ct("in_port=100,tun_src=10.2.0.12,tcp,nw_src=198.51.100.2,"
+                   "nw_dst=203.0.113.10,tp_src=40000,tp_dst=8080,"
+                   "tcp_flags=ack", "trk,new");
+    ck_assert_msg(strstr(out, "ct(table=22,zone=28535)") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "02:00:0a:02:00:65->eth_dst") != NULL, "%s",
+                  out);
+    ck_assert_msg(strstr(out, "tun_dst") == NULL, "%s", out);
+    free(out);
+
+    /* An entry of peer 102: re-encapsulated to it, marked. */
+    out = trace_ct("in_port=100,tun_src=10.2.0.12,tcp,nw_src=198.51.100.2,"
+                   "nw_dst=203.0.113.10,tp_src=40000,tp_dst=8080,"
+                   "tcp_flags=ack,ct_mark=0x6f770066", "trk,est");
+    ck_assert_msg(strstr(out, "10.3.0.102->tun_dst") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "0x6f77->tun_id") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "eth_dst") == NULL, "%s", out);
+    free(out);
+
+    /* Redirected here: the stack, no lookup. */
+    out = trace("in_port=100,tun_src=10.3.0.101,tun_id=0x6f77,tcp,"
+                "nw_src=198.51.100.2,nw_dst=203.0.113.10,tp_src=40000,"
+                "tp_dst=8080,tcp_flags=ack");
+    ck_assert_msg(strstr(out, "ct(") == NULL, "%s", out);
+    ck_assert_msg(strstr(out, "02:00:0a:02:00:65->eth_dst") != NULL, "%s",
+                  out);
     free(out);
     pipeline_destroy(&p);
 }
@@ -367,6 +435,7 @@ agent_pipeline_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_golden);
     tcase_add_test(tc, test_trace_ingress);
+    tcase_add_test(tc, test_trace_owner);
     tcase_add_test(tc, test_trace_server_and_agent);
     tcase_add_test(tc, test_trace_hash);
     suite_add_tcase(s, tc);

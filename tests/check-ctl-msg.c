@@ -308,8 +308,11 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
         break;
     case CTL_MSG_OWNER:
         m->owner.server = rnd32();
-        make_cp(&m->owner.cp);
-        m->owner.opened = !none;
+        m->owner.n = variant_count(v, CTL_OWNER_MAX_ENTRIES);
+        for (size_t i = 0; i < m->owner.n; i++) {
+            make_cp(&m->owner.entries[i].cp);
+            m->owner.entries[i].opened = i % 2 == 0;
+        }
         break;
     case CTL_MSG_LOAD:
         m->load.n = variant_count(v, CTL_LOAD_MAX_ENTRIES);
@@ -360,7 +363,8 @@ documented_body_len(const struct ctl_msg *m)
         return CTL_GOSSIP_LEN + CTL_GOSSIP_ENTRY_LEN * m->gossip.n;
     case CTL_MSG_LB_LIST:
         return CTL_LB_LIST_LEN + 4 * m->lb_list.n;
-    case CTL_MSG_OWNER: return CTL_OWNER_LEN;
+    case CTL_MSG_OWNER:
+        return CTL_OWNER_LEN + CTL_OWNER_ENTRY_LEN * m->owner.n;
     case CTL_MSG_LOAD:
         return CTL_LOAD_LEN + CTL_LOAD_ENTRY_LEN * m->load.n;
     case CTL_MSG_N_TYPES:
@@ -812,8 +816,11 @@ START_TEST(test_wire_offsets)
 
     b = encode_body(&m, CTL_MSG_OWNER, &buf);
     expect_be(b, 0, m.owner.server, 4, "server");
-    expect_cp(b, 4, &m.owner.cp);
-    expect_be(b, 44, 1, 1, "opened");
+    expect_be(b, 4, m.owner.n, 2, "n");
+    for (size_t i = 0; i < m.owner.n; i++) {
+        expect_cp(b, 6 + 41 * i, &m.owner.entries[i].cp);
+        expect_be(b, 6 + 41 * i + 40, i % 2 == 0, 1, "opened");
+    }
     ofpbuf_uninit(&buf);
 
     b = encode_body(&m, CTL_MSG_LOAD, &buf);
@@ -1204,6 +1211,7 @@ START_TEST(test_oversize)
         case CTL_MSG_GOSSIP: m.gossip.n++; break;
         case CTL_MSG_LB_LIST: m.lb_list.n++; break;
         case CTL_MSG_LOAD: m.load.n++; break;
+        case CTL_MSG_OWNER: m.owner.n++; break;
         default: ck_abort_msg("unexpected list type %d", t);
         }
         ofpbuf_init(&buf, 0);
@@ -1222,6 +1230,7 @@ START_TEST(test_max_entries)
     ck_assert_uint_eq(ctl_msg_max_entries(CTL_MSG_PUBLISH_FWD), 30);
     ck_assert_uint_eq(ctl_msg_max_entries(CTL_MSG_GOSSIP), 104);
     ck_assert_uint_eq(ctl_msg_max_entries(CTL_MSG_LB_LIST), 338);
+    ck_assert_uint_eq(ctl_msg_max_entries(CTL_MSG_OWNER), 33);
     ck_assert_uint_eq(ctl_msg_max_entries(CTL_MSG_TRACKER_SYNC), 8);
     ck_assert_uint_eq(ctl_msg_max_entries(CTL_MSG_PING), 0);
     ck_assert_uint_eq(ctl_msg_max_entries(CTL_MSG_N_TYPES), 0);
@@ -1232,6 +1241,8 @@ START_TEST(test_max_entries)
                       * (CTL_GOSSIP_MAX_ENTRIES + 1), CTL_MSG_MAX_BODY);
     ck_assert_uint_gt(CTL_LB_LIST_LEN + 4 * (CTL_LB_LIST_MAX_NODES + 1),
                       CTL_MSG_MAX_BODY);
+    ck_assert_uint_gt(CTL_OWNER_LEN + CTL_OWNER_ENTRY_LEN
+                      * (CTL_OWNER_MAX_ENTRIES + 1), CTL_MSG_MAX_BODY);
 }
 END_TEST
 
@@ -1261,7 +1272,7 @@ count_offset(enum ctl_msg_type type)
 {
     if (type == CTL_MSG_TRACKER_SYNC) {
         return 76;
-    } else if (type == CTL_MSG_PUBLISH) {
+    } else if (type == CTL_MSG_PUBLISH || type == CTL_MSG_OWNER) {
         return 4;
     } else if (type == CTL_MSG_PUBLISH_FWD || type == CTL_MSG_LB_LIST) {
         return 8;
@@ -1359,7 +1370,7 @@ START_TEST(test_bad_fields)
     for (size_t ofs = 37; ofs < 40; ofs++) {
         check_body_byte(CTL_MSG_ACCEPTED, ofs, 0x80, CTL_MSG_ERR_FIELD);
     }
-    check_body_byte(CTL_MSG_OWNER, 4 + 36, 0, CTL_MSG_ERR_FIELD);
+    check_body_byte(CTL_MSG_OWNER, 6 + 41 + 36, 0, CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_PUBLISH, 6 + 45 + 38, 1, CTL_MSG_ERR_FIELD);
 
     /* TCP options: flag bits; the client's window scale is carried as
@@ -1392,7 +1403,7 @@ START_TEST(test_bad_fields)
     check_body_byte(CTL_MSG_PONG, 9, 2, CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_GOSSIP, 2 + 13 + 4, CTL_NODE_N_KINDS,
                     CTL_MSG_ERR_FIELD);
-    check_body_byte(CTL_MSG_OWNER, 44, 2, CTL_MSG_ERR_FIELD);
+    check_body_byte(CTL_MSG_OWNER, 6 + 41 + 40, 2, CTL_MSG_ERR_FIELD);
 
     /* LOAD: unknown flag bits; a port of 0 is refused, on the wire and by
      * the encoder. */

@@ -495,7 +495,9 @@ valid_msg(struct ctl_msg *msg, enum ctl_msg_type type, uint64_t seq)
     ctl_msg_init(msg, type, 1, seq);
     if (type == CTL_MSG_OWNER) {
         msg->owner.server = 7;
-        msg->owner.cp = cp;
+        msg->owner.n = 1;
+        msg->owner.entries[0].cp = cp;
+        msg->owner.entries[0].opened = true;
     } else if (type == CTL_MSG_PUBLISH || type == CTL_MSG_PUBLISH_FWD) {
         msg->publish.server = 7;
         msg->publish.n = 1;

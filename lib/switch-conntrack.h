@@ -16,10 +16,12 @@
 
 /*
  * switch-conntrack: keeps TCP sequence checking off in the connection
- * tracker of the node's ovs-vswitchd, which the ingress mappings need
- * (DESIGN.md, cost rules): an LB node sees only the client's half of each
- * connection, and with checking on the userspace connection tracker marks
- * its segments invalid once they pass the first window.  The setting
+ * tracker of the node's ovs-vswitchd, which the connection-tracker entries
+ * of ovslb need (DESIGN.md, cost rules): an LB node's ingress mappings, and
+ * a server node's ownership redirects (agent/owners.h), see only the
+ * client's half of each connection, and with checking on the userspace
+ * connection tracker marks its segments invalid once they pass the first
+ * window.  The setting
  * (ovs-appctl dpctl/ct-disable-tcp-seq-chk) is a runtime one that
  * ovs-vswitchd forgets when it restarts, so it is applied again after every
  * new OpenFlow connection and checked now and then.
