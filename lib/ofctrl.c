@@ -583,8 +583,17 @@ encode_flow_mod(const struct ofctrl *oc, const struct ofctrl_flow *f,
     };
 
     if (!body) {
+        /* Only our flow, but not by the switch's cookie index: given an
+         * exact cookie mask, ovs-vswitchd looks the flow up among all the
+         * flows of that cookie, which are all ours (65,521 per hash VIP),
+         * so removing n flows cost n times that many comparisons (21,856
+         * pins removed at once blocked its main thread, and with it every
+         * packet of the node, for over 30 s).  With any other mask it
+         * finds the flow in its table by match and priority, then checks
+         * the cookie under the mask: every bit but the top one, which our
+         * cookies do not use (OFCTRL_COOKIE_MASK). */
         fm.cookie = htonll(oc->cookie);
-        fm.cookie_mask = OVS_BE64_MAX;
+        fm.cookie_mask = htonll(OFCTRL_COOKIE_MASK);
     }
     return ofputil_encode_flow_mod(&fm, oc->protocol);
 }
@@ -1519,8 +1528,9 @@ handle_msg(struct ofctrl *oc, struct ofpbuf *msg)
  * "unix:/run/openvswitch/br-int.mgmt"), which owns the flows that carry
  * 'cookie'.  'allowed_versions' is a bitmap of (1 << OFPxx_VERSION); only
  * OpenFlow 1.3 and later are used, and 0 means OFCTRL_DEFAULT_VERSIONS.
- * Returns NULL if 'target' is NULL, if 'cookie' is 0 or UINT64_MAX (0 is
- * what flows added without a cookie carry), or if 'allowed_versions' holds
+ * Returns NULL if 'target' is NULL, if 'cookie' is 0 (what flows added
+ * without a cookie carry) or has its top bit set (OFCTRL_COOKIE_MASK), or
+ * if 'allowed_versions' holds
  * no version from 1.3 on.  The connection is made by ofctrl_run(). */
 struct ofctrl *
 ofctrl_create(const char *target, uint64_t cookie, uint32_t allowed_versions)
@@ -1531,7 +1541,8 @@ ofctrl_create(const char *target, uint64_t cookie, uint32_t allowed_versions)
         allowed_versions = OFCTRL_DEFAULT_VERSIONS;
     }
     allowed_versions &= OFCTRL_DEFAULT_VERSIONS;
-    if (!target || !cookie || cookie == UINT64_MAX || !allowed_versions) {
+    if (!target || !cookie || cookie & ~OFCTRL_COOKIE_MASK
+        || !allowed_versions) {
         return NULL;
     }
 

@@ -28,7 +28,10 @@
  * barrier's reply arrives, and at most one such transaction is in flight.
  *
  * Ownership.  Every flow ofctrl installs carries the cookie given to
- * ofctrl_create(); deletes and dumps match on it with a full cookie mask, so
+ * ofctrl_create(); deletes and dumps match on it (a delete of one flow
+ * under OFCTRL_COOKIE_MASK, every bit but the top one, which a cookie may
+ * not use: ovs-vswitchd then finds the flow by its match instead of
+ * scanning every flow of the cookie), so
  * flows installed by anybody else are never modified or deleted (except that
  * OpenFlow identifies a flow by table, priority and match: a foreign flow
  * with exactly the same three is replaced by ours).  Groups and meters have
@@ -125,6 +128,9 @@ struct ofputil_flow_removed;
 #define OFCTRL_MAX_RECV_PER_RUN 256
 
 struct ofctrl;
+
+/* The bits of a cookie: ofctrl_create() refuses one with the top bit set. */
+#define OFCTRL_COOKIE_MASK (UINT64_MAX >> 1)
 
 struct ofctrl *ofctrl_create(const char *target, uint64_t cookie,
                              uint32_t allowed_versions);

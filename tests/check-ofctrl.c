@@ -449,6 +449,44 @@ START_TEST(test_diff_and_foreign)
 }
 END_TEST
 
+/* A delete of one of our flows (by match, priority and our cookie under
+ * OFCTRL_COOKIE_MASK, not the switch's cookie index: see encode_flow_mod())
+ * removes ours and only ours: a flow that somebody else put in its place,
+ * with the same table, priority and match but their cookie, stays. */
+START_TEST(test_delete_only_ours)
+{
+    struct ofctrl *oc = create_connected();
+    bool found;
+    char *out;
+
+    add_flow(oc, "priority=50,ip,nw_dst=203.0.113.50", "output:1");
+    add_flow(oc, "priority=50,ip,nw_dst=203.0.113.51", "output:1");
+    ofctrl_commit(oc);
+    ck_assert(run_until(oc, is_synced, NULL, 5000));
+
+    /* Theirs replaces ours for .51. */
+    ck_assert_int_eq(sh("ovs-ofctl -O OpenFlow13 add-flow %s "
+                        "'cookie=0x99,table=0,priority=50,ip,"
+                        "nw_dst=203.0.113.51,actions=output:2'",
+                        target()), 0);
+    ck_assert_ptr_null(ofctrl_flow_del_str(
+                           oc, "priority=50,ip,nw_dst=203.0.113.50", &found));
+    ck_assert(found);
+    ck_assert_ptr_null(ofctrl_flow_del_str(
+                           oc, "priority=50,ip,nw_dst=203.0.113.51", &found));
+    ck_assert(found);
+    ofctrl_commit(oc);
+    ck_assert(run_until(oc, is_synced, NULL, 5000));
+    out = dump_flows();
+    ck_assert_int_eq(count_lines(out, "nw_dst=203.0.113.50"), 0);
+    ck_assert_int_eq(count_lines(out, "cookie=0x99,"), 1);
+    ck_assert_int_eq(count_lines(out, "nw_dst=203.0.113.51 "
+                                 "actions=output:2"), 1);
+    free(out);
+    ofctrl_destroy(oc);
+}
+END_TEST
+
 /* Restarting ovs-vswitchd loses flows, groups and the TLV map; ofctrl puts
  * them back by itself. */
 START_TEST(test_vswitchd_restart)
@@ -782,6 +820,7 @@ START_TEST(test_bad_input)
     ck_assert_ptr_null(ofctrl_create(NULL, 1, 0));
     ck_assert_ptr_null(ofctrl_create(nowhere, 0, 0));
     ck_assert_ptr_null(ofctrl_create(nowhere, UINT64_MAX, 0));
+    ck_assert_ptr_null(ofctrl_create(nowhere, UINT64_C(1) << 63, 0));
     ck_assert_ptr_null(ofctrl_create(nowhere, 1, 1u << OFP10_VERSION));
     ofctrl_destroy(NULL);
 
@@ -1088,6 +1127,8 @@ ofctrl_suite(void)
 
     add_case(s, "install", test_install, daemons_setup, ovs_dummy_stop);
     add_case(s, "diff-and-foreign", test_diff_and_foreign,
+             daemons_setup, ovs_dummy_stop);
+    add_case(s, "delete-only-ours", test_delete_only_ours,
              daemons_setup, ovs_dummy_stop);
     add_case(s, "vswitchd-restart", test_vswitchd_restart,
              daemons_setup, ovs_dummy_stop);
