@@ -39,18 +39,26 @@
 #include "flows/server-pipeline.h"
 #include "hash.h"
 #include "metrics.h"
+#include "dirs.h"
+#include "dp-packet.h"
 #include "node-daemon.h"
 #include "ofctrl.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-ct.h"
+#include "openvswitch/ofpbuf.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "owners.h"
 #include "random.h"
 #include "service-probe.h"
 #include "sock-diag.h"
 #include "vip-load.h"
 #include "store.h"
+#include "switch-conntrack.h"
+#include "tcp-seg.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -137,6 +145,19 @@ struct agent {
                                  * the last full dump. */
     struct lb_info *lbs;        /* Sorted by node id. */
     size_t n_lbs;
+    struct server_pipeline_peer *servers;   /* Every server node but this
+                                             * one, sorted by id. */
+    size_t n_servers;
+
+    /* Ownership gossip of hash VIPs' connections (owners.h). */
+    struct owners *owners;
+    uint64_t pipeline_owners_seqno;     /* owners_peers_seqno() the pipeline
+                                         * was built with. */
+    struct switch_conntrack *ct;        /* Sequence checking off, for the
+                                         * ownership entries. */
+    uint64_t redirects_failed;          /* Entries not committed or not
+                                         * removed (no OpenFlow connection,
+                                         * queue full). */
 
     /* Bridge. */
     ofp_port_t geneve_port;
@@ -205,7 +226,7 @@ struct agent {
 static void set_service_probes(struct agent *,
                                const struct cluster_snapshot *);
 static unixctl_cb_func agent_unixctl_show, agent_unixctl_conns,
-    agent_unixctl_stats, agent_unixctl_set_limits;
+    agent_unixctl_stats, agent_unixctl_set_limits, agent_unixctl_owners;
 
 /* Fills 'opts' with the defaults. */
 void
@@ -267,6 +288,70 @@ io_journal_del(void *a_, const struct flow_key *cp)
         store_delete(store, "xlate", cp, sizeof *cp);
     }
 }
+
+/* Ownership redirects (owners.h).  The switch learns that 'cp' belongs to
+ * server 'owner' from a packet-out of a segment of the connection (client
+ * to VIP, an ACK) that commits it to the ownership zone with the owner's
+ * mark, and goes nowhere after (flows/server-pipeline.h): no flow per
+ * connection. */
+static void
+io_owner_redirect(void *a_, const struct flow_key *cp, uint32_t owner)
+{
+    struct agent *a = a_;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(a->nd);
+    struct tcp_seg_hdr hdr = { .flags = TCP_ACK, .window = 1024 };
+    struct ofpact_parse_params pp;
+    struct tcp_seg_endpoints ep;
+    uint64_t ofpacts_stub[128 / 8];
+    uint64_t stub[128 / 8];
+    struct ofpbuf ofpacts;
+    struct dp_packet b;
+    char actions[96];
+    char *error;
+
+    dp_packet_use_stub(&b, stub, sizeof stub);
+    ofpbuf_use_stub(&ofpacts, ofpacts_stub, sizeof ofpacts_stub);
+    snprintf(actions, sizeof actions,
+             "ct(commit,zone=%d,exec(set_field:%#"PRIx32"->ct_mark))",
+             SERVER_PIPELINE_OWNER_ZONE, server_pipeline_owner_mark(owner));
+    memset(&pp, 0, sizeof pp);
+    pp.ofpacts = &ofpacts;
+    pp.usable_protocols = &(enum ofputil_protocol) { 0 };
+    error = ofpacts_parse_actions(actions, &pp);
+    tcp_seg_endpoints_from_key(&ep, cp, FLOW_KEY_TO_VIP,
+                               SERVER_PIPELINE_AGENT_MAC, a->local_mac);
+    if (error || !ofctrl || tcp_seg_build(&b, &ep, &hdr)
+        || ofctrl_send_packet_out(ofctrl, dp_packet_data(&b),
+                                  dp_packet_size(&b), OFPP_CONTROLLER,
+                                  ofpacts.data, ofpacts.size)) {
+        a->redirects_failed++;
+    }
+    free(error);
+    ofpbuf_uninit(&ofpacts);
+    dp_packet_uninit(&b);
+}
+
+/* The switch forgets the ownership entry of 'cp': its segments reach this
+ * node's stack again. */
+static void
+io_owner_unredirect(void *a_, const struct flow_key *cp)
+{
+    struct agent *a = a_;
+    struct ofctrl *ofctrl = node_daemon_ofctrl(a->nd);
+    struct ofp_ct_match match;
+
+    flow_key_to_ct_match(cp, &match);
+    if (!ofctrl || ofctrl_flush_conntrack(ofctrl, SERVER_PIPELINE_OWNER_ZONE,
+                                          &match)) {
+        a->redirects_failed++;
+    }
+}
+
+static const struct owners_ops owners_io = {
+    .send = io_send,
+    .redirect = io_owner_redirect,
+    .unredirect = io_owner_unredirect,
+};
 
 static const struct agent_core_ops agent_io = {
     .send = io_send,
@@ -383,6 +468,17 @@ socket_cb(const struct sock_diag_entry *e, void *a_)
         size_t i = vip_index(a, &e->src, ntohs(e->sport));
         if (i != SIZE_MAX && a->vip_live) {
             a->vip_live[i]++;
+        }
+        if (i != SIZE_MAX && !a->vips[i].tracked && a->owners) {
+            struct flow_key cp;
+
+            memset(&cp, 0, sizeof cp);
+            cp.client = e->dst;
+            cp.client_port = e->dport;
+            cp.vip = e->src;
+            cp.vip_port = e->sport;
+            cp.proto = IPPROTO_TCP;
+            owners_dump_socket(a->owners, &cp);
         }
     }
     if (e->state == SOCK_DIAG_LISTEN) {
@@ -622,6 +718,27 @@ install_pipeline(struct agent *a)
         plbs[i].south = a->lbs[i].south;
     }
 
+    /* Ownership redirects: to the live peers, while any entry exists. */
+    struct server_pipeline_peer *peers = NULL;
+    size_t n_peers = 0;
+    if (a->owners) {
+        size_t n = owners_live_peers(a->owners, NULL, 0);
+        uint32_t *ids = xcalloc(MAX(n, 1), sizeof *ids);
+
+        owners_live_peers(a->owners, ids, n);
+        peers = xcalloc(MAX(n, 1), sizeof *peers);
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < a->n_servers; j++) {
+                if (a->servers[j].node_id == ids[i]) {
+                    peers[n_peers++] = a->servers[j];
+                    break;
+                }
+            }
+        }
+        free(ids);
+        a->pipeline_owners_seqno = owners_peers_seqno(a->owners);
+    }
+
     struct server_pipeline_params params = {
         .geneve_port = a->geneve_port,
         .xlate_port = a->xlate_port,
@@ -632,6 +749,9 @@ install_pipeline(struct agent *a)
         .n_lbs = a->n_lbs,
         .egress_lbs = a->healthy,
         .n_egress_lbs = a->healthy ? a->n_healthy : 0,
+        .owner_check = a->owners && owners_n_associations(a->owners) > 0,
+        .peers = peers,
+        .n_peers = n_peers,
     };
     pipeline_init(&p);
     server_pipeline_build(&params, &p);
@@ -650,6 +770,7 @@ install_pipeline(struct agent *a)
     free(hash_ports);
     free(pvips);
     free(plbs);
+    free(peers);
     a->pipeline_healthy_seqno = a->healthy_seqno;
 }
 
@@ -746,6 +867,71 @@ vip_has_server(const struct cluster_vip *vip, uint32_t node)
     return false;
 }
 
+/* The other server nodes of the configuration: where this node's
+ * ownership entries may redirect to (owners.h). */
+static void
+set_owner_peers(struct agent *a, const struct cluster_snapshot *snap)
+{
+    free(a->servers);
+    a->servers = xcalloc(MAX(snap->n_server_nodes, 1), sizeof *a->servers);
+    a->n_servers = 0;
+    for (size_t i = 0; i < snap->n_server_nodes; i++) {
+        const struct cluster_server_node *srv = &snap->server_nodes[i];
+
+        if (srv->node_id != a->self
+            && srv->node_id <= SERVER_PIPELINE_MAX_NODE_ID) {
+            a->servers[a->n_servers++] = (struct server_pipeline_peer) {
+                .node_id = srv->node_id, .underlay = srv->underlay,
+            };
+        }
+    }
+}
+
+/* Whom the ownership gossip goes to: the other server nodes of every
+ * `hash` VIP that this node serves or drains; and whom it is heard from:
+ * every other server node. */
+static void
+set_owner_targets(struct agent *a, const struct cluster_snapshot *snap)
+{
+    uint32_t *targets = NULL, *servers;
+    size_t n_targets = 0, allocated = 0;
+
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *v = &snap->vips[i];
+        bool ours = false;
+
+        if (v->mode != CLUSTER_VIP_HASH || v->protocol != IPPROTO_TCP) {
+            continue;
+        }
+        for (size_t j = 0; j < v->n_ports && !ours; j++) {
+            ours = vip_index(a, &v->address, v->ports[j]) != SIZE_MAX;
+        }
+        for (size_t j = 0; ours && j < v->n_servers; j++) {
+            uint32_t id = v->servers[j].node_id;
+            bool known = id == a->self;
+
+            for (size_t k = 0; k < n_targets && !known; k++) {
+                known = targets[k] == id;
+            }
+            if (!known) {
+                if (n_targets >= allocated) {
+                    targets = x2nrealloc(targets, &allocated,
+                                         sizeof *targets);
+                }
+                targets[n_targets++] = id;
+            }
+        }
+    }
+    servers = xcalloc(MAX(a->n_servers, 1), sizeof *servers);
+    for (size_t i = 0; i < a->n_servers; i++) {
+        servers[i] = a->servers[i].node_id;
+    }
+    owners_set_config(a->owners, targets, n_targets, servers, a->n_servers,
+                      snap->settings.lease_ms, a->now);
+    free(servers);
+    free(targets);
+}
+
 /* The limits of the core: the operator's admission limits
  * (node settings, ovslb/set-limits), with the cluster settings of 'snap' (if not
  * NULL): how long a translation entry lingers, the bound of the table and
@@ -801,7 +987,12 @@ reconfigure(struct agent *a)
         VLOG_WARN("node id changed from %"PRIu32" to %"PRIu32": "
                   "connection table dropped", a->self, settings->node_id);
         agent_core_destroy(a->core);
+    owners_destroy(a->owners);
+    switch_conntrack_destroy(a->ct);
+    free(a->servers);
         a->core = NULL;
+        owners_destroy(a->owners);
+        a->owners = NULL;
         a->loaded_store = NULL;
     }
     a->self = settings->node_id;
@@ -876,6 +1067,8 @@ reconfigure(struct agent *a)
         };
     }
 
+    set_owner_peers(a, snap);
+
     /* The admission limits of the node's settings, when they change (so
      * that ovslb/set-limits holds until then). */
     struct agent_limits node_limits = a->opts.limits;
@@ -902,6 +1095,10 @@ reconfigure(struct agent *a)
     agent_core_set_vips(a->core, a->vips, a->n_vips);
     a->n_healthy = SIZE_MAX;    /* Forces the ring to be rebuilt. */
     update_healthy(a);
+    if (!a->owners) {
+        a->owners = owners_create(a->self, &owners_io, a);
+    }
+    set_owner_targets(a, snap);
     a->configured = true;
 
     /* The bridge, with the ports that the node's settings name. */
@@ -1208,6 +1405,9 @@ handle_messages(struct agent *a)
         case CTL_MSG_LB_LIST:
             handle_lb_list(a, msg);
             break;
+        case CTL_MSG_OWNER:
+            owners_receive(a->owners, msg, a->now);
+            break;
         default:
             a->msgs_ignored++;
             COVERAGE_INC(agent_msg_ignored);
@@ -1288,9 +1488,11 @@ publish(struct agent *a)
         to = a->healthy[random_range(a->n_healthy)];
     }
     agent_core_sockets_begin(a->core, a->now);
+    owners_dump_begin(a->owners);
     bool ok = dump_sockets(a, true);
     if (ok) {
         agent_core_sockets_end(a->core, a->now, to);
+        owners_dump_end(a->owners, a->now);
         a->publish_rounds++;
         send_load(a);
         drop_drained(a);
@@ -1353,12 +1555,15 @@ agent_create(const char *ovs_remote, const struct agent_options *opts)
     hmap_init(&a->listeners);
     a->load = vip_load_create();
     a->probe = service_probe_create();
+    a->ct = switch_conntrack_create(ovs_rundir());
     a->config_error = xstrdup("starting");
 
     unixctl_command_register("ovslb/show", "", 0, 0, agent_unixctl_show, a);
     unixctl_command_register("ovslb/conns", "", 0, 0, agent_unixctl_conns,
                              a);
     unixctl_command_register("ovslb/stats", "", 0, 0, agent_unixctl_stats,
+                             a);
+    unixctl_command_register("ovslb/owners", "", 0, 0, agent_unixctl_owners,
                              a);
     unixctl_command_register("ovslb/set-limits",
                              "[conn=N] [load=X] [mem-mb=N]", 1, 3,
@@ -1485,6 +1690,9 @@ static const struct metrics_counter agent_driver_counters[] = {
                          "port's service failed its health check."),
     AGENT_DRIVER_COUNTER(journal_loaded, "journal_loaded",
                          "Journal records reloaded at start."),
+    AGENT_DRIVER_COUNTER(redirects_failed, "owner_redirects_failed",
+                         "Ownership entries the switch was not told of "
+                         "(no OpenFlow connection, or its queue full)."),
 };
 
 /* Adds to 'm' what ovslb/stats shows of 'a' (and the gauges of
@@ -1509,6 +1717,10 @@ put_metrics(struct agent *a, struct metrics *m)
     if (a->core) {
         agent_core_put_metrics(a->core, m);
     }
+    if (a->owners) {
+        owners_put_metrics(a->owners, m);
+    }
+    switch_conntrack_put_metrics(a->ct, m);
     if (a->xp) {
         struct xlate_path_stats xs;
 
@@ -1543,6 +1755,20 @@ write_metrics(struct agent *a)
     }
 }
 
+/* Keeps sequence checking off in the switch's connection tracker: the
+ * ownership entries see one direction of their connections only. */
+static void
+run_switch_conntrack(struct agent *a)
+{
+    struct ofctrl *ofctrl = node_daemon_ofctrl(a->nd);
+    struct ofctrl_stats st = { .n_connections = 0 };
+
+    if (ofctrl && ofctrl_is_connected(ofctrl)) {
+        ofctrl_get_stats(ofctrl, &st);
+    }
+    switch_conntrack_run(a->ct, st.n_connections, a->now);
+}
+
 /* Returns true if the data path of 'a' reflects the configuration it last
  * read: the core's VIP ports, limits and LB nodes set from it, the
  * pipeline built from it and confirmed installed by the switch (a
@@ -1575,8 +1801,11 @@ agent_run(struct agent *a)
     load_journal(a);
     open_xlate_path(a);
     handle_messages(a);
-    if (a->healthy_seqno != a->pipeline_healthy_seqno && has_hash_vip(a)) {
-        /* The hash VIPs' replies leave through the healthy LB nodes. */
+    owners_run(a->owners, a->now);
+    if ((a->healthy_seqno != a->pipeline_healthy_seqno && has_hash_vip(a))
+        || owners_peers_seqno(a->owners) != a->pipeline_owners_seqno) {
+        /* The hash VIPs' replies leave through the healthy LB nodes; their
+         * other servers' connections are redirected to live peers. */
         install_pipeline(a);
     }
     run_xlate_path(a);
@@ -1587,6 +1816,7 @@ agent_run(struct agent *a)
         send_load(a);
     }
     publish(a);
+    run_switch_conntrack(a);
     if (a->xp) {
         /* What the core made itself (a SYN, an ACK) leaves now. */
         xlate_path_flush(a->xp);
@@ -1614,6 +1844,8 @@ agent_wait(struct agent *a)
     if (a->n_diags) {
         poll_timer_wait_until(a->next_publish);
     }
+    poll_timer_wait_until(owners_next_deadline(a->owners));
+    poll_timer_wait_until(switch_conntrack_next_deadline(a->ct));
     service_probe_wait(a->probe);
 }
 
@@ -1732,7 +1964,11 @@ agent_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     PUT(load_msgs);
     PUT(conn_reqs_service_down);
     PUT(journal_loaded);
+    PUT(redirects_failed);
 #undef PUT
+    if (a->owners) {
+        owners_format_stats(a->owners, &s);
+    }
     if (a->xp) {
         ds_put_cstr(&s, "translation port:\n");
         xlate_path_format_stats(a->xp, &s);
@@ -1755,6 +1991,24 @@ agent_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     if (ofctrl) {
         ds_put_cstr(&s, "openflow:\n");
         ofctrl_format_stats(ofctrl, &s);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* "ovslb/owners": the sockets this node announces, the peers heard and
+ * the connections redirected to them. */
+static void
+agent_unixctl_owners(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                     const char *argv[] OVS_UNUSED, void *a_)
+{
+    struct agent *a = a_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (a->owners) {
+        owners_format(a->owners, &s);
+    } else {
+        ds_put_cstr(&s, "not configured\n");
     }
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);

@@ -13,6 +13,7 @@ agent_libagent_la_SOURCES = \
 	agent/agent-core.c agent/agent-core.h \
 	agent/agent.c agent/agent.h \
 	agent/netns.c agent/netns.h \
+	agent/owners.c agent/owners.h \
 	agent/service-probe.c agent/service-probe.h \
 	agent/sock-diag.c agent/sock-diag.h \
 	agent/tombstones.c agent/tombstones.h \

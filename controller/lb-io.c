@@ -101,17 +101,9 @@ io_remove_mapping(void *c_, const struct flow_key *cp)
 {
     struct controller *c = c_;
     struct ofctrl *ofctrl = node_daemon_ofctrl(c->nd);
-    struct ofp_ct_match match = {
-        .ip_proto = cp->proto,
-        .l3_type = flow_key_is_v4(cp) ? AF_INET : AF_INET6,
-        .tuple_orig = {
-            .src = cp->client,
-            .dst = cp->vip,
-            .src_port = cp->client_port,
-            .dst_port = cp->vip_port,
-        },
-    };
+    struct ofp_ct_match match;
 
+    flow_key_to_ct_match(cp, &match);
     if (!ofctrl || ofctrl_flush_conntrack(ofctrl, LB_CT_ZONE, &match)) {
         c->ct_flushes_failed++;
     }

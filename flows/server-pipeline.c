@@ -241,13 +241,13 @@ server_pipeline_build(const struct server_pipeline_params *pp,
             put_addr(&addr, &peer->underlay);
             snprintf(m, sizeof m, "ct_mark=%#"PRIx32,
                      server_pipeline_owner_mark(peer->node_id));
+            /* Out of the port it came in by: the Geneve port. */
             pipeline_add(p, SERVER_PIPELINE_TABLE_OWNER, 100, m,
-                         "set_field:%s->%s,set_field:%#x->tun_id,"
-                         "output:%"PRIu16, ds_cstr(&addr),
+                         "set_field:%s->%s,set_field:%#x->tun_id,in_port",
+                         ds_cstr(&addr),
                          IN6_IS_ADDR_V4MAPPED(&peer->underlay)
                          ? "tun_dst" : "tun_ipv6_dst",
-                         SERVER_PIPELINE_OWNER_VNI,
-                         ofp_to_u16(pp->geneve_port));
+                         SERVER_PIPELINE_OWNER_VNI);
             ds_destroy(&addr);
         }
         pipeline_add(p, SERVER_PIPELINE_TABLE_OWNER, 0, "",

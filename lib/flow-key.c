@@ -29,6 +29,7 @@
 #include "flow.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-ct.h"
 #include "openvswitch/util.h"
 #include "packets.h"
 #include "util.h"
@@ -596,4 +597,19 @@ flow_key_parse(struct flow_key *key, const char *s)
 out:
     free(copy);
     return error;
+}
+
+/* Fills 'match' with what names 'cp''s connection (client to VIP, its
+ * original direction) in a switch's connection tracker, for a flush of that
+ * connection alone. */
+void
+flow_key_to_ct_match(const struct flow_key *cp, struct ofp_ct_match *match)
+{
+    memset(match, 0, sizeof *match);
+    match->ip_proto = cp->proto;
+    match->l3_type = flow_key_is_v4(cp) ? AF_INET : AF_INET6;
+    match->tuple_orig.src = cp->client;
+    match->tuple_orig.dst = cp->vip;
+    match->tuple_orig.src_port = cp->client_port;
+    match->tuple_orig.dst_port = cp->vip_port;
 }

@@ -73,6 +73,9 @@ uint32_t flow_key_hash(const struct flow_key *, uint32_t basis);
 uint64_t flow_key_hash64(const struct flow_key *, uint64_t key);
 uint64_t flow_key_siphash(const void *, size_t n, uint64_t k0, uint64_t k1);
 
+struct ofp_ct_match;
+void flow_key_to_ct_match(const struct flow_key *, struct ofp_ct_match *);
+
 void flow_key_format(const struct flow_key *, struct ds *);
 char *flow_key_parse(struct flow_key *, const char *s)
     OVS_WARN_UNUSED_RESULT;

@@ -120,7 +120,7 @@ SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
 	tests/system/syn-flood.sh tests/system/config-ssl.sh \
 	tests/system/privileges.sh tests/system/least-conn.sh \
 	tests/system/service-health.sh tests/system/nearest.sh \
-	tests/system/hash-mode.sh
+	tests/system/hash-mode.sh tests/system/owner-gossip.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 # Check's own per-test timeout (4 s unless a suite sets one) is there to
@@ -130,7 +130,8 @@ AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \
 	export OVSLB_SYSTEM_TESTS; \
 	CK_DEFAULT_TIMEOUT=300; export CK_DEFAULT_TIMEOUT;
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/system-lib.sh \
-	tests/system/streams.py tests/system/rerun-lib.sh
+	tests/system/streams.py tests/system/keepalive.py \
+	tests/system/rerun-lib.sh
 check-system: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SYSTEM_TESTS)' \
 	    OVSLB_SYSTEM_TESTS=1
@@ -268,7 +269,11 @@ check-config-service: utilities/ovslb-ctl tests/test-cluster-config
 # ovslb-agent (agent/ and flows/server-pipeline): the core's suite and the
 # server pipeline's golden and trace tests.
 UNIT_TESTS += tests/check-agent-core tests/check-agent-pipeline \
-	tests/check-vip-load tests/check-service-probe
+	tests/check-vip-load tests/check-service-probe tests/check-owners
+tests_check_owners_SOURCES = tests/check-owners.c
+tests_check_owners_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent
+tests_check_owners_LDADD = agent/libagent.la flows/libflows.la \
+	$(TEST_LDADD)
 tests_check_service_probe_SOURCES = tests/check-service-probe.c
 tests_check_service_probe_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/agent
 tests_check_service_probe_LDADD = agent/libagent.la flows/libflows.la \

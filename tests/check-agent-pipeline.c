@@ -301,6 +301,8 @@ START_TEST(test_trace_owner)
     ck_assert_msg(strstr(out, "10.3.0.102->tun_dst") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "0x6f77->tun_id") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "eth_dst") == NULL, "%s", out);
+    ck_assert_msg(strstr(out, "skipping output") == NULL, "%s", out);
+    ck_assert_msg(strstr(out, "Datapath actions: drop") == NULL, "%s", out);
     free(out);
 
     /* Redirected here: the stack, no lookup. */

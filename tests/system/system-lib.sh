@@ -291,6 +291,16 @@ stat_sum() {
     done | awk -v c="$2" '$1 == c { s += $2 } END { print s + 0 }'
 }
 lb_stat_sum() { stat_sum lb "$1"; }
+
+# every_lb_shows PATTERN: the ovslb/show of each of the lab's three LB nodes
+# has a line matching PATTERN (grep).
+every_lb_shows() {
+    local k
+    for k in 1 2 3; do
+        ovs-appctl --timeout=5 -t "$OVSLB_LAB_DIR/lb$k/ovslb-controller.ctl" \
+            ovslb/show | grep -q "$1" || return 1
+    done
+}
 agent_stat_sum() { stat_sum srv "$1"; }
 
 # streams_status FILE KEY: a value of streams.py's status file FILE (0 if
