@@ -294,7 +294,7 @@ io_journal_del(void *a_, const struct flow_key *cp)
  * to VIP, an ACK) that commits it to the ownership zone with the owner's
  * mark, and goes nowhere after (flows/server-pipeline.h): no flow per
  * connection. */
-static void
+static bool
 io_owner_redirect(void *a_, const struct flow_key *cp, uint32_t owner)
 {
     struct agent *a = a_;
@@ -307,6 +307,7 @@ io_owner_redirect(void *a_, const struct flow_key *cp, uint32_t owner)
     struct ofpbuf ofpacts;
     struct dp_packet b;
     char actions[96];
+    bool ok = true;
     char *error;
 
     dp_packet_use_stub(&b, stub, sizeof stub);
@@ -325,10 +326,12 @@ io_owner_redirect(void *a_, const struct flow_key *cp, uint32_t owner)
                                   dp_packet_size(&b), OFPP_CONTROLLER,
                                   ofpacts.data, ofpacts.size)) {
         a->redirects_failed++;
+        ok = false;
     }
     free(error);
     ofpbuf_uninit(&ofpacts);
     dp_packet_uninit(&b);
+    return ok;
 }
 
 /* The switch forgets the ownership entry of 'cp': its segments reach this

@@ -514,9 +514,9 @@ associate(struct owners *o, uint32_t owner, const struct flow_key *cp,
     as->expires = now + o->lease_ms;
     if (as->committed_at == LLONG_MIN
         || now - as->committed_at >= OWNERS_RECOMMIT_MS) {
-        as->committed_at = now;
         o->stats.redirects++;
-        o->ops->redirect(o->aux, cp, owner);
+        as->committed_at = (o->ops->redirect(o->aux, cp, owner)
+                            ? now : LLONG_MIN);
     }
 }
 

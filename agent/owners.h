@@ -70,8 +70,10 @@ struct metrics;
 
 struct owners_ops {
     void (*send)(void *aux, uint32_t dst, struct ctl_msg *);
-    /* The switch should send the non-SYN segments of 'cp' to 'owner'. */
-    void (*redirect)(void *aux, const struct flow_key *cp, uint32_t owner);
+    /* The switch should send the non-SYN segments of 'cp' to 'owner'.
+     * Returns false if the switch could not be told (tried again at the
+     * next announcement). */
+    bool (*redirect)(void *aux, const struct flow_key *cp, uint32_t owner);
     /* ...and no longer. */
     void (*unredirect)(void *aux, const struct flow_key *cp);
 };

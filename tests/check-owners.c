@@ -48,6 +48,7 @@ struct node {
     uint32_t owner_of[64];
     size_t n_redirected;
     size_t n_redirect_calls;
+    bool switch_down;           /* Refuses redirects. */
 };
 
 static struct node nodes[N_NODES];
@@ -74,11 +75,16 @@ switch_find(const struct node *n, const struct flow_key *cp)
     return SIZE_MAX;
 }
 
-static void
+static bool
 io_redirect(void *aux, const struct flow_key *cp, uint32_t owner)
 {
     struct node *n = aux;
     size_t i = switch_find(n, cp);
+
+    n->n_redirect_calls++;
+    if (n->switch_down) {
+        return false;
+    }
 
     if (i == SIZE_MAX) {
         ck_assert_uint_lt(n->n_redirected, 64);
@@ -86,7 +92,7 @@ io_redirect(void *aux, const struct flow_key *cp, uint32_t owner)
         n->redirected[i] = *cp;
     }
     n->owner_of[i] = owner;
-    n->n_redirect_calls++;
+    return true;
 }
 
 static void
@@ -301,6 +307,23 @@ START_TEST(test_refresh_and_departure)
 }
 END_TEST
 
+/* A redirect the switch could not take is tried again at the next
+ * announcement, not only after OWNERS_RECOMMIT_MS. */
+START_TEST(test_redirect_retried)
+{
+    struct node *a = &nodes[0], *b = &nodes[1];
+
+    b->switch_down = true;
+    dump(a, 1, 1, 1000);
+    deliver(1000);
+    ck_assert_uint_eq(switch_owner(b, 1), 0);
+    b->switch_down = false;
+    owners_run(a->o, 1000 + LEASE / OWNERS_REFRESH_DIV);
+    deliver(1000 + LEASE / OWNERS_REFRESH_DIV);
+    ck_assert_uint_eq(switch_owner(b, 1), a->id);
+}
+END_TEST
+
 /* A peer that leaves the configuration takes its associations with it. */
 START_TEST(test_peer_leaves_configuration)
 {
@@ -418,6 +441,7 @@ owners_suite(void)
     tcase_add_test(tc, test_announce_and_close);
     tcase_add_test(tc, test_local_socket_wins);
     tcase_add_test(tc, test_refresh_and_departure);
+    tcase_add_test(tc, test_redirect_retried);
     tcase_add_test(tc, test_peer_leaves_configuration);
     tcase_add_test(tc, test_new_target_gets_everything);
     tcase_add_test(tc, test_refused);
