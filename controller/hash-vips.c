@@ -84,6 +84,7 @@ struct hash_vips {
     size_t n_servers;
     struct ofpbuf pinned_ofpacts;       /* hash_slots_pinned_actions(). */
     struct ofpbuf window_ofpacts;       /* hash_slots_window_actions(). */
+    uint64_t service_seqno;     /* lbnode_service_seqno() of the tables. */
 };
 
 struct hash_vips *
@@ -303,7 +304,9 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
                                                 s->node_id);
 
         if (s->weight && node && node->enabled && find_server(hv, s->node_id)
-            && health_is_healthy(c->health, s->node_id)) {
+            && health_is_healthy(c->health, s->node_id)
+            && !lbnode_service_is_down(c->lb, s->node_id, &v->addr, v->port,
+                                       now)) {
             b[n++] = (struct maglev_backend) { .id = s->node_id,
                                                .weight = s->weight };
         }
@@ -383,6 +386,7 @@ hash_vips_update(struct controller *c, long long int now)
     if (!snap || !ofctrl || c->tunnel_port == OFPP_NONE) {
         return;
     }
+    hv->service_seqno = lbnode_service_seqno(c->lb);
     if (hv->tunnel_port != c->tunnel_port) {
         /* Every action names the tunnel port: rewrite every slot. */
         for (size_t i = 0; i < hv->n; i++) {
@@ -509,6 +513,12 @@ hash_vips_run(struct controller *c, long long int now)
 
     if (!ofctrl) {
         return;
+    }
+    if (lbnode_service_seqno(c->lb) != hv->service_seqno) {
+        /* A server's service of a VIP port went down or came back (its
+         * agent's LOAD): it leaves or rejoins that port's table. */
+        hash_vips_update(c, now);
+        c->flows_changed = true;
     }
     for (size_t i = 0; i < hv->n; i++) {
         struct hash_vip *v = &hv->vips[i];

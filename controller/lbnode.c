@@ -703,6 +703,26 @@ lbnode_n_entries(const struct lbnode *lb)
     return hmap_count(&lb->entries);
 }
 
+/* Returns true if the latest LOAD of 'server' (within the load's maximum
+ * age) says its service of VIP port 'vip':'port' fails its health check:
+ * what keeps it out of the VIP port's choices, in both modes. */
+bool
+lbnode_service_is_down(const struct lbnode *lb, uint32_t server,
+                       const struct in6_addr *vip, uint16_t port,
+                       long long int now)
+{
+    return server_load_is_down(lb->load, server, vip, port, now,
+                               lb->load_max_age_ms);
+}
+
+/* Returns a number that changes whenever a LOAD takes a server's service
+ * of a VIP port down or brings it back. */
+uint64_t
+lbnode_service_seqno(const struct lbnode *lb)
+{
+    return server_load_down_seqno(lb->load);
+}
+
 /* Returns the number of ingress mappings that 'lb' holds for the flows of
  * TCP VIP port 'addr':'port'. */
 size_t

@@ -51,6 +51,7 @@ struct load_record {
 struct server_load {
     struct hmap records;
     struct server_load_stats stats;
+    uint64_t down_seqno;        /* Changes of any record's 'down'. */
 };
 
 static uint32_t
@@ -129,10 +130,14 @@ server_load_report(struct server_load *sl, uint32_t server,
     r->conns = e->conns;
     r->backlog = e->backlog;
     r->assigned = 0;
-    if ((e->flags & CTL_LOAD_DOWN) && !r->down) {
+    bool down = (e->flags & CTL_LOAD_DOWN) != 0;
+    if (down && !r->down) {
         sl->stats.downs++;
     }
-    r->down = (e->flags & CTL_LOAD_DOWN) != 0;
+    if (down != r->down) {
+        sl->down_seqno++;
+    }
+    r->down = down;
     if (e->rtt_us) {
         r->rtt_us = e->rtt_us;
         r->rtt_at = now;
@@ -200,6 +205,14 @@ server_load_is_down(const struct server_load *sl, uint32_t server,
 
     return (r && r->down && r->reported_at != LLONG_MIN
             && now - r->reported_at <= max_age_ms);
+}
+
+/* Returns a number that changes whenever a report takes a service down or
+ * brings it back (not when a record ages out). */
+uint64_t
+server_load_down_seqno(const struct server_load *sl)
+{
+    return sl->down_seqno;
 }
 
 /* Removes the records of 'server'. */

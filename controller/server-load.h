@@ -82,6 +82,7 @@ void server_load_get(struct server_load *, uint32_t server,
 bool server_load_is_down(const struct server_load *, uint32_t server,
                          const struct in6_addr *vip, uint16_t port,
                          long long int now, uint32_t max_age_ms);
+uint64_t server_load_down_seqno(const struct server_load *);
 void server_load_forget(struct server_load *, uint32_t server);
 void server_load_run(struct server_load *, long long int now);
 
