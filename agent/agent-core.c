@@ -153,7 +153,18 @@ struct agent_core {
     struct ctl_publish_entry *pub;
     size_t n_pub, allocated_pub;
 
+    /* Sockets of VIP ports with no translation entry at the last dump: on
+     * a tracked VIP port, the connections it had while it was in mode
+     * hash, whose segments pass untranslated. */
+    struct hmap untranslated;       /* "struct untranslated"s. */
+
     struct agent_stats stats;
+};
+
+struct untranslated {
+    struct hmap_node node;          /* In 'untranslated'. */
+    struct flow_key cp;
+    uint64_t gen;                   /* Last dump that saw it. */
 };
 
 /* Fills 'limits' with the defaults. */
@@ -201,6 +212,7 @@ agent_core_create(uint32_t self, const struct agent_core_ops *ops, void *aux)
     hmap_init(&core->vip_ports);
     hmap_init(&core->vip_counts);
     hmap_init(&core->conns);
+    hmap_init(&core->untranslated);
     ovs_list_init(&core->pending);
     ovs_list_init(&core->idle);
     tombstones_init(&core->tombstones);
@@ -236,6 +248,12 @@ agent_core_destroy(struct agent_core *core)
         free(vc);
     }
     hmap_destroy(&core->vip_counts);
+
+    struct untranslated *u;
+    HMAP_FOR_EACH_POP (u, node, &core->untranslated) {
+        free(u);
+    }
+    hmap_destroy(&core->untranslated);
 
     ring_destroy(core->ring);
     free(core->pub);
@@ -900,6 +918,20 @@ note_flags(struct agent_core *core, struct agent_conn *conn, uint16_t flags,
     }
 }
 
+static struct untranslated *
+untranslated_find(const struct agent_core *core, const struct flow_key *cp)
+{
+    struct untranslated *u;
+
+    HMAP_FOR_EACH_WITH_HASH (u, node, flow_key_hash(cp, 0),
+                             &core->untranslated) {
+        if (flow_key_equals(&u->cp, cp)) {
+            return u;
+        }
+    }
+    return NULL;
+}
+
 /* Handles the IP packet 'ip' ('len' bytes) that a client sent to a VIP,
  * received through LB node 'ingress' (0 if unknown) at time 'now'.  A
  * segment of a translated connection is translated in place.  Returns
@@ -928,6 +960,11 @@ agent_core_from_client(struct agent_core *core, void *ip, size_t len,
     if (!conn) {
         if (!vp->tracked) {
             core->stats.passed_to_server++;
+            return AGENT_FORWARD;
+        }
+        if (!(info.flags & TCP_SYN) && untranslated_find(core, &cp)) {
+            /* A connection of the port's time in mode hash. */
+            core->stats.passed_untranslated++;
             return AGENT_FORWARD;
         }
         if (info.flags & TCP_SYN) {
@@ -1186,6 +1223,19 @@ agent_core_socket_seen(struct agent_core *core, const struct flow_key *cp,
     }
 
     vp = vip_port_find(core, &cp->vip, ntohs(cp->vip_port));
+    if (!conn && vp && publish) {
+        struct untranslated *u = untranslated_find(core, cp);
+
+        if (!u && hmap_count(&core->untranslated) < core->limits.max_conns) {
+            u = xmalloc(sizeof *u);
+            u->cp = *cp;
+            hmap_insert(&core->untranslated, &u->node,
+                        flow_key_hash(cp, 0));
+        }
+        if (u) {
+            u->gen = core->gen;
+        }
+    }
     if (publish && vp && cp->proto == IPPROTO_TCP
         && !ipv6_addr_equals(&cp->client, &cp->vip)
         && core->n_pub < core->limits.max_conns) {
@@ -1211,6 +1261,14 @@ agent_core_sockets_end(struct agent_core *core, long long int now,
 {
     struct agent_conn *conn;
     size_t n_msgs = 0;
+
+    struct untranslated *u;
+    HMAP_FOR_EACH_SAFE (u, node, &core->untranslated) {
+        if (u->gen != core->gen) {
+            hmap_remove(&core->untranslated, &u->node);
+            free(u);
+        }
+    }
 
     HMAP_FOR_EACH (conn, node, &core->conns) {
         if (conn->seen_gen != core->gen && !conn->gone
@@ -1454,6 +1512,7 @@ agent_core_format_stats(const struct agent_core *core, struct ds *s)
     PUT(to_server);
     PUT(to_client);
     PUT(passed_to_server);
+    PUT(passed_untranslated);
     PUT(passed_to_client);
     PUT(drop_malformed);
     PUT(drop_not_vip);
@@ -1505,6 +1564,9 @@ static const struct metrics_counter agent_counters[] = {
                   "Segments translated, client to server."),
     AGENT_COUNTER(to_client, "translated_to_client",
                   "Segments translated, server to client."),
+    AGENT_COUNTER(passed_untranslated, "passed_untranslated",
+                  "Client segments of a tracked VIP port passed untranslated: "
+                  "a connection it had in mode hash."),
     AGENT_COUNTER(passed_to_server, "passed_to_server",
                   "Segments to the server passed untranslated (hash-mode "
                   "VIP)."),

@@ -242,6 +242,8 @@ struct agent_stats {
     uint64_t to_server;         /* Segments translated, client -> server. */
     uint64_t to_client;         /* Segments translated, server -> client. */
     uint64_t passed_to_server;  /* Untranslated (hash-mode VIP). */
+    uint64_t passed_untranslated;   /* Untranslated: a tracked port's
+                                     * connection of its hash time. */
     uint64_t passed_to_client;  /* Untranslated (no entry). */
     uint64_t drop_malformed;
     uint64_t drop_not_vip;      /* Not a VIP port of ours. */

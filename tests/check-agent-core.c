@@ -1222,6 +1222,45 @@ START_TEST(test_unmanaged_segments)
 }
 END_TEST
 
+/* A tracked VIP port's socket without a translation entry (a connection
+ * of the port's time in mode hash): the client's segments other than SYNs
+ * pass untranslated for as long as the kernel has it. */
+START_TEST(test_untranslated_socket)
+{
+    struct flow_key cp = cp_make("198.51.100.2", 40020, "203.0.113.10", 80);
+    const struct agent_stats *st = agent_core_get_stats(core);
+    struct dp_packet b;
+    void *ip;
+
+    agent_core_sockets_begin(core, 100);
+    agent_core_socket_seen(core, &cp, true);
+    agent_core_sockets_end(core, 100, 0);
+
+    ip = segment(&b, &cp, true, 1, 2, TCP_ACK, 100, NULL, 10);
+    uint8_t *copy = xmemdup(ip, ip_len(&b));
+    ck_assert_int_eq(agent_core_from_client(core, ip, ip_len(&b), 1, 0),
+                     AGENT_FORWARD);
+    ck_assert(!memcmp(copy, ip, ip_len(&b)));
+    free(copy);
+    dp_packet_uninit(&b);
+    ip = segment(&b, &cp, true, 1, 0, TCP_SYN, 100, NULL, 0);
+    ck_assert_int_eq(agent_core_from_client(core, ip, ip_len(&b), 1, 0),
+                     AGENT_DROP);
+    dp_packet_uninit(&b);
+    ck_assert_uint_eq(st->passed_untranslated, 1);
+
+    /* The socket is gone: its segments are dropped again. */
+    agent_core_sockets_begin(core, 200);
+    agent_core_sockets_end(core, 200, 0);
+    ip = segment(&b, &cp, true, 1, 2, TCP_ACK, 100, NULL, 10);
+    ck_assert_int_eq(agent_core_from_client(core, ip, ip_len(&b), 1, 0),
+                     AGENT_DROP);
+    dp_packet_uninit(&b);
+    ck_assert_uint_eq(st->passed_untranslated, 1);
+    ck_assert_uint_eq(st->drop_no_entry, 1);
+}
+END_TEST
+
 /* Segments of a connection during its handshake are not let through. */
 START_TEST(test_pending_segments_dropped)
 {
@@ -1811,6 +1850,7 @@ agent_core_suite(void)
     tcase_add_test(tc, test_sack_ts_window);
     tcase_add_test(tc, test_server_without_wscale);
     tcase_add_test(tc, test_unmanaged_segments);
+    tcase_add_test(tc, test_untranslated_socket);
     tcase_add_test(tc, test_pending_segments_dropped);
     tcase_add_test(tc, test_hostile_packets);
     suite_add_tcase(s, tc);

@@ -6,8 +6,8 @@
 # switches map every segment by the VIP's Maglev table) and nothing
 # through the agents.  Then 100 keep-alive connections go on unbroken,
 # each on its server, while srv3 leaves the VIP (its nginx running on) and
-# comes back; new connections follow the new server set.  Root only; run
-# by 'make check-system'.
+# comes back; new connections follow the new server set; and when the VIP
+# goes back to mode tracked.  Root only; run by 'make check-system'.
 set -u
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 # shellcheck source=tests/system/system-lib.sh
@@ -102,6 +102,20 @@ check "every LB node closes its window and removes its pins within 30 s" \
     wait_for 30000 every_lb_shows "^hash VIP web2 .* 0 pinned, window closed"
 sleep 3
 ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/show | grep "^hash VIP"
+
+# The VIP goes back to mode tracked under its live connections: they go
+# on, untranslated, and new connections are tracked.
+u0=$(agent_stat passed_untranslated)
+check "web2 back to mode tracked" octl --wait=all vip-set web2 mode=tracked
+read -r ok n1 n2 n3 <<<"$(requests 100)"
+echo "# 100 new connections in mode tracked: $ok answered"
+check "all answered" [ "$ok" = 100 ]
+sleep 3
+u1=$(agent_stat passed_untranslated)
+echo "# segments of the hash-mode connections passed untranslated by the" \
+     "agents: $((u1 - u0))"
+check "the agents pass the hash-mode connections' segments untranslated" \
+    [ "$((u1 - u0))" -gt 0 ]
 kill -TERM "$KA_PID" 2>/dev/null
 wait "$KA_PID"
 rc=$?
