@@ -158,7 +158,17 @@ struct agent_core {
      * hash, whose segments pass untranslated. */
     struct hmap untranslated;       /* "struct untranslated"s. */
 
+    /* Entries per VIP port (whatever their state). */
+    struct hmap port_entries;       /* "struct port_entries"s. */
+
     struct agent_stats stats;
+};
+
+struct port_entries {
+    struct hmap_node node;          /* In 'port_entries'. */
+    struct in6_addr vip;
+    uint16_t port;
+    uint32_t n;
 };
 
 struct untranslated {
@@ -213,6 +223,7 @@ agent_core_create(uint32_t self, const struct agent_core_ops *ops, void *aux)
     hmap_init(&core->vip_counts);
     hmap_init(&core->conns);
     hmap_init(&core->untranslated);
+    hmap_init(&core->port_entries);
     ovs_list_init(&core->pending);
     ovs_list_init(&core->idle);
     tombstones_init(&core->tombstones);
@@ -254,6 +265,12 @@ agent_core_destroy(struct agent_core *core)
         free(u);
     }
     hmap_destroy(&core->untranslated);
+
+    struct port_entries *pe;
+    HMAP_FOR_EACH_POP (pe, node, &core->port_entries) {
+        free(pe);
+    }
+    hmap_destroy(&core->port_entries);
 
     ring_destroy(core->ring);
     free(core->pub);
@@ -316,6 +333,53 @@ agent_core_set_vips(struct agent_core *core, const struct agent_vip_port *vps,
                         hash_vip_port(&vpn->vp.vip, vpn->vp.port));
         }
     }
+}
+
+/* Per-VIP-port counts of entries. */
+
+static struct port_entries *
+port_entries_find(const struct agent_core *core, const struct in6_addr *vip,
+                  uint16_t port)
+{
+    struct port_entries *pe;
+
+    HMAP_FOR_EACH_WITH_HASH (pe, node, hash_vip_port(vip, port),
+                             &core->port_entries) {
+        if (pe->port == port && ipv6_addr_equals(&pe->vip, vip)) {
+            return pe;
+        }
+    }
+    return NULL;
+}
+
+static void
+port_entries_add(struct agent_core *core, const struct flow_key *cp, int d)
+{
+    uint16_t port = ntohs(cp->vip_port);
+    struct port_entries *pe = port_entries_find(core, &cp->vip, port);
+
+    if (!pe) {
+        pe = xzalloc(sizeof *pe);
+        pe->vip = cp->vip;
+        pe->port = port;
+        hmap_insert(&core->port_entries, &pe->node,
+                    hash_vip_port(&cp->vip, port));
+    }
+    pe->n += d;
+    if (!pe->n) {
+        hmap_remove(&core->port_entries, &pe->node);
+        free(pe);
+    }
+}
+
+/* Returns the number of translation entries of VIP port 'vip':'port',
+ * in any state (lingering ones included). */
+uint32_t
+agent_core_port_entries(const struct agent_core *core,
+                        const struct in6_addr *vip, uint16_t port)
+{
+    const struct port_entries *pe = port_entries_find(core, vip, port);
+    return pe ? pe->n : 0;
 }
 
 /* Per-VIP counts of live entries. */
@@ -403,6 +467,7 @@ conn_create(struct agent_core *core, const struct flow_key *cp,
     conn->seen_gen = core->gen;
     ovs_list_init(&conn->pending_node);
     hmap_insert(&core->conns, &conn->node, flow_key_hash(cp, 0));
+    port_entries_add(core, cp, 1);
     if (core->next_sweep == LLONG_MIN) {
         core->next_sweep = now + SWEEP_INTERVAL_MS;
     }
@@ -498,6 +563,7 @@ conn_remove(struct agent_core *core, struct agent_conn *conn)
     set_live(core, conn, false);
     ovs_list_remove(&conn->idle_node);
     hmap_remove(&core->conns, &conn->node);
+    port_entries_add(core, &conn->cp, -1);
     core->stats.removed++;
     free(conn);
 }

@@ -216,6 +216,8 @@ bool agent_core_get_conn(const struct agent_core *, const struct flow_key *,
 size_t agent_core_n_conns(const struct agent_core *);
 size_t agent_core_n_idle(const struct agent_core *);
 void agent_core_format_bounds(const struct agent_core *, struct ds *);
+uint32_t agent_core_port_entries(const struct agent_core *,
+                                 const struct in6_addr *vip, uint16_t port);
 uint32_t agent_core_n_live(const struct agent_core *,
                            const struct in6_addr *vip);
 void agent_core_format_conns(const struct agent_core *, struct ds *);

@@ -194,6 +194,8 @@ struct agent {
     uint64_t healthy_seqno;     /* Changes of 'healthy'. */
     uint64_t pipeline_healthy_seqno;    /* 'healthy_seqno' the pipeline was
                                          * built with (hash VIPs' egress). */
+    uint64_t pipeline_hash_via_agent;   /* hash_via_agent_signature() of
+                                         * the pipeline. */
     long long int next_publish;
 
     /* Journal. */
@@ -667,6 +669,34 @@ update_healthy(struct agent *a)
 
 /* Configuration. */
 
+/* Whether the segments of `hash` VIP port 'vp' go through this agent: while
+ * it has translation entries, the connections it had when its VIP was in
+ * mode tracked, which still need translating (the others pass through
+ * untranslated, agent_core_from_client()).  The port goes straight to the
+ * stack again once the last of them is gone. */
+static bool
+hash_port_via_agent(const struct agent *a, const struct agent_vip_port *vp)
+{
+    return (!vp->tracked && a->core
+            && agent_core_port_entries(a->core, &vp->vip, vp->port) > 0);
+}
+
+/* Which hash VIP ports go through the agent, as a number that changes
+ * with the set (a->vips keeps its order between reconfigurations, which
+ * install the pipeline anyway). */
+static uint64_t
+hash_via_agent_signature(const struct agent *a)
+{
+    uint64_t sig = 0;
+
+    for (size_t i = 0; i < a->n_vips; i++) {
+        if (hash_port_via_agent(a, &a->vips[i])) {
+            sig = hash_uint64_basis(sig, i + 1);
+        }
+    }
+    return sig;
+}
+
 static void
 install_pipeline(struct agent *a)
 {
@@ -707,7 +737,7 @@ install_pipeline(struct agent *a)
             pvips[n_pvips].hash_ports = &hash_ports[n_hash_ports];
             n_pvips++;
         }
-        if (a->vips[i].tracked) {
+        if (a->vips[i].tracked || hash_port_via_agent(a, &a->vips[i])) {
             ports[n_ports++] = a->vips[i].port;
             pvips[n_pvips - 1].n_ports++;
         } else {
@@ -775,6 +805,7 @@ install_pipeline(struct agent *a)
     free(plbs);
     free(peers);
     a->pipeline_healthy_seqno = a->healthy_seqno;
+    a->pipeline_hash_via_agent = hash_via_agent_signature(a);
 }
 
 /* After a new configuration: the VIP ports of 'old' (with their live
@@ -1806,7 +1837,8 @@ agent_run(struct agent *a)
     handle_messages(a);
     owners_run(a->owners, a->now);
     if ((a->healthy_seqno != a->pipeline_healthy_seqno && has_hash_vip(a))
-        || owners_peers_seqno(a->owners) != a->pipeline_owners_seqno) {
+        || owners_peers_seqno(a->owners) != a->pipeline_owners_seqno
+        || hash_via_agent_signature(a) != a->pipeline_hash_via_agent) {
         /* The hash VIPs' replies leave through the healthy LB nodes; their
          * other servers' connections are redirected to live peers. */
         install_pipeline(a);

@@ -64,6 +64,9 @@ struct hash_vip {
     long long int settled_at;   /* When the servers have published what the
                                  * last change moved (hash_vips_target()). */
     bool window_flow;           /* Its flow is in the switch. */
+    bool pin_all;               /* The VIP port was in mode tracked: its
+                                 * first table pins every slot, so that its
+                                 * live connections keep their server. */
     uint32_t n_servers;         /* In the table. */
     bool seen;                  /* In the current configuration. */
 
@@ -85,6 +88,12 @@ struct hash_vips {
     struct ofpbuf pinned_ofpacts;       /* hash_slots_pinned_actions(). */
     struct ofpbuf window_ofpacts;       /* hash_slots_window_actions(). */
     uint64_t service_seqno;     /* lbnode_service_seqno() of the tables. */
+    /* The tracked TCP VIP ports of the last configuration. */
+    struct tracked_port {
+        struct in6_addr addr;
+        uint16_t port;
+    } *tracked;
+    size_t n_tracked;
 };
 
 struct hash_vips *
@@ -132,6 +141,7 @@ hash_vips_destroy(struct hash_vips *hv)
             hash_vip_free(&hv->vips[i]);
         }
         free(hv->vips);
+        free(hv->tracked);
         free_servers(hv);
         ofpbuf_uninit(&hv->pinned_ofpacts);
         ofpbuf_uninit(&hv->window_ofpacts);
@@ -288,6 +298,21 @@ free_id(const struct hash_vips *hv)
     return 0;
 }
 
+/* Whether 'addr':'port' was a tracked VIP port in the last configuration
+ * (the VIP changes mode). */
+static bool
+was_tracked(const struct hash_vips *hv, const struct in6_addr *addr,
+            uint16_t port)
+{
+    for (size_t i = 0; i < hv->n_tracked; i++) {
+        if (hv->tracked[i].port == port
+            && ipv6_addr_equals(&hv->tracked[i].addr, addr)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Brings hash VIP port 'v' to the table of 'cv''s healthy servers. */
 static void
 vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
@@ -339,7 +364,7 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
             v->next[slot] = id;
             moved++;
         }
-        if (id != v->slots[slot] && v->slots[slot]
+        if (id != v->slots[slot] && (v->slots[slot] || v->pin_all)
             && !bitmap_is_set(v->pinned, slot)) {
             bitmap_set1(v->pinned, slot);
             v->n_pinned++;
@@ -348,6 +373,7 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
         }
     }
     maglev_destroy(m);
+    v->pin_all = false;
     if (memcmp(v->next, v->slots, v->n_slots * sizeof *v->slots)) {
         if (!v->pending_since) {
             v->pending_since = now;
@@ -482,9 +508,32 @@ hash_vips_update(struct controller *c, long long int now)
                 v->slots = xcalloc(v->n_slots, sizeof *v->slots);
                 v->next = xcalloc(v->n_slots, sizeof *v->next);
                 v->pinned = bitmap_allocate(v->n_slots);
+                v->pin_all = was_tracked(hv, &cv->address, cv->ports[j]);
+                if (v->pin_all) {
+                    VLOG_INFO("VIP %s port %"PRIu16": from mode tracked to "
+                              "hash, its live connections pinned",
+                              v->name, v->port);
+                }
             }
             v->seen = true;
             vip_update(c, hv, v, cv, lease_ms, settle_ms, now, ofctrl);
+        }
+    }
+
+    /* The tracked ports, for the next change. */
+    hv->n_tracked = 0;
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *cv = &snap->vips[i];
+
+        if (cv->mode != CLUSTER_VIP_TRACKED || cv->protocol != IPPROTO_TCP) {
+            continue;
+        }
+        hv->tracked = xrealloc(hv->tracked, (hv->n_tracked + cv->n_ports)
+                               * sizeof *hv->tracked);
+        for (size_t j = 0; j < cv->n_ports; j++) {
+            hv->tracked[hv->n_tracked++] = (struct tracked_port) {
+                .addr = cv->address, .port = cv->ports[j],
+            };
         }
     }
 

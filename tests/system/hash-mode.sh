@@ -1,7 +1,8 @@
 #!/bin/bash
 # hash-mode.sh: a `hash` VIP (issue 15, PROTOCOL.md §4) on the 3+3 lab.
 # The lab's web2 VIP (203.0.113.11:80, nginx on every server node) turned
-# to mode hash: 1000 HTTP requests over new connections all succeed,
+# to mode hash (20 keep-alive connections of mode tracked going on
+# unbroken): 1000 HTTP requests over new connections all succeed,
 # spread over the three servers, with no packet-in at any controller (the
 # switches map every segment by the VIP's Maglev table) and nothing
 # through the agents.  Then 100 keep-alive connections go on unbroken,
@@ -49,10 +50,34 @@ requests() {
 check "lab up (3 LB nodes, 3 server nodes)" lab up
 [ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"
 check "warm-up (demo of 20 requests)" lab demo --requests 20
+
+# 20 keep-alive connections of tracked mode go on while web2 turns to mode
+# hash: the LB nodes pin them, their agents go on translating them.
+ip netns exec ovslb-cli "${PYTHON:-python3}" \
+    "$srcdir/tests/system/keepalive.py" "$VIP" 20 \
+    >"$D/tracked.out" 2>"$D/tracked.err" &
+KA_PID=$!
+check "20 keep-alive connections established in mode tracked" \
+    wait_for 30000 grep -q established "$D/tracked.out"
 check "web2 to mode hash" octl --wait=all vip-set web2 mode=hash
 check "every LB node has its table of 3 servers" \
     wait_for 10000 every_lb_shows "^hash VIP web2 $VIP port 80: .* 3 servers"
 ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/show | grep "^hash VIP"
+sleep 3
+kill -TERM "$KA_PID" 2>/dev/null
+wait "$KA_PID"
+rc=$?
+KA_PID=
+echo "# tracked keep-alive: $(tail -1 "$D/tracked.out")"
+head -5 "$D/tracked.err"
+check "the tracked connections ran on unbroken across the change of mode" \
+    [ "$rc" = 0 ]
+no_translation() {
+    [ "$(agent_stat entries)" = 0 ] \
+        && every_lb_shows "^hash VIP web2 .* 0 pinned, window closed"
+}
+check "their translations and pins go once they closed" \
+    wait_for 40000 no_translation
 
 # Warm-up of the new path, not counted.
 requests 20 >/dev/null
