@@ -856,9 +856,13 @@ send_bundle_ctrl(struct ofctrl *oc, uint16_t type, ovs_be32 *xidp)
 /* Sends the difference between the desired and the installed tables (or the
  * first OFCTRL_TXN_MAX_MSGS messages of it) as one transaction: meter adds
  * and modifications; then one bundle of group adds and modifications, flow
- * deletions, flow additions and group deletions; then meter deletions and,
+ * additions, flow deletions and group deletions; then meter deletions and,
  * one by one, the entries that failed before and are due for a retry; then
- * a barrier. */
+ * a barrier.  Additions go before deletions because a change that takes
+ * several transactions must make its new paths before it breaks the old
+ * ones: a VIP changing mode deletes its 65,521 slot flows, and deleting
+ * them first left the VIP's classifier pointing at a table being emptied
+ * for seconds, which lost client segments meanwhile. */
 static void
 txn_send(struct ofctrl *oc)
 {
@@ -889,8 +893,8 @@ txn_send(struct ofctrl *oc)
     }
     complete = (txn_collect_objs(oc, &tm, OBJ_METER, true, retry)
                 && txn_collect_objs(oc, &tm, OBJ_GROUP, true, retry)
-                && txn_collect_flows(oc, &tm, false, retry)
                 && txn_collect_flows(oc, &tm, true, retry)
+                && txn_collect_flows(oc, &tm, false, retry)
                 && txn_collect_objs(oc, &tm, OBJ_GROUP, false, retry)
                 && txn_collect_objs(oc, &tm, OBJ_METER, false, retry));
     if (!complete) {

@@ -53,10 +53,7 @@ check "warm-up (demo of 20 requests)" lab demo --requests 20
 
 # 20 keep-alive connections of tracked mode go on while web2 turns to mode
 # hash: the LB nodes pin them, their agents go on translating them.
-ip netns exec ovslb-cli "${PYTHON:-python3}" \
-    "$srcdir/tests/system/keepalive.py" "$VIP" 20 \
-    >"$D/tracked.out" 2>"$D/tracked.err" &
-KA_PID=$!
+keepalive_start tracked "$VIP" 20
 check "20 keep-alive connections established in mode tracked" \
     wait_for 30000 grep -q established "$D/tracked.out"
 check "web2 to mode hash" octl --wait=all vip-set web2 mode=hash
@@ -64,14 +61,9 @@ check "every LB node has its table of 3 servers" \
     wait_for 10000 every_lb_shows "^hash VIP web2 $VIP port 80: .* 3 servers"
 ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/show | grep "^hash VIP"
 sleep 3
-kill -TERM "$KA_PID" 2>/dev/null
-wait "$KA_PID"
-rc=$?
-KA_PID=
-echo "# tracked keep-alive: $(tail -1 "$D/tracked.out")"
-head -5 "$D/tracked.err"
+keepalive_stop tracked
 check "the tracked connections ran on unbroken across the change of mode" \
-    [ "$rc" = 0 ]
+    [ "$KA_RC" = 0 ]
 no_translation() {
     [ "$(agent_stat entries)" = 0 ] \
         && every_lb_shows "^hash VIP web2 .* 0 pinned, window closed"
@@ -97,10 +89,7 @@ echo "# LB nodes: $(lb_stat publish_hash_in_place) published connections" \
 
 # 100 keep-alive connections, a request every 200 ms each, while server
 # srv3 (node 103) leaves the VIP (its nginx runs on) and comes back.
-ip netns exec ovslb-cli "${PYTHON:-python3}" \
-    "$srcdir/tests/system/keepalive.py" "$VIP" 100 \
-    >"$D/keepalive.out" 2>"$D/keepalive.err" &
-KA_PID=$!
+keepalive_start keepalive "$VIP" 100
 check "100 keep-alive connections established" \
     wait_for 30000 grep -q established "$D/keepalive.out"
 head -1 "$D/keepalive.out"
@@ -141,12 +130,7 @@ echo "# segments of the hash-mode connections passed untranslated by the" \
      "agents: $((u1 - u0))"
 check "the agents pass the hash-mode connections' segments untranslated" \
     [ "$((u1 - u0))" -gt 0 ]
-kill -TERM "$KA_PID" 2>/dev/null
-wait "$KA_PID"
-rc=$?
-KA_PID=
-echo "# keep-alive: $(tail -1 "$D/keepalive.out")"
-head -5 "$D/keepalive.err"
+keepalive_stop keepalive
 echo "# LB nodes: $(lb_stat queries) queries, $(lb_stat mappings_installed)" \
      "mappings, $(lb_stat hash_unknown_to_slot) unknown flows to their" \
      "slot, $(lb_stat hash_mappings_revalidated) revalidated," \
@@ -155,7 +139,7 @@ errors=$(lb_stat n_errors:)
 echo "# OpenFlow errors at the LB nodes' controllers: $errors"
 check "the switches took every flow (no OpenFlow error)" [ "$errors" = 0 ]
 check "the keep-alive connections ran on unbroken, each on its server" \
-    [ "$rc" = 0 ]
+    [ "$KA_RC" = 0 ]
 on3=$(tail -1 "$D/keepalive.out" | awk '$1 == "requests" { print $6 }')
 # (That each kept its server is the check above: the client fails a
 # connection whose answers come from another server.)

@@ -76,21 +76,6 @@ redirected_flow() {     # redirected_flow K OWNER: srvK's flows for OWNER
     lab exec "srv$1" ovs-ofctl -O OpenFlow15 dump-flows br-int table=22 \
         | grep -c "$(printf 'ct_mark=0x6f77%04x' "$2")"
 }
-# keepalive N: N keep-alive connections to the VIP, in the background.
-keepalive() {
-    ip netns exec ovslb-cli "${PYTHON:-python3}" \
-        "$srcdir/tests/system/keepalive.py" "$VIP" "$1" \
-        >"$D/keepalive.out" 2>"$D/keepalive.err" &
-    KA_PID=$!
-}
-keepalive_end() {
-    kill -TERM "$KA_PID" 2>/dev/null
-    wait "$KA_PID"
-    KA_RC=$?
-    KA_PID=
-    echo "# keep-alive: $(tail -1 "$D/keepalive.out")"
-    head -5 "$D/keepalive.err"
-}
 
 check "lab up (3 LB nodes, 3 server nodes)" lab up
 [ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"
@@ -98,7 +83,7 @@ check "web2 to mode hash" octl --wait=all vip-set web2 mode=hash
 check "every LB node has its table of 3 servers" \
     wait_for 10000 every_lb_shows "^hash VIP web2 $VIP port 80: .* 3 servers"
 
-keepalive 30
+keepalive_start keepalive "$VIP" 30
 check "30 keep-alive connections established" \
     wait_for 30000 grep -q established "$D/keepalive.out"
 head -1 "$D/keepalive.out"
@@ -138,14 +123,14 @@ echo "# agents: $(agent_stat_sum owner_redirects:) redirects committed," \
      "$(agent_stat_sum owner_closed_sent:) closed announcements sent," \
      "$(agent_stat_sum owner_msgs_refused:) refused"
 
-keepalive_end
+keepalive_stop keepalive
 check "the keep-alive connections ran on unbroken, each on its server" \
     [ "$KA_RC" = 0 ]
 check "close: srv1 and srv2 hold no redirect within 5 s of the closes" \
     wait_for 5000 no_redirects
 
 # Departed owner: srv2's agent falls silent while srv1 redirects to it.
-keepalive 20
+keepalive_start keepalive "$VIP" 20
 check "20 keep-alive connections established" \
     wait_for 30000 grep -q established "$D/keepalive.out"
 check "srv1 redirects srv2's connections" wait_for 5000 known_to 1 102
@@ -158,7 +143,7 @@ lab start-daemon srv2 >/dev/null
 # (Its connections may break meanwhile: the LB nodes took srv2, whose agent
 # no longer answers their checks, out of web2, and srv1 no longer sends
 # them back to it.)
-keepalive_end
+keepalive_stop keepalive
 
 check "lab down" lab down
 sys_finish

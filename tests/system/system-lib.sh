@@ -292,6 +292,26 @@ stat_sum() {
 }
 lb_stat_sum() { stat_sum lb "$1"; }
 
+# keepalive_start NAME ADDR N: N keep-alive HTTP connections to ADDR:80
+# from the client namespace (keepalive.py) in the background, writing
+# $OVSLB_LAB_DIR/NAME.out and NAME.err; KA_PID is its pid.
+keepalive_start() {
+    ip netns exec ovslb-cli "${PYTHON:-python3}" \
+        "$srcdir/tests/system/keepalive.py" "$2" "$3" \
+        >"$OVSLB_LAB_DIR/$1.out" 2>"$OVSLB_LAB_DIR/$1.err" &
+    KA_PID=$!
+}
+# keepalive_stop NAME: stops it, prints its summary and first breaks; KA_RC
+# is its exit status (0: none broke).
+keepalive_stop() {
+    kill -TERM "$KA_PID" 2>/dev/null
+    wait "$KA_PID"
+    KA_RC=$?
+    KA_PID=
+    echo "# $1: $(tail -1 "$OVSLB_LAB_DIR/$1.out")"
+    head -5 "$OVSLB_LAB_DIR/$1.err"
+}
+
 # every_lb_shows PATTERN: the ovslb/show of each of the lab's three LB nodes
 # has a line matching PATTERN (grep).
 every_lb_shows() {
