@@ -164,7 +164,8 @@ EXTRA_DIST += $(DP_TESTS) tests/ovs-sandbox.sh flows/lb-pipeline.golden
 # 'make fuzz-corpus' writes the seeds of the targets that read event streams
 # again (tests/fuzz-corpus.c).
 FUZZ_TARGETS = tests/fuzz-ctl-msg tests/fuzz-tcp-opts tests/fuzz-lbnode \
-	tests/fuzz-agent-core tests/fuzz-health tests/fuzz-config
+	tests/fuzz-agent-core tests/fuzz-health tests/fuzz-config \
+	tests/fuzz-owners
 FUZZ_SECONDS = 20
 FUZZ_LONG_SECONDS = 600
 FUZZ_CC = clang
@@ -194,6 +195,9 @@ tests/fuzz-agent-core: tests/fuzz-agent-core.c $(FUZZ_STREAM) \
 tests/fuzz-health: tests/fuzz-health.c $(FUZZ_STREAM) lib/health.c \
 		lib/tcp-seg.c lib/ring.c
 	$(AM_V_CCLD)$(FUZZ_BUILD)
+tests/fuzz-owners: tests/fuzz-owners.c $(FUZZ_STREAM) agent/owners.c \
+		lib/tcp-seg.c
+	$(AM_V_CCLD)$(FUZZ_BUILD)
 tests/fuzz-config: tests/fuzz-config.c lib/cluster-config.c \
 		lib/ovslb-idl.c lib/node-settings.c lib/selection.c \
 		lib/maglev.c lib/flow-key.c
@@ -217,6 +221,7 @@ fuzz-corpus: tests/fuzz-corpus
 CLEANFILES += $(FUZZ_TARGETS) tests/fuzz-corpus
 EXTRA_DIST += tests/fuzz-ctl-msg.c tests/fuzz-tcp-opts.c tests/fuzz-lbnode.c \
 	tests/fuzz-agent-core.c tests/fuzz-health.c tests/fuzz-config.c \
+	tests/fuzz-owners.c \
 	tests/fuzz-run.sh tests/corpus
 .PHONY: fuzz fuzz-run fuzz-long fuzz-corpus
 

@@ -17,8 +17,8 @@
 /*
  * fuzz-corpus: writes the seed corpus of the fuzz targets that read event
  * streams or strings (tests/fuzz-lbnode.c, tests/fuzz-agent-core.c,
- * tests/fuzz-health.c, tests/fuzz-config.c) into DIR/lbnode,
- * DIR/agent-core, DIR/health and DIR/config.
+ * tests/fuzz-health.c, tests/fuzz-config.c, tests/fuzz-owners.c) into
+ * DIR/lbnode, DIR/agent-core, DIR/health, DIR/config and DIR/owners.
  * 'make fuzz-corpus' runs it on tests/corpus.
  *
  * The seeds are what the targets' simulated peers and the daemons would
@@ -717,6 +717,67 @@ config_seeds(void)
     }
 }
 
+/* An OWNER from 'server' of the connections of client ports 'first' to
+ * 'last' of 198.51.100.2 to 203.0.113.11:80, opened or closed. */
+static void
+put_owner(struct ofpbuf *b, struct ctl_msg *msg, uint32_t sender,
+          uint32_t server, int first, int last, bool opened)
+{
+    ctl_msg_init(msg, CTL_MSG_OWNER, sender, 1);
+    msg->owner.server = server;
+    msg->owner.n = 0;
+    for (int port = first; port <= last; port++) {
+        struct ctl_owner_entry *e = &msg->owner.entries[msg->owner.n++];
+
+        flow_key_init_v4(&e->cp, htonl(0xc6336402), htons(port),
+                         htonl(0xcb00710b), htons(80), IPPROTO_TCP);
+        e->opened = opened;
+    }
+    fuzz_stream_put_msg(b, FUZZ_OWNERS_MSG, NULL, 0, msg);
+}
+
+/* The seeds of tests/fuzz-owners.c. */
+static void
+owners_seeds(void)
+{
+    struct ctl_msg *msg = xmalloc(sizeof *msg);
+    /* Sockets of the node: 198.51.100.2 ports 40001 and 40002. */
+    const uint8_t sockets[] = { 2, 0x9c, 0x41, 2, 0x9c, 0x42 };
+    const uint8_t config[] = { 0x0f, 0x0f, 100 };
+    const uint8_t fewer[] = { 0x0d, 0x0b, 0 };
+    struct ofpbuf b;
+
+    /* Announcements both ways, a close, a conflict, a refresh, a peer
+     * leaving the configuration, leases lapsing. */
+    ofpbuf_init(&b, 0);
+    fuzz_stream_put(&b, FUZZ_OWNERS_CONFIG, config, sizeof config);
+    fuzz_stream_put(&b, FUZZ_OWNERS_DUMP, sockets, sizeof sockets);
+    put_owner(&b, msg, 102, 102, 40010, 40012, true);
+    put_owner(&b, msg, 103, 103, 40020, 40020, true);
+    put_time(&b, FUZZ_OWNERS_TIME, 1000);
+    put_owner(&b, msg, 102, 102, 40011, 40011, false);
+    put_owner(&b, msg, 103, 103, 40001, 40001, true);
+    put_owner(&b, msg, 103, 103, 40012, 40012, true);
+    fuzz_stream_put(&b, FUZZ_OWNERS_DUMP, sockets, 3);
+    put_time(&b, FUZZ_OWNERS_TIME, 4000);
+    fuzz_stream_put(&b, FUZZ_OWNERS_FORMAT, NULL, 0);
+    fuzz_stream_put(&b, FUZZ_OWNERS_CONFIG, fewer, sizeof fewer);
+    put_time(&b, FUZZ_OWNERS_TIME, 12000);
+    fuzz_stream_put(&b, FUZZ_OWNERS_FORMAT, NULL, 0);
+    write_seed("owners", "gossip", &b);
+    ofpbuf_uninit(&b);
+
+    /* Refused: from a node that is no server node, and for another. */
+    ofpbuf_init(&b, 0);
+    put_owner(&b, msg, 7, 7, 40010, 40010, true);
+    put_owner(&b, msg, 102, 103, 40010, 40010, true);
+    put_owner(&b, msg, 101, 101, 40010, 40010, true);
+    put_time(&b, FUZZ_OWNERS_TIME, 100);
+    write_seed("owners", "refused", &b);
+    ofpbuf_uninit(&b);
+    free(msg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -728,5 +789,6 @@ main(int argc, char *argv[])
     agent_seeds();
     health_seeds();
     config_seeds();
+    owners_seeds();
     return n_errors ? EXIT_FAILURE : EXIT_SUCCESS;
 }

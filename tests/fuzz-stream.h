@@ -16,7 +16,8 @@
 
 /*
  * fuzz-stream: the input of the libFuzzer targets that drive a protocol
- * core (tests/fuzz-lbnode.c, tests/fuzz-agent-core.c, tests/fuzz-health.c)
+ * core (tests/fuzz-lbnode.c, tests/fuzz-agent-core.c, tests/fuzz-health.c,
+ * tests/fuzz-owners.c)
  * with a sequence of events, and the checks those targets share.
  *
  * An input is a sequence of records:
@@ -93,6 +94,16 @@ enum fuzz_agent_op {
     FUZZ_AGENT_CLIENT_DATA,
     FUZZ_AGENT_SERVER_DATA,
     FUZZ_AGENT_N_OPS
+};
+
+/* The records of tests/fuzz-owners.c, likewise. */
+enum fuzz_owners_op {
+    FUZZ_OWNERS_MSG,
+    FUZZ_OWNERS_TIME,
+    FUZZ_OWNERS_DUMP,
+    FUZZ_OWNERS_CONFIG,
+    FUZZ_OWNERS_FORMAT,
+    FUZZ_OWNERS_N_OPS
 };
 
 /* A position in an input. */
