@@ -1928,7 +1928,9 @@ agent_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
         ipv6_string_mapped(addr, &a->vips[i].vip);
         ds_put_format(&s, " %s:%"PRIu16"%s%s", addr, a->vips[i].port,
-                      a->vips[i].tracked ? "" : "(hash)",
+                      a->vips[i].tracked ? ""
+                      : hash_port_via_agent(a, &a->vips[i])
+                      ? "(hash, translating)" : "(hash)",
                       a->configured && is_listening(a, &a->vips[i].vip,
                                                     a->vips[i].port)
                       ? "" : "(no listener)");
@@ -1944,6 +1946,14 @@ agent_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ds_put_format(&s, " %"PRIu32, a->healthy[i]);
     }
     ds_put_char(&s, '\n');
+    if (a->owners) {
+        size_t n_peers = owners_live_peers(a->owners, NULL, 0);
+
+        ds_put_format(&s, "ownership: %"PRIuSIZE" sockets announced, "
+                      "%"PRIuSIZE" connections of %"PRIuSIZE" peers "
+                      "redirected\n", owners_n_owned(a->owners),
+                      owners_n_associations(a->owners), n_peers);
+    }
     ds_put_format(&s, "limits: conn %"PRIu32" per VIP, load %"PRIu32
                   "/1000 per CPU, memory %"PRIu64" kB (0: none)\n",
                   a->opts.limits.conn_limit, a->opts.limits.max_load_milli,

@@ -650,7 +650,9 @@ owners_live_peers(const struct owners *o, uint32_t *ids, size_t max)
         }
         n++;
     }
-    qsort(ids, MIN(n, max), sizeof *ids, compare_u32);
+    if (MIN(n, max) > 1) {
+        qsort(ids, MIN(n, max), sizeof *ids, compare_u32);
+    }
     return n;
 }
 
