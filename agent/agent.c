@@ -143,6 +143,14 @@ struct agent {
                                  * (see keep_draining()). */
     size_t *vip_live;           /* Per VIP port: its established sockets at
                                  * the last full dump. */
+    /* UDP VIP ports (all of `hash` mode; the agent sees none of their
+     * traffic): those the node serves, which it checks and reports; and
+     * those of every UDP VIP, which its switch delivers (a server taken
+     * out of a VIP keeps the flows the LB nodes still send it). */
+    struct agent_vip_port *udp_served;
+    size_t n_udp_served;
+    struct agent_vip_port *udp_all;
+    size_t n_udp_all;
     struct lb_info *lbs;        /* Sorted by node id. */
     size_t n_lbs;
     struct server_pipeline_peer *servers;   /* Every server node but this
@@ -432,6 +440,66 @@ listeners_clear(struct agent *a)
     }
 }
 
+static bool
+vip_has_server(const struct cluster_vip *vip, uint32_t node)
+{
+    for (size_t i = 0; i < vip->n_servers; i++) {
+        if (vip->servers[i].node_id == node) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Sets a->udp_served and a->udp_all from 'snap' (see struct agent). */
+static void
+set_udp_ports(struct agent *a, const struct cluster_snapshot *snap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        if (snap->vips[i].protocol == IPPROTO_UDP) {
+            n += snap->vips[i].n_ports;
+        }
+    }
+    free(a->udp_served);
+    free(a->udp_all);
+    a->udp_served = xcalloc(MAX(n, 1), sizeof *a->udp_served);
+    a->udp_all = xcalloc(MAX(n, 1), sizeof *a->udp_all);
+    a->n_udp_served = a->n_udp_all = 0;
+    for (size_t i = 0; i < snap->n_vips; i++) {
+        const struct cluster_vip *v = &snap->vips[i];
+
+        if (v->protocol != IPPROTO_UDP || v->mode != CLUSTER_VIP_HASH) {
+            continue;
+        }
+        for (size_t j = 0; j < v->n_ports; j++) {
+            struct agent_vip_port vp = { .vip = v->address,
+                                         .port = v->ports[j] };
+
+            a->udp_all[a->n_udp_all++] = vp;
+            if (vip_has_server(v, a->self)) {
+                a->udp_served[a->n_udp_served++] = vp;
+            }
+        }
+    }
+}
+
+/* Starts a report of the load of the node's VIP ports, TCP and UDP
+ * (vip_load_begin()). */
+static void
+load_begin(struct agent *a)
+{
+    size_t n = a->n_vips + a->n_udp_served;
+    struct agent_vip_port *ports = xcalloc(MAX(n, 1), sizeof *ports);
+
+    memcpy(ports, a->vips, a->n_vips * sizeof *ports);
+    memcpy(ports + a->n_vips, a->udp_served,
+           a->n_udp_served * sizeof *ports);
+    vip_load_begin(a->load, ports, n);
+    free(ports);
+}
+
 /* Returns the index of VIP port 'vip':'port' in a->vips, or SIZE_MAX. */
 static size_t
 vip_index(const struct agent *a, const struct in6_addr *vip, uint16_t port)
@@ -522,7 +590,7 @@ dump_sockets(struct agent *a, bool full)
     a->listeners_at = a->now;
     a->in_dump = full;
     if (full) {
-        vip_load_begin(a->load, a->vips, a->n_vips);
+        load_begin(a);
         if (a->vip_live) {
             memset(a->vip_live, 0, a->n_vips * sizeof *a->vip_live);
         }
@@ -725,9 +793,10 @@ install_pipeline(struct agent *a)
 
     /* One pipeline VIP per address, with its tracked and its hash ports
      * (a->vips is sorted by address). */
-    pvips = xcalloc(MAX(a->n_vips, 1), sizeof *pvips);
+    pvips = xcalloc(MAX(a->n_vips + a->n_udp_all, 1), sizeof *pvips);
     uint16_t *ports = xcalloc(MAX(a->n_vips, 1), sizeof *ports);
     uint16_t *hash_ports = xcalloc(MAX(a->n_vips, 1), sizeof *hash_ports);
+    uint16_t *udp_ports = xcalloc(MAX(a->n_udp_all, 1), sizeof *udp_ports);
     size_t n_ports = 0, n_hash_ports = 0;
     for (size_t i = 0; i < a->n_vips; i++) {
         if (!n_pvips || !ipv6_addr_equals(&pvips[n_pvips - 1].addr,
@@ -743,6 +812,32 @@ install_pipeline(struct agent *a)
         } else {
             hash_ports[n_hash_ports++] = a->vips[i].port;
             pvips[n_pvips - 1].n_hash_ports++;
+        }
+    }
+    /* The UDP ports, each with its address's pipeline VIP (a->udp_all is
+     * in configuration order: one address's ports may be apart). */
+    for (size_t i = 0; i < a->n_udp_all; i++) {
+        const struct agent_vip_port *vp = &a->udp_all[i];
+        struct server_pipeline_vip *pv = NULL;
+
+        for (size_t j = 0; j < n_pvips && !pv; j++) {
+            if (ipv6_addr_equals(&pvips[j].addr, &vp->vip)) {
+                pv = &pvips[j];
+            }
+        }
+        if (!pv) {
+            pv = &pvips[n_pvips++];
+            pv->addr = vp->vip;
+        }
+        pv->n_udp_ports++;
+    }
+    size_t n_udp_ports = 0;
+    for (size_t j = 0; j < n_pvips; j++) {
+        pvips[j].udp_ports = &udp_ports[n_udp_ports];
+        for (size_t i = 0; i < a->n_udp_all; i++) {
+            if (ipv6_addr_equals(&pvips[j].addr, &a->udp_all[i].vip)) {
+                udp_ports[n_udp_ports++] = a->udp_all[i].port;
+            }
         }
     }
     plbs = xcalloc(MAX(a->n_lbs, 1), sizeof *plbs);
@@ -801,6 +896,7 @@ install_pipeline(struct agent *a)
     pipeline_destroy(&p);
     free(ports);
     free(hash_ports);
+    free(udp_ports);
     free(pvips);
     free(plbs);
     free(peers);
@@ -884,17 +980,6 @@ has_hash_vip(const struct agent *a)
 {
     for (size_t i = 0; i < a->n_vips; i++) {
         if (!a->vips[i].tracked) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool
-vip_has_server(const struct cluster_vip *vip, uint32_t node)
-{
-    for (size_t i = 0; i < vip->n_servers; i++) {
-        if (vip->servers[i].node_id == node) {
             return true;
         }
     }
@@ -1084,6 +1169,7 @@ reconfigure(struct agent *a)
     free(old_vips);
     free(old_live);
     free(old_draining);
+    set_udp_ports(a, snap);
 
     /* LB nodes. */
     free(a->lbs);
@@ -1158,7 +1244,7 @@ reconfigure(struct agent *a)
 
     open_diags(a, self->netns, self->n_netns);
     set_service_probes(a, snap);
-    vip_load_begin(a->load, a->vips, a->n_vips);
+    load_begin(a);
 }
 
 /* The translation port. */
@@ -1459,17 +1545,19 @@ handle_messages(struct agent *a)
 static void
 set_service_probes(struct agent *a, const struct cluster_snapshot *snap)
 {
-    struct service_probe_port *ports = xcalloc(MAX(a->n_vips, 1),
-                                               sizeof *ports);
+    size_t max = a->n_vips + a->n_udp_served;
+    struct service_probe_port *ports = xcalloc(MAX(max, 1), sizeof *ports);
     size_t n = 0;
 
     for (size_t i = 0; i < snap->n_vips; i++) {
         const struct cluster_vip *v = &snap->vips[i];
 
-        if (v->protocol != IPPROTO_TCP || !vip_has_server(v, a->self)) {
+        if ((v->protocol != IPPROTO_TCP
+             && (v->protocol != IPPROTO_UDP || v->mode != CLUSTER_VIP_HASH))
+            || !vip_has_server(v, a->self)) {
             continue;
         }
-        for (size_t j = 0; j < v->n_ports && n < a->n_vips; j++) {
+        for (size_t j = 0; j < v->n_ports && n < max; j++) {
             ports[n++] = (struct service_probe_port) {
                 .vip = v->address, .port = v->ports[j],
                 .health = &v->health,
@@ -1490,8 +1578,9 @@ send_load(struct agent *a)
         return;
     }
 
-    for (size_t i = 0; i < a->n_vips; i++) {
-        const struct agent_vip_port *vp = &a->vips[i];
+    for (size_t i = 0; i < a->n_vips + a->n_udp_served; i++) {
+        const struct agent_vip_port *vp = (i < a->n_vips ? &a->vips[i]
+                                           : &a->udp_served[i - a->n_vips]);
 
         vip_load_set_down(a->load, &vp->vip, vp->port,
                           !service_probe_is_up(a->probe, &vp->vip,
@@ -1630,6 +1719,8 @@ agent_destroy(struct agent *a)
     service_probe_destroy(a->probe);
     node_daemon_destroy(a->nd);
     free(a->vips);
+    free(a->udp_served);
+    free(a->udp_all);
     free(a->vip_draining);
     free(a->vip_live);
     free(a->lbs);

@@ -44,6 +44,8 @@ enum probe_stage {
     STAGE_IDLE,                 /* Next probe at 'next'. */
     STAGE_CONNECTING,           /* Waiting for the connection. */
     STAGE_ANSWER,               /* HTTP: request sent, reading the answer. */
+    STAGE_DATAGRAM,             /* UDP: datagram sent, waiting for a
+                                 * refusal until the deadline. */
 };
 
 struct probe {
@@ -263,6 +265,7 @@ probe_done(struct service_probe *sp, struct probe *p, char *failure,
 
 struct open_args {
     int family;
+    int type;                   /* SOCK_STREAM or SOCK_DGRAM. */
     int fd;
 };
 
@@ -271,7 +274,7 @@ open_socket(void *args_)
 {
     struct open_args *args = args_;
 
-    args->fd = socket(args->family, SOCK_STREAM | SOCK_NONBLOCK
+    args->fd = socket(args->family, args->type | SOCK_NONBLOCK
                       | SOCK_CLOEXEC, 0);
     return args->fd < 0 ? errno : 0;
 }
@@ -308,7 +311,10 @@ probe_start(struct service_probe *sp, struct probe *p, long long int now)
         len = sizeof *sin6;
     }
 
-    struct open_args args = { .family = ss.ss_family, .fd = -1 };
+    bool udp = p->type == CLUSTER_HEALTH_UDP;
+    struct open_args args = { .family = ss.ss_family,
+                              .type = udp ? SOCK_DGRAM : SOCK_STREAM,
+                              .fd = -1 };
     char *msg = netns_call(sp->netns, open_socket, &args, &error);
     if (msg || error) {
         return probe_done(sp, p, msg ? msg : xasprintf("socket: %s",
@@ -322,7 +328,38 @@ probe_start(struct service_probe *sp, struct probe *p, long long int now)
         return probe_done(sp, p, xasprintf("connect: %s",
                                            ovs_strerror(errno)), now);
     }
+    if (udp) {
+        /* An empty datagram: the server's stack refuses it (ICMP port
+         * unreachable, ECONNREFUSED on this connected socket) when
+         * nothing listens on the port. */
+        if (send(p->fd, "", 0, 0) < 0) {
+            return probe_done(sp, p, xasprintf("send: %s",
+                                               ovs_strerror(errno)), now);
+        }
+        p->stage = STAGE_DATAGRAM;
+    }
     return false;
+}
+
+/* Advances the UDP probe of 'p': a failure if the datagram was refused,
+ * a success if the service answered or nothing refused it before the
+ * deadline. */
+static bool
+datagram_step(struct service_probe *sp, struct probe *p, long long int now)
+{
+    char byte;
+    ssize_t n = recv(p->fd, &byte, 1, MSG_DONTWAIT);
+
+    if (n >= 0) {
+        return probe_done(sp, p, NULL, now);
+    } else if (errno == ECONNREFUSED) {
+        return probe_done(sp, p, xstrdup("refused (port unreachable: "
+                                         "nothing listens)"), now);
+    } else if (errno != EAGAIN && errno != EINTR) {
+        return probe_done(sp, p, xasprintf("recv: %s",
+                                           ovs_strerror(errno)), now);
+    }
+    return now >= p->deadline ? probe_done(sp, p, NULL, now) : false;
 }
 
 /* Reads what the server answered so far; returns NULL while the status
@@ -369,6 +406,9 @@ probe_step(struct service_probe *sp, struct probe *p, long long int now)
 {
     if (p->stage == STAGE_IDLE) {
         return now >= p->next ? probe_start(sp, p, now) : false;
+    }
+    if (p->stage == STAGE_DATAGRAM) {
+        return datagram_step(sp, p, now);
     }
     if (p->stage == STAGE_CONNECTING) {
         int error = check_connection_completion(p->fd);
@@ -471,8 +511,7 @@ service_probe_get_stats(const struct service_probe *sp)
 static const char *
 type_name(enum cluster_health_type type)
 {
-    return (type == CLUSTER_HEALTH_HTTP ? "http"
-            : type == CLUSTER_HEALTH_NONE ? "none" : "tcp");
+    return cluster_health_type_to_string(type);
 }
 
 /* Appends to 's' one line per checked port at 'now'. */

@@ -24,7 +24,9 @@
  * is probed: a TCP connection to VIP:port
  * that must be established within 'timeout_ms' (then closed), or for HTTP
  * one that must also answer "GET path HTTP/1.0" with a status line of the
- * expected status within the timeout.  'fall' failures in a row take the
+ * expected status within the timeout; for UDP (a UDP VIP's default) an
+ * empty datagram from a connected socket, which the server's stack must
+ * not refuse (ICMP port unreachable: nothing listens) within the timeout.  'fall' failures in a row take the
  * port down, 'rise' successes in a row bring it up again; a port starts up
  * (a server that cannot serve it refuses connections anyway: nothing
  * listens).  A port whose check is "none" is always up.

@@ -50,6 +50,7 @@ struct hash_vip {
     char *name;
     struct in6_addr addr;
     uint16_t port;
+    uint8_t proto;              /* IPPROTO_TCP or IPPROTO_UDP. */
     uint16_t id;                /* reg1 in the pipeline; 1 and up. */
     uint32_t n_slots;
     uint32_t *slots;            /* Server node id per slot in the switch;
@@ -70,6 +71,12 @@ struct hash_vip {
     uint32_t n_servers;         /* In the table. */
     bool seen;                  /* In the current configuration. */
 
+    /* UDP: the underlay addresses of the servers out of service for the
+     * VIP port, whose flows the switch takes back to their slot
+     * (hash_slots_out_of_service_match_init()). */
+    struct in6_addr *out_of_service;
+    size_t n_out_of_service;
+
     uint64_t changes;           /* Table changes. */
     uint64_t slots_moved;       /* Slots whose server changed. */
 };
@@ -83,10 +90,12 @@ struct hash_vips {
         uint32_t node;
         struct in6_addr underlay;
         struct ofpbuf ofpacts;  /* hash_slots_server_actions(). */
+        struct ofpbuf udp_ofpacts;      /* hash_slots_udp_server_actions(). */
     } *servers;
     size_t n_servers;
     struct ofpbuf pinned_ofpacts;       /* hash_slots_pinned_actions(). */
     struct ofpbuf window_ofpacts;       /* hash_slots_window_actions(). */
+    struct ofpbuf oos_ofpacts;  /* hash_slots_out_of_service_actions(). */
     uint64_t service_seqno;     /* lbnode_service_seqno() of the tables. */
     /* The tracked TCP VIP ports of the last configuration. */
     struct tracked_port {
@@ -110,6 +119,10 @@ hash_vips_create(void)
     text = hash_slots_window_actions();
     lb_actions_parse(text, &hv->window_ofpacts);
     free(text);
+    ofpbuf_init(&hv->oos_ofpacts, 0);
+    text = hash_slots_out_of_service_actions();
+    lb_actions_parse(text, &hv->oos_ofpacts);
+    free(text);
     return hv;
 }
 
@@ -118,6 +131,7 @@ free_servers(struct hash_vips *hv)
 {
     for (size_t i = 0; i < hv->n_servers; i++) {
         ofpbuf_uninit(&hv->servers[i].ofpacts);
+        ofpbuf_uninit(&hv->servers[i].udp_ofpacts);
     }
     free(hv->servers);
     hv->servers = NULL;
@@ -131,6 +145,7 @@ hash_vip_free(struct hash_vip *v)
     free(v->slots);
     free(v->next);
     free(v->pinned);
+    free(v->out_of_service);
 }
 
 void
@@ -145,6 +160,7 @@ hash_vips_destroy(struct hash_vips *hv)
         free_servers(hv);
         ofpbuf_uninit(&hv->pinned_ofpacts);
         ofpbuf_uninit(&hv->window_ofpacts);
+        ofpbuf_uninit(&hv->oos_ofpacts);
         free(hv);
     }
 }
@@ -169,10 +185,10 @@ find_server(const struct hash_vips *hv, uint32_t node)
 
 static struct hash_vip *
 find_vip(const struct hash_vips *hv, const struct in6_addr *addr,
-         uint16_t port)
+         uint16_t port, uint8_t proto)
 {
     for (size_t i = 0; i < hv->n; i++) {
-        if (hv->vips[i].port == port
+        if (hv->vips[i].port == port && hv->vips[i].proto == proto
             && ipv6_addr_equals(&hv->vips[i].addr, addr)) {
             return &hv->vips[i];
         }
@@ -201,18 +217,20 @@ slot_write(const struct hash_vips *hv, const struct hash_vip *v,
 {
     const struct hash_server *s = (v->slots[slot]
                                    ? find_server(hv, v->slots[slot]) : NULL);
+    bool v4 = IN6_IS_ADDR_V4MAPPED(&v->addr);
     struct match match;
 
-    hash_slots_match_init(&match, v->id, slot,
-                          IN6_IS_ADDR_V4MAPPED(&v->addr), false);
+    hash_slots_match_init(&match, v->id, slot, v4, v->proto, false);
     if (s) {
         flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, &match,
-                 &s->ofpacts);
+                 v->proto == IPPROTO_UDP ? &s->udp_ofpacts : &s->ofpacts);
     } else {
         ofctrl_flow_del(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, &match);
     }
-    hash_slots_match_init(&match, v->id, slot,
-                          IN6_IS_ADDR_V4MAPPED(&v->addr), true);
+    if (v->proto != IPPROTO_TCP) {
+        return;                 /* Never pinned. */
+    }
+    hash_slots_match_init(&match, v->id, slot, v4, v->proto, true);
     if (bitmap_is_set(v->pinned, slot)) {
         flow_set(ofctrl, LB_TABLE_HASH, HASH_SLOTS_PRIORITY_PINNED, &match,
                  &hv->pinned_ofpacts);
@@ -242,6 +260,47 @@ window_write(const struct hash_vips *hv, struct hash_vip *v, bool open,
     v->window_flow = open;
 }
 
+/* Brings the out-of-service flows of UDP VIP port 'v' to the 'n' underlay
+ * addresses 'addrs' (without duplicates).  A null 'ofctrl' only forgets
+ * them. */
+static void
+out_of_service_write(const struct hash_vips *hv, struct hash_vip *v,
+                     const struct in6_addr *addrs, size_t n,
+                     struct ofctrl *ofctrl)
+{
+    struct match match;
+
+    for (size_t i = 0; ofctrl && i < v->n_out_of_service; i++) {
+        bool kept = false;
+
+        for (size_t j = 0; j < n && !kept; j++) {
+            kept = ipv6_addr_equals(&addrs[j], &v->out_of_service[i]);
+        }
+        if (!kept) {
+            hash_slots_out_of_service_match_init(&match, v->id,
+                                                 &v->out_of_service[i]);
+            ofctrl_flow_del(ofctrl, LB_TABLE_HASH_UDP,
+                            HASH_SLOTS_PRIORITY_OUT_OF_SERVICE, &match);
+        }
+    }
+    for (size_t j = 0; ofctrl && j < n; j++) {
+        bool had = false;
+
+        for (size_t i = 0; i < v->n_out_of_service && !had; i++) {
+            had = ipv6_addr_equals(&addrs[j], &v->out_of_service[i]);
+        }
+        if (!had) {
+            hash_slots_out_of_service_match_init(&match, v->id, &addrs[j]);
+            flow_set(ofctrl, LB_TABLE_HASH_UDP,
+                     HASH_SLOTS_PRIORITY_OUT_OF_SERVICE, &match,
+                     &hv->oos_ofpacts);
+        }
+    }
+    free(v->out_of_service);
+    v->out_of_service = n ? xmemdup(addrs, n * sizeof *addrs) : NULL;
+    v->n_out_of_service = n;
+}
+
 /* Removes every flow of 'v' from 'ofctrl'. */
 static void
 vip_remove(const struct hash_vips *hv, struct hash_vip *v,
@@ -258,6 +317,7 @@ vip_remove(const struct hash_vips *hv, struct hash_vip *v,
         }
         window_write(hv, v, false, ofctrl);
     }
+    out_of_service_write(hv, v, NULL, 0, ofctrl);
 }
 
 /* Writes the slots of 'v' whose server 'next' changes to 'ofctrl'. */
@@ -319,14 +379,14 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
            const struct cluster_vip *cv, uint32_t lease_ms,
            uint32_t settle_ms, long long int now, struct ofctrl *ofctrl)
 {
+    const struct cluster_snapshot *snap = node_daemon_config(c->nd);
     struct maglev_backend *b = xcalloc(cv->n_servers + 1, sizeof *b);
     size_t n = 0;
 
     for (size_t i = 0; cv->enabled && i < cv->n_servers; i++) {
         const struct cluster_vip_server *s = &cv->servers[i];
         const struct cluster_server_node *node
-            = cluster_snapshot_find_server_node(node_daemon_config(c->nd),
-                                                s->node_id);
+            = cluster_snapshot_find_server_node(snap, s->node_id);
 
         if (s->weight && node && node->enabled && find_server(hv, s->node_id)
             && health_is_healthy(c->health, s->node_id)
@@ -335,6 +395,35 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
             b[n++] = (struct maglev_backend) { .id = s->node_id,
                                                .weight = s->weight };
         }
+    }
+    if (v->proto == IPPROTO_UDP) {
+        /* The servers whose UDP flows must leave them: down, disabled, or
+         * whose service of the port is down.  (A server merely taken out
+         * of the VIP, or of weight 0, keeps its flows: it drains.) */
+        struct in6_addr *oos = xcalloc(MAX(hv->n_servers, 1), sizeof *oos);
+        size_t n_oos = 0;
+
+        for (size_t i = 0; i < hv->n_servers; i++) {
+            const struct hash_server *hs = &hv->servers[i];
+            const struct cluster_server_node *node
+                = cluster_snapshot_find_server_node(snap, hs->node);
+
+            if (!node || !node->enabled
+                || !health_is_healthy(c->health, hs->node)
+                || lbnode_service_is_down(c->lb, hs->node, &v->addr, v->port,
+                                          now)) {
+                bool dup = false;
+
+                for (size_t j = 0; j < n_oos && !dup; j++) {
+                    dup = ipv6_addr_equals(&oos[j], &hs->underlay);
+                }
+                if (!dup) {
+                    oos[n_oos++] = hs->underlay;
+                }
+            }
+        }
+        out_of_service_write(hv, v, oos, n_oos, ofctrl);
+        free(oos);
     }
     qsort(b, n, sizeof *b, compare_backends);
     struct maglev *m = maglev_create(b, n, v->n_slots);
@@ -365,7 +454,7 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
             moved++;
         }
         if (id != v->slots[slot] && (v->slots[slot] || v->pin_all)
-            && !bitmap_is_set(v->pinned, slot)) {
+            && v->proto == IPPROTO_TCP && !bitmap_is_set(v->pinned, slot)) {
             bitmap_set1(v->pinned, slot);
             v->n_pinned++;
             pinned++;
@@ -379,8 +468,9 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
             v->pending_since = now;
         }
         if (!pinned) {
-            /* Nothing to wait for (the table's first fill, or slots that
-             * had no server). */
+            /* Nothing to wait for (the table's first fill, slots that had
+             * no server, or a UDP VIP's: its flows keep their server by
+             * their tracker entries). */
             slots_apply(hv, v, ofctrl);
         }
     }
@@ -443,6 +533,10 @@ hash_vips_update(struct controller *c, long long int now)
         ofpbuf_init(&hs->ofpacts, 0);
         lb_actions_parse(text, &hs->ofpacts);
         free(text);
+        text = hash_slots_udp_server_actions(&n->underlay, c->tunnel_port);
+        ofpbuf_init(&hs->udp_ofpacts, 0);
+        lb_actions_parse(text, &hs->udp_ofpacts);
+        free(text);
     }
     /* A node whose address changed: its slots' actions differ. */
     for (size_t i = 0; i < n_old; i++) {
@@ -473,11 +567,13 @@ hash_vips_update(struct controller *c, long long int now)
     for (size_t i = 0; i < snap->n_vips; i++) {
         const struct cluster_vip *cv = &snap->vips[i];
 
-        if (cv->mode != CLUSTER_VIP_HASH || cv->protocol != IPPROTO_TCP) {
+        if (cv->mode != CLUSTER_VIP_HASH
+            || (cv->protocol != IPPROTO_TCP && cv->protocol != IPPROTO_UDP)) {
             continue;
         }
         for (size_t j = 0; j < cv->n_ports; j++) {
-            struct hash_vip *v = find_vip(hv, &cv->address, cv->ports[j]);
+            struct hash_vip *v = find_vip(hv, &cv->address, cv->ports[j],
+                                          cv->protocol);
 
             if (v && v->n_slots != s->maglev_table_size) {
                 /* Another table size: every slot means another flow. */
@@ -502,13 +598,15 @@ hash_vips_update(struct controller *c, long long int now)
                     .name = xstrdup(cv->name),
                     .addr = cv->address,
                     .port = cv->ports[j],
+                    .proto = cv->protocol,
                     .id = id,
                     .n_slots = s->maglev_table_size,
                 };
                 v->slots = xcalloc(v->n_slots, sizeof *v->slots);
                 v->next = xcalloc(v->n_slots, sizeof *v->next);
                 v->pinned = bitmap_allocate(v->n_slots);
-                v->pin_all = was_tracked(hv, &cv->address, cv->ports[j]);
+                v->pin_all = (cv->protocol == IPPROTO_TCP
+                              && was_tracked(hv, &cv->address, cv->ports[j]));
                 if (v->pin_all) {
                     VLOG_INFO("VIP %s port %"PRIu16": from mode tracked to "
                               "hash, its live connections pinned",
@@ -641,7 +739,8 @@ bool
 hash_vips_target(const struct hash_vips *hv, const struct flow_key *cp,
                  long long int now, struct in6_addr *server_addr)
 {
-    const struct hash_vip *v = find_vip(hv, &cp->vip, ntohs(cp->vip_port));
+    const struct hash_vip *v = find_vip(hv, &cp->vip, ntohs(cp->vip_port),
+                                        cp->proto);
 
     if (!v || cp->proto != IPPROTO_TCP
         || (now != LLONG_MAX && now < v->settled_at)) {
@@ -656,13 +755,13 @@ hash_vips_target(const struct hash_vips *hv, const struct flow_key *cp,
     return true;
 }
 
-/* Returns the pipeline id of hash VIP port 'addr':'port' and stores its
- * table size in '*n_slots', or returns 0 if there is none. */
+/* Returns the pipeline id of hash VIP port 'addr':'port' of 'proto' and
+ * stores its table size in '*n_slots', or returns 0 if there is none. */
 uint16_t
 hash_vips_id(const struct hash_vips *hv, const struct in6_addr *addr,
-             uint16_t port, uint32_t *n_slots)
+             uint16_t port, uint8_t proto, uint32_t *n_slots)
 {
-    const struct hash_vip *v = find_vip(hv, addr, port);
+    const struct hash_vip *v = find_vip(hv, addr, port, proto);
 
     if (!v) {
         return 0;
@@ -680,6 +779,15 @@ hash_vips_format(const struct hash_vips *hv, long long int now,
         char addr[INET6_ADDRSTRLEN];
 
         ipv6_string_mapped(addr, &v->addr);
+        if (v->proto == IPPROTO_UDP) {
+            ds_put_format(s, "hash VIP %s %s port %"PRIu16"/udp: id %"PRIu16
+                          ", %"PRIu32" slots, %"PRIu32" servers, %"PRIuSIZE
+                          " out of service, %"PRIu64" changes, %"PRIu64
+                          " slots moved\n", v->name, addr, v->port, v->id,
+                          v->n_slots, v->n_servers, v->n_out_of_service,
+                          v->changes, v->slots_moved);
+            continue;
+        }
         ds_put_format(s, "hash VIP %s %s port %"PRIu16": id %"PRIu16", %"PRIu32
                       " slots, %"PRIu32" servers, %"PRIu32" pinned, "
                       "window %s, %"PRIu64" changes, %"PRIu64

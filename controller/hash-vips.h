@@ -36,6 +36,14 @@
  * whose connection-tracker entry lapsed is committed again on its next
  * packet.  When it closes, the pins are removed.
  *
+ * A UDP VIP port's slots are never pinned: each of its slot flows commits
+ * the flows it forwards to the connection tracker, and a flow with an entry
+ * keeps its server for as long as it stays active (flows/hash-slots.h).
+ * The node adds one flow per server out of service for the port (down,
+ * disabled, or its service of the port down), which sends that server's
+ * flows back to their slots; a server only taken out of the VIP keeps its
+ * flows while they last.
+ *
  * Part of the daemon (controller-private.h).  Single-threaded.
  */
 #ifndef OVSLB_HASH_VIPS_H
@@ -62,7 +70,7 @@ long long int hash_vips_next_deadline(const struct hash_vips *,
 bool hash_vips_target(const struct hash_vips *, const struct flow_key *cp,
                       long long int now, struct in6_addr *server_addr);
 uint16_t hash_vips_id(const struct hash_vips *, const struct in6_addr *addr,
-                      uint16_t port, uint32_t *n_slots);
+                      uint16_t port, uint8_t proto, uint32_t *n_slots);
 
 void hash_vips_format(const struct hash_vips *, long long int now,
                       struct ds *);

@@ -68,8 +68,9 @@ static_flows_install(struct controller *c)
     for (size_t i = 0; i < snap->n_vips; i++) {
         const struct cluster_vip *v = &snap->vips[i];
 
-        if (v->protocol != IPPROTO_TCP) {
-            continue;
+        if (v->protocol != IPPROTO_TCP
+            && (v->protocol != IPPROTO_UDP || v->mode != CLUSTER_VIP_HASH)) {
+            continue;           /* Refused by the configuration anyway. */
         }
         for (size_t j = 0; j < v->n_ports; j++) {
             struct lb_pipeline_vip *pv = &vips[n_vips];
@@ -80,7 +81,8 @@ static_flows_install(struct controller *c)
             };
             if (v->mode == CLUSTER_VIP_HASH) {
                 pv->hash_id = hash_vips_id(c->hash_vips, &v->address,
-                                           v->ports[j], &pv->hash_slots);
+                                           v->ports[j], v->protocol,
+                                           &pv->hash_slots);
                 if (!pv->hash_id) {
                     continue;   /* No id left (65535 hash VIP ports). */
                 }

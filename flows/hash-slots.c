@@ -77,24 +77,88 @@ hash_slots_server_actions(const struct in6_addr *underlay,
                      ofp_to_u16(tunnel_port));
 }
 
+/* Returns the actions of a UDP hash VIP's slot flow to the server whose
+ * underlay address is 'underlay', through 'tunnel_port': as
+ * hash_slots_server_actions(), after committing the flow to the connection
+ * tracker with the server's address (LB_TABLE_HASH_UDP).  The caller frees
+ * them. */
+char *
+hash_slots_udp_server_actions(const struct in6_addr *underlay,
+                              ofp_port_t tunnel_port)
+{
+    char *out = hash_slots_server_actions(underlay, tunnel_port);
+    char *actions;
+
+    if (IN6_IS_ADDR_V4MAPPED(underlay)) {
+        actions = xasprintf("ct(commit,zone=%d,exec(set_field:%#"PRIx32
+                            "->ct_mark)),%s", LB_CT_ZONE,
+                            ntohl(in6_addr_get_mapped_ipv4(underlay)), out);
+    } else {
+        struct ds label = DS_EMPTY_INITIALIZER;
+
+        ds_put_cstr(&label, "0x");
+        for (size_t i = 0; i < sizeof underlay->s6_addr; i++) {
+            ds_put_format(&label, "%02x", underlay->s6_addr[i]);
+        }
+        actions = xasprintf("ct(commit,zone=%d,exec(set_field:%d->ct_mark,"
+                            "set_field:%s->ct_label)),%s", LB_CT_ZONE,
+                            LB_CT_MARK_V6, ds_cstr(&label), out);
+        ds_destroy(&label);
+    }
+    free(out);
+    return actions;
+}
+
 /* Initializes 'match' as that of the flow of slot 'slot' of the hash VIP
- * 'hash_id' (an IPv4 VIP if 'v4') in table LB_TABLE_HASH: its slot flow,
- * or if 'pinned' its pinned flow (reg2 = 0 too: not back from
- * LB_TABLE_HASH_MISS; and TCP, which the connection tracker's action
- * needs: the switch refuses a ct action without an IP match,
- * OFPBAC_MATCH_INCONSISTENT). */
+ * 'hash_id' (an IPv4 VIP if 'v4', of protocol 'proto') in table
+ * LB_TABLE_HASH: its slot flow, or if 'pinned' its pinned flow (reg2 = 0
+ * too: not back from LB_TABLE_HASH_MISS).  The flows that hold a ct action
+ * match IP and their protocol, since the switch refuses a ct action
+ * without an IP match (OFPBAC_MATCH_INCONSISTENT): a pinned flow, and a
+ * UDP VIP's slot flow (hash_slots_udp_server_actions()). */
 void
 hash_slots_match_init(struct match *match, uint16_t hash_id, uint32_t slot,
-                      bool v4, bool pinned)
+                      bool v4, uint8_t proto, bool pinned)
 {
     match_init_catchall(match);
     match_set_reg(match, 1, hash_id);
     match_set_reg(match, 0, slot);
     if (pinned) {
         match_set_reg(match, 2, 0);
-        match_set_dl_type(match, htons(v4 ? ETH_TYPE_IP : ETH_TYPE_IPV6));
-        match_set_nw_proto(match, IPPROTO_TCP);
     }
+    if (pinned || proto == IPPROTO_UDP) {
+        match_set_dl_type(match, htons(v4 ? ETH_TYPE_IP : ETH_TYPE_IPV6));
+        match_set_nw_proto(match, proto);
+    }
+}
+
+/* Initializes 'match' as that of the flow of table LB_TABLE_HASH_UDP that
+ * takes the UDP flows of the hash VIP 'hash_id' committed to the server of
+ * underlay address 'underlay' back to their slot's flow, while that server
+ * is out of service for the VIP (down, or its service on the VIP port
+ * down): the slot flow commits them again, with the slot's server. */
+void
+hash_slots_out_of_service_match_init(struct match *match, uint16_t hash_id,
+                                     const struct in6_addr *underlay)
+{
+    match_init_catchall(match);
+    match_set_reg(match, 1, hash_id);
+    if (IN6_IS_ADDR_V4MAPPED(underlay)) {
+        match_set_ct_mark(match, ntohl(in6_addr_get_mapped_ipv4(underlay)));
+    } else {
+        ovs_be128 label;
+
+        memcpy(&label, underlay, sizeof label);
+        match_set_ct_mark(match, LB_CT_MARK_V6);
+        match_set_ct_label(match, ntoh128(label));
+    }
+}
+
+/* Returns the actions of an out-of-service flow (the caller frees them). */
+char *
+hash_slots_out_of_service_actions(void)
+{
+    return xasprintf("resubmit(,%d)", LB_TABLE_HASH);
 }
 
 /* Returns the actions of a pinned slot's flow (the caller frees them). */
@@ -140,18 +204,23 @@ compare_server_actions(const void *a_, const void *b_)
  * is not in 'servers' (or an empty table) gets no flow: its packets meet
  * the table's drop. */
 void
-hash_slots_build(uint16_t hash_id, const struct maglev *m,
+hash_slots_build(uint16_t hash_id, uint8_t proto, bool v4,
+                 const struct maglev *m,
                  const struct hash_slots_server *servers, size_t n_servers,
                  ofp_port_t tunnel_port, struct pipeline *p)
 {
+    bool udp = proto == IPPROTO_UDP;
     struct server_action *sa = xcalloc(n_servers, sizeof *sa);
     uint32_t size = maglev_get_size(m);
 
     ovs_assert(size <= HASH_SLOTS_MAX);
     for (size_t i = 0; i < n_servers; i++) {
         sa[i].id = servers[i].id;
-        sa[i].actions = hash_slots_server_actions(&servers[i].underlay,
-                                                  tunnel_port);
+        sa[i].actions = (udp
+                         ? hash_slots_udp_server_actions(&servers[i].underlay,
+                                                         tunnel_port)
+                         : hash_slots_server_actions(&servers[i].underlay,
+                                                     tunnel_port));
     }
     qsort(sa, n_servers, sizeof *sa, compare_server_actions);
     for (uint32_t slot = 0; slot < size; slot++) {
@@ -163,7 +232,11 @@ hash_slots_build(uint16_t hash_id, const struct maglev *m,
         found = bsearch(&key, sa, n_servers, sizeof *sa,
                         compare_server_actions);
         if (found) {
-            char *match = hash_slots_match(hash_id, slot);
+            char *slot_match = hash_slots_match(hash_id, slot);
+            char *match = xasprintf("%s%s", (!udp ? "" : v4 ? "udp,"
+                                             : "udp6,"), slot_match);
+
+            free(slot_match);
             pipeline_add(p, LB_TABLE_HASH, HASH_SLOTS_PRIORITY, match, "%s",
                          found->actions);
             free(match);

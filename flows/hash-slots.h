@@ -60,6 +60,17 @@
  * which asks the flow's owner and commits the answer; otherwise back to
  * the slot's own flow too.
  *
+ * UDP VIPs are never pinned: their flows keep their server by the
+ * connection tracker entry that every slot flow commits (a UDP flow has no
+ * start that a pin could catch, and no socket that an agent publishes).
+ * Table 0 sends their datagrams through the tracker to LB_TABLE_HASH_UDP
+ * (lb-pipeline.h), which forwards a flow with an entry to its server and
+ * the rest to its slot flow here: hash_slots_udp_server_actions(), matched
+ * by hash_slots_match_init() with IPPROTO_UDP.  The controller adds to
+ * LB_TABLE_HASH_UDP, per VIP and per server out of service for it, a flow
+ * (hash_slots_out_of_service_match_init()) that sends that server's flows
+ * back to their slot, whose flow commits them again with its own server.
+ *
  * Pure: builds a 'struct pipeline' or flow texts.
  */
 #ifndef OVSLB_HASH_SLOTS_H
@@ -91,17 +102,25 @@ struct hash_slots_server {
 #define HASH_SLOTS_PRIORITY_PINNED 110
 /* Priority of a VIP's window flow in LB_TABLE_HASH_MISS. */
 #define HASH_SLOTS_PRIORITY_WINDOW 50
+/* Priority of an out-of-service flow in LB_TABLE_HASH_UDP. */
+#define HASH_SLOTS_PRIORITY_OUT_OF_SERVICE 110
 
 uint32_t hash_slots_of(const struct flow_key *, uint32_t n_slots);
 char *hash_slots_match(uint16_t hash_id, uint32_t slot);
 char *hash_slots_server_actions(const struct in6_addr *underlay,
                                 ofp_port_t tunnel_port);
+char *hash_slots_udp_server_actions(const struct in6_addr *underlay,
+                                    ofp_port_t tunnel_port);
 void hash_slots_match_init(struct match *, uint16_t hash_id, uint32_t slot,
-                           bool v4, bool pinned);
+                           bool v4, uint8_t proto, bool pinned);
+void hash_slots_out_of_service_match_init(struct match *, uint16_t hash_id,
+                                          const struct in6_addr *underlay);
+char *hash_slots_out_of_service_actions(void);
 char *hash_slots_pinned_actions(void);
 void hash_slots_window_match_init(struct match *, uint16_t hash_id);
 char *hash_slots_window_actions(void);
-void hash_slots_build(uint16_t hash_id, const struct maglev *,
+void hash_slots_build(uint16_t hash_id, uint8_t proto, bool v4,
+                      const struct maglev *,
                       const struct hash_slots_server *, size_t n_servers,
                       ofp_port_t tunnel_port, struct pipeline *);
 

@@ -40,6 +40,26 @@ put_vip_match(struct ds *s, const struct lb_pipeline_vip *v, const char *dir)
                   v4 ? "nw" : "ipv6", dir, a, "tp", dir, v->port);
 }
 
+/* Adds to 'table' of 'p' the two flows that tunnel a packet whose tracker
+ * entry is in 'ct_state' to the server its ct_mark names: its IPv4 underlay
+ * address, or with LB_CT_MARK_V6 the IPv6 one in ct_label (priorities 90
+ * and 80). */
+static void
+add_to_marked_server(struct pipeline *p, uint8_t table, const char *ct_state,
+                     uint16_t tunnel)
+{
+    char m[64];
+
+    snprintf(m, sizeof m, "ct_state=%s,ct_mark=%d", ct_state, LB_CT_MARK_V6);
+    pipeline_add(p, table, 90, m,
+                 "move:NXM_NX_CT_LABEL[]->NXM_NX_TUN_IPV6_DST[],output:%u",
+                 tunnel);
+    snprintf(m, sizeof m, "ct_state=%s", ct_state);
+    pipeline_add(p, table, 80, m,
+                 "move:NXM_NX_CT_MARK[]->NXM_NX_TUN_IPV4_DST[],output:%u",
+                 tunnel);
+}
+
 /* Builds into 'p' (initialized by the caller) the static flows of an LB
  * node's bridge for 'params'. */
 void
@@ -51,14 +71,23 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
     char m[64];
 
     /* Table 0: classify. */
-    bool has_hash = false;
+    bool has_hash = false, has_udp = false;
     for (size_t i = 0; i < params->n_vips; i++) {
         const struct lb_pipeline_vip *v = &params->vips[i];
 
         ds_clear(&match);
         ds_put_format(&match, "in_port=%u,", north);
         put_vip_match(&match, v, "dst");
-        if (v->hash_id) {
+        if (v->hash_id && v->proto == IPPROTO_UDP) {
+            ovs_assert(v->hash_slots >= 1 && v->hash_slots <= HASH_SLOTS_MAX);
+            pipeline_add(p, LB_TABLE_CLASSIFY, 200, ds_cstr(&match),
+                         "multipath(symmetric_l3l4+udp,0,modulo_n,%"PRIu32
+                         ",0,NXM_NX_REG0[0..15]),load:%"PRIu16
+                         "->NXM_NX_REG1[0..15],ct(zone=%d,table=%d)",
+                         v->hash_slots, v->hash_id, LB_CT_ZONE,
+                         LB_TABLE_HASH_UDP);
+            has_hash = has_udp = true;
+        } else if (v->hash_id) {
             ovs_assert(v->hash_slots >= 1 && v->hash_slots <= HASH_SLOTS_MAX);
             pipeline_add(p, LB_TABLE_CLASSIFY, 200, ds_cstr(&match),
                          "multipath(symmetric_l3l4+udp,0,modulo_n,%"PRIu32
@@ -90,18 +119,23 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
         pipeline_add(p, LB_TABLE_HASH_CT, 100,
                      "ct_state=+trk+est-inv,ct_mark=0", "goto_table:%d",
                      LB_TABLE_HASH_MISS);
-        snprintf(m, sizeof m, "ct_state=+trk+est-inv,ct_mark=%d",
-                 LB_CT_MARK_V6);
-        pipeline_add(p, LB_TABLE_HASH_CT, 90, m,
-                     "move:NXM_NX_CT_LABEL[]->NXM_NX_TUN_IPV6_DST[],"
-                     "output:%u", tunnel);
-        pipeline_add(p, LB_TABLE_HASH_CT, 80, "ct_state=+trk+est-inv",
-                     "move:NXM_NX_CT_MARK[]->NXM_NX_TUN_IPV4_DST[],"
-                     "output:%u", tunnel);
+        add_to_marked_server(p, LB_TABLE_HASH_CT, "+trk+est-inv", tunnel);
         pipeline_add(p, LB_TABLE_HASH_CT, 0, "", "goto_table:%d",
                      LB_TABLE_HASH_MISS);
         pipeline_add(p, LB_TABLE_HASH_MISS, 0, "",
                      "load:1->NXM_NX_REG2[],resubmit(,%d)", LB_TABLE_HASH);
+    }
+    if (has_udp) {
+        /* Table 15: UDP flows of hash VIPs, by their tracker entries; the
+         * controller adds, at priority 110, the flows that take a server
+         * out of service back to table 12. */
+        pipeline_add(p, LB_TABLE_HASH_UDP, 100, "ct_state=+trk+inv",
+                     "resubmit(,%d)", LB_TABLE_HASH);
+        pipeline_add(p, LB_TABLE_HASH_UDP, 95, "ct_state=+trk,ct_mark=0",
+                     "resubmit(,%d)", LB_TABLE_HASH);
+        add_to_marked_server(p, LB_TABLE_HASH_UDP, "+trk", tunnel);
+        pipeline_add(p, LB_TABLE_HASH_UDP, 0, "", "resubmit(,%d)",
+                     LB_TABLE_HASH);
     }
     /* Other traffic to a VIP address is not ours to pass to the node's own
      * stack. */
@@ -152,13 +186,7 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
     pipeline_add(p, LB_TABLE_INGRESS_CT, 100,
                  "ct_state=+trk+est-inv,ct_mark=0", "goto_table:%d",
                  LB_TABLE_MISS);
-    snprintf(m, sizeof m, "ct_state=+trk+est-inv,ct_mark=%d", LB_CT_MARK_V6);
-    pipeline_add(p, LB_TABLE_INGRESS_CT, 90, m,
-                 "move:NXM_NX_CT_LABEL[]->NXM_NX_TUN_IPV6_DST[],output:%u",
-                 tunnel);
-    pipeline_add(p, LB_TABLE_INGRESS_CT, 80, "ct_state=+trk+est-inv",
-                 "move:NXM_NX_CT_MARK[]->NXM_NX_TUN_IPV4_DST[],output:%u",
-                 tunnel);
+    add_to_marked_server(p, LB_TABLE_INGRESS_CT, "+trk+est-inv", tunnel);
     pipeline_add(p, LB_TABLE_INGRESS_CT, 0, "", "goto_table:%d",
                  LB_TABLE_MISS);
 

@@ -55,6 +55,19 @@
  *             window is open (a flow per VIP, from the controller), else
  *             back to table 12 with reg2 = 1, to the slot's own flow
  *             (flows/hash-slots.h, "Pinned slots").
+ *   table 15  a `hash` UDP VIP's datagrams, which table 0 sent through
+ *             the connection tracker (after multipath, as for table 12):
+ *             UDP has no handshake that marks a flow's start, and a server
+ *             has no connected socket that its agent could publish, so
+ *             every LB node remembers the UDP flows it forwards.  A flow
+ *             with an entry goes to the entry's server (ct_mark, or
+ *             ct_label with LB_CT_MARK_V6, as in table 11), unless its
+ *             server is out of service for the VIP (a flow per VIP and
+ *             such server, from the controller: hash-slots.h); a flow
+ *             without one goes to table 12, whose slot flow commits it
+ *             with its server.  A flow thus keeps its server across
+ *             changes of the server set for as long as it stays active
+ *             (the tracker forgets an idle UDP entry after its timeout).
  *   table 20  miss -> controller through LB_METER_OTHER with
  *             LB_USERDATA_OTHER, so that a SYN flood cannot starve the
  *             ACKs of handshakes in progress, in OVS or in the controller.
@@ -81,6 +94,7 @@ struct pipeline;
 #define LB_TABLE_HASH 12
 #define LB_TABLE_HASH_CT 13
 #define LB_TABLE_HASH_MISS 14
+#define LB_TABLE_HASH_UDP 15
 #define LB_TABLE_MISS 20
 #define LB_TABLE_EGRESS 30
 

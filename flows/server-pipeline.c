@@ -45,16 +45,58 @@ put_mac(struct ds *s, const struct eth_addr mac)
     ds_put_format(s, ETH_ADDR_FMT, ETH_ADDR_ARGS(mac));
 }
 
-/* Appends the match fields of the TCP segments whose source or destination
- * ('dst') is 'addr', with the right protocol keyword and field names. */
+/* Appends the match fields of the TCP segments (UDP datagrams if 'udp')
+ * whose source or destination ('dst') is 'addr', with the right protocol
+ * keyword and field names. */
 static void
-put_tcp_addr(struct ds *s, const struct in6_addr *addr, bool dst)
+put_l4_addr(struct ds *s, bool udp, const struct in6_addr *addr, bool dst)
 {
     bool v4 = IN6_IS_ADDR_V4MAPPED(addr);
 
-    ds_put_format(s, "%s,", v4 ? "tcp" : "tcp6");
+    ds_put_format(s, "%s%s,", udp ? "udp" : "tcp", v4 ? "" : "6");
     ds_put_format(s, "%s_%s=", v4 ? "nw" : "ipv6", dst ? "dst" : "src");
     put_addr(s, addr);
+}
+
+static void
+put_tcp_addr(struct ds *s, const struct in6_addr *addr, bool dst)
+{
+    put_l4_addr(s, false, addr, dst);
+}
+
+/* The flows of 'vip''s UDP ports (all of `hash` mode): to the server's stack
+ * from the LB tier, and back to an egress LB node the switch picks. */
+static void
+add_udp_flows(const struct server_pipeline_params *pp,
+              const struct server_pipeline_vip *vip, struct pipeline *p)
+{
+    struct ds match = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < vip->n_udp_ports; i++) {
+        ds_clear(&match);
+        put_l4_addr(&match, true, &vip->addr, true);
+        ds_put_format(&match, ",in_port=%"PRIu32",tp_dst=%"PRIu16,
+                      ofp_to_u16(pp->geneve_port), vip->udp_ports[i]);
+        pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, ds_cstr(&match),
+                     "set_field:"ETH_ADDR_FMT"->eth_dst,LOCAL",
+                     ETH_ADDR_ARGS(pp->local_mac));
+
+        ds_clear(&match);
+        put_l4_addr(&match, true, &vip->addr, false);
+        ds_put_format(&match, ",in_port=LOCAL,tp_src=%"PRIu16,
+                      vip->udp_ports[i]);
+        if (pp->n_egress_lbs) {
+            pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100,
+                         ds_cstr(&match),
+                         "multipath(symmetric_l3l4+udp,0,hrw,%"PRIuSIZE",0,"
+                         "NXM_NX_REG0[0..15]),goto_table:%d",
+                         pp->n_egress_lbs, SERVER_PIPELINE_TABLE_EGRESS_HASH);
+        } else {
+            pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100,
+                         ds_cstr(&match), "drop");
+        }
+    }
+    ds_destroy(&match);
 }
 
 static void
@@ -190,6 +232,7 @@ server_pipeline_build(const struct server_pipeline_params *pp,
 
     for (size_t i = 0; i < pp->n_vips; i++) {
         add_vip_flows(pp, &pp->vips[i], p);
+        add_udp_flows(pp, &pp->vips[i], p);
     }
     snprintf(match, sizeof match, "in_port=%"PRIu16,
              ofp_to_u16(pp->xlate_port));

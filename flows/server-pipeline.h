@@ -42,6 +42,8 @@
  *       the healthy LB nodes into reg0 -> table EGRESS_HASH: reg0 names
  *       the egress node -> tun_dst := its underlay address -> Geneve.  The
  *       switch picks the egress of every reply segment, with no agent.
+ *       A UDP VIP port's datagrams (all of `hash` mode) take the same two
+ *       ways, hashed with their ports (symmetric_l3l4+udp).
  *   Geneve with tun_id SERVER_PIPELINE_OWNER_VNI, to a `hash` VIP port: a
  *       segment another server node redirected here, its owner (below) ->
  *       LOCAL, never redirected again.
@@ -109,6 +111,8 @@ struct server_pipeline_vip {
     size_t n_ports;
     const uint16_t *hash_ports; /* Ports of `hash` mode. */
     size_t n_hash_ports;
+    const uint16_t *udp_ports;  /* UDP ports (all of `hash` mode). */
+    size_t n_udp_ports;
 };
 
 /* An LB node that may be an ingress or an egress. */

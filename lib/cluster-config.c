@@ -358,7 +358,7 @@ BUILD_ASSERT_DECL(ARRAY_SIZE(algorithm_names) == CLUSTER_N_ALGS);
  * VIP would be accepted and then silently not served: ovslb-ctl refuses
  * it, and the daemons skip a row written around ovslb-ctl, saying why. */
 char *
-cluster_vip_unimplemented(const char *mode OVS_UNUSED, const char *protocol,
+cluster_vip_unimplemented(const char *mode, const char *protocol,
                           const char *address)
 {
     struct in6_addr addr;
@@ -374,10 +374,12 @@ cluster_vip_unimplemented(const char *mode OVS_UNUSED, const char *protocol,
         }
         free(error);
     }
-    if (protocol && !strcmp(protocol, "udp")) {
-        return xstrdup("protocol udp is not implemented yet: the LB nodes "
-                       "steer and the agents translate TCP only (use "
-                       "protocol=tcp)");
+    if (protocol && !strcmp(protocol, "udp") && mode
+        && strcmp(mode, "hash")) {
+        return xasprintf("protocol udp needs mode hash (this VIP's mode is "
+                         "%s): the LB nodes answer handshakes and the agents "
+                         "translate sequence numbers for TCP only",
+                         mode);
     }
     return NULL;
 }
@@ -468,9 +470,10 @@ static const char *const health_type_names[] = {
     [CLUSTER_HEALTH_TCP] = "tcp",
     [CLUSTER_HEALTH_HTTP] = "http",
     [CLUSTER_HEALTH_NONE] = "none",
+    [CLUSTER_HEALTH_UDP] = "udp",
 };
 
-/* Returns the name of 'type' ("tcp", "http" or "none"), as the health_check
+/* Returns the name of 'type' ("tcp", "http", "none" or "udp"), as the health_check
  * map's "type" key has it. */
 const char *
 cluster_health_type_to_string(enum cluster_health_type type)
@@ -597,7 +600,7 @@ cluster_vip_health_parse(const struct smap *health_check,
             }
             if (!found) {
                 error = xasprintf("health_check:type=%s: invalid type "
-                                  "(expected tcp, http or none)", value);
+                                  "(expected tcp, udp, http or none)", value);
             }
         } else if (!strcmp(key, "path")) {
             known = true;
@@ -668,17 +671,29 @@ cluster_vip_health_parse(const struct smap *health_check,
     return error;
 }
 
-/* Returns an error message (the caller frees it) if 'health' cannot check a
- * VIP of 'protocol' (its name in the database, "tcp" or "udp"), NULL
- * otherwise: an HTTP check needs a TCP service. */
+/* Adapts 'health', parsed from 'health_check' (cluster_vip_health_parse()),
+ * to a VIP of 'protocol' (its name in the database, "tcp" or "udp"): a UDP
+ * VIP whose map names no type gets a "udp" check.  Returns an error message
+ * (the caller frees it) if the check cannot check such a VIP, NULL
+ * otherwise. */
 char *
-cluster_vip_health_check_protocol(const struct cluster_vip_health *health,
-                                  const char *protocol)
+cluster_vip_health_for_protocol(struct cluster_vip_health *health,
+                                const struct smap *health_check,
+                                const char *protocol)
 {
-    if (health->type == CLUSTER_HEALTH_HTTP && protocol
-        && strcmp(protocol, "tcp")) {
-        return xasprintf("health_check:type=http needs a TCP VIP (this VIP's "
-                         "protocol is %s)", protocol);
+    bool udp = protocol && !strcmp(protocol, "udp");
+
+    if (udp && !smap_get(health_check, "type")) {
+        health->type = CLUSTER_HEALTH_UDP;
+    }
+    if (udp && (health->type == CLUSTER_HEALTH_TCP
+                || health->type == CLUSTER_HEALTH_HTTP)) {
+        return xasprintf("health_check:type=%s needs a TCP VIP (this VIP's "
+                         "protocol is udp: use type udp, the default, or "
+                         "none)", cluster_health_type_to_string(health->type));
+    } else if (!udp && health->type == CLUSTER_HEALTH_UDP) {
+        return xasprintf("health_check:type=udp needs a UDP VIP (this VIP's "
+                         "protocol is %s)", protocol ? protocol : "tcp");
     }
     return NULL;
 }
@@ -1113,8 +1128,9 @@ read_vip(struct cluster_snapshot *snap, const struct ovslbrec_vip *row,
 
     char *error = cluster_vip_health_parse(&row->health_check, &vip->health);
     if (!error) {
-        error = cluster_vip_health_check_protocol(&vip->health,
-                                                  row->protocol);
+        error = cluster_vip_health_for_protocol(&vip->health,
+                                                &row->health_check,
+                                                row->protocol);
     }
     if (error) {
         cluster_vip_health_destroy(&vip->health);

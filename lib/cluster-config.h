@@ -195,6 +195,9 @@ enum cluster_health_type {
     CLUSTER_HEALTH_HTTP,        /* "http": GET 'http_path', expect
                                  * 'http_status'. */
     CLUSTER_HEALTH_NONE,        /* "none": no check; the port counts as up. */
+    CLUSTER_HEALTH_UDP,         /* "udp" (default of a UDP VIP): an empty
+                                 * datagram that the server's stack must
+                                 * not refuse (ICMP port unreachable). */
 };
 struct cluster_vip_health {
     enum cluster_health_type type;
@@ -217,8 +220,9 @@ void cluster_vip_health_init(struct cluster_vip_health *);
 char *cluster_vip_health_parse(const struct smap *health_check,
                                struct cluster_vip_health *)
     OVS_WARN_UNUSED_RESULT;
-char *cluster_vip_health_check_protocol(const struct cluster_vip_health *,
-                                        const char *protocol)
+char *cluster_vip_health_for_protocol(struct cluster_vip_health *,
+                                      const struct smap *health_check,
+                                      const char *protocol)
     OVS_WARN_UNUSED_RESULT;
 void cluster_vip_health_clone(struct cluster_vip_health *dst,
                               const struct cluster_vip_health *src);

@@ -68,6 +68,7 @@ daemons_setup(void)
 static const uint16_t ports_web[] = { 80, 5201 };
 static const uint16_t ports_alt[] = { 80 };
 static const uint16_t ports_hash[] = { 8080 };
+static const uint16_t ports_udp[] = { 53 };
 /* The healthy LB nodes: the egress of hash VIPs' replies. */
 static const uint32_t egress_lbs[] = { 1, 3 };
 static const uint16_t ports_v6[] = { 443 };
@@ -98,9 +99,11 @@ build(struct pipeline *p, bool with_bad_lbs)
 {
     struct server_pipeline_vip vips[] = {
         { addr("203.0.113.10"), ports_web, ARRAY_SIZE(ports_web),
-          ports_hash, ARRAY_SIZE(ports_hash) },
-        { addr("203.0.113.11"), ports_alt, ARRAY_SIZE(ports_alt), NULL, 0 },
-        { addr("2001:db8::10"), ports_v6, ARRAY_SIZE(ports_v6), NULL, 0 },
+          ports_hash, ARRAY_SIZE(ports_hash), NULL, 0 },
+        { addr("203.0.113.11"), ports_alt, ARRAY_SIZE(ports_alt), NULL, 0,
+          ports_udp, ARRAY_SIZE(ports_udp) },
+        { addr("2001:db8::10"), ports_v6, ARRAY_SIZE(ports_v6), NULL, 0,
+          NULL, 0 },
     };
     struct server_pipeline_lb lbs[] = {
         { 1, addr("10.2.0.11") },

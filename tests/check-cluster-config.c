@@ -512,7 +512,9 @@ START_TEST(test_health_defaults)
                      "http");
     ck_assert_str_eq(cluster_health_type_to_string(CLUSTER_HEALTH_NONE),
                      "none");
-    ck_assert_str_eq(cluster_health_type_to_string(CLUSTER_HEALTH_NONE + 1),
+    ck_assert_str_eq(cluster_health_type_to_string(CLUSTER_HEALTH_UDP),
+                     "udp");
+    ck_assert_str_eq(cluster_health_type_to_string(CLUSTER_HEALTH_UDP + 1),
                      "unknown");
 }
 END_TEST
@@ -593,8 +595,8 @@ START_TEST(test_health_errors)
           "health_check:kind: unknown key (expected type, path, status, "
           "interval_ms, timeout_ms, rise or fall)" },
         { { "type", "http", "Path", "/" }, "health_check:Path: unknown key" },
-        { { "type", "udp" },
-          "health_check:type=udp: invalid type (expected tcp, http or "
+        { { "type", "UDP" },
+          "health_check:type=UDP: invalid type (expected tcp, udp, http or "
           "none)" },
         { { "type", "" }, "health_check:type=: invalid type" },
         { { "type", "HTTP" }, "health_check:type=HTTP: invalid type" },
@@ -691,26 +693,50 @@ END_TEST
 
 START_TEST(test_health_protocol)
 {
-    static const char *const http[] = { "type", "http" };
-    static const char *const none[] = { "type", "none" };
-    struct cluster_vip_health h;
-    char *error;
+    static const char *const kv[][2] = {
+        { "type", "http" }, { "type", "none" }, { "type", "udp" },
+        { "type", "tcp" }, { "rise", "3" },
+    };
+    static const struct {
+        size_t kv;              /* Index in 'kv'. */
+        const char *protocol;
+        enum cluster_health_type type;      /* On success. */
+        const char *error;
+    } cases[] = {
+        { 0, "tcp", CLUSTER_HEALTH_HTTP, NULL },
+        { 0, "udp", 0, "health_check:type=http needs a TCP VIP (this VIP's "
+          "protocol is udp: use type udp, the default, or none)" },
+        { 1, "udp", CLUSTER_HEALTH_NONE, NULL },
+        { 1, "tcp", CLUSTER_HEALTH_NONE, NULL },
+        { 2, "udp", CLUSTER_HEALTH_UDP, NULL },
+        { 2, "tcp", 0, "health_check:type=udp needs a UDP VIP (this VIP's "
+          "protocol is tcp)" },
+        { 3, "udp", 0, "health_check:type=tcp needs a TCP VIP (this VIP's "
+          "protocol is udp: use type udp, the default, or none)" },
+        /* No type: the protocol's own. */
+        { 4, "tcp", CLUSTER_HEALTH_TCP, NULL },
+        { 4, "udp", CLUSTER_HEALTH_UDP, NULL },
+    };
 
-    ck_assert_ptr_null(parse_health(http, 2, &h));
-    ck_assert_ptr_null(cluster_vip_health_check_protocol(&h, "tcp"));
-    error = cluster_vip_health_check_protocol(&h, "udp");
-    ck_assert_ptr_nonnull(error);
-    ck_assert_str_eq(error, "health_check:type=http needs a TCP VIP (this "
-                     "VIP's protocol is udp)");
-    free(error);
-    cluster_vip_health_destroy(&h);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct smap map = SMAP_INITIALIZER(&map);
+        struct cluster_vip_health h;
+        char *error;
 
-    cluster_vip_health_init(&h);
-    ck_assert_ptr_null(cluster_vip_health_check_protocol(&h, "udp"));
-    cluster_vip_health_destroy(&h);
-    ck_assert_ptr_null(parse_health(none, 2, &h));
-    ck_assert_ptr_null(cluster_vip_health_check_protocol(&h, "udp"));
-    cluster_vip_health_destroy(&h);
+        smap_add(&map, kv[cases[i].kv][0], kv[cases[i].kv][1]);
+        ck_assert_ptr_null(cluster_vip_health_parse(&map, &h));
+        error = cluster_vip_health_for_protocol(&h, &map, cases[i].protocol);
+        if (cases[i].error) {
+            ck_assert_msg(error && !strcmp(error, cases[i].error),
+                          "case %"PRIuSIZE": %s", i, error ? error : "(null)");
+        } else {
+            ck_assert_msg(!error, "case %"PRIuSIZE": %s", i, error);
+            ck_assert_int_eq(h.type, cases[i].type);
+        }
+        free(error);
+        cluster_vip_health_destroy(&h);
+        smap_destroy(&map);
+    }
 }
 END_TEST
 

@@ -123,6 +123,74 @@ START_TEST(test_tcp)
 }
 END_TEST
 
+/* A UDP socket bound to 127.0.0.1:'*port' (0: any port, stored there). */
+static int
+udp_socket(uint16_t *port)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    socklen_t len = sizeof sin;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons(*port);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *) &sin, sizeof sin), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &sin, &len), 0);
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+START_TEST(test_udp)
+{
+    struct cluster_vip_health h = {
+        .type = CLUSTER_HEALTH_UDP, .interval_ms = 100, .timeout_ms = 100,
+        .rise = 2, .fall = 2,
+    };
+    struct service_probe *sp = service_probe_create();
+    uint16_t port = 0;
+    int fd = udp_socket(&port);
+    long long int t = 0;
+    char byte;
+
+    /* A bound socket: the datagram is not refused; the probe succeeds at
+     * its deadline (and the next one starts). */
+    set_one(sp, port, &h);
+    ck_assert(!run(sp, t));
+    ck_assert_uint_eq(service_probe_get_stats(sp)->ok, 0);
+    ck_assert(!run(sp, t += 100));
+    ck_assert_uint_eq(service_probe_get_stats(sp)->ok, 1);
+    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert_int_eq(recv(fd, &byte, 1, MSG_DONTWAIT), 0);
+
+    /* Nothing listens any more: refused twice in a row, down. */
+    close(fd);
+    ck_assert(!run(sp, t += 100));
+    ck_assert_uint_eq(service_probe_get_stats(sp)->ok, 2);
+    ck_assert(!run(sp, t += 50));
+    ck_assert_uint_eq(service_probe_get_stats(sp)->failed, 1);
+    ck_assert(run(sp, t += 50));
+    ck_assert(!service_probe_is_up(sp, &loopback, port));
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    service_probe_format(sp, t, &s);
+    ck_assert_msg(strstr(ds_cstr(&s), "udp: DOWN for 0 ms (last failure: "
+                         "refused (port unreachable: nothing listens))"),
+                  "%s", ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* Back: two successes in a row. */
+    fd = udp_socket(&port);
+    ck_assert(!run(sp, t += 100));
+    ck_assert(!run(sp, t += 100));
+    ck_assert(run(sp, t += 100));
+    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert_uint_eq(service_probe_get_stats(sp)->downs, 1);
+    ck_assert_uint_eq(service_probe_get_stats(sp)->ups, 1);
+    close(fd);
+    service_probe_destroy(sp);
+}
+END_TEST
+
 /* Answers the one connection waiting on 'lfd' with 'answer' (NULL: reads
  * the request and keeps silent, then closes). */
 static void
@@ -235,6 +303,7 @@ service_probe_suite(void)
 
     in6_addr_set_mapped_ipv4(&loopback, htonl(INADDR_LOOPBACK));
     tcase_add_test(tc, test_tcp);
+    tcase_add_test(tc, test_udp);
     tcase_add_test(tc, test_http);
     tcase_add_test(tc, test_set);
     suite_add_tcase(s, tc);

@@ -290,19 +290,32 @@ expect 0 "...nothing added" -- sh -c "! $C vip-list | grep -q '^web6 '"
 expect 0 "vip-add several ports" -- \
     $C vip-add web4 192.0.2.16 443,80
 expect 0 "...ports sorted" "^web4 192.0.2.16 80,443/tcp " -- $C vip-list
-# Accepted by the schema, not implemented yet: refused, not silently
-# left unserved.
-expect 1 "vip-add protocol udp: not implemented yet" \
-    "protocol udp is not implemented yet" -- \
+# Accepted by the schema, not implemented: refused, not silently left
+# unserved.  UDP needs mode hash.
+expect 1 "vip-add protocol udp in mode tracked: refused" \
+    "protocol udp needs mode hash \(this VIP's mode is tracked\)" -- \
     $C vip-add webu 192.0.2.10 80 --protocol=udp
 expect 0 "vip-add mode hash (TCP)" -- \
     $C vip-add webh 192.0.2.30 80 --mode=hash
 expect 0 "...listed as hash" "^webh 192.0.2.30 80/tcp mode=hash " -- \
     $C vip-list
-expect 1 "vip-add mode hash, protocol udp: not implemented yet" \
-    "protocol udp is not implemented yet" -- \
+expect 0 "vip-add mode hash, protocol udp" -- \
     $C vip-add webhu 192.0.2.31 53 --mode=hash --protocol=udp
-expect 0 "vip-del the hash VIP" -- $C vip-del webh
+expect 0 "...listed as udp, hash" "^webhu 192.0.2.31 53/udp mode=hash " -- \
+    $C vip-list
+expect 0 "...its default check is a UDP datagram" \
+    "health check: udp datagram, not refused every 500 ms" -- $C show
+expect 1 "...refuses mode tracked" "protocol udp needs mode hash" -- \
+    $C vip-set webhu mode=tracked
+expect 1 "...refuses a TCP check" "health_check:type=tcp needs a TCP VIP" \
+    -- $C vip-set webhu health_check:type=tcp
+expect 0 "...still hash, no check set" "^webhu 192.0.2.31 53/udp mode=hash " \
+    -- $C vip-list
+expect 0 "vip-set mode and protocol together (TCP, tracked)" -- \
+    $C vip-set webhu mode=tracked protocol=tcp
+expect 0 "...applied" "^webhu 192.0.2.31 53/tcp mode=tracked " -- \
+    $C vip-list
+expect 0 "vip-del the hash VIPs" -- $C vip-del webh -- vip-del webhu
 expect 3 "vip-add duplicate name" "web: VIP already exists" -- \
     $C vip-add web 192.0.2.11 80
 expect 3 "vip-add address:port of another VIP" \
@@ -348,8 +361,8 @@ expect 0 "vip-set mode, ports, mss, admin_state" -- \
     $C vip-set web4 mode=tracked ports=8443 mss=1300 admin_state=down
 expect 0 "...applied" "^web4 192.0.2.16 8443/tcp mode=tracked algorithm=source servers=none admin=down$" -- \
     $C vip-list
-expect 1 "vip-set protocol=udp: not implemented yet" \
-    "protocol udp is not implemented yet" -- $C vip-set web4 protocol=udp
+expect 1 "vip-set protocol=udp in mode tracked: refused" \
+    "protocol udp needs mode hash" -- $C vip-set web4 protocol=udp
 expect 0 "...nothing changed" "^web4 192.0.2.16 8443/tcp mode=tracked " -- \
     $C vip-list
 expect 0 "vip-set mss= returns to the default" -- $C vip-set web4 mss=
@@ -397,7 +410,8 @@ expect 0 "...the defaults in use" "http GET / expecting 200 every 2000 ms" \
 hc_before=$($C vip-list)
 for bad in \
     "health_check:colour=red|health_check:colour: unknown key \(expected type, path, status, interval_ms, timeout_ms, rise or fall\)" \
-    "health_check:type=udp|health_check:type=udp: invalid type \(expected tcp, http or none\)" \
+    "health_check:type=udp|health_check:type=udp needs a UDP VIP \(this VIP's protocol is tcp\)" \
+    "health_check:type=smtp|health_check:type=smtp: invalid type \(expected tcp, udp, http or none\)" \
     "health_check:path=healthz|health_check:path=healthz: invalid path \(expected '/' then printable ASCII characters without spaces, at most 256 bytes\)" \
     "health_check:status=99|health_check:status=99: invalid value \(expected an integer from 100 to 599\)" \
     "health_check:status=600|health_check:status=600: invalid value" \
@@ -468,11 +482,10 @@ for bad in \
 done
 expect 0 "...no VIP added by the refusals" -- \
     sh -c "! $C vip-list | grep -q '^hc '"
-# An HTTP check needs TCP: protocol udp is refused on its own today, so the
-# rule is checked in the library (tests/check-cluster-config.c); here, the
-# refusal still names udp.
-expect 1 "vip-set protocol=udp on a VIP with an HTTP check" "udp" -- \
-    $C vip-set api health_check:type=http protocol=udp
+# An HTTP check needs TCP.
+expect 1 "vip-set protocol=udp on a VIP with an HTTP check" \
+    "health_check:type=http needs a TCP VIP \(this VIP's protocol is udp" \
+    -- $C vip-set api health_check:type=http mode=hash protocol=udp
 expect 0 "vip-del api, api2" -- $C vip-del api -- vip-del api2
 
 # VIP servers.

@@ -153,7 +153,7 @@ check_health(const struct smap *map)
         cluster_vip_health_destroy(&h);
         return;
     }
-    ovs_assert(h.type <= CLUSTER_HEALTH_NONE);
+    ovs_assert(h.type <= CLUSTER_HEALTH_UDP);
     ovs_assert(h.http_path[0] == '/'
                && strlen(h.http_path) <= CLUSTER_HEALTH_PATH_MAX);
     ovs_assert(h.http_status >= 100 && h.http_status <= 599);

@@ -16,9 +16,10 @@
 
 /* pipeline-print: prints a node pipeline for fixed parameters (those of the
  * lab's LB node 1, LAB.md) in `ovs-ofctl add-flows` format, for the golden
- * and dummy-datapath tests (tests/flows-golden.sh); "lb-hash" adds a hash
- * VIP and its slot flows, and "hash-server PORT..." prints the slot and
- * server that the daemons compute for each client port of that VIP
+ * and dummy-datapath tests (tests/flows-golden.sh); "lb-hash" adds two hash
+ * VIP ports (TCP 80 and UDP 53) and their slot flows, and "hash-server
+ * PORT..." ("hash-server-udp PORT...") prints the slot and server that the
+ * daemons compute for each client port of the TCP (UDP) one
  * (tests/lb-hash.sh); "forward SERVER" prints
  * the actions of ovslb-controller's packet-out that forwards a flow's packet
  * to the server node SERVER (an underlay address) and commits the flow to
@@ -78,10 +79,10 @@ hash_table_create(void)
 }
 
 /* Prints, for each client port of 'ports' (from 198.51.100.2 to the hash
- * VIP's port 80), the slot hash_slots_of() gives it and the underlay
+ * VIP's port 80, or for 'proto' UDP port 53), the slot hash_slots_of() gives it and the underlay
  * address of the slot's server. */
 static int
-print_hash_servers(int n_ports, char *ports[])
+print_hash_servers(uint8_t proto, int n_ports, char *ports[])
 {
     struct maglev *m = hash_table_create();
 
@@ -92,7 +93,7 @@ print_hash_servers(int n_ports, char *ports[])
         uint32_t slot, id;
 
         flow_key_init_v6(&cp, &client, htons(atoi(ports[i])), &vip,
-                         htons(80), IPPROTO_TCP);
+                         htons(proto == IPPROTO_UDP ? 53 : 80), proto);
         slot = hash_slots_of(&cp, HASH_TABLE_SIZE);
         if (!maglev_get_slot(m, slot, &id)) {
             ovs_fatal(0, "slot %"PRIu32" has no server", slot);
@@ -130,11 +131,15 @@ main(int argc, char *argv[])
         return len ? 0 : 1;
     }
     if (argc >= 2 && !strcmp(argv[1], "hash-server")) {
-        return print_hash_servers(argc - 2, argv + 2);
+        return print_hash_servers(IPPROTO_TCP, argc - 2, argv + 2);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "hash-server-udp")) {
+        return print_hash_servers(IPPROTO_UDP, argc - 2, argv + 2);
     }
     bool hash = argc == 2 && !strcmp(argv[1], "lb-hash");
     if (argc != 2 || (strcmp(argv[1], "lb") && !hash)) {
         ovs_fatal(0, "usage: %s lb | lb-hash | hash-server PORT... "
+                  "| hash-server-udp PORT... "
                   "| forward SERVER", argv[0]);
     }
 
@@ -142,8 +147,11 @@ main(int argc, char *argv[])
         { .addr = v4("203.0.113.10"), .port = 80, .proto = IPPROTO_TCP },
         { .addr = v4("203.0.113.10"), .port = 5201, .proto = IPPROTO_TCP },
         { .addr = v4("203.0.113.11"), .port = 80, .proto = IPPROTO_TCP },
+        /* lb-hash only: */
         { .addr = v4(HASH_VIP), .port = 80, .proto = IPPROTO_TCP,
           .hash_id = 1, .hash_slots = HASH_TABLE_SIZE },
+        { .addr = v4(HASH_VIP), .port = 53, .proto = IPPROTO_UDP,
+          .hash_id = 2, .hash_slots = HASH_TABLE_SIZE },
     };
     const struct in6_addr servers[] = {
         v4("10.2.0.101"), v4("10.2.0.102"),
@@ -154,7 +162,7 @@ main(int argc, char *argv[])
         .has_macs = true,
         .own_mac = ETH_ADDR_C(02,00,0a,01,00,0b),
         .edge_mac = ETH_ADDR_C(02,00,0a,01,00,01),
-        .vips = vips, .n_vips = ARRAY_SIZE(vips) - !hash,
+        .vips = vips, .n_vips = ARRAY_SIZE(vips) - (hash ? 0 : 2),
         .servers = servers, .n_servers = ARRAY_SIZE(servers),
     };
 
@@ -163,8 +171,10 @@ main(int argc, char *argv[])
     if (hash) {
         struct maglev *m = hash_table_create();
 
-        hash_slots_build(1, m, hash_servers, ARRAY_SIZE(hash_servers),
-                         u16_to_ofp(100), &p);
+        hash_slots_build(1, IPPROTO_TCP, true, m, hash_servers,
+                         ARRAY_SIZE(hash_servers), u16_to_ofp(100), &p);
+        hash_slots_build(2, IPPROTO_UDP, true, m, hash_servers,
+                         ARRAY_SIZE(hash_servers), u16_to_ofp(100), &p);
         maglev_destroy(m);
     }
     pipeline_format(&p, &s);

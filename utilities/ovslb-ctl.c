@@ -1184,7 +1184,8 @@ check_health(struct ctl_ctx *ctx, const struct smap *health_check,
     char *error = cluster_vip_health_parse(health_check, &health);
 
     if (!error) {
-        error = cluster_vip_health_check_protocol(&health, protocol);
+        error = cluster_vip_health_for_protocol(&health, health_check,
+                                                protocol);
     }
     cluster_vip_health_destroy(&health);
     return valid_unless(ctx, error);
@@ -1294,6 +1295,10 @@ cmd_vip_add(struct ctl_ctx *ctx)
             goto out;
         }
     }
+    /* The protocol and the mode together. */
+    if (!check_implemented(ctx, vip->mode, protocol, NULL)) {
+        goto out;
+    }
 
     /* The health check given, or the one the VIP has (--may-exist). */
     const char *health_option = option(ctx, "--health-check");
@@ -1390,6 +1395,10 @@ cmd_vip_set(struct ctl_ctx *ctx)
             set_vip_option(ctx, vip, key, value);
         }
         free(key);
+    }
+    /* The protocol and the mode together, as they will be. */
+    if (!ctx->error) {
+        check_implemented(ctx, vip->mode, protocol, NULL);
     }
     /* The whole check, as it will be, for the protocol it will have. */
     if (!ctx->error && (health_changed || strcmp(protocol, vip->protocol))
@@ -1497,7 +1506,8 @@ put_health_check(struct ds *s, const struct ovslbrec_vip *vip)
     char *error = cluster_vip_health_parse(&vip->health_check, &health);
 
     if (!error) {
-        error = cluster_vip_health_check_protocol(&health, vip->protocol);
+        error = cluster_vip_health_for_protocol(&health, &vip->health_check,
+                                                vip->protocol);
     }
     ds_put_cstr(s, "    health check: ");
     if (error) {
@@ -1508,6 +1518,8 @@ put_health_check(struct ds *s, const struct ovslbrec_vip *vip)
         if (health.type == CLUSTER_HEALTH_HTTP) {
             ds_put_format(s, "http GET %s expecting %"PRIu16,
                           health.http_path, health.http_status);
+        } else if (health.type == CLUSTER_HEALTH_UDP) {
+            ds_put_cstr(s, "udp datagram, not refused");
         } else {
             ds_put_cstr(s, "tcp connect");
         }
