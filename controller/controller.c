@@ -155,8 +155,8 @@ controller_reconfigure(struct controller *c)
         const struct cluster_vip *v = &snap->vips[i];
         enum selection_algo algo;
 
-        if (v->protocol != IPPROTO_TCP) {
-            continue;
+        if (v->protocol != IPPROTO_TCP && v->mode != CLUSTER_VIP_HASH) {
+            continue;           /* Refused by the configuration anyway. */
         }
         if (!selection_algo_from_string(
                 cluster_vip_algorithm_to_string(v->algorithm), &algo)) {

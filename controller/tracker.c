@@ -606,6 +606,17 @@ sft_syn_sync(struct lbnode *lb, const struct ctl_syn_sync *ss,
     send_synack(lb, ss, io, aux);
 }
 
+static bool
+vip_has_server(const struct vip *v, uint32_t node)
+{
+    for (size_t j = 0; j < v->cfg.n_servers; j++) {
+        if (v->cfg.servers[j].node == node) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Any node: records a LOAD report (server-load.h) of the servers' VIP
  * ports, each entry only if the sender is a configured server of that VIP
  * port. */
@@ -617,16 +628,13 @@ tracker_load(struct lbnode *lb, const struct ctl_msg *msg, long long int now)
     lb->stats.load_msgs++;
     for (size_t i = 0; i < load->n; i++) {
         const struct ctl_load_entry *le = &load->entries[i];
+        /* LOAD names no protocol: the TCP VIP port, or the UDP one. */
         const struct vip *v = vip_find(lb, &le->vip, le->port, IPPROTO_TCP);
-        bool ok = false;
 
-        for (size_t j = 0; v && j < v->cfg.n_servers; j++) {
-            if (v->cfg.servers[j].node == msg->sender) {
-                ok = true;
-                break;
-            }
+        if (!v || !vip_has_server(v, msg->sender)) {
+            v = vip_find(lb, &le->vip, le->port, IPPROTO_UDP);
         }
-        if (ok) {
+        if (v && vip_has_server(v, msg->sender)) {
             server_load_report(lb->load, msg->sender, le, now);
             lb->stats.load_entries++;
         } else {
