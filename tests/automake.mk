@@ -120,7 +120,8 @@ SYSTEM_TESTS = tests/system/lab-topology.sh tests/system/controller-e2e.sh \
 	tests/system/syn-flood.sh tests/system/config-ssl.sh \
 	tests/system/privileges.sh tests/system/least-conn.sh \
 	tests/system/service-health.sh tests/system/nearest.sh \
-	tests/system/hash-mode.sh tests/system/owner-gossip.sh
+	tests/system/hash-mode.sh tests/system/owner-gossip.sh \
+	tests/system/udp-hash.sh
 TESTS += $(SYSTEM_TESTS)
 OVSLB_SYSTEM_TESTS =
 # Check's own per-test timeout (4 s unless a suite sets one) is there to
@@ -131,7 +132,7 @@ AM_TESTS_ENVIRONMENT = OVSLB_SYSTEM_TESTS='$(OVSLB_SYSTEM_TESTS)'; \
 	CK_DEFAULT_TIMEOUT=300; export CK_DEFAULT_TIMEOUT;
 EXTRA_DIST += $(SYSTEM_TESTS) tests/system/system-lib.sh \
 	tests/system/streams.py tests/system/keepalive.py \
-	tests/system/rerun-lib.sh
+	tests/system/dns-client.py tests/system/rerun-lib.sh
 check-system: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(SYSTEM_TESTS)' \
 	    OVSLB_SYSTEM_TESTS=1

@@ -20,14 +20,6 @@ VIP=203.0.113.11
 KA_PID=
 trap '[ -z "$KA_PID" ] || kill -KILL "$KA_PID" 2>/dev/null; sys_cleanup' EXIT
 
-# lb_packet_ins: packet-ins (SYN and other) summed over the LB nodes.
-lb_packet_ins() {
-    local k
-    for k in 1 2 3; do
-        ovs-appctl --timeout=5 -t "$D/lb$k/ovslb-controller.ctl" ovslb/stats
-    done | sed -n 's/^packet-ins: syn \([0-9]*\), other \([0-9]*\),.*/\1 \2/p' \
-        | awk '{ s += $1 + $2 } END { print s + 0 }'
-}
 lb_stat() { lb_stat_sum "$1"; }
 agent_stat() { agent_stat_sum "$1:"; }
 # requests N: N requests over new connections; prints the number answered

@@ -401,7 +401,7 @@ done
 # Processes, by pid file.
 for node in $LBS $SRVS; do
     progs="ovsdb-server ovs-vswitchd"
-    case $node in srv*) progs="$progs nginx iperf3 ovslb-echo" ;; esac
+    case $node in srv*) progs="$progs nginx iperf3 ovslb-echo unbound" ;; esac
     for prog in $progs; do
         check "$node: $prog alive (pid file)" pid_alive "$D/$node/$prog.pid"
     done
@@ -427,6 +427,9 @@ for srv in $SRVS; do
         in_node "$srv" curl -s -m 3 http://203.0.113.10/
     check_out "$srv: the echo service echoes on TCP 9000" "^echo-$srv\$" \
         in_node "$srv" bash -c "echo echo-$srv | timeout 5 socat -t 2 - TCP:203.0.113.10:9000"
+    check_out "$srv: unbound answers on UDP 53 of .11, naming the node" \
+        "^answered 3 of 3; .*$srv 3" in_node "$srv" "${PYTHON:-python3}" \
+        "$(dirname "$0")/dns-client.py" burst 203.0.113.11 3
 done
 check_out "srv1: /big is 256 MiB" "Content-Length: 268435456" \
     in_node srv1 curl -s -m 3 -I http://203.0.113.11/big

@@ -36,6 +36,7 @@
 #                    203.0.113.10).
 #   octl ARGS...     ovslb-ctl on the lab's config service (over ssl: in a
 #                    lab up with OVSLB_LAB_CONFIG_SSL=1).
+#   lb_packet_ins    client packet-ins summed over the LB nodes.
 #   echo_conns N     N new connections to the echo VIP; prints how many
 #                    echoed.
 
@@ -291,6 +292,17 @@ stat_sum() {
     done | awk -v c="$2" '$1 == c { s += $2 } END { print s + 0 }'
 }
 lb_stat_sum() { stat_sum lb "$1"; }
+
+# lb_packet_ins: packet-ins of client packets (SYN and other, not ARP)
+# summed over the lab's three LB nodes.
+lb_packet_ins() {
+    local k
+    for k in 1 2 3; do
+        ovs-appctl --timeout=5 -t "$OVSLB_LAB_DIR/lb$k/ovslb-controller.ctl" \
+            ovslb/stats
+    done | sed -n 's/^packet-ins: syn \([0-9]*\), other \([0-9]*\),.*/\1 \2/p' \
+        | awk '{ s += $1 + $2 } END { print s + 0 }'
+}
 
 # keepalive_start NAME ADDR N: N keep-alive HTTP connections to ADDR:80
 # from the client namespace (keepalive.py) in the background, writing

@@ -1,0 +1,141 @@
+#!/bin/bash
+# udp-hash.sh: a UDP VIP in mode hash on the 3+3 lab: VIP "dns", UDP 53 of
+# 203.0.113.11, served by the lab's unbound on every server node, which
+# names itself in its answer to whoami.ovslb.test TXT (dns-client.py).
+#   - With srv1 and srv2: 10,000 queries, each on a flow of its own, are
+#     answered, spread over the two, with no packet-in at any controller.
+#   - srv3 joins while 50 long-lived flows ask every 100 ms: none of them
+#     moves to another server or loses more than 0.1 % of its queries, and
+#     new flows reach srv3.
+#   - srv2's unbound stops: the agent's UDP health check takes srv2 out of
+#     the VIP at every LB node, and no query goes unanswered; it is back
+#     once unbound runs again.
+# Root only; run by 'make check-system'.
+set -u
+srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+# shellcheck source=tests/system/system-lib.sh
+. "$srcdir/tests/system/system-lib.sh"
+
+sys_init
+D=$OVSLB_LAB_DIR
+VIP=203.0.113.11
+PY=${PYTHON:-python3}
+CLIENT=$srcdir/tests/system/dns-client.py
+PINNED_PID=
+trap '[ -z "$PINNED_PID" ] || kill -KILL "$PINNED_PID" 2>/dev/null
+      sys_cleanup' EXIT
+
+# burst N: N queries to the VIP from the client namespace, each from a new
+# source port; prints "ANSWERED SRV1 SRV2 SRV3 BAD" and, on stderr, the
+# client's own line.  A minute at most: at the end, it reports what it got.
+burst() {
+    local line
+    line=$(timeout 60 ip netns exec ovslb-cli "$PY" "$CLIENT" \
+               burst "$VIP" "$1") || true
+    echo "# $1 queries: $line" >&2
+    printf '%s\n' "$line" | tr -d ';' | awk '
+        { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+        END { printf "%d %d %d %d %d\n", v["answered"], v["srv1"],
+                     v["srv2"], v["srv3"], v["bad"] }'
+}
+# servers_are N: every LB node holds N servers in the VIP's table.
+servers_are() {
+    every_lb_shows "^hash VIP dns $VIP .* $1 servers,"
+}
+# pinned_value KEY: a number of the pinned client's summary line.
+pinned_value() {
+    awk -v k="$1" 'NR == 1 { for (i = 1; i < NF; i++) if ($i == k)
+                                 print $(i + 1) }' "$D/pinned.out" 2>/dev/null
+}
+# all_pinned_answered: every pinned flow has had an answer.
+all_pinned_answered() {
+    [ "$(grep -c '^flow [0-9]* servers srv' "$D/pinned.out" 2>/dev/null)" \
+        = 50 ]
+}
+
+check "lab up (3 LB nodes, 3 server nodes)" lab up
+[ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"
+for k in 1 2 3; do
+    check_out "srv$k: its unbound answers on $VIP, naming the node" \
+        "^answered 3 of 3; .*srv$k 3" \
+        in_node "srv$k" "$PY" "$CLIENT" burst "$VIP" 3
+done
+
+check "VIP dns: UDP 53 of $VIP, mode hash, servers srv1 (101) and srv2 (102)" \
+    octl --wait=all vip-add dns "$VIP" 53 --protocol=udp --mode=hash \
+        -- vip-server-add dns 101 -- vip-server-add dns 102
+t=$(wait_for 20000 servers_are 2)
+echo "# every LB node has the VIP's table of 2 servers after $t ms"
+check "every LB node has the VIP's table of 2 servers ($t ms)" \
+    [ "$t" != timeout ]
+ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/show | grep "^hash VIP dns"
+
+burst 50 >/dev/null 2>&1          # Warm-up of the new path, not counted.
+p0=$(lb_packet_ins)
+read -r ok n1 n2 n3 bad <<<"$(burst 10000)"
+p1=$(lb_packet_ins)
+echo "# packet-ins at the LB nodes during the burst: $((p1 - p0))"
+check "10000 queries on new flows: $ok answered (at least 9990), $bad bad" \
+    bash -c "[ $ok -ge 9990 ] && [ $bad = 0 ]"
+check "spread over srv1 ($n1) and srv2 ($n2), at least 30 % each" \
+    bash -c "[ $n1 -ge 3000 ] && [ $n2 -ge 3000 ]"
+check "none on srv3, not a server of the VIP ($n3)" [ "$n3" = 0 ]
+check "no packet-in at the controllers for them ($((p1 - p0)))" \
+    [ "$((p1 - p0))" = 0 ]
+
+# 50 long-lived flows, a query every 100 ms each, while srv3 joins.
+setsid ip netns exec ovslb-cli "$PY" "$CLIENT" pinned "$VIP" 50 \
+    --out "$D/pinned.out" </dev/null >"$D/pinned.log" 2>&1 &
+PINNED_PID=$!
+t=$(wait_for 20000 all_pinned_answered)
+echo "# every pinned flow answered after $t ms:" \
+     "$(head -1 "$D/pinned.out" 2>/dev/null)"
+check "50 pinned flows, each answered ($t ms)" [ "$t" != timeout ]
+echo "# srv3 joins the VIP at $(date +%s.%N)"
+check "srv3 (103) added to the VIP" octl --wait=all vip-server-add dns 103
+t=$(wait_for 20000 servers_are 3)
+echo "# every LB node has the VIP's table of 3 servers after $t ms"
+check "every LB node has the VIP's table of 3 servers ($t ms)" \
+    [ "$t" != timeout ]
+sleep 5
+read -r ok n1 n2 n3 bad <<<"$(burst 3000)"
+check "3000 new flows after srv3 joined reach it too: srv3 $n3 (over 10 %)" \
+    bash -c "[ $n3 -gt 300 ]"
+check "and are answered: $ok (at least 2997), $bad bad" \
+    bash -c "[ $ok -ge 2997 ] && [ $bad = 0 ]"
+kill -TERM "$PINNED_PID"
+wait "$PINNED_PID"
+PINNED_PID=
+sent=$(pinned_value sent) answered=$(pinned_value answered)
+moved=$(pinned_value moved)
+echo "# pinned flows: $(head -1 "$D/pinned.out")"
+head -3 "$D/pinned.log"
+check "no pinned flow moved to another server (moved ${moved:-?})" \
+    [ "${moved:-x}" = 0 ]
+check "the pinned flows had ${answered:-?} of ${sent:-?} queries answered" \
+    bash -c "[ ${sent:-0} -gt 0 ] \
+             && [ $((${answered:-0} * 1000)) -ge $((${sent:-0} * 999)) ]"
+
+# srv2's DNS service stops: its port refuses the agent's UDP check (ICMP
+# port unreachable), the LB nodes take srv2 out of the VIP's table.
+echo "# srv2's unbound stopped at $(date +%s.%N)"
+kill -TERM "$(cat "$D/srv2/unbound.pid")"
+t=$(wait_for 30000 servers_are 2)
+echo "# every LB node took srv2 out of the VIP's table after $t ms"
+check "every LB node takes srv2 out of the VIP's table ($t ms)" \
+    [ "$t" != timeout ]
+read -r ok n1 n2 n3 bad <<<"$(burst 1000)"
+check "while stopped: $ok of 1000 answered, $bad bad, on srv2 $n2 (none)" \
+    bash -c "[ $ok -ge 999 ] && [ $n2 = 0 ] && [ $bad = 0 ]"
+# 'start-server' starts what is missing on a node: its unbound.
+check "srv2's unbound started again" lab start-server 2
+t=$(wait_for 30000 servers_are 3)
+echo "# every LB node put srv2 back in the VIP's table after $t ms"
+check "every LB node puts srv2 back in the VIP's table ($t ms)" \
+    [ "$t" != timeout ]
+read -r ok n1 n2 n3 bad <<<"$(burst 1000)"
+check "after: $ok of 1000 answered, $bad bad, srv2 answers again ($n2)" \
+    bash -c "[ $ok -ge 999 ] && [ $n2 -gt 0 ] && [ $bad = 0 ]"
+
+check "lab down" lab down
+sys_finish
