@@ -1019,7 +1019,7 @@ main() {
     wait_cluster
     warm_vip "$VIP"
     timeout 60 ovslb-ctl --db="unix:$D/config/ovslb.sock" --timeout=30 \
-        --wait=all vip-set web2 mode=hash >/dev/null ||
+        --wait=all vip-set web2 mode=hash algorithm=hash >/dev/null ||
         die "cannot turn VIP web2 to mode hash"
     warm_vip "$HASH_VIP"
 

@@ -51,6 +51,8 @@ struct hash_vip {
     struct in6_addr addr;
     uint16_t port;
     uint8_t proto;              /* IPPROTO_TCP or IPPROTO_UDP. */
+    bool by_source;             /* Hashes the client's address alone
+                                 * (algorithm source). */
     uint16_t id;                /* reg1 in the pipeline; 1 and up. */
     uint32_t n_slots;
     uint32_t *slots;            /* Server node id per slot in the switch;
@@ -575,8 +577,21 @@ hash_vips_update(struct controller *c, long long int now)
             struct hash_vip *v = find_vip(hv, &cv->address, cv->ports[j],
                                           cv->protocol);
 
-            if (v && v->n_slots != s->maglev_table_size) {
-                /* Another table size: every slot means another flow. */
+            bool by_source = cv->algorithm == CLUSTER_ALG_SOURCE;
+            if (v && (v->n_slots != s->maglev_table_size
+                      || v->by_source != by_source)) {
+                /* Another table size, or another hash: every slot means
+                 * other flows.  A TCP VIP's first new table pins every
+                 * slot, so that its connections keep their server, as
+                 * from mode tracked; a UDP VIP's flows keep theirs by
+                 * their tracker entries. */
+                v->pin_all = v->proto == IPPROTO_TCP;
+                v->by_source = by_source;
+                VLOG_INFO("VIP %s port %"PRIu16": new table (%"PRIu32
+                          " slots, by %s)%s", v->name, v->port,
+                          s->maglev_table_size,
+                          by_source ? "client address" : "flow",
+                          v->pin_all ? ", its live connections pinned" : "");
                 vip_remove(hv, v, ofctrl);
                 free(v->slots);
                 free(v->next);
@@ -599,6 +614,7 @@ hash_vips_update(struct controller *c, long long int now)
                     .addr = cv->address,
                     .port = cv->ports[j],
                     .proto = cv->protocol,
+                    .by_source = by_source,
                     .id = id,
                     .n_slots = s->maglev_table_size,
                 };
@@ -746,7 +762,7 @@ hash_vips_target(const struct hash_vips *hv, const struct flow_key *cp,
         || (now != LLONG_MAX && now < v->settled_at)) {
         return false;
     }
-    uint32_t id = v->slots[hash_slots_of(cp, v->n_slots)];
+    uint32_t id = v->slots[hash_slots_of(cp, v->n_slots, v->by_source)];
     const struct hash_server *s = id ? find_server(hv, id) : NULL;
     if (!s) {
         return false;
@@ -756,10 +772,12 @@ hash_vips_target(const struct hash_vips *hv, const struct flow_key *cp,
 }
 
 /* Returns the pipeline id of hash VIP port 'addr':'port' of 'proto' and
- * stores its table size in '*n_slots', or returns 0 if there is none. */
+ * stores its table size in '*n_slots' and whether it hashes by the client's
+ * address alone in '*by_source', or returns 0 if there is none. */
 uint16_t
 hash_vips_id(const struct hash_vips *hv, const struct in6_addr *addr,
-             uint16_t port, uint8_t proto, uint32_t *n_slots)
+             uint16_t port, uint8_t proto, uint32_t *n_slots,
+             bool *by_source)
 {
     const struct hash_vip *v = find_vip(hv, addr, port, proto);
 
@@ -767,6 +785,7 @@ hash_vips_id(const struct hash_vips *hv, const struct in6_addr *addr,
         return 0;
     }
     *n_slots = v->n_slots;
+    *by_source = v->by_source;
     return v->id;
 }
 
@@ -781,18 +800,20 @@ hash_vips_format(const struct hash_vips *hv, long long int now,
         ipv6_string_mapped(addr, &v->addr);
         if (v->proto == IPPROTO_UDP) {
             ds_put_format(s, "hash VIP %s %s port %"PRIu16"/udp: id %"PRIu16
-                          ", %"PRIu32" slots, %"PRIu32" servers, %"PRIuSIZE
+                          ", %"PRIu32" slots%s, %"PRIu32" servers, %"PRIuSIZE
                           " out of service, %"PRIu64" changes, %"PRIu64
                           " slots moved\n", v->name, addr, v->port, v->id,
-                          v->n_slots, v->n_servers, v->n_out_of_service,
+                          v->n_slots, v->by_source ? " by source" : "",
+                          v->n_servers, v->n_out_of_service,
                           v->changes, v->slots_moved);
             continue;
         }
         ds_put_format(s, "hash VIP %s %s port %"PRIu16": id %"PRIu16", %"PRIu32
-                      " slots, %"PRIu32" servers, %"PRIu32" pinned, "
+                      " slots%s, %"PRIu32" servers, %"PRIu32" pinned, "
                       "window %s, %"PRIu64" changes, %"PRIu64
                       " slots moved\n", v->name, addr, v->port, v->id,
-                      v->n_slots, v->n_servers, v->n_pinned,
+                      v->n_slots, v->by_source ? " by source" : "",
+                      v->n_servers, v->n_pinned,
                       (v->window_flow
                        ? (now < v->window_until ? "open" : "open (mappings)")
                        : "closed"),

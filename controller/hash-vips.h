@@ -70,7 +70,8 @@ long long int hash_vips_next_deadline(const struct hash_vips *,
 bool hash_vips_target(const struct hash_vips *, const struct flow_key *cp,
                       long long int now, struct in6_addr *server_addr);
 uint16_t hash_vips_id(const struct hash_vips *, const struct in6_addr *addr,
-                      uint16_t port, uint8_t proto, uint32_t *n_slots);
+                      uint16_t port, uint8_t proto, uint32_t *n_slots,
+                      bool *by_source);
 
 void hash_vips_format(const struct hash_vips *, long long int now,
                       struct ds *);

@@ -82,7 +82,8 @@ static_flows_install(struct controller *c)
             if (v->mode == CLUSTER_VIP_HASH) {
                 pv->hash_id = hash_vips_id(c->hash_vips, &v->address,
                                            v->ports[j], v->protocol,
-                                           &pv->hash_slots);
+                                           &pv->hash_slots,
+                                           &pv->hash_by_source);
                 if (!pv->hash_id) {
                     continue;   /* No id left (65535 hash VIP ports). */
                 }

@@ -28,10 +28,20 @@
 #include "pipeline.h"
 #include "util.h"
 
+/* Returns the multipath fields of a hash VIP that hashes by the client's
+ * address alone ('by_source': algorithm source) or by the flow's addresses
+ * and ports. */
+const char *
+hash_slots_fields(bool by_source)
+{
+    return by_source ? "nw_src" : "symmetric_l3l4+udp";
+}
+
 /* Returns the slot, out of 'n_slots' (1 to HASH_SLOTS_MAX), that the LB
- * pipeline's multipath action gives a client segment of 'cp'. */
+ * pipeline's multipath action gives a client segment of 'cp' to a hash VIP
+ * that hashes by the client's address alone if 'by_source'. */
 uint32_t
-hash_slots_of(const struct flow_key *cp, uint32_t n_slots)
+hash_slots_of(const struct flow_key *cp, uint32_t n_slots, bool by_source)
 {
     struct flow flow;
 
@@ -49,8 +59,9 @@ hash_slots_of(const struct flow_key *cp, uint32_t n_slots)
     flow.nw_proto = cp->proto;
     flow.tp_src = cp->client_port;
     flow.tp_dst = cp->vip_port;
-    /* As multipath(symmetric_l3l4+udp, 0, modulo_n, n_slots, ...). */
-    return flow_hash_fields(&flow, NX_HASH_FIELDS_SYMMETRIC_L3L4_UDP, 0)
+    /* As multipath(hash_slots_fields(), 0, modulo_n, n_slots, ...). */
+    return flow_hash_fields(&flow, (by_source ? NX_HASH_FIELDS_NW_SRC
+                                    : NX_HASH_FIELDS_SYMMETRIC_L3L4_UDP), 0)
            % n_slots;
 }
 

@@ -22,7 +22,9 @@
  *
  * Table 0 of the LB pipeline (flows/lb-pipeline.h) sends a hash VIP's
  * client segments through OVS's multipath action: a symmetric hash of the
- * IP addresses, protocol and ports (symmetric_l3l4+udp, basis 0), modulo
+ * IP addresses, protocol and ports (symmetric_l3l4+udp, basis 0), or for a
+ * VIP of algorithm source of the client's address alone (nw_src: every
+ * connection of a client goes to the same server), modulo
  * the table size, into NXM_NX_REG0[0..15], with the VIP's hash id in
  * NXM_NX_REG1[0..15]; table LB_TABLE_HASH then has one flow per slot that
  * tunnels the packet to the slot's server.  The slot is a function of the
@@ -105,7 +107,9 @@ struct hash_slots_server {
 /* Priority of an out-of-service flow in LB_TABLE_HASH_UDP. */
 #define HASH_SLOTS_PRIORITY_OUT_OF_SERVICE 110
 
-uint32_t hash_slots_of(const struct flow_key *, uint32_t n_slots);
+const char *hash_slots_fields(bool by_source);
+uint32_t hash_slots_of(const struct flow_key *, uint32_t n_slots,
+                       bool by_source);
 char *hash_slots_match(uint16_t hash_id, uint32_t slot);
 char *hash_slots_server_actions(const struct in6_addr *underlay,
                                 ofp_port_t tunnel_port);

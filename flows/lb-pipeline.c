@@ -81,18 +81,20 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
         if (v->hash_id && v->proto == IPPROTO_UDP) {
             ovs_assert(v->hash_slots >= 1 && v->hash_slots <= HASH_SLOTS_MAX);
             pipeline_add(p, LB_TABLE_CLASSIFY, 200, ds_cstr(&match),
-                         "multipath(symmetric_l3l4+udp,0,modulo_n,%"PRIu32
+                         "multipath(%s,0,modulo_n,%"PRIu32
                          ",0,NXM_NX_REG0[0..15]),load:%"PRIu16
                          "->NXM_NX_REG1[0..15],ct(zone=%d,table=%d)",
+                         hash_slots_fields(v->hash_by_source),
                          v->hash_slots, v->hash_id, LB_CT_ZONE,
                          LB_TABLE_HASH_UDP);
             has_hash = has_udp = true;
         } else if (v->hash_id) {
             ovs_assert(v->hash_slots >= 1 && v->hash_slots <= HASH_SLOTS_MAX);
             pipeline_add(p, LB_TABLE_CLASSIFY, 200, ds_cstr(&match),
-                         "multipath(symmetric_l3l4+udp,0,modulo_n,%"PRIu32
+                         "multipath(%s,0,modulo_n,%"PRIu32
                          ",0,NXM_NX_REG0[0..15]),load:%"PRIu16
                          "->NXM_NX_REG1[0..15],goto_table:%d",
+                         hash_slots_fields(v->hash_by_source),
                          v->hash_slots, v->hash_id, LB_TABLE_HASH);
             has_hash = true;
         } else {

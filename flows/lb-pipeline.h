@@ -125,6 +125,8 @@ struct lb_pipeline_vip {
                                  * id in table LB_TABLE_HASH's reg1. */
     uint32_t hash_slots;        /* A hash VIP's table size (1 to
                                  * HASH_SLOTS_MAX). */
+    bool hash_by_source;        /* A hash VIP hashes the client's address
+                                 * alone (algorithm source). */
 };
 
 struct lb_pipeline_params {

@@ -353,13 +353,18 @@ static const char *const algorithm_names[] = {
 BUILD_ASSERT_DECL(ARRAY_SIZE(algorithm_names) == CLUSTER_N_ALGS);
 
 /* Returns an error message (the caller frees it) if a VIP of 'mode',
- * 'protocol' and 'address' (as the database has them; any may be NULL)
- * asks for what this version does not implement, NULL otherwise.  Such a
- * VIP would be accepted and then silently not served: ovslb-ctl refuses
- * it, and the daemons skip a row written around ovslb-ctl, saying why. */
+ * 'protocol', 'algorithm' and 'address' (as the database has them; any may
+ * be NULL) asks for what this version does not implement, NULL otherwise.
+ * Such a VIP would be accepted and then silently not served as asked:
+ * ovslb-ctl refuses it, and the daemons skip a row written around
+ * ovslb-ctl, saying why.
+ *
+ * Mode hash places flows by a consistent hash in the switches, with no
+ * choice per connection: of the algorithms, it takes only "hash" (the
+ * flow's addresses and ports) and "source" (the client's address). */
 char *
 cluster_vip_unimplemented(const char *mode, const char *protocol,
-                          const char *address)
+                          const char *algorithm, const char *address)
 {
     struct in6_addr addr;
     char *error;
@@ -380,6 +385,14 @@ cluster_vip_unimplemented(const char *mode, const char *protocol,
                          "%s): the LB nodes answer handshakes and the agents "
                          "translate sequence numbers for TCP only",
                          mode);
+    }
+    if (mode && !strcmp(mode, "hash") && algorithm
+        && strcmp(algorithm, "hash") && strcmp(algorithm, "source")) {
+        return xasprintf("mode hash takes algorithm hash (by the flow's "
+                         "addresses and ports) or source (by the client's "
+                         "address), not %s: the switches place every flow "
+                         "by a consistent hash, with no choice per "
+                         "connection (set algorithm=hash)", algorithm);
     }
     return NULL;
 }
@@ -1089,6 +1102,7 @@ read_vip(struct cluster_snapshot *snap, const struct ovslbrec_vip *row,
         return false;
     }
     char *unimplemented = cluster_vip_unimplemented(row->mode, row->protocol,
+                                                    row->algorithm,
                                                     row->address);
     if (unimplemented) {
         reject_row(snap, "VIP", row->name, unimplemented);

@@ -178,7 +178,7 @@ enum cluster_vip_algorithm {
 
 const char *cluster_vip_mode_to_string(enum cluster_vip_mode);
 char *cluster_vip_unimplemented(const char *mode, const char *protocol,
-                                const char *address);
+                                const char *algorithm, const char *address);
 bool cluster_vip_mode_from_string(const char *, enum cluster_vip_mode *);
 const char *cluster_vip_algorithm_to_string(enum cluster_vip_algorithm);
 bool cluster_vip_algorithm_from_string(const char *,

@@ -740,6 +740,40 @@ START_TEST(test_health_protocol)
 }
 END_TEST
 
+START_TEST(test_vip_unimplemented)
+{
+    static const struct {
+        const char *mode, *protocol, *algorithm, *address;
+        const char *error;      /* A part of it, or NULL: accepted. */
+    } cases[] = {
+        { "tracked", "tcp", "random", "192.0.2.1", NULL },
+        { "hash", "tcp", "hash", "192.0.2.1", NULL },
+        { "hash", "udp", "source", "192.0.2.1", NULL },
+        { "hash", "tcp", "random", NULL, "mode hash takes algorithm hash" },
+        { "hash", NULL, "least-connections", NULL, "not least-connections" },
+        { "tracked", "udp", NULL, NULL, "protocol udp needs mode hash" },
+        { NULL, "udp", NULL, NULL, NULL },
+        { NULL, NULL, "random", NULL, NULL },
+        { NULL, NULL, NULL, "2001:db8::1", "IPv6 VIP 2001:db8::1" },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *error = cluster_vip_unimplemented(cases[i].mode,
+                                                cases[i].protocol,
+                                                cases[i].algorithm,
+                                                cases[i].address);
+        if (cases[i].error) {
+            ck_assert_msg(error && strstr(error, cases[i].error),
+                          "case %"PRIuSIZE": %s", i,
+                          error ? error : "(accepted)");
+        } else {
+            ck_assert_msg(!error, "case %"PRIuSIZE": %s", i, error);
+        }
+        free(error);
+    }
+}
+END_TEST
+
 START_TEST(test_health_equals)
 {
     static const char *const http[] = { "type", "http", "path", "/a" };
@@ -806,6 +840,7 @@ cluster_config_suite(void)
     tcase_add_test(tc, test_health_keys);
     tcase_add_test(tc, test_health_errors);
     tcase_add_test(tc, test_health_protocol);
+    tcase_add_test(tc, test_vip_unimplemented);
     tcase_add_test(tc, test_health_equals);
     suite_add_tcase(s, tc);
     return s;

@@ -297,8 +297,18 @@ expect 1 "vip-add protocol udp in mode tracked: refused" \
     $C vip-add webu 192.0.2.10 80 --protocol=udp
 expect 0 "vip-add mode hash (TCP)" -- \
     $C vip-add webh 192.0.2.30 80 --mode=hash
-expect 0 "...listed as hash" "^webh 192.0.2.30 80/tcp mode=hash " -- \
-    $C vip-list
+expect 0 "...listed as hash, its algorithm hash by default" \
+    "^webh 192.0.2.30 80/tcp mode=hash algorithm=hash " -- $C vip-list
+# Mode hash places flows by a consistent hash: algorithm hash or source.
+expect 1 "vip-add mode hash, algorithm random: refused" \
+    "mode hash takes algorithm hash \(by the flow's addresses and ports\) or source \(by the client's address\), not random" \
+    -- $C vip-add webhr 192.0.2.32 80 --mode=hash --algorithm=random
+expect 1 "vip-set algorithm=least-connections on a hash VIP: refused" \
+    "not least-connections" -- $C vip-set webh algorithm=least-connections
+expect 0 "vip-set algorithm=source on a hash VIP" -- \
+    $C vip-set webh algorithm=source
+expect 0 "...listed" "^webh 192.0.2.30 80/tcp mode=hash algorithm=source " \
+    -- $C vip-list
 expect 0 "vip-add mode hash, protocol udp" -- \
     $C vip-add webhu 192.0.2.31 53 --mode=hash --protocol=udp
 expect 0 "...listed as udp, hash" "^webhu 192.0.2.31 53/udp mode=hash " -- \
@@ -363,6 +373,15 @@ expect 0 "...applied" "^web4 192.0.2.16 8443/tcp mode=tracked algorithm=source s
     $C vip-list
 expect 1 "vip-set protocol=udp in mode tracked: refused" \
     "protocol udp needs mode hash" -- $C vip-set web4 protocol=udp
+expect 0 "vip-set algorithm=random" -- $C vip-set web4 algorithm=random
+expect 1 "vip-set mode=hash with algorithm random: refused" \
+    "not random: .* \(set algorithm=hash\)" -- $C vip-set web4 mode=hash
+expect 0 "...nothing changed" "^web4 192.0.2.16 8443/tcp mode=tracked algorithm=random " -- \
+    $C vip-list
+expect 0 "vip-set mode=hash algorithm=hash" -- \
+    $C vip-set web4 mode=hash algorithm=hash
+expect 0 "vip-set mode=tracked algorithm=source (back)" -- \
+    $C vip-set web4 mode=tracked algorithm=source
 expect 0 "...nothing changed" "^web4 192.0.2.16 8443/tcp mode=tracked " -- \
     $C vip-list
 expect 0 "vip-set mss= returns to the default" -- $C vip-set web4 mss=
@@ -485,7 +504,8 @@ expect 0 "...no VIP added by the refusals" -- \
 # An HTTP check needs TCP.
 expect 1 "vip-set protocol=udp on a VIP with an HTTP check" \
     "health_check:type=http needs a TCP VIP \(this VIP's protocol is udp" \
-    -- $C vip-set api health_check:type=http mode=hash protocol=udp
+    -- $C vip-set api health_check:type=http mode=hash algorithm=hash \
+    protocol=udp
 expect 0 "vip-del api, api2" -- $C vip-del api -- vip-del api2
 
 # VIP servers.

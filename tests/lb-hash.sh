@@ -19,6 +19,10 @@
 # does), the 60 flows keep their servers and new flows take the new one;
 # once a server is out of service (the controller's flow in table 15), its
 # flows go to their slot's new server.
+#
+# Last, a TCP hash VIP port of algorithm source (203.0.113.20:443, by the
+# client's address alone): 10 clients of 3 connections each, every
+# client's connections to the server the daemons compute for the client.
 set -e
 srcdir=${srcdir:-.}
 . "$srcdir/tests/ovs-sandbox.sh"
@@ -148,6 +152,37 @@ awk '{ print $1, ($2 == "10.2.0.101" ? "10.2.0.103" : $2) }' \
     "$SANDBOX/ubefore" | sort -u > "$SANDBOX/uexpected2"
 check "udp: flows of a server out of service move, the others stay" \
     cmp -s "$SANDBOX/uexpected2" "$(last 120 > "$SANDBOX/uafter2"; echo "$SANDBOX/uafter2")"
+# By source.  syn_from CLIENT PORT: the frame of a SYN to port 443.
+syn_from() {
+    ovs-ofctl --pcap compose-packet "eth_src=02:00:0a:01:00:01,eth_dst=02:00:0a:01:00:0b,tcp,nw_src=$1,nw_dst=203.0.113.20,nw_ttl=64,tp_dst=443,tp_src=$2,tcp_flags=syn" "" \
+        | od -An -tx1 -v | tr -d ' \n' | cut -c81-
+}
+clients=$(seq -f '198.51.100.%g' 10 19)
+for c in $clients; do
+    for p in 45000 45001 45002; do
+        appctl netdev-dummy/receive north0 "$(syn_from "$c" "$p")" >/dev/null
+    done
+done
+appctl revalidator/wait >/dev/null
+/usr/bin/python3 - "$SANDBOX/p0.pcap" > "$SANDBOX/bysource" <<'PY'
+import sys
+from scapy.all import rdpcap, IP, TCP, UDP
+from scapy.contrib.geneve import GENEVE
+for p in rdpcap(sys.argv[1]):
+    if IP in p and UDP in p and p[UDP].dport == 6081 and GENEVE in p:
+        inner = p[GENEVE].payload
+        if TCP in inner and inner[TCP].dport == 443:
+            print(inner[IP].src, p[IP].dst)
+PY
+# shellcheck disable=SC2086
+./tests/pipeline-print hash-server-source $clients | awk '{ print $1, $3 }' \
+    | sort -u > "$SANDBOX/sexpected"
+check "by source: every SYN is tunnelled" \
+    eq "$(wc -l < "$SANDBOX/bysource")" 30 "Geneve packets"
+check "by source: each client's connections to the server the daemons compute for it" \
+    cmp -s "$SANDBOX/sexpected" "$(sort -u "$SANDBOX/bysource" > "$SANDBOX/sgot"; echo "$SANDBOX/sgot")"
+check "by source: the 10 clients spread over more than one server" \
+    test "$(awk '{ print $2 }' "$SANDBOX/sgot" | sort -u | wc -l)" -ge 2
 check "udp: no packet-in" eq "$(ofctl dump-flows br0 table=20 \
     | sed -n 's/.*n_packets=\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')" 0 "packets"
 finish

@@ -16,11 +16,12 @@
 
 /* pipeline-print: prints a node pipeline for fixed parameters (those of the
  * lab's LB node 1, LAB.md) in `ovs-ofctl add-flows` format, for the golden
- * and dummy-datapath tests (tests/flows-golden.sh); "lb-hash" adds two hash
- * VIP ports (TCP 80 and UDP 53) and their slot flows, and "hash-server
- * PORT..." ("hash-server-udp PORT...") prints the slot and server that the
- * daemons compute for each client port of the TCP (UDP) one
- * (tests/lb-hash.sh); "forward SERVER" prints
+ * and dummy-datapath tests (tests/flows-golden.sh); "lb-hash" adds three
+ * hash VIP ports (TCP 80 and UDP 53 by flow, TCP 443 by source) and their
+ * slot flows, and "hash-server PORT..." ("hash-server-udp PORT...")
+ * prints the slot and server that the daemons compute for each client port
+ * of the TCP (UDP) one, "hash-server-source CLIENT..." for each client
+ * address of the one by source (tests/lb-hash.sh); "forward SERVER" prints
  * the actions of ovslb-controller's packet-out that forwards a flow's packet
  * to the server node SERVER (an underlay address) and commits the flow to
  * the switch's connection tracker (controller/lb-actions.h), for the
@@ -79,22 +80,27 @@ hash_table_create(void)
 }
 
 /* Prints, for each client port of 'ports' (from 198.51.100.2 to the hash
- * VIP's port 80, or for 'proto' UDP port 53), the slot hash_slots_of() gives it and the underlay
- * address of the slot's server. */
+ * VIP's port 80, or for 'proto' UDP to port 53), the slot hash_slots_of()
+ * gives it and the underlay address of the slot's server; if 'by_source',
+ * for each client address of 'ports' (to port 443, by source). */
 static int
-print_hash_servers(uint8_t proto, int n_ports, char *ports[])
+print_hash_servers(uint8_t proto, bool by_source, int n_ports,
+                   char *ports[])
 {
     struct maglev *m = hash_table_create();
 
     for (int i = 0; i < n_ports; i++) {
-        struct in6_addr client = v4("198.51.100.2"), vip = v4(HASH_VIP);
+        struct in6_addr client = v4(by_source ? ports[i] : "198.51.100.2");
+        struct in6_addr vip = v4(HASH_VIP);
+        uint16_t port = (by_source ? 443 : proto == IPPROTO_UDP ? 53 : 80);
         struct flow_key cp;
         char addr[INET6_ADDRSTRLEN];
         uint32_t slot, id;
 
-        flow_key_init_v6(&cp, &client, htons(atoi(ports[i])), &vip,
-                         htons(proto == IPPROTO_UDP ? 53 : 80), proto);
-        slot = hash_slots_of(&cp, HASH_TABLE_SIZE);
+        flow_key_init_v6(&cp, &client,
+                         htons(by_source ? 40000 : atoi(ports[i])), &vip,
+                         htons(port), proto);
+        slot = hash_slots_of(&cp, HASH_TABLE_SIZE, by_source);
         if (!maglev_get_slot(m, slot, &id)) {
             ovs_fatal(0, "slot %"PRIu32" has no server", slot);
         }
@@ -131,15 +137,18 @@ main(int argc, char *argv[])
         return len ? 0 : 1;
     }
     if (argc >= 2 && !strcmp(argv[1], "hash-server")) {
-        return print_hash_servers(IPPROTO_TCP, argc - 2, argv + 2);
+        return print_hash_servers(IPPROTO_TCP, false, argc - 2, argv + 2);
     }
     if (argc >= 2 && !strcmp(argv[1], "hash-server-udp")) {
-        return print_hash_servers(IPPROTO_UDP, argc - 2, argv + 2);
+        return print_hash_servers(IPPROTO_UDP, false, argc - 2, argv + 2);
+    }
+    if (argc >= 2 && !strcmp(argv[1], "hash-server-source")) {
+        return print_hash_servers(IPPROTO_TCP, true, argc - 2, argv + 2);
     }
     bool hash = argc == 2 && !strcmp(argv[1], "lb-hash");
     if (argc != 2 || (strcmp(argv[1], "lb") && !hash)) {
         ovs_fatal(0, "usage: %s lb | lb-hash | hash-server PORT... "
-                  "| hash-server-udp PORT... "
+                  "| hash-server-udp PORT... | hash-server-source CLIENT... "
                   "| forward SERVER", argv[0]);
     }
 
@@ -152,6 +161,9 @@ main(int argc, char *argv[])
           .hash_id = 1, .hash_slots = HASH_TABLE_SIZE },
         { .addr = v4(HASH_VIP), .port = 53, .proto = IPPROTO_UDP,
           .hash_id = 2, .hash_slots = HASH_TABLE_SIZE },
+        { .addr = v4(HASH_VIP), .port = 443, .proto = IPPROTO_TCP,
+          .hash_id = 3, .hash_slots = HASH_TABLE_SIZE,
+          .hash_by_source = true },
     };
     const struct in6_addr servers[] = {
         v4("10.2.0.101"), v4("10.2.0.102"),
@@ -162,7 +174,7 @@ main(int argc, char *argv[])
         .has_macs = true,
         .own_mac = ETH_ADDR_C(02,00,0a,01,00,0b),
         .edge_mac = ETH_ADDR_C(02,00,0a,01,00,01),
-        .vips = vips, .n_vips = ARRAY_SIZE(vips) - (hash ? 0 : 2),
+        .vips = vips, .n_vips = ARRAY_SIZE(vips) - (hash ? 0 : 3),
         .servers = servers, .n_servers = ARRAY_SIZE(servers),
     };
 
@@ -174,6 +186,8 @@ main(int argc, char *argv[])
         hash_slots_build(1, IPPROTO_TCP, true, m, hash_servers,
                          ARRAY_SIZE(hash_servers), u16_to_ofp(100), &p);
         hash_slots_build(2, IPPROTO_UDP, true, m, hash_servers,
+                         ARRAY_SIZE(hash_servers), u16_to_ofp(100), &p);
+        hash_slots_build(3, IPPROTO_TCP, true, m, hash_servers,
                          ARRAY_SIZE(hash_servers), u16_to_ofp(100), &p);
         maglev_destroy(m);
     }

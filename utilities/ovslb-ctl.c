@@ -226,22 +226,24 @@ parse_ports(struct ctl_ctx *ctx, const char *s, int64_t **portsp,
     return true;
 }
 
-/* A VIP of 'mode', 'protocol' or 'address' (any may be NULL) that this
- * version would accept and not serve is refused
+/* A VIP of 'mode', 'protocol', 'algorithm' or 'address' (any may be NULL)
+ * that this version would accept and not serve is refused
  * (cluster_vip_unimplemented()). */
 static bool
 check_implemented(struct ctl_ctx *ctx, const char *mode,
-                  const char *protocol, const char *address)
+                  const char *protocol, const char *algorithm,
+                  const char *address)
 {
     return valid_unless(ctx, cluster_vip_unimplemented(mode, protocol,
-                                                       address));
+                                                       algorithm, address));
 }
 
 /* A VIP address: well-formed, and of a family this version serves. */
 static bool
 check_vip_address(struct ctl_ctx *ctx, const char *s)
 {
-    return check_address(ctx, s) && check_implemented(ctx, NULL, NULL, s);
+    return (check_address(ctx, s)
+            && check_implemented(ctx, NULL, NULL, NULL, s));
 }
 
 static bool
@@ -252,7 +254,7 @@ check_protocol(struct ctl_ctx *ctx, const char *s)
                   "udp)", s);
         return false;
     }
-    return check_implemented(ctx, NULL, s, NULL);
+    return check_implemented(ctx, NULL, s, NULL, NULL);
 }
 
 static bool
@@ -265,7 +267,7 @@ check_mode(struct ctl_ctx *ctx, const char *s)
                   "hash)", s);
         return false;
     }
-    return check_implemented(ctx, s, NULL, NULL);
+    return check_implemented(ctx, s, NULL, NULL, NULL);
 }
 
 static bool
@@ -1279,8 +1281,12 @@ cmd_vip_add(struct ctl_ctx *ctx)
     if (!vip) {
         struct ovslbrec_vip *new = ovslbrec_vip_insert(ctx->txn);
         ovslbrec_vip_set_name(new, name);
+        /* The default algorithm is the mode's: hash takes no other
+         * choice per connection (cluster_vip_unimplemented()). */
+        const char *mode = option(ctx, "--mode");
         ovslbrec_vip_set_mode(new, "tracked");
-        ovslbrec_vip_set_algorithm(new, "random");
+        ovslbrec_vip_set_algorithm(new, (mode && !strcmp(mode, "hash")
+                                         ? "hash" : "random"));
         vip = new;
     }
     ovslbrec_vip_set_address(vip, address);
@@ -1295,8 +1301,8 @@ cmd_vip_add(struct ctl_ctx *ctx)
             goto out;
         }
     }
-    /* The protocol and the mode together. */
-    if (!check_implemented(ctx, vip->mode, protocol, NULL)) {
+    /* The protocol, the mode and the algorithm together. */
+    if (!check_implemented(ctx, vip->mode, protocol, vip->algorithm, NULL)) {
         goto out;
     }
 
@@ -1396,9 +1402,10 @@ cmd_vip_set(struct ctl_ctx *ctx)
         }
         free(key);
     }
-    /* The protocol and the mode together, as they will be. */
+    /* The protocol, the mode and the algorithm together, as they will
+     * be. */
     if (!ctx->error) {
-        check_implemented(ctx, vip->mode, protocol, NULL);
+        check_implemented(ctx, vip->mode, protocol, vip->algorithm, NULL);
     }
     /* The whole check, as it will be, for the protocol it will have. */
     if (!ctx->error && (health_changed || strcmp(protocol, vip->protocol))

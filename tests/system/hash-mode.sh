@@ -48,7 +48,7 @@ check "warm-up (demo of 20 requests)" lab demo --requests 20
 keepalive_start tracked "$VIP" 20
 check "20 keep-alive connections established in mode tracked" \
     wait_for 30000 grep -q established "$D/tracked.out"
-check "web2 to mode hash" octl --wait=all vip-set web2 mode=hash
+check "web2 to mode hash" octl --wait=all vip-set web2 mode=hash algorithm=hash
 check "every LB node has its table of 3 servers" \
     wait_for 10000 every_lb_shows "^hash VIP web2 $VIP port 80: .* 3 servers"
 ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/show | grep "^hash VIP"
@@ -112,7 +112,7 @@ ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/show | grep "^hash VIP"
 # The VIP goes back to mode tracked under its live connections: they go
 # on, untranslated, and new connections are tracked.
 u0=$(agent_stat passed_untranslated)
-check "web2 back to mode tracked" octl --wait=all vip-set web2 mode=tracked
+check "web2 back to mode tracked" octl --wait=all vip-set web2 mode=tracked algorithm=random
 read -r ok n1 n2 n3 <<<"$(requests 100)"
 echo "# 100 new connections in mode tracked: $ok answered"
 check "all answered" [ "$ok" = 100 ]

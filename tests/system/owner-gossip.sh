@@ -79,7 +79,7 @@ redirected_flow() {     # redirected_flow K OWNER: srvK's flows for OWNER
 
 check "lab up (3 LB nodes, 3 server nodes)" lab up
 [ "$SYS_FAILED" = 0 ] || sys_error "the lab did not come up"
-check "web2 to mode hash" octl --wait=all vip-set web2 mode=hash
+check "web2 to mode hash" octl --wait=all vip-set web2 mode=hash algorithm=hash
 check "every LB node has its table of 3 servers" \
     wait_for 10000 every_lb_shows "^hash VIP web2 $VIP port 80: .* 3 servers"
 

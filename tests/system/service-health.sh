@@ -60,7 +60,7 @@ check "warm-up (demo of 20 requests)" lab demo --requests 20
 check "web VIP: an HTTP health check" \
     octl --wait=all vip-set web health_check:type=http
 check "web2 VIP: mode hash, an HTTP health check" \
-    octl --wait=all vip-set web2 mode=hash health_check:type=http
+    octl --wait=all vip-set web2 mode=hash algorithm=hash health_check:type=http
 check "every LB node has web2's table of 3 servers" \
     wait_for 10000 every_lb_shows "^hash VIP web2 $WEB2 port 80: .* 3 servers"
 check_out "the agent shows the check" \
