@@ -116,6 +116,14 @@ expect 0 "ovslb-controller: the daemon, its unit, defaults and manual" -- \
 expect 0 "ovslb-agent: the daemon, its unit, defaults and manual" -- \
     has /usr/sbin/ovslb-agent /lib/systemd/system/ovslb-agent.service \
         /etc/default/ovslb-agent /usr/share/man/man8/ovslb-agent.8.gz
+expect 0 "the daemons' packages give ovs-vswitchd its malloc tunables" -- \
+    has /lib/systemd/system/ovs-vswitchd.service.d/ovslb-controller.conf \
+        /lib/systemd/system/ovs-vswitchd.service.d/ovslb-agent.conf
+expect 0 "...a glibc trim threshold of 64 MiB, in [Service]" -- \
+    sh -c "for f in '$ROOT'/lib/systemd/system/ovs-vswitchd.service.d/*.conf; do
+               grep -qx '\\[Service\\]' \"\$f\" &&
+               grep -qx 'Environment=GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864' \"\$f\" || exit 1
+           done"
 expect 0 "the namespace lab (a test tool) is not packaged" -- \
     sh -c "! find '$ROOT' -name 'ovslb-lab*' | grep -q ."
 expect 0 "the daemons' packages depend on openvswitch-switch" -- \
