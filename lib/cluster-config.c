@@ -32,6 +32,7 @@
 #include "ovsdb-data.h"
 #include "ovsdb-idl.h"
 #include "ovslb-idl.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
@@ -395,6 +396,41 @@ cluster_vip_unimplemented(const char *mode, const char *protocol,
                          "connection (set algorithm=hash)", algorithm);
     }
     return NULL;
+}
+
+/* Returns an error message (the caller frees it) if a VIP of 'mode' (as the
+ * database has it; NULL: unknown) sets its own MSS, window scale or retry
+ * TTL ('has_mss', 'has_wscale', 'has_ttl'), which only mode tracked uses
+ * (the LB tier answers the client's SYN and offers the connection to
+ * servers); in mode hash the server answers the SYN itself, so they would
+ * be accepted and ignored.  NULL otherwise. */
+char *
+cluster_vip_mode_options_check(const char *mode, bool has_mss,
+                               bool has_wscale, bool has_ttl)
+{
+    if (!mode || strcmp(mode, "hash") || !(has_mss || has_wscale || has_ttl)) {
+        return NULL;
+    }
+
+    struct ds set = DS_EMPTY_INITIALIZER;
+    struct ds clear = DS_EMPTY_INITIALIZER;
+    const char *names[] = { "mss", "wscale", "ttl" };
+    bool has[] = { has_mss, has_wscale, has_ttl };
+
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (has[i]) {
+            ds_put_format(&set, "%s%s", set.length ? ", " : "", names[i]);
+            ds_put_format(&clear, "%s%s=", clear.length ? " " : "",
+                          names[i]);
+        }
+    }
+    char *error = xasprintf("%s: mode tracked only (the LB tier answers the "
+                            "client's SYN); in mode hash the server answers "
+                            "it itself (clear with %s)", ds_cstr(&set),
+                            ds_cstr(&clear));
+    ds_destroy(&set);
+    ds_destroy(&clear);
+    return error;
 }
 
 /* Returns the name of 'mode' ("tracked" or "hash"). */
@@ -1104,6 +1140,13 @@ read_vip(struct cluster_snapshot *snap, const struct ovslbrec_vip *row,
     char *unimplemented = cluster_vip_unimplemented(row->mode, row->protocol,
                                                     row->algorithm,
                                                     row->address);
+    if (unimplemented) {
+        reject_row(snap, "VIP", row->name, unimplemented);
+        free(unimplemented);
+        return false;
+    }
+    unimplemented = cluster_vip_mode_options_check(row->mode, row->n_mss,
+                                                   row->n_wscale, row->n_ttl);
     if (unimplemented) {
         reject_row(snap, "VIP", row->name, unimplemented);
         free(unimplemented);

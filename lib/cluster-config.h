@@ -179,6 +179,8 @@ enum cluster_vip_algorithm {
 const char *cluster_vip_mode_to_string(enum cluster_vip_mode);
 char *cluster_vip_unimplemented(const char *mode, const char *protocol,
                                 const char *algorithm, const char *address);
+char *cluster_vip_mode_options_check(const char *mode, bool has_mss,
+                                     bool has_wscale, bool has_ttl);
 bool cluster_vip_mode_from_string(const char *, enum cluster_vip_mode *);
 const char *cluster_vip_algorithm_to_string(enum cluster_vip_algorithm);
 bool cluster_vip_algorithm_from_string(const char *,

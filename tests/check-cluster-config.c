@@ -757,6 +757,19 @@ START_TEST(test_vip_unimplemented)
         { NULL, NULL, NULL, "2001:db8::1", "IPv6 VIP 2001:db8::1" },
     };
 
+    char *options = cluster_vip_mode_options_check("hash", true, false,
+                                                   true);
+    ck_assert_str_eq(options, "mss, ttl: mode tracked only (the LB tier "
+                     "answers the client's SYN); in mode hash the server "
+                     "answers it itself (clear with mss= ttl=)");
+    free(options);
+    ck_assert_ptr_null(cluster_vip_mode_options_check("hash", false, false,
+                                                      false));
+    ck_assert_ptr_null(cluster_vip_mode_options_check("tracked", true, true,
+                                                      true));
+    ck_assert_ptr_null(cluster_vip_mode_options_check(NULL, true, true,
+                                                      true));
+
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         char *error = cluster_vip_unimplemented(cases[i].mode,
                                                 cases[i].protocol,

@@ -378,10 +378,20 @@ expect 1 "vip-set mode=hash with algorithm random: refused" \
     "not random: .* \(set algorithm=hash\)" -- $C vip-set web4 mode=hash
 expect 0 "...nothing changed" "^web4 192.0.2.16 8443/tcp mode=tracked algorithm=random " -- \
     $C vip-list
-expect 0 "vip-set mode=hash algorithm=hash" -- \
+# The MSS, window scale and retry TTL are those of the LB tier's SYN/ACK
+# and retries: mode tracked only.
+expect 1 "vip-set mode=hash with an MSS of its own: refused" \
+    "mss: mode tracked only .* \(clear with mss=\)" -- \
     $C vip-set web4 mode=hash algorithm=hash
-expect 0 "vip-set mode=tracked algorithm=source (back)" -- \
-    $C vip-set web4 mode=tracked algorithm=source
+expect 0 "vip-set mode=hash algorithm=hash mss=" -- \
+    $C vip-set web4 mode=hash algorithm=hash mss=
+expect 1 "...then wscale and ttl refused in mode hash" \
+    "wscale, ttl: mode tracked only .* \(clear with wscale= ttl=\)" -- \
+    $C vip-set web4 wscale=3 ttl=2
+expect 1 "vip-add --mode=hash --mss: refused" "mss: mode tracked only" -- \
+    $C vip-add webhm 192.0.2.33 80 --mode=hash --mss=1300
+expect 0 "vip-set mode=tracked algorithm=source mss=1300 (back)" -- \
+    $C vip-set web4 mode=tracked algorithm=source mss=1300
 expect 0 "...nothing changed" "^web4 192.0.2.16 8443/tcp mode=tracked " -- \
     $C vip-list
 expect 0 "vip-set mss= returns to the default" -- $C vip-set web4 mss=

@@ -238,6 +238,16 @@ check_implemented(struct ctl_ctx *ctx, const char *mode,
                                                        algorithm, address));
 }
 
+/* The options of 'vip' (as this transaction leaves them) that its mode
+ * uses: cluster_vip_mode_options_check(). */
+static bool
+check_mode_options(struct ctl_ctx *ctx, const struct ovslbrec_vip *vip)
+{
+    return valid_unless(ctx, cluster_vip_mode_options_check(
+                            vip->mode, vip->n_mss, vip->n_wscale,
+                            vip->n_ttl));
+}
+
 /* A VIP address: well-formed, and of a family this version serves. */
 static bool
 check_vip_address(struct ctl_ctx *ctx, const char *s)
@@ -1301,8 +1311,9 @@ cmd_vip_add(struct ctl_ctx *ctx)
             goto out;
         }
     }
-    /* The protocol, the mode and the algorithm together. */
-    if (!check_implemented(ctx, vip->mode, protocol, vip->algorithm, NULL)) {
+    /* The protocol, the mode, the algorithm and the options together. */
+    if (!check_implemented(ctx, vip->mode, protocol, vip->algorithm, NULL)
+        || !check_mode_options(ctx, vip)) {
         goto out;
     }
 
@@ -1404,8 +1415,10 @@ cmd_vip_set(struct ctl_ctx *ctx)
     }
     /* The protocol, the mode and the algorithm together, as they will
      * be. */
-    if (!ctx->error) {
-        check_implemented(ctx, vip->mode, protocol, vip->algorithm, NULL);
+    if (!ctx->error
+        && check_implemented(ctx, vip->mode, protocol, vip->algorithm,
+                             NULL)) {
+        check_mode_options(ctx, vip);
     }
     /* The whole check, as it will be, for the protocol it will have. */
     if (!ctx->error && (health_changed || strcmp(protocol, vip->protocol))
