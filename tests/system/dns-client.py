@@ -183,6 +183,8 @@ class Flow:
         self.current = None     # the txid awaited before the next query
         self.next_send = 0.0
         self.servers = []
+        self.lost_run = 0       # queries lost in a row, so far
+        self.lost_run_max = 0
 
 
 def pinned(args):
@@ -201,8 +203,9 @@ def pinned(args):
 
     def write_summary():
         moved = sum(len(f.servers) > 1 for f in flows)
-        lines = ["flows %d sent %d answered %d moved %d"
-                 % (len(flows), sent, answered, moved)]
+        lost_run_max = max(f.lost_run_max for f in flows)
+        lines = ["flows %d sent %d answered %d moved %d lost_run_max %d"
+                 % (len(flows), sent, answered, moved, lost_run_max)]
         lines += ["flow %d servers %s" % (f.port, ",".join(f.servers) or "-")
                   for f in flows]
         text = "\n".join(lines) + "\n"
@@ -222,6 +225,8 @@ def pinned(args):
             if (f.current is not None
                     and now - f.asked[f.current] >= args.timeout):
                 f.current = None        # Lost, unless it comes late.
+                f.lost_run += 1
+                f.lost_run_max = max(f.lost_run_max, f.lost_run)
             if f.current is None and now >= f.next_send:
                 f.txid = (f.txid + 1) & 0xFFFF
                 try:
@@ -258,6 +263,7 @@ def pinned(args):
             del f.asked[txid]
             if txid == f.current:
                 f.current = None
+                f.lost_run = 0
             answered += 1
             if server not in f.servers:
                 f.servers.append(server)
