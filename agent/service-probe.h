@@ -21,15 +21,15 @@
  * column says (lib/cluster-config.h, struct cluster_vip_health).
  *
  * Every 'interval_ms' (from the start of one probe to the next) each port
- * is probed: a TCP connection to VIP:port
- * that must be established within 'timeout_ms' (then closed), or for HTTP
- * one that must also answer "GET path HTTP/1.0" with a status line of the
- * expected status within the timeout; for UDP (a UDP VIP's default) an
- * empty datagram from a connected socket, which the server's stack must
- * not refuse (ICMP port unreachable: nothing listens) within the timeout.  'fall' failures in a row take the
- * port down, 'rise' successes in a row bring it up again; a port starts up
- * (a server that cannot serve it refuses connections anyway: nothing
- * listens).  A port whose check is "none" is always up.
+ * is probed: a TCP connection to VIP:port that must be established within
+ * 'timeout_ms' (then closed), or for HTTP one that must also answer
+ * "GET path HTTP/1.0" with a status line of the expected status within the
+ * timeout; for UDP (a UDP VIP's default) an empty datagram from a
+ * connected socket, which the server's stack must not refuse (ICMP port
+ * unreachable: nothing listens) within the timeout.  'fall' failures in a
+ * row take the port down, 'rise' successes in a row bring it up again; a
+ * port starts up (a server that cannot serve it refuses connections
+ * anyway: nothing listens).  A port whose check is "none" is always up.
  *
  * The agent reports the ports' state to the LB nodes (LOAD, vip-load.h) at
  * once when one changes, and the LB nodes stop choosing this server for a

@@ -522,8 +522,8 @@ static const char *const health_type_names[] = {
     [CLUSTER_HEALTH_UDP] = "udp",
 };
 
-/* Returns the name of 'type' ("tcp", "http", "none" or "udp"), as the health_check
- * map's "type" key has it. */
+/* Returns the name of 'type' ("tcp", "http", "none" or "udp"), as the
+ * health_check map's "type" key has it. */
 const char *
 cluster_health_type_to_string(enum cluster_health_type type)
 {
