@@ -21,6 +21,7 @@ dist_man_MANS += controller/ovslb-controller.8
 # The pure cores, also linked by the unit tests and the simulator.
 noinst_LTLIBRARIES += controller/libcontroller.la
 controller_libcontroller_la_SOURCES = \
+	controller/entry-key.c controller/entry-key.h \
 	controller/ingress.c \
 	controller/lb-actions.c controller/lb-actions.h \
 	controller/lbnode.c controller/lbnode.h controller/lbnode-private.h \

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "openvswitch/compiler.h"
+#include "controller/entry-key.h"
 #include "controller/lbnode.h"
 #include "deadline-queue.h"
 #include "event-rate.h"
@@ -102,23 +103,26 @@ struct entry_handshake {
 };
 
 /* A flow-tracker entry, as PFT or SFT: what an established connection
- * needs (112 bytes on 64-bit hosts), its handshake's state apart (struct
- * entry_handshake).  Of the handshake's numbers it keeps the two ISNs,
- * which tell one connection on the CP from the next one (a client that
- * reuses its port), and the TTL and ISN kind, which the journal and
- * TRACKER_SYNC carry; the client's options and the SYN/ACK's TSval go with
- * the handshake (journal records and TRACKER_SYNCs of an established entry
- * carry zeros for them: only a handshake reads them). */
+ * needs (88 bytes on 64-bit hosts), its handshake's state apart (struct
+ * entry_handshake).  Its CP is a compact key (controller/entry-key.h:
+ * entry_cp() gives the CP) and its node ids 16 bits (CTL_NODE_MAX).  Of
+ * the handshake's numbers it keeps the two ISNs, which tell one
+ * connection on the CP from the next one (a client that reuses its port),
+ * and the TTL and ISN kind, which the journal and TRACKER_SYNC carry; the
+ * client's options and the SYN/ACK's TSval go with the handshake (journal
+ * records and TRACKER_SYNCs of an established entry carry zeros for them:
+ * only a handshake reads them). */
 struct entry {
-    struct hmap_node node;      /* In lbnode's 'entries'. */
-    struct flow_key cp;
+    struct hmap_node node;      /* In lbnode's 'entries', with the hash of
+                                 * the CP (cp_hash()). */
+    struct entry_key key;       /* In lbnode's 'entry_keys'. */
+    uint16_t server;            /* CTL_NODE_NONE until chosen. */
+    uint16_t ingress;           /* Last ingress node seen. */
     struct deadline expiry;     /* Its 'when' is the handshake timeout or
                                  * the end of the lease (entry_expires()),
                                  * in 'handshakes' or 'entry_leases' (by
                                  * 'state'); set it with
                                  * lease_entry_set_expiry(). */
-    uint32_t server;            /* CTL_NODE_NONE until chosen. */
-    uint32_t ingress;           /* Last ingress node seen. */
     uint32_t client_isn;
     uint32_t isn_lb;
     uint32_t journalled;        /* The expiry the journal holds, its low 32
@@ -133,6 +137,8 @@ struct entry {
                                  * handshake (and while it keeps 'other'). */
     uint8_t ttl;
 };
+BUILD_ASSERT_DECL(sizeof(void *) != 8 || sizeof(struct entry) <= 88);
+BUILD_ASSERT_DECL(CTL_NODE_MAX <= UINT16_MAX);
 
 enum pending_stage {
     PENDING_ASKED_PFT,          /* ACK_INFO or MAPPING_QUERY sent to PFT. */
@@ -271,6 +277,7 @@ struct lbnode {
     bool has_macs;
 
     struct hmap entries;        /* Tracker entries. */
+    struct entry_keys entry_keys;   /* Their VIP ends. */
     struct hmap entry_handshakes;   /* Their handshake parts (struct
                                      * entry_handshake), by the hash of
                                      * their entry's CP. */
@@ -370,15 +377,42 @@ cp_hash(const struct flow_key *cp)
 static inline struct entry *
 entry_find(const struct lbnode *lb, const struct flow_key *cp)
 {
+    struct entry_key key;
     struct entry *e;
 
-    HMAP_FOR_EACH_WITH_HASH (e, node, cp_hash(cp), &lb->entries) {
-        if (flow_key_equals(&e->cp, cp)) {
-            return e;
+    if (entry_key_find(&lb->entry_keys, cp, &key)) {
+        HMAP_FOR_EACH_WITH_HASH (e, node, cp_hash(cp), &lb->entries) {
+            if (entry_key_equals(&e->key, &key)) {
+                return e;
+            }
         }
     }
     return NULL;
 }
+
+/* The CP of 'e'. */
+static inline struct flow_key
+entry_cp(const struct lbnode *lb, const struct entry *e)
+{
+    struct flow_key cp;
+
+    entry_key_to_cp(&lb->entry_keys, &e->key, &cp);
+    return cp;
+}
+
+/* Sets '*cp' to the CP of 'e' and returns 'cp'. */
+static inline const struct flow_key *
+entry_cp_in(const struct lbnode *lb, const struct entry *e,
+            struct flow_key *cp)
+{
+    entry_key_to_cp(&lb->entry_keys, &e->key, cp);
+    return cp;
+}
+
+/* A pointer to the CP of entry 'E' of 'LB', valid in the enclosing block
+ * (a compound literal holds it): for the functions that take a CP by
+ * pointer. */
+#define ENTRY_CP(LB, E) entry_cp_in(LB, E, &(struct flow_key) { .proto = 0 })
 
 /* The handshake part of 'e', or NULL if it has none.  O(1). */
 static inline struct entry_handshake *

@@ -85,6 +85,7 @@ lbnode_create(void)
     struct lbnode *lb = xzalloc(sizeof *lb);
 
     hmap_init(&lb->entries);
+    entry_keys_init(&lb->entry_keys);
     hmap_init(&lb->entry_handshakes);
     hmap_init(&lb->pending);
     hmap_init(&lb->mappings);
@@ -155,6 +156,7 @@ lbnode_destroy(struct lbnode *lb)
         free(e);
     }
     hmap_destroy(&lb->entries);
+    entry_keys_destroy(&lb->entry_keys);
     hmap_destroy(&lb->entry_handshakes);
 
     struct pending *p;
@@ -211,6 +213,16 @@ lbnode_configure(struct lbnode *lb, const struct lbnode_config *cfg)
     uint64_t isn_key = flow_key_siphash(cfg->secret, cfg->secret_len,
                                         UINT64_C(0x69736e2d6b657931),
                                         UINT64_C(0x6f76736c622d6973));
+
+    /* Node ids fit the entries' 16 bits (the configuration's ids are
+     * validated, the messages' decoded, to CTL_NODE_MAX). */
+    ovs_assert(cfg->self && cfg->self <= CTL_NODE_MAX);
+    for (size_t i = 0; i < cfg->n_lbs; i++) {
+        ovs_assert(cfg->lbs[i].node <= CTL_NODE_MAX);
+    }
+    for (size_t i = 0; i < cfg->n_servers; i++) {
+        ovs_assert(cfg->servers[i].node <= CTL_NODE_MAX);
+    }
 
     lb->self = cfg->self;
     if (lb->cookie_key && isn_key != lb->isn_key) {
@@ -641,13 +653,13 @@ lbnode_retry(struct lbnode *lb, long long int now, const struct lbnode_io *io,
             pft_choose_again(lb, e, now, io, aux);
             continue;
         }
-        if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        if (!lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
             continue;
         }
         hs->connect_sent = now;
         msg_init(&msg, CTL_MSG_CONNECT, lb->self);
         msg.connect = (struct ctl_connect) {
-            .cp = e->cp, .server = e->server, .ttl = e->ttl,
+            .cp = entry_cp(lb, e), .server = e->server, .ttl = e->ttl,
             .isn_lb = e->isn_lb, .client_isn = e->client_isn,
             .opts = hs->opts, .ingress = e->ingress, .ts_lb = hs->ts_lb,
         };
@@ -843,7 +855,7 @@ lbnode_format_flows(const struct lbnode *lb, long long int now,
                   hmap_count(&lb->entries));
     HMAP_FOR_EACH (e, node, &lb->entries) {
         ds_put_cstr(s, "  ");
-        flow_key_format(&e->cp, s);
+        flow_key_format(ENTRY_CP(lb, e), s);
         ds_put_format(s, " %s %s server=%"PRIu32" ingress=%"PRIu32
                       " isn_lb=%"PRIu32"%s %s %lld ms\n",
                       e->role == CTL_ROLE_PFT ? "pft" : "sft",

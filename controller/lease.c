@@ -92,7 +92,7 @@ lease_journal_entry(struct lbnode *lb, struct entry *e, long long int now)
         r.isn_lb = e->isn_lb;
         r.server = e->server;
         r.ingress = e->ingress;
-        lb->journal(lb->journal_aux, LBNODE_JOURNAL_TRACKER, &e->cp, &r,
+        lb->journal(lb->journal_aux, LBNODE_JOURNAL_TRACKER, ENTRY_CP(lb, e), &r,
                     sizeof r, MAX(entry_expires(e) - now, 1));
     }
 }
@@ -514,7 +514,8 @@ lbnode_restore(struct lbnode *lb, const char *table,
         }
         memcpy(&r, data, sizeof r);
         if (r.version != RECORD_VERSION || r.role >= CTL_ROLE_N_ROLES
-            || r.isn_kind >= CTL_ISN_N_KINDS) {
+            || r.isn_kind >= CTL_ISN_N_KINDS || r.server > CTL_NODE_MAX
+            || r.ingress > CTL_NODE_MAX) {
             COVERAGE_INC(lbnode_bad_record);
             return false;
         } else if (entry_find(lb, cp)) {

@@ -103,7 +103,9 @@ tracker_entry_free_handshake(struct lbnode *lb, struct entry *e)
 /* The bytes that 'lb''s tracker entries hold in memory (malloc's own
  * overhead aside): each entry and the pointer of its hash bucket, each
  * handshake part and its bucket pointer, and the other connections those
- * parts remember.  O(entries in the handshake). */
+ * parts remember.  O(entries in the handshake).  The table of the entries'
+ * VIP ends is not counted: it grows with the VIP ports, not the
+ * connections (entry_keys_bytes()). */
 size_t
 tracker_bytes(const struct lbnode *lb)
 {
@@ -146,7 +148,7 @@ tracker_evict(struct lbnode *lb, struct deadline *d,
 {
     struct entry *victim = CONTAINER_OF(d, struct entry, expiry);
 
-    FLOW_DBG(&victim->cp, "tracker: evicted (%"PRIuSIZE" entries, bound %"
+    FLOW_DBG(ENTRY_CP(lb, victim), "tracker: evicted (%"PRIuSIZE" entries, bound %"
              PRIuSIZE")", hmap_count(&lb->entries), lb->tracker_table_max);
     tracker_entry_destroy(lb, victim);
     lb->stats.entries_evicted++;
@@ -176,7 +178,18 @@ struct entry *
 tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
                      enum ctl_tracker_role role, long long int now)
 {
+    struct entry_key key;
+
     if (!tracker_make_room(lb)) {
+        return NULL;
+    }
+    if (!entry_key_ref(&lb->entry_keys, cp, &key)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        VLOG_WARN_RL(&rl, "tracker: an entry refused: its entries already "
+                     "have %d VIP ends (address, port, protocol)",
+                     ENTRY_KEYS_MAX);
+        lb->stats.entries_refused++;
         return NULL;
     }
 
@@ -184,7 +197,7 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
     long long int expires = now + lb->handshake_timeout_ms;
     uint32_t pft, sft;
 
-    e->cp = *cp;
+    e->key = key;
     e->role = role;
     e->state = ENTRY_SYN_RECEIVED;
     if (lbnode_trackers(lb, cp, &pft, &sft)
@@ -230,7 +243,7 @@ entry_set_state_until(struct lbnode *lb, struct entry *e,
         lease_journal_entry(lb, e, now);
     } else if (e->state == ENTRY_ESTABLISHED
                && state != ENTRY_ESTABLISHED) {
-        lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
+        lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, ENTRY_CP(lb, e));
         lb->n_syn_entries++;
         tracker_entry_handshake(lb, e);
         e->state = state;
@@ -247,11 +260,12 @@ tracker_entry_destroy(struct lbnode *lb, struct entry *e)
     if (e->state != ENTRY_ESTABLISHED) {
         lb->n_syn_entries--;
     } else {
-        lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, &e->cp);
+        lease_journal_forget(lb, LBNODE_JOURNAL_TRACKER, ENTRY_CP(lb, e));
     }
     hmap_remove(&lb->entries, &e->node);
     deadline_cancel(&e->expiry);
     tracker_entry_free_handshake(lb, e);
+    entry_key_unref(&lb->entry_keys, &e->key);
     free(e);
 }
 
@@ -374,7 +388,7 @@ send_rst(struct lbnode *lb, const struct entry *e, const struct lbnode_io *io,
     if (!lb->has_macs) {
         return;
     }
-    tcp_seg_endpoints_from_key(&ep, &e->cp, FLOW_KEY_FROM_VIP, lb->own_mac,
+    tcp_seg_endpoints_from_key(&ep, ENTRY_CP(lb, e), FLOW_KEY_FROM_VIP, lb->own_mac,
                                lb->edge_mac);
     memset(&h, 0, sizeof h);
     h.seq = e->isn_lb + 1;
@@ -395,7 +409,7 @@ fill_syn_sync(const struct lbnode *lb, const struct entry *e,
 {
     const struct entry_handshake *hs = entry_hs(lb, e);
 
-    ss->syn.cp = e->cp;
+    ss->syn.cp = entry_cp(lb, e);
     ss->syn.ingress = e->ingress;
     ss->syn.client_isn = e->client_isn;
     ss->syn.opts = hs->opts;
@@ -647,7 +661,7 @@ static const struct vip *
 pick_server(struct lbnode *lb, struct entry *e, long long int now,
             uint32_t *server)
 {
-    struct vip *v = vip_for_cp(lb, &e->cp);
+    struct vip *v = vip_for_cp(lb, ENTRY_CP(lb, e));
     struct selection_server *ss;
     size_t n = 0;
     int error;
@@ -685,7 +699,7 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
     }
     const struct entry_handshake *hs = entry_hs(lb, e);
 
-    error = selection_pick(v->sel, ss, n, &e->cp, hs->rejected,
+    error = selection_pick(v->sel, ss, n, ENTRY_CP(lb, e), hs->rejected,
                            hs->n_rejected, server);
     if (error) {
         *server = CTL_NODE_NONE;
@@ -707,7 +721,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
     uint32_t pft, sft, server = CTL_NODE_NONE;
     struct ctl_msg msg;
 
-    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+    if (!lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
         return;
     }
     if (e->ttl > 0) {
@@ -715,7 +729,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
     }
     msg_init(&msg, CTL_MSG_CONNECT, lb->self);
     msg.connect = (struct ctl_connect) {
-        .cp = e->cp,
+        .cp = entry_cp(lb, e),
         .server = server,
         .ttl = e->ttl,
         .isn_lb = e->isn_lb,
@@ -729,7 +743,7 @@ pft_connect(struct lbnode *lb, struct entry *e, long long int now,
     hs->server_lost = false;
     hs->connect_ingress = e->ingress;
     hs->connect_sent = now;
-    FLOW_DBG(&e->cp, "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
+    FLOW_DBG(ENTRY_CP(lb, e), "PFT: CONNECT to SFT %"PRIu32", server %"PRIu32,
              sft, server);
     entry_schedule_retry(lb, e);
     if (server == CTL_NODE_NONE) {
@@ -758,7 +772,7 @@ send_mapping(struct lbnode *lb, const struct entry *e, uint32_t dst,
         return;
     }
     msg_init(&msg, CTL_MSG_MAPPING, lb->self);
-    msg.mapping.cp = e->cp;
+    msg.mapping.cp = entry_cp(lb, e);
     msg.mapping.server = e->server;
     msg.mapping.server_addr = s->underlay;
     msg.mapping.lease_ms = (e->state == ENTRY_ESTABLISHED
@@ -940,7 +954,7 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
         }
         lb->stats.acks_valid++;
         entry_add_waiter(entry_hs(lb, e), ai->ingress);
-        e->ttl = vip_for_cp(lb, &e->cp) ? vip_for_cp(lb, &e->cp)->cfg.ttl : 1;
+        e->ttl = vip_for_cp(lb, ENTRY_CP(lb, e)) ? vip_for_cp(lb, ENTRY_CP(lb, e))->cfg.ttl : 1;
         pft_connect(lb, e, now, io, aux);
         break;
 
@@ -987,7 +1001,7 @@ sft_connect(struct lbnode *lb, const struct ctl_connect *c, long long int now,
         FLOW_DBG(&c->cp, "SFT: CONNECT to %"PRIu32" for a handshake "
                  "established on %"PRIu32": MAPPING to the PFT",
                  c->server, e->server);
-        if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+        if (lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
             /* Only to the PFT: an ingress that missed its MAPPING too
              * asks (MAPPING_QUERY), and one that has it would renew a
              * mapping that may be over. */
@@ -1077,7 +1091,7 @@ sft_accepted(struct lbnode *lb, const struct ctl_accepted *a,
      * was lost) keeps its entries only until its agent forgets it. */
     entry_set_state_until(lb, e, ENTRY_ESTABLISHED,
                           lease_end_from(lb, a->lease_ms, now), now);
-    if (lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+    if (lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
         /* The PFT, and the ingress the CONNECT named at once, rather than
          * through the PFT: a hop less between the server's answer and the
          * client's buffered packets (none if this node is the ingress).
@@ -1107,7 +1121,7 @@ sft_rejected(struct lbnode *lb, const struct ctl_rejected *r,
         return;
     }
     e->server = CTL_NODE_NONE;
-    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+    if (!lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
         return;
     }
     msg_init(&msg, CTL_MSG_RELEASE, lb->self);
@@ -1178,7 +1192,7 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
         && e->server != map->server && map->server != CTL_NODE_NONE
         && entry_chose_before(lb, e, map->server)
         && server_find(lb, map->server)
-        && lbnode_trackers(lb, &e->cp, &pft, &sft) && msg->sender == sft) {
+        && lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft) && msg->sender == sft) {
         /* The SFT says that the connection is established on a server
          * that this handshake chose before: that choice accepted and we
          * missed its MAPPING.  The SFT is the authority on it; the
@@ -1365,7 +1379,7 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
 {
     uint32_t pft, sft;
 
-    if (!lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+    if (!lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
         return;
     }
     if (pft != lb->self && sft != lb->self
@@ -1390,7 +1404,7 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
         }
         msg_init(&msg, CTL_MSG_TRACKER_SYNC, lb->self);
         msg.tracker_sync = (struct ctl_tracker_sync) {
-            .cp = e->cp,
+            .cp = entry_cp(lb, e),
             .state = (e->state == ENTRY_ESTABLISHED
                       ? CTL_TRACKER_ESTABLISHED
                       : CTL_TRACKER_SYN_RECEIVED),
@@ -1413,7 +1427,7 @@ entry_hand_over(struct lbnode *lb, struct entry *e, long long int now,
             memcpy(ts->rejected, hs->rejected,
                    hs->n_rejected * sizeof *hs->rejected);
         }
-        FLOW_DBG(&e->cp, "TRACKER_SYNC to node %"PRIu32" as %s, %s",
+        FLOW_DBG(ENTRY_CP(lb, e), "TRACKER_SYNC to node %"PRIu32" as %s, %s",
                  dst, i == 0 ? "PFT" : "SFT", entry_state_name(e->state));
         io->send(aux, dst, &msg);
         lb->stats.trackers_sent++;
@@ -1434,10 +1448,10 @@ entry_trackers_unchanged(const struct lbnode *lb, const struct entry *e)
     uint32_t pft, sft, old[2];
     size_t n;
 
-    if (!lb->synced_ring || !lbnode_trackers(lb, &e->cp, &pft, &sft)) {
+    if (!lb->synced_ring || !lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
         return false;
     }
-    n = ring_trackers(lb->synced_ring, &e->cp, &old[0], &old[1]);
+    n = ring_trackers(lb->synced_ring, ENTRY_CP(lb, e), &old[0], &old[1]);
     if (n == 1) {
         old[1] = old[0];
     }

@@ -412,6 +412,18 @@ codec_count(struct ctl_codec *c, size_t n, size_t max, size_t entry_len)
     return c->error ? 0 : v;
 }
 
+/* A node id in 32 bits: CTL_NODE_NONE or up to CTL_NODE_MAX. */
+static uint32_t
+codec_node(struct ctl_codec *c, uint32_t node)
+{
+    node = codec_u32(c, node);
+    if (node > CTL_NODE_MAX) {
+        codec_fail(c, CTL_MSG_ERR_FIELD);
+        return CTL_NODE_NONE;
+    }
+    return node;
+}
+
 static void
 codec_cp(struct ctl_codec *c, struct flow_key *cp)
 {
@@ -463,7 +475,7 @@ static void
 codec_syn_info(struct ctl_codec *c, struct ctl_syn_info *m)
 {
     codec_cp(c, &m->cp);
-    m->ingress = codec_u32(c, m->ingress);
+    m->ingress = codec_node(c, m->ingress);
     m->client_isn = codec_u32(c, m->client_isn);
     codec_tcp_opts(c, &m->opts);
 }
@@ -484,7 +496,7 @@ codec_ack_info(struct ctl_codec *c, struct ctl_ack_info *m)
                      | (m->has_data ? CTL_ACK_DATA : 0));
 
     codec_cp(c, &m->cp);
-    m->ingress = codec_u32(c, m->ingress);
+    m->ingress = codec_node(c, m->ingress);
     m->seq = codec_u32(c, m->seq);
     m->ack = codec_u32(c, m->ack);
     flags = codec_flags(c, flags, CTL_ACK_TS | CTL_ACK_DATA);
@@ -499,12 +511,12 @@ static void
 codec_connect(struct ctl_codec *c, struct ctl_connect *m)
 {
     codec_cp(c, &m->cp);
-    m->server = codec_u32(c, m->server);
+    m->server = codec_node(c, m->server);
     m->ttl = codec_u8(c, m->ttl);
     m->isn_lb = codec_u32(c, m->isn_lb);
     m->client_isn = codec_u32(c, m->client_isn);
     codec_tcp_opts(c, &m->opts);
-    m->ingress = codec_u32(c, m->ingress);
+    m->ingress = codec_node(c, m->ingress);
     m->ts_lb = codec_u32(c, m->ts_lb);
 }
 
@@ -512,12 +524,12 @@ static void
 codec_conn_req(struct ctl_codec *c, struct ctl_conn_req *m)
 {
     codec_cp(c, &m->cp);
-    m->server = codec_u32(c, m->server);
+    m->server = codec_node(c, m->server);
     m->ttl = codec_u8(c, m->ttl);
     m->client_isn = codec_u32(c, m->client_isn);
     m->isn_lb = codec_u32(c, m->isn_lb);
     codec_tcp_opts(c, &m->opts);
-    m->ingress = codec_u32(c, m->ingress);
+    m->ingress = codec_node(c, m->ingress);
     m->lb_tsval = codec_u32(c, m->lb_tsval);
     m->lb_wscale = codec_wscale(c, m->lb_wscale);
     m->lb_mss = codec_u16(c, m->lb_mss);
@@ -527,7 +539,7 @@ static void
 codec_accepted(struct ctl_codec *c, struct ctl_accepted *m)
 {
     codec_cp(c, &m->cp);
-    m->server = codec_u32(c, m->server);
+    m->server = codec_node(c, m->server);
     m->lease_ms = codec_u32(c, m->lease_ms);
 }
 
@@ -535,7 +547,7 @@ static void
 codec_rejected(struct ctl_codec *c, struct ctl_rejected *m)
 {
     codec_cp(c, &m->cp);
-    m->server = codec_u32(c, m->server);
+    m->server = codec_node(c, m->server);
     m->ttl = codec_u8(c, m->ttl);
     m->reason = codec_enum(c, m->reason, CTL_REJECT_N_REASONS);
 }
@@ -544,7 +556,7 @@ static void
 codec_release(struct ctl_codec *c, struct ctl_release *m)
 {
     codec_cp(c, &m->cp);
-    m->server = codec_u32(c, m->server);
+    m->server = codec_node(c, m->server);
     m->ttl = codec_u8(c, m->ttl);
 }
 
@@ -552,7 +564,7 @@ static void
 codec_mapping(struct ctl_codec *c, struct ctl_mapping *m)
 {
     codec_cp(c, &m->cp);
-    m->server = codec_u32(c, m->server);
+    m->server = codec_node(c, m->server);
     codec_raw(c, &m->server_addr, sizeof m->server_addr);
     m->lease_ms = codec_u32(c, m->lease_ms);
 }
@@ -561,7 +573,7 @@ static void
 codec_mapping_query(struct ctl_codec *c, struct ctl_mapping_query *m)
 {
     codec_cp(c, &m->cp);
-    m->ingress = codec_u32(c, m->ingress);
+    m->ingress = codec_node(c, m->ingress);
 }
 
 static void
@@ -574,24 +586,24 @@ codec_tracker_sync(struct ctl_codec *c, struct ctl_tracker_sync *m)
     m->client_isn = codec_u32(c, m->client_isn);
     codec_tcp_opts(c, &m->opts);
     m->ts_lb = codec_u32(c, m->ts_lb);
-    m->server = codec_u32(c, m->server);
-    m->ingress = codec_u32(c, m->ingress);
+    m->server = codec_node(c, m->server);
+    m->ingress = codec_node(c, m->ingress);
     m->ttl = codec_u8(c, m->ttl);
     m->isn_kind = codec_enum(c, m->isn_kind, CTL_ISN_N_KINDS);
     m->lease_ms = codec_u32(c, m->lease_ms);
     m->n_rejected = codec_count(c, m->n_rejected, CTL_TRACKER_MAX_REJECTED,
                                 sizeof m->rejected[0]);
     for (size_t i = 0; i < m->n_rejected; i++) {
-        m->rejected[i] = codec_u32(c, m->rejected[i]);
+        m->rejected[i] = codec_node(c, m->rejected[i]);
     }
 }
 
 static void
 codec_publish(struct ctl_codec *c, struct ctl_publish *m, bool fwd)
 {
-    m->server = codec_u32(c, m->server);
+    m->server = codec_node(c, m->server);
     if (fwd) {
-        m->origin = codec_u32(c, m->origin);
+        m->origin = codec_node(c, m->origin);
     }
     m->n = codec_count(c, m->n, CTL_PUBLISH_MAX_ENTRIES,
                        CTL_PUBLISH_ENTRY_LEN);
@@ -599,7 +611,7 @@ codec_publish(struct ctl_codec *c, struct ctl_publish *m, bool fwd)
         struct ctl_publish_entry *e = &m->entries[i];
 
         codec_cp(c, &e->cp);
-        e->ingress = codec_u32(c, e->ingress);
+        e->ingress = codec_node(c, e->ingress);
         e->flags = codec_flags(c, e->flags, CTL_PUBLISH_ALL);
     }
 }
@@ -609,8 +621,8 @@ codec_ping(struct ctl_codec *c, struct ctl_ping *m)
 {
     m->nonce = codec_u64(c, m->nonce);
     m->path = codec_enum(c, m->path, CTL_PATH_N_PATHS);
-    m->checker = codec_u32(c, m->checker);
-    m->target = codec_u32(c, m->target);
+    m->checker = codec_node(c, m->checker);
+    m->target = codec_node(c, m->target);
 }
 
 static void
@@ -629,7 +641,7 @@ codec_gossip(struct ctl_codec *c, struct ctl_gossip *m)
     for (size_t i = 0; i < m->n; i++) {
         struct ctl_gossip_entry *e = &m->entries[i];
 
-        e->node = codec_u32(c, e->node);
+        e->node = codec_node(c, e->node);
         e->kind = codec_enum(c, e->kind, CTL_NODE_N_KINDS);
         e->heartbeat = codec_u64(c, e->heartbeat);
     }
@@ -641,14 +653,14 @@ codec_lb_list(struct ctl_codec *c, struct ctl_lb_list *m)
     m->version = codec_u64(c, m->version);
     m->n = codec_count(c, m->n, CTL_LB_LIST_MAX_NODES, sizeof m->nodes[0]);
     for (size_t i = 0; i < m->n; i++) {
-        m->nodes[i] = codec_u32(c, m->nodes[i]);
+        m->nodes[i] = codec_node(c, m->nodes[i]);
     }
 }
 
 static void
 codec_owner(struct ctl_codec *c, struct ctl_owner *m)
 {
-    m->server = codec_u32(c, m->server);
+    m->server = codec_node(c, m->server);
     m->n = codec_count(c, m->n, CTL_OWNER_MAX_ENTRIES, CTL_OWNER_ENTRY_LEN);
     for (size_t i = 0; i < m->n; i++) {
         codec_cp(c, &m->entries[i].cp);
@@ -759,9 +771,9 @@ ctl_msg_init(struct ctl_msg *msg, enum ctl_msg_type type, uint32_t sender,
 
 /* Appends to 'out' the datagram for 'msg', authenticated with 'key'.
  *
- * Returns 0, or EINVAL if 'msg' has no valid type, sender 0, an entry count
- * over its bound or a field out of its range (what ctl_msg_decode() would
- * reject), ENOKEY if 'key' holds no key (see ctl_key_init()), or ENOMEM if
+ * Returns 0, or EINVAL if 'msg' has no valid type, sender 0 (or above
+ * CTL_NODE_MAX), an entry count over its bound or a field out of its range
+ * (what ctl_msg_decode() would reject), ENOKEY if 'key' holds no key (see ctl_key_init()), or ENOMEM if
  * libcrypto fails; 'out' is then left unchanged. */
 int
 ctl_msg_encode(const struct ctl_msg *msg, const struct ctl_key *key,
@@ -775,7 +787,7 @@ ctl_msg_encode(const struct ctl_msg *msg, const struct ctl_key *key,
     uint8_t mac[CTL_MSG_MAC_LEN];
     size_t len;
 
-    if (msg->sender == CTL_NODE_NONE) {
+    if (msg->sender == CTL_NODE_NONE || msg->sender > CTL_NODE_MAX) {
         return EINVAL;
     } else if (!key->state) {
         return ENOKEY;
@@ -864,7 +876,7 @@ decode__(const void *data, size_t len,
         return CTL_MSG_ERR_MAC;
     }
 
-    if (msg->sender == CTL_NODE_NONE) {
+    if (msg->sender == CTL_NODE_NONE || msg->sender > CTL_NODE_MAX) {
         return CTL_MSG_ERR_SENDER;
     } else if (!type || type >= CTL_MSG_N_TYPES) {
         return CTL_MSG_ERR_TYPE;
@@ -1069,7 +1081,7 @@ ctl_msg_error_to_string(enum ctl_msg_error error)
     case CTL_MSG_ERR_VERSION: return "unsupported version";
     case CTL_MSG_ERR_LENGTH: return "length field does not match the message";
     case CTL_MSG_ERR_MAC: return "MAC mismatch";
-    case CTL_MSG_ERR_SENDER: return "sender node id 0";
+    case CTL_MSG_ERR_SENDER: return "sender node id 0 or above 65535";
     case CTL_MSG_ERR_TYPE: return "unknown message type";
     case CTL_MSG_ERR_BODY_LEN: return "body length wrong for type";
     case CTL_MSG_ERR_COUNT: return "entry count over bound or wrong";

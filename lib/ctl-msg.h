@@ -102,8 +102,14 @@ struct ds;
 #define CTL_MSG_PORT 7700
 #define CTL_MSG_FWD_PORT 7701           /* PUBLISH_FWD only. */
 
-/* Node id 0 is never assigned: it means "none" in the fields that say so. */
+/* Node id 0 is never assigned: it means "none" in the fields that say so.
+ * Node ids are 32 bits on the wire but at most CTL_NODE_MAX, as the
+ * database's node_id columns allow: a message naming a node above it is
+ * malformed (CTL_MSG_ERR_SENDER for the header's sender, CTL_MSG_ERR_FIELD
+ * in the body), so that the cores may keep node ids in 16 bits (a tracker
+ * entry per connection, issue 17). */
 #define CTL_NODE_NONE 0
+#define CTL_NODE_MAX 65535
 
 /* Message types; the value is the wire's 'type' byte. */
 enum ctl_msg_type {

@@ -10,6 +10,7 @@ UNIT_TESTS += \
 	tests/check-ctl-msg \
 	tests/check-ctl-sock \
 	tests/check-deadline-queue \
+	tests/check-entry-key \
 	tests/check-event-rate \
 	tests/check-flow-key \
 	tests/check-health \
@@ -44,6 +45,9 @@ tests_check_ctl_sock_LDADD = $(TEST_LDADD)
 tests_check_deadline_queue_SOURCES = tests/check-deadline-queue.c
 tests_check_deadline_queue_CFLAGS = $(TEST_CFLAGS)
 tests_check_deadline_queue_LDADD = $(TEST_LDADD)
+tests_check_entry_key_SOURCES = tests/check-entry-key.c
+tests_check_entry_key_CFLAGS = $(TEST_CFLAGS)
+tests_check_entry_key_LDADD = controller/libcontroller.la $(TEST_LDADD)
 tests_check_event_rate_SOURCES = tests/check-event-rate.c
 tests_check_event_rate_CFLAGS = $(TEST_CFLAGS)
 tests_check_event_rate_LDADD = $(TEST_LDADD)

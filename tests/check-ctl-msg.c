@@ -148,6 +148,13 @@ make_opts(struct ctl_tcp_opts *o, bool all)
     o->tsval = rnd32();
 }
 
+/* A node id, 1 to CTL_NODE_MAX. */
+static uint32_t
+rnd_node(void)
+{
+    return 1 + rnd32() % CTL_NODE_MAX;
+}
+
 /* Variants of a message: typical values and a few entries, the maximum
  * number of entries with every flag set, or no entries and no flags. */
 enum variant { V_TYPICAL, V_MAX, V_EMPTY, N_VARIANTS };
@@ -165,14 +172,14 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
     bool all = v == V_MAX;
     bool none = v == V_EMPTY;
 
-    ctl_msg_init(m, type, rnd32(), rnd64() | 1);
+    ctl_msg_init(m, type, rnd_node(), rnd64() | 1);
     switch (type) {
     case CTL_MSG_SYN_INFO:
     case CTL_MSG_SYN_SYNC: {
         struct ctl_syn_info *s = (type == CTL_MSG_SYN_INFO
                                   ? &m->syn_info : &m->syn_sync.syn);
         make_cp(&s->cp);
-        s->ingress = rnd32();
+        s->ingress = rnd_node();
         s->client_isn = rnd32();
         make_opts(&s->opts, all);
         if (type == CTL_MSG_SYN_SYNC) {
@@ -184,7 +191,7 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
     }
     case CTL_MSG_ACK_INFO:
         make_cp(&m->ack_info.cp);
-        m->ack_info.ingress = rnd32();
+        m->ack_info.ingress = rnd_node();
         m->ack_info.seq = rnd32();
         m->ack_info.ack = rnd32();
         m->ack_info.has_ts = !none;
@@ -194,46 +201,46 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
         break;
     case CTL_MSG_CONNECT:
         make_cp(&m->connect.cp);
-        m->connect.server = rnd32();
+        m->connect.server = rnd_node();
         m->connect.ttl = 3;
         m->connect.isn_lb = rnd32();
         m->connect.client_isn = rnd32();
         make_opts(&m->connect.opts, all);
-        m->connect.ingress = rnd32();
+        m->connect.ingress = rnd_node();
         m->connect.ts_lb = rnd32();
         break;
     case CTL_MSG_CONN_REQ:
         make_cp(&m->conn_req.cp);
-        m->conn_req.server = rnd32();
+        m->conn_req.server = rnd_node();
         m->conn_req.ttl = 2;
         m->conn_req.client_isn = rnd32();
         m->conn_req.isn_lb = rnd32();
         make_opts(&m->conn_req.opts, all);
-        m->conn_req.ingress = rnd32();
+        m->conn_req.ingress = rnd_node();
         m->conn_req.lb_tsval = rnd32();
         m->conn_req.lb_wscale = 7;
         m->conn_req.lb_mss = 1360;
         break;
     case CTL_MSG_ACCEPTED:
         make_cp(&m->accepted.cp);
-        m->accepted.server = rnd32();
+        m->accepted.server = rnd_node();
         m->accepted.lease_ms = rnd32();
         break;
     case CTL_MSG_REJECTED:
         make_cp(&m->rejected.cp);
-        m->rejected.server = rnd32();
+        m->rejected.server = rnd_node();
         m->rejected.ttl = 1;
         m->rejected.reason = (all ? CTL_REJECT_N_REASONS - 1
                               : CTL_REJECT_COLLISION);
         break;
     case CTL_MSG_RELEASE:
         make_cp(&m->release.cp);
-        m->release.server = rnd32();
+        m->release.server = rnd_node();
         m->release.ttl = 255;
         break;
     case CTL_MSG_MAPPING:
         make_cp(&m->mapping.cp);
-        m->mapping.server = rnd32();
+        m->mapping.server = rnd_node();
         for (int i = 0; i < 16; i++) {
             m->mapping.server_addr.s6_addr[i] = rnd64() | 1;
         }
@@ -241,7 +248,7 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
         break;
     case CTL_MSG_MAPPING_QUERY:
         make_cp(&m->mapping_query.cp);
-        m->mapping_query.ingress = rnd32();
+        m->mapping_query.ingress = rnd_node();
         break;
     case CTL_MSG_UNKNOWN:
         make_cp(&m->unknown.cp);
@@ -256,35 +263,35 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
         t->client_isn = rnd32();
         make_opts(&t->opts, all);
         t->ts_lb = rnd32();
-        t->server = rnd32();
-        t->ingress = rnd32();
+        t->server = rnd_node();
+        t->ingress = rnd_node();
         t->ttl = 3;
         t->isn_kind = CTL_ISN_COOKIE;
         t->lease_ms = rnd32();
         t->n_rejected = variant_count(v, CTL_TRACKER_MAX_REJECTED);
         for (size_t i = 0; i < t->n_rejected; i++) {
-            t->rejected[i] = rnd32();
+            t->rejected[i] = rnd_node();
         }
         break;
     }
     case CTL_MSG_PUBLISH:
     case CTL_MSG_PUBLISH_FWD:
-        m->publish.server = rnd32();
+        m->publish.server = rnd_node();
         if (type == CTL_MSG_PUBLISH_FWD) {
-            m->publish.origin = rnd32();
+            m->publish.origin = rnd_node();
         }
         m->publish.n = variant_count(v, CTL_PUBLISH_MAX_ENTRIES);
         for (size_t i = 0; i < m->publish.n; i++) {
             make_cp(&m->publish.entries[i].cp);
-            m->publish.entries[i].ingress = rnd32();
+            m->publish.entries[i].ingress = rnd_node();
             m->publish.entries[i].flags = i % 2 ? CTL_PUBLISH_TRACKED : 0;
         }
         break;
     case CTL_MSG_PING:
         m->ping.nonce = rnd64();
         m->ping.path = all ? CTL_PATH_AGENT : CTL_PATH_SOUTH;
-        m->ping.checker = rnd32();
-        m->ping.target = rnd32();
+        m->ping.checker = rnd_node();
+        m->ping.target = rnd_node();
         break;
     case CTL_MSG_PONG:
         m->pong.nonce = rnd64();
@@ -294,7 +301,7 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
     case CTL_MSG_GOSSIP:
         m->gossip.n = variant_count(v, CTL_GOSSIP_MAX_ENTRIES);
         for (size_t i = 0; i < m->gossip.n; i++) {
-            m->gossip.entries[i].node = rnd32();
+            m->gossip.entries[i].node = rnd_node();
             m->gossip.entries[i].kind = i % 2 ? CTL_NODE_SERVER : CTL_NODE_LB;
             m->gossip.entries[i].heartbeat = rnd64();
         }
@@ -303,11 +310,11 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
         m->lb_list.version = rnd64();
         m->lb_list.n = variant_count(v, CTL_LB_LIST_MAX_NODES);
         for (size_t i = 0; i < m->lb_list.n; i++) {
-            m->lb_list.nodes[i] = rnd32();
+            m->lb_list.nodes[i] = rnd_node();
         }
         break;
     case CTL_MSG_OWNER:
-        m->owner.server = rnd32();
+        m->owner.server = rnd_node();
         m->owner.n = variant_count(v, CTL_OWNER_MAX_ENTRIES);
         for (size_t i = 0; i < m->owner.n; i++) {
             make_cp(&m->owner.entries[i].cp);
@@ -458,7 +465,7 @@ START_TEST(test_wire_layout)
     static const uint8_t expected[CTL_MSG_HEADER_LEN + CTL_SYN_INFO_LEN] = {
         /* Header. */
         'O', 'V', 'L', 'B', 1, CTL_MSG_SYN_INFO, 0, 92,
-        0x0a, 0x0b, 0x0c, 0x0d,
+        0x00, 0x00, 0x0c, 0x0d,
         0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
         /* CP: ::ffff:198.51.100.2 port 40000 -> ::ffff:203.0.113.10:443. */
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 2,
@@ -474,7 +481,7 @@ START_TEST(test_wire_layout)
     struct ctl_msg m;
     struct ofpbuf buf;
 
-    ctl_msg_init(&m, CTL_MSG_SYN_INFO, 0x0a0b0c0d, 0x0102030405060708);
+    ctl_msg_init(&m, CTL_MSG_SYN_INFO, 0x0c0d, 0x0102030405060708);
     m.syn_info.cp.client.s6_addr[10] = m.syn_info.cp.client.s6_addr[11] = 0xff;
     m.syn_info.cp.vip.s6_addr[10] = m.syn_info.cp.vip.s6_addr[11] = 0xff;
     memcpy(&m.syn_info.cp.client.s6_addr[12], "\xc6\x33\x64\x02", 4);
@@ -502,7 +509,7 @@ START_TEST(test_wire_layout)
     struct ds s = DS_EMPTY_INITIALIZER;
     ctl_msg_format(&m, &s);
     ck_assert_str_eq(ds_cstr(&s),
-                     "SYN_INFO sender=168496141 seq=72623859790382856: "
+                     "SYN_INFO sender=3085 seq=72623859790382856: "
                      "cp=198.51.100.2:40000>203.0.113.10:443/tcp ingress=7 "
                      "client_isn=3735928559 opts(mss=1460,wscale=7,sack,"
                      "tsval=287454020,ece,cwr)");
@@ -566,25 +573,25 @@ START_TEST(test_wire_layout_lists)
     const uint8_t *body;
 
     make_msg(&m, CTL_MSG_PUBLISH_FWD, V_TYPICAL);
-    m.publish.server = 0x01020304;
-    m.publish.origin = 0x05060708;
-    m.publish.entries[1].ingress = 0x0a0b0c0d;
+    m.publish.server = 0x0304;
+    m.publish.origin = 0x0708;
+    m.publish.entries[1].ingress = 0x0c0d;
     encode_ok(&m, &buf);
     body = (const uint8_t *) buf.data + CTL_MSG_HEADER_LEN;
-    ck_assert(!memcmp(body, "\x01\x02\x03\x04\x05\x06\x07\x08\x00\x03", 10));
+    ck_assert(!memcmp(body, "\x00\x00\x03\x04\x00\x00\x07\x08\x00\x03", 10));
     ck_assert(!memcmp(body + 10 + 45, &m.publish.entries[1].cp, 40));
-    ck_assert(!memcmp(body + 10 + 45 + 40, "\x0a\x0b\x0c\x0d\x01", 5));
+    ck_assert(!memcmp(body + 10 + 45 + 40, "\x00\x00\x0c\x0d\x01", 5));
     ofpbuf_uninit(&buf);
 
     make_msg(&m, CTL_MSG_TRACKER_SYNC, V_TYPICAL);
-    m.tracker_sync.server = 0x11121314;
-    m.tracker_sync.rejected[2] = 0x21222324;
+    m.tracker_sync.server = 0x1314;
+    m.tracker_sync.rejected[2] = 0x2324;
     m.tracker_sync.lease_ms = 0x31323334;
     encode_ok(&m, &buf);
     body = (const uint8_t *) buf.data + CTL_MSG_HEADER_LEN;
-    ck_assert(!memcmp(body + 62, "\x11\x12\x13\x14", 4));
+    ck_assert(!memcmp(body + 62, "\x00\x00\x13\x14", 4));
     ck_assert(!memcmp(body + 72, "\x31\x32\x33\x34\x00\x03", 6));
-    ck_assert(!memcmp(body + 78 + 8, "\x21\x22\x23\x24", 4));
+    ck_assert(!memcmp(body + 78 + 8, "\x00\x00\x23\x24", 4));
     ofpbuf_uninit(&buf);
 
     make_msg(&m, CTL_MSG_GOSSIP, V_TYPICAL);
@@ -1398,6 +1405,18 @@ START_TEST(test_bad_fields)
     check_body_byte(CTL_MSG_TRACKER_SYNC, 71, CTL_ISN_N_KINDS,
                     CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_PUBLISH_FWD, 10 + 44, 0x02, CTL_MSG_ERR_FIELD);
+
+    /* Node ids above CTL_NODE_MAX (the database's node_id bound, which the
+     * cores' 16-bit node fields rely on): the ingress of a SYN_INFO, the
+     * server of an ACCEPTED, the first rejected server of a TRACKER_SYNC,
+     * a PUBLISH_FWD's origin and a gossip entry's node, each made 65536
+     * by setting its third byte. */
+    check_body_byte(CTL_MSG_SYN_INFO, 40 + 1, 1, CTL_MSG_ERR_FIELD);
+    check_body_byte(CTL_MSG_SYN_INFO, 40 + 1, 0, CTL_MSG_OK);
+    check_body_byte(CTL_MSG_ACCEPTED, 40 + 1, 0x80, CTL_MSG_ERR_FIELD);
+    check_body_byte(CTL_MSG_TRACKER_SYNC, 78 + 1, 1, CTL_MSG_ERR_FIELD);
+    check_body_byte(CTL_MSG_PUBLISH_FWD, 4 + 1, 1, CTL_MSG_ERR_FIELD);
+    check_body_byte(CTL_MSG_GOSSIP, 2 + 1, 1, CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_PING, 8, CTL_PATH_N_PATHS, CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_PONG, 8, 0xff, CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_PONG, 9, 2, CTL_MSG_ERR_FIELD);
@@ -1477,6 +1496,14 @@ START_TEST(test_bad_header)
     memset(copy + 8, 0, 4);
     resign(copy, buf.size);
     check_decode_error(copy, buf.size, CTL_MSG_ERR_SENDER);
+
+    /* Sender 65536, above CTL_NODE_MAX; 65535 is fine. */
+    memcpy(copy + 8, "\x00\x01\x00\x00", 4);
+    resign(copy, buf.size);
+    check_decode_error(copy, buf.size, CTL_MSG_ERR_SENDER);
+    memcpy(copy + 8, "\x00\x00\xff\xff", 4);
+    resign(copy, buf.size);
+    check_decode_error(copy, buf.size, CTL_MSG_OK);
     ofpbuf_uninit(&buf);
 }
 END_TEST
@@ -1492,6 +1519,12 @@ START_TEST(test_encode_invalid)
 
     make_msg(&m, CTL_MSG_PING, V_TYPICAL);
     m.sender = CTL_NODE_NONE;
+    ck_assert_int_eq(ctl_msg_encode(&m, &key, &buf), EINVAL);
+    m.sender = CTL_NODE_MAX + 1;
+    ck_assert_int_eq(ctl_msg_encode(&m, &key, &buf), EINVAL);
+
+    make_msg(&m, CTL_MSG_CONNECT, V_TYPICAL);
+    m.connect.server = CTL_NODE_MAX + 1;
     ck_assert_int_eq(ctl_msg_encode(&m, &key, &buf), EINVAL);
 
     make_msg(&m, CTL_MSG_PING, V_TYPICAL);

@@ -364,6 +364,7 @@ print_summary(const struct sim *sim, const struct run_result *r, FILE *out)
             "lb_losses=%"PRIu64" lb_first_detect_max_ms=%lld "
             "lb_detect_max_ms=%lld "
             "entries_per_flow=%.2f tracker_bytes_per_flow=%"PRIu64" "
+            "tracker_bytes_established=%"PRIu64" "
             "established=%"PRIuSIZE" lost=%"PRIuSIZE" "
             "entries_before_leave=%"PRIu64" syncs_leave=%"PRIu64" "
             "moved_leave=%"PRIu64" "
@@ -378,7 +379,8 @@ print_summary(const struct sim *sim, const struct run_result *r, FILE *out)
             sim->inv->n_lb_losses, sim->inv->lb_first_detect_max_ms,
             sim->inv->lb_detect_max_ms,
             sim->inv->max_entries_per_flow_x100 / 100.0,
-            sim->inv->max_tracker_bytes_per_flow, established, lost,
+            sim->inv->max_tracker_bytes_per_flow,
+            sim->inv->max_tracker_bytes_established, established, lost,
             sim->entries_before[SIM_LB_LEAVE],
             sim->tracker_syncs[SIM_LB_LEAVE],
             sim->entries_moved[SIM_LB_LEAVE],

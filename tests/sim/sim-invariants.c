@@ -472,13 +472,14 @@ check_closed_state(struct sim *sim)
 static void
 check_memory(struct sim *sim)
 {
-    size_t entries = 0, flows = 0, tracker_mem = 0;
+    size_t entries = 0, flows = 0, tracker_mem = 0, handshakes = 0;
 
     for (size_t i = 0; i < sim->n_lbs; i++) {
         const struct sim_lb *lb = sim->lbs[i];
 
         if (lb->alive) {
             tracker_mem += tracker_bytes(lb->core);
+            handshakes += lb->core->n_syn_entries;
             entries += (hmap_count(&lb->core->entries)
                         + hmap_count(&lb->core->pending)
                         + hmap_count(&lb->core->mappings));
@@ -509,6 +510,10 @@ check_memory(struct sim *sim)
         uint64_t bytes = tracker_mem / flows;
         sim->inv->max_tracker_bytes_per_flow
             = MAX(sim->inv->max_tracker_bytes_per_flow, bytes);
+        if (!handshakes) {
+            sim->inv->max_tracker_bytes_established
+                = MAX(sim->inv->max_tracker_bytes_established, bytes);
+        }
     }
     if (entries > (size_t) sim->set.entries_per_flow * flows) {
         sim_invariant_fail(sim, SIM_INV_MEMORY, "%"PRIuSIZE" entries in the "
@@ -606,10 +611,12 @@ sim_invariants_print(const struct sim_invariants *inv, FILE *stream)
                 names[i], inv->checks[i], inv->failures[i]);
     }
     fprintf(stream, "  (most core entries per flow holding state: %.2f; "
-            "the tier's tracker entries: %"PRIu64" bytes per flow, %"
-            PRIuSIZE" a struct entry)\n",
+            "the tier's tracker entries: %"PRIu64" bytes per flow at most, "
+            "%"PRIu64" with no handshake in progress, %"PRIuSIZE" a struct "
+            "entry)\n",
             inv->max_entries_per_flow_x100 / 100.0,
-            inv->max_tracker_bytes_per_flow, sizeof(struct entry));
+            inv->max_tracker_bytes_per_flow,
+            inv->max_tracker_bytes_established, sizeof(struct entry));
     if (inv->n_lb_losses) {
         fprintf(stream, "  (LB node losses: %"PRIu64", out of every ring "
                 "after %lld ms on average, %lld ms at most)\n",

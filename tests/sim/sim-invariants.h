@@ -78,6 +78,11 @@ struct sim_invariants {
                                              * handshake part if any and
                                              * its hash bucket), per
                                              * flow. */
+    uint64_t max_tracker_bytes_established; /* The same at the checks
+                                             * where no tracker entry was
+                                             * in the handshake: what
+                                             * established connections
+                                             * cost (0: none such). */
 
     /* closed-state: the flows that one end closed and that are not
      * checked yet everywhere (in no order; sorted by id when 'sorted' is
