@@ -23,9 +23,16 @@ TESTS += tests/sim/scenarios.sh
 EXTRA_DIST += tests/sim/scenarios.sh tests/sim/sim-report.sh \
 	tests/sim/README.md \
 	tests/sim/scenarios/dup-syn.txt \
+	tests/sim/scenarios/fires-health.txt \
 	tests/sim/scenarios/fires-no-loss.txt \
 	tests/sim/scenarios/fires-ring.txt \
 	tests/sim/scenarios/handshake-other-ring.txt \
+	tests/sim/scenarios/health-kill-restart.txt \
+	tests/sim/scenarios/health-loss.txt \
+	tests/sim/scenarios/health-not-ready.txt \
+	tests/sim/scenarios/health-not-serving.txt \
+	tests/sim/scenarios/health-startup.txt \
+	tests/sim/scenarios/health-two-adjacent.txt \
 	tests/sim/scenarios/handshake-published.txt \
 	tests/sim/scenarios/lb-crash.txt \
 	tests/sim/scenarios/lb-crash-wipe.txt \

@@ -210,6 +210,7 @@ sim_init(struct sim *sim, const struct sim_settings *set, uint64_t seed,
     sim->trace = trace;
     sim->set = *set;
     sim->last_fault = LLONG_MIN;
+    sim->links_calm_since = LLONG_MIN;
     if (ctl_key_init(&sim->key, SIM_CLUSTER_KEY, strlen(SIM_CLUSTER_KEY))) {
         ovs_fatal(0, "cannot make the cluster key");
     }

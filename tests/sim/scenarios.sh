@@ -16,12 +16,23 @@ fi
 failed=0
 for scenario in "$srcdir"/tests/sim/scenarios/*.txt; do
     seed=$(sed -n 's/^# seed: *\([0-9][0-9]*\) *$/\1/p' "$scenario" | head -n 1)
-    if out=$("$sim" --seed "${seed:-1}" "$scenario" 2>&1); then
-        echo "PASS: $(basename "$scenario")"
-    else
-        echo "FAIL: $(basename "$scenario")"
-        echo "$out"
-        failed=$((failed + 1))
+    seeds=$(sed -n 's/^# seeds: *\([0-9][0-9]*\)-\([0-9][0-9]*\) *$/\1 \2/p' \
+                "$scenario" | head -n 1)
+    if [ -n "$seeds" ]; then
+        seeds=$(seq $seeds)
+    fi
+    ok=true
+    for s in ${seeds:-${seed:-1}}; do
+        if ! out=$("$sim" --seed "$s" "$scenario" 2>&1); then
+            echo "FAIL: $(basename "$scenario") (seed $s)"
+            echo "$out"
+            ok=false
+            failed=$((failed + 1))
+            break
+        fi
+    done
+    if $ok; then
+        echo "PASS: $(basename "$scenario")${seeds:+ (seeds $(echo $seeds | awk '{ print $1 " to " $NF }'))}"
     fi
 done
 

@@ -186,6 +186,8 @@ sim_agent_create(struct sim *sim, size_t index, const char *dir)
     snprintf(name, sizeof name, "srv%"PRIuSIZE, index + 1);
     sim_journal_init(&a->journal, dir, name, STORE_SERVER_NODE);
     a->down_since = LLONG_MIN;
+    a->ready = true;
+    a->service_since = a->health_reported = LLONG_MIN;
     return a;
 }
 
@@ -218,6 +220,9 @@ sim_agent_start(struct sim_agent *a)
     a->alive = true;
     a->next_deadline_known = false;
     a->up_since = sim->clock.now;
+    if (a->ready) {
+        a->service_since = sim->clock.now;
+    }
     sim_journal_open(&a->journal);
     a->core = agent_core_create(a->id, &agent_io, a);
     agent_limits_init(&limits);
@@ -242,6 +247,28 @@ sim_agent_start(struct sim_agent *a)
     sim_agent_run(a);
 }
 
+/* Makes 'a' ready or not, as ovslb-agent does when its service check
+ * fails or recovers: its PONGs say so and CONN_REQs are refused.  Kept
+ * across a crash. */
+void
+sim_agent_set_ready(struct sim_agent *a, bool ready)
+{
+    if (ready != a->ready) {
+        a->ready = ready;
+        if (a->alive) {
+            a->service_since = a->sim->clock.now;
+        }
+        sim_trace(a->sim, a->id, "%s", ready ? "ready again" : "not ready");
+    }
+}
+
+/* Whether 'a' is alive and ready: since 'service_since'. */
+bool
+sim_agent_in_service(const struct sim_agent *a)
+{
+    return a->alive && a->ready;
+}
+
 /* Crashes 'a': its core and its server's sockets are lost, its journal
  * kept unless 'wipe'. */
 void
@@ -253,6 +280,9 @@ sim_agent_crash(struct sim_agent *a, bool wipe)
     sim_trace(a->sim, a->id, "crashes%s", wipe ? ", disk wiped" : "");
     a->alive = false;
     a->down_since = a->sim->clock.now;
+    if (a->ready) {
+        a->service_since = a->sim->clock.now;
+    }
     agent_core_destroy(a->core);
     a->core = NULL;
     LIST_FOR_EACH_POP (qf, list_node, &a->to_server) {
@@ -335,7 +365,7 @@ receive_ctl(struct sim_agent *a, const struct sim_pkt *pkt)
     switch (msg->type) {
     case CTL_MSG_CONN_REQ: {
         struct agent_local local = {
-            .ready = true, .listening = true, .mem_kb = 1 << 24,
+            .ready = a->ready, .listening = true, .mem_kb = 1 << 24,
         };
 
         agent_core_conn_req(a->core, msg->sender, &msg->conn_req, &local,
@@ -349,7 +379,7 @@ receive_ctl(struct sim_agent *a, const struct sim_pkt *pkt)
             ctl_msg_init(&pong, CTL_MSG_PONG, a->id, 0);
             pong.pong.nonce = msg->ping.nonce;
             pong.pong.path = msg->ping.path;
-            pong.pong.ready = true;
+            pong.pong.ready = a->ready;
             sim_send_ctl(a->sim, a->id, msg->sender, &pong, &a->tx_seq);
         }
         break;

@@ -50,6 +50,14 @@ struct sim_agent {
     bool alive;
     long long int up_since, down_since;
     bool detect_reported;       /* Its crash overstayed in a server set. */
+    bool ready;                 /* Ready ("at T ready srvN off" clears
+                                 * it): PONGs say ready=0 and CONN_REQs
+                                 * are refused, as when its service is
+                                 * down. */
+    long long int health_reported;  /* The 'service_since' whose health
+                                     * failure was reported (once). */
+    long long int service_since;    /* Global time it last came alive and
+                                     * ready, or stopped being either. */
 
     struct agent_core *core;
     uint64_t tx_seq;
@@ -79,6 +87,8 @@ void sim_agent_destroy(struct sim_agent *);
 
 void sim_agent_start(struct sim_agent *);
 void sim_agent_crash(struct sim_agent *, bool wipe);
+void sim_agent_set_ready(struct sim_agent *, bool ready);
+bool sim_agent_in_service(const struct sim_agent *);
 
 void sim_agent_run(struct sim_agent *);
 long long int sim_agent_next_deadline(struct sim_agent *);

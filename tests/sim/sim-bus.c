@@ -284,6 +284,19 @@ sim_bus_remove_stages(struct sim_bus *bus, const char *name)
     return n;
 }
 
+/* The number of stages whose name is not 'name'. */
+size_t
+sim_bus_count_stages_but(const struct sim_bus *bus, const char *name)
+{
+    const struct sim_stage *st;
+    size_t n = 0;
+
+    LIST_FOR_EACH (st, list_node, &bus->stages) {
+        n += strcmp(st->name, name) != 0;
+    }
+    return n;
+}
+
 /* Cuts the links from 'a' to 'b' and, unless 'one_way', from 'b' to 'a':
  * receive-side stages named 'name' that drop everything (packets already
  * in flight are lost too). */

@@ -129,6 +129,7 @@ void sim_bus_add_stage(struct sim_bus *, const char *name,
                        const struct sim_node_set *dst,
                        const struct sim_stage_spec *);
 size_t sim_bus_remove_stages(struct sim_bus *, const char *name);
+size_t sim_bus_count_stages_but(const struct sim_bus *, const char *name);
 void sim_bus_partition(struct sim_bus *, const char *name,
                        const struct sim_node_set *a,
                        const struct sim_node_set *b, bool one_way);

@@ -48,6 +48,7 @@ static const char *const names[SIM_N_INVARIANTS] = {
     [SIM_INV_RING] = "ring",
     [SIM_INV_CLOSED_STATE] = "closed-state",
     [SIM_INV_MEMORY] = "memory",
+    [SIM_INV_HEALTH] = "health",
 };
 
 const char *
@@ -523,6 +524,134 @@ check_memory(struct sim *sim)
     }
 }
 
+/* health: whether the links have been calm long enough for views to
+ * follow. */
+static bool
+links_calm(const struct sim *sim)
+{
+    return (sim->links_calm_since == LLONG_MIN
+            || (sim->links_calm_since != LLONG_MAX
+                && sim->clock.now - sim->links_calm_since
+                   >= MAX(sim->set.lb_detect_ms, sim->set.server_detect_ms)));
+}
+
+/* health: what settled live LB node 'o' holds of node 'id' (node index
+ * 'k': LB nodes, then servers), alive and in service ('in_service') or
+ * not since 'since' (LLONG_MIN: never started), with 'bound' to follow;
+ * '*reported' keeps the failure to one report per service period. */
+static void
+check_view(struct sim *sim, struct sim_lb *o, size_t k, uint32_t id,
+           bool alive, bool in_service, long long int since,
+           uint32_t bound, long long int *reported)
+{
+    long long int now = sim->clock.now;
+    struct health_node_info info;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (health_get_node(o->health, id, &info)) {
+        sim->inv->checks[SIM_INV_HEALTH]++;
+        if (info.heartbeat < o->heartbeats[k]) {
+            sim_id_format(id, &s);
+            sim_invariant_fail(sim, SIM_INV_HEALTH, "lb%"PRIuSIZE"'s "
+                               "heartbeat of %s went back from %"PRIu64
+                               " to %"PRIu64, o->index + 1, ds_cstr(&s),
+                               o->heartbeats[k], info.heartbeat);
+            ds_clear(&s);
+        }
+        o->heartbeats[k] = info.heartbeat;
+    }
+    if (!alive || since == LLONG_MIN || now - since < bound
+        || !links_calm(sim) || *reported == since) {
+        ds_destroy(&s);
+        return;
+    }
+
+    bool healthy = (health_is_healthy(o->health, id)
+                    && (!sim_id_is_lb(id) || ring_contains(o->core->ring, id)));
+
+    sim->inv->checks[SIM_INV_HEALTH]++;
+    if (healthy != in_service) {
+        sim_id_format(id, &s);
+        sim_invariant_fail(sim, SIM_INV_HEALTH, "%s, %s for %lld ms, %s at "
+                           "lb%"PRIuSIZE, ds_cstr(&s),
+                           in_service ? "in service" : "out of service",
+                           now - since,
+                           healthy ? "healthy"
+                           : sim_id_is_lb(id) ? "unhealthy or out of the ring"
+                           : "unhealthy", o->index + 1);
+        *reported = since;
+    }
+    ds_destroy(&s);
+}
+
+/* health: the LB nodes that agent 'a' sends through are the LB nodes in
+ * service, once a server check interval has passed after the LB nodes'
+ * bound (their checkers' LB_LISTs). */
+static void
+check_agent_lb_set(struct sim *sim, struct sim_agent *a)
+{
+    long long int now = sim->clock.now;
+    long long int bound = sim->set.lb_detect_ms + SERVER_CHECK_MS;
+
+    if (!a->alive || now - a->up_since < bound) {
+        return;
+    }
+    for (size_t k = 0; k < sim->n_lbs; k++) {
+        struct sim_lb *n = sim->lbs[k];
+        bool in_service = sim_lb_in_service(n);
+
+        if (!n->alive || n->service_since == LLONG_MIN
+            || now - n->service_since < bound) {
+            continue;
+        }
+        sim->inv->checks[SIM_INV_HEALTH]++;
+        if (sim_agent_sends_through(a, n->id) != in_service
+            && n->health_reported != n->service_since) {
+            sim_invariant_fail(sim, SIM_INV_HEALTH, "lb%"PRIuSIZE", %s for "
+                               "%lld ms, %s srv%"PRIuSIZE"'s LB set",
+                               k + 1, in_service ? "in service"
+                               : "out of service", now - n->service_since,
+                               in_service ? "not in" : "still in",
+                               a->index + 1);
+            n->health_reported = n->service_since;
+        }
+    }
+}
+
+static void
+check_health(struct sim *sim)
+{
+    if (links_calm(sim)) {
+        for (size_t j = 0; j < sim->n_agents; j++) {
+            check_agent_lb_set(sim, sim->agents[j]);
+        }
+    }
+
+    for (size_t i = 0; i < sim->n_lbs; i++) {
+        struct sim_lb *o = sim->lbs[i];
+
+        if (!lb_settled(sim, o)) {
+            continue;
+        }
+        for (size_t k = 0; k < sim->n_lbs; k++) {
+            struct sim_lb *n = sim->lbs[k];
+
+            if (n != o) {
+                check_view(sim, o, k, n->id, n->alive, sim_lb_in_service(n),
+                           n->service_since, sim->set.lb_detect_ms,
+                           &n->health_reported);
+            }
+        }
+        for (size_t j = 0; j < sim->n_agents; j++) {
+            struct sim_agent *a = sim->agents[j];
+
+            check_view(sim, o, sim->n_lbs + j, a->id, a->alive,
+                       sim_agent_in_service(a), a->service_since,
+                       sim->set.server_detect_ms, &a->health_reported);
+        }
+    }
+}
+
 /* Checks the invariants that need a look at the whole cluster (those
  * that look at flows only if 'flows': check_every_ms); the others are
  * checked where their events happen. */
@@ -536,6 +665,7 @@ sim_invariants_check(struct sim *sim, bool flows)
     if (flows) {
         check_closed_state(sim);
         check_memory(sim);
+        check_health(sim);
     }
 }
 

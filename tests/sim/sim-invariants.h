@@ -44,6 +44,21 @@
  *   memory          Bounded memory per flow: the cores' entries (tracker
  *                   entries, pending flows, mappings, agent entries) at
  *                   most entries_per_flow per flow that may hold state.
+ *   health          Every settled live LB node's view of every other node
+ *                   follows what the node does, while no partition or
+ *                   stage (but "faults") cuts or changes links and for
+ *                   the longer bound after the last goes: a node alive
+ *                   and in service (an LB node serving, a server ready)
+ *                   for lb_detect_ms (LB node) or server_detect_ms
+ *                   (server) is healthy in the view, and an LB node in
+ *                   its ring; one alive but out of service for as long is
+ *                   not healthy (a dead one: see ring); an LB node in or
+ *                   out of service as long plus a server check interval
+ *                   is in or out of every live agent's LB set; a node's
+ *                   heartbeat in a view never goes back.  So: no false positive
+ *                   under loss, duplication, reordering and clock skew; a
+ *                   restarted node, or one in service again, back in
+ *                   every view in time.
  *
  * Single-threaded.
  */
@@ -66,6 +81,7 @@ enum sim_invariant {
     SIM_INV_RING,
     SIM_INV_CLOSED_STATE,
     SIM_INV_MEMORY,
+    SIM_INV_HEALTH,
     SIM_N_INVARIANTS
 };
 

@@ -364,6 +364,10 @@ sim_lb_create(struct sim *sim, size_t index, const char *dir)
     snprintf(name, sizeof name, "lb%"PRIuSIZE, index + 1);
     sim_journal_init(&lb->journal, dir, name, STORE_LB_NODE);
     lb->down_since = LLONG_MIN;
+    lb->serving = true;
+    lb->service_since = lb->health_reported = LLONG_MIN;
+    lb->heartbeats = xcalloc(sim->set.lbs + sim->set.servers,
+                             sizeof *lb->heartbeats);
     return lb;
 }
 
@@ -376,6 +380,7 @@ sim_lb_destroy(struct sim_lb *lb)
         }
         sim_journal_destroy(&lb->journal);
         hmap_destroy(&lb->switch_maps);
+        free(lb->heartbeats);
         free(lb);
     }
 }
@@ -395,6 +400,11 @@ sim_lb_start(struct sim_lb *lb)
     lb->alive = true;
     lb->next_deadline_known = false;
     lb->up_since = sim->clock.now;
+    if (lb->serving) {
+        lb->service_since = sim->clock.now;
+    }
+    memset(lb->heartbeats, 0, (sim->set.lbs + sim->set.servers)
+                              * sizeof *lb->heartbeats);
     lb->detect_reported = lb->detected = lb->first_detected = false;
     sim_journal_open(&lb->journal);
 
@@ -402,6 +412,7 @@ sim_lb_start(struct sim_lb *lb)
     lb->health = health_create(lb->id, &hcfg, sim_random(sim), now);
     lb->health_deadline_known = lb->health_input = false;
     health_set_clock_offset(lb->health, sim_node_wall_minus_mono(&lb->clock));
+    health_set_serving(lb->health, lb->serving);
     free(hlbs);
     free(hsrvs);
     store_load(lb->journal.store, "heartbeat", wall, restore_heartbeat, lb);
@@ -422,6 +433,31 @@ sim_lb_start(struct sim_lb *lb)
     sim_lb_run(lb);
 }
 
+/* Makes 'lb' able to serve or not, as ovslb-controller does when its
+ * switch or BGP session fails: its health checker answers PINGs as not
+ * serving (health_set_serving()), and goes on checking and gossiping.
+ * Kept across a crash. */
+void
+sim_lb_set_serving(struct sim_lb *lb, bool serving)
+{
+    if (serving != lb->serving) {
+        lb->serving = serving;
+        if (lb->alive) {
+            lb->service_since = lb->sim->clock.now;
+            health_set_serving(lb->health, serving);
+        }
+        sim_trace(lb->sim, lb->id, "%s", serving ? "serving again"
+                  : "not serving");
+    }
+}
+
+/* Whether 'lb' is alive and serving: since 'service_since'. */
+bool
+sim_lb_in_service(const struct sim_lb *lb)
+{
+    return lb->alive && lb->serving;
+}
+
 /* Crashes 'lb': its cores and its switch's state are lost, its journal
  * kept unless 'wipe'. */
 void
@@ -431,6 +467,9 @@ sim_lb_crash(struct sim_lb *lb, bool wipe)
     sim_trace(lb->sim, lb->id, "crashes%s", wipe ? ", disk wiped" : "");
     lb->alive = false;
     lb->down_since = lb->sim->clock.now;
+    if (lb->serving) {
+        lb->service_since = lb->sim->clock.now;
+    }
     lbnode_destroy(lb->core);
     lb->core = NULL;
     health_destroy(lb->health);

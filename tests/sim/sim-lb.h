@@ -56,6 +56,16 @@ struct sim_lb {
     bool detected;              /* Out of every ring since its crash. */
     bool first_detected;        /* Out of some live LB node's healthy set
                                  * since its crash. */
+    bool serving;               /* Able to serve ("at T serving lbN off"
+                                 * clears it): its health checker answers
+                                 * PINGs as not serving. */
+    long long int service_since;    /* Global time it last came alive and
+                                     * serving, or stopped being either. */
+    long long int health_reported;  /* The 'service_since' whose health
+                                     * failure was reported (once). */
+    uint64_t *heartbeats;       /* health: the heartbeat its checker last
+                                 * held of each node (LB nodes by index,
+                                 * then servers), since its start. */
 
     struct lbnode *core;
     struct health *health;
@@ -96,6 +106,8 @@ void sim_lb_destroy(struct sim_lb *);
 
 void sim_lb_start(struct sim_lb *);
 void sim_lb_crash(struct sim_lb *, bool wipe);
+void sim_lb_set_serving(struct sim_lb *, bool serving);
+bool sim_lb_in_service(const struct sim_lb *);
 
 void sim_lb_run(struct sim_lb *);
 long long int sim_lb_next_deadline(struct sim_lb *);

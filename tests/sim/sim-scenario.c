@@ -39,14 +39,17 @@ enum action_kind {
     ACT_STAGE,
     ACT_UNSTAGE,
     ACT_SKEW,
+    ACT_SERVING,
+    ACT_READY,
 };
 
 struct sim_action {
     long long int at;
     size_t line;
     enum action_kind kind;
-    uint32_t node;              /* CRASH, RESTART, SKEW. */
+    uint32_t node;              /* CRASH, RESTART, SKEW, SERVING, READY. */
     bool wipe;                  /* CRASH. */
+    bool on;                    /* SERVING, READY. */
     long long int ms;           /* SKEW: skew; FLOWS: 'over'. */
     unsigned int permille;      /* FAULTS. */
     char *name;                 /* STAGE, UNSTAGE. */
@@ -327,6 +330,24 @@ parse_at(char *save, struct sim_action *act)
             return xstrdup("unstage NAME");
         }
         act->name = xstrdup(name);
+    } else if (!strcmp(what, "serving") || !strcmp(what, "ready")) {
+        const char *on;
+
+        act->kind = what[0] == 's' ? ACT_SERVING : ACT_READY;
+        error = parse_node(strtok_r(NULL, " \t", &save), &act->node);
+        on = strtok_r(NULL, " \t", &save);
+        if (!error) {
+            if (!on || (strcmp(on, "on") && strcmp(on, "off"))) {
+                error = xasprintf("%s NODE on|off", what);
+            } else if (act->kind == ACT_SERVING
+                       ? !sim_id_is_lb(act->node)
+                       : !sim_id_is_server(act->node)) {
+                error = xasprintf("%s: only %s", what,
+                                  act->kind == ACT_SERVING
+                                  ? "LB nodes serve" : "servers are ready");
+            }
+            act->on = on && !strcmp(on, "on");
+        }
     } else if (!strcmp(what, "skew")) {
         act->kind = ACT_SKEW;
         error = parse_node(strtok_r(NULL, " \t", &save), &act->node);
@@ -658,6 +679,24 @@ apply(struct sim *sim, const struct sim_action *act)
             agent->clock.skew_ms = act->ms;
         }
         break;
+    case ACT_SERVING:
+        if (lb) {
+            sim_lb_set_serving(lb, act->on);
+        }
+        break;
+    case ACT_READY:
+        if (agent) {
+            sim_agent_set_ready(agent, act->on);
+        }
+        break;
+    }
+
+    /* Links cut or changed by a scenario suspend the health invariant
+     * until they are all gone (and it gives health checking time). */
+    if (sim_bus_count_stages_but(sim->bus, "faults")) {
+        sim->links_calm_since = LLONG_MAX;
+    } else if (sim->links_calm_since == LLONG_MAX) {
+        sim->links_calm_since = sim->clock.now;
     }
 }
 

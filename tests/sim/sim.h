@@ -126,6 +126,10 @@ struct sim {
 
     long long int last_fault;   /* When the last fault began (LLONG_MIN:
                                  * none). */
+    long long int links_calm_since; /* When the last partition or stage
+                                 * (other than "faults") went: LLONG_MIN
+                                 * if there never was one, LLONG_MAX while
+                                 * there is one (the health invariant). */
     unsigned int n_faults;      /* Crashes and partitions so far. */
 };
 
