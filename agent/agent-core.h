@@ -117,6 +117,9 @@ struct agent_vip_port {
     bool tracked;               /* "tracked" mode: translated.  Otherwise
                                  * ("hash" mode) segments pass untouched. */
     uint16_t mss;               /* Clamp of the MSS of the injected SYN. */
+    bool udp;                   /* A UDP VIP port (mode hash), else TCP: a
+                                 * TCP and a UDP VIP may share an address
+                                 * and port. */
 };
 
 /* Outputs.  Every callback may be NULL (the output is then dropped). */

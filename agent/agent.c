@@ -475,7 +475,7 @@ set_udp_ports(struct agent *a, const struct cluster_snapshot *snap)
         }
         for (size_t j = 0; j < v->n_ports; j++) {
             struct agent_vip_port vp = { .vip = v->address,
-                                         .port = v->ports[j] };
+                                         .port = v->ports[j], .udp = true };
 
             a->udp_all[a->n_udp_all++] = vp;
             if (vip_has_server(v, a->self)) {
@@ -1438,7 +1438,7 @@ handle_conn_req(struct agent *a, const struct ctl_msg *msg)
          * refused ("not-listening"), so that the LB tier tries another
          * server until our LOAD report reaches it. */
         if (local.listening
-            && !service_probe_is_up(a->probe, &req->cp.vip, port)) {
+            && !service_probe_is_up(a->probe, &req->cp.vip, port, false)) {
             local.listening = false;
             a->conn_reqs_service_down++;
         }
@@ -1560,7 +1560,7 @@ set_service_probes(struct agent *a, const struct cluster_snapshot *snap)
         for (size_t j = 0; j < v->n_ports && n < max; j++) {
             ports[n++] = (struct service_probe_port) {
                 .vip = v->address, .port = v->ports[j],
-                .health = &v->health,
+                .udp = v->protocol == IPPROTO_UDP, .health = &v->health,
             };
         }
     }
@@ -1582,9 +1582,9 @@ send_load(struct agent *a)
         const struct agent_vip_port *vp = (i < a->n_vips ? &a->vips[i]
                                            : &a->udp_served[i - a->n_vips]);
 
-        vip_load_set_down(a->load, &vp->vip, vp->port,
+        vip_load_set_down(a->load, &vp->vip, vp->port, vp->udp,
                           !service_probe_is_up(a->probe, &vp->vip,
-                                               vp->port));
+                                               vp->port, vp->udp));
     }
 
     struct ctl_msg *msg = xmalloc(sizeof *msg);

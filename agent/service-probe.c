@@ -52,6 +52,7 @@ struct probe {
     struct hmap_node node;      /* In 'probes', by hash_vip_port(). */
     struct in6_addr vip;
     uint16_t port;
+    bool udp;                   /* A UDP VIP port, else TCP. */
     enum cluster_health_type type;
     char *path;
     uint16_t status;
@@ -78,9 +79,9 @@ struct service_probe {
 };
 
 static uint32_t
-hash_vip_port(const struct in6_addr *vip, uint16_t port)
+hash_vip_port(const struct in6_addr *vip, uint16_t port, bool udp)
 {
-    return hash_bytes(vip, sizeof *vip, port);
+    return hash_bytes(vip, sizeof *vip, port | (udp << 16));
 }
 
 /* Creates a prober with no port to check. */
@@ -129,13 +130,14 @@ service_probe_destroy(struct service_probe *sp)
 
 static struct probe *
 probe_find(const struct service_probe *sp, const struct in6_addr *vip,
-           uint16_t port)
+           uint16_t port, bool udp)
 {
     struct probe *p;
 
-    HMAP_FOR_EACH_WITH_HASH (p, node, hash_vip_port(vip, port),
+    HMAP_FOR_EACH_WITH_HASH (p, node, hash_vip_port(vip, port, udp),
                              &sp->probes) {
-        if (p->port == port && ipv6_addr_equals(&p->vip, vip)) {
+        if (p->port == port && p->udp == udp
+            && ipv6_addr_equals(&p->vip, vip)) {
             return p;
         }
     }
@@ -181,7 +183,7 @@ service_probe_set(struct service_probe *sp, const char *netns,
         h.rise = h.rise ? h.rise : 2;
         h.fall = h.fall ? h.fall : 2;
 
-        p = probe_find(sp, &sp_port->vip, sp_port->port);
+        p = probe_find(sp, &sp_port->vip, sp_port->port, sp_port->udp);
         if (p && p->seen) {
             continue;           /* A duplicate: the first one wins. */
         }
@@ -194,6 +196,7 @@ service_probe_set(struct service_probe *sp, const char *netns,
             p = xzalloc(sizeof *p);
             p->vip = sp_port->vip;
             p->port = sp_port->port;
+            p->udp = sp_port->udp;
             p->type = h.type;
             p->path = xstrdup(path);
             p->status = h.http_status;
@@ -206,7 +209,7 @@ service_probe_set(struct service_probe *sp, const char *netns,
             p->next = now;
             p->changed_at = now;
             hmap_insert(&sp->probes, &p->node,
-                        hash_vip_port(&p->vip, p->port));
+                        hash_vip_port(&p->vip, p->port, p->udp));
         }
         p->seen = true;
     }
@@ -255,8 +258,9 @@ probe_done(struct service_probe *sp, struct probe *p, char *failure,
             sp->stats.downs++;
         }
         ipv6_format_mapped(&p->vip, &s);
-        VLOG_INFO_RL(&rl, "service %s:%"PRIu16" %s%s%s", ds_cstr(&s),
-                     p->port, p->up ? "answers again" : "down",
+        VLOG_INFO_RL(&rl, "service %s:%"PRIu16"/%s %s%s%s", ds_cstr(&s),
+                     p->port, p->udp ? "udp" : "tcp",
+                     p->up ? "answers again" : "down",
                      p->up ? "" : ": ", p->up ? "" : p->last_failure);
         ds_destroy(&s);
     }
@@ -490,13 +494,13 @@ service_probe_wait(const struct service_probe *sp)
     }
 }
 
-/* Returns false if the service of 'vip':'port' is down, true if it
- * answers or is not checked here. */
+/* Returns false if the service of 'vip':'port' (UDP if 'udp', else TCP)
+ * is down, true if it answers or is not checked here. */
 bool
 service_probe_is_up(const struct service_probe *sp,
-                    const struct in6_addr *vip, uint16_t port)
+                    const struct in6_addr *vip, uint16_t port, bool udp)
 {
-    const struct probe *p = probe_find(sp, vip, port);
+    const struct probe *p = probe_find(sp, vip, port, udp);
 
     return !p || p->up;
 }
@@ -524,7 +528,8 @@ service_probe_format(const struct service_probe *sp, long long int now,
     HMAP_FOR_EACH (p, node, &sp->probes) {
         ds_put_cstr(s, "  ");
         ipv6_format_mapped(&p->vip, s);
-        ds_put_format(s, ":%"PRIu16" %s", p->port, type_name(p->type));
+        ds_put_format(s, ":%"PRIu16"/%s %s", p->port, p->udp ? "udp" : "tcp",
+                      type_name(p->type));
         if (p->type == CLUSTER_HEALTH_HTTP) {
             ds_put_format(s, " GET %s -> %"PRIu16, p->path, p->status);
         }

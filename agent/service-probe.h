@@ -54,6 +54,9 @@ struct ds;
 struct service_probe_port {
     struct in6_addr vip;        /* IPv4 as v4-mapped. */
     uint16_t port;
+    bool udp;                   /* A UDP VIP port, else TCP: a TCP and a
+                                 * UDP VIP may share an address and port,
+                                 * each checked apart. */
     const struct cluster_vip_health *health;    /* Copied. */
 };
 
@@ -76,7 +79,8 @@ void service_probe_set(struct service_probe *, const char *netns,
 bool service_probe_run(struct service_probe *, long long int now);
 void service_probe_wait(const struct service_probe *);
 bool service_probe_is_up(const struct service_probe *,
-                         const struct in6_addr *vip, uint16_t port);
+                         const struct in6_addr *vip, uint16_t port,
+                         bool udp);
 
 const struct service_probe_stats *service_probe_get_stats(
     const struct service_probe *);

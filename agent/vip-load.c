@@ -31,6 +31,7 @@ struct port_load {
     struct hmap_node node;      /* In 'by_addr', by hash_addr_port(). */
     struct in6_addr vip;
     uint16_t port;
+    bool udp;                   /* Else TCP. */
     uint32_t conns;
     uint32_t backlog;
     uint64_t rtt_sum_us;
@@ -45,9 +46,9 @@ struct vip_load {
 };
 
 static uint32_t
-hash_addr_port(const struct in6_addr *addr, uint16_t port)
+hash_addr_port(const struct in6_addr *addr, uint16_t port, bool udp)
 {
-    return hash_bytes(addr, sizeof *addr, port);
+    return hash_bytes(addr, sizeof *addr, port | (udp << 16));
 }
 
 /* Creates an empty reading. */
@@ -73,13 +74,14 @@ vip_load_destroy(struct vip_load *vl)
 
 static struct port_load *
 find_port(const struct vip_load *vl, const struct in6_addr *addr,
-          uint16_t port)
+          uint16_t port, bool udp)
 {
     struct port_load *pl;
 
-    HMAP_FOR_EACH_WITH_HASH (pl, node, hash_addr_port(addr, port),
+    HMAP_FOR_EACH_WITH_HASH (pl, node, hash_addr_port(addr, port, udp),
                              &vl->by_addr) {
-        if (pl->port == port && ipv6_addr_equals(&pl->vip, addr)) {
+        if (pl->port == port && pl->udp == udp
+            && ipv6_addr_equals(&pl->vip, addr)) {
             return pl;
         }
     }
@@ -97,7 +99,7 @@ vip_load_begin(struct vip_load *vl, const struct agent_vip_port *vps,
     vl->n_ports = 0;
     /* 'ports' has room for all: it does not move while the map grows. */
     for (size_t i = 0; i < n; i++) {
-        if (find_port(vl, &vps[i].vip, vps[i].port)) {
+        if (find_port(vl, &vps[i].vip, vps[i].port, vps[i].udp)) {
             continue;
         }
         struct port_load *pl = &vl->ports[vl->n_ports++];
@@ -105,8 +107,9 @@ vip_load_begin(struct vip_load *vl, const struct agent_vip_port *vps,
         memset(pl, 0, sizeof *pl);
         pl->vip = vps[i].vip;
         pl->port = vps[i].port;
+        pl->udp = vps[i].udp;
         hmap_insert(&vl->by_addr, &pl->node,
-                    hash_addr_port(&pl->vip, pl->port));
+                    hash_addr_port(&pl->vip, pl->port, pl->udp));
     }
 }
 
@@ -120,10 +123,10 @@ is_any(const struct in6_addr *addr)
            || ipv6_addr_equals(addr, &any4);
 }
 
-/* Counts one socket of the reading: a listener on 'local':'port' with
+/* Counts one TCP socket of the reading: a listener on 'local':'port' with
  * 'rqueue' connections waiting to be accepted, or an established socket
  * with smoothed round-trip time 'rtt_us' (0: none).  Sockets of other
- * addresses and ports are ignored. */
+ * addresses and ports are ignored, and UDP VIP ports count none. */
 void
 vip_load_socket(struct vip_load *vl, const struct in6_addr *local,
                 uint16_t port, bool listener, uint32_t rqueue,
@@ -133,14 +136,14 @@ vip_load_socket(struct vip_load *vl, const struct in6_addr *local,
         for (size_t i = 0; i < vl->n_ports; i++) {
             struct port_load *pl = &vl->ports[i];
 
-            if (pl->port == port) {
+            if (pl->port == port && !pl->udp) {
                 pl->backlog = MIN(UINT32_MAX - rqueue, pl->backlog) + rqueue;
             }
         }
         return;
     }
 
-    struct port_load *pl = find_port(vl, local, port);
+    struct port_load *pl = find_port(vl, local, port, false);
     if (!pl) {
         return;
     } else if (listener) {
@@ -154,13 +157,14 @@ vip_load_socket(struct vip_load *vl, const struct in6_addr *local,
     }
 }
 
-/* Marks the service of 'vip':'port' as failing its health check ('down')
- * or not, until the next vip_load_begin().  Other ports: ignored. */
+/* Marks the service of 'vip':'port' (UDP if 'udp', else TCP) as failing
+ * its health check ('down') or not, until the next vip_load_begin().
+ * Other ports: ignored. */
 void
 vip_load_set_down(struct vip_load *vl, const struct in6_addr *vip,
-                  uint16_t port, bool down)
+                  uint16_t port, bool udp, bool down)
 {
-    struct port_load *pl = find_port(vl, vip, port);
+    struct port_load *pl = find_port(vl, vip, port, udp);
 
     if (pl) {
         pl->down = down;
@@ -192,7 +196,8 @@ vip_load_msg(const struct vip_load *vl, size_t i, uint32_t self,
 
         e->vip = pl->vip;
         e->port = pl->port;
-        e->flags = pl->down ? CTL_LOAD_DOWN : 0;
+        e->flags = ((pl->down ? CTL_LOAD_DOWN : 0)
+                    | (pl->udp ? CTL_LOAD_UDP : 0));
         e->conns = pl->conns;
         e->backlog = pl->backlog;
         e->rtt_us = (pl->n_rtt

@@ -50,7 +50,7 @@ void vip_load_socket(struct vip_load *, const struct in6_addr *local,
                      uint16_t port, bool listener, uint32_t rqueue,
                      uint32_t rtt_us);
 void vip_load_set_down(struct vip_load *, const struct in6_addr *vip,
-                       uint16_t port, bool down);
+                       uint16_t port, bool udp, bool down);
 size_t vip_load_n_msgs(const struct vip_load *);
 void vip_load_msg(const struct vip_load *, size_t i, uint32_t self,
                   struct ctl_msg *);

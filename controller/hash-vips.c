@@ -393,7 +393,7 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
         if (s->weight && node && node->enabled && find_server(hv, s->node_id)
             && health_is_healthy(c->health, s->node_id)
             && !lbnode_service_is_down(c->lb, s->node_id, &v->addr, v->port,
-                                       now)) {
+                                       v->proto, now)) {
             b[n++] = (struct maglev_backend) { .id = s->node_id,
                                                .weight = s->weight };
         }
@@ -413,7 +413,7 @@ vip_update(struct controller *c, struct hash_vips *hv, struct hash_vip *v,
             if (!node || !node->enabled
                 || !health_is_healthy(c->health, hs->node)
                 || lbnode_service_is_down(c->lb, hs->node, &v->addr, v->port,
-                                          now)) {
+                                          v->proto, now)) {
                 bool dup = false;
 
                 for (size_t j = 0; j < n_oos && !dup; j++) {

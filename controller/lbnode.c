@@ -716,14 +716,15 @@ lbnode_n_entries(const struct lbnode *lb)
 }
 
 /* Returns true if the latest LOAD of 'server' (within the load's maximum
- * age) says its service of VIP port 'vip':'port' fails its health check:
- * what keeps it out of the VIP port's choices, in both modes. */
+ * age) says its service of VIP port 'vip':'port' of protocol 'proto' fails
+ * its health check: what keeps it out of the VIP port's choices, in both
+ * modes. */
 bool
 lbnode_service_is_down(const struct lbnode *lb, uint32_t server,
                        const struct in6_addr *vip, uint16_t port,
-                       long long int now)
+                       uint8_t proto, long long int now)
 {
-    return server_load_is_down(lb->load, server, vip, port, now,
+    return server_load_is_down(lb->load, server, vip, port, proto, now,
                                lb->load_max_age_ms);
 }
 

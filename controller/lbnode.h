@@ -377,7 +377,7 @@ size_t lbnode_n_entries(const struct lbnode *);
 size_t lbnode_n_pending(const struct lbnode *);
 bool lbnode_service_is_down(const struct lbnode *, uint32_t server,
                             const struct in6_addr *vip, uint16_t port,
-                            long long int now);
+                            uint8_t proto, long long int now);
 uint64_t lbnode_service_seqno(const struct lbnode *);
 size_t lbnode_vip_mappings(const struct lbnode *, const struct in6_addr *addr,
                            uint16_t port);

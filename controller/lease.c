@@ -92,8 +92,8 @@ lease_journal_entry(struct lbnode *lb, struct entry *e, long long int now)
         r.isn_lb = e->isn_lb;
         r.server = e->server;
         r.ingress = e->ingress;
-        lb->journal(lb->journal_aux, LBNODE_JOURNAL_TRACKER, ENTRY_CP(lb, e), &r,
-                    sizeof r, MAX(entry_expires(e) - now, 1));
+        lb->journal(lb->journal_aux, LBNODE_JOURNAL_TRACKER, ENTRY_CP(lb, e),
+                    &r, sizeof r, MAX(entry_expires(e) - now, 1));
     }
 }
 

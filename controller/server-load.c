@@ -17,6 +17,7 @@
 #include <config.h>
 #include "server-load.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "ctl-msg.h"
@@ -37,6 +38,7 @@ struct load_record {
     uint32_t server;
     struct in6_addr vip;
     uint16_t port;
+    uint8_t proto;              /* IPPROTO_TCP or IPPROTO_UDP. */
 
     long long int reported_at;  /* LLONG_MIN: never. */
     uint32_t conns;             /* As reported. */
@@ -55,9 +57,11 @@ struct server_load {
 };
 
 static uint32_t
-hash_key(uint32_t server, const struct in6_addr *vip, uint16_t port)
+hash_key(uint32_t server, const struct in6_addr *vip, uint16_t port,
+         uint8_t proto)
 {
-    return hash_bytes(vip, sizeof *vip, hash_2words(server, port));
+    return hash_bytes(vip, sizeof *vip,
+                      hash_2words(server, ((uint32_t) proto << 16) | port));
 }
 
 /* Creates an empty table. */
@@ -87,13 +91,13 @@ server_load_destroy(struct server_load *sl)
 
 static struct load_record *
 find_record(const struct server_load *sl, uint32_t server,
-            const struct in6_addr *vip, uint16_t port)
+            const struct in6_addr *vip, uint16_t port, uint8_t proto)
 {
     struct load_record *r;
 
-    HMAP_FOR_EACH_WITH_HASH (r, node, hash_key(server, vip, port),
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_key(server, vip, port, proto),
                              &sl->records) {
-        if (r->server == server && r->port == port
+        if (r->server == server && r->port == port && r->proto == proto
             && ipv6_addr_equals(&r->vip, vip)) {
             return r;
         }
@@ -103,17 +107,19 @@ find_record(const struct server_load *sl, uint32_t server,
 
 static struct load_record *
 get_record(struct server_load *sl, uint32_t server,
-           const struct in6_addr *vip, uint16_t port)
+           const struct in6_addr *vip, uint16_t port, uint8_t proto)
 {
-    struct load_record *r = find_record(sl, server, vip, port);
+    struct load_record *r = find_record(sl, server, vip, port, proto);
 
     if (!r) {
         r = xzalloc(sizeof *r);
         r->server = server;
         r->vip = *vip;
         r->port = port;
+        r->proto = proto;
         r->reported_at = LLONG_MIN;
-        hmap_insert(&sl->records, &r->node, hash_key(server, vip, port));
+        hmap_insert(&sl->records, &r->node,
+                    hash_key(server, vip, port, proto));
     }
     return r;
 }
@@ -123,7 +129,9 @@ void
 server_load_report(struct server_load *sl, uint32_t server,
                    const struct ctl_load_entry *e, long long int now)
 {
-    struct load_record *r = get_record(sl, server, &e->vip, e->port);
+    struct load_record *r = get_record(sl, server, &e->vip, e->port,
+                                       (e->flags & CTL_LOAD_UDP
+                                        ? IPPROTO_UDP : IPPROTO_TCP));
 
     r->reported_at = now;
     r->touched_at = now;
@@ -145,14 +153,14 @@ server_load_report(struct server_load *sl, uint32_t server,
     sl->stats.reports++;
 }
 
-/* Notes that this node assigned a connection of 'vip':'port' to 'server'
- * at 'now'. */
+/* Notes that this node assigned a connection of 'vip':'port' (TCP, the
+ * only protocol of assigned connections) to 'server' at 'now'. */
 void
 server_load_assigned(struct server_load *sl, uint32_t server,
                      const struct in6_addr *vip, uint16_t port,
                      long long int now)
 {
-    struct load_record *r = get_record(sl, server, vip, port);
+    struct load_record *r = get_record(sl, server, vip, port, IPPROTO_TCP);
 
     r->assigned += r->assigned < UINT32_MAX;
     r->touched_at = now;
@@ -166,15 +174,17 @@ add_sat(uint32_t a, uint32_t b)
 }
 
 /* Stores in '*conns' and '*rtt_us' what is known at 'now' of 'server' on
- * 'vip':'port' (see server-load.h); a report older than 'max_age_ms' no
- * longer counts.  '*rtt_us' is UINT32_MAX if not measured. */
+ * TCP port 'vip':'port' (see server-load.h); a report older than
+ * 'max_age_ms' no longer counts.  '*rtt_us' is UINT32_MAX if not
+ * measured. */
 void
 server_load_get(struct server_load *sl, uint32_t server,
                 const struct in6_addr *vip, uint16_t port,
                 long long int now, uint32_t max_age_ms,
                 uint32_t *conns, uint32_t *rtt_us)
 {
-    const struct load_record *r = find_record(sl, server, vip, port);
+    const struct load_record *r = find_record(sl, server, vip, port,
+                                              IPPROTO_TCP);
 
     *conns = 0;
     *rtt_us = UINT32_MAX;
@@ -193,15 +203,15 @@ server_load_get(struct server_load *sl, uint32_t server,
     }
 }
 
-/* Returns true if the last report of 'server' on 'vip':'port', not older
- * than 'max_age_ms' at 'now', says that the service fails its health
- * check. */
+/* Returns true if the last report of 'server' on 'vip':'port' of
+ * protocol 'proto' (IPPROTO_TCP or IPPROTO_UDP), not older than
+ * 'max_age_ms' at 'now', says that the service fails its health check. */
 bool
 server_load_is_down(const struct server_load *sl, uint32_t server,
-                    const struct in6_addr *vip, uint16_t port,
+                    const struct in6_addr *vip, uint16_t port, uint8_t proto,
                     long long int now, uint32_t max_age_ms)
 {
-    const struct load_record *r = find_record(sl, server, vip, port);
+    const struct load_record *r = find_record(sl, server, vip, port, proto);
 
     return (r && r->down && r->reported_at != LLONG_MIN
             && now - r->reported_at <= max_age_ms);
@@ -268,6 +278,7 @@ compare_records(const void *a_, const void *b_)
 
     return (cmp ? cmp
             : a->port != b->port ? (a->port < b->port ? -1 : 1)
+            : a->proto != b->proto ? (a->proto < b->proto ? -1 : 1)
             : a->server != b->server ? (a->server < b->server ? -1 : 1)
             : 0);
 }
@@ -290,8 +301,8 @@ server_load_format(const struct server_load *sl, long long int now,
         r = v[i];
         ds_put_cstr(s, "  ");
         ipv6_format_mapped(&r->vip, s);
-        ds_put_format(s, ":%"PRIu16" server %"PRIu32": ", r->port,
-                      r->server);
+        ds_put_format(s, ":%"PRIu16"/%s server %"PRIu32": ", r->port,
+                      r->proto == IPPROTO_UDP ? "udp" : "tcp", r->server);
         if (r->reported_at == LLONG_MIN) {
             ds_put_cstr(s, "no report");
         } else {

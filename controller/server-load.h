@@ -21,7 +21,8 @@
  * Every agent reports, after each reading of its kernel's socket table
  * (every publish_interval_ms), the load of each of its VIP ports to every
  * healthy LB node (LOAD, lib/ctl-msg.h): established connections, accept
- * backlog, smoothed round-trip time.  Per (server, VIP, port) this module
+ * backlog, smoothed round-trip time.  Per (server, VIP, port, protocol:
+ * a TCP and a UDP VIP may share an address and port) this module
  * keeps the last report and the connections this node assigned there since
  * (a burst of picks between two reports must not all land on the server
  * that looked idlest), and answers with:
@@ -81,7 +82,8 @@ void server_load_get(struct server_load *, uint32_t server,
                      uint32_t *conns, uint32_t *rtt_us);
 bool server_load_is_down(const struct server_load *, uint32_t server,
                          const struct in6_addr *vip, uint16_t port,
-                         long long int now, uint32_t max_age_ms);
+                         uint8_t proto, long long int now,
+                         uint32_t max_age_ms);
 uint64_t server_load_down_seqno(const struct server_load *);
 void server_load_forget(struct server_load *, uint32_t server);
 void server_load_run(struct server_load *, long long int now);

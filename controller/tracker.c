@@ -148,8 +148,9 @@ tracker_evict(struct lbnode *lb, struct deadline *d,
 {
     struct entry *victim = CONTAINER_OF(d, struct entry, expiry);
 
-    FLOW_DBG(ENTRY_CP(lb, victim), "tracker: evicted (%"PRIuSIZE" entries, bound %"
-             PRIuSIZE")", hmap_count(&lb->entries), lb->tracker_table_max);
+    FLOW_DBG(ENTRY_CP(lb, victim), "tracker: evicted (%"PRIuSIZE" entries, "
+             "bound %"PRIuSIZE")", hmap_count(&lb->entries),
+             lb->tracker_table_max);
     tracker_entry_destroy(lb, victim);
     lb->stats.entries_evicted++;
 }
@@ -388,8 +389,8 @@ send_rst(struct lbnode *lb, const struct entry *e, const struct lbnode_io *io,
     if (!lb->has_macs) {
         return;
     }
-    tcp_seg_endpoints_from_key(&ep, ENTRY_CP(lb, e), FLOW_KEY_FROM_VIP, lb->own_mac,
-                               lb->edge_mac);
+    tcp_seg_endpoints_from_key(&ep, ENTRY_CP(lb, e), FLOW_KEY_FROM_VIP,
+                               lb->own_mac, lb->edge_mac);
     memset(&h, 0, sizeof h);
     h.seq = e->isn_lb + 1;
     h.ack = e->client_isn + 1;
@@ -642,12 +643,10 @@ tracker_load(struct lbnode *lb, const struct ctl_msg *msg, long long int now)
     lb->stats.load_msgs++;
     for (size_t i = 0; i < load->n; i++) {
         const struct ctl_load_entry *le = &load->entries[i];
-        /* LOAD names no protocol: the TCP VIP port, or the UDP one. */
-        const struct vip *v = vip_find(lb, &le->vip, le->port, IPPROTO_TCP);
+        const struct vip *v = vip_find(lb, &le->vip, le->port,
+                                       (le->flags & CTL_LOAD_UDP
+                                        ? IPPROTO_UDP : IPPROTO_TCP));
 
-        if (!v || !vip_has_server(v, msg->sender)) {
-            v = vip_find(lb, &le->vip, le->port, IPPROTO_UDP);
-        }
         if (v && vip_has_server(v, msg->sender)) {
             server_load_report(lb->load, msg->sender, le, now);
             lb->stats.load_entries++;
@@ -683,8 +682,8 @@ pick_server(struct lbnode *lb, struct entry *e, long long int now,
                 .id = s->node,
                 .weight = v->cfg.servers[i].weight,
                 .healthy = s->healthy && !server_load_is_down(
-                    lb->load, s->node, &v->cfg.addr, v->cfg.port, now,
-                    lb->load_max_age_ms),
+                    lb->load, s->node, &v->cfg.addr, v->cfg.port,
+                    v->cfg.proto, now, lb->load_max_age_ms),
                 .near = server_in_zone(s, zone),
                 .active_conns = 0,
                 .rtt_us = UINT32_MAX,
@@ -954,7 +953,7 @@ pft_ack_info(struct lbnode *lb, const struct ctl_ack_info *ai,
         }
         lb->stats.acks_valid++;
         entry_add_waiter(entry_hs(lb, e), ai->ingress);
-        e->ttl = vip_for_cp(lb, ENTRY_CP(lb, e)) ? vip_for_cp(lb, ENTRY_CP(lb, e))->cfg.ttl : 1;
+        e->ttl = v ? v->cfg.ttl : 1;    /* 'v' is the VIP of e's CP. */
         pft_connect(lb, e, now, io, aux);
         break;
 
@@ -1192,7 +1191,8 @@ tracker_mapping(struct lbnode *lb, const struct ctl_msg *msg,
         && e->server != map->server && map->server != CTL_NODE_NONE
         && entry_chose_before(lb, e, map->server)
         && server_find(lb, map->server)
-        && lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft) && msg->sender == sft) {
+        && lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)
+        && msg->sender == sft) {
         /* The SFT says that the connection is established on a server
          * that this handshake chose before: that choice accepted and we
          * missed its MAPPING.  The SFT is the authority on it; the
@@ -1448,7 +1448,8 @@ entry_trackers_unchanged(const struct lbnode *lb, const struct entry *e)
     uint32_t pft, sft, old[2];
     size_t n;
 
-    if (!lb->synced_ring || !lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
+    if (!lb->synced_ring
+        || !lbnode_trackers(lb, ENTRY_CP(lb, e), &pft, &sft)) {
         return false;
     }
     n = ring_trackers(lb->synced_ring, ENTRY_CP(lb, e), &old[0], &old[1]);

@@ -1364,8 +1364,9 @@ ctl_msg_format(const struct ctl_msg *msg, struct ds *s)
 
             ds_put_cstr(s, i ? "," : " [");
             ipv6_format_mapped(&e->vip, s);
-            ds_put_format(s, ":%"PRIu16"%s conns=%"PRIu32" backlog=%"PRIu32
-                          " rtt_us=%"PRIu32, e->port,
+            ds_put_format(s, ":%"PRIu16"/%s%s conns=%"PRIu32" backlog=%"
+                          PRIu32" rtt_us=%"PRIu32, e->port,
+                          e->flags & CTL_LOAD_UDP ? "udp" : "tcp",
                           e->flags & CTL_LOAD_DOWN ? " down" : "", e->conns,
                           e->backlog, e->rtt_us);
         }

@@ -560,12 +560,15 @@ struct ctl_owner {
  *    0  n u16   2  entries; entry: 0  vip (16, IPv4 v4-mapped)
  *    16  port u16 (not 0)   18  flags u8   19  conns u32   23  backlog u32
  *    27  rtt_us u32
- * 'flags': CTL_LOAD_DOWN if the port's service fails its health check;
+ * 'flags': CTL_LOAD_DOWN if the port's service fails its health check,
+ * CTL_LOAD_UDP if it is a UDP VIP port (else TCP: a TCP and a UDP VIP may
+ * share an address and port, each with its own service and check);
  * 'conns': the VIP port's established sockets; 'backlog': connections
  * waiting in its listeners' accept queues; 'rtt_us': the kernel's smoothed
  * round-trip time, averaged over those sockets, 0 if none was measured. */
 #define CTL_LOAD_DOWN 0x01
-#define CTL_LOAD_ALL CTL_LOAD_DOWN
+#define CTL_LOAD_UDP 0x02
+#define CTL_LOAD_ALL (CTL_LOAD_DOWN | CTL_LOAD_UDP)
 struct ctl_load_entry {
     struct in6_addr vip;
     uint16_t port;              /* Host byte order. */

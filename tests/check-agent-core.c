@@ -257,10 +257,10 @@ static void
 setup(void)
 {
     struct agent_vip_port vps[] = {
-        { v4("203.0.113.10"), 80, true, VIP_MSS },
-        { v4("203.0.113.10"), 5201, true, VIP_MSS },
-        { v4("203.0.113.11"), 80, true, VIP_MSS },
-        { v4("203.0.113.12"), 80, false, VIP_MSS },      /* hash mode */
+        { v4("203.0.113.10"), 80, true, VIP_MSS, false },
+        { v4("203.0.113.10"), 5201, true, VIP_MSS, false },
+        { v4("203.0.113.11"), 80, true, VIP_MSS, false },
+        { v4("203.0.113.12"), 80, false, VIP_MSS, false },  /* hash mode */
     };
 
     n_events = 0;

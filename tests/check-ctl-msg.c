@@ -330,7 +330,7 @@ make_msg(struct ctl_msg *m, enum ctl_msg_type type, enum variant v)
                 e->vip.s6_addr[j] = rnd64();
             }
             e->port = rnd32() | 1;
-            e->flags = i % 2 ? CTL_LOAD_DOWN : 0;
+            e->flags = (i % 2 ? CTL_LOAD_DOWN : 0) | (i % 3 ? 0 : CTL_LOAD_UDP);
             e->conns = rnd32();
             e->backlog = rnd32();
             e->rtt_us = all ? UINT32_MAX : rnd32();
@@ -1426,8 +1426,10 @@ START_TEST(test_bad_fields)
 
     /* LOAD: unknown flag bits; a port of 0 is refused, on the wire and by
      * the encoder. */
-    check_body_byte(CTL_MSG_LOAD, 2 + 18, 0x02, CTL_MSG_ERR_FIELD);
+    check_body_byte(CTL_MSG_LOAD, 2 + 18, 0x04, CTL_MSG_ERR_FIELD);
     check_body_byte(CTL_MSG_LOAD, 2 + 18, CTL_LOAD_DOWN, CTL_MSG_OK);
+    check_body_byte(CTL_MSG_LOAD, 2 + 18, CTL_LOAD_DOWN | CTL_LOAD_UDP,
+                    CTL_MSG_OK);
     {
         struct ctl_msg m;
         struct ofpbuf buf;

@@ -856,7 +856,8 @@ START_TEST(test_least_connections_load)
 
     struct ds s = DS_EMPTY_INITIALIZER;
     lbnode_format_flows(w.lbs[0], node_now(0), &s);
-    ck_assert_msg(strstr(ds_cstr(&s), "203.0.113.10:80 server 101: conns 50"),
+    ck_assert_msg(strstr(ds_cstr(&s),
+                         "203.0.113.10:80/tcp server 101: conns 50"),
                   "%s", ds_cstr(&s));
     ds_destroy(&s);
 }
@@ -885,7 +886,19 @@ START_TEST(test_service_down_report)
     ck_assert_uint_eq(w.conn_reqs[1], 0);
     ck_assert_uint_eq(w.conn_reqs[0] + w.conn_reqs[2], 30);
 
+    /* A report that a UDP VIP on the same address and port is up does
+     * not bring the TCP one back (LOAD names the protocol). */
     msg.seq = 2;
+    msg.load.entries[0].flags = CTL_LOAD_UDP;
+    for (int i = 0; i < N_LB; i++) {
+        lbnode_recv(w.lbs[i], &msg, node_now(i), &io, &aux[i]);
+    }
+    for (int f = 0; f < 30; f++) {
+        handshake(f % N_LB, 46000 + f);
+    }
+    ck_assert_uint_eq(w.conn_reqs[1], 0);
+
+    msg.seq = 3;
     msg.load.entries[0].flags = 0;
     for (int i = 0; i < N_LB; i++) {
         lbnode_recv(w.lbs[i], &msg, node_now(i), &io, &aux[i]);

@@ -109,13 +109,13 @@ START_TEST(test_down)
     struct in6_addr a = vip(10);
     struct ctl_load_entry e = { .vip = a, .port = 80, .flags = CTL_LOAD_DOWN };
 
-    ck_assert(!server_load_is_down(sl, 101, &a, 80, 1000, 3000));
+    ck_assert(!server_load_is_down(sl, 101, &a, 80, IPPROTO_TCP, 1000, 3000));
     server_load_report(sl, 101, &e, 1000);
-    ck_assert(server_load_is_down(sl, 101, &a, 80, 1000, 3000));
-    ck_assert(!server_load_is_down(sl, 101, &a, 81, 1000, 3000));
-    ck_assert(!server_load_is_down(sl, 102, &a, 80, 1000, 3000));
-    ck_assert(server_load_is_down(sl, 101, &a, 80, 4000, 3000));
-    ck_assert(!server_load_is_down(sl, 101, &a, 80, 4001, 3000));
+    ck_assert(server_load_is_down(sl, 101, &a, 80, IPPROTO_TCP, 1000, 3000));
+    ck_assert(!server_load_is_down(sl, 101, &a, 81, IPPROTO_TCP, 1000, 3000));
+    ck_assert(!server_load_is_down(sl, 102, &a, 80, IPPROTO_TCP, 1000, 3000));
+    ck_assert(server_load_is_down(sl, 101, &a, 80, IPPROTO_TCP, 4000, 3000));
+    ck_assert(!server_load_is_down(sl, 101, &a, 80, IPPROTO_TCP, 4001, 3000));
     server_load_report(sl, 101, &e, 5000);      /* Still down. */
     ck_assert_uint_eq(server_load_get_stats(sl)->downs, 1);
 
@@ -123,11 +123,29 @@ START_TEST(test_down)
     server_load_format(sl, 5000, &s);
     ck_assert_msg(strstr(ds_cstr(&s), "server 101: SERVICE DOWN, conns 0"),
                   "%s", ds_cstr(&s));
-    ds_destroy(&s);
 
     e.flags = 0;
     server_load_report(sl, 101, &e, 6000);
-    ck_assert(!server_load_is_down(sl, 101, &a, 80, 6000, 3000));
+    ck_assert(!server_load_is_down(sl, 101, &a, 80, IPPROTO_TCP, 6000, 3000));
+
+    /* A UDP VIP on the same address and port has a state of its own. */
+    e.flags = CTL_LOAD_DOWN | CTL_LOAD_UDP;
+    server_load_report(sl, 101, &e, 7000);
+    ck_assert(server_load_is_down(sl, 101, &a, 80, IPPROTO_UDP, 7000, 3000));
+    ck_assert(!server_load_is_down(sl, 101, &a, 80, IPPROTO_TCP, 7000, 3000));
+    e.flags = CTL_LOAD_DOWN;
+    server_load_report(sl, 101, &e, 7000);
+    e.flags = CTL_LOAD_UDP;
+    server_load_report(sl, 101, &e, 7000);
+    ck_assert(!server_load_is_down(sl, 101, &a, 80, IPPROTO_UDP, 7000, 3000));
+    ck_assert(server_load_is_down(sl, 101, &a, 80, IPPROTO_TCP, 7000, 3000));
+    ds_clear(&s);
+    server_load_format(sl, 7000, &s);
+    ck_assert_msg(strstr(ds_cstr(&s), ":80/tcp server 101: SERVICE DOWN"),
+                  "%s", ds_cstr(&s));
+    ck_assert_msg(strstr(ds_cstr(&s), ":80/udp server 101: conns 0"),
+                  "%s", ds_cstr(&s));
+    ds_destroy(&s);
     server_load_destroy(sl);
 }
 END_TEST
@@ -146,12 +164,12 @@ START_TEST(test_forget_and_format)
     struct ds s = DS_EMPTY_INITIALIZER;
     server_load_format(sl, 1500, &s);
     ck_assert_str_eq(ds_cstr(&s),
-                     "  203.0.113.10:80 server 101: conns 3 backlog 0 "
+                     "  203.0.113.10:80/tcp server 101: conns 3 backlog 0 "
                      "(500 ms ago), assigned since 0, rtt 250 us "
                      "(500 ms ago)\n"
-                     "  203.0.113.10:80 server 102: conns 7 backlog 1 "
+                     "  203.0.113.10:80/tcp server 102: conns 7 backlog 1 "
                      "(500 ms ago), assigned since 0\n"
-                     "  203.0.113.11:80 server 101: conns 4 backlog 0 "
+                     "  203.0.113.11:80/tcp server 101: conns 4 backlog 0 "
                      "(500 ms ago), assigned since 0\n");
     ds_destroy(&s);
 

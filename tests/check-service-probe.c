@@ -73,7 +73,8 @@ set_one(struct service_probe *sp, uint16_t port,
         const struct cluster_vip_health *h)
 {
     struct service_probe_port p = {
-        .vip = loopback, .port = port, .health = h,
+        .vip = loopback, .port = port,
+        .udp = h->type == CLUSTER_HEALTH_UDP, .health = h,
     };
 
     service_probe_set(sp, NULL, &p, 1, 0);
@@ -92,15 +93,15 @@ START_TEST(test_tcp)
 
     set_one(sp, port, &h);
     ck_assert(!run(sp, t));
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
     ck_assert_uint_eq(service_probe_get_stats(sp)->ok, 1);
 
     /* The listener goes: refused twice in a row, down. */
     close(lfd);
     ck_assert(!run(sp, t += 100));
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
     ck_assert(run(sp, t += 100));
-    ck_assert(!service_probe_is_up(sp, &loopback, port));
+    ck_assert(!service_probe_is_up(sp, &loopback, port, false));
 
     struct ds s = DS_EMPTY_INITIALIZER;
     service_probe_format(sp, t, &s);
@@ -112,12 +113,12 @@ START_TEST(test_tcp)
     lfd = listener(&port);
     ck_assert(!run(sp, t += 100));
     ck_assert(run(sp, t += 100));
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
     ck_assert_uint_eq(service_probe_get_stats(sp)->downs, 1);
     ck_assert_uint_eq(service_probe_get_stats(sp)->ups, 1);
 
     /* Not checked: up. */
-    ck_assert(service_probe_is_up(sp, &loopback, port + 1));
+    ck_assert(service_probe_is_up(sp, &loopback, port + 1, false));
     close(lfd);
     service_probe_destroy(sp);
 }
@@ -159,7 +160,7 @@ START_TEST(test_udp)
     ck_assert_uint_eq(service_probe_get_stats(sp)->ok, 0);
     ck_assert(!run(sp, t += 100));
     ck_assert_uint_eq(service_probe_get_stats(sp)->ok, 1);
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, true));
     ck_assert_int_eq(recv(fd, &byte, 1, MSG_DONTWAIT), 0);
 
     /* Nothing listens any more: refused twice in a row, down. */
@@ -169,7 +170,7 @@ START_TEST(test_udp)
     ck_assert(!run(sp, t += 50));
     ck_assert_uint_eq(service_probe_get_stats(sp)->failed, 1);
     ck_assert(run(sp, t += 50));
-    ck_assert(!service_probe_is_up(sp, &loopback, port));
+    ck_assert(!service_probe_is_up(sp, &loopback, port, true));
 
     struct ds s = DS_EMPTY_INITIALIZER;
     service_probe_format(sp, t, &s);
@@ -183,9 +184,55 @@ START_TEST(test_udp)
     ck_assert(!run(sp, t += 100));
     ck_assert(!run(sp, t += 100));
     ck_assert(run(sp, t += 100));
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, true));
     ck_assert_uint_eq(service_probe_get_stats(sp)->downs, 1);
     ck_assert_uint_eq(service_probe_get_stats(sp)->ups, 1);
+    close(fd);
+    service_probe_destroy(sp);
+}
+END_TEST
+
+/* A TCP and a UDP VIP on one address and port (DNS, say) are checked
+ * apart: a TCP listener alone keeps the TCP port up and lets the UDP one
+ * go down, and a UDP socket alone does the converse. */
+START_TEST(test_tcp_and_udp_apart)
+{
+    struct cluster_vip_health tcp = {
+        .type = CLUSTER_HEALTH_TCP, .interval_ms = 100, .timeout_ms = 100,
+        .rise = 2, .fall = 2,
+    };
+    struct cluster_vip_health udp = tcp;
+    struct service_probe *sp = service_probe_create();
+    uint16_t port = 0;
+    int lfd = listener(&port);
+    long long int t = 0;
+
+    udp.type = CLUSTER_HEALTH_UDP;
+    struct service_probe_port ports[] = {
+        { .vip = loopback, .port = port, .health = &tcp },
+        { .vip = loopback, .port = port, .udp = true, .health = &udp },
+    };
+    service_probe_set(sp, NULL, ports, 2, 0);
+    for (int i = 0; i < 4; i++) {
+        run(sp, t += 100);
+    }
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
+    ck_assert(!service_probe_is_up(sp, &loopback, port, true));
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    service_probe_format(sp, t, &s);
+    ck_assert_msg(strstr(ds_cstr(&s), "/tcp tcp: up"), "%s", ds_cstr(&s));
+    ck_assert_msg(strstr(ds_cstr(&s), "/udp udp: DOWN"), "%s", ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* The converse: the listener gone, a UDP socket on the port. */
+    close(lfd);
+    int fd = udp_socket(&port);
+    for (int i = 0; i < 6; i++) {
+        run(sp, t += 100);
+    }
+    ck_assert(!service_probe_is_up(sp, &loopback, port, false));
+    ck_assert(service_probe_is_up(sp, &loopback, port, true));
     close(fd);
     service_probe_destroy(sp);
 }
@@ -243,20 +290,20 @@ START_TEST(test_http)
 
     /* Another status: down. */
     ck_assert(probe_answered(sp, lfd, t += 200, "HTTP/1.1 500 Oops\r\n\r\n"));
-    ck_assert(!service_probe_is_up(sp, &loopback, port));
+    ck_assert(!service_probe_is_up(sp, &loopback, port, false));
 
     /* Back with the right status. */
     ck_assert(probe_answered(sp, lfd, t += 200, "HTTP/1.0 204 OK\r\n\r\n"));
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
 
     /* Accepted by the kernel, never answered (a stopped server): down when
      * the timeout passes, not before. */
     t += 200;
     ck_assert(!run(sp, t));
     ck_assert(!run(sp, t + 99));
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
     ck_assert(run(sp, t + 100));
-    ck_assert(!service_probe_is_up(sp, &loopback, port));
+    ck_assert(!service_probe_is_up(sp, &loopback, port, false));
     ck_assert_uint_eq(service_probe_get_stats(sp)->failed, 2);
     close(lfd);
     service_probe_destroy(sp);
@@ -279,18 +326,18 @@ START_TEST(test_set)
     close(lfd);                         /* Nothing listens. */
     set_one(sp, port, &tcp);
     ck_assert(run(sp, 0));
-    ck_assert(!service_probe_is_up(sp, &loopback, port));
+    ck_assert(!service_probe_is_up(sp, &loopback, port, false));
 
     set_one(sp, port, &none);
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
     ck_assert(!run(sp, 1000));
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
 
     set_one(sp, port, &tcp);
     ck_assert(run(sp, 2000));
-    ck_assert(!service_probe_is_up(sp, &loopback, port));
+    ck_assert(!service_probe_is_up(sp, &loopback, port, false));
     service_probe_set(sp, NULL, NULL, 0, 3000);
-    ck_assert(service_probe_is_up(sp, &loopback, port));
+    ck_assert(service_probe_is_up(sp, &loopback, port, false));
     service_probe_destroy(sp);
 }
 END_TEST
@@ -304,6 +351,7 @@ service_probe_suite(void)
     in6_addr_set_mapped_ipv4(&loopback, htonl(INADDR_LOOPBACK));
     tcase_add_test(tc, test_tcp);
     tcase_add_test(tc, test_udp);
+    tcase_add_test(tc, test_tcp_and_udp_apart);
     tcase_add_test(tc, test_http);
     tcase_add_test(tc, test_set);
     suite_add_tcase(s, tc);

@@ -62,8 +62,9 @@ START_TEST(test_counts)
     vip_load_socket(vl, &vps[0].vip, 80, true, 2, 0);   /* Listener. */
     vip_load_socket(vl, &any4, 80, true, 5, 0);         /* Wildcard. */
     vip_load_socket(vl, &vps[0].vip, 22, false, 0, 10); /* Not a VIP port. */
-    vip_load_set_down(vl, &vps[2].vip, 80, true);
-    vip_load_set_down(vl, &vps[2].vip, 22, true);       /* Ignored. */
+    vip_load_set_down(vl, &vps[2].vip, 80, false, true);
+    vip_load_set_down(vl, &vps[2].vip, 22, false, true); /* Ignored. */
+    vip_load_set_down(vl, &vps[0].vip, 80, true, true);  /* No UDP port. */
 
     ck_assert_uint_eq(vip_load_n_msgs(vl), 1);
     vip_load_msg(vl, 0, 101, &msg);

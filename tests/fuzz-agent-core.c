@@ -167,10 +167,10 @@ static struct agent_core *
 core_create(void)
 {
     struct agent_vip_port vps[] = {
-        { fuzz_stream_v4(203, 0, 113, 10), 80, true, 1400 },
-        { fuzz_stream_v4(203, 0, 113, 10), 5201, true, 1400 },
-        { IN6ADDR_ANY_INIT, 443, true, 1380 },
-        { fuzz_stream_v4(203, 0, 113, 12), 80, false, 1400 },
+        { fuzz_stream_v4(203, 0, 113, 10), 80, true, 1400, false },
+        { fuzz_stream_v4(203, 0, 113, 10), 5201, true, 1400, false },
+        { IN6ADDR_ANY_INIT, 443, true, 1380, false },
+        { fuzz_stream_v4(203, 0, 113, 12), 80, false, 1400, false },
     };
     struct agent_limits limits;
     struct agent_core *core;

@@ -310,7 +310,8 @@ static void
 agent_records(const struct flow_key *cp)
 {
     static const uint32_t lbs[] = { 1, 2, 3 };
-    struct agent_vip_port vp = { cp->vip, ntohs(cp->vip_port), true, 1400 };
+    struct agent_vip_port vp = { .vip = cp->vip, .port = ntohs(cp->vip_port),
+                                 .tracked = true, .mss = 1400 };
     struct agent_local local = { .ready = true, .listening = true,
                                  .mem_kb = 1000000 };
     struct agent_core *core = agent_core_create(101, &agent_ops, NULL);

@@ -41,7 +41,7 @@ WEB2=203.0.113.11
 # 101's web service down (up).
 lb_sees_down() {
     ovs-appctl --timeout=5 -t "$D/lb$1/ovslb-controller.ctl" ovslb/flows \
-        | grep -q "^  $VIP:80 server 101: SERVICE DOWN"
+        | grep -q "^  $VIP:80/tcp server 101: SERVICE DOWN"
 }
 down_everywhere() {
     lb_sees_down 1 && lb_sees_down 2 && lb_sees_down 3
