@@ -275,7 +275,7 @@ fi
 # it down until 'rise' connects succeed; the client comes once it is up.
 in_srv socat TCP-LISTEN:7000,bind=$VIP,reuseaddr,fork SYSTEM:'echo hello' &
 for i in $(seq 100); do
-    actl ovslb/show | grep -q ":7000 tcp: up" && break
+    actl ovslb/show | grep -q ":7000/tcp tcp: up" && break
     sleep 0.1
 done
 banner=$(in_lb timeout 5 socat -T2 - TCP:$VIP:7000 </dev/null 2>/dev/null)

@@ -64,7 +64,7 @@ check "web2 VIP: mode hash, an HTTP health check" \
 check "every LB node has web2's table of 3 servers" \
     wait_for 10000 every_lb_shows "^hash VIP web2 $WEB2 port 80: .* 3 servers"
 check_out "the agent shows the check" \
-    "$VIP:80 http GET / -> 200: up" \
+    "$VIP:80/tcp http GET / -> 200: up" \
     ovs-appctl -t "$D/srv1/ovslb-agent.ctl" ovslb/show
 check_out "server 101 serves the web VIP" "^srv1$" web 30
 
