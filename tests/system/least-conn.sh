@@ -29,7 +29,7 @@ accepted() {
 # on the echo VIP port (-1 if none).
 reported_conns() {
     ovs-appctl --timeout=5 -t "$D/lb$1/ovslb-controller.ctl" ovslb/flows \
-        | sed -n "s/^  $VIP:9000 server 101: conns \([0-9]*\) .*/\1/p" \
+        | sed -n "s/^  $VIP:9000\/tcp server 101: conns \([0-9]*\) .*/\1/p" \
         | grep . || echo -1
 }
 every_lb_sees_50() {
