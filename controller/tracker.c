@@ -105,7 +105,7 @@ tracker_entry_free_handshake(struct lbnode *lb, struct entry *e)
  * handshake part and its bucket pointer, and the other connections those
  * parts remember.  O(entries in the handshake).  The table of the entries'
  * VIP ends is not counted: it grows with the VIP ports, not the
- * connections (entry_keys_bytes()). */
+ * connections (entry_keys_count()). */
 size_t
 tracker_bytes(const struct lbnode *lb)
 {
@@ -181,9 +181,6 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
 {
     struct entry_key key;
 
-    if (!tracker_make_room(lb)) {
-        return NULL;
-    }
     if (!entry_key_ref(&lb->entry_keys, cp, &key)) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
@@ -191,6 +188,10 @@ tracker_entry_create(struct lbnode *lb, const struct flow_key *cp,
                      "have %d VIP ends (address, port, protocol)",
                      ENTRY_KEYS_MAX);
         lb->stats.entries_refused++;
+        return NULL;
+    }
+    if (!tracker_make_room(lb)) {
+        entry_key_unref(&lb->entry_keys, &key);
         return NULL;
     }
 
