@@ -773,8 +773,9 @@ ctl_msg_init(struct ctl_msg *msg, enum ctl_msg_type type, uint32_t sender,
  *
  * Returns 0, or EINVAL if 'msg' has no valid type, sender 0 (or above
  * CTL_NODE_MAX), an entry count over its bound or a field out of its range
- * (what ctl_msg_decode() would reject), ENOKEY if 'key' holds no key (see ctl_key_init()), or ENOMEM if
- * libcrypto fails; 'out' is then left unchanged. */
+ * (what ctl_msg_decode() would reject), ENOKEY if 'key' holds no key (see
+ * ctl_key_init()), or ENOMEM if libcrypto fails; 'out' is then left
+ * unchanged. */
 int
 ctl_msg_encode(const struct ctl_msg *msg, const struct ctl_key *key,
                struct ofpbuf *out)
