@@ -189,6 +189,7 @@ tests/fuzz-tcp-opts: tests/fuzz-tcp-opts.c lib/tcp-seg.c lib/seq-xlate.c \
 FUZZ_STREAM = tests/fuzz-stream.c lib/ctl-msg.c lib/flow-key.c lib/metrics.c
 tests/fuzz-lbnode: tests/fuzz-lbnode.c $(FUZZ_STREAM) controller/lbnode.c \
 		controller/ingress.c controller/tracker.c controller/lease.c \
+		controller/entry-key.c \
 		controller/server-load.c \
 		lib/tcp-seg.c lib/ring.c lib/selection.c lib/maglev.c \
 		lib/syn-cookie.c lib/deadline-queue.c lib/event-rate.c
