@@ -78,7 +78,8 @@ ovslb_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       snap->settings.other_meter_rate,
                       settings->bridge);
     }
-    hash_vips_format(c->hash_vips, time_msec(), &s);
+    hash_vips_format(c->hash_vips, node_daemon_ofctrl(c->nd), time_msec(),
+                     &s);
     if (c->bgp) {
         bgp_speaker_format(c->bgp, &s);
     } else {

@@ -789,12 +789,54 @@ hash_vips_id(const struct hash_vips *hv, const struct in6_addr *addr,
     return v->id;
 }
 
+/* Does the switch behind 'ofctrl' hold the flows of 'v''s table as they
+ * are now (its slots, its pins and, for UDP, its out-of-service flows)?
+ * Until it does, ovslb/show says "pending": a change of the table is not
+ * yet what the switch does with the VIP's packets. */
+static bool
+table_in_switch(const struct hash_vip *v, const struct ofctrl *ofctrl)
+{
+    bool v4 = IN6_IS_ADDR_V4MAPPED(&v->addr);
+    struct match match;
+
+    if (!ofctrl || v->pending_since) {
+        return false;
+    }
+    for (uint32_t slot = 0; slot < v->n_slots; slot++) {
+        hash_slots_match_init(&match, v->id, slot, v4, v->proto, false);
+        if (!ofctrl_flow_is_current(ofctrl, LB_TABLE_HASH,
+                                    HASH_SLOTS_PRIORITY, &match)) {
+            return false;
+        }
+        if (v->proto == IPPROTO_TCP) {
+            hash_slots_match_init(&match, v->id, slot, v4, v->proto, true);
+            if (!ofctrl_flow_is_current(ofctrl, LB_TABLE_HASH,
+                                        HASH_SLOTS_PRIORITY_PINNED,
+                                        &match)) {
+                return false;
+            }
+        }
+    }
+    for (size_t i = 0; i < v->n_out_of_service; i++) {
+        hash_slots_out_of_service_match_init(&match, v->id,
+                                             &v->out_of_service[i]);
+        if (!ofctrl_flow_is_current(ofctrl, LB_TABLE_HASH_UDP,
+                                    HASH_SLOTS_PRIORITY_OUT_OF_SERVICE,
+                                    &match)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void
-hash_vips_format(const struct hash_vips *hv, long long int now,
-                 struct ds *s)
+hash_vips_format(const struct hash_vips *hv, const struct ofctrl *ofctrl,
+                 long long int now, struct ds *s)
 {
     for (size_t i = 0; i < hv->n; i++) {
         const struct hash_vip *v = &hv->vips[i];
+        const char *in_switch = (table_in_switch(v, ofctrl)
+                                 ? "in switch" : "pending");
         char addr[INET6_ADDRSTRLEN];
 
         ipv6_string_mapped(addr, &v->addr);
@@ -802,22 +844,24 @@ hash_vips_format(const struct hash_vips *hv, long long int now,
             ds_put_format(s, "hash VIP %s %s port %"PRIu16"/udp: id %"PRIu16
                           ", %"PRIu32" slots%s, %"PRIu32" servers, %"PRIuSIZE
                           " out of service, %"PRIu64" changes, %"PRIu64
-                          " slots moved\n", v->name, addr, v->port, v->id,
-                          v->n_slots, v->by_source ? " by source" : "",
+                          " slots moved, table %s\n", v->name, addr,
+                          v->port, v->id, v->n_slots,
+                          v->by_source ? " by source" : "",
                           v->n_servers, v->n_out_of_service,
-                          v->changes, v->slots_moved);
+                          v->changes, v->slots_moved, in_switch);
             continue;
         }
         ds_put_format(s, "hash VIP %s %s port %"PRIu16": id %"PRIu16", %"PRIu32
                       " slots%s, %"PRIu32" servers, %"PRIu32" pinned, "
                       "window %s, %"PRIu64" changes, %"PRIu64
-                      " slots moved\n", v->name, addr, v->port, v->id,
+                      " slots moved, table %s\n", v->name, addr, v->port,
+                      v->id,
                       v->n_slots, v->by_source ? " by source" : "",
                       v->n_servers, v->n_pinned,
                       (v->window_flow
                        ? (now < v->window_until ? "open" : "open (mappings)")
                        : "closed"),
-                      v->changes, v->slots_moved);
+                      v->changes, v->slots_moved, in_switch);
     }
 }
 

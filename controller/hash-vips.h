@@ -58,6 +58,7 @@ struct ds;
 struct flow_key;
 struct hash_vips;
 struct metrics;
+struct ofctrl;
 
 struct hash_vips *hash_vips_create(void);
 void hash_vips_destroy(struct hash_vips *);
@@ -73,8 +74,8 @@ uint16_t hash_vips_id(const struct hash_vips *, const struct in6_addr *addr,
                       uint16_t port, uint8_t proto, uint32_t *n_slots,
                       bool *by_source);
 
-void hash_vips_format(const struct hash_vips *, long long int now,
-                      struct ds *);
+void hash_vips_format(const struct hash_vips *, const struct ofctrl *,
+                      long long int now, struct ds *);
 void hash_vips_put_metrics(const struct hash_vips *, struct metrics *);
 
 #endif /* hash-vips.h */

@@ -1974,6 +1974,28 @@ ofctrl_flow_is_installed(const struct ofctrl *oc, uint8_t table_id,
     return f && f->installed;
 }
 
+/* Does the switch hold exactly what 'oc' desires of the flow ('table_id',
+ * 'priority', 'match'): the desired flow with its actions, or, if it is not
+ * desired, no such flow?  False while the switch's tables are not known
+ * (not connected, or before the first dump). */
+bool
+ofctrl_flow_is_current(const struct ofctrl *oc, uint8_t table_id,
+                       uint16_t priority, const struct match *match)
+{
+    struct minimatch mm;
+    struct ofctrl_flow *f;
+
+    if (!rconn_is_connected(oc->rconn) || oc->state != S_READY
+        || !oc->authoritative || oc->wipe_pending) {
+        return false;
+    }
+    minimatch_init(&mm, match);
+    f = flow_lookup(oc, table_id, priority, &mm,
+                    flow_hash(table_id, priority, &mm));
+    minimatch_destroy(&mm);
+    return !f || (!f->in_txn && flow_body_equal(f->desired, f->installed));
+}
+
 /* Makes 'body' the desired state of object ('kind', 'id'). */
 static void
 obj_set(struct ofctrl *oc, enum obj_kind kind, uint32_t id,

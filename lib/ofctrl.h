@@ -164,6 +164,8 @@ char *ofctrl_flow_del_str(struct ofctrl *, const char *flow, bool *found)
     OVS_WARN_UNUSED_RESULT;
 bool ofctrl_flow_is_installed(const struct ofctrl *, uint8_t table_id,
                               uint16_t priority, const struct match *);
+bool ofctrl_flow_is_current(const struct ofctrl *, uint8_t table_id,
+                            uint16_t priority, const struct match *);
 
 /* The desired group and meter tables. */
 char *ofctrl_group_set(struct ofctrl *, uint32_t group_id, const char *spec)

@@ -38,9 +38,10 @@ burst() {
         END { printf "%d %d %d %d %d\n", v["answered"], v["srv1"],
                      v["srv2"], v["srv3"], v["bad"] }'
 }
-# servers_are N: every LB node holds N servers in the VIP's table.
+# servers_are N: every LB node holds N servers in the VIP's table, and its
+# switch the flows of that table.
 servers_are() {
-    every_lb_shows "^hash VIP dns $VIP .* $1 servers,"
+    every_lb_shows "^hash VIP dns $VIP .* $1 servers,.*, table in switch$"
 }
 # pinned_value KEY: a number of the pinned client's summary line.
 pinned_value() {
