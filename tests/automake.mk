@@ -58,7 +58,7 @@ tests_check_server_load_SOURCES = tests/check-server-load.c
 tests_check_server_load_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/controller
 tests_check_server_load_LDADD = controller/libcontroller.la $(TEST_LDADD)
 tests_check_lbnode_SOURCES = tests/check-lbnode.c tests/exposition.c \
-	tests/exposition.h
+	tests/exposition.h tests/sim/sim-bus.c tests/sim/sim-bus.h
 tests_check_lbnode_CFLAGS = $(TEST_CFLAGS)
 tests_check_lbnode_LDADD = controller/libcontroller.la $(TEST_LDADD)
 tests_check_health_SOURCES = tests/check-health.c tests/exposition.c \

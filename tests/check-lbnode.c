@@ -14,9 +14,14 @@
  * limitations under the License.
  */
 
-/* check-lbnode: the LB node core (controller/lbnode.h) driven on an
- * in-process message bus: several LB node cores, a scripted agent per
- * server node, client segments built with tcp-seg.  No sockets, no OVS. */
+/* check-lbnode: the LB node core (controller/lbnode.h) on ovslb-sim's
+ * message bus (tests/sim/sim-bus.h): several LB node cores, a scripted
+ * agent per server node, client segments built with tcp-seg.  Control
+ * messages travel encoded and authenticated, as ctl-sock sends them; the
+ * bus has no latency here, and a test delivers everything sent, including
+ * what it causes, before it looks (run_bus()).  The scenarios of many
+ * nodes, faults and real agents are ovslb-sim's (tests/sim); these are the
+ * LB node's focused cases.  No sockets, no OVS. */
 #include <config.h>
 
 #include <check.h>
@@ -33,25 +38,28 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "packets.h"
+#include "openvswitch/ofpbuf.h"
 #include "ring.h"
 #include "selection.h"
 #include "smap.h"
 #include "syn-cookie.h"
 #include "tcp-seg.h"
+#include "tests/sim/sim-bus.h"
 #include "util.h"
 
 #define N_LB 3
 #define N_SRV 3
-#define MAX_MSGS 4096
 #define LEASE_MS 10000
 
 static const char SECRET[] = "0123456789abcdef0123456789abcdef";
+static const char BUS_KEY[] = "check-lbnode-bus-key-0123456789";
 static const char *secret;      /* The cluster key: SECRET unless a test
                                  * rotates it. */
 
 /* What an agent does with CONN_REQ. */
 enum agent_mode { AGENT_ACCEPT, AGENT_REJECT, AGENT_SILENT };
 
+/* A control message on the bus, decoded. */
 struct bus_msg {
     uint32_t src, dst;
     struct ctl_msg msg;
@@ -74,8 +82,13 @@ struct world {
     uint32_t agent_lease_ms;    /* What an accepting agent vouches for. */
     size_t conn_reqs[N_SRV];
 
-    struct bus_msg *queue;
-    size_t n_queue, head;
+    struct sim_bus *bus;
+    struct ctl_key bus_key;     /* Of the control messages on 'bus'. */
+    uint64_t tx_seq;
+    struct bus_msg *sent;       /* Every message sent, in order, for the
+                                 * tests to look at (bus_forget() clears
+                                 * it). */
+    size_t n_sent, allocated_sent;
 
     struct sent_frame north[256];
     size_t n_north;
@@ -112,16 +125,34 @@ static uint32_t connect_retry_ms;       /* connect_retry_ms setting. */
 static uint32_t lb_id(int i) { return i + 1; }
 static uint32_t srv_id(int i) { return 101 + i; }
 
+/* Sends 'msg' from node 'src' to node 'dst' on the bus, encoded. */
 static void
 bus_push(struct world *wo, uint32_t src, uint32_t dst,
          const struct ctl_msg *msg)
 {
-    ck_assert_uint_lt(wo->n_queue, MAX_MSGS);
-    wo->queue[wo->n_queue].src = src;
-    wo->queue[wo->n_queue].dst = dst;
-    wo->queue[wo->n_queue].msg = *msg;
-    wo->queue[wo->n_queue].msg.sender = src;
-    wo->n_queue++;
+    struct ofpbuf *wire = ofpbuf_new(CTL_MSG_MAX_LEN);
+    struct bus_msg *m;
+
+    if (wo->n_sent >= wo->allocated_sent) {
+        wo->sent = x2nrealloc(wo->sent, &wo->allocated_sent,
+                              sizeof *wo->sent);
+    }
+    m = &wo->sent[wo->n_sent++];
+    m->src = src;
+    m->dst = dst;
+    m->msg = *msg;
+    m->msg.sender = src;
+    m->msg.seq = ++wo->tx_seq;
+    ck_assert_int_eq(ctl_msg_encode(&m->msg, &wo->bus_key, wire), 0);
+    sim_bus_send(wo->bus, wo->now, src, dst, SIM_PKT_CTL, wire);
+}
+
+/* Forgets the messages sent so far, all delivered. */
+static void
+bus_forget(void)
+{
+    ck_assert_uint_eq(sim_bus_in_flight(w.bus), 0);
+    w.n_sent = 0;
 }
 
 static void
@@ -310,7 +341,9 @@ setup(void)
     secret = SECRET;
     memset(&w, 0, sizeof w);
     w.agent_lease_ms = CTL_LEASE_FULL;
-    w.queue = xcalloc(MAX_MSGS, sizeof *w.queue);
+    w.bus = sim_bus_create(1, 0);
+    ck_assert_int_eq(ctl_key_init(&w.bus_key, BUS_KEY, strlen(BUS_KEY)),
+                     0);
     w.now = 1000000;
     syn_table_max = 1000;
     syn_cookie_rate = 50000;
@@ -339,7 +372,9 @@ teardown(void)
     for (int i = 0; i < N_LB; i++) {
         lbnode_destroy(w.lbs[i]);
     }
-    free(w.queue);
+    sim_bus_destroy(w.bus);
+    ctl_key_destroy(&w.bus_key);
+    free(w.sent);
 }
 
 /* The 'now' of LB node index 'i'. */
@@ -380,20 +415,29 @@ agent_recv(uint32_t dst, const struct ctl_msg *msg)
     }
 }
 
-/* Delivers every queued message, including the ones they cause. */
+/* Delivers every message on the bus, including the ones they cause. */
 /* If not NULL, messages for which it returns true are lost. */
 static bool (*bus_loses)(const struct bus_msg *);
 
 static void
 run_bus(void)
 {
-    while (w.head < w.n_queue) {
-        struct bus_msg *m = &w.queue[w.head++];
+    struct sim_pkt *pkt;
 
+    while ((pkt = sim_bus_pop(w.bus, w.now)) != NULL) {
+        struct bus_msg *m = xmalloc(sizeof *m);
+
+        ck_assert_int_eq(pkt->kind, SIM_PKT_CTL);
+        m->src = pkt->src;
+        m->dst = pkt->dst;
+        ck_assert_int_eq(ctl_msg_decode(pkt->data->data, pkt->data->size,
+                                        &w.bus_key, &m->msg, NULL),
+                         CTL_MSG_OK);
+        ck_assert_uint_eq(m->msg.sender, m->src);
+        sim_pkt_destroy(pkt);
         if (bus_loses && bus_loses(m)) {
-            continue;
-        }
-        if (m->dst >= 101) {
+            /* Lost. */
+        } else if (m->dst >= 101) {
             agent_recv(m->dst, &m->msg);
         } else {
             int i = m->dst - 1;
@@ -402,6 +446,7 @@ run_bus(void)
             ck_assert_uint_le(m->dst, N_LB);
             lbnode_recv(w.lbs[i], &m->msg, node_now(i), &io, &aux[i]);
         }
+        free(m);
     }
 }
 
@@ -688,7 +733,7 @@ START_TEST(test_mapping_from_sft)
         int ingress = f % N_LB;
         uint16_t sport = 41000 + f;
         struct flow_key cp = cp_of(sport);
-        size_t first = w.n_queue, n_maps = w.n_maps;
+        size_t first = w.n_sent, n_maps = w.n_maps;
         uint32_t pft, sft, x = lb_id(ingress);
 
         ck_assert(lbnode_trackers(w.lbs[0], &cp, &pft, &sft));
@@ -697,8 +742,8 @@ START_TEST(test_mapping_from_sft)
         ck_assert_uint_eq(w.maps[n_maps].node, x);
 
         size_t to_pft = 0, to_x = 0, others = 0;
-        for (size_t i = first; i < w.n_queue; i++) {
-            const struct bus_msg *m = &w.queue[i];
+        for (size_t i = first; i < w.n_sent; i++) {
+            const struct bus_msg *m = &w.sent[i];
 
             if (m->msg.type != CTL_MSG_MAPPING) {
                 continue;
@@ -1145,7 +1190,7 @@ START_TEST(test_garbage_packet_in)
         memset(junk, 0x45, sizeof junk);
         lbnode_packet_in(w.lbs[0], junk, len, w.now, &io, &aux[0]);
     }
-    ck_assert_uint_eq(w.n_queue, 0);
+    ck_assert_uint_eq(w.n_sent, 0);
     ck_assert_uint_ge(lbnode_get_stats(w.lbs[0])->bad_packets, 1);
 }
 END_TEST
@@ -1346,9 +1391,9 @@ START_TEST(test_tracker_sync_after_loss)
     }
 
     /* Nothing more to hand over while the ring stays. */
-    size_t n_queue = w.n_queue;
+    size_t n_sent = w.n_sent;
     lbnode_rebalance(w.lbs[0], w.now, &io, &aux[0]);
-    ck_assert_uint_eq(w.n_queue, n_queue);
+    ck_assert_uint_eq(w.n_sent, n_sent);
 }
 END_TEST
 
@@ -1786,7 +1831,7 @@ START_TEST(test_publish_renews_then_lapses)
      * ingress mapping; once it is no longer published (closed), every LB
      * node forgets it within one lease time, and no message says so. */
     uint16_t sport = 51000;
-    size_t m, n_queue;
+    size_t m, n_sent;
     int srv;
 
     handshake(0, sport);
@@ -1812,7 +1857,7 @@ START_TEST(test_publish_renews_then_lapses)
     ck_assert_uint_eq(TOTAL(publish_misdirected), 0);
     ck_assert_uint_eq(TOTAL(leases_lapsed), 0);
 
-    n_queue = w.n_queue;
+    n_sent = w.n_sent;
     w.now += LEASE_MS - 1000;
     run_all();
     ck_assert_uint_eq(total_entries(), 2);
@@ -1822,7 +1867,7 @@ START_TEST(test_publish_renews_then_lapses)
     ck_assert_uint_eq(w.maps[m].node, 0);       /* Flow removed. */
     ck_assert_uint_eq(TOTAL(leases_lapsed), 3);
     ck_assert_uint_eq(TOTAL(mappings_lapsed), 1);
-    ck_assert_uint_eq(w.n_queue, n_queue);
+    ck_assert_uint_eq(w.n_sent, n_sent);
 }
 END_TEST
 
@@ -1900,7 +1945,7 @@ START_TEST(test_publish_hostile)
 {
     uint16_t sport = 54000;
     struct ctl_msg msg;
-    size_t n_queue;
+    size_t n_sent;
 
     handshake(0, sport);
 
@@ -1954,10 +1999,10 @@ START_TEST(test_publish_hostile)
     msg.publish.n = 1;
     msg.publish.entries[0].cp = cp;
     msg.publish.entries[0].ingress = lb_id(0);
-    n_queue = w.n_queue;
+    n_sent = w.n_sent;
     bus_push(&w, lb_id(0), lb_id(idle), &msg);
     run_bus();
-    ck_assert_uint_eq(w.n_queue, n_queue + 1);
+    ck_assert_uint_eq(w.n_sent, n_sent + 1);
     ck_assert_uint_eq(lbnode_get_stats(w.lbs[idle])->publish_misdirected, 1);
     ck_assert_uint_eq(lbnode_n_entries(w.lbs[idle]), 0);
 }
@@ -2325,8 +2370,7 @@ cookie_handshake_across(int ingress, uint16_t sport, int syn_node,
                    && flow_key_equals(&w.maps[i].cp, &cp));
     }
 
-    ck_assert_uint_eq(w.head, w.n_queue);
-    w.head = w.n_queue = 0;
+    bus_forget();
     w.n_north = 0;
     w.n_maps = 0;
     return mapped;
@@ -2344,7 +2388,7 @@ syn_flood(uint16_t sport, int per_s, int ms)
         w.now = start + i * 1000 / per_s;
         packet_in(i % N_LB, sport++, TCP_SYN, 1000, 0);
         w.n_north = 0;
-        w.head = w.n_queue = 0;
+        bus_forget();
     }
     w.now = start + ms;
     return sport;
@@ -2401,7 +2445,7 @@ START_TEST(test_cookie_rate_of_the_tier)
     ck_assert(mapped);
     ck_assert_uint_eq(TOTAL(cookies_valid), 1);
     w.n_north = 0;
-    w.head = w.n_queue = 0;
+    bus_forget();
     sport++;
 
     /* A client whose handshake its PFT kept before the flood retransmits
@@ -2422,7 +2466,7 @@ START_TEST(test_cookie_rate_of_the_tier)
     ck_assert(mapped);
     ck_assert_uint_eq(TOTAL(cookies_valid), 2);
     w.n_north = 0;
-    w.head = w.n_queue = 0;
+    bus_forget();
 
     /* Quiet for ten seconds: back to kept handshakes.  (Within them, a SYN
      * still gets a cookie.) */
@@ -2430,7 +2474,7 @@ START_TEST(test_cookie_rate_of_the_tier)
     w.now += 9000;
     packet_in(2, sport++, TCP_SYN, 1000, 0);
     w.n_north = 0;
-    w.head = w.n_queue = 0;
+    bus_forget();
     ck_assert_uint_eq(TOTAL(cookies_issued), cookies + 1);
     cookies++;
     w.now += 2000;

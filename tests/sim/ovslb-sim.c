@@ -214,7 +214,8 @@ sim_init(struct sim *sim, const struct sim_settings *set, uint64_t seed,
     if (ctl_key_init(&sim->key, SIM_CLUSTER_KEY, strlen(SIM_CLUSTER_KEY))) {
         ovs_fatal(0, "cannot make the cluster key");
     }
-    sim->bus = sim_bus_create(sim_random(sim), set->latency_ms);
+    /* At least 1 ms: the cores' answers come after what they answer. */
+    sim->bus = sim_bus_create(sim_random(sim), MAX(set->latency_ms, 1));
     sim_bus_set_trace(sim->bus, trace);
     sim->inv = xzalloc(sizeof *sim->inv);
     sim->edge = sim_edge_create(sim);

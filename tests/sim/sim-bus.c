@@ -204,15 +204,17 @@ bus_chance(struct sim_bus *bus, unsigned int permille)
     return permille && bus_random(bus) % 1000 < permille;
 }
 
-/* Creates a bus whose links take 'latency_ms' each (at least 1 ms), with
- * random choices drawn from 'seed'. */
+/* Creates a bus whose links take 'latency_ms' each, with random choices
+ * drawn from 'seed'.  With a latency of 0, a packet can be taken off the
+ * bus (sim_bus_pop()) at the very time it is sent: a synchronous bus, as
+ * the LB node's unit tests (check-lbnode) use it. */
 struct sim_bus *
 sim_bus_create(uint64_t seed, unsigned int latency_ms)
 {
     struct sim_bus *bus = xzalloc(sizeof *bus);
 
     bus->prng = seed ^ UINT64_C(0x5eed0b05);
-    bus->latency_ms = MAX(latency_ms, 1);
+    bus->latency_ms = latency_ms;
     heap_init(&bus->queue);
     ovs_list_init(&bus->stages);
     return bus;
