@@ -423,13 +423,15 @@ controller_run(struct controller *c)
 /* Returns true if the data path of 'c' reflects the configuration it last
  * read: the lbnode core (its rings, VIPs and servers) and the health
  * checker configured from it, the static flows and meters built from it
- * and confirmed installed by the switch (a barrier: ofctrl's installed
- * table equals the desired one), the control socket bound and keyed.  What
- * 'ovslb-ctl --wait' waits for (ovslb-ctl(8)). */
+ * and every hash VIP's table (not only its pins) written, all confirmed
+ * installed by the switch (a barrier: ofctrl's installed table equals the
+ * desired one), the control socket bound and keyed.  What 'ovslb-ctl
+ * --wait' waits for (ovslb-ctl(8)). */
 static bool
 controller_config_applied(const struct controller *c)
 {
     return c->configured && c->static_flows_built
+           && !hash_vips_is_pending(c->hash_vips)
            && node_daemon_is_ready(c->nd);
 }
 

@@ -724,6 +724,19 @@ hash_vips_run(struct controller *c, long long int now)
 /* Returns when hash_vips_run() has something to do: the end of a change
  * window, or in a second for a window that mappings hold open, or the end
  * of the wait for a change's pins (LLONG_MAX: nothing). */
+/* Does a hash VIP have a change of its table waiting for its pins to be in
+ * the switch (its slots not yet written)? */
+bool
+hash_vips_is_pending(const struct hash_vips *hv)
+{
+    for (size_t i = 0; i < hv->n; i++) {
+        if (hv->vips[i].pending_since) {
+            return true;
+        }
+    }
+    return false;
+}
+
 long long int
 hash_vips_next_deadline(const struct hash_vips *hv, long long int now)
 {

@@ -65,6 +65,7 @@ void hash_vips_destroy(struct hash_vips *);
 
 void hash_vips_update(struct controller *, long long int now);
 void hash_vips_run(struct controller *, long long int now);
+bool hash_vips_is_pending(const struct hash_vips *);
 long long int hash_vips_next_deadline(const struct hash_vips *,
                                       long long int now);
 
