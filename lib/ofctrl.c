@@ -34,6 +34,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-ct.h"
@@ -306,6 +307,34 @@ static uint32_t
 flow_hash(uint8_t table_id, uint16_t priority, const struct minimatch *match)
 {
     return minimatch_hash(match, ((uint32_t) table_id << 16) | priority);
+}
+
+/* Initializes 'mm' from 'match' as the switch would report it.  OpenFlow
+ * applies a match on a field with prerequisites (nw_proto, say) to Ethernet
+ * packets only, so OVS adds packet_type=(0,0) to such a match when it
+ * decodes it (match_add_ethernet_prereq()), and its flow dumps say so.  A
+ * desired flow built without it would be, to us, another flow than the one
+ * the dump found, and to the switch the same one: we would add ours, then
+ * delete "theirs", and the switch would be left without it (every UDP hash
+ * slot flow, after a controller restart).  Matches parsed from text or
+ * decoded from the switch have it already. */
+static void
+minimatch_init_as_switch(struct minimatch *mm, const struct match *match)
+{
+    if (!match->wc.masks.packet_type) {
+        for (enum mf_field_id id = 0; id < MFF_N_IDS; id++) {
+            const struct mf_field *mf = mf_from_id(id);
+
+            if (mf->prereqs != MFP_NONE && !mf_is_all_wild(mf, &match->wc)) {
+                struct match copy = *match;
+
+                match_set_default_packet_type(&copy);
+                minimatch_init(mm, &copy);
+                return;
+            }
+        }
+    }
+    minimatch_init(mm, match);
 }
 
 static struct ofctrl_flow *
@@ -1818,7 +1847,7 @@ ofctrl_flow_add(struct ofctrl *oc, uint8_t table_id, uint16_t priority,
         || ofpacts_len > MAX_OFPACTS_LEN || (!ofpacts && ofpacts_len)) {
         return EINVAL;
     }
-    minimatch_init(&mm, match);
+    minimatch_init_as_switch(&mm, match);
     f = flow_find_or_create(oc, table_id, priority, &mm);
     flow_set_desired(oc, f, flow_body_create(ofpacts, ofpacts_len,
                                              idle_timeout, hard_timeout));
@@ -1926,7 +1955,7 @@ ofctrl_flow_del(struct ofctrl *oc, uint8_t table_id, uint16_t priority,
     struct minimatch mm;
     bool found;
 
-    minimatch_init(&mm, match);
+    minimatch_init_as_switch(&mm, match);
     found = flow_del__(oc, table_id, priority, &mm);
     minimatch_destroy(&mm);
     return found;
@@ -1967,7 +1996,7 @@ ofctrl_flow_is_installed(const struct ofctrl *oc, uint8_t table_id,
     struct minimatch mm;
     struct ofctrl_flow *f;
 
-    minimatch_init(&mm, match);
+    minimatch_init_as_switch(&mm, match);
     f = flow_lookup(oc, table_id, priority, &mm,
                     flow_hash(table_id, priority, &mm));
     minimatch_destroy(&mm);
@@ -1989,7 +2018,7 @@ ofctrl_flow_is_current(const struct ofctrl *oc, uint8_t table_id,
         || !oc->authoritative || oc->wipe_pending) {
         return false;
     }
-    minimatch_init(&mm, match);
+    minimatch_init_as_switch(&mm, match);
     f = flow_lookup(oc, table_id, priority, &mm,
                     flow_hash(table_id, priority, &mm));
     minimatch_destroy(&mm);

@@ -487,6 +487,66 @@ START_TEST(test_delete_only_ours)
 }
 END_TEST
 
+/* A flow built in binary (as the hash slots are) with a match on a field
+ * that has prerequisites: the switch reports it with packet_type=(0,0),
+ * which the match we built does not say.  It is still one flow to us: a
+ * reconnection, or a new ofctrl (a restarted controller) that desires it
+ * again, finds it in the dump and sends nothing, and the switch keeps it.
+ * (It used to be added again and then deleted as a flow of ours that
+ * nobody desired, leaving the switch without it.) */
+START_TEST(test_binary_match_as_switch)
+{
+    struct ofpbuf ofpacts;
+    struct ofctrl *oc;
+    struct match m;
+    uint64_t n_conn;
+
+    ofpbuf_init(&ofpacts, 0);
+    parse_actions("set_field:10.2.0.101->tun_dst,output:1", &ofpacts);
+    match_init_catchall(&m);
+    match_set_reg(&m, 1, 1);
+    match_set_reg(&m, 0, 16);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_proto(&m, IPPROTO_UDP);
+
+    oc = create_connected();
+    ck_assert_int_eq(ofctrl_flow_add(oc, 12, 100, &m, ofpacts.data,
+                                     ofpacts.size, 0, 0), 0);
+    ofctrl_commit(oc);
+    ck_assert(run_until(oc, is_synced, NULL, 5000));
+    ck_assert_uint_eq(stats(oc).n_flow_mods, 1);
+    ck_assert(ofctrl_flow_is_current(oc, 12, 100, &m));
+    ck_assert(ofctrl_flow_is_installed(oc, 12, 100, &m));
+
+    ofctrl_reconnect(oc);
+    n_conn = 2;
+    ck_assert(run_until(oc, is_synced_after, &n_conn, 5000));
+    run_for(oc, 200);
+    ck_assert_uint_eq(stats(oc).n_flow_mods, 1);
+    ck_assert_uint_eq(stats(oc).n_installed_flows, 1);
+    ck_assert_int_eq(count_flows("udp,reg0=0x10,reg1=0x1 "), 1);
+    ofctrl_destroy(oc);
+
+    oc = create_connected();
+    ck_assert_int_eq(ofctrl_flow_add(oc, 12, 100, &m, ofpacts.data,
+                                     ofpacts.size, 0, 0), 0);
+    ofctrl_commit(oc);
+    ck_assert(run_until(oc, is_synced, NULL, 5000));
+    run_for(oc, 200);
+    ck_assert_uint_eq(stats(oc).n_flow_mods, 0);
+    ck_assert_uint_eq(stats(oc).n_installed_flows, 1);
+    ck_assert_int_eq(count_flows("udp,reg0=0x10,reg1=0x1 "), 1);
+
+    /* And deleting it by the same match removes it. */
+    ck_assert(ofctrl_flow_del(oc, 12, 100, &m));
+    ofctrl_commit(oc);
+    ck_assert(run_until(oc, is_synced, NULL, 5000));
+    ck_assert_int_eq(count_flows("reg0=0x10"), 0);
+    ofctrl_destroy(oc);
+    ofpbuf_uninit(&ofpacts);
+}
+END_TEST
+
 /* Restarting ovs-vswitchd loses flows, groups and the TLV map; ofctrl puts
  * them back by itself. */
 START_TEST(test_vswitchd_restart)
@@ -1129,6 +1189,8 @@ ofctrl_suite(void)
     add_case(s, "diff-and-foreign", test_diff_and_foreign,
              daemons_setup, ovs_dummy_stop);
     add_case(s, "delete-only-ours", test_delete_only_ours,
+             daemons_setup, ovs_dummy_stop);
+    add_case(s, "binary-match-as-switch", test_binary_match_as_switch,
              daemons_setup, ovs_dummy_stop);
     add_case(s, "vswitchd-restart", test_vswitchd_restart,
              daemons_setup, ovs_dummy_stop);
