@@ -309,32 +309,35 @@ flow_hash(uint8_t table_id, uint16_t priority, const struct minimatch *match)
     return minimatch_hash(match, ((uint32_t) table_id << 16) | priority);
 }
 
-/* Initializes 'mm' from 'match' as the switch would report it.  OpenFlow
- * applies a match on a field with prerequisites (nw_proto, say) to Ethernet
- * packets only, so OVS adds packet_type=(0,0) to such a match when it
- * decodes it (match_add_ethernet_prereq()), and its flow dumps say so.  A
- * desired flow built without it would be, to us, another flow than the one
- * the dump found, and to the switch the same one: we would add ours, then
- * delete "theirs", and the switch would be left without it (every UDP hash
- * slot flow, after a controller restart).  Matches parsed from text or
- * decoded from the switch have it already. */
+/* Initializes 'mm' from 'match' as the switch reports it in its flow
+ * dumps, so that a desired flow and the flow the dump finds are one flow to
+ * us, as they are to the switch.  Otherwise we would add ours, then delete
+ * "theirs" as a flow nobody desires, and leave the switch without it (every
+ * UDP hash slot flow, after a controller restart):
+ *   - OpenFlow applies a match on a field with prerequisites (nw_proto, say)
+ *     to Ethernet packets only, so OVS adds packet_type=(0,0) to it
+ *     (match_add_ethernet_prereq()); a match parsed from text has it, one
+ *     built in binary may not;
+ *   - of nw_frag, the switch keeps the bits it knows ("nw_frag=yes" parses
+ *     to a wider mask). */
 static void
 minimatch_init_as_switch(struct minimatch *mm, const struct match *match)
 {
-    if (!match->wc.masks.packet_type) {
+    struct match m = *match;
+
+    m.wc.masks.nw_frag &= FLOW_NW_FRAG_MASK;
+    m.flow.nw_frag &= m.wc.masks.nw_frag;
+    if (!m.wc.masks.packet_type) {
         for (enum mf_field_id id = 0; id < MFF_N_IDS; id++) {
             const struct mf_field *mf = mf_from_id(id);
 
-            if (mf->prereqs != MFP_NONE && !mf_is_all_wild(mf, &match->wc)) {
-                struct match copy = *match;
-
-                match_set_default_packet_type(&copy);
-                minimatch_init(mm, &copy);
-                return;
+            if (mf->prereqs != MFP_NONE && !mf_is_all_wild(mf, &m.wc)) {
+                match_set_default_packet_type(&m);
+                break;
             }
         }
     }
-    minimatch_init(mm, match);
+    minimatch_init(mm, &m);
 }
 
 static struct ofctrl_flow *
@@ -1900,6 +1903,11 @@ parse_flow(const struct ofctrl *oc, const char *flow, const char *actions,
     if (fm->table_id == OFPTT_ALL) {
         fm->table_id = 0;
     }
+
+    struct match match;
+    minimatch_expand(&fm->match, &match);
+    minimatch_destroy(&fm->match);
+    minimatch_init_as_switch(&fm->match, &match);
     return NULL;
 }
 

@@ -487,13 +487,16 @@ START_TEST(test_delete_only_ours)
 }
 END_TEST
 
-/* A flow built in binary (as the hash slots are) with a match on a field
- * that has prerequisites: the switch reports it with packet_type=(0,0),
- * which the match we built does not say.  It is still one flow to us: a
- * reconnection, or a new ofctrl (a restarted controller) that desires it
- * again, finds it in the dump and sends nothing, and the switch keeps it.
- * (It used to be added again and then deleted as a flow of ours that
- * nobody desired, leaving the switch without it.) */
+/* Flows whose match the switch reports otherwise than we wrote it: one built
+ * in binary (as the hash slots are) with a match on a field that has
+ * prerequisites, which the switch reports with packet_type=(0,0), and one
+ * parsed from "nw_frag=yes", whose mask the switch narrows.  Each is still
+ * one flow to us: a reconnection, or a new ofctrl (a restarted controller)
+ * that desires them again, finds them in the dump and sends nothing, and
+ * the switch keeps them.  (Each used to be added again and then deleted as
+ * a flow of ours that nobody desired, leaving the switch without it.) */
+#define FRAG_FLOW "priority=210,udp,nw_dst=203.0.113.11,nw_frag=yes"
+
 START_TEST(test_binary_match_as_switch)
 {
     struct ofpbuf ofpacts;
@@ -512,9 +515,10 @@ START_TEST(test_binary_match_as_switch)
     oc = create_connected();
     ck_assert_int_eq(ofctrl_flow_add(oc, 12, 100, &m, ofpacts.data,
                                      ofpacts.size, 0, 0), 0);
+    add_flow(oc, FRAG_FLOW, "drop");
     ofctrl_commit(oc);
     ck_assert(run_until(oc, is_synced, NULL, 5000));
-    ck_assert_uint_eq(stats(oc).n_flow_mods, 1);
+    ck_assert_uint_eq(stats(oc).n_flow_mods, 2);
     ck_assert(ofctrl_flow_is_current(oc, 12, 100, &m));
     ck_assert(ofctrl_flow_is_installed(oc, 12, 100, &m));
 
@@ -522,20 +526,23 @@ START_TEST(test_binary_match_as_switch)
     n_conn = 2;
     ck_assert(run_until(oc, is_synced_after, &n_conn, 5000));
     run_for(oc, 200);
-    ck_assert_uint_eq(stats(oc).n_flow_mods, 1);
-    ck_assert_uint_eq(stats(oc).n_installed_flows, 1);
+    ck_assert_uint_eq(stats(oc).n_flow_mods, 2);
+    ck_assert_uint_eq(stats(oc).n_installed_flows, 2);
     ck_assert_int_eq(count_flows("udp,reg0=0x10,reg1=0x1 "), 1);
+    ck_assert_int_eq(count_flows("nw_frag=yes"), 1);
     ofctrl_destroy(oc);
 
     oc = create_connected();
     ck_assert_int_eq(ofctrl_flow_add(oc, 12, 100, &m, ofpacts.data,
                                      ofpacts.size, 0, 0), 0);
+    add_flow(oc, FRAG_FLOW, "drop");
     ofctrl_commit(oc);
     ck_assert(run_until(oc, is_synced, NULL, 5000));
     run_for(oc, 200);
     ck_assert_uint_eq(stats(oc).n_flow_mods, 0);
-    ck_assert_uint_eq(stats(oc).n_installed_flows, 1);
+    ck_assert_uint_eq(stats(oc).n_installed_flows, 2);
     ck_assert_int_eq(count_flows("udp,reg0=0x10,reg1=0x1 "), 1);
+    ck_assert_int_eq(count_flows("nw_frag=yes"), 1);
 
     /* And deleting it by the same match removes it. */
     ck_assert(ofctrl_flow_del(oc, 12, 100, &m));
