@@ -60,6 +60,95 @@ add_to_marked_server(struct pipeline *p, uint8_t table, const char *ct_state,
                  tunnel);
 }
 
+/* Whether vips[i] of 'params' is the first UDP VIP port of its address. */
+static bool
+udp_address_is_new(const struct lb_pipeline_params *params, size_t i)
+{
+    for (size_t j = 0; j < i; j++) {
+        if (params->vips[j].proto == IPPROTO_UDP
+            && ipv6_addr_equals(&params->vips[j].addr,
+                                &params->vips[i].addr)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Adds to table 30 of 'p' the flow that sends 'match', a server's reply,
+ * to the edge router. */
+static void
+add_egress(struct pipeline *p, const struct lb_pipeline_params *params,
+           const char *match)
+{
+    if (params->has_macs) {
+        pipeline_add(p, LB_TABLE_EGRESS, 100, match,
+                     "set_field:"ETH_ADDR_FMT"->eth_src,"
+                     "set_field:"ETH_ADDR_FMT"->eth_dst,output:%u",
+                     ETH_ADDR_ARGS(params->own_mac),
+                     ETH_ADDR_ARGS(params->edge_mac),
+                     ofp_to_u16(params->north_port));
+    } else {
+        /* Until the edge router's MAC is known the reply cannot be
+         * addressed; the client retransmits. */
+        pipeline_add(p, LB_TABLE_EGRESS, 100, match, "drop");
+    }
+}
+
+/* Adds to table 0 of 'p' the flows that take the fragments of the datagrams
+ * to UDP hash VIP port vips[i] of 'params' to a server, if it is the first
+ * UDP port of its address.  No fragment carries a port that OpenFlow can
+ * match (the switch's "normal" fragment handling), so a fragment goes
+ * first through the connection tracker, which holds it until its datagram
+ * is complete (the userspace datapath's reassembly) and then lets each
+ * fragment on with the tracker state of the whole datagram.  Back in
+ * table 0, it goes to table 15 like a whole datagram: a fragment of a flow
+ * with an entry (one that sent whole datagrams through this node) follows
+ * its ct_mark to the flow's server; the datagram of a flow without one
+ * goes to the slot of its client address (multipath on nw_src, the same
+ * for every fragment), which commits the flow with that server.  Which
+ * port a fragment is for, nothing tells: an address with several UDP
+ * ports drops the fragments. */
+static void
+add_udp_fragment_flows(struct pipeline *p,
+                       const struct lb_pipeline_params *params, size_t i,
+                       uint16_t north)
+{
+    const struct lb_pipeline_vip *v = &params->vips[i];
+    bool v4 = IN6_IS_ADDR_V4MAPPED(&v->addr);
+    char a[INET6_ADDRSTRLEN];
+    size_t n_ports = 0;
+    char *m;
+
+    if (!udp_address_is_new(params, i)) {
+        return;
+    }
+    for (size_t j = i; j < params->n_vips; j++) {
+        n_ports += (params->vips[j].proto == IPPROTO_UDP
+                    && ipv6_addr_equals(&params->vips[j].addr, &v->addr));
+    }
+
+    ipv6_string_mapped(a, &v->addr);
+    m = xasprintf("in_port=%u,%s,%s=%s,nw_frag=yes,ct_state=-trk", north,
+                  v4 ? "udp" : "udp6", v4 ? "nw_dst" : "ipv6_dst", a);
+    pipeline_add(p, LB_TABLE_CLASSIFY, 210, m, "ct(zone=%d,table=%d)",
+                 LB_CT_ZONE, LB_TABLE_CLASSIFY);
+    free(m);
+
+    m = xasprintf("in_port=%u,%s,%s=%s,nw_frag=yes,ct_state=+trk", north,
+                  v4 ? "udp" : "udp6", v4 ? "nw_dst" : "ipv6_dst", a);
+    if (n_ports == 1) {
+        pipeline_add(p, LB_TABLE_CLASSIFY, 205, m,
+                     "multipath(%s,0,modulo_n,%"PRIu32
+                     ",0,NXM_NX_REG0[0..15]),load:%"PRIu16
+                     "->NXM_NX_REG1[0..15],goto_table:%d",
+                     hash_slots_fields(true), v->hash_slots, v->hash_id,
+                     LB_TABLE_HASH_UDP);
+    } else {
+        pipeline_add(p, LB_TABLE_CLASSIFY, 205, m, "drop");
+    }
+    free(m);
+}
+
 /* Builds into 'p' (initialized by the caller) the static flows of an LB
  * node's bridge for 'params'. */
 void
@@ -87,6 +176,7 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
                          hash_slots_fields(v->hash_by_source),
                          v->hash_slots, v->hash_id, LB_CT_ZONE,
                          LB_TABLE_HASH_UDP);
+            add_udp_fragment_flows(p, params, i, north);
             has_hash = has_udp = true;
         } else if (v->hash_id) {
             ovs_assert(v->hash_slots >= 1 && v->hash_slots <= HASH_SLOTS_MAX);
@@ -205,21 +295,28 @@ lb_pipeline_build(const struct lb_pipeline_params *params, struct pipeline *p)
 
         ipv6_string_mapped(srv, &params->servers[s]);
         for (size_t i = 0; i < params->n_vips; i++) {
+            const struct lb_pipeline_vip *v = &params->vips[i];
+
             ds_clear(&match);
             ds_put_format(&match, "%s=%s,", v4 ? "tun_src" : "tun_ipv6_src",
                           srv);
-            put_vip_match(&match, &params->vips[i], "src");
-            if (params->has_macs) {
-                pipeline_add(p, LB_TABLE_EGRESS, 100, ds_cstr(&match),
-                             "set_field:"ETH_ADDR_FMT"->eth_src,"
-                             "set_field:"ETH_ADDR_FMT"->eth_dst,output:%u",
-                             ETH_ADDR_ARGS(params->own_mac),
-                             ETH_ADDR_ARGS(params->edge_mac), north);
-            } else {
-                /* Until the edge router's MAC is known the reply cannot be
-                 * addressed; the client retransmits. */
-                pipeline_add(p, LB_TABLE_EGRESS, 100, ds_cstr(&match),
-                             "drop");
+            put_vip_match(&match, v, "src");
+            add_egress(p, params, ds_cstr(&match));
+
+            if (v->proto == IPPROTO_UDP && udp_address_is_new(params, i)) {
+                /* No fragment of a datagram carries a port that OpenFlow
+                 * matches ("normal" fragment handling): the fragments
+                 * from a UDP VIP's address leave as well. */
+                char a[INET6_ADDRSTRLEN];
+                bool vip4 = IN6_IS_ADDR_V4MAPPED(&v->addr);
+
+                ipv6_string_mapped(a, &v->addr);
+                ds_clear(&match);
+                ds_put_format(&match, "%s=%s,%s,%s=%s,nw_frag=yes",
+                              v4 ? "tun_src" : "tun_ipv6_src", srv,
+                              vip4 ? "udp" : "udp6",
+                              vip4 ? "nw_src" : "ipv6_src", a);
+                add_egress(p, params, ds_cstr(&match));
             }
         }
     }

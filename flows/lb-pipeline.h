@@ -19,7 +19,12 @@
  * "Data path").
  *
  *   table 0   classify: client traffic to a VIP port from the north port ->
- *             table 10; Geneve from the servers -> table 30; ARP from the
+ *             table 10 (a hash VIP's: tables 12 and 15, below); the IP
+ *             fragments of datagrams to a UDP VIP's address, which carry no
+ *             port, through the connection tracker, which reassembles them,
+ *             then to table 15 by their datagram's tracker entry, or for a
+ *             new flow by the client address's slot; Geneve from the
+ *             servers -> table 30; ARP from the
  *             north port -> LOCAL and the controller (which learns the edge
  *             router's MAC); other north <-> LOCAL traffic (the node's own
  *             north address); everything else dropped.
@@ -72,7 +77,8 @@
  *             LB_USERDATA_OTHER, so that a SYN flood cannot starve the
  *             ACKs of handshakes in progress, in OVS or in the controller.
  *   table 30  egress: Geneve from a configured server node whose inner
- *             source is one of its VIP ports -> rewrite the Ethernet header
+ *             source is one of its VIP ports (or, for a UDP VIP's address,
+ *             an IP fragment from it) -> rewrite the Ethernet header
  *             towards the edge router -> north port; anything else dropped
  *             (and counted by the flow's statistics).
  *

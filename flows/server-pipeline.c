@@ -64,8 +64,27 @@ put_tcp_addr(struct ds *s, const struct in6_addr *addr, bool dst)
     put_l4_addr(s, false, addr, dst);
 }
 
+/* Adds the flow that takes 'match', datagrams from the server's stack, to
+ * an egress LB node the switch picks. */
+static void
+add_udp_egress(const struct server_pipeline_params *pp, const char *match,
+               struct pipeline *p)
+{
+    if (pp->n_egress_lbs) {
+        pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, match,
+                     "multipath(symmetric_l3l4+udp,0,hrw,%"PRIuSIZE",0,"
+                     "NXM_NX_REG0[0..15]),goto_table:%d",
+                     pp->n_egress_lbs, SERVER_PIPELINE_TABLE_EGRESS_HASH);
+    } else {
+        pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, match, "drop");
+    }
+}
+
 /* The flows of 'vip''s UDP ports (all of `hash` mode): to the server's stack
- * from the LB tier, and back to an egress LB node the switch picks. */
+ * from the LB tier, and back to an egress LB node the switch picks; with
+ * those of the fragments of a datagram, none of which carries a port that
+ * OpenFlow matches (the switch's "normal" fragment handling): the stack
+ * reassembles them, or drops what it cannot. */
 static void
 add_udp_flows(const struct server_pipeline_params *pp,
               const struct server_pipeline_vip *vip, struct pipeline *p)
@@ -85,16 +104,21 @@ add_udp_flows(const struct server_pipeline_params *pp,
         put_l4_addr(&match, true, &vip->addr, false);
         ds_put_format(&match, ",in_port=LOCAL,tp_src=%"PRIu16,
                       vip->udp_ports[i]);
-        if (pp->n_egress_lbs) {
-            pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100,
-                         ds_cstr(&match),
-                         "multipath(symmetric_l3l4+udp,0,hrw,%"PRIuSIZE",0,"
-                         "NXM_NX_REG0[0..15]),goto_table:%d",
-                         pp->n_egress_lbs, SERVER_PIPELINE_TABLE_EGRESS_HASH);
-        } else {
-            pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100,
-                         ds_cstr(&match), "drop");
-        }
+        add_udp_egress(pp, ds_cstr(&match), p);
+    }
+    if (vip->n_udp_ports) {
+        ds_clear(&match);
+        put_l4_addr(&match, true, &vip->addr, true);
+        ds_put_format(&match, ",in_port=%"PRIu32",nw_frag=yes",
+                      ofp_to_u16(pp->geneve_port));
+        pipeline_add(p, SERVER_PIPELINE_TABLE_CLASSIFY, 100, ds_cstr(&match),
+                     "set_field:"ETH_ADDR_FMT"->eth_dst,LOCAL",
+                     ETH_ADDR_ARGS(pp->local_mac));
+
+        ds_clear(&match);
+        put_l4_addr(&match, true, &vip->addr, false);
+        ds_put_cstr(&match, ",in_port=LOCAL,nw_frag=yes");
+        add_udp_egress(pp, ds_cstr(&match), p);
     }
     ds_destroy(&match);
 }

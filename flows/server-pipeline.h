@@ -43,7 +43,9 @@
  *       the egress node -> tun_dst := its underlay address -> Geneve.  The
  *       switch picks the egress of every reply segment, with no agent.
  *       A UDP VIP port's datagrams (all of `hash` mode) take the same two
- *       ways, hashed with their ports (symmetric_l3l4+udp).
+ *       ways, hashed with their ports (symmetric_l3l4+udp); so do the IP
+ *       fragments to and from a UDP VIP's address, which carry no port
+ *       the switch matches.
  *   Geneve with tun_id SERVER_PIPELINE_OWNER_VNI, to a `hash` VIP port: a
  *       segment another server node redirected here, its owner (below) ->
  *       LOCAL, never redirected again.

@@ -2,9 +2,15 @@
 # dns-client.py: DNS queries for whoami.ovslb.test TXT, which the lab's
 # unbound on each server node answers with the node's name (ovslb-lab), to
 # a UDP VIP.  Every answer is checked: transaction id, the question echoed,
-# RCODE 0, one TXT answer for the name asked.
+# RCODE 0, not truncated, one TXT answer for the name asked.
 #
-#   burst ADDR N [--parallel P] [--timeout S]
+# With --big, the query is for big.ovslb.test TXT instead, padded (EDNS
+# padding option) to BIG_QUERY bytes of DNS message, and its answer, the
+# node's name followed by BIG_STRINGS strings of 250 "x", is about 3 KB:
+# both sides are IP datagrams larger than the lab's MTU of 1,500 bytes,
+# so they travel as fragments.  The answer must hold every string.
+#
+#   burst ADDR N [--parallel P] [--timeout S] [--big]
 #       N queries, each from a socket of its own (a new source port, so a
 #       new flow through the LB tier), at most P (32) outstanding, no
 #       retries, an answer awaited S (1) seconds; prints
@@ -32,11 +38,11 @@ import struct
 import sys
 import time
 
-QNAME = "whoami.ovslb.test"
-QTYPE_TXT, QCLASS_IN = 16, 1
-QUESTION = (b"".join(bytes([len(label)]) + label.encode()
-                     for label in QNAME.split(".")) + b"\0"
-            + struct.pack("!HH", QTYPE_TXT, QCLASS_IN))
+QTYPE_TXT, QCLASS_IN, QTYPE_OPT = 16, 1, 41
+EDNS_PADDING = 12
+BIG_QUERY = 2000
+BIG_STRINGS = 12        # As the lab's unbound.conf (ovslb-lab).
+FILLER = b"x" * 250
 SERVER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 
 stop = False
@@ -47,9 +53,29 @@ def on_signal(*_):
     stop = True
 
 
-def query(txid):
-    # Header: id, flags RD, one question.
-    return struct.pack("!HHHHHH", txid, 0x0100, 1, 0, 0, 0) + QUESTION
+class Ask:
+    """What is asked: the name, its question section, the query's size."""
+
+    def __init__(self, big):
+        self.big = big
+        self.qname = "big.ovslb.test" if big else "whoami.ovslb.test"
+        self.question = (b"".join(bytes([len(label)]) + label.encode()
+                                  for label in self.qname.split("."))
+                         + b"\0" + struct.pack("!HH", QTYPE_TXT, QCLASS_IN))
+
+    def query(self, txid):
+        # Header: id, flags RD, one question (and, big, one OPT record).
+        if not self.big:
+            return (struct.pack("!HHHHHH", txid, 0x0100, 1, 0, 0, 0)
+                    + self.question)
+        head = (struct.pack("!HHHHHH", txid, 0x0100, 1, 0, 0, 1)
+                + self.question)
+        # OPT: root name, type, UDP payload size 4096, no flags, RDATA one
+        # padding option that fills the message up to BIG_QUERY bytes.
+        pad = BIG_QUERY - len(head) - 11 - 4
+        opt = (b"\0" + struct.pack("!HHIH", QTYPE_OPT, 4096, 0, 4 + pad)
+               + struct.pack("!HH", EDNS_PADDING, pad) + b"\0" * pad)
+        return head + opt
 
 
 def read_name(msg, pos):
@@ -77,9 +103,9 @@ def read_name(msg, pos):
             pos += 1 + n
 
 
-def server_of(msg, txid):
-    """The server name that answer 'msg' to query 'txid' carries, or None
-    if it fails a check."""
+def server_of(ask, msg, txid):
+    """The server name that answer 'msg' to query 'txid' of 'ask' carries,
+    or None if it fails a check."""
     try:
         if len(msg) < 12:
             return None
@@ -87,22 +113,28 @@ def server_of(msg, txid):
         # QR set, opcode 0, not truncated, RCODE 0.
         if rid != txid or flags & 0xFA0F != 0x8000 or qd != 1 or an != 1:
             return None
-        end = 12 + len(QUESTION)
-        if msg[12:end].lower() != QUESTION:
+        end = 12 + len(ask.question)
+        if msg[12:end].lower() != ask.question:
             return None
         name, pos = read_name(msg, end)
         rtype, rclass, _, rdlen = struct.unpack_from("!HHIH", msg, pos)
         pos += 10
         rdata = msg[pos:pos + rdlen]
-        if (name != QNAME or rtype != QTYPE_TXT or rclass != QCLASS_IN
+        if (name != ask.qname or rtype != QTYPE_TXT or rclass != QCLASS_IN
                 or not rdlen or len(rdata) != rdlen):
             return None
-        text, i = b"", 0
+        strings, i = [], 0
         while i < rdlen:
-            text += rdata[i + 1:i + 1 + rdata[i]]
+            strings.append(rdata[i + 1:i + 1 + rdata[i]])
             i += 1 + rdata[i]
-        text = text.decode("ascii", "replace")
-        if i != rdlen or not SERVER_NAME.fullmatch(text):
+        if i != rdlen:
+            return None
+        if ask.big:
+            if strings[1:] != [FILLER] * BIG_STRINGS:
+                return None
+            strings = strings[:1]
+        text = b"".join(strings).decode("ascii", "replace")
+        if not SERVER_NAME.fullmatch(text):
             return None
         return text
     except (IndexError, ValueError, struct.error):
@@ -119,6 +151,7 @@ def udp_socket(addr):
 
 
 def burst(args):
+    ask = Ask(args.big)
     sel = selectors.DefaultSelector()
     pending = {}        # socket -> (txid, deadline), oldest first
     started = answered = bad = 0
@@ -138,7 +171,7 @@ def burst(args):
             except OSError:
                 continue        # No route, say: not answered.
             try:
-                s.send(query(txid))
+                s.send(ask.query(txid))
             except OSError:
                 s.close()
                 continue
@@ -152,13 +185,13 @@ def burst(args):
         for key, _ in sel.select(max(0, wait)):
             s = key.fileobj
             try:
-                msg = s.recv(4096)
+                msg = s.recv(65536)
             except BlockingIOError:
                 continue
             except OSError:
                 done(s)         # Refused (ICMP): not answered.
                 continue
-            server = server_of(msg, pending[s][0])
+            server = server_of(ask, msg, pending[s][0])
             done(s)
             if server is None:
                 bad += 1
@@ -188,6 +221,7 @@ class Flow:
 
 
 def pinned(args):
+    ask = Ask(False)
     if args.out is not None and os.path.exists(args.out):
         os.unlink(args.out)     # (A waiting test would take it as ours.)
     flows = [Flow(args.addr) for _ in range(args.n)]
@@ -230,7 +264,7 @@ def pinned(args):
             if f.current is None and now >= f.next_send:
                 f.txid = (f.txid + 1) & 0xFFFF
                 try:
-                    f.sock.send(query(f.txid))
+                    f.sock.send(ask.query(f.txid))
                 except OSError as e:
                     print("flow %d: send: %s" % (f.port, e), file=sys.stderr)
                 f.current = f.txid
@@ -248,14 +282,14 @@ def pinned(args):
         for key, _ in sel.select(max(0, wake - time.monotonic())):
             f = key.data
             try:
-                msg = f.sock.recv(4096)
+                msg = f.sock.recv(65536)
             except BlockingIOError:
                 continue
             except OSError as e:
                 print("flow %d: %s" % (f.port, e), file=sys.stderr)
                 continue
             txid = struct.unpack_from("!H", msg)[0] if len(msg) >= 2 else -1
-            server = server_of(msg, txid) if txid in f.asked else None
+            server = server_of(ask, msg, txid) if txid in f.asked else None
             if server is None:
                 print("flow %d: bad answer %s" % (f.port, msg.hex()),
                       file=sys.stderr)
@@ -282,6 +316,7 @@ def main():
     b.add_argument("n", type=int)
     b.add_argument("--parallel", type=int, default=32)
     b.add_argument("--timeout", type=float, default=1.0)
+    b.add_argument("--big", action="store_true")
     p = sub.add_parser("pinned")
     p.add_argument("addr")
     p.add_argument("n", type=int)

@@ -7,6 +7,10 @@
 #   - srv3 joins while 50 long-lived flows ask every 100 ms: none of them
 #     moves to another server or loses more than 0.1 % of its queries, and
 #     new flows reach srv3.
+#   - 100 queries of 2,000 bytes, answered with 3 KB: both travel as IP
+#     fragments, and are answered.
+#   - lb1's controller restarts: it keeps the VIP's table in its switch
+#     (no slot flow sent again) and queries are answered.
 #   - srv2's unbound stops: the agent's UDP health check takes srv2 out of
 #     the VIP at every LB node, and no query goes unanswered; it is back
 #     once unbound runs again.
@@ -83,6 +87,34 @@ check "spread over srv1 ($n1) and srv2 ($n2), at least 30 % each" \
 check "none on srv3, not a server of the VIP ($n3)" [ "$n3" = 0 ]
 check "no packet-in at the controllers for them ($((p1 - p0)))" \
     [ "$((p1 - p0))" = 0 ]
+
+# Datagrams larger than the path's MTU travel as IP fragments, none of
+# which carries a port the switches match: queries of 2,000 bytes, answers
+# of about 3 KB (dns-client.py --big).
+read -r ok n1 n2 n3 bad <<<"$(burst 100 --big)"
+check "100 queries and answers in IP fragments: $ok answered (at least 99), $bad bad" \
+    bash -c "[ $ok -ge 99 ] && [ $bad = 0 ]"
+check "... by the VIP's servers only (srv3 $n3)" [ "$n3" = 0 ]
+
+# A restarted controller finds the VIP's table in its switch and keeps it:
+# no slot flow sent again (a restart used to delete every one of them).
+check "lb1's controller killed" lab kill-daemon lb1
+check "and started again" lab start-daemon lb1
+t=$(wait_for 20000 servers_are 2)
+echo "# every LB node has the VIP's table of 2 servers after $t ms"
+check "lb1 has the VIP's table again ($t ms)" [ "$t" != timeout ]
+sleep 2
+mods=$(ovs-appctl -t "$D/lb1/ovslb-controller.ctl" ovslb/stats |
+       awk '$1 == "n_flow_mods:" { print $2 }')
+slots=$(ovs-ofctl -O OpenFlow15 dump-flows "unix:$D/lb1/br-int.mgmt" \
+            table=12 | grep -c "udp,reg0=" || true)
+check "lb1 sent ${mods:-?} flow-mods after its restart (not the 65,521 slots)" \
+    bash -c "[ -n '${mods:-}' ] && [ ${mods:-99999} -lt 1000 ]"
+check "lb1's switch holds the VIP's 65,521 slot flows ($slots)" \
+    [ "$slots" = 65521 ]
+read -r ok n1 n2 n3 bad <<<"$(burst 1000)"
+check "after the restart: $ok of 1000 answered (at least 999), $bad bad" \
+    bash -c "[ $ok -ge 999 ] && [ $bad = 0 ]"
 
 # 50 long-lived flows, a query every 100 ms each, while srv3 joins.
 setsid ip netns exec ovslb-cli "$PY" "$CLIENT" pinned "$VIP" 50 \
