@@ -40,6 +40,13 @@ VLOG_DEFINE_THIS_MODULE(switch_conntrack);
 
 COVERAGE_DEFINE(switch_conntrack_error);
 
+/* The counters of the switch's IP fragment reassembly ("ipf"), by the
+ * names ovs-vswitchd's dpctl/ipf-get-status gives them after "v4 frags " or
+ * "v6 frags ". */
+static const char *const ipf_counter_names[SWITCH_IPF_N_COUNTERS] = {
+    "accepted", "completed", "expired", "too small", "overlapped", "purged",
+};
+
 struct switch_conntrack {
     char *rundir;
     uint64_t connection;        /* OpenFlow connection last applied to. */
@@ -48,6 +55,7 @@ struct switch_conntrack {
     uint64_t n_applied;         /* Times checking was turned off. */
     uint64_t n_errors;
     char *last_error;
+    struct switch_ipf ipf;      /* Read with every check. */
 };
 
 /* Creates the keeper of the switch whose unixctl socket is in 'rundir'. */
@@ -133,6 +141,87 @@ vswitchd_command(const struct switch_conntrack *sc, const char *command,
     return error;
 }
 
+/* Parses 'text', the output of dpctl/ipf-get-status, into 'ipf'.  Returns
+ * false if it lacks a line that it should have. */
+static bool
+parse_ipf_status(const char *text, struct switch_ipf *ipf)
+{
+    unsigned int seen = 0;      /* Bit per line found. */
+    char *copy = xstrdup(text);
+    char *save = NULL;
+
+    memset(ipf, 0, sizeof *ipf);
+    for (char *line = strtok_r(copy, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *colon = strchr(line, ':');
+        unsigned long long int value;
+
+        if (!colon) {
+            continue;
+        }
+        *colon = '\0';
+        line += strspn(line, " \t");
+        if (!str_to_ullong(colon + 1 + strspn(colon + 1, " "), 10, &value)) {
+            continue;
+        }
+        if (!strcmp(line, "v4 enabled")) {
+            ipf->v4_enabled = value != 0;
+            seen |= 1u << 0;
+        } else if (!strcmp(line, "v6 enabled")) {
+            ipf->v6_enabled = value != 0;
+            seen |= 1u << 1;
+        } else if (!strcmp(line, "num frag")) {
+            ipf->n_held = value;
+            seen |= 1u << 2;
+        } else {
+            for (int v6 = 0; v6 < 2; v6++) {
+                for (size_t i = 0; i < SWITCH_IPF_N_COUNTERS; i++) {
+                    char name[64];
+
+                    snprintf(name, sizeof name, "v%d frags %s", v6 ? 6 : 4,
+                             ipf_counter_names[i]);
+                    if (!strcmp(line, name)) {
+                        (v6 ? ipf->v6 : ipf->v4)[i] = value;
+                        seen |= 1u << (3 + i + v6 * SWITCH_IPF_N_COUNTERS);
+                    }
+                }
+            }
+        }
+    }
+    free(copy);
+    ipf->known = seen == (1u << (3 + 2 * SWITCH_IPF_N_COUNTERS)) - 1;
+    return ipf->known;
+}
+
+/* Reads the switch's fragment reassembly status into 'sc->ipf'.  It is what
+ * a UDP VIP's fragments go through (flows/lb-pipeline.h); with it off for
+ * IPv4, they are dropped, which is worth a warning. */
+static void
+read_ipf(struct switch_conntrack *sc)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+    bool was_enabled = !sc->ipf.known || sc->ipf.v4_enabled;
+    char *result, *error;
+
+    error = vswitchd_command(sc, "dpctl/ipf-get-status", &result);
+    if (error) {
+        VLOG_DBG_RL(&rl, "cannot read the switch's fragment reassembly "
+                    "status: %s", error);
+        free(error);
+        sc->ipf.known = false;
+        return;
+    }
+    if (!parse_ipf_status(result, &sc->ipf)) {
+        VLOG_WARN_RL(&rl, "unexpected fragment reassembly status from the "
+                     "switch: %s", result);
+    } else if (!sc->ipf.v4_enabled && was_enabled) {
+        VLOG_WARN("the switch's IPv4 fragment reassembly is off: UDP VIPs "
+                  "drop the fragments of datagrams larger than the path's "
+                  "MTU (ovs-appctl dpctl/ipf-set-enabled v4 turns it on)");
+    }
+    free(result);
+}
+
 static void
 note_error(struct switch_conntrack *sc, char *error, long long int now)
 {
@@ -188,6 +277,7 @@ switch_conntrack_run(struct switch_conntrack *sc, uint64_t connection,
         bool off = strstr(result, "disabled") != NULL;
         free(result);
         if (off) {
+            read_ipf(sc);
             sc->next = now + SWITCH_CONNTRACK_CHECK_MS;
             return;
         }
@@ -206,7 +296,16 @@ switch_conntrack_run(struct switch_conntrack *sc, uint64_t connection,
     }
     sc->ready = true;
     sc->n_applied++;
+    read_ipf(sc);
     sc->next = now + SWITCH_CONNTRACK_CHECK_MS;
+}
+
+/* The switch's fragment reassembly status, as last read ('known' false if
+ * it could not be). */
+const struct switch_ipf *
+switch_conntrack_ipf(const struct switch_conntrack *sc)
+{
+    return &sc->ipf;
 }
 
 /* When switch_conntrack_run() next has work (if the connection does not
@@ -234,6 +333,21 @@ switch_conntrack_format(const struct switch_conntrack *sc, struct ds *s)
                   sc->ready ? "off" : "not known to be off", sc->n_applied,
                   sc->n_errors, sc->last_error ? ", last: " : "",
                   sc->last_error ? sc->last_error : "");
+    if (!sc->ipf.known) {
+        ds_put_cstr(s, "switch fragment reassembly: not known\n");
+        return;
+    }
+    ds_put_format(s, "switch fragment reassembly: v4 %s, v6 %s, %"PRIu64
+                  " fragments held\n", sc->ipf.v4_enabled ? "on" : "OFF",
+                  sc->ipf.v6_enabled ? "on" : "off", sc->ipf.n_held);
+    for (int v6 = 0; v6 < 2; v6++) {
+        ds_put_format(s, "  v%d fragments:", v6 ? 6 : 4);
+        for (size_t i = 0; i < SWITCH_IPF_N_COUNTERS; i++) {
+            ds_put_format(s, " %s %"PRIu64, ipf_counter_names[i],
+                          (v6 ? sc->ipf.v6 : sc->ipf.v4)[i]);
+        }
+        ds_put_char(s, '\n');
+    }
 }
 
 /* Adds to 'm' whether the switch's TCP sequence checking is known to be off
@@ -253,4 +367,31 @@ switch_conntrack_put_metrics(const struct switch_conntrack *sc,
                 METRICS_COUNTER,
                 "Failures to turn the switch's TCP sequence checking off.",
                 sc->n_errors, NULL);
+    if (sc->ipf.known) {
+        metrics_put(m, "ovslb_lb_switch_ipf_v4_enabled", METRICS_GAUGE,
+                    "1 if the switch reassembles IPv4 fragments (UDP VIPs "
+                    "need it for datagrams larger than the path's MTU).",
+                    sc->ipf.v4_enabled, NULL);
+        metrics_put(m, "ovslb_lb_switch_ipf_fragments_held", METRICS_GAUGE,
+                    "IP fragments the switch holds for reassembly.",
+                    sc->ipf.n_held, NULL);
+        for (int v6 = 0; v6 < 2; v6++) {
+            for (size_t i = 0; i < SWITCH_IPF_N_COUNTERS; i++) {
+                char reason[32];
+
+                snprintf(reason, sizeof reason, "%s", ipf_counter_names[i]);
+                for (char *p = reason; *p; p++) {
+                    *p = *p == ' ' ? '_' : *p;
+                }
+                metrics_put(m, "ovslb_lb_switch_ipf_fragments_total",
+                            METRICS_COUNTER,
+                            "IP fragments the switch's reassembly saw, by "
+                            "family and outcome (as its "
+                            "dpctl/ipf-get-status).",
+                            (v6 ? sc->ipf.v6 : sc->ipf.v4)[i],
+                            "family", v6 ? "ipv6" : "ipv4",
+                            "outcome", reason, NULL);
+            }
+        }
+    }
 }

@@ -24,7 +24,11 @@
  * window.  The setting
  * (ovs-appctl dpctl/ct-disable-tcp-seq-chk) is a runtime one that
  * ovs-vswitchd forgets when it restarts, so it is applied again after every
- * new OpenFlow connection and checked now and then.
+ * new OpenFlow connection and checked now and then.  With each check it
+ * also reads the switch's IP fragment reassembly status (ovs-appctl
+ * dpctl/ipf-get-status), which the fragments of a UDP VIP's datagrams go
+ * through (flows/lb-pipeline.h), for ovslb/stats and the metrics, and
+ * warns if it is off for IPv4.
  *
  * Talks to ovs-vswitchd's unixctl socket in the OVS run directory
  * (ovs-vswitchd.PID.ctl, or ovs-vswitchd.ctl when it was started with that
@@ -48,6 +52,18 @@ struct metrics;
 #define SWITCH_CONNTRACK_CHECK_MS 10000
 #define SWITCH_CONNTRACK_RETRY_MS 1000
 
+/* The switch's IP fragment reassembly ("ipf"), read with every check:
+ * whether it is on, how many fragments it holds, and its counters (accepted,
+ * completed, expired, too small, overlapped, purged) per family. */
+#define SWITCH_IPF_N_COUNTERS 6
+struct switch_ipf {
+    bool known;                 /* False until read, or if it could not be. */
+    bool v4_enabled, v6_enabled;
+    uint64_t n_held;
+    uint64_t v4[SWITCH_IPF_N_COUNTERS];
+    uint64_t v6[SWITCH_IPF_N_COUNTERS];
+};
+
 struct switch_conntrack;
 
 struct switch_conntrack *switch_conntrack_create(const char *rundir);
@@ -56,6 +72,7 @@ void switch_conntrack_run(struct switch_conntrack *, uint64_t connection,
                           long long int now);
 long long int switch_conntrack_next_deadline(const struct switch_conntrack *);
 bool switch_conntrack_ready(const struct switch_conntrack *);
+const struct switch_ipf *switch_conntrack_ipf(const struct switch_conntrack *);
 void switch_conntrack_format(const struct switch_conntrack *, struct ds *);
 void switch_conntrack_put_metrics(const struct switch_conntrack *,
                                   struct metrics *);

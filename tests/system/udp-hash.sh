@@ -95,6 +95,21 @@ read -r ok n1 n2 n3 bad <<<"$(burst 100 --big)"
 check "100 queries and answers in IP fragments: $ok answered (at least 99), $bad bad" \
     bash -c "[ $ok -ge 99 ] && [ $bad = 0 ]"
 check "... by the VIP's servers only (srv3 $n3)" [ "$n3" = 0 ]
+# Their fragments went through the LB nodes' reassembly, which ovslb/stats
+# reports (read with the switch's conntrack check, every 10 s).
+ipf_completed_200() {
+    local k v n=0
+    for k in 1 2 3; do
+        v=$(ovs-appctl -t "$D/lb$k/ovslb-controller.ctl" ovslb/stats |
+            awk '$1 == "v4" && $2 == "fragments:" && $5 == "completed" {
+                     print $6 }')
+        n=$((n + ${v:-0}))
+    done
+    [ "$n" -ge 200 ]
+}
+t=$(wait_for 25000 ipf_completed_200)
+check "the LB nodes' stats count the fragments reassembled ($t ms)" \
+    [ "$t" != timeout ]
 
 # A restarted controller finds the VIP's table in its switch and keeps it:
 # no slot flow sent again (a restart used to delete every one of them).
