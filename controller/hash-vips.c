@@ -818,7 +818,12 @@ table_in_switch(const struct hash_vip *v, const struct ofctrl *ofctrl)
     for (uint32_t slot = 0; slot < v->n_slots; slot++) {
         hash_slots_match_init(&match, v->id, slot, v4, v->proto, false);
         if (!ofctrl_flow_is_current(ofctrl, LB_TABLE_HASH,
-                                    HASH_SLOTS_PRIORITY, &match)) {
+                                    HASH_SLOTS_PRIORITY, &match)
+            || (v->slots[slot]
+                && !ofctrl_flow_is_installed(ofctrl, LB_TABLE_HASH,
+                                             HASH_SLOTS_PRIORITY, &match))) {
+            /* (A slot with a server has a flow: "current" alone would
+             * also say so of a flow that was never desired.) */
             return false;
         }
         if (v->proto == IPPROTO_TCP) {
