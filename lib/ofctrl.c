@@ -31,6 +31,7 @@
 #include "coverage.h"
 #include "hash.h"
 #include "metrics.h"
+#include "ovs-thread.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/match.h"
@@ -320,24 +321,62 @@ flow_hash(uint8_t table_id, uint16_t priority, const struct minimatch *match)
  *     built in binary may not;
  *   - of nw_frag, the switch keeps the bits it knows ("nw_frag=yes" parses
  *     to a wider mask). */
-static void
-minimatch_init_as_switch(struct minimatch *mm, const struct match *match)
+/* The fields that have prerequisites (in the sense of
+ * match_add_ethernet_prereq()), as one mask. */
+static const struct flow_wildcards *
+prereq_fields(void)
 {
-    struct match m = *match;
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
+    static struct flow_wildcards wc;
 
-    m.wc.masks.nw_frag &= FLOW_NW_FRAG_MASK;
-    m.flow.nw_frag &= m.wc.masks.nw_frag;
-    if (!m.wc.masks.packet_type) {
+    if (ovsthread_once_start(&once)) {
+        flow_wildcards_init_catchall(&wc);
         for (enum mf_field_id id = 0; id < MFF_N_IDS; id++) {
             const struct mf_field *mf = mf_from_id(id);
 
-            if (mf->prereqs != MFP_NONE && !mf_is_all_wild(mf, &m.wc)) {
-                match_set_default_packet_type(&m);
-                break;
+            if (mf->prereqs != MFP_NONE) {
+                mf_mask_field(mf, &wc);
             }
         }
+        ovsthread_once_done(&once);
     }
-    minimatch_init(mm, &m);
+    return &wc;
+}
+
+/* Whether 'match' matches on a field that has prerequisites. */
+static bool
+matches_prereq_field(const struct match *match)
+{
+    const uint64_t *masks = (const uint64_t *) &match->wc.masks;
+    const uint64_t *prereq = (const uint64_t *) &prereq_fields()->masks;
+
+    for (size_t i = 0; i < FLOW_U64S; i++) {
+        if (masks[i] & prereq[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+minimatch_init_as_switch(struct minimatch *mm, const struct match *match)
+{
+    bool wide_frag = match->wc.masks.nw_frag & ~FLOW_NW_FRAG_MASK;
+    bool ethernet = (!match->wc.masks.packet_type
+                     && matches_prereq_field(match));
+
+    if (wide_frag || ethernet) {
+        struct match m = *match;
+
+        m.wc.masks.nw_frag &= FLOW_NW_FRAG_MASK;
+        m.flow.nw_frag &= m.wc.masks.nw_frag;
+        if (ethernet) {
+            match_set_default_packet_type(&m);
+        }
+        minimatch_init(mm, &m);
+    } else {
+        minimatch_init(mm, match);
+    }
 }
 
 static struct ofctrl_flow *
