@@ -497,6 +497,19 @@ END_TEST
  * a flow of ours that nobody desired, leaving the switch without it.) */
 #define FRAG_FLOW "priority=210,udp,nw_dst=203.0.113.11,nw_frag=yes"
 
+/* Makes 'oc' desire the binary flow 'm' (actions 'ofpacts') and FRAG_FLOW,
+ * and waits until it is synced. */
+static void
+desire_both(struct ofctrl *oc, const struct match *m,
+            const struct ofpbuf *ofpacts)
+{
+    ck_assert_int_eq(ofctrl_flow_add(oc, 12, 100, m, ofpacts->data,
+                                     ofpacts->size, 0, 0), 0);
+    add_flow(oc, FRAG_FLOW, "drop");
+    ofctrl_commit(oc);
+    ck_assert(run_until(oc, is_synced, NULL, 5000));
+}
+
 START_TEST(test_binary_match_as_switch)
 {
     struct ofpbuf ofpacts;
@@ -513,11 +526,7 @@ START_TEST(test_binary_match_as_switch)
     match_set_nw_proto(&m, IPPROTO_UDP);
 
     oc = create_connected();
-    ck_assert_int_eq(ofctrl_flow_add(oc, 12, 100, &m, ofpacts.data,
-                                     ofpacts.size, 0, 0), 0);
-    add_flow(oc, FRAG_FLOW, "drop");
-    ofctrl_commit(oc);
-    ck_assert(run_until(oc, is_synced, NULL, 5000));
+    desire_both(oc, &m, &ofpacts);
     ck_assert_uint_eq(stats(oc).n_flow_mods, 2);
     ck_assert(ofctrl_flow_is_current(oc, 12, 100, &m));
     ck_assert(ofctrl_flow_is_installed(oc, 12, 100, &m));
@@ -533,11 +542,7 @@ START_TEST(test_binary_match_as_switch)
     ofctrl_destroy(oc);
 
     oc = create_connected();
-    ck_assert_int_eq(ofctrl_flow_add(oc, 12, 100, &m, ofpacts.data,
-                                     ofpacts.size, 0, 0), 0);
-    add_flow(oc, FRAG_FLOW, "drop");
-    ofctrl_commit(oc);
-    ck_assert(run_until(oc, is_synced, NULL, 5000));
+    desire_both(oc, &m, &ofpacts);
     run_for(oc, 200);
     ck_assert_uint_eq(stats(oc).n_flow_mods, 0);
     ck_assert_uint_eq(stats(oc).n_installed_flows, 2);
